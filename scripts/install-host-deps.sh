@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages LLMOS and its tests use (runc, conmon, CNI, registry, tools).
+# Idempotent: skips apt when every binary is already present.
+set -euo pipefail
+pkgs=(runc conmon containernetworking-plugins iptables iproute2 catatonit
+      docker-registry skopeo umoci busybox-static mosquitto chromium)
+bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto chromium)
+missing=0
+for b in "${bins[@]}"; do
+  if [[ "$b" == /* ]]; then [[ -e "$b" ]] || missing=1; else command -v "$b" >/dev/null 2>&1 || missing=1; fi
+done
+if [[ $missing -eq 0 ]]; then echo "host packages: all present"; exit 0; fi
+if [[ $(id -u) -ne 0 ]]; then echo "install-host-deps: run as root to install: ${pkgs[*]}" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+echo "host packages: installed ${pkgs[*]}"

@@ -1,0 +1,5 @@
+// The one list of CLI command groups.
+import type { CommandGroup } from '../context.js';
+import { systemCommands } from './system.js';
+
+export const commandGroups: readonly CommandGroup[] = [systemCommands];

@@ -1,0 +1,31 @@
+// The `llmos` command line: a client of the API (plus `up`, which runs the daemon).
+import { Command, CommanderError } from 'commander';
+import { CliError } from './client.js';
+import { createContext } from './context.js';
+import { commandGroups } from './commands/index.js';
+import { LLMOS_VERSION } from '../kernel/kernel.js';
+import { LlmosError } from '../kernel/errors.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('llmos')
+    .description('LLMOS: a lightweight cloud operating system for containers and functions')
+    .version(LLMOS_VERSION)
+    .option('--host <url>', 'daemon address (env LLMOS_HOST)', undefined)
+    .option('--data-dir <dir>', 'data directory holding the API token (env LLMOS_DATA_DIR)')
+    .option('--token <token>', 'API token (env LLMOS_TOKEN)')
+    .option('--json', 'print JSON for scripts')
+    .option('-o, --output <format>', 'output format: table or json', 'table')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const ctx = createContext(program);
+  for (const group of commandGroups) group(program, ctx);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1; // commander already printed the reason
+    const msg = e instanceof CliError || e instanceof LlmosError ? e.message : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`llmos: ${msg}\n`);
+    return e instanceof CliError ? e.exitCode : 1;
+  }
+}

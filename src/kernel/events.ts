@@ -1,0 +1,56 @@
+// The kernel's event bus: namespaced topics ("/containers/start"), synchronous fan-out,
+// and a bounded in-memory history for `llmos events` and the dashboard's live feed.
+
+export interface LlmosEvent {
+  seq: number;
+  time: string;
+  topic: string;
+  /** What the event is about, e.g. "container/web-1" or "service/web". */
+  subject?: string;
+  namespace?: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export type EventInput = Omit<LlmosEvent, 'seq' | 'time'>;
+type Handler = (e: LlmosEvent) => void;
+
+export class EventBus {
+  private seq = 0;
+  private readonly history: LlmosEvent[] = [];
+  private readonly subscribers = new Set<{ prefix: string; handler: Handler }>();
+
+  constructor(private readonly historyLimit = 5000, private readonly now: () => Date = () => new Date()) {}
+
+  publish(input: EventInput): LlmosEvent {
+    const e: LlmosEvent = { seq: ++this.seq, time: this.now().toISOString(), ...input };
+    this.history.push(e);
+    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    for (const s of this.subscribers) {
+      if (!e.topic.startsWith(s.prefix)) continue;
+      try {
+        s.handler(e);
+      } catch {
+        // A faulty subscriber must not break the publisher or the other subscribers.
+      }
+    }
+    return e;
+  }
+
+  /** Subscribes to every topic that starts with prefix ("" for all). Returns the unsubscribe function. */
+  subscribe(prefix: string, handler: Handler): () => void {
+    const s = { prefix, handler };
+    this.subscribers.add(s);
+    return () => this.subscribers.delete(s);
+  }
+
+  recent(filter: { prefix?: string; subject?: string; afterSeq?: number; limit?: number } = {}): LlmosEvent[] {
+    const out = this.history.filter(
+      (e) =>
+        (!filter.prefix || e.topic.startsWith(filter.prefix)) &&
+        (!filter.subject || e.subject === filter.subject) &&
+        (filter.afterSeq === undefined || e.seq > filter.afterSeq),
+    );
+    return filter.limit ? out.slice(-filter.limit) : out;
+  }
+}

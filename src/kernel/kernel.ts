@@ -1,0 +1,415 @@
+// The microkernel: boots in five timed stages, owns the kernel services (event bus, workload
+// table, resource ledger, reconcile loop) and loads and unloads modules at run time.
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Kinds, type ModuleKind } from '../contracts/kinds.js';
+import type { StateStore } from '../contracts/state-store.js';
+import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, SkipModule, Unavailable, errorMessage } from './errors.js';
+import { EventBus } from './events.js';
+import { ResourceLedger } from './ledger.js';
+import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices } from './module.js';
+import { probeHost, type HostProbe } from './probe.js';
+import { Reconciler } from './reconciler.js';
+import { Registry, shortName } from './registry.js';
+import { WorkloadTable } from './workloads.js';
+
+export const bootStages = ['load-image', 'probe-hardware', 'start-kernel-services', 'load-modules', 'start-init'] as const;
+export type BootStage = (typeof bootStages)[number];
+
+export interface StageTiming {
+  stage: BootStage;
+  startMs: number;
+  durationMs: number;
+  detail?: string;
+}
+
+export interface LlmosConfig {
+  listen: string;
+  gateway: string;
+  /** Per-module config by short name ("images") or uri; `enabled: false` keeps it unloaded. */
+  modules: Record<string, { enabled?: boolean } & Record<string, unknown>>;
+  /** Capacity held back for the system and LLMOS itself. */
+  reserved: { cpu: number; memory: number };
+}
+
+export const defaultConfig: LlmosConfig = {
+  listen: '127.0.0.1:7070',
+  gateway: '127.0.0.1:8080',
+  modules: {},
+  reserved: { cpu: 100, memory: 256 * 2 ** 20 },
+};
+
+export type ModuleState = 'loaded' | 'skipped' | 'failed' | 'unloaded' | 'disabled';
+
+export interface ModuleStatus {
+  name: string;
+  uri: string;
+  kind: string;
+  id: string;
+  description?: string;
+  state: ModuleState;
+  reason?: string;
+  requires: string[];
+  requiredBy: string[];
+  required: boolean;
+  initMs?: number;
+  exports: Record<string, unknown>;
+}
+
+interface Loaded {
+  def: AnyModuleDef;
+  api: unknown;
+  exports: Record<string, unknown>;
+  initMs: number;
+  controller: AbortController;
+}
+
+export interface KernelOptions {
+  dataDir: string;
+  registry: Registry;
+  log: Logger;
+  /** Overrides on top of <data-dir>/config.json. */
+  config?: Partial<LlmosConfig>;
+  /** Module names (short name or uri) whose failure aborts boot and that cannot be unloaded. */
+  required?: string[];
+  probe?: () => Promise<HostProbe>;
+  /** Boot start, for a timeline that includes process start-up (defaults to kernel creation). */
+  t0?: number;
+}
+
+/** What the API module needs of the kernel: introspection and run-time module control. */
+export interface KernelHandle {
+  status(): KernelStatus;
+  modules(): ModuleStatus[];
+  loadModule(name: string): Promise<ModuleStatus>;
+  unloadModule(name: string): Promise<ModuleStatus>;
+  getSingle<T>(kind: ModuleKind): T;
+  readonly config: Readonly<LlmosConfig>;
+  readonly dataDir: string;
+}
+
+export interface KernelStatus {
+  version: string;
+  startedAt: string;
+  uptimeSeconds: number;
+  dataDir: string;
+  node: { capacity: ResourceLedger['capacity']; reserved: ResourceLedger['reserved']; allocatable: ReturnType<ResourceLedger['allocatable']>; allocated: ReturnType<ResourceLedger['allocated']> };
+  host: HostProbe | null;
+  boot: { totalMs: number; stages: StageTiming[] };
+  modules: ModuleStatus[];
+  workloads: { total: number; byState: Record<string, number> };
+}
+
+export const LLMOS_VERSION = '0.1.0';
+
+export class Kernel implements KernelServices, KernelHandle {
+  readonly events = new EventBus();
+  readonly workloads = new WorkloadTable(this.events);
+  ledger = new ResourceLedger({ cpu: 0, memory: 0, pids: 0 });
+  readonly reconciler: Reconciler;
+  host!: HostProbe;
+  config: LlmosConfig = defaultConfig;
+  readonly dataDir: string;
+
+  private readonly registry: Registry;
+  private readonly log: Logger;
+  private readonly required: Set<string>;
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly notLoaded = new Map<string, { state: ModuleState; reason: string }>();
+  private readonly timeline: StageTiming[] = [];
+  private readonly t0: number;
+  private startedAt = new Date();
+  private stopping = false;
+
+  constructor(private readonly opts: KernelOptions) {
+    this.dataDir = opts.dataDir;
+    this.registry = opts.registry;
+    this.log = opts.log;
+    this.reconciler = new Reconciler(opts.log.child({ c: 'reconciler' }));
+    this.t0 = opts.t0 ?? performance.now();
+    this.required = new Set((opts.required ?? []).map((n) => this.def(n)).map(moduleUri));
+  }
+
+  // ---- boot ---------------------------------------------------------------------------------
+
+  async boot(): Promise<KernelStatus> {
+    this.startedAt = new Date();
+    await this.stage('load-image', async () => {
+      await mkdir(path.join(this.dataDir, 'modules'), { recursive: true });
+      this.config = await this.readConfig();
+      // The state store holds the persisted image of the node, so it opens with the config.
+      for (const def of this.registry.all().filter((d) => d.kind === Kinds.stateStore && this.enabled(d))) await this.initModule(def);
+      const prefs = await this.storeOrNull()?.list<{ enabled: boolean }>('/kernel/modules/');
+      for (const kv of prefs?.items ?? []) if (!kv.value.enabled) this.notLoaded.set(kv.key.slice('/kernel/modules/'.length), { state: 'unloaded', reason: 'unloaded by the user' });
+      return `config ${Object.keys(this.config.modules).length ? 'with module settings' : 'defaults'}, store ${this.storeOrNull()?.backend ?? 'none'} at revision ${(await this.storeOrNull()?.revision()) ?? 0}`;
+    });
+    await this.stage('probe-hardware', async () => {
+      this.host = await (this.opts.probe ?? probeHost)();
+      this.ledger = new ResourceLedger(
+        { cpu: this.host.cpus * 1000, memory: this.host.memoryBytes, pids: 32768 },
+        { cpu: this.config.reserved.cpu, memory: this.config.reserved.memory, pids: 0 },
+      );
+      return `${this.host.cpus} CPUs, ${(this.host.memoryBytes / 2 ** 30).toFixed(1)} GiB, cgroup ${this.host.cgroup.version}, runc ${this.host.binaries.runc.version ?? 'absent'}`;
+    });
+    await this.stage('start-kernel-services', async () => {
+      this.persistEvents();
+      this.reconciler.start();
+      return 'event bus, workload table, resource ledger, reconcile loop';
+    });
+    await this.stage('load-modules', async () => {
+      for (const def of this.registry.graph()) {
+        if (this.loaded.has(moduleUri(def)) || !this.enabled(def)) continue;
+        await this.initModule(def);
+      }
+      return `${this.loaded.size} loaded, ${[...this.notLoaded.values()].filter((n) => n.state === 'skipped' || n.state === 'failed').length} skipped`;
+    });
+    await this.stage('start-init', async () => {
+      for (const def of this.registry.graph()) {
+        const l = this.loaded.get(moduleUri(def));
+        if (l) await this.startModule(l);
+      }
+      return `${this.workloads.list().length} workloads`;
+    });
+    this.events.publish({ topic: '/kernel/booted', message: `booted in ${this.bootTotalMs().toFixed(1)} ms` });
+    return this.status();
+  }
+
+  private async stage(stage: BootStage, fn: () => Promise<string>): Promise<void> {
+    const start = performance.now();
+    const detail = await fn();
+    const t: StageTiming = { stage, startMs: round(start - this.t0), durationMs: round(performance.now() - start), detail };
+    this.timeline.push(t);
+    this.log.info({ stage, durationMs: t.durationMs }, `boot ${stage}: ${t.durationMs.toFixed(1)} ms (${detail})`);
+  }
+
+  private bootTotalMs(): number {
+    const last = this.timeline.at(-1);
+    return last ? round(last.startMs + last.durationMs) : 0;
+  }
+
+  private async readConfig(): Promise<LlmosConfig> {
+    let file: Partial<LlmosConfig> = {};
+    const p = path.join(this.dataDir, 'config.json');
+    try {
+      file = JSON.parse(await readFile(p, 'utf8')) as Partial<LlmosConfig>;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new InvalidArgument(`config ${p}: ${errorMessage(e)}`);
+    }
+    const over = this.opts.config ?? {};
+    return Object.freeze({
+      ...defaultConfig,
+      ...file,
+      ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
+      modules: { ...(file.modules ?? {}), ...(over.modules ?? {}) },
+      reserved: { ...defaultConfig.reserved, ...(file.reserved ?? {}) },
+    });
+  }
+
+  private moduleConfig(def: AnyModuleDef): Record<string, unknown> & { enabled?: boolean } {
+    return { ...(this.config.modules[shortName(def)] ?? {}), ...(this.config.modules[moduleUri(def)] ?? {}) };
+  }
+
+  private enabled(def: AnyModuleDef): boolean {
+    const uri = moduleUri(def);
+    if (this.moduleConfig(def).enabled === false) {
+      this.notLoaded.set(uri, { state: 'disabled', reason: 'disabled in config' });
+      return false;
+    }
+    return !this.notLoaded.has(uri) || this.required.has(uri);
+  }
+
+  // ---- module life cycle --------------------------------------------------------------------
+
+  private async initModule(def: AnyModuleDef): Promise<boolean> {
+    const uri = moduleUri(def);
+    const missing = (def.requires ?? []).filter((k) => !this.loadedOfKind(k).length);
+    if (missing.length) return this.decline(def, 'skipped', `requires ${missing.join(', ')}, which is not loaded`);
+    const start = performance.now();
+    try {
+      const dir = path.join(this.dataDir, 'modules', uri);
+      await mkdir(dir, { recursive: true });
+      const { enabled: _enabled, ...userCfg } = this.moduleConfig(def);
+      let config = { ...(def.defaults ?? {}), ...userCfg };
+      if (def.validate) config = def.validate(config);
+      const meta = { exports: {} as Record<string, unknown> };
+      const ctx: InitContext<unknown> & { kernel: KernelHandle } = {
+        events: this.events,
+        workloads: this.workloads,
+        ledger: this.ledger,
+        reconciler: this.reconciler,
+        host: this.host,
+        config: Object.freeze(config),
+        dir,
+        dataDir: this.dataDir,
+        log: this.log.child({ module: shortName(def) }),
+        getSingle: <T>(kind: ModuleKind) => this.getSingle<T>(kind),
+        lookup: <T>(kind: ModuleKind) => () => this.getSingle<T>(kind),
+        meta,
+        kernel: this,
+      };
+      const api = await def.init(ctx);
+      this.loaded.set(uri, { def, api, exports: meta.exports, initMs: round(performance.now() - start), controller: new AbortController() });
+      this.notLoaded.delete(uri);
+      this.events.publish({ topic: '/modules/loaded', subject: `module/${shortName(def)}`, message: `module ${uri} loaded` });
+      return true;
+    } catch (e) {
+      if (e instanceof SkipModule) return this.decline(def, 'skipped', e.message);
+      if (this.required.has(uri)) throw new FailedPrecondition(`required module ${uri} failed: ${errorMessage(e)}`, { cause: e });
+      this.log.error({ err: e }, `module ${uri} failed to load`);
+      return this.decline(def, 'failed', errorMessage(e));
+    }
+  }
+
+  private decline(def: AnyModuleDef, state: ModuleState, reason: string): false {
+    const uri = moduleUri(def);
+    if (this.required.has(uri)) throw new FailedPrecondition(`required module ${uri} cannot load: ${reason}`);
+    this.notLoaded.set(uri, { state, reason });
+    this.log.warn(`module ${uri} ${state}: ${reason}`);
+    return false;
+  }
+
+  private async startModule(l: Loaded): Promise<void> {
+    try {
+      await l.def.start?.(l.api, l.controller.signal);
+    } catch (e) {
+      this.log.error({ err: e }, `module ${moduleUri(l.def)} failed to start`);
+      this.events.publish({ topic: '/modules/failed', subject: `module/${shortName(l.def)}`, message: `module ${moduleUri(l.def)} failed to start: ${errorMessage(e)}` });
+    }
+  }
+
+  private async stopModule(l: Loaded): Promise<void> {
+    l.controller.abort();
+    try {
+      await l.def.stop?.(l.api);
+    } catch (e) {
+      this.log.warn({ err: e }, `module ${moduleUri(l.def)} failed to stop cleanly`);
+    }
+  }
+
+  private def(name: string): AnyModuleDef {
+    const d = this.registry.find(name);
+    if (!d) throw new NotFound(`no module named ${name} (see llmos modules)`);
+    return d;
+  }
+
+  private loadedOfKind(kind: ModuleKind): Loaded[] {
+    return [...this.loaded.values()].filter((l) => l.def.kind === kind);
+  }
+
+  /** Loaded modules that need `l` because it is the only loaded provider of a kind they require. */
+  private dependentsOf(l: Loaded): AnyModuleDef[] {
+    if (this.loadedOfKind(l.def.kind).length > 1) return [];
+    return [...this.loaded.values()].filter((o) => o.def.requires?.includes(l.def.kind)).map((o) => o.def);
+  }
+
+  getSingle<T>(kind: ModuleKind): T {
+    const ls = this.loadedOfKind(kind);
+    if (ls.length === 0) throw new Unavailable(`no module of kind ${kind} is loaded`);
+    if (ls.length > 1) throw new FailedPrecondition(`${ls.length} modules of kind ${kind} are loaded; name one`);
+    return ls[0]!.api as T;
+  }
+
+  async loadModule(name: string): Promise<ModuleStatus> {
+    const def = this.def(name);
+    const uri = moduleUri(def);
+    if (this.loaded.has(uri)) throw new AlreadyExists(`module ${shortName(def)} is already loaded`);
+    const missing = (def.requires ?? []).filter((k) => !this.loadedOfKind(k).length);
+    if (missing.length) throw new FailedPrecondition(`cannot load ${shortName(def)}: it requires ${missing.join(', ')}; load that first`);
+    if (!(await this.initModule(def))) throw new FailedPrecondition(`module ${shortName(def)} did not load: ${this.notLoaded.get(uri)?.reason}`);
+    await this.startModule(this.loaded.get(uri)!);
+    await this.storeOrNull()?.delete(`/kernel/modules/${uri}`);
+    return this.moduleStatus(def);
+  }
+
+  async unloadModule(name: string): Promise<ModuleStatus> {
+    const def = this.def(name);
+    const uri = moduleUri(def);
+    const l = this.loaded.get(uri);
+    if (!l) throw new FailedPrecondition(`module ${shortName(def)} is not loaded`);
+    if (this.required.has(uri)) throw new FailedPrecondition(`module ${shortName(def)} is required by the kernel and cannot be unloaded`);
+    const deps = this.dependentsOf(l);
+    if (deps.length) throw new FailedPrecondition(`cannot unload ${shortName(def)}: required by ${deps.map(shortName).join(', ')}; unload those first`);
+    await this.stopModule(l);
+    this.loaded.delete(uri);
+    this.notLoaded.set(uri, { state: 'unloaded', reason: 'unloaded by the user' });
+    await this.storeOrNull()?.put(`/kernel/modules/${uri}`, { enabled: false });
+    this.events.publish({ topic: '/modules/unloaded', subject: `module/${shortName(def)}`, message: `module ${uri} unloaded` });
+    return this.moduleStatus(def);
+  }
+
+  // ---- introspection ------------------------------------------------------------------------
+
+  private moduleStatus(def: AnyModuleDef): ModuleStatus {
+    const uri = moduleUri(def);
+    const l = this.loaded.get(uri);
+    const n = this.notLoaded.get(uri);
+    return {
+      name: shortName(def),
+      uri,
+      kind: def.kind,
+      id: def.id,
+      description: def.description,
+      state: l ? 'loaded' : (n?.state ?? 'unloaded'),
+      reason: l ? undefined : n?.reason,
+      requires: [...(def.requires ?? [])],
+      requiredBy: this.registry.all().filter((o) => o.requires?.includes(def.kind)).map(shortName),
+      required: this.required.has(uri),
+      initMs: l?.initMs,
+      exports: l?.exports ?? {},
+    };
+  }
+
+  modules(): ModuleStatus[] {
+    return this.registry.graph().map((d) => this.moduleStatus(d));
+  }
+
+  status(): KernelStatus {
+    const byState: Record<string, number> = {};
+    const all = this.workloads.list();
+    for (const w of all) byState[w.state] = (byState[w.state] ?? 0) + 1;
+    return {
+      version: LLMOS_VERSION,
+      startedAt: this.startedAt.toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      dataDir: this.dataDir,
+      node: { capacity: this.ledger.capacity, reserved: this.ledger.reserved, allocatable: this.ledger.allocatable(), allocated: this.ledger.allocated() },
+      host: this.host ?? null,
+      boot: { totalMs: this.bootTotalMs(), stages: [...this.timeline] },
+      modules: this.modules(),
+      workloads: { total: all.length, byState },
+    };
+  }
+
+  private storeOrNull(): StateStore | undefined {
+    return this.loadedOfKind(Kinds.stateStore)[0]?.api as StateStore | undefined;
+  }
+
+  /** Events are kept in the store (bounded) so `llmos events` survives a restart. */
+  private persistEvents(): void {
+    const store = this.storeOrNull();
+    if (!store) return;
+    const keep = 10_000;
+    this.events.subscribe('', (e) => {
+      if (this.stopping) return;
+      void store.put(`/events/${e.time}-${String(e.seq).padStart(8, '0')}`, e).catch(() => undefined);
+    });
+    this.reconciler.register('kernel/events-trim', async () => {
+      const { items } = await store.list('/events/');
+      if (items.length > keep) await store.txn({ compare: [], success: items.slice(0, items.length - keep).map((kv) => ({ type: 'delete' as const, key: kv.key })) });
+    }, 60_000);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.reconciler.stop();
+    const order = this.registry.graph().filter((d) => this.loaded.has(moduleUri(d))).reverse();
+    for (const def of order) {
+      await this.stopModule(this.loaded.get(moduleUri(def))!);
+      this.loaded.delete(moduleUri(def));
+    }
+  }
+}
+
+const round = (n: number): number => Math.round(n * 100) / 100;

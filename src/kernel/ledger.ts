@@ -1,0 +1,71 @@
+// The resource ledger: node capacity, what is reserved for the system, and the allocations of
+// workloads. An allocation that does not fit is refused with the reason.
+import { AlreadyExists, ResourceExhausted } from './errors.js';
+import type { Resources } from './workloads.js';
+
+export interface Capacity {
+  cpu: number; // millicores
+  memory: number; // bytes
+  pids: number;
+}
+
+const dims = ['cpu', 'memory', 'pids'] as const;
+
+export function formatQuantity(dim: keyof Capacity, v: number): string {
+  if (dim === 'cpu') return `${v}m CPU`;
+  if (dim === 'memory') {
+    const mi = v / 2 ** 20;
+    return mi >= 1024 ? `${(mi / 1024).toFixed(mi % 1024 ? 1 : 0)}Gi memory` : `${Math.round(mi)}Mi memory`;
+  }
+  return `${v} pids`;
+}
+
+export class ResourceLedger {
+  private readonly allocations = new Map<string, Resources>();
+
+  constructor(
+    readonly capacity: Capacity,
+    readonly reserved: Capacity = { cpu: 0, memory: 0, pids: 0 },
+  ) {}
+
+  allocatable(): Capacity {
+    return { cpu: this.capacity.cpu - this.reserved.cpu, memory: this.capacity.memory - this.reserved.memory, pids: this.capacity.pids - this.reserved.pids };
+  }
+
+  allocated(): Capacity {
+    const sum: Capacity = { cpu: 0, memory: 0, pids: 0 };
+    for (const a of this.allocations.values()) for (const d of dims) sum[d] += a[d] ?? 0;
+    return sum;
+  }
+
+  free(): Capacity {
+    const a = this.allocatable();
+    const u = this.allocated();
+    return { cpu: a.cpu - u.cpu, memory: a.memory - u.memory, pids: a.pids - u.pids };
+  }
+
+  /** Why `req` does not fit, or undefined when it does. */
+  whyNotFit(req: Resources): string | undefined {
+    const free = this.free();
+    for (const d of dims) {
+      const want = req[d] ?? 0;
+      if (want > free[d]) return `needs ${formatQuantity(d, want)}, node has ${formatQuantity(d, Math.max(0, free[d]))} allocatable free`;
+    }
+    return undefined;
+  }
+
+  allocate(id: string, req: Resources): void {
+    if (this.allocations.has(id)) throw new AlreadyExists(`allocation ${id} already exists`);
+    const why = this.whyNotFit(req);
+    if (why) throw new ResourceExhausted(why);
+    this.allocations.set(id, { ...req });
+  }
+
+  release(id: string): void {
+    this.allocations.delete(id);
+  }
+
+  list(): Array<{ id: string } & Resources> {
+    return [...this.allocations].map(([id, r]) => ({ id, ...r }));
+  }
+}

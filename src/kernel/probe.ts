@@ -1,0 +1,117 @@
+// Boot stage 2: what this host offers. Every check is cheap and runs in parallel; nothing here
+// throws: a missing facility is recorded as absent, and modules decide whether they can work.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { access, readFile, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import os from 'node:os';
+
+const run = promisify(execFile);
+
+export interface BinaryInfo {
+  path: string | null;
+  version: string | null;
+}
+
+export interface HostProbe {
+  kernel: string;
+  arch: string;
+  cpus: number;
+  memoryBytes: number;
+  cgroup: { version: 1 | 2 | 'hybrid' | 'none'; controllers: string[]; root: string };
+  namespaces: string[];
+  overlayfs: boolean;
+  binaries: Record<'runc' | 'conmon' | 'iptables' | 'catatonit', BinaryInfo>;
+  cni: { dir: string | null; plugins: string[] };
+  root: boolean;
+}
+
+const searchPath = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+export async function which(name: string): Promise<string | null> {
+  const dirs = [...new Set([...(process.env.PATH ?? '').split(':').filter(Boolean), ...searchPath])];
+  for (const d of dirs) {
+    const p = `${d}/${name}`;
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return null;
+}
+
+async function binary(name: string, versionArgs: string[] = ['--version']): Promise<BinaryInfo> {
+  const path = await which(name);
+  if (!path) return { path: null, version: null };
+  try {
+    const { stdout, stderr } = await run(path, versionArgs, { timeout: 2000 });
+    const m = /(\d+\.\d+(\.\d+)?)/.exec(stdout || stderr);
+    return { path, version: m ? m[1]! : null };
+  } catch {
+    return { path, version: null };
+  }
+}
+
+async function probeCgroup(): Promise<HostProbe['cgroup']> {
+  const root = '/sys/fs/cgroup';
+  try {
+    const v2 = await readFile(`${root}/cgroup.controllers`, 'utf8');
+    return { version: 2, controllers: v2.trim().split(/\s+/).filter(Boolean), root };
+  } catch {
+    /* not pure v2 */
+  }
+  try {
+    const mounts = await readFile('/proc/self/mounts', 'utf8');
+    const v1 = new Set<string>();
+    let unified = false;
+    for (const line of mounts.split('\n')) {
+      const [, mnt, type, opts] = line.split(' ');
+      if (type === 'cgroup2' && mnt?.startsWith(root)) unified = true;
+      if (type === 'cgroup' && opts)
+        for (const o of opts.split(',')) if (['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'freezer', 'devices', 'hugetlb', 'net_cls', 'perf_event'].includes(o)) v1.add(o);
+    }
+    if (v1.size === 0) return { version: unified ? 2 : 'none', controllers: [], root };
+    return { version: unified ? 'hybrid' : 1, controllers: [...v1].sort(), root };
+  } catch {
+    return { version: 'none', controllers: [], root };
+  }
+}
+
+async function probeCni(): Promise<HostProbe['cni']> {
+  for (const dir of ['/usr/lib/cni', '/opt/cni/bin', '/usr/libexec/cni']) {
+    try {
+      const plugins = (await readdir(dir)).sort();
+      if (plugins.includes('bridge')) return { dir, plugins };
+    } catch {
+      /* next */
+    }
+  }
+  return { dir: null, plugins: [] };
+}
+
+export async function probeHost(): Promise<HostProbe> {
+  const [cgroup, namespaces, filesystems, runc, conmon, iptables, catatonit, cni] = await Promise.all([
+    probeCgroup(),
+    readdir('/proc/self/ns').catch(() => [] as string[]),
+    readFile('/proc/filesystems', 'utf8').catch(() => ''),
+    binary('runc'),
+    binary('conmon'),
+    binary('iptables'),
+    binary('catatonit'),
+    probeCni(),
+  ]);
+  return {
+    kernel: os.release(),
+    arch: os.arch(),
+    cpus: os.availableParallelism(),
+    memoryBytes: os.totalmem(),
+    cgroup,
+    namespaces: namespaces.filter((n) => !n.endsWith('_for_children')).sort(),
+    overlayfs: /\toverlay\n/.test(filesystems),
+    binaries: { runc, conmon, iptables, catatonit },
+    cni,
+    root: process.getuid?.() === 0,
+  };
+}

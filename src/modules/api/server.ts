@@ -1,0 +1,48 @@
+// The API edge: Fastify under /v1 with zod request schemas, an OpenAPI document, bearer-token
+// auth, and LLMOS errors mapped to HTTP statuses here and nowhere else.
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import { toHttp } from './errors-http.js';
+import { LLMOS_VERSION } from '../../kernel/kernel.js';
+
+export type Api = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Paths served without a token: health, the API description, and the dashboard's static files. */
+const publicPath = (url: string): boolean => url === '/healthz' || url.startsWith('/v1/openapi.json') || url === '/ui' || url.startsWith('/ui/') || url === '/';
+
+export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number }): Promise<Api> {
+  const app = Fastify({ loggerInstance: opts.log.child({}, { level: 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20 }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'LLMOS API', version: LLMOS_VERSION },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const expected = Buffer.from(`Bearer ${opts.token}`);
+  app.addHook('onRequest', async (req, reply) => {
+    if (publicPath(req.url.split('?')[0]!)) return;
+    const given = Buffer.from(req.headers.authorization ?? (typeof (req.query as Record<string, unknown>)?.token === 'string' ? `Bearer ${(req.query as Record<string, string>).token}` : ''));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return reply.code(401).header('www-authenticate', 'Bearer realm="llmos"').send({ error: 'missing or invalid API token (see the token file in the data dir, or LLMOS_TOKEN)', code: 'E_UNAUTHENTICATED' });
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = toHttp(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'E_NOT_FOUND' }));
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

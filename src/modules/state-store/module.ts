@@ -1,0 +1,30 @@
+// Registration of the embedded SQLite state store (the default back end).
+import path from 'node:path';
+import { Kinds } from '../../contracts/kinds.js';
+import type { StateStore } from '../../contracts/state-store.js';
+import type { ModuleDef } from '../../kernel/module.js';
+import { SqliteStore } from './sqlite-store.js';
+
+export interface SqliteStoreConfig {
+  /** Database file; relative paths are inside the module's directory. */
+  file: string;
+  /** Keep at most this many revisions of history for watches. */
+  historyRevisions: number;
+}
+
+export const sqliteStoreModule = (): ModuleDef<SqliteStoreConfig, StateStore> => ({
+  kind: Kinds.stateStore,
+  id: 'sqlite',
+  description: 'embedded versioned key-value store (SQLite, WAL)',
+  defaults: { file: 'state.db', historyRevisions: 100_000 },
+  init(ctx) {
+    const store = new SqliteStore(path.resolve(ctx.dir, ctx.config.file));
+    ctx.meta.exports.file = path.resolve(ctx.dir, ctx.config.file);
+    ctx.reconciler.register('state-store/compact', async () => {
+      const rev = await store.revision();
+      if (rev > ctx.config.historyRevisions) await store.compact(rev - ctx.config.historyRevisions);
+    }, 300_000);
+    return store;
+  },
+  stop: (store) => store.close(),
+});
