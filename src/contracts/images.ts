@@ -1,0 +1,54 @@
+// What other modules (containers, functions) need of the images module. Owned by the images
+// module; extend it, do not break it.
+
+/** The parts of an OCI image config that decide how a container runs. */
+export interface ImageRunConfig {
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  exposedPorts?: string[];
+  stopSignal?: string;
+  labels?: Record<string, string>;
+}
+
+export interface ImageRecord {
+  /** Image id: the digest of its config blob ("sha256:..."). */
+  id: string;
+  /** Manifest digest as served by the registry ("sha256:..."). */
+  digest: string;
+  /** Names this image is known by ("127.0.0.1:5000/team/app:1.2"). */
+  repoTags: string[];
+  /** Uncompressed size of all layers, bytes. */
+  size: number;
+  created?: string;
+  platform: { os: string; architecture: string; variant?: string };
+  config: ImageRunConfig;
+  /** Layer diff ids, base first. */
+  layers: string[];
+}
+
+export interface ImagesApi {
+  /** Pulls if not present locally (by tag: always checks the registry). */
+  pull(ref: string, opts?: { platform?: string; onProgress?: (p: PullProgress) => void; signal?: AbortSignal }): Promise<ImageRecord>;
+  /** A local image by reference, id or digest; NotFound otherwise. */
+  get(ref: string): Promise<ImageRecord>;
+  list(): Promise<ImageRecord[]>;
+  /**
+   * Builds a writable root filesystem for a container from the image's layers (overlayfs where
+   * possible, else a copy). The path is stable for the container until removeRootfs.
+   */
+  createRootfs(ref: string, containerId: string): Promise<{ path: string; image: ImageRecord }>;
+  /** Unmounts and deletes a container's root filesystem; idempotent. */
+  removeRootfs(containerId: string): Promise<void>;
+  /** Ids of containers that still hold a root filesystem (for orphan clean-up at boot). */
+  listRootfs(): Promise<string[]>;
+}
+
+export interface PullProgress {
+  layer: string;
+  status: 'waiting' | 'downloading' | 'verifying' | 'extracting' | 'done' | 'exists';
+  current: number;
+  total: number;
+}
