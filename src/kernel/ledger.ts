@@ -11,14 +11,17 @@ export interface Capacity {
 
 const dims = ['cpu', 'memory', 'pids'] as const;
 
-export function formatQuantity(dim: keyof Capacity, v: number): string {
-  if (dim === 'cpu') return `${v}m CPU`;
+/** "512Mi", "1.5Gi", "500m", "20": Kubernetes-style amounts. */
+export function formatAmount(dim: keyof Capacity, v: number): string {
+  if (dim === 'cpu') return `${v}m`;
   if (dim === 'memory') {
     const mi = v / 2 ** 20;
-    return mi >= 1024 ? `${(mi / 1024).toFixed(mi % 1024 ? 1 : 0)}Gi memory` : `${Math.round(mi)}Mi memory`;
+    return mi >= 1024 ? `${(mi / 1024).toFixed(mi % 1024 ? 1 : 0)}Gi` : `${Math.round(mi)}Mi`;
   }
-  return `${v} pids`;
+  return `${v}`;
 }
+
+const dimName: Record<keyof Capacity, string> = { cpu: 'CPU', memory: 'memory', pids: 'pids' };
 
 export class ResourceLedger {
   private readonly allocations = new Map<string, Resources>();
@@ -49,7 +52,7 @@ export class ResourceLedger {
     const free = this.free();
     for (const d of dims) {
       const want = req[d] ?? 0;
-      if (want > free[d]) return `needs ${formatQuantity(d, want)}, node has ${formatQuantity(d, Math.max(0, free[d]))} allocatable free`;
+      if (want > free[d]) return `needs ${formatAmount(d, want)} ${dimName[d]}, node has ${formatAmount(d, Math.max(0, free[d]))} allocatable free`;
     }
     return undefined;
   }

@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Kernel, bootStages } from './kernel.js';
+import { Registry } from './registry.js';
+import { SkipModule } from './errors.js';
+import { silentLogger } from './log.js';
+import type { AnyModuleDef } from './module.js';
+import type { HostProbe } from './probe.js';
+import { sqliteStoreModule } from '../modules/state-store/module.js';
+
+const fakeHost: HostProbe = {
+  kernel: 'test', arch: 'x64', cpus: 2, memoryBytes: 4 * 2 ** 30,
+  cgroup: { version: 1, controllers: ['memory'], root: '/sys/fs/cgroup' }, namespaces: ['net'], overlayfs: true,
+  binaries: { runc: { path: null, version: null }, conmon: { path: null, version: null }, iptables: { path: null, version: null }, catatonit: { path: null, version: null } },
+  cni: { dir: null, plugins: [] }, root: false,
+};
+
+function recorder() {
+  const calls: string[] = [];
+  const mod = (kind: string, id: string, requires: string[] = [], extra: Partial<AnyModuleDef> = {}): AnyModuleDef => ({
+    kind: kind as never,
+    id,
+    requires: requires as never[],
+    init: () => { calls.push(`init ${id}`); return { id }; },
+    start: () => { calls.push(`start ${id}`); },
+    stop: () => { calls.push(`stop ${id}`); },
+    ...extra,
+  });
+  return { calls, mod };
+}
+
+async function withKernel(defs: AnyModuleDef[], fn: (k: Kernel, dir: string) => Promise<void>, opts: { required?: string[]; dir?: string } = {}) {
+  const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'llmos-kernel-')));
+  const k = new Kernel({ dataDir: dir, registry: Registry.of([sqliteStoreModule(), ...defs]), log: silentLogger(), probe: async () => fakeHost, required: opts.required });
+  try {
+    await fn(k, dir);
+  } finally {
+    await k.shutdown();
+    if (!opts.dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('boot runs the five stages in order, inits in dependency order, starts after all inits, stops in reverse', async () => {
+  const { calls, mod } = recorder();
+  await withKernel([mod('t.c.v1', 'c', ['t.b.v1']), mod('t.b.v1', 'b', ['t.a.v1']), mod('t.a.v1', 'a')], async (k, dir) => {
+    const s = await k.boot();
+    assert.deepEqual(s.boot.stages.map((x) => x.stage), [...bootStages]);
+    for (const x of s.boot.stages) assert.ok(x.durationMs >= 0);
+    assert.deepEqual(calls, ['init a', 'init b', 'init c', 'start a', 'start b', 'start c']);
+    assert.ok((await stat(path.join(dir, 'modules', 't.b.v1.b'))).isDirectory(), 'each module gets its own directory');
+    assert.equal(s.node.capacity.cpu, 2000);
+    calls.length = 0;
+  });
+  assert.deepEqual(calls, ['stop c', 'stop b', 'stop a']);
+});
+
+test('a module that declines is skipped with its reason, and so are its dependents; boot goes on', async () => {
+  const { mod } = recorder();
+  const noRunc = mod('t.runtime.v1', 'runc', [], { init: () => { throw new SkipModule('runc not found in PATH'); } });
+  await withKernel([noRunc, mod('t.svc.v1', 'svc', ['t.runtime.v1']), mod('t.other.v1', 'other')], async (k) => {
+    await k.boot();
+    const by = Object.fromEntries(k.modules().map((m) => [m.name, m]));
+    assert.equal(by.runtime!.state, 'skipped');
+    assert.equal(by.runtime!.reason, 'runc not found in PATH');
+    assert.equal(by.svc!.state, 'skipped');
+    assert.match(by.svc!.reason!, /requires t\.runtime\.v1, which is not loaded/);
+    assert.equal(by.other!.state, 'loaded');
+  });
+});
+
+test('a failing module is dropped unless it is required, in which case boot aborts', async () => {
+  const { mod } = recorder();
+  const bad = () => mod('t.bad.v1', 'bad', [], { init: () => { throw new Error('boom'); } });
+  await withKernel([bad()], async (k) => {
+    await k.boot();
+    assert.equal(k.modules().find((m) => m.name === 'bad')!.state, 'failed');
+  });
+  await withKernel([bad()], async (k) => {
+    await assert.rejects(k.boot(), /required module t\.bad\.v1\.bad failed: boom/);
+  }, { required: ['bad'] });
+});
+
+test('unload refuses while others require the module, naming them; load refuses missing dependencies', async () => {
+  const { calls, mod } = recorder();
+  await withKernel([mod('t.images.v1', 'oci'), mod('t.containers.v1', 'runc', ['t.images.v1']), mod('t.functions.v1', 'iso', ['t.images.v1'])], async (k) => {
+    await k.boot();
+    await assert.rejects(k.unloadModule('images'), /cannot unload images: required by containers, functions/);
+    await k.unloadModule('containers');
+    await k.unloadModule('functions');
+    await k.unloadModule('images');
+    assert.ok(calls.includes('stop oci'));
+    await assert.rejects(k.loadModule('containers'), /requires t\.images\.v1; load that first/);
+    await k.loadModule('images');
+    const c = await k.loadModule('containers');
+    assert.equal(c.state, 'loaded');
+    await assert.rejects(k.loadModule('containers'), /already loaded/);
+    await assert.rejects(k.unloadModule('state-store'), /required by containers|required by the kernel|cannot unload/);
+    await assert.rejects(k.loadModule('nope'), /no module named nope/);
+  }, { required: ['state-store'] });
+});
+
+test('a module unloaded by the user stays unloaded after a restart (persisted in the store)', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-kernel-'));
+  try {
+    const { mod } = recorder();
+    const defs = () => [mod('t.extra.v1', 'x')];
+    await withKernel(defs(), async (k) => {
+      await k.boot();
+      await k.unloadModule('extra');
+    }, { dir });
+    await withKernel(defs(), async (k) => {
+      await k.boot();
+      const m = k.modules().find((x) => x.name === 'extra')!;
+      assert.equal(m.state, 'unloaded');
+      await k.loadModule('extra');
+    }, { dir });
+    await withKernel(defs(), async (k) => {
+      await k.boot();
+      assert.equal(k.modules().find((x) => x.name === 'extra')!.state, 'loaded');
+    }, { dir });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
