@@ -107,3 +107,31 @@ export interface ContainersApi {
   wait(idOrName: string, signal?: AbortSignal): Promise<{ exitCode: number; oomKilled: boolean }>;
   stats(idOrName: string): Promise<ContainerStats>;
 }
+
+// ---- Extensions (compatible additions) ------------------------------------------------------
+
+/** A container's network as the network module set it up; stored with the container record. */
+export interface NetworkAttachment {
+  mode: 'bridge' | 'host' | 'none';
+  /** Path of the network namespace the container joins (bridge mode). */
+  netnsPath?: string;
+  ip?: string;
+  gateway?: string;
+  /** Prefix length of the bridge subnet. */
+  prefixLength?: number;
+  ports: PortMapping[];
+  /** The CNI result of ADD, handed back to DEL. */
+  cniResult?: unknown;
+}
+
+/** What the containers runtime needs of the network module (kind llmos.network.v1). */
+export interface ContainerNetworkApi {
+  /** Creates the container's network namespace and plugs it into the network. */
+  attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[] }): Promise<NetworkAttachment>;
+  /** Undoes attach: CNI DEL, netns, IPAM lease, iptables chains. Idempotent. */
+  detach(containerId: string, attachment?: NetworkAttachment): Promise<void>;
+  /** Removes what crashed runs left behind for containers not in `keep`; returns what was removed. */
+  removeLeftovers(keep: ReadonlySet<string>): Promise<string[]>;
+  /** Whatever still exists on the host for this container (netns, leases, chains); empty when clean. */
+  residue(containerId: string): Promise<string[]>;
+}

@@ -1,5 +1,12 @@
 // The one list of CLI command groups.
 import type { CommandGroup } from '../context.js';
 import { systemCommands } from './system.js';
+import { containerCommands } from './containers.js';
+import { servicesCommands } from './services.js';
+import { imagesCommands } from './images.js';
+import { functionCommands } from './functions.js';
+import { simCommands } from './sim.js';
+import { dashboardCommands } from './dashboard.js';
+import { autoscalerCommands } from './autoscaler.js';
 
-export const commandGroups: readonly CommandGroup[] = [systemCommands];
+export const commandGroups: readonly CommandGroup[] = [systemCommands, containerCommands, imagesCommands, dashboardCommands, simCommands, functionCommands, servicesCommands, autoscalerCommands];

@@ -3,7 +3,14 @@ import type { KernelHandle } from '../../../kernel/kernel.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { Api } from '../server.js';
 import { systemRoutes } from './system.js';
+import { containerRoutes } from './containers.js';
+import { servicesRoutes } from './services.js';
+import { functionRoutes } from './functions.js';
+import { imagesRoutes } from './images.js';
+import { dashboardRoutes } from './dashboard.js';
+import { schedulerRoutes } from './scheduler.js';
+import { autoscalerRoutes } from './autoscaler.js';
 
 export type RouteGroup = (app: Api, kernel: KernelHandle, services: KernelServices) => void;
 
-export const allRoutes: readonly RouteGroup[] = [systemRoutes];
+export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes];

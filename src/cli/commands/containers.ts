@@ -1,0 +1,427 @@
+// Container commands with Docker's habits: run, ps, logs, stop, kill, rm, exec, inspect, wait, stats.
+// `run` and `exec` parse their own flags, so everything after the image (or container) name
+// belongs to the command, as with Docker.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
+import { CliError } from '../client.js';
+import type { CliContext } from '../context.js';
+import { ago, bytes, table } from '../output.js';
+import type { ContainerInfo, ContainerSpec, ContainerStats, LogLine, PortMapping, RestartPolicy, VolumeMount } from '../../contracts/containers.js';
+
+// ---- flag parsing (pure) ---------------------------------------------------------------------
+
+const units: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, kb: 2 ** 10, m: 2 ** 20, mb: 2 ** 20, g: 2 ** 30, gb: 2 ** 30 };
+
+/** "64m", "1g", "512k", "1048576": bytes (binary units, as Docker). */
+export function parseMemory(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(s.trim());
+  const unit = m ? units[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new CliError(`invalid memory size ${JSON.stringify(s)}: use a number with b, k, m or g`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** "8080:80", "8080:80/udp", "127.0.0.1:8080:80". */
+export function parsePort(s: string): PortMapping {
+  const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(s);
+  if (!m) throw new CliError(`invalid port mapping ${JSON.stringify(s)}: use HOSTPORT:CONTAINERPORT[/tcp|udp]`);
+  const hostPort = Number(m[2]);
+  const containerPort = Number(m[3]);
+  for (const p of [hostPort, containerPort]) if (p < 1 || p > 65535) throw new CliError(`invalid port ${p} in ${s}: ports are 1-65535`);
+  return { hostPort, containerPort, protocol: (m[4] as 'tcp' | 'udp' | undefined) ?? 'tcp', ...(m[1] ? { hostIp: m[1] } : {}) };
+}
+
+/** "/host:/ctr" or "/host:/ctr:ro". */
+export function parseVolume(s: string, cwd = process.cwd()): VolumeMount {
+  const parts = s.split(':');
+  const mode = parts.length === 3 ? parts[2] : 'rw';
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (mode !== 'ro' && mode !== 'rw')) throw new CliError(`invalid volume ${JSON.stringify(s)}: use HOSTDIR:CONTAINERDIR[:ro]`);
+  if (!parts[1].startsWith('/')) throw new CliError(`invalid volume ${s}: the container path must be absolute`);
+  const hostPath = parts[0].startsWith('/') ? parts[0] : `${cwd}/${parts[0]}`;
+  return { hostPath, containerPath: parts[1], readOnly: mode === 'ro' };
+}
+
+export function parseRestart(s: string): RestartPolicy {
+  if (s === 'no' || s === 'always') return { name: s };
+  const m = /^on-failure(?::(\d+))?$/.exec(s);
+  if (!m) throw new CliError(`invalid restart policy ${JSON.stringify(s)}: use no, always or on-failure[:N]`);
+  return m[1] !== undefined ? { name: 'on-failure', maxRetries: Number(m[1]) } : { name: 'on-failure' };
+}
+
+/** "K=V", or "K" to pass the variable from the caller's environment. */
+export function parseEnv(list: readonly string[], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i === 0) throw new CliError(`invalid environment variable ${JSON.stringify(kv)}`);
+    if (i < 0) {
+      if (env[kv] !== undefined) out[kv] = env[kv]!;
+    } else out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+export function parseEnvFile(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+const runOptions = {
+  detach: { type: 'boolean', short: 'd' },
+  rm: { type: 'boolean' },
+  name: { type: 'string' },
+  env: { type: 'string', short: 'e', multiple: true },
+  'env-file': { type: 'string', multiple: true },
+  publish: { type: 'string', short: 'p', multiple: true },
+  volume: { type: 'string', short: 'v', multiple: true },
+  cpus: { type: 'string' },
+  memory: { type: 'string', short: 'm' },
+  'pids-limit': { type: 'string' },
+  user: { type: 'string', short: 'u' },
+  workdir: { type: 'string', short: 'w' },
+  'read-only': { type: 'boolean' },
+  network: { type: 'string' },
+  restart: { type: 'string' },
+  init: { type: 'boolean' },
+  entrypoint: { type: 'string' },
+  label: { type: 'string', short: 'l', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Splits "[flags] NAME [ARGS...]": flags end at the first positional, as in Docker. */
+type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+export function splitAtFirstPositional(args: string[], options: FlagSpec): { values: Record<string, unknown>; positional?: string; rest: string[] } {
+  let tokens;
+  try {
+    tokens = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true }).tokens ?? [];
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const first = tokens.find((t) => t.kind === 'positional' || t.kind === 'option-terminator');
+  const cut = first ? first.index : args.length;
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args: args.slice(0, cut), options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new CliError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument starting with a '-'.*$/, ''));
+  }
+  const after = args.slice(cut);
+  if (after[0] === '--') after.shift();
+  return { values, positional: after[0], rest: after.slice(1) };
+}
+
+export function buildRunSpec(args: string[], readFile: (f: string) => string = (f) => readFileSync(f, 'utf8')): { spec: ContainerSpec; detach: boolean } {
+  const { values: v, positional: image, rest } = splitAtFirstPositional(args, runOptions);
+  if (v.help) throw new CliError(runUsage, 0);
+  if (!image) throw new CliError('run needs an image: llmos run [OPTIONS] IMAGE [COMMAND] [ARG...]');
+  const num = (name: string, s: string | undefined, int: boolean): number | undefined => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) throw new CliError(`invalid --${name} ${JSON.stringify(s)}: expected a positive ${int ? 'integer' : 'number'}`);
+    return n;
+  };
+  const network = v.network as string | undefined;
+  if (network !== undefined && !['bridge', 'host', 'none'].includes(network)) throw new CliError(`invalid --network ${JSON.stringify(network)}: use bridge, host or none`);
+  const envList = [...((v['env-file'] as string[] | undefined) ?? []).flatMap((f) => {
+    let text: string;
+    try {
+      text = readFile(f);
+    } catch (e) {
+      throw new CliError(`cannot read env file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return parseEnvFile(text);
+  }), ...((v.env as string[] | undefined) ?? [])];
+  const labels = Object.fromEntries(((v.label as string[] | undefined) ?? []).map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
+  const spec: ContainerSpec = {
+    image,
+    ...(rest.length ? { cmd: rest } : {}),
+    ...(v.entrypoint !== undefined ? { entrypoint: (v.entrypoint as string) ? [v.entrypoint as string] : [] } : {}),
+    ...(v.name ? { name: v.name as string } : {}),
+    ...(envList.length ? { env: parseEnv(envList) } : {}),
+    ...(v.publish ? { ports: (v.publish as string[]).map(parsePort) } : {}),
+    ...(v.volume ? { volumes: (v.volume as string[]).map((s) => parseVolume(s)) } : {}),
+    ...(v.cpus !== undefined ? { cpus: num('cpus', v.cpus as string, false) } : {}),
+    ...(v.memory !== undefined ? { memory: parseMemory(v.memory as string) } : {}),
+    ...(v['pids-limit'] !== undefined ? { pidsLimit: num('pids-limit', v['pids-limit'] as string, true) } : {}),
+    ...(v.user ? { user: v.user as string } : {}),
+    ...(v.workdir ? { workingDir: v.workdir as string } : {}),
+    ...(v['read-only'] ? { readOnly: true } : {}),
+    ...(network ? { network: network as ContainerSpec['network'] } : {}),
+    ...(v.restart ? { restart: parseRestart(v.restart as string) } : {}),
+    ...(v.init ? { init: true } : {}),
+    ...(v.rm ? { autoRemove: true } : {}),
+    ...(Object.keys(labels).length ? { labels } : {}),
+  };
+  return { spec, detach: !!v.detach };
+}
+
+const runUsage = `Usage: llmos run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Create and start a container (the image is pulled if missing). Without -d the output streams
+here and llmos exits with the container's exit code.
+
+Options:
+  -d, --detach              run in the background and print the container id
+      --rm                  remove the container when it exits
+      --name NAME           container name
+  -e, --env K=V             set an environment variable (K alone: take it from here)
+      --env-file FILE       read K=V lines from a file
+  -p, --publish H:C[/tcp|udp]  publish container port C on host port H (reachable on 127.0.0.1:H)
+  -v, --volume HOST:CTR[:ro]   bind-mount a host directory
+      --cpus N              CPU limit in cores (0.5 = half a core)
+  -m, --memory SIZE         memory limit (e.g. 64m, 1g)
+      --pids-limit N        maximum number of processes
+  -u, --user USER[:GROUP]   user to run as
+  -w, --workdir DIR         working directory
+      --read-only           mount the root filesystem read-only
+      --network MODE        bridge (default), host or none
+      --restart POLICY      no (default), on-failure[:N] or always
+      --init                run an init as PID 1 (forwards signals, reaps zombies)
+      --entrypoint CMD      override the image's entrypoint
+  -l, --label K=V           set a label`;
+
+/** The subcommand's arguments from the raw argv: what follows `name`, after the global options. */
+function rawArgsAfter(program: Command, name: string): string[] {
+  const raw = (program as unknown as { rawArgs: string[] }).rawArgs.slice(2);
+  const valued = new Set(['--host', '--data-dir', '--token', '-o', '--output']);
+  let i = 0;
+  while (i < raw.length && raw[i]!.startsWith('-')) i += valued.has(raw[i]!) ? 2 : 1;
+  if (raw[i] !== name) throw new CliError(`cannot find the ${name} arguments`);
+  return raw.slice(i + 1);
+}
+
+// ---- output ------------------------------------------------------------------------------------
+
+const short = (id: string) => id.slice(0, 12);
+const portsText = (ps: PortMapping[]) => ps.map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
+const commandText = (c: ContainerInfo) => {
+  const s = [...(c.spec.entrypoint ?? []), ...(c.spec.cmd ?? [])].join(' ');
+  return s.length > 30 ? JSON.stringify(s.slice(0, 29) + '…') : s ? JSON.stringify(s) : '-';
+};
+
+function printLine(l: LogLine, timestamps: boolean): void {
+  (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${timestamps ? l.time + ' ' : ''}${l.text}\n`);
+}
+
+export function statsTable(rows: ContainerStats[]): string {
+  return table(rows, [
+    { header: 'CONTAINER ID', get: (s) => short(s.id) },
+    { header: 'NAME', get: (s) => s.name },
+    { header: 'CPU %', get: (s) => `${s.cpuPercent.toFixed(2)}%`, align: 'right' },
+    { header: 'MEM USAGE / LIMIT', get: (s) => `${bytes(s.memoryUsage)} / ${bytes(s.memoryLimit)}`, align: 'right' },
+    { header: 'MEM %', get: (s) => `${s.memoryLimit ? ((s.memoryUsage / s.memoryLimit) * 100).toFixed(2) : '0.00'}%`, align: 'right' },
+    { header: 'PIDS', get: (s) => s.pids, align: 'right' },
+  ]);
+}
+
+// ---- commands ------------------------------------------------------------------------------------
+
+export function containerCommands(program: Command, ctx: CliContext): void {
+  const enc = encodeURIComponent;
+
+  program
+    .command('run')
+    .description('create and start a container (see llmos run --help)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(async () => {
+      let parsed: ReturnType<typeof buildRunSpec>;
+      try {
+        parsed = buildRunSpec(rawArgsAfter(program, 'run'));
+      } catch (e) {
+        if (e instanceof CliError && e.exitCode === 0) {
+          process.stdout.write(e.message + '\n');
+          return;
+        }
+        throw e;
+      }
+      const { spec, detach } = parsed;
+      const client = ctx.client();
+      if (detach) {
+        const c = await client.request<ContainerInfo>('POST', '/v1/containers/run', spec);
+        ctx.out(c, () => c.id);
+        return;
+      }
+      const res = await client.fetch('POST', '/v1/containers/run?attach=true', spec);
+      let id: string | undefined;
+      const forward = (sig: NodeJS.Signals) => {
+        if (id) void client.request('POST', `/v1/containers/${id}/kill?signal=${sig}`).catch(() => undefined);
+      };
+      process.on('SIGINT', forward);
+      process.on('SIGTERM', forward);
+      let exit: { exitCode: number; oomKilled: boolean } | undefined;
+      let buf = '';
+      const decoder = new TextDecoder();
+      const handle = (line: string) => {
+        if (!line) return;
+        const m = JSON.parse(line) as { type: string; id?: string; error?: string; exitCode?: number; oomKilled?: boolean } & LogLine;
+        if (m.type === 'container') id = m.id;
+        else if (m.type === 'log') printLine(m, false);
+        else if (m.type === 'exit') exit = { exitCode: m.exitCode!, oomKilled: !!m.oomKilled };
+        else if (m.type === 'error') throw new CliError(m.error ?? 'the container stream failed');
+      };
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buf += decoder.decode(chunk, { stream: true });
+          let i: number;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            handle(buf.slice(0, i));
+            buf = buf.slice(i + 1);
+          }
+        }
+        handle(buf);
+      } finally {
+        process.off('SIGINT', forward);
+        process.off('SIGTERM', forward);
+      }
+      if (!exit) throw new CliError('the daemon closed the stream before the container exited');
+      if (exit.oomKilled) process.stderr.write('llmos: the container was killed: out of memory (OOMKilled)\n');
+      process.exitCode = exit.exitCode;
+    });
+
+  program
+    .command('ps')
+    .description('list containers')
+    .option('-a, --all', 'include stopped containers')
+    .option('-q, --quiet', 'only ids')
+    .option('--owner <owner>', 'only containers of this owner (e.g. service/web)')
+    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string }) => {
+      const q = new URLSearchParams({ ...(o.all ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}) });
+      const { containers } = await ctx.client().request<{ containers: ContainerInfo[] }>('GET', `/v1/containers?${q}`);
+      ctx.out(containers, () =>
+        o.quiet
+          ? containers.map((c) => short(c.id)).join('\n')
+          : table(containers, [
+              { header: 'CONTAINER ID', get: (c) => short(c.id) },
+              { header: 'IMAGE', get: (c) => c.image },
+              { header: 'COMMAND', get: commandText },
+              { header: 'CREATED', get: (c) => ago(c.createdAt) },
+              { header: 'STATUS', get: (c) => c.status },
+              { header: 'PORTS', get: (c) => portsText(c.ports) },
+              { header: 'NAMES', get: (c) => c.name },
+            ]),
+      );
+    });
+
+  program
+    .command('logs <container>')
+    .description('print a container\'s output')
+    .option('-f, --follow', 'keep streaming until the container exits')
+    .option('-n, --tail <n>', 'only the last n lines')
+    .option('-t, --timestamps', 'prefix each line with its time')
+    .action(async (name: string, o: { follow?: boolean; tail?: string; timestamps?: boolean }) => {
+      if (o.tail !== undefined && !/^\d+$/.test(o.tail)) throw new CliError(`invalid --tail ${JSON.stringify(o.tail)}: expected a number of lines`);
+      const q = new URLSearchParams(o.tail !== undefined ? { tail: o.tail } : {});
+      const print = (l: LogLine) => (ctx.json() ? process.stdout.write(JSON.stringify(l) + '\n') : printLine(l, !!o.timestamps));
+      if (o.follow) {
+        q.set('follow', 'true');
+        const ac = new AbortController();
+        process.once('SIGINT', () => ac.abort());
+        let failure: string | undefined;
+        await ctx.client().stream(`/v1/containers/${enc(name)}/logs?${q}`, (ev, data) => {
+          if (ev === 'log') print(data as LogLine);
+          else if (ev === 'error') failure = (data as { error: string }).error;
+          if (ev === 'end' || ev === 'error') ac.abort();
+        }, ac.signal);
+        if (failure) throw new CliError(failure);
+        return;
+      }
+      const { lines } = await ctx.client().request<{ lines: LogLine[] }>('GET', `/v1/containers/${enc(name)}/logs?${q}`);
+      for (const l of lines) print(l);
+    });
+
+  program
+    .command('stop <containers...>')
+    .description('stop containers: the stop signal, then KILL after the grace period')
+    .option('-t, --time <seconds>', 'grace period before KILL', '10')
+    .action(async (names: string[], o: { time: string }) => {
+      if (!/^\d+$/.test(o.time)) throw new CliError(`invalid --time ${JSON.stringify(o.time)}: expected seconds`);
+      const out: ContainerInfo[] = [];
+      for (const n of names) out.push(await ctx.client().request<ContainerInfo>('POST', `/v1/containers/${enc(n)}/stop?timeout=${o.time}`));
+      ctx.out(out, () => names.join('\n'));
+    });
+
+  program
+    .command('kill <containers...>')
+    .description('send a signal to containers')
+    .option('-s, --signal <signal>', 'signal name or number', 'KILL')
+    .action(async (names: string[], o: { signal: string }) => {
+      for (const n of names) await ctx.client().request('POST', `/v1/containers/${enc(n)}/kill?signal=${enc(o.signal)}`);
+      ctx.out({ killed: names }, () => names.join('\n'));
+    });
+
+  program
+    .command('rm <containers...>')
+    .description('remove containers')
+    .option('-f, --force', 'kill running containers first')
+    .action(async (names: string[], o: { force?: boolean }) => {
+      for (const n of names) await ctx.client().request('DELETE', `/v1/containers/${enc(n)}${o.force ? '?force=true' : ''}`);
+      ctx.out({ removed: names }, () => names.join('\n'));
+    });
+
+  program
+    .command('exec')
+    .description('run a command in a running container: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(async () => {
+      const { values, positional: name, rest } = splitAtFirstPositional(rawArgsAfter(program, 'exec'), { env: { type: 'string', short: 'e', multiple: true } } as const);
+      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]');
+      const r = await ctx.client().request<{ exitCode: number; stdout: string; stderr: string }>('POST', `/v1/containers/${enc(name)}/exec`, { cmd: rest, env: parseEnv((values.env as string[] | undefined) ?? []) });
+      if (ctx.json()) ctx.out(r, () => '');
+      else {
+        process.stdout.write(r.stdout);
+        process.stderr.write(r.stderr);
+      }
+      process.exitCode = r.exitCode;
+    });
+
+  program
+    .command('inspect <containers...>')
+    .description('details of containers, as JSON')
+    .action(async (names: string[]) => {
+      const out: ContainerInfo[] = [];
+      for (const n of names) out.push(await ctx.client().request<ContainerInfo>('GET', `/v1/containers/${enc(n)}`));
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    });
+
+  program
+    .command('wait <containers...>')
+    .description('wait for containers to exit and print their exit codes')
+    .action(async (names: string[]) => {
+      const out: Array<{ exitCode: number; oomKilled: boolean }> = [];
+      for (const n of names) out.push(await ctx.client().request('POST', `/v1/containers/${enc(n)}/wait`));
+      ctx.out(out, () => out.map((r) => String(r.exitCode)).join('\n'));
+    });
+
+  program
+    .command('stats [containers...]')
+    .description('CPU, memory and PIDs of running containers, from their cgroups')
+    .option('--no-stream', 'print once instead of refreshing')
+    .action(async (names: string[], o: { stream: boolean }) => {
+      const client = ctx.client();
+      const sample = async () => {
+        const targets = names.length ? names : (await client.request<{ containers: ContainerInfo[] }>('GET', '/v1/containers')).containers.map((c) => c.id);
+        return Promise.all(targets.map((n) => client.request<ContainerStats>('GET', `/v1/containers/${enc(n)}/stats`)));
+      };
+      if (!o.stream || ctx.json()) {
+        const rows = await sample();
+        ctx.out(rows, () => statsTable(rows));
+        return;
+      }
+      let stop = false;
+      process.once('SIGINT', () => (stop = true));
+      while (!stop) {
+        const rows = await sample();
+        process.stdout.write('\x1b[2J\x1b[H' + statsTable(rows) + '\n');
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    });
+}

@@ -1,0 +1,79 @@
+// Resource commands: namespaces, quotas, and `top` (live CPU/memory of the node and workloads).
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { bytes, table } from '../output.js';
+import { InvalidArgument } from '../../kernel/errors.js';
+import type { NamespaceInfo } from '../../modules/scheduler/contract.js';
+import { formatCpu, parseCpu, parseMemory } from '../../modules/scheduler/quantity.js';
+import { topCommand } from './top.js';
+
+const limit = (v: number | undefined, used: number, fmt: (n: number) => string): string => (v === undefined ? `${fmt(used)} / -` : `${fmt(used)} / ${fmt(v)}`);
+const cpuText = (m: number): string => formatCpu(m);
+
+export function quotaTable(ns: NamespaceInfo[]): string {
+  return table(ns, [
+    { header: 'NAMESPACE', get: (n) => n.name },
+    { header: 'CPU (USED/QUOTA)', get: (n) => limit(n.quota?.cpu, n.used.cpu, cpuText), align: 'right' },
+    { header: 'MEMORY (USED/QUOTA)', get: (n) => limit(n.quota?.memory, n.used.memory, bytes), align: 'right' },
+    { header: 'WORKLOADS (USED/QUOTA)', get: (n) => limit(n.quota?.workloads, n.used.workloads, String), align: 'right' },
+  ]);
+}
+
+/** "none" removes a quota field; otherwise a quantity. */
+function quotaValue<T>(v: string | undefined, parse: (s: string) => T): T | null | undefined {
+  if (v === undefined) return undefined;
+  return v === 'none' ? null : parse(v);
+}
+
+export function resourceCommands(program: Command, ctx: CliContext): void {
+  const ns = program.command('namespace').alias('ns').description('namespaces (tenants): each has an optional quota');
+  ns.command('create <name>')
+    .description('create a namespace')
+    .action(async (name: string) => {
+      const n = await ctx.client().request<NamespaceInfo>('POST', '/v1/namespaces', { name });
+      ctx.out(n, () => `namespace ${n.name} created`);
+    });
+  ns.command('ls')
+    .description('list namespaces with quota and usage')
+    .action(async () => {
+      const { namespaces } = await ctx.client().request<{ namespaces: NamespaceInfo[] }>('GET', '/v1/namespaces');
+      ctx.out(namespaces, () => quotaTable(namespaces));
+    });
+  ns.command('rm <name>')
+    .description('remove an empty namespace')
+    .action(async (name: string) => {
+      await ctx.client().request('DELETE', `/v1/namespaces/${encodeURIComponent(name)}`);
+      ctx.out({ removed: name }, () => `namespace ${name} removed`);
+    });
+
+  const quota = program.command('quota').description('namespace quotas on CPU, memory (sums of requests) and workload count');
+  quota
+    .command('set <namespace>')
+    .description('set quota fields; "none" removes a limit')
+    .option('--cpu <cores>', 'CPU, e.g. 2, 0.5 or 500m')
+    .option('--memory <bytes>', 'memory, e.g. 1Gi or 512Mi')
+    .option('--workloads <n>', 'number of workloads')
+    .action(async (name: string, o: { cpu?: string; memory?: string; workloads?: string }) => {
+      const body = {
+        cpu: quotaValue(o.cpu, parseCpu),
+        memory: quotaValue(o.memory, parseMemory),
+        workloads: quotaValue(o.workloads, (s) => {
+          const n = Number(s);
+          if (!Number.isInteger(n) || n < 0) throw new InvalidArgument(`--workloads must be a whole number >= 0, got "${s}"`);
+          return n;
+        }),
+      };
+      if (Object.values(body).every((v) => v === undefined)) throw new InvalidArgument('give at least one of --cpu, --memory, --workloads');
+      const n = await ctx.client().request<NamespaceInfo>('PUT', `/v1/namespaces/${encodeURIComponent(name)}/quota`, body);
+      ctx.out(n, () => quotaTable([n]));
+    });
+  quota
+    .command('ls')
+    .description('quota and usage of every namespace')
+    .action(async () => {
+      const { quotas } = await ctx.client().request<{ quotas: NamespaceInfo[] }>('GET', '/v1/quotas');
+      ctx.out(quotas, () => quotaTable(quotas));
+    });
+
+  topCommand(program, ctx);
+}

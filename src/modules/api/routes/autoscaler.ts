@@ -1,0 +1,24 @@
+// Autoscaler routes: configure, list, remove, and read the decision log.
+import { z } from 'zod';
+import { Kinds } from '../../../contracts/kinds.js';
+import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { AutoscalerController } from '../../autoscaler/controller.js';
+import type { Api } from '../server.js';
+
+export function autoscalerRoutes(app: Api, k: KernelHandle): void {
+  const ctl = () => k.getSingle<AutoscalerController>(Kinds.autoscaler);
+  const id = z.object({ namespace: z.string().min(1), name: z.string().min(1) });
+  app.get('/v1/autoscalers', { schema: { summary: 'List autoscalers', querystring: z.object({ namespace: z.string().optional() }) } }, async (req) => ({ autoscalers: ctl().list(req.query.namespace) }));
+  // The body is checked by the controller's own schema so that the CLI, manifests and this route share one validation.
+  app.post('/v1/autoscalers', { schema: { summary: 'Create or replace an autoscaler', body: z.record(z.string(), z.unknown()) } }, async (req) => ctl().put(req.body));
+  app.get('/v1/autoscalers/:namespace/:name', { schema: { summary: 'One autoscaler', params: id } }, async (req) => ctl().get(req.params.namespace, req.params.name));
+  app.delete('/v1/autoscalers/:namespace/:name', { schema: { summary: 'Remove an autoscaler', params: id } }, async (req) => {
+    await ctl().remove(req.params.namespace, req.params.name);
+    return { deleted: `${req.params.namespace}/${req.params.name}` };
+  });
+  app.get(
+    '/v1/autoscalers/:namespace/:name/decisions',
+    { schema: { summary: 'Decision log: time, inputs, policy, desired before and after, reason', params: id, querystring: z.object({ limit: z.coerce.number().int().positive().max(2000).optional() }) } },
+    async (req) => ({ decisions: await ctl().decisions(req.params.namespace, req.params.name, req.query.limit) }),
+  );
+}

@@ -1,0 +1,145 @@
+// Container routes: create/run (optionally attached: the output streams back as NDJSON and the
+// last line carries the exit code), life cycle, logs (SSE with follow), exec, wait, stats.
+import { z } from 'zod';
+import type { ContainerSpec, ContainersApi, LogLine } from '../../../contracts/containers.js';
+import { Kinds } from '../../../contracts/kinds.js';
+import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { KernelServices } from '../../../kernel/module.js';
+import { errorMessage } from '../../../kernel/errors.js';
+import type { Api } from '../server.js';
+import { sendSse } from './sse.js';
+
+const port = z.object({ hostPort: z.number().int().min(1).max(65535), containerPort: z.number().int().min(1).max(65535), protocol: z.enum(['tcp', 'udp']).default('tcp'), hostIp: z.string().optional() });
+const volume = z.object({ hostPath: z.string().min(1), containerPath: z.string().min(1), readOnly: z.boolean().default(false) });
+const restart = z.union([z.object({ name: z.literal('no') }), z.object({ name: z.literal('always') }), z.object({ name: z.literal('on-failure'), maxRetries: z.number().int().min(0).optional() })]);
+
+export const containerSpecSchema = z
+  .object({
+    name: z.string().min(1).max(128).optional(),
+    image: z.string().min(1),
+    entrypoint: z.array(z.string()).optional(),
+    cmd: z.array(z.string()).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    ports: z.array(port).optional(),
+    volumes: z.array(volume).optional(),
+    cpus: z.number().positive().optional(),
+    memory: z.number().int().positive().optional(),
+    pidsLimit: z.number().int().positive().optional(),
+    requests: z.object({ cpu: z.number().nonnegative().optional(), memory: z.number().int().nonnegative().optional() }).optional(),
+    user: z.string().optional(),
+    workingDir: z.string().optional(),
+    readOnly: z.boolean().optional(),
+    network: z.enum(['bridge', 'host', 'none']).optional(),
+    restart: restart.optional(),
+    init: z.boolean().optional(),
+    autoRemove: z.boolean().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    namespace: z.string().optional(),
+    owner: z.string().optional(),
+    priority: z.number().optional(),
+  })
+  .strict();
+
+/** The runtime's optional extra: hold a container (no auto-removal) while a client is attached. */
+interface Holdable {
+  hold?(idOrName: string): () => void;
+}
+
+const idParam = z.object({ id: z.string().min(1) });
+const bool = z.enum(['true', 'false', '1', '0']).optional();
+const truthy = (v: string | undefined) => v === 'true' || v === '1';
+
+export function containerRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
+  const api = () => k.getSingle<ContainersApi & Holdable>(Kinds.containers);
+
+  app.get('/v1/containers', { schema: { summary: 'List containers (running only unless all=true)', querystring: z.object({ all: bool, owner: z.string().optional(), namespace: z.string().optional() }) } }, async (req) => ({
+    containers: await api().list({ all: truthy(req.query.all), owner: req.query.owner, namespace: req.query.namespace }),
+  }));
+
+  app.post('/v1/containers', { schema: { summary: 'Create a container (start=true also starts it)', body: containerSpecSchema, querystring: z.object({ start: bool }) } }, async (req, reply) => {
+    const spec = req.body as ContainerSpec;
+    const c = truthy(req.query.start) ? await api().run(spec) : await api().create(spec);
+    return reply.code(201).send(c);
+  });
+
+  app.post('/v1/containers/run', { schema: { summary: 'Create and start; attach=true streams the output as NDJSON, ending with the exit code', body: containerSpecSchema, querystring: z.object({ attach: bool }) } }, async (req, reply) => {
+    const spec = req.body as ContainerSpec;
+    const a = api();
+    if (!truthy(req.query.attach)) return reply.code(201).send(await a.run(spec));
+    // Create without auto-removal, so the container (and its output) outlives its exit until streamed.
+    const c = await a.create({ ...spec });
+    const release = a.hold?.(c.id);
+    try {
+      await a.start(c.id);
+    } catch (e) {
+      release?.();
+      await a.remove(c.id, { force: true }).catch(() => undefined);
+      throw e;
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    const send = (o: unknown) => !res.writableEnded && res.write(JSON.stringify(o) + '\n');
+    send({ type: 'container', id: c.id, name: c.name });
+    try {
+      for await (const l of a.logs(c.id, { follow: true, signal: ac.signal })) send({ type: 'log', ...l });
+      if (!ac.signal.aborted) send({ type: 'exit', ...(await a.wait(c.id, ac.signal)) });
+    } catch (e) {
+      send({ type: 'error', error: errorMessage(e) });
+    } finally {
+      release?.();
+      if (spec.autoRemove && !a.hold) await a.remove(c.id, { force: true }).catch(() => undefined);
+      res.end();
+    }
+  });
+
+  app.get('/v1/containers/:id', { schema: { summary: 'Inspect a container', params: idParam } }, async (req) => api().inspect(req.params.id));
+  app.post('/v1/containers/:id/start', { schema: { summary: 'Start a created or exited container', params: idParam } }, async (req) => api().start(req.params.id));
+  app.post('/v1/containers/:id/stop', { schema: { summary: 'Stop: the stop signal, then KILL after the grace period', params: idParam, querystring: z.object({ timeout: z.coerce.number().int().min(0).max(3600).optional() }) } }, async (req) =>
+    api().stop(req.params.id, { timeoutSeconds: req.query.timeout }),
+  );
+  app.post('/v1/containers/:id/kill', { schema: { summary: 'Send a signal (default KILL)', params: idParam, querystring: z.object({ signal: z.string().optional() }) } }, async (req, reply) => {
+    await api().kill(req.params.id, req.query.signal);
+    return reply.code(204).send();
+  });
+  app.delete('/v1/containers/:id', { schema: { summary: 'Remove a container (force=true kills a running one)', params: idParam, querystring: z.object({ force: bool }) } }, async (req, reply) => {
+    await api().remove(req.params.id, { force: truthy(req.query.force) });
+    return reply.code(204).send();
+  });
+  app.post('/v1/containers/:id/wait', { schema: { summary: 'Wait until the container exits; returns its exit code', params: idParam } }, async (req) => {
+    const ac = new AbortController();
+    req.raw.on('close', () => ac.abort());
+    return api().wait(req.params.id, ac.signal);
+  });
+  app.post('/v1/containers/:id/exec', {
+    schema: { summary: 'Run a command in a running container', params: idParam, body: z.object({ cmd: z.array(z.string()).min(1), env: z.record(z.string(), z.string()).optional(), timeoutMs: z.number().int().positive().optional() }) },
+  }, async (req) => api().exec(req.params.id, req.body.cmd, { env: req.body.env, timeoutMs: req.body.timeoutMs }));
+  app.get('/v1/containers/:id/stats', { schema: { summary: 'CPU, memory and PIDs from the cgroup', params: idParam } }, async (req) => api().stats(req.params.id));
+  app.get('/v1/containers/:id/logs', {
+    schema: { summary: 'Log lines; follow=true streams them as server-sent events', params: idParam, querystring: z.object({ tail: z.coerce.number().int().min(0).optional(), follow: bool, token: z.string().optional() }) },
+  }, async (req, reply) => {
+    const a = api();
+    const { tail } = req.query;
+    await a.inspect(req.params.id); // 404 before any streaming starts
+    if (!truthy(req.query.follow)) {
+      const lines: LogLine[] = [];
+      for await (const l of a.logs(req.params.id, { tail })) lines.push(l);
+      return { lines };
+    }
+    const ac = new AbortController();
+    sendSse(reply, (send) => {
+      void (async () => {
+        try {
+          for await (const l of a.logs(req.params.id, { tail, follow: true, signal: ac.signal })) send('log', l);
+          send('end', {});
+        } catch (e) {
+          send('error', { error: errorMessage(e) });
+        }
+        reply.raw.end();
+      })();
+      return () => ac.abort();
+    });
+  });
+}

@@ -1,0 +1,119 @@
+// Function and secret management under /v1 (token required); invocations through the API are
+// for the CLI (`fn invoke`), the public path is the gateway.
+import { z } from 'zod';
+import { Kinds } from '../../../contracts/kinds.js';
+import { InvalidArgument } from '../../../kernel/errors.js';
+import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { KernelServices } from '../../../kernel/module.js';
+import { InvocationFailed, failureResponse } from '../../functions/failures.js';
+import type { FunctionsApi } from '../../functions/module.js';
+import { pickEntry } from '../../functions/source.js';
+import type { Api } from '../server.js';
+import { sendSse } from './sse.js';
+
+const MAX_CODE = 16 * 2 ** 20;
+
+const sizeOrNumber = z.union([z.string(), z.number()]);
+const deployBody = z.object({
+  name: z.string(),
+  image: z.string().min(1).optional(),
+  port: z.number().int().optional(),
+  memory: sizeOrNumber.optional(),
+  timeout: sizeOrNumber.optional(),
+  cpu: sizeOrNumber.optional(),
+  concurrency: z.number().int().optional(),
+  min: z.number().int().optional(),
+  max: z.number().int().optional(),
+  queue: z.number().int().optional(),
+  queueWait: sizeOrNumber.optional(),
+  bodyLimit: sizeOrNumber.optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  secrets: z.array(z.string()).optional(),
+  keepAlive: z.string().optional(),
+  schedule: z.string().optional(),
+  mqttTopic: z.string().optional(),
+  mqttUrl: z.string().optional(),
+  code: z.object({ files: z.record(z.string(), z.string()), entry: z.string().optional() }).optional(),
+});
+
+const invokeBody = z.object({
+  method: z.string().default('POST'),
+  path: z.string().default('/'),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** base64 */
+  body: z.string().optional(),
+});
+
+export function functionRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
+  const fns = () => k.getSingle<FunctionsApi>(Kinds.functions);
+  const name = z.object({ name: z.string().min(1) });
+
+  app.post('/v1/functions', { schema: { body: deployBody, summary: 'Deploy or update a function (isolate code or container image)' } }, async (req, reply) => {
+    const { code, ...input } = req.body;
+    let bundle;
+    if (code) {
+      const size = Object.values(code.files).reduce((a, f) => a + f.length, 0);
+      if (size > MAX_CODE) throw new InvalidArgument(`code is ${size} bytes; the limit is ${MAX_CODE}`);
+      bundle = { files: code.files, entry: code.entry ?? pickEntry(Object.keys(code.files)) };
+    }
+    const info = await fns().deploy(input, bundle);
+    return reply.code(info.spec.version === 1 ? 201 : 200).send(info);
+  });
+  app.get('/v1/functions', { schema: { summary: 'Deployed functions with instance counts' } }, async () => ({ functions: fns().list() }));
+  app.get('/v1/functions/:name', { schema: { params: name, summary: 'One function: spec, instances, stats, triggers' } }, async (req) => fns().inspect(req.params.name));
+  app.delete('/v1/functions/:name', { schema: { params: name, summary: 'Remove a function and its instances' } }, async (req, reply) => {
+    await fns().remove(req.params.name);
+    return reply.code(204).send();
+  });
+
+  app.post('/v1/functions/:name/invoke', { schema: { params: name, body: invokeBody, summary: 'Invoke a function (JSON-wrapped request and response, for the CLI)' } }, async (req, reply) => {
+    const { method, path, headers, body } = req.body;
+    const api = fns();
+    const p = path.startsWith('/') ? path : `/${path}`;
+    const bytes = body ? Buffer.from(body, 'base64') : null;
+    try {
+      if (bytes && bytes.length > api.bodyLimit(req.params.name)) throw new InvocationFailed('body-too-large', `request body exceeds the limit of ${api.bodyLimit(req.params.name)} bytes of function ${req.params.name}`);
+      const res = await api.invoke(req.params.name, { method: method.toUpperCase(), url: `${api.gatewayBase}${p}`, headers: Object.entries(headers).map(([h, v]) => [h.toLowerCase(), v]), body: bytes });
+      const b = Buffer.from(res.body ?? new Uint8Array());
+      return { status: res.status, headers: res.headers, body: b.toString('base64') };
+    } catch (e) {
+      if (!(e instanceof InvocationFailed)) throw e;
+      const f = failureResponse(e);
+      return reply.code(f.status).headers(f.headers).send(f.body);
+    }
+  });
+
+  app.get('/v1/function-results/:id', { schema: { params: z.object({ id: z.string().min(1) }), summary: 'An async invocation: status, attempts and result' } }, async (req) => fns().result(req.params.id));
+
+  app.get(
+    '/v1/functions/:name/logs',
+    {
+      schema: {
+        params: name,
+        summary: 'Function logs (console output and instance events); follow=true streams them',
+        querystring: z.object({ tail: z.coerce.number().int().positive().max(100_000).optional(), follow: z.enum(['true', 'false']).optional(), token: z.string().optional() }),
+      },
+    },
+    async (req, reply) => {
+      const api = fns();
+      const fn = req.params.name === '-' ? undefined : req.params.name;
+      if (fn) api.inspect(fn); // 404 for an unknown function
+      const lines = api.logs.tail(fn, req.query.tail ?? 200);
+      if (req.query.follow !== 'true') return { logs: lines };
+      sendSse(reply, (send) => {
+        for (const l of lines) send('log', l);
+        return api.logs.follow(fn ?? '', (l) => send('log', l));
+      });
+    },
+  );
+
+  app.post('/v1/secrets', { schema: { body: z.object({ name: z.string(), value: z.string(), update: z.boolean().optional() }), summary: 'Create a secret (value base64)' } }, async (req, reply) => {
+    const s = await fns().secrets.create(req.body.name, Buffer.from(req.body.value, 'base64'), { update: req.body.update });
+    return reply.code(201).send(s);
+  });
+  app.get('/v1/secrets', { schema: { summary: 'Secret names and dates (never values)' } }, async () => ({ secrets: await fns().secrets.list() }));
+  app.delete('/v1/secrets/:name', { schema: { params: name, summary: 'Remove a secret (refused while a function uses it)' } }, async (req, reply) => {
+    await fns().secrets.remove(req.params.name);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,141 @@
+// Services and declarative apply under /v1. Apply is server-side (the CLI and the dashboard post
+// parsed documents or raw YAML); kind Function is handed to the functions routes in-process.
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { Kinds } from '../../../contracts/kinds.js';
+import { InvalidArgument } from '../../../kernel/errors.js';
+import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { KernelServices } from '../../../kernel/module.js';
+import type { ApplyAction, FunctionApplier } from '../../services/apply.js';
+import { splitDocuments } from '../../services/manifest.js';
+import type { ServicesApi } from '../../services/module.js';
+import type { Api } from '../server.js';
+import { sendSse } from './sse.js';
+
+const name = z.object({ name: z.string().min(1) });
+const nsQuery = z.object({ namespace: z.string().optional() });
+const applyBody = z.object({
+  /** Parsed documents (objects), or */
+  documents: z.array(z.unknown()).optional(),
+  /** raw YAML or JSON text, possibly with several documents. */
+  manifest: z.string().optional(),
+  dryRun: z.boolean().optional(),
+});
+
+export function servicesRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
+  const svc = () => k.getSingle<ServicesApi>(Kinds.services);
+
+  app.get('/v1/services', { schema: { querystring: nsQuery, summary: 'Services with replicas, readiness and host ports' } }, async (req) => ({ services: await svc().list(req.query.namespace) }));
+  app.post('/v1/services', { schema: { body: z.record(z.string(), z.unknown()), summary: 'Create a service from an llmos.io/v1 Service manifest' } }, async (req, reply) => reply.code(201).send(await svc().create(req.body)));
+  app.get('/v1/services/:name', { schema: { params: name, querystring: nsQuery, summary: 'One service: spec, rollout, replicas, endpoints' } }, async (req) => svc().get(req.params.name, req.query.namespace));
+  app.delete('/v1/services/:name', { schema: { params: name, querystring: nsQuery, summary: 'Delete a service and stop its replicas' } }, async (req, reply) => {
+    await svc().remove(req.params.name, req.query.namespace);
+    return reply.code(204).send();
+  });
+  app.post(
+    '/v1/services/:name/scale',
+    { schema: { params: name, querystring: nsQuery, body: z.object({ replicas: z.number().int().min(0).max(1000), reason: z.string().optional() }), summary: 'Set the desired replica count' } },
+    async (req) => svc().scale(req.params.name, req.body.replicas, { reason: req.body.reason, namespace: req.query.namespace }),
+  );
+  app.post(
+    '/v1/services/:name/update',
+    { schema: { params: name, querystring: nsQuery, body: z.object({ image: z.string().min(1).optional(), env: z.record(z.string(), z.string()).optional() }), summary: 'Rolling update to a new image or environment (rolled back automatically if new replicas fail)' } },
+    async (req) => svc().update(req.params.name, req.body, req.query.namespace),
+  );
+  app.get(
+    '/v1/services/:name/logs',
+    {
+      schema: {
+        params: name,
+        querystring: nsQuery.extend({ tail: z.coerce.number().int().positive().optional(), follow: z.enum(['true', 'false']).optional(), token: z.string().optional() }),
+        summary: 'Logs of all replicas, each line tagged with its replica; follow=true streams server-sent events',
+      },
+    },
+    async (req, reply) => {
+      const { tail, follow, namespace } = req.query;
+      if (follow !== 'true') {
+        const lines = [];
+        for await (const l of svc().logs(req.params.name, { tail, namespace })) lines.push(l);
+        return { lines };
+      }
+      await svc().get(req.params.name, namespace); // 404 before the stream opens
+      const ac = new AbortController();
+      sendSse(reply, (send) => {
+        void (async () => {
+          for await (const l of svc().logs(req.params.name, { tail, follow: true, signal: ac.signal, namespace })) send('log', l);
+          send('end', {});
+          reply.raw.end();
+        })().catch(() => reply.raw.end());
+        return () => ac.abort();
+      });
+    },
+  );
+
+  const documents = (body: z.infer<typeof applyBody>): unknown[] => {
+    if (body.documents && body.manifest !== undefined) throw new InvalidArgument('give documents or manifest, not both');
+    if (body.documents) return body.documents;
+    if (body.manifest !== undefined) return splitDocuments(body.manifest, 'manifest');
+    throw new InvalidArgument('documents or manifest is required');
+  };
+  app.post('/v1/apply', { schema: { body: applyBody, summary: 'Create or update objects from manifests (LLMOS kinds and a Kubernetes subset); all-or-nothing validation' } }, async (req) => {
+    const docs = documents(req.body);
+    if (!docs.length) throw new InvalidArgument('no documents to apply');
+    return { dryRun: !!req.body.dryRun, results: await svc().apply(docs, { dryRun: req.body.dryRun, functions: functionApplier(app, req) }) };
+  });
+  app.post('/v1/delete', { schema: { body: applyBody, summary: 'Delete the objects named by manifests' } }, async (req) => {
+    const docs = documents(req.body);
+    if (!docs.length) throw new InvalidArgument('no documents to delete');
+    return { dryRun: !!req.body.dryRun, results: await svc().delete(docs, { dryRun: req.body.dryRun, functions: functionApplier(app, req) }) };
+  });
+}
+
+/**
+ * Functions are applied through the functions module's own routes (in-process, with the caller's
+ * token), so the same validation runs as for `llmos fn deploy`. Absent when that module's routes are.
+ */
+function functionApplier(app: Api, req: FastifyRequest): FunctionApplier | undefined {
+  // The routes exist even when the module is unloaded; then they answer 503 and check() says so.
+  if (!app.hasRoute({ method: 'POST', url: '/v1/functions' })) return undefined;
+  const headers = { authorization: req.headers.authorization ?? `Bearer ${(req.query as { token?: string })?.token ?? ''}` };
+  const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) => {
+    const res = await app.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}) });
+    let body: { error?: string; spec?: { version?: number } } = {};
+    try {
+      body = res.json();
+    } catch {
+      /* empty */
+    }
+    return { status: res.statusCode, body };
+  };
+  const fail = (what: string, r: { status: number; body: { error?: string } }) => {
+    if (r.status === 503) throw new InvalidArgument(`kind Function needs the functions module: ${r.body.error ?? 'not loaded'}`);
+    throw new InvalidArgument(`${what}: ${r.body.error ?? `HTTP ${r.status}`}`);
+  };
+  return {
+    async check(body) {
+      const r = await call('GET', `/v1/functions/${encodeURIComponent(String(body.name))}`);
+      if (r.status !== 200 && r.status !== 404) fail(`function ${String(body.name)}`, r);
+    },
+    async apply(body, dryRun) {
+      const fname = encodeURIComponent(String(body.name));
+      const before = await call('GET', `/v1/functions/${fname}`);
+      if (before.status !== 200 && before.status !== 404) fail(`function ${String(body.name)}`, before);
+      if (dryRun) return { action: (before.status === 200 ? 'configured' : 'created') as ApplyAction, detail: 'dry run: not validated by the functions module' };
+      const r = await call('POST', '/v1/functions', body);
+      if (r.status >= 300) fail(`function ${String(body.name)}`, r);
+      const action: ApplyAction = before.status === 404 ? 'created' : before.body.spec?.version === r.body.spec?.version ? 'unchanged' : 'configured';
+      return { action };
+    },
+    async remove(fname, _ns, dryRun) {
+      const path = `/v1/functions/${encodeURIComponent(fname)}`;
+      const before = await call('GET', path);
+      if (before.status === 404) return { action: 'not found' };
+      if (before.status !== 200) fail(`function ${fname}`, before);
+      if (!dryRun) {
+        const r = await call('DELETE', path);
+        if (r.status >= 300 && r.status !== 404) fail(`function ${fname}`, r);
+      }
+      return { action: 'deleted' };
+    },
+  };
+}

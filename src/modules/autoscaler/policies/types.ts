@@ -1,0 +1,106 @@
+// Inputs and configuration shared by the four scaling policies.
+import type { ScaleTargetMetrics } from '../../../contracts/scaling.js';
+
+export type MetricName = 'cpu' | 'memory' | 'rps' | 'concurrency';
+
+/**
+ * cpu/memory: target mean utilisation of requests, in percent (HPA "Utilization").
+ * rps/concurrency: target value per replica (HPA "AverageValue"; KPA's target concurrency).
+ */
+export interface MetricTarget {
+  metric: MetricName;
+  target: number;
+}
+
+/** One replica's sample, for HPA's missing and not-ready rules. Values as in MetricTarget. */
+export interface PodSample {
+  ready: boolean;
+  values: Partial<Record<MetricName, number>>;
+}
+
+export interface ScalingInput extends ScaleTargetMetrics {
+  /** Per-replica samples, when the caller has them; else the aggregates of ScaleTargetMetrics are used. */
+  pods?: PodSample[];
+}
+
+export interface HpaRule {
+  type: 'Pods' | 'Percent';
+  value: number;
+  periodSeconds: number;
+}
+
+export interface HpaScalingRules {
+  stabilizationWindowSeconds: number;
+  selectPolicy: 'Max' | 'Min' | 'Disabled';
+  policies: HpaRule[];
+}
+
+export interface AutoscaleConfig {
+  min: number;
+  max: number;
+  metrics: MetricTarget[];
+  /** Control period (HPA syncs every 15 s, KPA ticks every 2 s). */
+  periodMs: number;
+  /** Time from a scale-up decision to a ready replica; the predictive policies look this far ahead. */
+  startupMs: number;
+  hpa?: { tolerance?: number; scaleUp?: Partial<HpaScalingRules>; scaleDown?: Partial<HpaScalingRules> };
+  kpa?: Partial<KpaSettings>;
+  predictive?: Partial<PredictiveSettings>;
+  learned?: Partial<LearnedSettings>;
+}
+
+export interface KpaSettings {
+  targetUtilization: number;
+  stableWindowMs: number;
+  panicWindowPct: number;
+  panicThresholdPct: number;
+  maxScaleUpRate: number;
+  maxScaleDownRate: number;
+  scaleToZeroGraceMs: number;
+}
+
+export interface PredictiveSettings {
+  /** Aggregation bucket of the demand series. */
+  bucketMs: number;
+  /** Seasons, in buckets: daily and hourly by default. */
+  seasonsMs: number[];
+  alpha: number;
+  beta: number;
+  gamma: number;
+  /** Relative one-step forecast error (EWMA) above which the policy scales reactively. */
+  maxError: number;
+  /** Keep the highest desired count this long before scaling down. */
+  downStabilizationMs: number;
+  /** Target utilisation applied to the metric's target per replica. */
+  targetUtilization: number;
+}
+
+export interface LearnedSettings {
+  bucketMs: number;
+  /** Quantile of next-window demand to provision for. */
+  quantile: number;
+  learningRate: number;
+  /** Samples before the model's prediction is trusted. */
+  warmup: number;
+  downStabilizationMs: number;
+  targetUtilization: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<Omit<AutoscaleConfig, 'metrics'>> = Object.freeze({ min: 1, max: 100, periodMs: 15_000, startupMs: 30_000 });
+
+/** The metric the demand-forecasting policies follow: rps first, else concurrency. */
+export function demandMetric(c: AutoscaleConfig): MetricTarget {
+  return c.metrics.find((m) => m.metric === 'rps') ?? c.metrics.find((m) => m.metric === 'concurrency') ?? c.metrics[0]!;
+}
+
+export function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+/** Total demand for a per-replica metric: rps and concurrency arrive as totals. */
+export function totalDemand(input: ScalingInput, metric: MetricName): number | undefined {
+  if (metric === 'rps') return input.rps;
+  if (metric === 'concurrency') return input.concurrency;
+  const u = metric === 'cpu' ? input.cpuUtilization : input.memoryUtilization;
+  return u === undefined ? undefined : u * Math.max(1, input.readyReplicas);
+}

@@ -1,0 +1,282 @@
+// Registration of the functions module: deployed functions (isolate or image), their instance
+// pools, async invocations, triggers, secrets and metrics. The gateway module serves them over HTTP.
+import type ivm from 'isolated-vm';
+import type { ContainersApi } from '../../contracts/containers.js';
+import { Kinds } from '../../contracts/kinds.js';
+import type { ScaleTargetProvider } from '../../contracts/scaling.js';
+import type { StateStore } from '../../contracts/state-store.js';
+import { InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js';
+import type { ModuleDef } from '../../kernel/module.js';
+import { AsyncInvocations, type AsyncConfig, type AsyncRecord } from './async.js';
+import { InvocationFailed } from './failures.js';
+import { FunctionLogs } from './logs.js';
+import { FunctionMetrics } from './metrics.js';
+import { FunctionPool, type InstanceInfo, type PoolStats } from './pool.js';
+import { ContainerInstance } from './runtime/container.js';
+import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import { IsolateInstance } from './runtime/isolate.js';
+import { Secrets } from './secrets.js';
+import { compileSource, type SourceBundle } from './source.js';
+import { normalizeSpec, validateName, type DeployInput, type FunctionSpec } from './spec.js';
+import { Triggers } from './triggers.js';
+import type { Registry } from 'prom-client';
+
+export interface FunctionsConfig {
+  /** How often idle instances are checked against their keep-alive, ms. */
+  reapIntervalMs: number;
+  /** Log lines kept per function. */
+  logLines: number;
+  /** Longest wait for an image function's port, ms. */
+  imageReadyTimeoutMs: number;
+  async: AsyncConfig;
+}
+
+export interface FunctionInfo {
+  spec: FunctionSpec;
+  /** Deployed code: entry file and file names (isolate functions). */
+  code?: { entry: string; files: string[]; bytes: number };
+  stats: PoolStats;
+  instances: InstanceInfo[];
+  triggers: string[];
+  url: string;
+}
+
+export interface FunctionsApi {
+  deploy(input: DeployInput, code?: SourceBundle): Promise<FunctionInfo>;
+  list(): FunctionInfo[];
+  inspect(name: string): FunctionInfo;
+  remove(name: string): Promise<void>;
+  /** Runs one request; rejects with InvocationFailed (see failures.ts for the HTTP statuses). */
+  invoke(name: string, req: InvokeRequest): Promise<InvokeResponse>;
+  /** The body limit of a function, checked by the gateway before reading a body; not-found otherwise. */
+  bodyLimit(name: string): number;
+  submitAsync(name: string, req: InvokeRequest): Promise<AsyncRecord>;
+  result(id: string): Promise<AsyncRecord>;
+  readonly logs: FunctionLogs;
+  readonly secrets: Secrets;
+  /** Prometheus registry with the per-function metrics (served by the monitor). */
+  readonly metrics: Registry;
+  readonly scaleTargets: ScaleTargetProvider;
+  /** The gateway's base URL once it listens (used for trigger and function URLs). */
+  gatewayBase: string;
+  /** Memory held by all instances (heap for isolates), bytes. */
+  memoryBytes(): Promise<number>;
+}
+
+const SPEC = '/functions/specs/';
+const CODE = '/functions/code/';
+
+interface StoredCode {
+  entry: string;
+  files: string[];
+  code: string;
+}
+
+interface Deployed {
+  spec: FunctionSpec;
+  pool: FunctionPool;
+  code?: StoredCode;
+  /** Code cache produced by the first instance, reused by the next ones. */
+  codeCache?: ivm.ExternalCopy<ArrayBuffer>;
+}
+
+/** What start and stop need beyond the public API. */
+interface Internal {
+  deployed: Map<string, Deployed>;
+  triggers: Triggers;
+  asyncInv: AsyncInvocations;
+  reapIntervalMs: number;
+}
+const internals = new WeakMap<FunctionsApi, Internal>();
+
+export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => ({
+  kind: Kinds.functions,
+  id: 'default',
+  description: 'serverless functions in V8 isolates or containers: pools, scale to zero, async, cron and MQTT triggers',
+  requires: [Kinds.stateStore],
+  defaults: {
+    reapIntervalMs: 250,
+    logLines: 2000,
+    imageReadyTimeoutMs: 30_000,
+    async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4 },
+  },
+  async init(ctx) {
+    const store = ctx.getSingle<StateStore>(Kinds.stateStore);
+    const containers = (): ContainersApi => {
+      try {
+        return ctx.getSingle<ContainersApi>(Kinds.containers);
+      } catch (e) {
+        throw new InvocationFailed('start-failed', `image functions need the containers module: ${errorMessage(e)}`);
+      }
+    };
+    const deployed = new Map<string, Deployed>();
+    const metrics = new FunctionMetrics();
+    const logs = new FunctionLogs(ctx.config.logLines);
+    const secrets = new Secrets(store, (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
+    const get = (name: string): Deployed => {
+      const d = deployed.get(name);
+      if (!d) throw new InvocationFailed('not-found', `no function named ${name}`);
+      return d;
+    };
+
+    const startInstance = async (spec: FunctionSpec, id: string): Promise<Instance> => {
+      const d = get(spec.name);
+      let env = spec.env;
+      try {
+        if (spec.secrets.length) env = { ...env, ...(await secrets.resolve(spec.secrets)) };
+      } catch (e) {
+        throw new InvocationFailed('start-failed', `function ${spec.name}: ${errorMessage(e)}`);
+      }
+      if (spec.runtime === 'image') {
+        return ContainerInstance.start({ id, functionName: spec.name, image: spec.image!, port: spec.port!, memoryBytes: spec.memory, env, readyTimeoutMs: ctx.config.imageReadyTimeoutMs, containers: containers() });
+      }
+      const inst = await IsolateInstance.start({
+        id,
+        functionName: spec.name,
+        code: d.code!.code,
+        codeCache: d.codeCache,
+        memoryBytes: spec.memory,
+        cpuMs: spec.cpuMs,
+        env,
+        onLog: (level, text) => logs.write(spec.name, id, level, text),
+      });
+      d.codeCache ??= inst.producedCache;
+      return inst;
+    };
+
+    const poolDeps = { startInstance, metrics, logs, events: ctx.events, workloads: ctx.workloads, now: () => performance.timeOrigin + performance.now() };
+    const api: FunctionsApi = {
+      gatewayBase: 'http://127.0.0.1',
+      logs,
+      secrets,
+      metrics: metrics.registry,
+      async deploy(input, code) {
+        validateName(input.name);
+        const prev = deployed.get(input.name);
+        const spec = normalizeSpec(input, prev?.spec, !!code, new Date().toISOString());
+        if (spec.secrets.length) await secrets.resolve(spec.secrets); // NotFound names the missing one
+        let stored: StoredCode | undefined;
+        let codeCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
+        if (code) {
+          stored = { entry: code.entry, files: Object.keys(code.files).sort(), code: await compileSource(code) };
+          // Load it once now, so code that fails at load time is refused at deploy, not at first call.
+          try {
+            const probe = await IsolateInstance.start({ id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, onLog: () => undefined });
+            codeCache = probe.producedCache;
+            await probe.dispose('deploy check');
+          } catch (e) {
+            throw new InvalidArgument(`function ${spec.name} does not load: ${errorMessage(e).replace(/^function \S+ failed to start: /, '')}`);
+          }
+        }
+        await store.txn({
+          compare: [],
+          success: [{ type: 'put', key: SPEC + spec.name, value: spec }, stored ? { type: 'put', key: CODE + spec.name, value: stored } : { type: 'delete', key: CODE + spec.name }],
+        });
+        install(spec, stored, codeCache);
+        ctx.events.publish({ topic: '/functions/deployed', subject: `function/${spec.name}`, message: `function ${spec.name} ${prev ? 'updated' : 'deployed'} (version ${spec.version}, ${spec.runtime})` });
+        return info(get(spec.name));
+      },
+      list: () => [...deployed.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)).map(info),
+      inspect(name) {
+        const d = deployed.get(name);
+        if (!d) throw new NotFound(`no function named ${name}`);
+        return info(d);
+      },
+      async remove(name) {
+        const d = deployed.get(name);
+        if (!d) throw new NotFound(`no function named ${name}`);
+        deployed.delete(name);
+        triggers.remove(name);
+        await d.pool.close(`function ${name} removed`);
+        await store.txn({ compare: [], success: [{ type: 'delete', key: SPEC + name }, { type: 'delete', key: CODE + name }] });
+        metrics.forget(name);
+        logs.forget(name);
+        ctx.events.publish({ topic: '/functions/removed', subject: `function/${name}`, message: `function ${name} removed` });
+      },
+      invoke: (name, req) => get(name).pool.invoke(req),
+      bodyLimit: (name) => get(name).spec.bodyLimit,
+      async submitAsync(name, req) {
+        const d = get(name);
+        if ((req.body?.byteLength ?? 0) > d.spec.bodyLimit) throw new InvocationFailed('body-too-large', `request body exceeds the limit of ${d.spec.bodyLimit} bytes of function ${name}`);
+        return asyncInv.submit(name, req);
+      },
+      result: (id) => asyncInv.get(id),
+      async memoryBytes() {
+        const all = await Promise.all([...deployed.values()].map((d) => d.pool.memoryBytes()));
+        return all.reduce((a, b) => a + b, 0);
+      },
+      scaleTargets: {
+        kind: 'function',
+        list: async () => [...deployed.values()].map((d) => ({ name: d.spec.name, namespace: d.spec.namespace, min: d.spec.min, max: d.spec.max })),
+        async metrics(name) {
+          const d = deployed.get(name);
+          if (!d) throw new NotFound(`no function named ${name}`);
+          const s = d.pool.stats();
+          return { replicas: Math.max(s.floor, s.instances), readyReplicas: s.ready, rps: d.pool.takeRps(), concurrency: s.inflight };
+        },
+        async scale(name, replicas, reason) {
+          const d = deployed.get(name);
+          if (!d) throw new NotFound(`no function named ${name}`);
+          d.pool.setDesired(replicas);
+          ctx.events.publish({ topic: '/functions/scaled', subject: `function/${name}`, message: `function ${name} scaled to ${d.pool.floor}: ${reason}` });
+        },
+      },
+    };
+
+    const asyncInv = new AsyncInvocations(store, api.invoke, ctx.config.async, ctx.log);
+    const triggers = new Triggers(api.invoke, logs, () => api.gatewayBase);
+
+    function install(spec: FunctionSpec, code: StoredCode | undefined, codeCache?: ivm.ExternalCopy<ArrayBuffer>): void {
+      const d = deployed.get(spec.name);
+      if (d) {
+        d.spec = spec;
+        d.code = code;
+        d.codeCache = codeCache;
+        d.pool.update(spec);
+      } else deployed.set(spec.name, { spec, code, codeCache, pool: new FunctionPool(spec, poolDeps) });
+      triggers.sync(spec);
+    }
+
+    function info(d: Deployed): FunctionInfo {
+      return {
+        spec: d.spec,
+        ...(d.code ? { code: { entry: d.code.entry, files: d.code.files, bytes: d.code.code.length } } : {}),
+        stats: d.pool.stats(),
+        instances: d.pool.instances(),
+        triggers: triggers.describe(d.spec.name),
+        url: `${api.gatewayBase}/fn/${d.spec.name}/`,
+      };
+    }
+
+    // Deployed functions come back from the store; their instances start on demand (or to min).
+    const [{ items: specs }, { items: codes }] = await Promise.all([store.list<FunctionSpec>(SPEC), store.list<StoredCode>(CODE)]);
+    const codeByName = new Map(codes.map((kv) => [kv.key.slice(CODE.length), kv.value]));
+    for (const kv of specs) deployed.set(kv.value.name, { spec: kv.value, code: codeByName.get(kv.value.name), pool: new FunctionPool(kv.value, poolDeps) });
+    ctx.meta.exports.functions = deployed.size;
+    internals.set(api, { deployed, triggers, asyncInv, reapIntervalMs: ctx.config.reapIntervalMs });
+    return api;
+  },
+  async start(api, signal) {
+    const { deployed, triggers, asyncInv, reapIntervalMs } = internals.get(api)!;
+    for (const d of deployed.values()) triggers.sync(d.spec);
+    await asyncInv.start();
+    const reap = setInterval(() => {
+      for (const d of deployed.values()) d.pool.reap();
+    }, reapIntervalMs);
+    const expire = setInterval(() => void asyncInv.expire().catch(() => undefined), 60_000);
+    reap.unref();
+    expire.unref();
+    signal.addEventListener('abort', () => {
+      clearInterval(reap);
+      clearInterval(expire);
+    });
+    for (const d of deployed.values()) d.pool.reap(); // start the min instances
+  },
+  async stop(api) {
+    const { deployed, triggers, asyncInv } = internals.get(api)!;
+    triggers.stop();
+    asyncInv.stop();
+    await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));
+  },
+});
+

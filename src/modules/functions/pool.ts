@@ -1,0 +1,354 @@
+// The instances of one function: dispatch to a free slot, hold requests in a bounded queue while
+// instances start (scale from zero never answers 503), replace instances that breached a limit,
+// and let idle ones go when the keep-alive policy says so. Decisions are in scaling.ts.
+import { randomBytes } from 'node:crypto';
+import type { KeepAlivePolicy } from '../../contracts/policies.js';
+import type { EventBus } from '../../kernel/events.js';
+import type { WorkloadTable } from '../../kernel/workloads.js';
+import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
+import { InvocationFailed, failureStatus } from './failures.js';
+import type { FunctionLogs } from './logs.js';
+import type { FunctionMetrics } from './metrics.js';
+import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import { instancesToReclaim, instancesToStart } from './scaling.js';
+import type { FunctionSpec } from './spec.js';
+
+export interface PoolDeps {
+  startInstance(spec: FunctionSpec, id: string): Promise<Instance>;
+  metrics: FunctionMetrics;
+  logs: FunctionLogs;
+  events: EventBus;
+  workloads: WorkloadTable;
+  now(): number;
+}
+
+interface Slot {
+  id: string;
+  version: number;
+  state: 'starting' | 'ready';
+  inst?: Instance;
+  inflight: number;
+  startedAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  served: number;
+}
+
+interface Waiter {
+  enqueuedAt: number;
+  resolve(slot: Slot): void;
+  reject(e: unknown): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface InstanceInfo {
+  id: string;
+  state: 'starting' | 'ready';
+  version: number;
+  inflight: number;
+  served: number;
+  startedAt: string;
+  lastUsedAt: string;
+  /** When the keep-alive lets it go, if idle then. */
+  expiresAt: string;
+}
+
+export interface PoolStats {
+  instances: number;
+  ready: number;
+  starting: number;
+  inflight: number;
+  queued: number;
+  invocations: number;
+  errors: number;
+  coldStarts: number;
+  lastError?: string;
+  keepAlive: string;
+  floor: number;
+}
+
+/** Back-off after a failed start before the pool tries again to reach its floor. */
+const FLOOR_RETRY_MS = 5_000;
+
+export class FunctionPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Waiter[] = [];
+  private policy: KeepAlivePolicy;
+  private kaState: unknown;
+  private prewarm?: { at: number; keepMs: number };
+  private floorRetryAt = 0;
+  private closed = false;
+  private desired: number | undefined;
+  private counts = { invocations: 0, errors: 0, coldStarts: 0, arrivals: 0 };
+  private lastError?: string;
+  private sample = { at: 0, arrivals: 0 };
+
+  constructor(public spec: FunctionSpec, private readonly deps: PoolDeps) {
+    this.policy = parseKeepAlive(spec.keepAlive);
+    this.kaState = this.policy.initialState();
+    this.sample.at = deps.now();
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** The autoscaler's instance count, kept within [min, max]; undefined means min. */
+  get floor(): number {
+    return Math.min(this.spec.max, Math.max(this.spec.min, this.desired ?? 0));
+  }
+
+  setDesired(n: number | undefined): void {
+    this.desired = n;
+    this.pump();
+  }
+
+  async invoke(req: InvokeRequest): Promise<InvokeResponse> {
+    if (this.closed) throw new InvocationFailed('shutting-down', `function ${this.name} is being removed`);
+    const arrived = this.deps.now();
+    this.counts.arrivals++;
+    this.kaState = this.policy.observe(this.kaState, arrived);
+    let slot = this.queue.length ? undefined : this.freeSlot();
+    if (slot) slot.inflight++;
+    else slot = await this.enqueue(arrived);
+    this.deps.metrics.queueWait.observe({ function: this.name }, (this.deps.now() - arrived) / 1000);
+    return this.run(slot, req);
+  }
+
+  private freeSlot(): Slot | undefined {
+    // Oldest first: packing requests onto few instances lets the others idle out.
+    for (const s of this.slots) if (s.state === 'ready' && s.version === this.spec.version && s.inflight < this.spec.concurrency && !s.inst!.dead) return s;
+    return undefined;
+  }
+
+  private enqueue(arrived: number): Promise<Slot> {
+    if (this.queue.length >= this.spec.queue) {
+      this.count('queue-full');
+      throw new InvocationFailed('queue-full', `function ${this.name}: ${this.queue.length} requests already waiting (queue limit ${this.spec.queue})`, { retryAfter: 1 });
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const w: Waiter = {
+        enqueuedAt: arrived,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.queue.indexOf(w);
+          if (i < 0) return;
+          this.queue.splice(i, 1);
+          this.updateGauges();
+          this.count('queue-timeout');
+          reject(new InvocationFailed('queue-timeout', `function ${this.name}: no instance was free within the queue wait of ${this.spec.queueWaitMs} ms`, { retryAfter: Math.max(1, this.spec.queueWaitMs / 1000) }));
+        }, this.spec.queueWaitMs),
+      };
+      this.queue.push(w);
+      this.pump();
+    });
+  }
+
+  private count(reason: string): void {
+    this.counts.errors++;
+    this.counts.invocations++;
+    this.deps.metrics.errors.inc({ function: this.name, reason });
+    this.deps.metrics.invocations.inc({ function: this.name, status: String(failureStatus(reason as never) ?? 500) });
+  }
+
+  private async run(slot: Slot, req: InvokeRequest): Promise<InvokeResponse> {
+    const { metrics } = this.deps;
+    const labels = { function: this.name };
+    const t0 = this.deps.now();
+    metrics.concurrency.inc(labels);
+    this.counts.invocations++;
+    slot.served++;
+    try {
+      const res = await slot.inst!.invoke(req, { timeoutMs: this.spec.timeoutMs });
+      metrics.invocations.inc({ function: this.name, status: String(res.status) });
+      if (res.status >= 500) this.counts.errors++;
+      return res;
+    } catch (e) {
+      const reason = e instanceof InvocationFailed ? e.reason : 'handler-error';
+      this.counts.errors++;
+      this.lastError = (e as Error).message;
+      metrics.errors.inc({ function: this.name, reason });
+      metrics.invocations.inc({ function: this.name, status: String(failureStatus(reason)) });
+      this.deps.logs.write(this.name, slot.id, 'error', (e as Error).message);
+      throw e;
+    } finally {
+      const now = this.deps.now();
+      metrics.concurrency.dec(labels);
+      metrics.duration.observe(labels, (now - t0) / 1000);
+      slot.inflight--;
+      slot.lastUsedAt = now;
+      const d = this.policy.decide(this.kaState, now);
+      if (d.prewarmMs > 0) {
+        slot.expiresAt = now;
+        this.prewarm = { at: now + d.prewarmMs, keepMs: d.keepAliveMs };
+      } else slot.expiresAt = now + d.keepAliveMs;
+      if (slot.inst!.dead) this.retire(slot, slot.inst!.dead);
+      else if (slot.version !== this.spec.version && slot.inflight === 0) this.retire(slot, 'replaced by a new version');
+      this.pump();
+    }
+  }
+
+  /** Hands free slots to waiting requests, then starts the instances the queue and floor need. */
+  private pump(): void {
+    if (this.closed) return;
+    while (this.queue.length) {
+      const s = this.freeSlot();
+      if (!s) break;
+      const w = this.queue.shift()!;
+      clearTimeout(w.timer);
+      s.inflight++;
+      w.resolve(s);
+    }
+    const current = this.slots.filter((s) => s.version === this.spec.version);
+    const ready = current.filter((s) => s.state === 'ready' && !s.inst!.dead);
+    const n = instancesToStart({
+      ready: ready.length,
+      freeSlots: ready.reduce((a, s) => a + Math.max(0, this.spec.concurrency - s.inflight), 0),
+      starting: current.filter((s) => s.state === 'starting').length,
+      queued: this.queue.length,
+      concurrency: this.spec.concurrency,
+      max: this.spec.max,
+      floor: this.deps.now() >= this.floorRetryAt ? this.floor : 0,
+    });
+    for (let i = 0; i < n; i++) this.startOne();
+    this.updateGauges();
+  }
+
+  private startOne(keepMs?: number): void {
+    const now = this.deps.now();
+    const id = `${this.name}-${randomBytes(4).toString('hex')}`;
+    const slot: Slot = { id, version: this.spec.version, state: 'starting', inflight: 0, startedAt: now, lastUsedAt: now, expiresAt: now, served: 0 };
+    this.slots.push(slot);
+    this.deps.workloads.add({ id, type: 'function-instance', name: id, owner: `function/${this.name}`, state: 'starting', labels: { function: this.name, runtime: this.spec.runtime }, limits: { memory: this.spec.memory } });
+    this.deps.startInstance(this.spec, id).then(
+      (inst) => {
+        if (this.closed || !this.slots.includes(slot)) return void inst.dispose('pool closed');
+        const t = this.deps.now();
+        slot.inst = inst;
+        slot.state = 'ready';
+        slot.lastUsedAt = t;
+        slot.expiresAt = t + (keepMs ?? this.policy.decide(this.kaState, t).keepAliveMs);
+        this.counts.coldStarts++;
+        this.deps.metrics.coldStarts.inc({ function: this.name });
+        this.deps.metrics.coldStartSeconds.observe({ function: this.name }, (t - now) / 1000);
+        this.deps.workloads.transition(id, 'running');
+        this.deps.logs.write(this.name, id, 'system', `instance started in ${(t - now).toFixed(1)} ms`);
+        this.pump();
+      },
+      (e: unknown) => {
+        const msg = (e as Error).message;
+        const at = this.slots.indexOf(slot);
+        if (at < 0) return; // retired by close() meanwhile
+        this.slots.splice(at, 1);
+        this.lastError = msg;
+        this.floorRetryAt = this.deps.now() + FLOOR_RETRY_MS;
+        this.deps.workloads.transition(id, 'failed', { reason: msg });
+        this.deps.workloads.remove(id);
+        this.deps.logs.write(this.name, id, 'error', `instance failed to start: ${msg}`);
+        this.deps.events.publish({ topic: '/functions/start-failed', subject: `function/${this.name}`, message: `function ${this.name}: instance failed to start: ${msg}` });
+        // With nothing else coming, the waiting requests would only time out: fail them now.
+        if (!this.slots.some((s) => s.version === this.spec.version)) {
+          const err = e instanceof InvocationFailed ? e : new InvocationFailed('start-failed', `function ${this.name} failed to start: ${msg}`, { cause: e });
+          for (const w of this.queue.splice(0)) {
+            clearTimeout(w.timer);
+            this.count(err.reason);
+            w.reject(err);
+          }
+        }
+        this.pump();
+      },
+    );
+  }
+
+  private retire(slot: Slot, reason: string): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    this.slots.splice(i, 1);
+    void slot.inst?.dispose(reason);
+    if (this.deps.workloads.has(slot.id)) {
+      this.deps.workloads.transition(slot.id, 'exited', { reason });
+      this.deps.workloads.remove(slot.id);
+    }
+    this.deps.logs.write(this.name, slot.id, 'system', `instance stopped: ${reason}`);
+    this.updateGauges();
+  }
+
+  /** Periodic: reclaim expired idle instances, pre-warm when the policy asked, keep the floor. */
+  reap(): void {
+    if (this.closed) return;
+    const now = this.deps.now();
+    for (const s of this.slots.filter((x) => x.state === 'ready' && x.inflight === 0 && x.version !== this.spec.version)) this.retire(s, 'replaced by a new version');
+    const live = this.slots.filter((s) => s.state === 'ready');
+    const idle = live.filter((s) => s.inflight === 0).map((s) => ({ id: s.id, expiresAt: s.expiresAt, lastUsedAt: s.lastUsedAt }));
+    for (const id of instancesToReclaim(idle, live.length, this.floor, now)) this.retire(this.slots.find((s) => s.id === id)!, `idle: keep-alive ${this.policy.name} expired`);
+    if (this.prewarm && now >= this.prewarm.at) {
+      const keepMs = this.prewarm.keepMs;
+      this.prewarm = undefined;
+      if (!this.slots.length) this.startOne(keepMs);
+    }
+    this.pump();
+  }
+
+  update(spec: FunctionSpec): void {
+    if (spec.keepAlive !== this.spec.keepAlive) {
+      this.policy = parseKeepAlive(spec.keepAlive);
+      this.kaState = this.policy.initialState();
+    }
+    this.spec = spec;
+    this.floorRetryAt = 0;
+    this.reap();
+  }
+
+  instances(): InstanceInfo[] {
+    const iso = (t: number) => new Date(t).toISOString();
+    return this.slots.map((s) => ({ id: s.id, state: s.state, version: s.version, inflight: s.inflight, served: s.served, startedAt: iso(s.startedAt), lastUsedAt: iso(s.lastUsedAt), expiresAt: iso(s.expiresAt) }));
+  }
+
+  stats(): PoolStats {
+    return {
+      instances: this.slots.length,
+      ready: this.slots.filter((s) => s.state === 'ready').length,
+      starting: this.slots.filter((s) => s.state === 'starting').length,
+      inflight: this.slots.reduce((a, s) => a + s.inflight, 0),
+      queued: this.queue.length,
+      invocations: this.counts.invocations,
+      errors: this.counts.errors,
+      coldStarts: this.counts.coldStarts,
+      lastError: this.lastError,
+      keepAlive: this.policy.name,
+      floor: this.floor,
+    };
+  }
+
+  /** Requests per second since the previous call (for the autoscaler). */
+  takeRps(): number {
+    const now = this.deps.now();
+    const dt = (now - this.sample.at) / 1000;
+    const rps = dt > 0 ? (this.counts.arrivals - this.sample.arrivals) / dt : 0;
+    this.sample = { at: now, arrivals: this.counts.arrivals };
+    return rps;
+  }
+
+  /** Bytes held by the ready instances. */
+  async memoryBytes(): Promise<number> {
+    const sizes = await Promise.all(this.slots.map((s) => s.inst?.memoryBytes().catch(() => 0) ?? 0));
+    return sizes.reduce((a, b) => a + b, 0);
+  }
+
+  private updateGauges(): void {
+    const m = this.deps.metrics;
+    m.queued.set({ function: this.name }, this.queue.length);
+    m.instances.set({ function: this.name, state: 'ready' }, this.slots.filter((s) => s.state === 'ready').length);
+    m.instances.set({ function: this.name, state: 'starting' }, this.slots.filter((s) => s.state === 'starting').length);
+  }
+
+  async close(reason: string): Promise<void> {
+    this.closed = true;
+    for (const w of this.queue.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new InvocationFailed('shutting-down', `function ${this.name}: ${reason}`));
+    }
+    for (const s of [...this.slots]) this.retire(s, reason);
+  }
+}

@@ -1,0 +1,35 @@
+// What the pool needs of an instance, whatever runs it (an isolate or a container).
+
+export interface InvokeRequest {
+  method: string;
+  /** Absolute URL as the function sees it, e.g. http://gateway/fn/hello/path?q=1. */
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+
+export interface InvokeResponse {
+  status: number;
+  statusText?: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+
+export interface LogEntry {
+  time: string;
+  function: string;
+  instance: string;
+  level: string;
+  text: string;
+}
+
+export interface Instance {
+  readonly id: string;
+  /** Runs one request; rejects with InvocationFailed (the instance may then be dead: see `dead`). */
+  invoke(req: InvokeRequest, opts: { timeoutMs: number }): Promise<InvokeResponse>;
+  /** Set once the instance can serve no more requests (limit breach, crash); the pool replaces it. */
+  readonly dead: string | undefined;
+  /** Bytes of memory the instance holds now (heap for isolates, cgroup usage for containers). */
+  memoryBytes(): Promise<number>;
+  dispose(reason: string): Promise<void>;
+}

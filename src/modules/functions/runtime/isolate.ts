@@ -1,0 +1,180 @@
+// An isolate instance: a V8 isolate (own heap, memory limit) with one context holding the web
+// globals and the compiled function module. Requests run on isolated-vm's thread pool, so the
+// daemon's event loop stays free and a watchdog can measure the isolate's CPU time and dispose it
+// when a request exceeds its CPU budget.
+import ivm from 'isolated-vm';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { InvocationFailed } from '../failures.js';
+import { preludeSource } from './prelude.js';
+import type { Instance, InvokeRequest, InvokeResponse } from './instance.js';
+import { MODULE_GLOBAL } from '../source.js';
+
+export interface IsolateOptions {
+  id: string;
+  functionName: string;
+  /** The bundled script (see source.ts). */
+  code: string;
+  /** Code cache of `code`, when an earlier instance produced one. */
+  codeCache?: ivm.ExternalCopy<ArrayBuffer>;
+  memoryBytes: number;
+  cpuMs: number;
+  env: Record<string, string>;
+  onLog(level: string, text: string): void;
+}
+
+const MAX_LOG_LINE = 8192;
+
+// The prelude is the same for every isolate: compile it once with a code cache and reuse the cache.
+let preludeCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
+
+/** True for loopback hosts only: functions may call services on this machine, nothing else. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+function parseUrl(input: string, base?: string): string[] | null {
+  try {
+    const u = new URL(input, base);
+    return [u.href, u.protocol, u.username, u.password, u.host, u.hostname, u.port, u.pathname, u.search, u.hash, u.origin];
+  } catch {
+    return null;
+  }
+}
+
+async function loopbackFetch([url, method, headers, body]: [string, string, [string, string][], ArrayBuffer | null]): Promise<[number, string, [string, string][], ArrayBuffer]> {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`fetch: unsupported scheme ${u.protocol}`);
+  if (!isLoopbackHost(u.hostname)) throw new TypeError(`fetch: ${u.hostname} is not a loopback address (functions may only call services on this machine)`);
+  const res = await fetch(url, { method, headers, body: body && method !== 'GET' && method !== 'HEAD' ? body : undefined, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+  const buf = await res.arrayBuffer();
+  return [res.status, res.statusText, [...res.headers], buf];
+}
+
+export class IsolateInstance implements Instance {
+  dead: string | undefined;
+  private readonly isolate: ivm.Isolate;
+  private context!: ivm.Context;
+  private dispatch!: ivm.Reference<(m: string, u: string, h: [string, string][], b: Uint8Array | null) => Promise<unknown>>;
+  /** Code cache produced by this instance's compile, for the next instance of the function. */
+  producedCache?: ivm.ExternalCopy<ArrayBuffer>;
+
+  private constructor(private readonly opts: IsolateOptions) {
+    this.id = opts.id;
+    this.isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.floor(opts.memoryBytes / 2 ** 20)) });
+  }
+  readonly id: string;
+
+  static async start(opts: IsolateOptions): Promise<IsolateInstance> {
+    const inst = new IsolateInstance(opts);
+    try {
+      inst.setup();
+    } catch (e) {
+      const oom = inst.isolate.isDisposed || /memory limit/i.test((e as Error).message);
+      inst.kill('start failed');
+      throw new InvocationFailed(oom ? 'memory-limit' : 'start-failed', `function ${opts.functionName} failed to start: ${(e as Error).message}`, { cause: e });
+    }
+    return inst;
+  }
+
+  // Synchronous on purpose: each step is sub-millisecond, and async hops would cost more than they save.
+  private setup(): void {
+    const { isolate, opts } = this;
+    const context = (this.context = isolate.createContextSync());
+    const g = context.global;
+    g.setSync('__h_url', new ivm.Callback(parseUrl));
+    g.setSync('__h_log', new ivm.Callback((level: string, text: string) => opts.onLog(level, text.length > MAX_LOG_LINE ? text.slice(0, MAX_LOG_LINE) + '…' : text), { ignored: true }));
+    g.setSync('__h_uuid', new ivm.Callback(() => randomUUID()));
+    g.setSync('__h_random', new ivm.Callback((n: number) => new Uint8Array(randomBytes(Math.min(65536, Math.max(0, n | 0)))).buffer));
+    g.setSync('__h_fetch', new ivm.Callback(loopbackFetch, { async: true }));
+    g.setSync('__h_sleep', new ivm.Callback((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1))), { async: true }));
+    g.setSync('__h_b64', new ivm.Callback((op: string, s: string) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1'))));
+    // `__name` covers the helper esbuild adds when the daemon runs from source under tsx.
+    const boot = `var __name = (f) => f; ${preludeSource}(globalThis, { url: __h_url, log: __h_log, uuid: __h_uuid, random: __h_random, fetch: __h_fetch, sleep: __h_sleep, b64: __h_b64 });
+for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetch','__h_sleep','__h_b64']) delete globalThis[k];`;
+    const prelude: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(boot, { filename: 'llmos:prelude', ...(preludeCache ? { cachedData: preludeCache } : { produceCachedData: true }) });
+    if (!preludeCache && prelude.cachedData) preludeCache = prelude.cachedData;
+    prelude.runSync(context);
+    prelude.release();
+    const script: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(opts.code, { filename: `fn:${opts.functionName}`, ...(opts.codeCache ? { cachedData: opts.codeCache } : { produceCachedData: true }) });
+    if (script.cachedData && !opts.codeCache) this.producedCache = script.cachedData;
+    script.runSync(context, { timeout: Math.max(50, opts.cpuMs) });
+    script.release();
+    g.setSync('__llmos_env', new ivm.ExternalCopy(opts.env).copyInto());
+    const problem = context.evalSync(`(() => { const p = __llmos_bind(globalThis.${MODULE_GLOBAL}, __llmos_env); delete globalThis.__llmos_env; return p; })()`) as string;
+    if (problem) throw new Error(problem);
+    this.dispatch = g.getSync('__llmos_dispatch', { reference: true }) as typeof this.dispatch;
+  }
+
+  async invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
+    if (this.dead) throw new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`);
+    const name = this.opts.functionName;
+    const cpu0 = this.isolate.cpuTime;
+    const budgetNs = BigInt(Math.round(this.opts.cpuMs * 1e6));
+    let watchdog: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    let breach: InvocationFailed | undefined;
+    const limits = new Promise<never>((_, reject) => {
+      const check = () => {
+        if (this.isolate.isDisposed) return;
+        const used = this.isolate.cpuTime - cpu0;
+        if (used >= budgetNs) {
+          breach = new InvocationFailed('cpu-limit', `function ${name} exceeded its CPU time limit of ${this.opts.cpuMs} ms; the instance was replaced`);
+          this.kill('cpu time limit exceeded');
+          reject(breach);
+          return;
+        }
+        // Check again when the rest of the budget could at the earliest be used up.
+        watchdog = setTimeout(check, Math.max(2, Number(budgetNs - used) / 1e6));
+      };
+      watchdog = setTimeout(check, Math.max(2, this.opts.cpuMs));
+      deadline = setTimeout(() => reject(new InvocationFailed('timeout', `function ${name} did not answer within its timeout of ${timeoutMs} ms`)), timeoutMs);
+    });
+    const body = req.body && req.body.byteLength ? req.body : null;
+    const run = this.dispatch.apply(undefined, [req.method, req.url, req.headers, body], { arguments: { copy: true }, result: { promise: true, copy: true } }) as unknown as Promise<[number, string, [string, string][], ArrayBuffer | null]>;
+    try {
+      const [status, statusText, headers, resBody] = await Promise.race([run, limits]);
+      return { status, statusText, headers, body: resBody ? new Uint8Array(resBody) : null };
+    } catch (e) {
+      if (e instanceof InvocationFailed) throw e;
+      if (breach) throw breach;
+      throw this.translate(e);
+    } finally {
+      clearTimeout(watchdog);
+      clearTimeout(deadline);
+      run.catch(() => undefined);
+    }
+  }
+
+  private translate(e: unknown): InvocationFailed {
+    const name = this.opts.functionName;
+    const msg = (e as Error)?.message ?? String(e);
+    if (/memory limit/i.test(msg) || (this.isolate.isDisposed && !this.dead)) {
+      this.kill('memory limit exceeded');
+      return new InvocationFailed('memory-limit', `function ${name} exceeded its memory limit of ${Math.round(this.opts.memoryBytes / 2 ** 20)} MiB; the instance was replaced`, { cause: e });
+    }
+    if (this.isolate.isDisposed) return new InvocationFailed('start-failed', `function ${name}: instance ${this.id} ended: ${this.dead ?? msg}`, { cause: e });
+    const stack = (e as Error)?.stack;
+    this.opts.onLog('error', `uncaught ${stack ?? msg}`);
+    return new InvocationFailed('handler-error', `function ${name} threw: ${msg}`, { cause: e });
+  }
+
+  private kill(reason: string): void {
+    this.dead ??= reason;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+
+  async memoryBytes(): Promise<number> {
+    if (this.isolate.isDisposed) return 0;
+    const h = await this.isolate.getHeapStatistics();
+    return h.total_heap_size + h.externally_allocated_size;
+  }
+
+  async dispose(reason: string): Promise<void> {
+    this.kill(reason);
+  }
+}

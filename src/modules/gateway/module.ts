@@ -1,0 +1,58 @@
+// Registration of the function gateway: its own HTTP listener (kernel config `gateway`, set by
+// `llmos up --gateway`), separate from the API so that function traffic needs no token and can
+// be unloaded or moved independently. It looks the functions module up per request.
+import type { Server } from 'node:http';
+import { Kinds } from '../../contracts/kinds.js';
+import type { KernelHandle } from '../../kernel/kernel.js';
+import type { InitContext, ModuleDef } from '../../kernel/module.js';
+import { parseListen } from '../api/module.js';
+import type { FunctionsApi } from '../functions/module.js';
+import { createGatewayServer } from './server.js';
+
+export interface GatewayConfig {
+  /** HOST:PORT; empty means the kernel's `gateway` setting. */
+  listen: string;
+}
+
+export interface GatewayApi {
+  address: string;
+  url: string;
+  server: Server;
+}
+
+export const gatewayModule = (): ModuleDef<GatewayConfig, GatewayApi> => ({
+  kind: Kinds.gateway,
+  id: 'http',
+  description: 'public HTTP gateway for functions: /fn/NAME/PATH and /async/fn/NAME/PATH',
+  requires: [Kinds.functions],
+  defaults: { listen: '' },
+  async init(ctx) {
+    const kernel = (ctx as InitContext<GatewayConfig> & { kernel: KernelHandle }).kernel;
+    const functions = ctx.lookup<FunctionsApi>(Kinds.functions);
+    const server = createGatewayServer(functions);
+    const { host, port } = parseListen(ctx.config.listen || kernel.config.gateway);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const a = server.address();
+    const address = typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a);
+    const url = `http://${address}`;
+    functions().gatewayBase = url;
+    ctx.meta.exports.address = address;
+    return { address, url, server };
+  },
+  start(api) {
+    // test/support/daemon.ts and users read the address from this line.
+    process.stdout.write(`  gateway on ${api.url}\n`);
+  },
+  async stop({ server }) {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  },
+});

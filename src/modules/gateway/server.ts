@@ -1,0 +1,119 @@
+// The function gateway's HTTP edge, on plain node:http (the hot path of every invocation, so no
+// framework): /fn/NAME/PATH runs a function and returns its response; /async/fn/NAME/PATH queues
+// one and answers 202. Public, like OpenFaaS's gateway: management stays behind the /v1 API token.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { LlmosError } from '../../kernel/errors.js';
+import { toHttp } from '../api/errors-http.js';
+import { InvocationFailed, failureResponse } from '../functions/failures.js';
+import type { FunctionsApi } from '../functions/module.js';
+import type { InvokeRequest } from '../functions/runtime/instance.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authorization', 'content-length']);
+const ROUTE = /^\/(async\/)?fn\/([^/?#]+)(\/[^?#]*)?$/;
+
+export interface ParsedRoute {
+  async: boolean;
+  name: string;
+  /** The path the function sees, always starting with "/". */
+  path: string;
+}
+
+/** Splits a gateway path; undefined when it is not a function route. Pure. */
+export function parseRoute(pathname: string): ParsedRoute | undefined {
+  const m = ROUTE.exec(pathname);
+  if (!m) return undefined;
+  let name: string;
+  try {
+    name = decodeURIComponent(m[2]!);
+  } catch {
+    return undefined;
+  }
+  return { async: !!m[1], name, path: m[3] || '/' };
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Uint8Array): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, e: unknown): void {
+  if (e instanceof InvocationFailed) {
+    const f = failureResponse(e);
+    return send(res, f.status, f.headers, f.body);
+  }
+  const { status, body } = toHttp(e instanceof LlmosError ? e : e);
+  send(res, status, { 'content-type': 'application/json' }, JSON.stringify(body));
+}
+
+/** Reads the body up to limit bytes; rejects with body-too-large past it. */
+function readBody(req: IncomingMessage, limit: number, fn: string): Promise<Uint8Array | null> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const tooLarge = () => new InvocationFailed('body-too-large', `request body exceeds the limit of ${limit} bytes of function ${fn}`);
+  if (declared > limit) return Promise.reject(tooLarge());
+  if (declared === 0 && !req.headers['transfer-encoding']) {
+    req.resume();
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge());
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(size ? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) : null));
+    req.on('error', reject);
+  });
+}
+
+export function createGatewayServer(functions: () => FunctionsApi): Server {
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    void handle(req, res).catch((e: unknown) => sendError(res, e));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const pathname = q < 0 ? raw : raw.slice(0, q);
+    const search = q < 0 ? '' : raw.slice(q);
+    if (pathname === '/healthz') return send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+    const route = parseRoute(pathname);
+    if (!route) return send(res, 404, { 'content-type': 'application/json' }, JSON.stringify({ error: `no route ${pathname}: use /fn/NAME/PATH or /async/fn/NAME/PATH`, code: 'E_NOT_FOUND' }));
+    const fns = functions();
+    const limit = fns.bodyLimit(route.name);
+    let body: Uint8Array | null;
+    try {
+      body = await readBody(req, limit, route.name);
+    } catch (e) {
+      res.setHeader('connection', 'close');
+      throw e;
+    }
+    const headers: [string, string][] = [];
+    const rh = req.rawHeaders;
+    for (let i = 0; i < rh.length; i += 2) {
+      const k = rh[i]!.toLowerCase();
+      if (!HOP_BY_HOP.has(k)) headers.push([k, rh[i + 1]!]);
+    }
+    headers.push(['x-forwarded-prefix', `/fn/${route.name}`]);
+    if (req.socket.remoteAddress) headers.push(['x-forwarded-for', req.socket.remoteAddress]);
+    const ir: InvokeRequest = { method: req.method ?? 'GET', url: `http://${req.headers.host ?? 'localhost'}${route.path}${search}`, headers, body };
+    if (route.async) {
+      const rec = await fns.submitAsync(route.name, ir);
+      return send(res, 202, { 'content-type': 'application/json', 'x-llmos-invocation-id': rec.id }, JSON.stringify({ id: rec.id, function: rec.function, status: rec.status }));
+    }
+    const out = await fns.invoke(route.name, ir);
+    const flat: string[] = [];
+    for (const [k, v] of out.headers) if (!HOP_BY_HOP.has(k)) flat.push(k, v);
+    const b = out.body ?? new Uint8Array(0);
+    flat.push('content-length', String(b.byteLength));
+    res.writeHead(out.status, out.statusText || undefined, flat);
+    res.end(b);
+  }
+
+  return server;
+}

@@ -1,0 +1,217 @@
+// Images that do not come from a registry: `load` (docker save archives, OCI archives and
+// layouts) and `import` (a plain root filesystem tarball). Archives are unpacked into a private
+// temp dir by node-tar (which strips absolute paths and ".." and refuses to follow links), and
+// every blob is verified against its digest on the way into the store.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import { InvalidArgument, NotFound } from '../../kernel/errors.js';
+import { createDecompressor, withSniffedCompression } from './decompress.js';
+import { MT, type Descriptor, type ImageConfigBlob, type Index, type Manifest } from './media-types.js';
+import { DEFAULT_PLATFORM, selectManifest } from './platform.js';
+import { parseRef, tagName } from './reference.js';
+import { chainIds } from './snapshots.js';
+import { runConfig, type ImageService, type StoredImage } from './image-service.js';
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+/** A path inside dir, following links only if they stay inside. */
+async function inside(dir: string, rel: string): Promise<string> {
+  const p = path.resolve(dir, rel);
+  const real = await realpath(p).catch(() => {
+    throw new InvalidArgument(`archive is missing ${rel}`);
+  });
+  const root = await realpath(dir);
+  if (real !== root && !real.startsWith(root + '/')) throw new InvalidArgument(`archive entry ${rel} points outside the archive`);
+  return real;
+}
+
+async function digestOfFile(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) h.update(c);
+  return `sha256:${h.digest('hex')}`;
+}
+
+/** sha256 of the decompressed content (the diff id). */
+async function diffIdOfFile(file: string): Promise<{ diffId: string; mediaType: string }> {
+  const { kind, stream } = await withSniffedCompression(createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
+  const h = createHash('sha256');
+  await pipeline(stream, createDecompressor(kind), async (s: AsyncIterable<Buffer>) => {
+    for await (const c of s) h.update(c);
+  });
+  return { diffId: `sha256:${h.digest('hex')}`, mediaType: kind === 'gzip' ? MT.ociLayerGzip : kind === 'zstd' ? MT.ociLayerZstd : MT.ociLayer };
+}
+
+export async function loadArchive(svc: ImageService, src: Readable, scratch: string): Promise<StoredImage[]> {
+  const dir = await mkdtemp(path.join(scratch, 'load-'));
+  try {
+    try {
+      // An OCI archive or docker save may itself be compressed: node-tar detects gzip.
+      await pipeline(src, tar.x({ cwd: dir, strict: true, preserveOwner: false, filter: (_p, e) => ['File', 'OldFile', 'Directory', 'SymbolicLink'].includes((e as tar.ReadEntry).type) }));
+    } catch (e) {
+      throw new InvalidArgument(`not a readable image archive: ${(e as Error).message}`);
+    }
+    return await loadDir(svc, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Loads from an unpacked archive or an OCI layout directory. */
+export async function loadDir(svc: ImageService, dir: string): Promise<StoredImage[]> {
+  if (await exists(path.join(dir, 'manifest.json'))) return loadDockerSave(svc, dir);
+  if (await exists(path.join(dir, 'index.json'))) return loadOciLayout(svc, dir);
+  throw new InvalidArgument('archive has neither manifest.json (docker save) nor index.json (OCI layout)');
+}
+
+async function loadOciLayout(svc: ImageService, dir: string): Promise<StoredImage[]> {
+  const blobPath = (d: string) => inside(dir, path.join('blobs', ...d.split(':')));
+  const readBlob = async (d: Descriptor) => {
+    const bytes = await readFile(await blobPath(d.digest));
+    return svc.blobs.put(bytes, d.digest).then(() => bytes);
+  };
+  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as Index;
+  const out: StoredImage[] = [];
+  for (const top of index.manifests ?? []) {
+    let desc = top;
+    let body = JSON.parse((await readBlob(desc)).toString()) as Manifest & Index;
+    if (Array.isArray(body.manifests)) {
+      desc = selectManifest(body.manifests, DEFAULT_PLATFORM);
+      body = JSON.parse((await readBlob(desc)).toString()) as Manifest & Index;
+    }
+    const ann = top.annotations ?? {};
+    const nameAnn = ann['io.containerd.image.name'] ?? ann['org.opencontainers.image.ref.name'];
+    const name = nameAnn && /[/:]/.test(nameAnn) ? tagName(parseRef(nameAnn)) : undefined;
+    for (const l of body.layers) {
+      if (!(await svc.blobs.has(l.digest))) await svc.blobs.putStream(createReadStream(await blobPath(l.digest)), l.digest);
+    }
+    out.push(await register(svc, body, desc.digest, desc.mediaType ?? body.mediaType ?? MT.ociManifest, await readBlob(body.config), name ? [name] : []));
+  }
+  if (!out.length) throw new InvalidArgument('the OCI layout lists no images');
+  return out;
+}
+
+async function loadDockerSave(svc: ImageService, dir: string): Promise<StoredImage[]> {
+  const entries = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
+  if (!Array.isArray(entries) || !entries.length) throw new InvalidArgument('manifest.json lists no images');
+  const out: StoredImage[] = [];
+  for (const e of entries) {
+    const configBytes = await readFile(await inside(dir, e.Config));
+    const configDigest = await svc.blobs.put(configBytes);
+    const config = JSON.parse(configBytes.toString()) as ImageConfigBlob;
+    const layers: Descriptor[] = [];
+    for (const rel of e.Layers) {
+      const file = await inside(dir, rel);
+      const { diffId, mediaType } = await diffIdOfFile(file);
+      const digest = mediaType === MT.ociLayer ? diffId : await digestOfFile(file);
+      await svc.blobs.putStream(createReadStream(file), digest);
+      layers.push({ mediaType, digest, size: (await stat(file)).size });
+    }
+    if ((config.rootfs?.diff_ids ?? []).length !== layers.length) throw new InvalidArgument(`${e.Config}: config lists ${config.rootfs?.diff_ids?.length ?? 0} layers, the archive ${layers.length}`);
+    const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: configDigest, size: configBytes.length }, layers };
+    const mBytes = Buffer.from(JSON.stringify(manifest));
+    const mDigest = await svc.blobs.put(mBytes);
+    out.push(await register(svc, manifest, mDigest, MT.ociManifest, configBytes, (e.RepoTags ?? []).map((t) => tagName(parseRef(t)))));
+  }
+  return out;
+}
+
+async function register(svc: ImageService, manifest: Manifest, digest: string, mediaType: string, configBytes: Buffer, names: string[]): Promise<StoredImage> {
+  const config = JSON.parse(configBytes.toString()) as ImageConfigBlob;
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) throw new InvalidArgument(`image ${digest}: config lists ${diffIds.length} layers, manifest ${manifest.layers.length}`);
+  await svc.unpackLayers(undefined, manifest.layers, diffIds);
+  const chain = chainIds(diffIds);
+  let size = 0;
+  for (const c of chain) size += (await svc.snapshots.meta(c)).size;
+  const img: StoredImage = {
+    id: manifest.config.digest,
+    digest,
+    repoTags: [],
+    size,
+    created: config.created,
+    platform: { os: config.os ?? 'linux', architecture: config.architecture ?? 'amd64', ...(config.variant ? { variant: config.variant } : {}) },
+    config: runConfig(config.config),
+    layers: diffIds,
+    manifestMediaType: mediaType,
+    blobs: manifest.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    chainIds: chain,
+  };
+  let saved = await svc.saveRecord(img);
+  for (const n of names) saved = await svc.saveRecord(img, n);
+  return saved;
+}
+
+const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** `import`: one tarball (optionally gzip/zstd) becomes a one-layer image named `name`. */
+export async function importRootfs(svc: ImageService, src: Readable, name: string, opts: { cmd?: string[]; env?: string[] } = {}): Promise<StoredImage> {
+  const ref = parseRef(name);
+  if (!ref.tag) throw new InvalidArgument(`import needs NAME[:TAG], not a digest (${name})`);
+  const { digest, size } = await svc.blobs.putStream(src);
+  if (size === 0) {
+    await svc.blobs.delete(digest);
+    throw new InvalidArgument('the root filesystem archive is empty');
+  }
+  let diff: { diffId: string; mediaType: string };
+  try {
+    diff = await diffIdOfFile(svc.blobs.path(digest));
+  } catch (e) {
+    await svc.blobs.delete(digest);
+    throw new InvalidArgument(`root filesystem archive is not readable: ${(e as Error).message}`);
+  }
+  const config = {
+    created: new Date().toISOString(),
+    architecture: goArch[process.arch] ?? process.arch,
+    os: 'linux',
+    config: { Env: opts.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ...(opts.cmd ? { Cmd: opts.cmd } : {}) },
+    rootfs: { type: 'layers', diff_ids: [diff.diffId] },
+    history: [{ created: new Date().toISOString(), created_by: 'llmos import' }],
+  };
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const configDigest = await svc.blobs.put(configBytes);
+  const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: configDigest, size: configBytes.length }, layers: [{ mediaType: diff.mediaType, digest, size }] };
+  const mBytes = Buffer.from(JSON.stringify(manifest));
+  const mDigest = await svc.blobs.put(mBytes);
+  try {
+    return await register(svc, manifest, mDigest, MT.ociManifest, configBytes, [tagName(ref)]);
+  } catch (e) {
+    await svc.gc();
+    throw e;
+  }
+}
+
+/** `push`: uploads what the registry lacks, then the manifest under the reference's tag. */
+export async function pushImage(svc: ImageService, refStr: string, onBlob?: (d: Descriptor, status: 'exists' | 'pushed') => void): Promise<{ ref: string; digest: string }> {
+  const ref = parseRef(refStr);
+  if (!ref.tag) throw new InvalidArgument(`push needs NAME:TAG (${refStr})`);
+  const img = await svc.getStored(refStr);
+  let bytes: Buffer;
+  try {
+    bytes = await svc.blobs.read(img.digest);
+  } catch {
+    throw new NotFound(`the manifest of ${refStr} is not in the local store; pull or load the image again`);
+  }
+  const manifest = JSON.parse(bytes.toString()) as Manifest;
+  for (const d of [...manifest.layers, manifest.config]) {
+    if (await svc.client.blobExists(ref, d.digest)) {
+      onBlob?.(d, 'exists');
+      continue;
+    }
+    if (!(await svc.blobs.has(d.digest))) throw new NotFound(`blob ${d.digest} of ${refStr} is not in the local store`);
+    await svc.client.uploadBlob(ref, d.digest, d.size, () => svc.blobs.open(d.digest));
+    onBlob?.(d, 'pushed');
+  }
+  await svc.client.putManifest(ref, ref.tag, bytes, img.manifestMediaType);
+  await svc.saveRecord(img, tagName(ref));
+  return { ref: tagName(ref), digest: img.digest };
+}
+
+export const scratchDir = (): string => os.tmpdir();

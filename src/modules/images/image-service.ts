@@ -1,0 +1,598 @@
+// The images service: pulls (manifest -> platform -> config -> layers), keeps image records in
+// the state store, builds container root filesystems, and collects garbage.
+//
+// A layer travels in one stream: registry body -> sha256 + append to ingest/<hex> ->
+// decompress -> diff-id sha256 -> tar extraction into a temp snapshot. All layers of an image
+// run at once (bounded); each waits for the layer below only to settle cross-layer checks.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { rm } from 'node:fs/promises';
+import type { ImageRecord, ImageRunConfig, ImagesApi, PullProgress } from '../../contracts/images.js';
+import type { StateStore } from '../../contracts/state-store.js';
+import { FailedPrecondition, InvalidArgument, LlmosError, NotFound, Unavailable, errorMessage } from '../../kernel/errors.js';
+import type { CredentialStore } from './auth.js';
+import { BlobStore, DigestMismatch } from './blob-store.js';
+import { createDecompressor, withSniffedCompression } from './decompress.js';
+import { staleIngest, underPressure, unreferenced, type GcPolicy } from './gc-policy.js';
+import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Index, type Manifest } from './media-types.js';
+import { formatPlatform, parsePlatform, selectManifest, type Platform } from './platform.js';
+import { digestRe, parseRef, repoName, tagName, type ImageRef } from './reference.js';
+import type { RegistryClient } from './registry-client.js';
+import type { RootfsManager } from './rootfs.js';
+import { chainIds, finalizeLayer, type SnapshotStore } from './snapshots.js';
+import { UnsafeArchive, createExtractor } from './unpack.js';
+
+/** What we keep per image, beyond the contract's record. */
+export interface StoredImage extends ImageRecord {
+  manifestMediaType: string;
+  /** Layer blobs (compressed, as the registry serves them), base first. */
+  blobs: Descriptor[];
+  chainIds: string[];
+  /** Registry the image came from, for `push` of the same name. */
+  source?: string;
+}
+
+export interface ServiceOptions {
+  maxConcurrentDownloads: number;
+  retries: number;
+  chown: boolean;
+  gc: GcPolicy;
+  log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  publish?: (topic: string, subject: string, message: string, data?: Record<string, unknown>) => void;
+}
+
+const KEY = '/images/';
+
+/** FIFO counting semaphore. */
+class Semaphore {
+  private queue: Array<() => void> = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.queue.push(r));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.queue.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+/** Serialises read-modify-write of image records. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(fn, fn);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+}
+
+export function runConfig(c: ImageConfigBlob['config'] | undefined): ImageRunConfig {
+  const out: ImageRunConfig = {};
+  if (!c) return out;
+  if (c.Entrypoint?.length) out.entrypoint = c.Entrypoint;
+  if (c.Cmd?.length) out.cmd = c.Cmd;
+  if (c.Env?.length) out.env = c.Env;
+  if (c.WorkingDir) out.workingDir = c.WorkingDir;
+  if (c.User) out.user = c.User;
+  if (c.ExposedPorts && Object.keys(c.ExposedPorts).length) out.exposedPorts = Object.keys(c.ExposedPorts);
+  if (c.StopSignal) out.stopSignal = c.StopSignal;
+  if (c.Labels && Object.keys(c.Labels).length) out.labels = c.Labels;
+  return out;
+}
+
+const isRetryable = (e: unknown): boolean => {
+  if (e instanceof LlmosError) return e instanceof Unavailable;
+  const code = (e as { code?: string }).code ?? '';
+  return !code.startsWith('Z_') && !code.startsWith('TAR_');
+};
+
+/** The public record: the contract's fields only. */
+export const publicRecord = (s: StoredImage): ImageRecord => ({
+  id: s.id,
+  digest: s.digest,
+  repoTags: s.repoTags,
+  size: s.size,
+  created: s.created,
+  platform: s.platform,
+  config: s.config,
+  layers: s.layers,
+});
+
+export class ImageService implements ImagesApi {
+  private readonly downloads: Semaphore;
+  private readonly records = new Mutex();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private activePulls = 0;
+  /** Set by the module: where `login` keeps credentials. */
+  credentials?: CredentialStore;
+
+  constructor(
+    readonly store: StateStore,
+    readonly blobs: BlobStore,
+    readonly snapshots: SnapshotStore,
+    readonly rootfs: RootfsManager,
+    readonly client: RegistryClient,
+    private readonly opts: ServiceOptions,
+  ) {
+    this.downloads = new Semaphore(Math.max(1, opts.maxConcurrentDownloads));
+  }
+
+  // ---- records -------------------------------------------------------------------------------
+
+  async listStored(): Promise<StoredImage[]> {
+    const { items } = await this.store.list<StoredImage>(KEY);
+    return items.map((i) => i.value);
+  }
+
+  async list(): Promise<ImageRecord[]> {
+    return (await this.listStored()).map(publicRecord);
+  }
+
+  /** By id (or a 12+ hex prefix), manifest digest, name:tag, or name@digest. */
+  async getStored(ref: string): Promise<StoredImage> {
+    const all = await this.listStored();
+    const s = ref.trim();
+    const hexish = s.replace(/^sha256:/, '');
+    if (/^[a-f0-9]{12,64}$/.test(hexish)) {
+      const hits = all.filter((i) => i.id.slice(7).startsWith(hexish) || i.digest.slice(7).startsWith(hexish));
+      if (hits.length === 1) return hits[0]!;
+      if (hits.length > 1) throw new InvalidArgument(`image id prefix ${s} is ambiguous`);
+    }
+    let parsed: ImageRef | undefined;
+    try {
+      parsed = parseRef(s);
+    } catch {
+      /* not a reference */
+    }
+    if (parsed) {
+      const name = repoName(parsed);
+      const hit = parsed.digest
+        ? all.find((i) => i.digest === parsed.digest && (i.repoTags.some((t) => t.startsWith(name + ':') || t.startsWith(name + '@')) || i.source === name))
+        : all.find((i) => i.repoTags.includes(tagName(parsed)));
+      if (hit) return hit;
+    }
+    throw new NotFound(`image ${ref} not found locally (pull it first)`);
+  }
+
+  async get(ref: string): Promise<ImageRecord> {
+    return publicRecord(await this.getStored(ref));
+  }
+
+  /** Saves an image under a name, moving the name off any other image. */
+  async saveRecord(img: StoredImage, name?: string): Promise<StoredImage> {
+    return this.records.run(async () => {
+      const existing = (await this.store.get<StoredImage>(KEY + img.id))?.value;
+      const tags = new Set([...(existing?.repoTags ?? []), ...img.repoTags]);
+      if (name) {
+        tags.add(name);
+        for (const other of await this.listStored()) {
+          if (other.id !== img.id && other.repoTags.includes(name)) {
+            await this.store.put(KEY + other.id, { ...other, repoTags: other.repoTags.filter((t) => t !== name) });
+          }
+        }
+      }
+      const rec: StoredImage = { ...(existing ?? {}), ...img, repoTags: [...tags] };
+      await this.store.put(KEY + img.id, rec);
+      return rec;
+    });
+  }
+
+  // ---- pull ----------------------------------------------------------------------------------
+
+  async pull(refStr: string, opts: { platform?: string; onProgress?: (p: PullProgress) => void; signal?: AbortSignal } = {}): Promise<ImageRecord> {
+    return publicRecord(await this.pullStored(refStr, opts));
+  }
+
+  async pullStored(refStr: string, opts: { platform?: string; onProgress?: (p: PullProgress) => void; signal?: AbortSignal } = {}): Promise<StoredImage> {
+    const ref = parseRef(refStr);
+    const want = parsePlatform(opts.platform);
+    this.activePulls++;
+    try {
+      const top = await this.client.getManifest(ref, ref.digest ?? ref.tag!, opts.signal);
+      let manifestBytes = top.bytes;
+      let manifestDigest = top.digest;
+      let body = parseJson<Manifest & Index>(top.bytes, 'manifest');
+      let kind = manifestKind(body, top.mediaType);
+      let mediaType = body.mediaType ?? top.mediaType?.split(';')[0] ?? MT.ociManifest;
+      if (kind === 'index') {
+        const desc = selectManifest(body.manifests ?? [], want);
+        const m = await this.client.getManifest(ref, desc.digest, opts.signal);
+        manifestBytes = m.bytes;
+        manifestDigest = m.digest;
+        body = parseJson<Manifest & Index>(m.bytes, 'manifest');
+        kind = manifestKind(body, m.mediaType);
+        mediaType = body.mediaType ?? m.mediaType?.split(';')[0] ?? desc.mediaType;
+        if (kind !== 'manifest') throw new InvalidArgument(`${refStr}: the index entry for ${formatPlatform(want)} is itself an index`);
+      }
+      const manifest = body as Manifest;
+      if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new InvalidArgument(`${refStr}: manifest has no config or layers`);
+      for (const l of manifest.layers) if (!digestRe.test(l.digest)) throw new InvalidArgument(`${refStr}: layer digest ${l.digest} is not sha256`);
+
+      const singlePlatform = top.digest === manifestDigest;
+      const wrongPlatform = (p: { os?: string; architecture?: string }) => opts.platform && singlePlatform && p.architecture && (p.architecture !== want.architecture || (p.os && p.os !== want.os));
+      // Unchanged since the last pull: nothing to download.
+      const known = (await this.listStored()).find((i) => i.digest === manifestDigest);
+      if (known && wrongPlatform(known.platform)) throw new NotFound(`${refStr} is a single-platform image for ${formatPlatform(known.platform)}, not ${formatPlatform(want)}`);
+      if (known && (await this.layersPresent(known))) {
+        for (const l of known.blobs) opts.onProgress?.({ layer: l.digest, status: 'exists', current: l.size, total: l.size });
+        return this.saveRecord(known, tagName(ref));
+      }
+
+      const configBytes = await this.fetchSmallBlob(ref, manifest.config, opts.signal);
+      const config = parseJson<ImageConfigBlob>(configBytes, 'image config');
+      const diffIds = config.rootfs?.diff_ids ?? [];
+      if (diffIds.length !== manifest.layers.length) throw new InvalidArgument(`${refStr}: config lists ${diffIds.length} layers, manifest ${manifest.layers.length}`);
+      if (wrongPlatform(config)) {
+        throw new NotFound(`${refStr} is a single-platform image for ${config.os}/${config.architecture}, not ${formatPlatform(want)}`);
+      }
+      await this.unpackLayers(ref, manifest.layers, diffIds, opts.onProgress, opts.signal);
+      await this.blobs.put(manifestBytes, manifestDigest);
+      const img: StoredImage = {
+        id: manifest.config.digest,
+        digest: manifestDigest,
+        repoTags: [],
+        size: await this.layerSize(chainIds(diffIds)),
+        created: config.created,
+        platform: { os: config.os ?? want.os, architecture: config.architecture ?? want.architecture, ...(config.variant ? { variant: config.variant } : {}) },
+        config: runConfig(config.config),
+        layers: diffIds,
+        manifestMediaType: mediaType,
+        blobs: manifest.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+        chainIds: chainIds(diffIds),
+        source: repoName(ref),
+      };
+      const saved = await this.saveRecord(img, tagName(ref));
+      this.opts.publish?.('/images/pull', `image/${tagName(ref)}`, `pulled ${tagName(ref)} (${manifestDigest.slice(0, 19)})`, { id: img.id, digest: manifestDigest });
+      return saved;
+    } finally {
+      this.activePulls--;
+    }
+  }
+
+  private async layersPresent(img: StoredImage): Promise<boolean> {
+    for (let i = 0; i < img.blobs.length; i++) {
+      if (!(await this.blobs.has(img.blobs[i]!.digest)) || !(await this.snapshots.has(img.chainIds[i]!))) return false;
+    }
+    return true;
+  }
+
+  private async layerSize(chain: string[]): Promise<number> {
+    let n = 0;
+    for (const c of chain) n += (await this.snapshots.meta(c)).size;
+    return n;
+  }
+
+  private async fetchSmallBlob(ref: ImageRef, desc: Descriptor, signal?: AbortSignal): Promise<Buffer> {
+    if (await this.blobs.has(desc.digest)) return this.blobs.read(desc.digest);
+    if (desc.size > 16 * 2 ** 20) throw new InvalidArgument(`config blob ${desc.digest} is larger than 16 MiB`);
+    const { body } = await this.client.openBlob(ref, desc.digest, 0, signal);
+    const bytes = Buffer.from(await body.arrayBuffer());
+    await this.blobs.put(bytes, desc.digest);
+    return bytes;
+  }
+
+  /**
+   * Makes sure every layer has its blob and its snapshot. `ref` is where missing blobs come from
+   * (undefined: they must already be local, e.g. for images loaded from an archive).
+   */
+  async unpackLayers(ref: ImageRef | undefined, layers: Descriptor[], diffIds: string[], onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    const chain = chainIds(diffIds);
+    const done: Array<Promise<void>> = [];
+    for (let i = 0; i < layers.length; i++) {
+      const lower = i > 0 ? done[i - 1] : undefined;
+      const key = `${chain[i]}|${layers[i]!.digest}`;
+      let job = this.inflight.get(key);
+      if (!job) {
+        job = this.layerJob(ref, layers[i]!, diffIds[i]!, chain.slice(0, i + 1), lower, onProgress, signal).finally(() => this.inflight.delete(key));
+        this.inflight.set(key, job);
+      } else {
+        // Another pull is fetching this layer: report it as waiting until it lands.
+        const d = layers[i]!;
+        onProgress?.({ layer: d.digest, status: 'waiting', current: 0, total: d.size });
+        job = job.then(() => onProgress?.({ layer: d.digest, status: 'done', current: d.size, total: d.size }));
+      }
+      done.push(job);
+    }
+    const results = await Promise.allSettled(done);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) {
+      // Report the root cause, not "the layer below failed" from the layers above it.
+      const root = results.map((r) => (r.status === 'rejected' ? r.reason : undefined)).find((e) => e && !(e instanceof LowerFailed));
+      throw root ?? failed.reason;
+    }
+  }
+
+  private async layerJob(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], lower: Promise<void> | undefined, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    const chainId = chain[chain.length - 1]!;
+    const report = progressReporter(desc, onProgress);
+    const needBlob = !(await this.blobs.has(desc.digest));
+    const needSnapshot = !(await this.snapshots.has(chainId));
+    if (!needBlob && !needSnapshot) {
+      report('exists', desc.size, true);
+      return;
+    }
+    if (needBlob && !ref) throw new NotFound(`layer ${desc.digest} is missing from the local store`);
+    report('waiting', 0, true);
+    for (let attempt = 0; ; attempt++) {
+      const release = await this.downloads.acquire();
+      let tmp: { dir: string; fs: string } | undefined;
+      try {
+        const source = needBlob ? this.download(ref!, desc, (n) => report('downloading', n), signal) : this.readLocal(desc, (n) => report('extracting', n));
+        if (!needSnapshot) {
+          for await (const _ of source) void _;
+          await this.blobs.commitIngest(desc.digest);
+          release();
+          report('done', desc.size, true);
+          return;
+        }
+        tmp = await this.snapshots.temp();
+        const { kind, stream } = await withSniffedCompression(source);
+        const diff = createHash('sha256');
+        const ex = createExtractor(tmp.fs, { chown: this.opts.chown });
+        await pipeline(
+          stream,
+          createDecompressor(kind),
+          async function* (s: AsyncIterable<Buffer>) {
+            for await (const c of s) {
+              diff.update(c);
+              yield c;
+            }
+          },
+          ex.stream,
+        );
+        const got = `sha256:${diff.digest('hex')}`;
+        if (got !== diffId) throw new DigestMismatch(`layer ${desc.digest}: uncompressed content ${got} does not match the config's diff id ${diffId}`);
+        release();
+        report('extracting', desc.size, true);
+        try {
+          await lower;
+        } catch (e) {
+          throw new LowerFailed('a lower layer failed', { cause: e });
+        }
+        const lowers = await Promise.all(chain.slice(0, -1).reverse().map((c) => this.snapshots.lower(c)));
+        const r = ex.result();
+        const fin = await finalizeLayer(tmp.fs, r, lowers, this.opts.chown);
+        if (needBlob) await this.blobs.commitIngest(desc.digest);
+        await this.snapshots.commit(tmp.dir, {
+          chainId,
+          diffId,
+          ...(chain.length > 1 ? { parent: chain[chain.length - 2] } : {}),
+          whiteouts: fin.whiteouts,
+          opaques: r.opaques,
+          size: r.bytes,
+          entries: r.entries,
+          overlayWhiteouts: fin.overlayWhiteouts,
+        });
+        report('done', desc.size, true);
+        return;
+      } catch (e) {
+        release();
+        if (tmp) await rm(tmp.dir, { recursive: true, force: true });
+        // Bad content is not kept for resuming: the next try starts over.
+        if (needBlob && (e instanceof DigestMismatch || e instanceof UnsafeArchive || e instanceof InvalidArgument || (e as { code?: string }).code?.startsWith('Z_'))) await this.blobs.discardIngest(desc.digest);
+        if (e instanceof LowerFailed || signal?.aborted || !isRetryable(e) || attempt >= this.opts.retries) throw wrapLayerError(desc, e);
+        this.opts.log?.warn({ layer: desc.digest, attempt: attempt + 1, err: errorMessage(e) }, 'layer transfer interrupted; resuming');
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+    }
+  }
+
+  private async *readLocal(desc: Descriptor, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+    let n = 0;
+    for await (const c of createReadStream(this.blobs.path(desc.digest), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      n += c.length;
+      onBytes(n);
+      yield c;
+    }
+  }
+
+  /**
+   * Streams a blob from the registry, appending to its ingest file. A partial file from an
+   * interrupted transfer is replayed from disk and the rest fetched with a Range request. The
+   * digest and size are checked at the end; the caller commits the ingest file when all is well.
+   */
+  private async *download(ref: ImageRef, desc: Descriptor, onBytes: (n: number) => void, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const file = this.blobs.ingestPath(desc.digest);
+    let offset = await this.blobs.partialSize(desc.digest);
+    if (offset >= desc.size) {
+      await this.blobs.discardIngest(desc.digest);
+      offset = 0;
+    }
+    const { body, partial } = await this.client.openBlob(ref, desc.digest, offset, signal);
+    const resume = offset > 0 && partial;
+    const h = createHash('sha256');
+    let n = 0;
+    const out: WriteStream = createWriteStream(file, { flags: resume ? 'a' : 'w' });
+    const closeOut = async () => {
+      if (!out.closed) {
+        out.end();
+        await once(out, 'close').catch(() => undefined);
+      }
+    };
+    try {
+      if (resume) {
+        this.opts.log?.info({ layer: desc.digest, offset }, 'resuming download');
+        for await (const c of createReadStream(file, { start: 0, end: offset - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+          h.update(c);
+          n += c.length;
+          yield c;
+        }
+      }
+      for await (const c of body as AsyncIterable<Buffer>) {
+        h.update(c);
+        n += c.length;
+        if (n > desc.size) throw new DigestMismatch(`blob ${desc.digest} is larger than the ${desc.size} bytes its descriptor says`);
+        if (!out.write(c)) await once(out, 'drain');
+        onBytes(n);
+        yield c;
+      }
+      await closeOut();
+      if (n < desc.size) throw new Unavailable(`blob ${desc.digest}: connection ended after ${n} of ${desc.size} bytes`);
+      const got = `sha256:${h.digest('hex')}`;
+      if (got !== desc.digest) throw new DigestMismatch(`blob ${desc.digest} from ${ref.registry} is corrupt: its content hashes to ${got}`);
+    } finally {
+      body.destroy();
+      await closeOut();
+    }
+  }
+
+  // ---- root filesystems ----------------------------------------------------------------------
+
+  async createRootfs(ref: string, containerId: string): Promise<{ path: string; image: ImageRecord }> {
+    let img: StoredImage;
+    try {
+      img = await this.getStored(ref);
+    } catch (e) {
+      if (!(e instanceof NotFound)) throw e;
+      img = await this.pullStored(ref);
+    }
+    await this.unpackLayers(undefined, img.blobs, img.layers);
+    let overlayWhiteouts = true;
+    for (const c of img.chainIds) if (!(await this.snapshots.meta(c)).overlayWhiteouts) overlayWhiteouts = false;
+    const rec = await this.rootfs.create(containerId, img.id, img.chainIds, overlayWhiteouts);
+    return { path: rec.path, image: publicRecord(img) };
+  }
+
+  async removeRootfs(containerId: string): Promise<void> {
+    await this.rootfs.remove(containerId);
+  }
+
+  async listRootfs(): Promise<string[]> {
+    return (await this.rootfs.list()).map((r) => r.containerId);
+  }
+
+  /** Checks the credential against the registry, then stores it (0600). */
+  async login(registry: string, username: string, password: string): Promise<void> {
+    if (!this.credentials) throw new Unavailable('no credential store');
+    if (!username || !password) throw new InvalidArgument('login needs a username and a password');
+    await this.client.checkLogin(registry, { username, password });
+    await this.credentials.set(registry, { username, password });
+  }
+
+  async logout(registry: string): Promise<void> {
+    await this.credentials?.set(registry, undefined);
+  }
+
+  // ---- removal and garbage collection --------------------------------------------------------
+
+  /** Untags (a name) or deletes (an id, or the last name); refuses while a container uses it, unless forced. */
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted?: string }> {
+    const img = await this.getStored(ref);
+    let name: string | undefined;
+    try {
+      const p = parseRef(ref);
+      if (!p.digest && img.repoTags.includes(tagName(p))) name = tagName(p);
+    } catch {
+      /* an id */
+    }
+    return this.records.run(async () => {
+      if (name && img.repoTags.length > 1) {
+        await this.store.put(KEY + img.id, { ...img, repoTags: img.repoTags.filter((t) => t !== name) });
+        return { untagged: [name] };
+      }
+      const users = (await this.rootfs.list()).filter((r) => r.imageId === img.id);
+      if (users.length && !opts.force) throw new FailedPrecondition(`image ${ref} is used by container ${users.map((u) => u.containerId).join(', ')}: remove the container first (or force)`);
+      await this.store.delete(KEY + img.id);
+      this.opts.publish?.('/images/remove', `image/${img.repoTags[0] ?? img.id}`, `removed image ${img.repoTags[0] ?? img.id.slice(0, 19)}`, { id: img.id });
+      return { untagged: img.repoTags, deleted: img.id };
+    }).then(async (r) => {
+      if (r.deleted) await this.gc();
+      return r;
+    });
+  }
+
+  /** Removes untagged images no container uses, then unreferenced blobs and snapshots. */
+  async prune(): Promise<{ images: string[]; blobs: number; snapshots: number; bytes: number }> {
+    const used = new Set((await this.rootfs.list()).map((r) => r.imageId));
+    const removed: string[] = [];
+    await this.records.run(async () => {
+      for (const img of await this.listStored()) {
+        if (img.repoTags.length === 0 && !used.has(img.id)) {
+          await this.store.delete(KEY + img.id);
+          removed.push(img.id);
+        }
+      }
+    });
+    return { images: removed, ...(await this.gc()) };
+  }
+
+  /** Deletes blobs and snapshots no image or root filesystem references. Skipped during pulls. */
+  async gc(now = Date.now(), pressure = false): Promise<{ blobs: number; snapshots: number; bytes: number }> {
+    if (this.activePulls > 0 || this.inflight.size > 0) return { blobs: 0, snapshots: 0, bytes: 0 };
+    const images = await this.listStored();
+    const blobRefs = new Set<string>();
+    const snapRefs = new Set<string>();
+    for (const i of images) {
+      blobRefs.add(i.id);
+      blobRefs.add(i.digest);
+      for (const b of i.blobs) blobRefs.add(b.digest);
+      for (const c of i.chainIds) snapRefs.add(c);
+    }
+    for (const r of await this.rootfs.list()) for (const c of r.chain) snapRefs.add(c);
+    let bytes = 0;
+    const deadBlobs = unreferenced(await this.blobs.list(), blobRefs);
+    for (const d of deadBlobs) bytes += await this.blobs.delete(d);
+    const deadSnaps = unreferenced(await this.snapshots.list(), snapRefs);
+    for (const c of deadSnaps) await this.snapshots.remove(c);
+    for (const f of await this.blobs.listIngest()) {
+      if (staleIngest(now, f.mtimeMs, this.opts.gc, pressure)) {
+        bytes += f.size;
+        await this.blobs.removeIngestFile(f.name);
+      }
+    }
+    if (deadBlobs.length || deadSnaps.length) this.opts.log?.info({ blobs: deadBlobs.length, snapshots: deadSnaps.length, bytes }, 'image gc');
+    return { blobs: deadBlobs.length, snapshots: deadSnaps.length, bytes };
+  }
+
+  /** Run by the reconciler: sweeps (and prunes dangling images) when the disk runs low. */
+  async gcIfPressure(dir: string): Promise<boolean> {
+    const s = await statfs(dir);
+    const pressure = underPressure({ freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize }, this.opts.gc);
+    if (!pressure) return false;
+    this.opts.log?.warn({ dir }, 'disk pressure: collecting unused images, blobs and snapshots');
+    await this.prune();
+    await this.gc(Date.now(), true);
+    return true;
+  }
+}
+
+class LowerFailed extends LlmosError {}
+
+function wrapLayerError(desc: Descriptor, e: unknown): unknown {
+  if (e instanceof LlmosError) return e;
+  const code = (e as { code?: string }).code;
+  if (code?.startsWith('Z_')) return new InvalidArgument(`layer ${desc.digest} is not valid gzip: ${errorMessage(e)}`, { cause: e });
+  return new Unavailable(`layer ${desc.digest}: ${errorMessage(e)}`, { cause: e });
+}
+
+function parseJson<T>(b: Buffer, what: string): T {
+  try {
+    return JSON.parse(b.toString('utf8')) as T;
+  } catch {
+    throw new InvalidArgument(`${what} is not valid JSON`);
+  }
+}
+
+/** Progress for one layer, throttled to ~10 updates a second except for status changes. */
+function progressReporter(desc: Descriptor, onProgress?: (p: PullProgress) => void) {
+  let last = 0;
+  let lastStatus = '';
+  return (status: PullProgress['status'], current: number, force = false) => {
+    if (!onProgress) return;
+    const now = Date.now();
+    if (!force && status === lastStatus && now - last < 100) return;
+    last = now;
+    lastStatus = status;
+    onProgress({ layer: desc.digest, status, current, total: desc.size });
+  };
+}
+
+export type { Platform };

@@ -1,0 +1,203 @@
+// A client of the OCI distribution API: manifests, blobs (with Range for resume), uploads, and
+// the auth dance (anonymous, Basic, Bearer token from the WWW-Authenticate realm/service/scope).
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import { InvalidArgument, NotFound, Unauthenticated, Unavailable, errorMessage } from '../../kernel/errors.js';
+import { parseChallenge, type Credential } from './auth.js';
+import { MANIFEST_ACCEPT } from './media-types.js';
+import { registryEndpointHost, registryScheme, type ImageRef } from './reference.js';
+
+export interface RegistryClientOptions {
+  insecure: readonly string[];
+  credentials(registry: string): Promise<Credential | undefined>;
+  userAgent?: string;
+}
+
+type Action = 'pull' | 'pull,push';
+
+interface Resp {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable & { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> };
+}
+
+const header = (h: Resp['headers'], name: string): string | undefined => {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+export class RegistryClient {
+  private readonly agent = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
+  /** Authorization header per registry + repository + action set. */
+  private readonly authCache = new Map<string, string>();
+
+  constructor(private readonly opts: RegistryClientOptions) {}
+
+  base(registry: string): string {
+    return `${registryScheme(registry, this.opts.insecure)}://${registryEndpointHost(registry)}`;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /**
+   * Sends a request under /v2/, authenticating on a 401 challenge and following redirects (blob
+   * storage often lives elsewhere). Bodies must be re-sendable: strings/Buffers, or a factory.
+   */
+  async send(
+    ref: Pick<ImageRef, 'registry' | 'repository'>,
+    method: Dispatcher.HttpMethod,
+    pathOrUrl: string,
+    init: { headers?: Record<string, string>; body?: () => Dispatcher.DispatchOptions['body']; action?: Action; signal?: AbortSignal } = {},
+  ): Promise<Resp> {
+    const action = init.action ?? 'pull';
+    const key = `${ref.registry}|${ref.repository}|${action}`;
+    let url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base(ref.registry)}/v2/${pathOrUrl}`;
+    let authed = false;
+    for (let hop = 0; hop < 8; hop++) {
+      const sameHost = new URL(url).host === new URL(this.base(ref.registry)).host;
+      const auth = sameHost ? this.authCache.get(key) : undefined;
+      let res: Resp;
+      try {
+        res = (await request(url, {
+          method,
+          dispatcher: this.agent,
+          headers: { 'user-agent': this.opts.userAgent ?? 'llmos', ...init.headers, ...(auth ? { authorization: auth } : {}) },
+          body: init.body?.(),
+          signal: init.signal,
+        })) as unknown as Resp;
+      } catch (e) {
+        if (init.signal?.aborted) throw e;
+        throw new Unavailable(`registry ${ref.registry}: ${method} ${new URL(url).pathname}: ${errorMessage(e)}${(e as { code?: string }).code ? ` (${(e as { code?: string }).code})` : ''}`, { cause: e });
+      }
+      if (res.statusCode === 401 && sameHost && !authed) {
+        const challenge = parseChallenge(header(res.headers, 'www-authenticate'));
+        await res.body.dump();
+        authed = true;
+        const value = await this.authorize(ref, action, challenge, init.signal);
+        if (!value) throw new Unauthenticated(`registry ${ref.registry} requires authentication: run \`llmos login ${ref.registry}\``);
+        this.authCache.set(key, value);
+        continue;
+      }
+      if ([301, 302, 303, 307, 308].includes(res.statusCode) && header(res.headers, 'location')) {
+        await res.body.dump();
+        url = new URL(header(res.headers, 'location')!, url).toString();
+        continue;
+      }
+      if (res.statusCode === 401 || res.statusCode === 403) {
+        const msg = await registryError(res);
+        throw new Unauthenticated(`registry ${ref.registry} refused access to ${ref.repository} (${action}): ${msg}`);
+      }
+      return res;
+    }
+    throw new Unavailable(`registry ${ref.registry}: too many redirects`);
+  }
+
+  /** Answers a challenge: Basic with the stored credential, or a Bearer token from the realm. */
+  private async authorize(ref: Pick<ImageRef, 'registry' | 'repository'>, action: Action, ch: ReturnType<typeof parseChallenge>, signal?: AbortSignal): Promise<string | undefined> {
+    const cred = await this.opts.credentials(ref.registry);
+    const basic = cred ? `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}` : undefined;
+    if (!ch || ch.scheme === 'basic') return basic;
+    if (ch.scheme !== 'bearer' || !ch.params.realm) throw new Unavailable(`registry ${ref.registry}: unsupported auth challenge ${ch.scheme}`);
+    const u = new URL(ch.params.realm);
+    if (ch.params.service) u.searchParams.set('service', ch.params.service);
+    // Ask for the scope this request needs (the challenge's scope may be narrower, e.g. pull only).
+    u.searchParams.set('scope', `repository:${ref.repository}:${action}`);
+    if (cred) u.searchParams.set('account', cred.username);
+    let res: Resp;
+    try {
+      res = (await request(u, { dispatcher: this.agent, headers: { ...(basic ? { authorization: basic } : {}), 'user-agent': this.opts.userAgent ?? 'llmos' }, signal })) as unknown as Resp;
+    } catch (e) {
+      throw new Unavailable(`token server ${u.origin}: ${errorMessage(e)}`, { cause: e });
+    }
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      await res.body.dump();
+      throw new Unauthenticated(`token server ${u.origin} refused ${cred ? `the credentials of ${cred.username}` : 'anonymous access'} for ${ref.registry}/${ref.repository}`);
+    }
+    if (res.statusCode !== 200) throw new Unavailable(`token server ${u.origin}: HTTP ${res.statusCode}: ${await registryError(res)}`);
+    const body = JSON.parse(await res.body.text()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new Unavailable(`token server ${u.origin} answered without a token`);
+    return `Bearer ${token}`;
+  }
+
+  /** Fetches a manifest or index by tag or digest; a digest reference is verified. */
+  async getManifest(ref: ImageRef, reference: string, signal?: AbortSignal): Promise<{ bytes: Buffer; mediaType?: string; digest: string }> {
+    const res = await this.send(ref, 'GET', `${ref.repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, signal });
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      throw new NotFound(`image ${ref.registry}/${ref.repository}:${reference} not found in the registry`);
+    }
+    if (res.statusCode !== 200) throw new Unavailable(`registry ${ref.registry}: manifest ${ref.repository}:${reference}: HTTP ${res.statusCode}: ${await registryError(res)}`);
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    if (bytes.length > 4 * 2 ** 20) throw new InvalidArgument(`manifest of ${ref.repository} is larger than 4 MiB`);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    if (reference.startsWith('sha256:') && digest !== reference) throw new InvalidArgument(`manifest ${reference} from ${ref.registry} does not match its digest (got ${digest})`);
+    return { bytes, mediaType: header(res.headers, 'content-type'), digest };
+  }
+
+  /** Opens a blob, from byte `offset` on when given (206 expected; 200 means the server ignored Range). */
+  async openBlob(ref: ImageRef, digest: string, offset = 0, signal?: AbortSignal): Promise<{ body: Resp['body']; partial: boolean; length?: number }> {
+    const res = await this.send(ref, 'GET', `${ref.repository}/blobs/${digest}`, { headers: offset > 0 ? { range: `bytes=${offset}-` } : {}, signal });
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      throw new NotFound(`blob ${digest} not found in ${ref.registry}/${ref.repository}`);
+    }
+    if (res.statusCode === 416 && offset > 0) {
+      await res.body.dump();
+      return this.openBlob(ref, digest, 0, signal);
+    }
+    if (res.statusCode !== 200 && res.statusCode !== 206) throw new Unavailable(`registry ${ref.registry}: blob ${digest}: HTTP ${res.statusCode}: ${await registryError(res)}`);
+    const len = header(res.headers, 'content-length');
+    return { body: res.body, partial: res.statusCode === 206, length: len ? Number(len) : undefined };
+  }
+
+  async blobExists(ref: ImageRef, digest: string): Promise<boolean> {
+    const res = await this.send(ref, 'HEAD', `${ref.repository}/blobs/${digest}`, { action: 'pull,push' });
+    await res.body.dump();
+    return res.statusCode === 200;
+  }
+
+  /** Monolithic upload: POST to open a session (which settles auth), then PUT the bytes. */
+  async uploadBlob(ref: ImageRef, digest: string, size: number, body: () => Readable | Buffer): Promise<void> {
+    const start = await this.send(ref, 'POST', `${ref.repository}/blobs/uploads/`, { action: 'pull,push', headers: { 'content-length': '0' } });
+    if (start.statusCode !== 202) throw new Unavailable(`registry ${ref.registry}: starting upload of ${digest}: HTTP ${start.statusCode}: ${await registryError(start)}`);
+    await start.body.dump();
+    const loc = new URL(header(start.headers, 'location') ?? '', this.base(ref.registry) + '/');
+    loc.searchParams.set('digest', digest);
+    const put = await this.send(ref, 'PUT', loc.toString(), { action: 'pull,push', headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body });
+    if (put.statusCode !== 201) throw new Unavailable(`registry ${ref.registry}: uploading ${digest}: HTTP ${put.statusCode}: ${await registryError(put)}`);
+    await put.body.dump();
+  }
+
+  async putManifest(ref: ImageRef, reference: string, bytes: Buffer, mediaType: string): Promise<void> {
+    const res = await this.send(ref, 'PUT', `${ref.repository}/manifests/${reference}`, { action: 'pull,push', headers: { 'content-type': mediaType }, body: () => bytes });
+    if (res.statusCode !== 201) throw new Unavailable(`registry ${ref.registry}: pushing manifest ${reference}: HTTP ${res.statusCode}: ${await registryError(res)}`);
+    await res.body.dump();
+  }
+
+  /** GET /v2/ with the given credential: used by login to check it before storing it. */
+  async checkLogin(registry: string, cred: Credential): Promise<void> {
+    const probe = new RegistryClient({ ...this.opts, credentials: async () => cred });
+    try {
+      const res = await probe.send({ registry, repository: 'llmos-login-check' }, 'GET', '');
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Unavailable(`registry ${registry}: GET /v2/: HTTP ${res.statusCode}`);
+    } finally {
+      await probe.close();
+    }
+  }
+}
+
+async function registryError(res: Resp): Promise<string> {
+  const text = await res.body.text().catch(() => '');
+  try {
+    const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
+    if (j.errors?.length) return j.errors.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ');
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 200) || `HTTP ${res.statusCode}`;
+}

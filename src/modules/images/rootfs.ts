@@ -1,0 +1,142 @@
+// Container root filesystems: an overlayfs mount of the image's layer snapshots under a private
+// upper/work pair, or (no overlayfs, too many layers, no whiteout devices) a plain copy.
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { InvalidArgument, Internal, errorMessage } from '../../kernel/errors.js';
+import type { SnapshotStore } from './snapshots.js';
+
+const run = promisify(execFile);
+
+export interface RootfsRecord {
+  containerId: string;
+  imageId: string;
+  /** Snapshot chain ids, base first. */
+  chain: string[];
+  mode: 'overlay' | 'copy';
+  path: string;
+}
+
+const idRe = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Mount points under dir, from /proc/self/mountinfo (field 5; octal escapes for spaces). */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (!mp) continue;
+    const p = mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (p === dir || p.startsWith(dir + '/')) out.push(p);
+  }
+  return out;
+}
+
+export class RootfsManager {
+  constructor(
+    readonly root: string,
+    private readonly snapshots: SnapshotStore,
+    private readonly opts: { overlay: boolean; log?: { warn(o: object, m: string): void } },
+  ) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
+
+  private dir(id: string): string {
+    if (!idRe.test(id)) throw new InvalidArgument(`container id "${id}" is not valid for a root filesystem`);
+    return path.join(this.root, id);
+  }
+
+  async get(id: string): Promise<RootfsRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(path.join(this.dir(id), 'rootfs.json'), 'utf8')) as RootfsRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async list(): Promise<RootfsRecord[]> {
+    const out: RootfsRecord[] = [];
+    for (const n of await readdir(this.root).catch(() => [] as string[])) {
+      if (!idRe.test(n)) continue;
+      const r = await this.get(n);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Builds (or returns the existing) root filesystem of a container. */
+  async create(id: string, imageId: string, chain: string[], overlayWhiteouts: boolean): Promise<RootfsRecord> {
+    const dir = this.dir(id);
+    const existing = await this.get(id);
+    if (existing) {
+      if (existing.imageId !== imageId) throw new InvalidArgument(`container ${id} already has a root filesystem from image ${existing.imageId}`);
+      if (existing.mode === 'copy' || (await mountsUnder(existing.path)).includes(existing.path)) return existing;
+      await this.remove(id);
+    }
+    await rm(dir, { recursive: true, force: true });
+    const merged = path.join(dir, 'merged');
+    await mkdir(merged, { recursive: true });
+    const rec: RootfsRecord = { containerId: id, imageId, chain, mode: 'overlay', path: merged };
+    try {
+      let mounted = false;
+      if (this.opts.overlay && overlayWhiteouts && chain.length > 0) {
+        mounted = await this.mountOverlay(dir, chain).then(
+          () => true,
+          (e) => {
+            this.opts.log?.warn({ err: errorMessage(e), container: id }, 'overlay mount failed; copying layers instead');
+            return false;
+          },
+        );
+      }
+      if (!mounted) {
+        rec.mode = 'copy';
+        await this.copyLayers(merged, chain);
+      }
+      await writeFile(path.join(dir, 'rootfs.json'), JSON.stringify(rec));
+      return rec;
+    } catch (e) {
+      await this.remove(id).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      throw e instanceof InvalidArgument ? e : new Internal(`building the root filesystem of ${id}: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+
+  private async mountOverlay(dir: string, chain: string[]): Promise<void> {
+    const upper = path.join(dir, 'upper');
+    const work = path.join(dir, 'work');
+    await mkdir(upper, { recursive: true });
+    await mkdir(work, { recursive: true });
+    // Top layer first; paths relative to the snapshot root (the mount runs there) keep the
+    // option string short enough for images with many layers.
+    const lower = [...chain].reverse().map((c) => this.snapshots.relFs(c)).join(':');
+    const options = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
+    if (options.length > 4000) throw new Error(`too many layers for one overlay mount (${chain.length})`);
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, path.join(dir, 'merged')], { cwd: this.snapshots.root });
+  }
+
+  private async copyLayers(merged: string, chain: string[]): Promise<void> {
+    for (const c of chain) {
+      const meta = await this.snapshots.meta(c);
+      for (const w of meta.whiteouts) await rm(path.join(merged, w), { recursive: true, force: true });
+      await run('cp', ['-a', '--no-target-directory', this.snapshots.fs(c), merged]);
+      // cp copied this layer's whiteout devices too: they mean "absent".
+      for (const w of meta.whiteouts) await rm(path.join(merged, w), { recursive: true, force: true });
+    }
+  }
+
+  /** Unmounts and deletes; idempotent. */
+  async remove(id: string): Promise<void> {
+    const dir = this.dir(id);
+    for (const mp of (await mountsUnder(dir)).sort((a, b) => b.length - a.length)) {
+      try {
+        await run('umount', [mp]);
+      } catch {
+        await run('umount', ['-l', mp]).catch(() => undefined);
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}

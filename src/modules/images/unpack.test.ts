@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import fc from 'fast-check';
+import { createExtractor, safeRelPath, UnsafeArchive, type ExtractResult } from './unpack.js';
+import { finalizeLayer, type Lower } from './snapshots.js';
+import { makeTar, type FixtureEntry } from './tar-fixture.test-util.js';
+
+async function extract(root: string, entries: FixtureEntry[]): Promise<ExtractResult> {
+  const ex = createExtractor(root, { chown: false });
+  await pipeline(Readable.from([makeTar(entries)]), ex.stream);
+  return ex.result();
+}
+
+async function sandbox<T>(fn: (dir: string, root: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-unpack-'));
+  const root = path.join(dir, 'root');
+  await mkdir(root);
+  try {
+    return await fn(dir, root);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('safeRelPath refuses absolute paths and ..', () => {
+  assert.equal(safeRelPath('./a//b/./c'), 'a/b/c');
+  assert.equal(safeRelPath('./'), '');
+  assert.throws(() => safeRelPath('/etc/passwd'), UnsafeArchive);
+  assert.throws(() => safeRelPath('a/../../b'), /escapes/);
+});
+
+test('extracts files, dirs, symlinks, hard links, modes and mtimes; skips devices; records whiteouts', () =>
+  sandbox(async (_dir, root) => {
+    const r = await extract(root, [
+      { path: 'bin/', type: 'Directory', mode: 0o750 },
+      { path: 'bin/busybox', body: 'elf', mode: 0o4755 },
+      { path: 'bin/sh', type: 'SymbolicLink', linkpath: '/bin/busybox' },
+      { path: 'bin/ash', type: 'Link', linkpath: 'bin/busybox' },
+      { path: 'dev/null', type: 'CharacterDevice' },
+      { path: 'etc/.wh.hosts' },
+      { path: 'var/.wh..wh..opq' },
+      { path: 'deep/a/b/file', body: 'x' },
+    ]);
+    assert.equal((await lstat(path.join(root, 'bin'))).mode & 0o7777, 0o750);
+    const bb = await lstat(path.join(root, 'bin/busybox'));
+    assert.equal(bb.mode & 0o7777, 0o4755);
+    assert.equal(bb.mtimeMs, 1_700_000_000_000);
+    assert.equal(bb.nlink, 2, 'hard link shares the inode');
+    assert.equal(await readlink(path.join(root, 'bin/sh')), '/bin/busybox');
+    await assert.rejects(lstat(path.join(root, 'dev/null')));
+    assert.equal(r.skipped, 1);
+    assert.deepEqual(r.whiteouts, ['etc/hosts']);
+    assert.deepEqual(r.opaques, ['var']);
+    assert.deepEqual(r.implicitDirs.sort(), ['deep', 'deep/a', 'deep/a/b', 'dev', 'etc', 'var']);
+  }));
+
+const hostile: Array<[string, FixtureEntry[], RegExp]> = [
+  ['dot-dot path', [{ path: '../escape', body: 'x' }], /escapes the root/],
+  ['absolute path', [{ path: '/tmp/escape', body: 'x' }], /absolute/],
+  ['write through own symlink', [{ path: 'etc', type: 'SymbolicLink', linkpath: '/' }, { path: 'etc/passwd', body: 'root::0:0' }], /through the symlink "etc"/],
+  ['write through relative symlink', [{ path: 'a', type: 'SymbolicLink', linkpath: '../..' }, { path: 'a/x', body: 'x' }], /symlink/],
+  ['hard link out of root', [{ path: 'h', type: 'Link', linkpath: '../../etc/passwd' }], /escapes/],
+  ['hard link through symlink', [{ path: 's', type: 'SymbolicLink', linkpath: '/etc' }, { path: 'h', type: 'Link', linkpath: 's/passwd' }], /through the symlink/],
+  ['not a tar', [], /not a valid tar/],
+];
+
+for (const [name, entries, want] of hostile) {
+  test(`hostile archive rejected: ${name}`, () =>
+    sandbox(async (dir, root) => {
+      const ex = createExtractor(root, { chown: false });
+      const bytes = entries.length ? makeTar(entries) : Buffer.from('garbage'.repeat(100));
+      await assert.rejects(pipeline(Readable.from([bytes]), ex.stream), want);
+      assert.deepEqual((await readdir(dir)).sort(), ['root']);
+    }));
+}
+
+test('a symlink planted by a lower layer is not followed by an upper layer', () =>
+  sandbox(async (dir, root) => {
+    const lowerFs = path.join(dir, 'lower');
+    await mkdir(lowerFs);
+    await extract(lowerFs, [{ path: 'etc', type: 'SymbolicLink', linkpath: '/' }]);
+    const r = await extract(root, [{ path: 'etc/passwd', body: 'pwned' }]);
+    const lowers: Lower[] = [{ fs: lowerFs, whiteouts: new Set(), opaques: new Set() }];
+    await assert.rejects(finalizeLayer(root, r, lowers, false), /lower layer made a symlink/);
+    // An upper layer that replaces the symlink with a real directory is fine.
+    await rm(root, { recursive: true });
+    await mkdir(root);
+    const ok = await extract(root, [{ path: 'etc/', type: 'Directory' }, { path: 'etc/passwd', body: 'ok' }]);
+    await finalizeLayer(root, ok, lowers, false);
+    assert.equal(await readFile(path.join(root, 'etc/passwd'), 'utf8'), 'ok');
+  }));
+
+test('finalizeLayer copies hard links to lower files and expands opaque dirs into whiteouts', () =>
+  sandbox(async (dir, root) => {
+    const lowerFs = path.join(dir, 'lower');
+    await mkdir(lowerFs);
+    await extract(lowerFs, [{ path: 'bin/tool', body: 'T', mode: 0o755 }, { path: 'var/a', body: '1' }, { path: 'var/b', body: '2' }]);
+    const r = await extract(root, [{ path: 'bin/tool2', type: 'Link', linkpath: 'bin/tool' }, { path: 'var/.wh..wh..opq' }, { path: 'var/b', body: 'new' }]);
+    const fin = await finalizeLayer(root, r, [{ fs: lowerFs, whiteouts: new Set(), opaques: new Set() }], false);
+    assert.equal(await readFile(path.join(root, 'bin/tool2'), 'utf8'), 'T');
+    assert.deepEqual(fin.whiteouts, ['var/a']);
+    const wh = await lstat(path.join(root, 'var/a'));
+    assert.ok(wh.isCharacterDevice() && wh.rdev === 0, 'overlayfs whiteout device');
+  }));
+
+// Random archives built from names that include "..", absolute paths and symlinks pointing out:
+// whatever happens, nothing outside the root changes.
+test('property: random tar archives never write outside the root', async () => {
+  const seg = fc.constantFrom('a', 'b', '..', '.', '', 'etc', 'x');
+  const p = fc.array(seg, { minLength: 1, maxLength: 4 }).chain((parts) => fc.boolean().map((abs) => (abs ? '/' : '') + parts.join('/')));
+  const entry: fc.Arbitrary<FixtureEntry> = fc.oneof(
+    fc.record({ path: p, type: fc.constant('File' as const), body: fc.string({ maxLength: 8 }) }),
+    fc.record({ path: p, type: fc.constant('Directory' as const) }),
+    fc.record({ path: p, type: fc.constant('SymbolicLink' as const), linkpath: fc.oneof(p, fc.constantFrom('/', '..', '../..', '../outside')) }),
+    fc.record({ path: p, type: fc.constant('Link' as const), linkpath: p }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 8 }), (entries) =>
+      sandbox(async (dir, root) => {
+        const outside = path.join(dir, 'outside');
+        await mkdir(outside);
+        await writeFile(path.join(outside, 'keep'), 'k');
+        const ex = createExtractor(root, { chown: false });
+        await pipeline(Readable.from([makeTar(entries)]), ex.stream).catch((e: unknown) => {
+          if (!(e instanceof UnsafeArchive) && !/EEXIST|ENOTDIR|EISDIR|ENOENT|EPERM/.test(String(e))) throw e;
+        });
+        assert.deepEqual((await readdir(dir)).sort(), ['outside', 'root']);
+        assert.deepEqual(await readdir(outside), ['keep']);
+        assert.equal(await readFile(path.join(outside, 'keep'), 'utf8'), 'k');
+      }),
+    ),
+    { numRuns: 150 },
+  );
+});

@@ -1,0 +1,758 @@
+// The containers API on runc + conmon: life cycle, exits, restart policies, logs, exec, stats and
+// re-adoption after a daemon restart. Each container is a workload (type "container") in the
+// kernel's table; while it runs (or waits to restart) its requests are allocated in the ledger.
+import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { ContainerInfo, ContainerNetworkApi, ContainerSpec, ContainerStats, ContainersApi, LogLine, PortMapping } from '../../contracts/containers.js';
+import type { ImageRecord, ImagesApi } from '../../contracts/images.js';
+import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, errorMessage, isNotFound } from '../../kernel/errors.js';
+import type { EventBus } from '../../kernel/events.js';
+import type { ResourceLedger } from '../../kernel/ledger.js';
+import type { Resources, WorkloadTable } from '../../kernel/workloads.js';
+import { cgroupExists, listChildCgroups, readCgroup, removeCgroup, type CgroupVersion } from './cgroups.js';
+import { LogParser, parseLog, readFrom } from './logs.js';
+import { RecordStore, type ContainerRecord } from './records.js';
+import { decideRestart } from './restart.js';
+import type { Runc } from './runc.js';
+import { buildSpec, resolveUser } from './spec.js';
+
+export type ImagesPort = Pick<ImagesApi, 'get' | 'pull' | 'createRootfs' | 'removeRootfs' | 'listRootfs'>;
+
+export interface ContainersDeps {
+  runc: Runc;
+  store: RecordStore;
+  images: () => ImagesPort;
+  network: () => ContainerNetworkApi;
+  workloads: WorkloadTable;
+  ledger: ResourceLedger;
+  events: EventBus;
+  log: Logger;
+  cgroupVersion: CgroupVersion;
+  /** Per-daemon tag: cgroups live under /llmos/<tag>/. */
+  tag: string;
+  initBinary?: string;
+  nofileHardLimit: number;
+  hostMemory: number;
+  now?: () => number;
+}
+
+interface Entry {
+  rec: ContainerRecord;
+  waiters: Array<(r: { exitCode: number; oomKilled: boolean }) => void>;
+  restartTimer?: NodeJS.Timeout;
+  /** Log followers still reading: auto-removal waits for them. */
+  holds: number;
+  removeWhenReleased?: boolean;
+  lastSample?: { t: number; cpu: number };
+  lock: Promise<unknown>;
+}
+
+const nameRe = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const userStopSignals = new Set(['KILL', 'TERM', 'INT', 'QUIT', '9', '15', '2', '3']);
+
+export function normalizeSignal(sig: string | undefined, fallback = 'KILL'): string {
+  const s = (sig ?? fallback).toUpperCase().replace(/^SIG/, '');
+  if (/^\d+$/.test(s)) {
+    if (Number(s) < 1 || Number(s) > 64) throw new InvalidArgument(`invalid signal ${sig}`);
+    return s;
+  }
+  if (!(`SIG${s}` in os.constants.signals)) throw new InvalidArgument(`invalid signal ${sig}`);
+  return s;
+}
+
+export function statusText(rec: Pick<ContainerRecord, 'state' | 'startedAt' | 'finishedAt' | 'exitCode' | 'restartAt'>, now: number): string {
+  const since = (iso?: string) => humanDuration(now - Date.parse(iso ?? new Date(now).toISOString()));
+  switch (rec.state) {
+    case 'created':
+      return 'Created';
+    case 'starting':
+      return 'Starting';
+    case 'running':
+      return `Up ${since(rec.startedAt)}`;
+    case 'stopping':
+      return `Stopping (up ${since(rec.startedAt)})`;
+    default:
+      if (rec.restartAt) return `Restarting (${rec.exitCode ?? '?'}) ${since(rec.finishedAt)} ago`;
+      return rec.state === 'failed' ? `Failed ${since(rec.finishedAt)} ago` : `Exited (${rec.exitCode ?? '?'}) ${since(rec.finishedAt)} ago`;
+  }
+}
+
+export function humanDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 1) return 'less than a second';
+  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} minute${m === 1 ? '' : 's'}`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h} hour${h === 1 ? '' : 's'}`;
+  return `${Math.round(h / 24)} days`;
+}
+
+/** What a container asks of the node: requests default to its limits. */
+export function containerRequests(spec: ContainerSpec): Resources {
+  const cpu = spec.requests?.cpu ?? spec.cpus;
+  const memory = spec.requests?.memory ?? spec.memory;
+  return { ...(cpu !== undefined ? { cpu: Math.round(cpu * 1000) } : {}), ...(memory !== undefined ? { memory } : {}), ...(spec.pidsLimit !== undefined ? { pids: spec.pidsLimit } : {}) };
+}
+
+function checkPorts(ports: PortMapping[]): void {
+  const seen = new Set<string>();
+  for (const p of ports) {
+    for (const [k, v] of [['host port', p.hostPort], ['container port', p.containerPort]] as const)
+      if (!Number.isInteger(v) || v < 1 || v > 65535) throw new InvalidArgument(`${k} ${v} is not between 1 and 65535`);
+    if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new InvalidArgument(`protocol ${String(p.protocol)} is not tcp or udp`);
+    const key = `${p.hostPort}/${p.protocol}`;
+    if (seen.has(key)) throw new InvalidArgument(`host port ${key} is published twice`);
+    seen.add(key);
+  }
+}
+
+/** Whether a host process already listens on the port (portmap would silently shadow it). */
+function hostPortFree(p: PortMapping): Promise<boolean> {
+  if (p.protocol !== 'tcp') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ port: p.hostPort, host: p.hostIp || '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+export class RuncContainers implements ContainersApi {
+  private readonly entries = new Map<string, Entry>();
+  private watcher?: FSWatcher;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly d: ContainersDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  // ---- lookup ---------------------------------------------------------------------------
+
+  private entry(idOrName: string): Entry {
+    const byName = [...this.entries.values()].find((e) => e.rec.name === idOrName);
+    if (byName) return byName;
+    const exact = this.entries.get(idOrName);
+    if (exact) return exact;
+    const prefixed = idOrName.length >= 3 ? [...this.entries.values()].filter((e) => e.rec.id.startsWith(idOrName)) : [];
+    if (prefixed.length === 1) return prefixed[0]!;
+    if (prefixed.length > 1) throw new InvalidArgument(`container id prefix ${idOrName} is ambiguous`);
+    throw new NotFound(`no such container: ${idOrName}`);
+  }
+
+  /** Runs fn after every earlier operation on the same container. */
+  private locked<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
+    const next = e.lock.then(fn, fn);
+    e.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private save(rec: ContainerRecord): Promise<void> {
+    return this.d.store.save(rec);
+  }
+
+  private publish(topic: string, rec: ContainerRecord, message: string, data?: Record<string, unknown>): void {
+    this.d.events.publish({ topic: `/containers/${topic}`, subject: `container/${rec.name}`, namespace: rec.namespace, message: `container ${rec.name} ${message}`, data: { id: rec.id, ...data } });
+  }
+
+  private info(rec: ContainerRecord): ContainerInfo {
+    return {
+      id: rec.id,
+      name: rec.name,
+      image: rec.image,
+      imageId: rec.imageId,
+      namespace: rec.namespace,
+      owner: rec.spec.owner,
+      state: rec.state,
+      status: statusText(rec, this.now()),
+      exitCode: rec.exitCode,
+      oomKilled: rec.oomKilled,
+      pid: rec.state === 'running' || rec.state === 'stopping' ? rec.pid : undefined,
+      ip: rec.network?.ip,
+      ports: rec.spec.ports ?? [],
+      createdAt: rec.createdAt,
+      startedAt: rec.startedAt,
+      finishedAt: rec.finishedAt,
+      restartCount: rec.restartCount,
+      labels: rec.spec.labels ?? {},
+      spec: rec.spec,
+    };
+  }
+
+  // ---- create / start ---------------------------------------------------------------------
+
+  private validate(spec: ContainerSpec): void {
+    if (!spec.image || typeof spec.image !== 'string') throw new InvalidArgument('an image is required');
+    if (spec.name !== undefined && !nameRe.test(spec.name)) throw new InvalidArgument(`invalid container name ${JSON.stringify(spec.name)}: use letters, digits, _ . - (starting with a letter or digit)`);
+    if (spec.name && [...this.entries.values()].some((e) => e.rec.name === spec.name)) throw new AlreadyExists(`container name ${spec.name} is already in use`);
+    checkPorts(spec.ports ?? []);
+    const mode = spec.network ?? 'bridge';
+    if (!['bridge', 'host', 'none'].includes(mode)) throw new InvalidArgument(`network ${mode} is not bridge, host or none`);
+    if (mode !== 'bridge' && spec.ports?.length) throw new InvalidArgument(`published ports need the bridge network, not ${mode}`);
+    for (const p of spec.ports ?? [])
+      for (const e of this.entries.values())
+        if ((e.rec.spec.ports ?? []).some((q) => q.hostPort === p.hostPort && q.protocol === p.protocol)) throw new AlreadyExists(`host port ${p.hostPort}/${p.protocol} is already published by container ${e.rec.name}`);
+    for (const v of spec.volumes ?? []) if (!path.isAbsolute(v.hostPath) || !path.isAbsolute(v.containerPath)) throw new InvalidArgument(`volume ${v.hostPath}:${v.containerPath}: both paths must be absolute`);
+    if (spec.restart?.name === 'on-failure' && spec.restart.maxRetries !== undefined && !(spec.restart.maxRetries >= 0)) throw new InvalidArgument('on-failure retries must be 0 or more');
+    if (spec.autoRemove && spec.restart && spec.restart.name !== 'no') throw new InvalidArgument('auto-remove (--rm) and a restart policy cannot be combined');
+  }
+
+  private async image(ref: string): Promise<ImageRecord> {
+    const images = this.d.images();
+    try {
+      return await images.get(ref);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      return images.pull(ref);
+    }
+  }
+
+  async create(spec: ContainerSpec): Promise<ContainerInfo> {
+    this.validate(spec);
+    for (const p of spec.ports ?? []) if (!(await hostPortFree(p))) throw new AlreadyExists(`host port ${p.hostPort}/${p.protocol} is already in use on this host`);
+    const image = await this.image(spec.image);
+    const id = randomBytes(32).toString('hex');
+    const name = spec.name ?? `${(spec.image.split('/').pop() ?? 'c').split(/[:@]/)[0]!.replace(/[^a-zA-Z0-9_.-]/g, '')}-${id.slice(0, 6)}`;
+    if ([...this.entries.values()].some((e) => e.rec.name === name)) throw new AlreadyExists(`container name ${name} is already in use`);
+    const rec: ContainerRecord = {
+      id,
+      name,
+      namespace: spec.namespace ?? 'default',
+      image: spec.image,
+      imageId: image.id,
+      spec: { ...spec, name },
+      state: 'created',
+      createdAt: new Date(this.now()).toISOString(),
+      oomKilled: false,
+      restartCount: 0,
+      backoffStep: 0,
+      stoppedByUser: false,
+      rootfs: '',
+      cgroupsPath: `/llmos/${this.d.tag}/${id}`,
+      stopSignal: normalizeSignal(image.config.stopSignal, 'TERM'),
+    };
+    // Reserve the name at once so a concurrent create with the same name fails.
+    const e: Entry = { rec, waiters: [], holds: 0, lock: Promise.resolve() };
+    this.entries.set(id, e);
+    const dir = await this.d.store.ensureDir(id);
+    try {
+      await this.save(rec);
+      const { path: rootfs } = await this.d.images().createRootfs(spec.image, id);
+      rec.rootfs = rootfs;
+      await this.save(rec);
+      await this.writeBundle(rec, dir, image);
+      this.d.workloads.add({ id, type: 'container', name, namespace: rec.namespace, owner: spec.owner, labels: spec.labels ?? {}, requests: containerRequests(spec), limits: containerRequests({ ...spec, requests: undefined }) });
+      this.publish('create', rec, `created from ${spec.image}`);
+      return this.info(rec);
+    } catch (err) {
+      this.entries.delete(id);
+      await this.d.images().removeRootfs(id).catch(() => undefined);
+      await this.d.store.removeDir(id);
+      throw err;
+    }
+  }
+
+  private async writeBundle(rec: ContainerRecord, dir: string, image: ImageRecord): Promise<void> {
+    const mode = rec.spec.network ?? 'bridge';
+    const hostname = mode === 'host' ? os.hostname() : rec.id.slice(0, 12);
+    const [passwd, group] = await Promise.all(['passwd', 'group'].map((f) => readFile(path.join(rec.rootfs, 'etc', f), 'utf8').catch(() => '')));
+    const user = resolveUser(rec.spec.user ?? image.config.user, passwd, group);
+    const etcFiles = { hosts: path.join(dir, 'hosts'), hostname: path.join(dir, 'hostname'), resolvConf: path.join(dir, 'resolv.conf') };
+    const resolv = mode === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    await Promise.all([writeFile(etcFiles.hosts, hostsFile(hostname, rec.name)), writeFile(etcFiles.hostname, hostname + '\n'), writeFile(etcFiles.resolvConf, resolv)]);
+    const oci = buildSpec({
+      id: rec.id,
+      hostname,
+      rootfs: rec.rootfs,
+      image: image.config,
+      spec: rec.spec,
+      user,
+      network: { mode, netnsPath: mode === 'bridge' ? `/var/run/netns/llmos-${this.d.tag}-${rec.id}` : undefined },
+      cgroupsPath: rec.cgroupsPath,
+      etcFiles,
+      initBinary: this.d.initBinary,
+      nofileHardLimit: this.d.nofileHardLimit,
+    });
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify(oci));
+  }
+
+  async start(idOrName: string): Promise<ContainerInfo> {
+    const e = this.entry(idOrName);
+    return this.locked(e, () => this.startLocked(e, false));
+  }
+
+  private async startLocked(e: Entry, isRestart: boolean): Promise<ContainerInfo> {
+    const rec = e.rec;
+    if (rec.removing) throw new FailedPrecondition(`container ${rec.name} is being removed`);
+    if (rec.state === 'running' || rec.state === 'starting' || rec.state === 'stopping') {
+      if (isRestart) return this.info(rec);
+      throw new FailedPrecondition(`container ${rec.name} is already ${rec.state}`);
+    }
+    if (e.restartTimer) clearTimeout(e.restartTimer);
+    e.restartTimer = undefined;
+    rec.restartAt = undefined;
+    const ledgerId = `container/${rec.id}`;
+    if (!this.d.ledger.list().some((a) => a.id === ledgerId)) this.d.ledger.allocate(ledgerId, containerRequests(rec.spec));
+    const dir = this.d.store.dir(rec.id);
+    try {
+      this.d.workloads.transition(rec.id, 'starting');
+      rec.state = 'starting';
+      if (!rec.network) {
+        rec.network = await this.d.network().attach(rec.id, { mode: rec.spec.network ?? 'bridge', ports: rec.spec.ports ?? [] });
+        await this.save(rec);
+        if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(rec.id.slice(0, 12), rec.name, rec.network.ip));
+      }
+      // A previous run's runc state (exited, or left by a crash) must go before create.
+      await this.d.runc.delete(rec.id, true);
+      await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
+      rec.pid = await this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid') });
+      await this.d.runc.start(rec.id);
+      rec.state = 'running';
+      rec.startedAt = new Date(this.now()).toISOString();
+      rec.finishedAt = undefined;
+      rec.exitCode = undefined;
+      rec.oomKilled = false;
+      rec.stoppedByUser = false;
+      rec.reason = undefined;
+      if (isRestart) rec.restartCount++;
+      this.d.workloads.transition(rec.id, 'running');
+      await this.save(rec);
+      this.publish(isRestart ? 'restart' : 'start', rec, isRestart ? `restarted (${rec.restartCount})` : 'started', { pid: rec.pid });
+      return this.info(rec);
+    } catch (err) {
+      const reason = errorMessage(err);
+      await this.d.runc.delete(rec.id, true).catch(() => undefined);
+      this.d.ledger.release(ledgerId);
+      rec.state = 'failed';
+      rec.reason = reason;
+      rec.finishedAt = new Date(this.now()).toISOString();
+      rec.pid = undefined;
+      if (this.d.workloads.has(rec.id)) this.d.workloads.transition(rec.id, 'failed', { reason });
+      await this.save(rec).catch(() => undefined);
+      this.publish('fail', rec, `failed to start: ${reason}`);
+      if (err instanceof FailedPrecondition) throw new FailedPrecondition(`cannot start container ${rec.name}: ${reason}`, { cause: err });
+      throw err;
+    }
+  }
+
+  async run(spec: ContainerSpec): Promise<ContainerInfo> {
+    const c = await this.create(spec);
+    try {
+      return await this.start(c.id);
+    } catch (err) {
+      // run is one step for the caller: a container that never started is not left behind.
+      await this.remove(c.id, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // ---- exits and restarts -----------------------------------------------------------------
+
+  /** Called when conmon's exit file for `id` may have appeared. */
+  private async onExitFile(id: string): Promise<void> {
+    const e = this.entries.get(id);
+    if (!e || !['starting', 'running', 'stopping'].includes(e.rec.state)) return;
+    await this.locked(e, () => this.handleExit(e));
+  }
+
+  private async readExitCode(id: string): Promise<number | undefined> {
+    const text = await readFile(path.join(this.d.runc.o.exitDir, id), 'utf8').catch(() => undefined);
+    if (text === undefined || text.trim() === '') return undefined;
+    const n = Number(text.trim());
+    return Number.isFinite(n) ? n : undefined;
+  }
+
+  private async handleExit(e: Entry, lost = false): Promise<void> {
+    const rec = e.rec;
+    if (!['starting', 'running', 'stopping'].includes(rec.state)) return;
+    let exitCode = await this.readExitCode(rec.id);
+    if (exitCode === undefined && !lost) return;
+    // The cgroup lives until runc delete: read the OOM counter first.
+    const sample = await readCgroup(this.d.cgroupVersion, rec.cgroupsPath).catch(() => undefined);
+    const oomKilled = (sample?.oomKills ?? 0) > 0 && (exitCode === undefined || exitCode === 137);
+    exitCode ??= 255;
+    await this.d.runc.delete(rec.id, true).catch((err) => this.d.log.warn({ err }, `runc delete ${rec.id}`));
+    await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
+    rec.state = 'exited';
+    rec.exitCode = exitCode;
+    rec.oomKilled = oomKilled;
+    rec.finishedAt = new Date(this.now()).toISOString();
+    rec.pid = undefined;
+    rec.reason = lost ? 'the container ended while the daemon was down and its exit code was lost' : oomKilled ? 'OOMKilled' : undefined;
+    this.d.workloads.transition(rec.id, 'exited', { exitCode, reason: rec.reason });
+    if (oomKilled) this.publish('oom', rec, 'was killed: out of memory', { exitCode });
+    this.publish('die', rec, `exited with code ${exitCode}`, { exitCode, oomKilled });
+    for (const w of e.waiters.splice(0)) w({ exitCode, oomKilled });
+    const decision = decideRestart({
+      policy: rec.spec.restart,
+      exitCode,
+      stoppedByUser: rec.stoppedByUser,
+      restartCount: rec.restartCount,
+      backoffStep: rec.backoffStep,
+      startedAt: Date.parse(rec.startedAt ?? rec.createdAt),
+      finishedAt: this.now(),
+    });
+    if (decision.restart && !this.closed) {
+      rec.backoffStep = decision.nextBackoffStep;
+      rec.restartAt = new Date(this.now() + decision.delayMs).toISOString();
+      this.scheduleRestart(e, decision.delayMs);
+    } else {
+      this.d.ledger.release(`container/${rec.id}`);
+      if (rec.spec.autoRemove) {
+        await this.save(rec);
+        if (e.holds > 0) e.removeWhenReleased = true;
+        else void this.remove(rec.id, { force: true }).catch((err) => this.d.log.warn({ err }, `auto-remove ${rec.name}`));
+        return;
+      }
+    }
+    await this.save(rec);
+  }
+
+  private scheduleRestart(e: Entry, delayMs: number): void {
+    if (e.restartTimer) clearTimeout(e.restartTimer);
+    e.restartTimer = setTimeout(() => {
+      e.restartTimer = undefined;
+      if (this.closed || !this.entries.has(e.rec.id) || !e.rec.restartAt) return;
+      void this.locked(e, () => this.startLocked(e, true)).catch((err) => this.d.log.warn({ err }, `restart of ${e.rec.name} failed`));
+    }, delayMs);
+    e.restartTimer.unref();
+  }
+
+  // ---- stop / kill / remove ---------------------------------------------------------------
+
+  private exited(e: Entry): Promise<{ exitCode: number; oomKilled: boolean }> {
+    if (!['starting', 'running', 'stopping'].includes(e.rec.state)) return Promise.resolve({ exitCode: e.rec.exitCode ?? 0, oomKilled: e.rec.oomKilled });
+    return new Promise((resolve) => e.waiters.push(resolve));
+  }
+
+  async stop(idOrName: string, opts: { timeoutSeconds?: number } = {}): Promise<ContainerInfo> {
+    const e = this.entry(idOrName);
+    const rec = e.rec;
+    if (rec.restartAt) {
+      // A pending restart is cancelled: the user wants it down.
+      clearTimeout(e.restartTimer);
+      e.restartTimer = undefined;
+      rec.restartAt = undefined;
+      rec.stoppedByUser = true;
+      this.d.ledger.release(`container/${rec.id}`);
+      await this.save(rec);
+    }
+    if (rec.state !== 'running' && rec.state !== 'starting') return this.info(rec);
+    const grace = Math.max(0, opts.timeoutSeconds ?? 10);
+    rec.stoppedByUser = true;
+    const done = this.exited(e);
+    if (rec.state === 'running') {
+      this.d.workloads.transition(rec.id, 'stopping');
+      rec.state = 'stopping';
+      await this.save(rec);
+    }
+    this.publish('stop', rec, `stopping (signal ${rec.stopSignal}, grace ${grace}s)`);
+    await this.d.runc.kill(rec.id, rec.stopSignal).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), grace * 1000)));
+    const first = await Promise.race([done, graceOver]);
+    clearTimeout(timer);
+    if (first === 'timeout') {
+      await this.d.runc.kill(rec.id, 'KILL', true).catch(() => undefined);
+      await this.pollExit(e, done);
+    }
+    return this.info(rec);
+  }
+
+  /** Waits for an exit; checks the exit file too in case the watcher missed it. */
+  private async pollExit(e: Entry, done: Promise<unknown>): Promise<void> {
+    let finished = false;
+    void done.then(() => (finished = true));
+    while (!finished && !this.closed) {
+      await Promise.race([done, new Promise((r) => setTimeout(r, 500))]);
+      if (!finished) await this.onExitFile(e.rec.id);
+    }
+  }
+
+  async kill(idOrName: string, signal?: string): Promise<void> {
+    const e = this.entry(idOrName);
+    const sig = normalizeSignal(signal);
+    if (!['running', 'starting', 'stopping'].includes(e.rec.state)) throw new FailedPrecondition(`container ${e.rec.name} is not running`);
+    if (userStopSignals.has(sig)) {
+      e.rec.stoppedByUser = true;
+      await this.save(e.rec);
+    }
+    await this.d.runc.kill(e.rec.id, sig, sig === 'KILL' || sig === '9');
+    this.publish('kill', e.rec, `sent ${sig}`);
+  }
+
+  async remove(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+    const e = this.entry(idOrName);
+    const rec = e.rec;
+    if (['running', 'starting', 'stopping'].includes(rec.state)) {
+      if (!opts.force) throw new FailedPrecondition(`container ${rec.name} is ${rec.state}: stop it first or remove with force`);
+      rec.stoppedByUser = true;
+      const done = this.exited(e);
+      await this.d.runc.kill(rec.id, 'KILL', true).catch(() => undefined);
+      await this.pollExit(e, done);
+    }
+    await this.locked(e, async () => {
+      if (!this.entries.has(rec.id)) return;
+      if (e.restartTimer) clearTimeout(e.restartTimer);
+      rec.restartAt = undefined;
+      rec.removing = true;
+      await this.save(rec);
+      await this.teardown(rec);
+      this.entries.delete(rec.id);
+      if (this.d.workloads.has(rec.id)) this.d.workloads.remove(rec.id);
+      this.publish('destroy', rec, 'removed');
+    });
+  }
+
+  /** Everything a container holds on the host; idempotent, so a crashed removal can run it again. */
+  private async teardown(rec: ContainerRecord): Promise<void> {
+    this.d.ledger.release(`container/${rec.id}`);
+    await this.d.runc.delete(rec.id, true);
+    await removeCgroup(this.d.cgroupVersion, rec.cgroupsPath);
+    // The per-daemon parent goes with its last container (rmdir refuses while others remain).
+    await removeCgroup(this.d.cgroupVersion, path.dirname(rec.cgroupsPath));
+    await this.d.network().detach(rec.id, rec.network);
+    await this.d.images().removeRootfs(rec.id);
+    await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
+    await this.d.store.removeDir(rec.id);
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  async inspect(idOrName: string): Promise<ContainerInfo> {
+    return this.info(this.entry(idOrName).rec);
+  }
+
+  async list(opts: { all?: boolean; owner?: string; namespace?: string } = {}): Promise<ContainerInfo[]> {
+    return [...this.entries.values()]
+      .map((e) => e.rec)
+      .filter((r) => !r.removing)
+      .filter((r) => opts.all || r.state === 'running' || r.state === 'starting' || r.state === 'stopping' || !!r.restartAt)
+      .filter((r) => (!opts.owner || r.spec.owner === opts.owner) && (!opts.namespace || r.namespace === opts.namespace))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .map((r) => this.info(r));
+  }
+
+  async wait(idOrName: string, signal?: AbortSignal): Promise<{ exitCode: number; oomKilled: boolean }> {
+    const e = this.entry(idOrName);
+    if (e.rec.state === 'created') {
+      // Docker's wait on a created container waits for it to run and end.
+      await new Promise<void>((resolve, reject) => {
+        const t = setInterval(() => {
+          if (signal?.aborted) return (clearInterval(t), reject(signal.reason));
+          if (e.rec.state !== 'created') (clearInterval(t), resolve());
+        }, 100);
+      });
+    }
+    const done = this.exited(e);
+    if (!signal) return done;
+    return Promise.race([done, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
+  }
+
+  private active(e: Entry): boolean {
+    return ['starting', 'running', 'stopping'].includes(e.rec.state) || !!e.rec.restartAt;
+  }
+
+  async *logs(idOrName: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
+    const e = this.entry(idOrName);
+    const file = this.d.store.file(e.rec.id, 'ctr.log');
+    const first = await readFrom(file, 0);
+    const parser = new LogParser();
+    let lines = parser.push(first.lines);
+    if (opts.tail !== undefined) lines = opts.tail > 0 ? lines.slice(-opts.tail) : [];
+    yield* lines;
+    if (!opts.follow) return;
+    e.holds++;
+    try {
+      let offset = first.offset;
+      let idleAfterExit = 0;
+      while (!opts.signal?.aborted) {
+        const next = await readFrom(file, offset);
+        offset = next.offset;
+        yield* parser.push(next.lines);
+        if (next.lines.length) continue;
+        // Ended: one more read after the exit is seen, so the last lines are not lost.
+        if (!this.active(e) || !this.entries.has(e.rec.id)) {
+          if (idleAfterExit++ >= 1) return;
+        } else idleAfterExit = 0;
+        await sleepOrAbort(this.active(e) ? 100 : 20, opts.signal);
+      }
+    } finally {
+      this.unhold(e);
+    }
+  }
+
+  /** Keeps an auto-removing container (and its logs) until released, e.g. while a client is attached. */
+  hold(idOrName: string): () => void {
+    const e = this.entry(idOrName);
+    e.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.unhold(e);
+    };
+  }
+
+  private unhold(e: Entry): void {
+    e.holds--;
+    if (e.holds === 0 && e.removeWhenReleased) {
+      e.removeWhenReleased = false;
+      void this.remove(e.rec.id, { force: true }).catch((err) => this.d.log.warn({ err }, `auto-remove ${e.rec.name}`));
+    }
+  }
+
+  async exec(idOrName: string, cmd: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const e = this.entry(idOrName);
+    if (!cmd.length) throw new InvalidArgument('exec needs a command');
+    if (e.rec.state !== 'running') throw new FailedPrecondition(`container ${e.rec.name} is not running`);
+    return this.d.runc.exec(e.rec.id, cmd, opts);
+  }
+
+  async stats(idOrName: string): Promise<ContainerStats> {
+    const e = this.entry(idOrName);
+    const rec = e.rec;
+    const base = { id: rec.id, name: rec.name };
+    if (rec.state !== 'running' && rec.state !== 'stopping') return { ...base, cpuPercent: 0, cpuUsageNs: 0, memoryUsage: 0, memoryLimit: rec.spec.memory ?? this.d.hostMemory, pids: 0 };
+    let s = await readCgroup(this.d.cgroupVersion, rec.cgroupsPath);
+    if (!s) throw new NotFound(`cgroup of container ${rec.name} not found`);
+    let t = performance.now();
+    // CPU % needs two samples; take a second one when there is no recent first.
+    if (!e.lastSample || t - e.lastSample.t > 30_000) {
+      e.lastSample = { t, cpu: s.cpuUsageNs };
+      await new Promise((r) => setTimeout(r, 200));
+      s = (await readCgroup(this.d.cgroupVersion, rec.cgroupsPath)) ?? s;
+      t = performance.now();
+    }
+    const dt = (t - e.lastSample.t) * 1e6;
+    const cpuPercent = dt > 0 ? Math.max(0, ((s.cpuUsageNs - e.lastSample.cpu) / dt) * 100) : 0;
+    e.lastSample = { t, cpu: s.cpuUsageNs };
+    return { ...base, cpuPercent: Math.round(cpuPercent * 100) / 100, cpuUsageNs: s.cpuUsageNs, memoryUsage: s.memoryUsage, memoryLimit: s.memoryLimit ?? this.d.hostMemory, memoryPeak: s.memoryPeak, pids: s.pids };
+  }
+
+  /** What remains on the host for a container id (netns, cgroup, lease, chains, bundle); for tests and `inspect`. */
+  async residue(id: string): Promise<string[]> {
+    const found = [...(await this.d.network().residue(id)), ...(await cgroupExists(this.d.cgroupVersion, `/llmos/${this.d.tag}/${id}`)).map((d) => `cgroup ${d}`)];
+    if ((await this.d.runc.state(id).catch(() => undefined)) !== undefined) found.push(`runc container ${id}`);
+    if (await readFile(this.d.store.file(id, 'config.json')).then(() => true, () => false)) found.push(`bundle ${this.d.store.dir(id)}`);
+    return found;
+  }
+
+  // ---- boot: re-adoption and leftovers --------------------------------------------------------
+
+  async adopt(): Promise<{ adopted: number; ended: number; leftovers: string[] }> {
+    await this.d.runc.init();
+    const { records, strayDirs } = await this.d.store.loadAll();
+    let adopted = 0;
+    let ended = 0;
+    const leftovers: string[] = [];
+    for (const rec of records) {
+      const e: Entry = { rec, waiters: [], holds: 0, lock: Promise.resolve() };
+      this.entries.set(rec.id, e);
+      if (rec.removing) {
+        await this.teardown(rec).catch((err) => this.d.log.warn({ err }, `finishing removal of ${rec.name}`));
+        this.entries.delete(rec.id);
+        leftovers.push(`container ${rec.name} (removal interrupted)`);
+        continue;
+      }
+      const wasActive = ['starting', 'running', 'stopping'].includes(rec.state);
+      this.d.workloads.add({ id: rec.id, type: 'container', name: rec.name, namespace: rec.namespace, owner: rec.spec.owner, labels: rec.spec.labels ?? {}, requests: containerRequests(rec.spec), limits: containerRequests({ ...rec.spec, requests: undefined }), state: rec.state, exitCode: rec.exitCode });
+      if (!wasActive) {
+        if (rec.restartAt) {
+          this.allocateOnAdopt(rec);
+          this.scheduleRestart(e, Math.max(0, Date.parse(rec.restartAt) - this.now()));
+        }
+        continue;
+      }
+      this.allocateOnAdopt(rec);
+      const st = await this.d.runc.state(rec.id).catch(() => undefined);
+      if (st?.status === 'running' && (await this.readExitCode(rec.id)) === undefined) {
+        rec.pid = st.pid;
+        if (rec.state === 'starting') {
+          rec.state = 'running';
+          this.d.workloads.transition(rec.id, 'running');
+        }
+        adopted++;
+        this.publish('adopt', rec, `re-adopted (pid ${st.pid})`);
+        continue;
+      }
+      ended++;
+      await this.handleExit(e, true);
+    }
+    const keep = new Set(this.entries.keys());
+    for (const id of strayDirs) {
+      await this.d.store.removeDir(id);
+      leftovers.push(`bundle ${id}`);
+    }
+    for (const st of await this.d.runc.list().catch(() => [])) {
+      if (keep.has(st.id)) continue;
+      await this.d.runc.delete(st.id, true).catch(() => undefined);
+      leftovers.push(`runc container ${st.id}`);
+    }
+    for (const id of await this.d.images().listRootfs().catch(() => [] as string[])) {
+      if (keep.has(id)) continue;
+      await this.d.images().removeRootfs(id).catch(() => undefined);
+      leftovers.push(`rootfs ${id}`);
+    }
+    for (const id of await listChildCgroups(this.d.cgroupVersion, `/llmos/${this.d.tag}`)) {
+      if (keep.has(id)) continue;
+      if ((await removeCgroup(this.d.cgroupVersion, `/llmos/${this.d.tag}/${id}`)).length) leftovers.push(`cgroup ${id}`);
+    }
+    leftovers.push(...(await this.d.network().removeLeftovers(keep)));
+    this.watchExits();
+    return { adopted, ended, leftovers };
+  }
+
+  private allocateOnAdopt(rec: ContainerRecord): void {
+    try {
+      this.d.ledger.allocate(`container/${rec.id}`, containerRequests(rec.spec));
+    } catch (err) {
+      // It runs already: record it as over-committed rather than kill it.
+      this.d.log.warn(`container ${rec.name} re-adopted beyond the node's allocatable: ${errorMessage(err)}`);
+    }
+  }
+
+  private watchExits(): void {
+    try {
+      this.watcher = watch(this.d.runc.o.exitDir, (_ev, file) => {
+        if (file) void this.onExitFile(String(file)).catch((err) => this.d.log.warn({ err }, 'exit handling failed'));
+      });
+    } catch (err) {
+      this.d.log.warn({ err }, 'cannot watch the exit directory; relying on the periodic check');
+    }
+  }
+
+  /** The periodic safety net for exits the watcher missed. */
+  async reconcile(): Promise<void> {
+    for (const e of [...this.entries.values()]) if (['starting', 'running', 'stopping'].includes(e.rec.state)) await this.onExitFile(e.rec.id);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    for (const e of this.entries.values()) if (e.restartTimer) clearTimeout(e.restartTimer);
+  }
+}
+
+function hostsFile(hostname: string, name: string, ip?: string): string {
+  return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...(ip ? [`${ip}\t${hostname} ${name}`] : [`127.0.1.1\t${hostname} ${name}`]), ''].join('\n');
+}
+
+function sleepOrAbort(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export { parseLog };

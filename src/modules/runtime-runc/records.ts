@@ -1,0 +1,76 @@
+// Container records on disk, one directory per container (also its OCI bundle), so a restarted
+// daemon can re-adopt what runs and report what ended while it was away.
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ContainerSpec, NetworkAttachment } from '../../contracts/containers.js';
+import type { WorkloadState } from '../../kernel/workloads.js';
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  namespace: string;
+  image: string;
+  imageId: string;
+  spec: ContainerSpec;
+  state: WorkloadState;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  oomKilled: boolean;
+  pid?: number;
+  reason?: string;
+  restartCount: number;
+  backoffStep: number;
+  /** A restart is scheduled for this time (ISO), after back-off. */
+  restartAt?: string;
+  stoppedByUser: boolean;
+  rootfs: string;
+  cgroupsPath: string;
+  stopSignal: string;
+  network?: NetworkAttachment;
+  /** Set before a removal begins, so a crash half-way is finished at the next boot. */
+  removing?: boolean;
+}
+
+export class RecordStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  file(id: string, name: string): string {
+    return path.join(this.root, id, name);
+  }
+
+  async ensureDir(id: string): Promise<string> {
+    await mkdir(this.dir(id), { recursive: true, mode: 0o700 });
+    return this.dir(id);
+  }
+
+  /** Atomic replace: a crash never leaves half a record. */
+  async save(rec: ContainerRecord): Promise<void> {
+    const tmp = this.file(rec.id, 'record.json.tmp');
+    await writeFile(tmp, JSON.stringify(rec, null, 1));
+    await rename(tmp, this.file(rec.id, 'record.json'));
+  }
+
+  async loadAll(): Promise<{ records: ContainerRecord[]; strayDirs: string[] }> {
+    await mkdir(this.root, { recursive: true });
+    const records: ContainerRecord[] = [];
+    const strayDirs: string[] = [];
+    for (const id of await readdir(this.root)) {
+      try {
+        records.push(JSON.parse(await readFile(this.file(id, 'record.json'), 'utf8')) as ContainerRecord);
+      } catch {
+        strayDirs.push(id);
+      }
+    }
+    return { records, strayDirs };
+  }
+
+  async removeDir(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,71 @@
+// What other modules (containers, services, functions) call on the scheduler module, found with
+// ctx.getSingle<SchedulerApi>(Kinds.scheduler). Types only. (Candidate for src/contracts/scheduler.ts.)
+import type { Resources } from '../../kernel/workloads.js';
+import type { Quota, Usage } from './quota.js';
+import type { HostPort, QosClass, ResourceVector, Toleration } from './types.js';
+
+export interface AdmissionRequest {
+  /** The workload id (the same id the owner uses in the workload table and the ledger). */
+  id: string;
+  namespace?: string;
+  requests?: Resources;
+  limits?: Resources;
+  /** Higher may preempt lower when the node is full. Default 0. */
+  priority?: number;
+  /** What the workload is, for events: "container/web-1". */
+  subject?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  hostPorts?: HostPort[];
+  image?: string;
+  spreadKey?: string;
+}
+
+export interface Admission {
+  id: string;
+  namespace: string;
+  subject?: string;
+  node: string;
+  qos: QosClass;
+  priority: number;
+  /** Requests as accounted (a limit without a request counts as the request, as in Kubernetes). */
+  requests: ResourceVector;
+  limits: Resources;
+  admittedAt: string;
+  /** Workloads evicted to make room for this one. */
+  preempted: Array<{ id: string; namespace: string; priority: number; subject?: string }>;
+}
+
+export interface NamespaceInfo {
+  name: string;
+  createdAt: string;
+  quota?: Quota;
+  used: Usage;
+}
+
+/** Called for each workload preempted; the owner stops it. */
+export type PreemptHandler = (victim: Admission, by: Admission) => void | Promise<void>;
+
+export interface SchedulerApi {
+  /**
+   * Admits a workload onto this node: checks the namespace quota, the node's fit (CPU, memory,
+   * PIDs, selector, taints, host ports), may preempt lower-priority workloads, and allocates in the
+   * kernel ledger. Synchronous, so check and allocation are atomic. Throws ResourceExhausted with
+   * every reason ("needs 512Mi memory, node has 300Mi allocatable free; quota team-a has 100Mi memory left"),
+   * NotFound for an unknown namespace. Admitting an id again returns the existing admission.
+   */
+  admit(req: AdmissionRequest): Admission;
+  /** Frees the workload's allocation and quota; a no-op for an unknown id. */
+  release(id: string): void;
+  get(id: string): Admission | undefined;
+  admissions(filter?: { namespace?: string }): Admission[];
+  /** Registers the function that stops preempted workloads; returns the unregister function. */
+  onPreempt(handler: PreemptHandler): () => void;
+  namespaces(): NamespaceInfo[];
+  createNamespace(name: string): Promise<NamespaceInfo>;
+  removeNamespace(name: string): Promise<void>;
+  /** Sets quota fields; a null field removes that limit. */
+  setQuota(namespace: string, quota: { [K in keyof Quota]?: number | null }): Promise<NamespaceInfo>;
+  /** The profile in use and the local node as the scheduler sees it. */
+  describe(): { profile: string; node: { name: string; labels: Record<string, string>; allocatable: ResourceVector; requested: ResourceVector; workloads: number } };
+}

@@ -1,0 +1,24 @@
+// NodeResourcesBalancedAllocation: prefers nodes whose CPU and memory would be used in equal
+// proportion, score = (1 - standard deviation of the utilisation fractions) × 100
+// (kube noderesources/balanced_allocation.go).
+import { MaxNodeScore, type CycleState, type ScorePlugin } from '../framework.js';
+import type { NodeInfo, PodInfo } from '../node-info.js';
+
+export const BalancedAllocationName = 'NodeResourcesBalancedAllocation';
+
+/** With two resources the standard deviation is |f1 - f2| / 2. Fractions are capped at 1. */
+export function balancedScore(cpuFraction: number, memFraction: number): number {
+  const f1 = Math.min(cpuFraction, 1);
+  const f2 = Math.min(memFraction, 1);
+  const std = Math.abs(f1 - f2) / 2;
+  return Math.floor((1 - std) * MaxNodeScore);
+}
+
+export class BalancedAllocation implements ScorePlugin {
+  readonly name = BalancedAllocationName;
+  score(_s: CycleState, pod: PodInfo, node: NodeInfo): number {
+    const a = node.allocatable;
+    if (a.cpu <= 0 || a.memory <= 0) return 0;
+    return balancedScore((node.nonZeroCpu + pod.nonZeroCpu) / a.cpu, (node.nonZeroMemory + pod.nonZeroMemory) / a.memory);
+  }
+}

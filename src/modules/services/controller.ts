@@ -1,0 +1,499 @@
+// The services controller: the I/O edge around plan.ts. Each pass reads desired state from the
+// store and actual replicas from the containers module (nothing else), so a restarted daemon
+// adopts the replicas it finds instead of starting more. It also runs probes and keeps the host
+// port proxies pointed at ready replicas.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ContainerInfo, ContainerSpec, ContainersApi } from '../../contracts/containers.js';
+import type { StateStore } from '../../contracts/state-store.js';
+import { errorMessage, isNotFound, Conflict } from '../../kernel/errors.js';
+import type { EventBus } from '../../kernel/events.js';
+import type { WorkloadState } from '../../kernel/workloads.js';
+import { backoffMs, plan, type Action, type ReplicaView } from './plan.js';
+import { effectiveReadiness, failedOut, newTracker, probeDue, recordProbe, type ProbeTracker } from './probes.js';
+import { runProbe } from './prober.js';
+import { ServiceProxy, type Backend } from './proxy.js';
+import { rolledBack, rolloutComplete } from './records.js';
+import { LABEL_HASH, LABEL_SERVICE, ownerOf, serviceKey, type ExposureRecord, type PortProtocol, type ProbeSpec, type ReplicaStatus, type ReplicaTemplate, type ServiceRecord, type ServiceStatus } from './types.js';
+
+interface Probe {
+  spec: ProbeSpec;
+  t: ProbeTracker;
+}
+
+interface ReplicaRuntime {
+  info: ContainerInfo;
+  hash: string;
+  readiness?: Probe & { implicit: boolean };
+  liveness?: Probe;
+  /** Probes are set up (they are, from the first time the replica is seen running). */
+  probed?: boolean;
+  /** Last readiness outcome reported by an event, to publish changes only. */
+  announcedReady?: boolean;
+}
+
+interface ServiceRuntime {
+  name: string;
+  namespace: string;
+  record?: ServiceRecord;
+  replicas: Map<string, ReplicaRuntime>;
+  failures: number;
+  backoffUntil: number;
+  startErrors: number;
+  startErrorsHash?: string;
+  lastStartError?: string;
+}
+
+interface Listener {
+  proxy: ServiceProxy;
+  service: string;
+  containerPort: number;
+  protocol: PortProtocol;
+  via?: string;
+}
+
+interface Endpoint {
+  service: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: PortProtocol;
+  via?: string;
+}
+
+export interface ControllerOptions {
+  store: StateStore;
+  containers: () => ContainersApi;
+  events: EventBus;
+  log: Logger;
+  /** Addresses every host port listens on (127.0.0.1 first). */
+  addresses: readonly string[];
+  /** A container stuck in "created" this long is treated as failed. */
+  createdGraceMs?: number;
+  now?: () => number;
+}
+
+const rtKey = (ns: string, name: string): string => `${ns}/${name}`;
+const DEAD: readonly WorkloadState[] = ['exited', 'failed'];
+
+export class ServicesController {
+  private readonly services = new Map<string, ServiceRuntime>();
+  private readonly listeners = new Map<number, Listener>();
+  private readonly bindErrors = new Map<number, string>();
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private probeTimer?: NodeJS.Timeout;
+  private readonly now: () => number;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  // ---- loop ---------------------------------------------------------------------------------
+
+  /** Runs a reconcile pass now, or once more after the one in progress; resolves when done. */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.reconcileAll();
+        } catch (e) {
+          this.o.log.warn({ err: e }, 'services reconcile failed');
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  startProbes(tickMs: number): void {
+    this.probeTimer = setInterval(() => this.probeTick(), tickMs);
+    this.probeTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    await this.running?.catch(() => undefined);
+    // Replicas keep running: the next daemon adopts them. Only the host ports close.
+    await Promise.all([...this.listeners.values()].map((l) => l.proxy.close()));
+    this.listeners.clear();
+  }
+
+  private async reconcileAll(): Promise<void> {
+    const [{ items: records }, { items: exposures }, all] = await Promise.all([
+      this.o.store.list<ServiceRecord>('/services/'),
+      this.o.store.list<ExposureRecord>('/service-exposures/'),
+      this.o.containers().list({ all: true }),
+    ]);
+    const byOwner = new Map<string, ContainerInfo[]>();
+    for (const c of all) {
+      if (!c.owner?.startsWith('service/')) continue;
+      const k = rtKey(c.namespace, c.owner.slice('service/'.length));
+      byOwner.set(k, [...(byOwner.get(k) ?? []), c]);
+    }
+    const wanted = new Set<string>();
+    await Promise.all(
+      records.map(async ({ value: rec }) => {
+        const k = rtKey(rec.namespace, rec.name);
+        wanted.add(k);
+        let rt = this.services.get(k);
+        if (!rt) this.services.set(k, (rt = { name: rec.name, namespace: rec.namespace, replicas: new Map(), failures: 0, backoffUntil: 0, startErrors: 0 }));
+        rt.record = rec;
+        await this.reconcileService(rt, byOwner.get(k) ?? []);
+      }),
+    );
+    // Replicas whose service is gone.
+    for (const [k, cs] of byOwner) {
+      if (wanted.has(k)) continue;
+      for (const c of cs) await this.removeReplica(c, 'its service was deleted', k);
+    }
+    for (const k of [...this.services.keys()]) if (!wanted.has(k)) this.services.delete(k);
+    await this.reconcileListeners(records.map((r) => r.value), exposures.map((e) => e.value));
+    this.refreshBackends();
+  }
+
+  // ---- one service --------------------------------------------------------------------------
+
+  private templateFor(rec: ServiceRecord, hash: string): ReplicaTemplate {
+    if (hash === rec.templateHash) return rec.spec.template;
+    if (hash === rec.rollout?.fromHash && rec.rollout.fromTemplate) return rec.rollout.fromTemplate;
+    return rec.spec.template;
+  }
+
+  private syncReplicas(rt: ServiceRuntime, cs: ContainerInfo[]): void {
+    const rec = rt.record!;
+    const seen = new Set<string>();
+    for (const info of cs) {
+      seen.add(info.id);
+      const r: ReplicaRuntime = rt.replicas.get(info.id) ?? { info, hash: info.labels[LABEL_HASH] ?? '' };
+      r.info = info;
+      this.ensureProbes(rec, r);
+      rt.replicas.set(info.id, r);
+    }
+    for (const id of [...rt.replicas.keys()]) if (!seen.has(id)) rt.replicas.delete(id);
+  }
+
+  private ensureProbes(rec: ServiceRecord, r: ReplicaRuntime): void {
+    if (r.probed || r.info.state !== 'running') return;
+    r.probed = true;
+    // Probes start with the container (initialDelaySeconds counts from its start).
+    const started = Date.parse(r.info.startedAt ?? r.info.createdAt) || this.now();
+    const t = this.templateFor(rec, r.hash);
+    const rd = effectiveReadiness(t, rec.spec.ports);
+    if (rd) r.readiness = { ...rd, t: newTracker(rd.spec, 'readiness', started) };
+    if (t.livenessProbe) r.liveness = { spec: t.livenessProbe, t: newTracker(t.livenessProbe, 'liveness', started) };
+  }
+
+  private isReady(r: ReplicaRuntime): boolean {
+    return r.info.state === 'running' && !!r.probed && (r.readiness ? r.readiness.t.passing : true);
+  }
+
+  private view(r: ReplicaRuntime, now: number): ReplicaView {
+    const created = Date.parse(r.info.createdAt) || now;
+    const stuck = r.info.state === 'created' && now - created > (this.o.createdGraceMs ?? 30_000);
+    return {
+      id: r.info.id,
+      name: r.info.name,
+      hash: r.hash,
+      state: stuck ? 'failed' : r.info.state,
+      ready: this.isReady(r),
+      livenessFailed: !!r.liveness && !r.liveness.t.passing,
+      readinessFailedOut: !!r.readiness && !r.readiness.implicit && failedOut(r.readiness.t, r.readiness.spec),
+      createdAt: created,
+      ...(r.info.exitCode !== undefined ? { exitCode: r.info.exitCode } : {}),
+    };
+  }
+
+  private async reconcileService(rt: ServiceRuntime, cs: ContainerInfo[]): Promise<void> {
+    const rec = rt.record!;
+    this.syncReplicas(rt, cs);
+    if (rt.startErrorsHash !== rec.templateHash) {
+      rt.startErrors = 0;
+      rt.startErrorsHash = rec.templateHash;
+    }
+    const now = this.now();
+    const views = [...rt.replicas.values()].map((r) => this.view(r, now));
+    const actions = plan({
+      replicas: rec.spec.replicas,
+      templateHash: rec.templateHash,
+      rollout: rec.rollout,
+      progressDeadlineSeconds: rec.spec.progressDeadlineSeconds,
+      actual: views,
+      now,
+      backoffUntil: rt.backoffUntil,
+      startErrors: rt.startErrors,
+      lastStartError: rt.lastStartError,
+    });
+    for (const a of actions) await this.act(rt, a);
+    const cur = views.filter((v) => v.hash === rec.templateHash && v.ready && v.state === 'running');
+    if (cur.length >= rec.spec.replicas) rt.failures = 0;
+  }
+
+  private publish(rt: { name: string; namespace: string }, topic: string, message: string, data?: Record<string, unknown>): void {
+    this.o.events.publish({ topic: `/services/${topic}`, subject: `service/${rt.name}`, namespace: rt.namespace, message, ...(data ? { data } : {}) });
+  }
+
+  private async act(rt: ServiceRuntime, a: Action): Promise<void> {
+    const rec = rt.record!;
+    switch (a.type) {
+      case 'rollback': {
+        const updated = await this.updateRecord(rec, (r) => rolledBack(r, a.reason, new Date(this.now()).toISOString()));
+        if (updated) rt.record = updated;
+        this.publish(rt, 'rolled-back', `service ${rec.name}: rolling update to ${rec.spec.template.image} failed (${a.reason}); rolled back to ${rec.rollout?.fromTemplate?.image}`, { reason: a.reason, from: rec.templateHash, to: rec.rollout?.fromHash });
+        this.again = true;
+        return;
+      }
+      case 'complete-rollout': {
+        const updated = await this.updateRecord(rec, (r) => rolloutComplete(r, new Date(this.now()).toISOString()));
+        if (updated) rt.record = updated;
+        this.publish(rt, 'rolled-out', `service ${rec.name}: rolling update to ${rec.spec.template.image} complete`, { templateHash: rec.templateHash });
+        return;
+      }
+      case 'remove': {
+        const r = rt.replicas.get(a.id);
+        if (a.failed) {
+          rt.failures++;
+          rt.backoffUntil = this.now() + backoffMs(rt.failures);
+        }
+        if (r) {
+          // Take it out of the balancer before stopping it.
+          rt.replicas.delete(a.id);
+          this.refreshBackends();
+          await this.removeReplica(r.info, a.reason, rtKey(rt.namespace, rt.name), a.failed);
+        }
+        return;
+      }
+      case 'start':
+        for (let i = 0; i < a.count; i++) if (!(await this.startReplica(rt))) return;
+    }
+  }
+
+  private async startReplica(rt: ServiceRuntime): Promise<boolean> {
+    const rec = rt.record!;
+    const t = rec.spec.template;
+    const name = `${rec.namespace === 'default' ? '' : `${rec.namespace}-`}${rec.name}-${rec.templateHash.slice(0, 5)}-${randomBytes(3).toString('hex')}`;
+    const spec: ContainerSpec = {
+      name,
+      image: t.image,
+      ...(t.command ? { entrypoint: t.command } : {}),
+      ...(t.args ? { cmd: t.args } : {}),
+      env: t.env,
+      ...(t.cpus !== undefined ? { cpus: t.cpus } : {}),
+      ...(t.memory !== undefined ? { memory: t.memory } : {}),
+      ...(t.requests ? { requests: t.requests } : {}),
+      network: 'bridge',
+      // The controller replaces failed replicas itself (with back-off, and rollback in a rollout).
+      restart: { name: 'no' },
+      init: true,
+      labels: { ...t.labels, [LABEL_SERVICE]: rec.name, [LABEL_HASH]: rec.templateHash },
+      namespace: rec.namespace,
+      owner: ownerOf(rec.name),
+    };
+    try {
+      const info = await this.o.containers().run(spec);
+      const r: ReplicaRuntime = { info, hash: rec.templateHash };
+      this.ensureProbes(rec, r);
+      rt.replicas.set(info.id, r);
+      this.publish(rt, 'replica-started', `service ${rec.name}: started replica ${info.name} (${t.image})`, { replica: info.name, image: t.image });
+      return true;
+    } catch (e) {
+      rt.startErrors++;
+      rt.lastStartError = errorMessage(e);
+      rt.failures++;
+      rt.backoffUntil = this.now() + backoffMs(rt.failures);
+      this.publish(rt, 'replica-failed', `service ${rec.name}: cannot start a replica of ${t.image}: ${errorMessage(e)}`, { image: t.image });
+      // A half-created container would be adopted as a replica that never starts: remove it.
+      await this.o.containers().remove(name, { force: true }).catch(() => undefined);
+      return false;
+    }
+  }
+
+  private async removeReplica(c: ContainerInfo, reason: string, key: string, failed = false): Promise<void> {
+    const [ns, name] = key.split('/') as [string, string];
+    const api = this.o.containers();
+    try {
+      if (!DEAD.includes(c.state)) await api.stop(c.id, { timeoutSeconds: 5 }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await api.remove(c.id, { force: true }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      this.publish({ name, namespace: ns }, failed ? 'replica-replaced' : 'replica-stopped', `service ${name}: ${failed ? 'replacing' : 'stopped'} replica ${c.name}: ${reason}`, { replica: c.name, reason });
+    } catch (e) {
+      this.o.log.warn({ err: e, replica: c.name }, 'cannot remove replica');
+    }
+  }
+
+  private async updateRecord(rec: ServiceRecord, fn: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord | undefined> {
+    const key = serviceKey(rec.namespace, rec.name);
+    for (let i = 0; i < 5; i++) {
+      const kv = await this.o.store.get<ServiceRecord>(key);
+      if (!kv) return undefined;
+      // Only act on the state the decision was made from: a newer user change wins.
+      if (kv.value.templateHash !== rec.templateHash || kv.value.generation !== rec.generation) return kv.value;
+      const next = fn(kv.value);
+      try {
+        await this.o.store.put(key, next, { prevRevision: kv.modRevision });
+        return next;
+      } catch (e) {
+        if (!(e instanceof Conflict)) throw e;
+      }
+    }
+    return undefined;
+  }
+
+  // ---- probes -------------------------------------------------------------------------------
+
+  private probeTick(): void {
+    const now = this.now();
+    for (const rt of this.services.values())
+      for (const r of rt.replicas.values()) {
+        if (r.info.state !== 'running') continue;
+        for (const kind of ['readiness', 'liveness'] as const) {
+          const p = r[kind];
+          if (!p || !probeDue(p.t, now)) continue;
+          p.t = { ...p.t, running: true };
+          void runProbe(p.spec, { containerId: r.info.id, ip: r.info.ip }, this.o.containers()).then(({ ok, error }) => this.onProbe(rt, r, kind, ok, error));
+        }
+      }
+  }
+
+  private onProbe(rt: ServiceRuntime, r: ReplicaRuntime, kind: 'readiness' | 'liveness', ok: boolean, error?: string): void {
+    const p = r[kind];
+    if (!p || this.stopped) return;
+    const before = p.t.passing;
+    p.t = recordProbe(p.t, p.spec, ok, this.now(), error);
+    if (kind === 'readiness') {
+      const ready = this.isReady(r);
+      if (ready !== r.announcedReady && rt.replicas.get(r.info.id) === r) {
+        r.announcedReady = ready;
+        this.publish(rt, ready ? 'replica-ready' : 'replica-unready', `service ${rt.name}: replica ${r.info.name} ${ready ? 'is ready' : `is not ready: ${p.t.lastError ?? 'probe failed'}`}`, { replica: r.info.name });
+        this.refreshBackends();
+        void this.kick();
+      } else if (!ok && failedOut(p.t, p.spec) && !('implicit' in p && p.implicit)) void this.kick();
+    } else if (before && !p.t.passing) {
+      this.publish(rt, 'replica-unhealthy', `service ${rt.name}: replica ${r.info.name} failed its liveness probe: ${p.t.lastError ?? 'probe failed'}`, { replica: r.info.name });
+      void this.kick();
+    }
+  }
+
+  // ---- host ports ---------------------------------------------------------------------------
+
+  /** Which host port goes to which service's container port: its own ports plus v1 Services selecting it. */
+  private endpoints(records: ServiceRecord[], exposures: ExposureRecord[]): { endpoints: Endpoint[]; problems: Array<{ service: string; message: string }> } {
+    const endpoints: Endpoint[] = [];
+    const problems: Array<{ service: string; message: string }> = [];
+    for (const rec of records) {
+      const k = rtKey(rec.namespace, rec.name);
+      for (const p of rec.spec.ports) if (p.hostPort) endpoints.push({ service: k, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol });
+      const labels = { ...rec.labels, ...rec.spec.template.labels };
+      for (const x of exposures) {
+        if (x.namespace !== rec.namespace || !Object.keys(x.selector).length || !Object.entries(x.selector).every(([lk, lv]) => labels[lk] === lv)) continue;
+        for (const p of x.ports) {
+          if (!p.hostPort) continue;
+          const containerPort = typeof p.targetPort === 'number' ? p.targetPort : rec.spec.ports.find((q) => q.name === p.targetPort)?.containerPort;
+          if (!containerPort) problems.push({ service: k, message: `Service ${x.name}: targetPort "${p.targetPort}" names no container port` });
+          else endpoints.push({ service: k, hostPort: p.hostPort, containerPort, protocol: p.protocol, via: `Service/${x.name}` });
+        }
+      }
+    }
+    return { endpoints, problems };
+  }
+
+  private lastEndpoints: Endpoint[] = [];
+
+  private async reconcileListeners(records: ServiceRecord[], exposures: ExposureRecord[]): Promise<void> {
+    const { endpoints, problems } = this.endpoints(records, exposures);
+    for (const pr of problems) this.o.log.debug(pr, 'endpoint problem');
+    this.lastEndpoints = endpoints;
+    const want = new Map<number, Endpoint>();
+    for (const e of endpoints) if (!want.has(e.hostPort)) want.set(e.hostPort, e); // apply refuses double claims; first wins otherwise
+    for (const [port, l] of [...this.listeners]) {
+      const w = want.get(port);
+      if (w && w.service === l.service && w.containerPort === l.containerPort && w.protocol === l.protocol) continue;
+      this.listeners.delete(port);
+      await l.proxy.close();
+      const [ns, name] = l.service.split('/') as [string, string];
+      this.publish({ name, namespace: ns }, 'port-closed', `service ${name}: host port ${port} closed`, { hostPort: port });
+    }
+    for (const [port, e] of want) {
+      if (this.listeners.has(port)) continue;
+      const proxy = new ServiceProxy(port, e.protocol, this.o.addresses);
+      const [ns, name] = e.service.split('/') as [string, string];
+      try {
+        await proxy.listen();
+        this.listeners.set(port, { proxy, service: e.service, containerPort: e.containerPort, protocol: e.protocol, via: e.via });
+        this.bindErrors.delete(port);
+        this.publish({ name, namespace: ns }, 'port-opened', `service ${name}: listening on ${this.o.addresses.map((a) => `${a}:${port}`).join(', ')} (${e.protocol}) -> container port ${e.containerPort}`, { hostPort: port });
+      } catch (err) {
+        const msg = errorMessage(err);
+        // Retried every pass; reported once per distinct error.
+        if (this.bindErrors.get(port) !== msg) this.publish({ name, namespace: ns }, 'port-failed', `service ${name}: cannot listen on host port ${port}: ${msg}`, { hostPort: port });
+        this.bindErrors.set(port, msg);
+      }
+    }
+  }
+
+  private refreshBackends(): void {
+    for (const l of this.listeners.values()) {
+      const rt = this.services.get(l.service);
+      const backends: Backend[] = [];
+      for (const r of rt?.replicas.values() ?? []) if (this.isReady(r) && r.info.ip) backends.push({ id: r.info.id, name: r.info.name, host: r.info.ip, port: l.containerPort });
+      l.proxy.setBackends(backends);
+    }
+  }
+
+  // ---- introspection ------------------------------------------------------------------------
+
+  status(rec: ServiceRecord): ServiceStatus {
+    const k = rtKey(rec.namespace, rec.name);
+    const rt = this.services.get(k);
+    const replicas: ReplicaStatus[] = [...(rt?.replicas.values() ?? [])].map((r) => ({
+      id: r.info.id,
+      name: r.info.name,
+      state: r.info.state,
+      ready: this.isReady(r),
+      ...(r.info.ip ? { ip: r.info.ip } : {}),
+      templateHash: r.hash,
+      image: r.info.image,
+      restarts: r.info.restartCount,
+      createdAt: r.info.createdAt,
+      ...(r.readiness?.t.lastError ? { reason: r.readiness.t.lastError } : {}),
+    }));
+    const endpoints = this.lastEndpoints
+      .filter((e) => e.service === k)
+      .map((e) => {
+        const l = this.listeners.get(e.hostPort);
+        const err = l && l.service === k ? undefined : (this.bindErrors.get(e.hostPort) ?? (l ? `host port is used by service ${l.service}` : 'not listening yet'));
+        return { hostPort: e.hostPort, containerPort: e.containerPort, protocol: e.protocol, addresses: [...this.o.addresses], ...(err ? { error: err } : {}), ...(e.via ? { via: e.via } : {}) };
+      });
+    return {
+      ...rec,
+      readyReplicas: replicas.filter((r) => r.ready && r.templateHash === rec.templateHash).length,
+      currentReplicas: replicas.filter((r) => r.templateHash === rec.templateHash && !DEAD.includes(r.state as WorkloadState)).length,
+      replicaStatus: replicas,
+      endpoints,
+    };
+  }
+
+  /** Ready replicas' container ids (for metrics). */
+  readyReplicaIds(ns: string, name: string): string[] {
+    return [...(this.services.get(rtKey(ns, name))?.replicas.values() ?? [])].filter((r) => this.isReady(r)).map((r) => r.info.id);
+  }
+
+  /** Request rate and concurrency across the service's host ports since the last sample. */
+  sampleLoad(ns: string, name: string): { rps: number; concurrency: number } | undefined {
+    const k = rtKey(ns, name);
+    const ls = [...this.listeners.values()].filter((l) => l.service === k);
+    if (!ls.length) return undefined;
+    const now = this.now();
+    return ls.map((l) => l.proxy.meter.sample(now)).reduce((a, b) => ({ rps: a.rps + b.rps, concurrency: a.concurrency + b.concurrency }), { rps: 0, concurrency: 0 });
+  }
+
+  /** Replica containers of a service, for logs. */
+  replicaInfos(ns: string, name: string): ContainerInfo[] {
+    return [...(this.services.get(rtKey(ns, name))?.replicas.values() ?? [])].map((r) => r.info);
+  }
+}

@@ -1,0 +1,392 @@
+// Manifests -> LLMOS objects. Pure: validates every field with its path, warns about fields
+// outside the supported subset, and never touches the store.
+import { parseAllDocuments } from 'yaml';
+import { InvalidArgument } from '../../kernel/errors.js';
+import { Fields, nameRule, type FieldIssue } from './fields.js';
+import { parseCpu, parseMemory } from './quantity.js';
+import type { AutoscalerRecord, ExposureRecord, PortProtocol, ProbeSpec, ReplicaTemplate, ServicePort, ServiceSpec } from './types.js';
+
+export const LLMOS_API = 'llmos.io/v1';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
+export type ParsedTarget =
+  | { type: 'service'; labels: Record<string, string>; spec: ServiceSpec; source: 'Service' | 'Deployment' }
+  | { type: 'exposure'; value: ExposureRecord }
+  | { type: 'autoscaler'; value: AutoscalerRecord }
+  | { type: 'function'; body: Record<string, unknown> };
+
+export interface ParsedObject {
+  ref: ObjectRef;
+  target: ParsedTarget;
+  warnings: FieldIssue[];
+}
+
+export interface ParseResult {
+  objects: ParsedObject[];
+  /** Per document (index into the input), the errors found; empty when all are valid. */
+  errors: Array<{ index: number; ref?: Partial<ObjectRef>; issues: FieldIssue[] }>;
+}
+
+/** Splits YAML or JSON text (multi-document YAML, a JSON object, a JSON list, or a v1 List) into documents. */
+export function splitDocuments(text: string, source = 'input'): unknown[] {
+  const t = text.trim();
+  if (!t) return [];
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      return flattenLists([JSON.parse(t) as unknown]);
+    } catch {
+      /* not JSON: YAML flow style is a superset, parse it as YAML below */
+    }
+  }
+  const docs = parseAllDocuments(t);
+  const out: unknown[] = [];
+  for (const d of Array.isArray(docs) ? docs : [docs]) {
+    if (d.errors.length) throw new InvalidArgument(`${source}: ${d.errors[0]!.message.split('\n')[0]}`);
+    const v = d.toJS({ maxAliasCount: 100 }) as unknown;
+    if (v !== null && v !== undefined) out.push(v);
+  }
+  return flattenLists(out);
+}
+
+function flattenLists(docs: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const d of docs) {
+    if (Array.isArray(d)) out.push(...flattenLists(d));
+    else if (d && typeof d === 'object' && (d as { kind?: unknown }).kind === 'List' && Array.isArray((d as { items?: unknown }).items)) out.push(...flattenLists((d as { items: unknown[] }).items));
+    else out.push(d);
+  }
+  return out;
+}
+
+const metadataIgnored = ['annotations', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'];
+
+/** Validates every document; objects are returned only for valid ones, errors name each bad field. */
+export function parseDocuments(docs: readonly unknown[]): ParseResult {
+  const res: ParseResult = { objects: [], errors: [] };
+  docs.forEach((doc, index) => {
+    const f = new Fields();
+    const ref: Partial<ObjectRef> = {};
+    const target = parseOne(doc, f, ref);
+    if (f.errors.length || !target) res.errors.push({ index, ref, issues: f.errors.length ? f.errors : [{ path: '', message: 'invalid document' }] });
+    else res.objects.push({ ref: ref as ObjectRef, target, warnings: f.warnings });
+  });
+  // Two documents for the same object would make the outcome depend on their order.
+  const seen = new Map<string, number>();
+  res.objects.forEach((o, i) => {
+    const k = `${o.ref.kind}/${o.ref.namespace}/${o.ref.name}`;
+    if (seen.has(k)) res.errors.push({ index: i, ref: o.ref, issues: [{ path: 'metadata.name', message: `duplicate ${o.ref.kind} ${o.ref.name} in the same apply` }] });
+    seen.set(k, i);
+  });
+  return res;
+}
+
+/** Throws one InvalidArgument that names every bad field of every bad document. */
+export function assertValid(r: ParseResult): ParsedObject[] {
+  if (!r.errors.length) return r.objects;
+  const parts = r.errors.map((e) => `document ${e.index + 1}${e.ref?.kind ? ` (${e.ref.kind}${e.ref.name ? ` ${e.ref.name}` : ''})` : ''}: ${e.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+  throw new InvalidArgument(`invalid manifest: ${parts.join(' | ')}; nothing was changed`);
+}
+
+function parseOne(doc: unknown, f: Fields, ref: Partial<ObjectRef>): ParsedTarget | undefined {
+  const o = f.obj(doc, '', ['apiVersion', 'kind', 'metadata', 'spec'], { required: true, ignored: ['status'] });
+  if (!o) return;
+  const apiVersion = f.str(o.apiVersion, 'apiVersion', { required: true });
+  const kind = f.str(o.kind, 'kind', { required: true });
+  if (!apiVersion || !kind) return;
+  ref.apiVersion = apiVersion;
+  ref.kind = kind;
+  const meta = f.obj(o.metadata, 'metadata', ['name', 'namespace', 'labels'], { required: true, ignored: metadataIgnored });
+  const name = f.str(meta?.name, 'metadata.name', { required: true, ...nameRule });
+  const namespace = f.str(meta?.namespace, 'metadata.namespace', nameRule) ?? 'default';
+  const labels = f.stringMap(meta?.labels, 'metadata.labels') ?? {};
+  if (name) ref.name = name;
+  ref.namespace = namespace;
+  const key = `${apiVersion} ${kind}`;
+  switch (key) {
+    case `${LLMOS_API} Service`:
+      return llmosService(o.spec, f, labels);
+    case `${LLMOS_API} Function`: {
+      const spec = f.obj(o.spec, 'spec', [], { required: true, ignored: Object.keys((o.spec as object) ?? {}) });
+      return spec ? { type: 'function', body: { name, namespace, labels, ...spec } } : undefined;
+    }
+    case 'apps/v1 Deployment':
+      return deployment(o.spec, f, labels);
+    case 'v1 Service':
+      return name ? k8sService(o.spec, f, name, namespace) : undefined;
+    case 'autoscaling/v2 HorizontalPodAutoscaler':
+      return name ? hpa(o.spec, f, name, namespace) : undefined;
+    default:
+      f.error('kind', `${kind} (${apiVersion}) is not supported: use llmos.io/v1 Service or Function, apps/v1 Deployment, v1 Service, autoscaling/v2 HorizontalPodAutoscaler`);
+      return;
+  }
+}
+
+// ---- LLMOS Service -------------------------------------------------------------------------
+
+const llmosSpecKeys = ['replicas', 'image', 'command', 'args', 'env', 'ports', 'resources', 'readinessProbe', 'livenessProbe', 'autoscale', 'progressDeadlineSeconds', 'labels'];
+
+function llmosService(v: unknown, f: Fields, labels: Record<string, string>): ParsedTarget | undefined {
+  const s = f.obj(v, 'spec', llmosSpecKeys, { required: true });
+  if (!s) return;
+  const image = f.str(s.image, 'spec.image', { required: true });
+  const replicas = f.int(s.replicas, 'spec.replicas', { min: 0, max: 1000 }) ?? 1;
+  const ports = llmosPorts(s.ports, f);
+  const env = Array.isArray(s.env) ? k8sEnv(s.env, f, 'spec.env') : f.stringMap(s.env, 'spec.env');
+  const template: ReplicaTemplate = {
+    image: image ?? '',
+    ...optional('command', f.strings(s.command, 'spec.command')),
+    ...optional('args', f.strings(s.args, 'spec.args')),
+    env: env ?? {},
+    ...resources(s.resources, f, 'spec.resources'),
+    ...optional('readinessProbe', probe(s.readinessProbe, f, 'spec.readinessProbe', ports, 'readiness')),
+    ...optional('livenessProbe', probe(s.livenessProbe, f, 'spec.livenessProbe', ports, 'liveness')),
+    labels: f.stringMap(s.labels, 'spec.labels') ?? {},
+  };
+  const autoscale = bounds(s.autoscale, f, 'spec.autoscale');
+  const progressDeadlineSeconds = f.int(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', { min: 1 }) ?? 120;
+  return { type: 'service', labels, source: 'Service', spec: { replicas, template, ports, ...optional('autoscale', autoscale), progressDeadlineSeconds } };
+}
+
+function llmosPorts(v: unknown, f: Fields): ServicePort[] {
+  const out: ServicePort[] = [];
+  f.arr(v, 'spec.ports')?.forEach((p, i) => {
+    const path = `spec.ports[${i}]`;
+    const o = f.obj(p, path, ['name', 'containerPort', 'hostPort', 'protocol'], { required: true });
+    if (!o) return;
+    const containerPort = f.int(o.containerPort, `${path}.containerPort`, { required: true, min: 1, max: 65535 });
+    const hostPort = f.int(o.hostPort, `${path}.hostPort`, { min: 1, max: 65535 });
+    const protocol = (f.str(o.protocol, `${path}.protocol`, { oneOf: ['http', 'tcp'] }) ?? 'http') as PortProtocol;
+    const name = f.str(o.name, `${path}.name`);
+    if (containerPort) out.push({ ...optional('name', name), containerPort, ...optional('hostPort', hostPort), protocol });
+  });
+  checkHostPortsUnique(out, f, 'spec.ports');
+  return out;
+}
+
+function bounds(v: unknown, f: Fields, path: string): { min: number; max: number } | undefined {
+  const a = f.obj(v, path, ['min', 'max']);
+  if (!a) return;
+  const min = f.int(a.min, `${path}.min`, { required: true, min: 0 });
+  const max = f.int(a.max, `${path}.max`, { required: true, min: 1, max: 1000 });
+  if (min === undefined || max === undefined) return;
+  if (min > max) return f.error(`${path}.min`, `must not exceed max (${min} > ${max})`);
+  return { min, max };
+}
+
+// ---- Kubernetes apps/v1 Deployment ------------------------------------------------------------
+
+function deployment(v: unknown, f: Fields, labels: Record<string, string>): ParsedTarget | undefined {
+  const s = f.obj(v, 'spec', ['replicas', 'selector', 'template', 'progressDeadlineSeconds'], { required: true });
+  if (!s) return;
+  const replicas = f.int(s.replicas, 'spec.replicas', { min: 0, max: 1000 }) ?? 1;
+  const sel = f.obj(s.selector, 'spec.selector', ['matchLabels'], { required: true });
+  const matchLabels = f.stringMap(sel?.matchLabels, 'spec.selector.matchLabels');
+  if (sel && !matchLabels) f.error('spec.selector.matchLabels', 'required (matchExpressions is not supported)');
+  const t = f.obj(s.template, 'spec.template', ['metadata', 'spec'], { required: true });
+  const tmeta = f.obj(t?.metadata, 'spec.template.metadata', ['labels'], { ignored: ['annotations', 'creationTimestamp', 'name'] });
+  const podLabels = f.stringMap(tmeta?.labels, 'spec.template.metadata.labels') ?? {};
+  for (const [k, want] of Object.entries(matchLabels ?? {}))
+    if (podLabels[k] !== want) f.error(`spec.template.metadata.labels["${k}"]`, `must be "${want}" to match spec.selector.matchLabels`);
+  const pod = f.obj(t?.spec, 'spec.template.spec', ['containers'], { required: !!t });
+  const containers = f.arr(pod?.containers, 'spec.template.spec.containers', { required: !!pod, min: 1, max: 1 });
+  const c = f.obj(containers?.[0], 'spec.template.spec.containers[0]', ['name', 'image', 'command', 'args', 'env', 'ports', 'resources', 'readinessProbe', 'livenessProbe', 'imagePullPolicy'], { required: !!containers });
+  if (!c) return;
+  const cp = 'spec.template.spec.containers[0]';
+  f.str(c.name, `${cp}.name`);
+  f.str(c.imagePullPolicy, `${cp}.imagePullPolicy`, { oneOf: ['Always', 'IfNotPresent', 'Never'] });
+  const image = f.str(c.image, `${cp}.image`, { required: true });
+  const ports: ServicePort[] = [];
+  f.arr(c.ports, `${cp}.ports`)?.forEach((p, i) => {
+    const path = `${cp}.ports[${i}]`;
+    const o = f.obj(p, path, ['name', 'containerPort', 'hostPort', 'protocol']);
+    if (!o) return;
+    const containerPort = f.int(o.containerPort, `${path}.containerPort`, { required: true, min: 1, max: 65535 });
+    const hostPort = f.int(o.hostPort, `${path}.hostPort`, { min: 1, max: 65535 });
+    f.str(o.protocol, `${path}.protocol`, { oneOf: ['TCP'] });
+    const name = f.str(o.name, `${path}.name`);
+    // A container port that Kubernetes publishes on the node (hostPort) is published on the service's balancer.
+    if (containerPort) ports.push({ ...optional('name', name), containerPort, ...optional('hostPort', hostPort), protocol: name?.startsWith('http') || hostPort ? 'http' : 'tcp' });
+  });
+  checkHostPortsUnique(ports, f, `${cp}.ports`);
+  const template: ReplicaTemplate = {
+    image: image ?? '',
+    ...optional('command', f.strings(c.command, `${cp}.command`)),
+    ...optional('args', f.strings(c.args, `${cp}.args`)),
+    env: k8sEnv(c.env, f, `${cp}.env`) ?? {},
+    ...resources(c.resources, f, `${cp}.resources`),
+    ...optional('readinessProbe', probe(c.readinessProbe, f, `${cp}.readinessProbe`, ports, 'readiness', 10)),
+    ...optional('livenessProbe', probe(c.livenessProbe, f, `${cp}.livenessProbe`, ports, 'liveness', 10)),
+    labels: podLabels,
+  };
+  const progressDeadlineSeconds = f.int(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', { min: 1 }) ?? 600;
+  return { type: 'service', labels, source: 'Deployment', spec: { replicas, template, ports, progressDeadlineSeconds } };
+}
+
+function k8sEnv(v: unknown, f: Fields, path: string): Record<string, string> | undefined {
+  const list = f.arr(v, path);
+  if (!list) return;
+  const out: Record<string, string> = {};
+  list.forEach((e, i) => {
+    const o = f.obj(e, `${path}[${i}]`, ['name', 'value']);
+    const name = f.str(o?.name, `${path}[${i}].name`, { required: true, pattern: /^[^=\0]+$/, patternHint: 'must not contain "="' });
+    const value = o?.value;
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') f.error(`${path}[${i}].value`, 'must be a string');
+    if (name) out[name] = value === undefined || value === null ? '' : String(value);
+  });
+  return out;
+}
+
+function resources(v: unknown, f: Fields, path: string): Pick<ReplicaTemplate, 'cpus' | 'memory' | 'requests'> {
+  const r = f.obj(v, path, ['limits', 'requests']);
+  if (!r) return {};
+  const lim = f.obj(r.limits, `${path}.limits`, ['cpu', 'memory']);
+  const req = f.obj(r.requests, `${path}.requests`, ['cpu', 'memory']);
+  const q = (x: unknown, p: string, parse: (x: unknown) => number | undefined, what: string) => {
+    if (x === undefined || x === null) return undefined;
+    const n = parse(x);
+    if (n === undefined || n <= 0) return f.error(p, `"${String(x)}" is not a positive ${what} quantity (e.g. ${what === 'CPU' ? '500m or 0.5' : '128Mi'})`);
+    return n;
+  };
+  const cpus = q(lim?.cpu, `${path}.limits.cpu`, parseCpu, 'CPU');
+  const memory = q(lim?.memory, `${path}.limits.memory`, parseMemory, 'memory');
+  const rcpu = q(req?.cpu, `${path}.requests.cpu`, parseCpu, 'CPU');
+  const rmem = q(req?.memory, `${path}.requests.memory`, parseMemory, 'memory');
+  if (cpus !== undefined && rcpu !== undefined && rcpu > cpus) f.error(`${path}.requests.cpu`, `must not exceed limits.cpu (${rcpu} > ${cpus})`);
+  if (memory !== undefined && rmem !== undefined && rmem > memory) f.error(`${path}.requests.memory`, `must not exceed limits.memory (${rmem} > ${memory})`);
+  const requests = { ...optional('cpu', rcpu), ...optional('memory', rmem) };
+  return { ...optional('cpus', cpus), ...optional('memory', memory), ...(Object.keys(requests).length ? { requests } : {}) };
+}
+
+/** Probes with Kubernetes' defaults and rules (liveness successThreshold must be 1). */
+function probe(v: unknown, f: Fields, path: string, ports: ServicePort[], which: 'readiness' | 'liveness', defaultPeriod = 2): ProbeSpec | undefined {
+  const p = f.obj(v, path, ['exec', 'httpGet', 'tcpSocket', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold']);
+  if (!p) return;
+  const handlers = ['exec', 'httpGet', 'tcpSocket'].filter((h) => p[h] !== undefined);
+  if (handlers.length !== 1) return f.error(path, `must set exactly one of exec, httpGet, tcpSocket${handlers.length ? ` (got ${handlers.join(', ')})` : ''}`);
+  const port = (x: unknown, pp: string): number | undefined => {
+    if (typeof x === 'string' && !/^\d+$/.test(x)) {
+      const named = ports.find((q) => q.name === x);
+      return named ? named.containerPort : f.error(pp, `no container port is named "${x}"`);
+    }
+    return f.int(typeof x === 'string' ? Number(x) : x, pp, { required: true, min: 1, max: 65535 });
+  };
+  const out: Partial<ProbeSpec> = {};
+  if (p.exec !== undefined) {
+    const e = f.obj(p.exec, `${path}.exec`, ['command']);
+    const command = f.strings(e?.command, `${path}.exec.command`, { required: true });
+    if (command) out.exec = { command };
+  } else if (p.httpGet !== undefined) {
+    const h = f.obj(p.httpGet, `${path}.httpGet`, ['path', 'port', 'scheme']);
+    f.str(h?.scheme, `${path}.httpGet.scheme`, { oneOf: ['HTTP'] });
+    const hp = f.str(h?.path, `${path}.httpGet.path`, { pattern: /^\//, patternHint: 'must start with /' }) ?? '/';
+    const pn = port(h?.port ?? ports[0]?.containerPort, `${path}.httpGet.port`);
+    if (pn) out.httpGet = { path: hp, port: pn };
+  } else {
+    const t = f.obj(p.tcpSocket, `${path}.tcpSocket`, ['port']);
+    const pn = port(t?.port ?? ports[0]?.containerPort, `${path}.tcpSocket.port`);
+    if (pn) out.tcpSocket = { port: pn };
+  }
+  const successThreshold = f.int(p.successThreshold, `${path}.successThreshold`, { min: 1 }) ?? 1;
+  if (which === 'liveness' && successThreshold !== 1) f.error(`${path}.successThreshold`, 'must be 1 for a liveness probe');
+  return {
+    ...out,
+    initialDelaySeconds: f.int(p.initialDelaySeconds, `${path}.initialDelaySeconds`, { min: 0 }) ?? 0,
+    periodSeconds: f.int(p.periodSeconds, `${path}.periodSeconds`, { min: 1 }) ?? defaultPeriod,
+    timeoutSeconds: f.int(p.timeoutSeconds, `${path}.timeoutSeconds`, { min: 1 }) ?? 1,
+    successThreshold,
+    failureThreshold: f.int(p.failureThreshold, `${path}.failureThreshold`, { min: 1 }) ?? 3,
+  };
+}
+
+function checkHostPortsUnique(ports: ServicePort[], f: Fields, path: string): void {
+  const seen = new Set<number>();
+  ports.forEach((p, i) => {
+    if (p.hostPort === undefined) return;
+    if (seen.has(p.hostPort)) f.error(`${path}[${i}].hostPort`, `${p.hostPort} is used twice`);
+    seen.add(p.hostPort);
+  });
+}
+
+// ---- Kubernetes v1 Service ----------------------------------------------------------------
+
+/** NodePorts LLMOS hands out when a NodePort Service names none (Kubernetes' default range). */
+export const NODE_PORT_RANGE = [30000, 32767] as const;
+
+function k8sService(v: unknown, f: Fields, name: string, namespace: string): ParsedTarget | undefined {
+  const s = f.obj(v, 'spec', ['type', 'selector', 'ports'], { required: true, ignored: ['clusterIP', 'clusterIPs', 'sessionAffinity', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy', 'externalTrafficPolicy'] });
+  if (!s) return;
+  const type = (f.str(s.type, 'spec.type', { oneOf: ['ClusterIP', 'NodePort', 'LoadBalancer'] }) ?? 'ClusterIP') as ExposureRecord['type'];
+  const selector = f.stringMap(s.selector, 'spec.selector');
+  if (!selector || !Object.keys(selector).length) f.error('spec.selector', 'required: LLMOS publishes the services whose labels match it');
+  if (type === 'ClusterIP') f.warn('spec.type', 'ClusterIP has no host port in LLMOS: use LoadBalancer (host port = port) or NodePort (host port = nodePort)');
+  const ports: ExposureRecord['ports'] = [];
+  f.arr(s.ports, 'spec.ports', { required: true, min: 1 })?.forEach((p, i) => {
+    const path = `spec.ports[${i}]`;
+    const o = f.obj(p, path, ['name', 'port', 'targetPort', 'nodePort', 'protocol', 'appProtocol']);
+    if (!o) return;
+    const port = f.int(o.port, `${path}.port`, { required: true, min: 1, max: 65535 });
+    const nodePort = f.int(o.nodePort, `${path}.nodePort`, { min: 1, max: 65535 });
+    if (nodePort !== undefined && type === 'ClusterIP') f.error(`${path}.nodePort`, 'is only allowed with type NodePort or LoadBalancer');
+    f.str(o.protocol, `${path}.protocol`, { oneOf: ['TCP'] });
+    const pname = f.str(o.name, `${path}.name`);
+    const appProtocol = f.str(o.appProtocol, `${path}.appProtocol`);
+    let targetPort: number | string | undefined;
+    if (typeof o.targetPort === 'string' && !/^\d+$/.test(o.targetPort)) targetPort = o.targetPort;
+    else targetPort = f.int(typeof o.targetPort === 'string' ? Number(o.targetPort) : o.targetPort, `${path}.targetPort`, { min: 1, max: 65535 }) ?? port;
+    const hostPort = type === 'LoadBalancer' ? port : type === 'NodePort' ? nodePort : undefined;
+    const http = /^(https?|kubernetes\.io\/h2c|http2?)$/i.test(appProtocol ?? '') || /^http/.test(pname ?? '');
+    if (port && targetPort !== undefined) ports.push({ ...optional('name', pname), ...optional('hostPort', hostPort), targetPort, protocol: http ? 'http' : 'tcp' });
+  });
+  return { type: 'exposure', value: { name, namespace, type, selector: selector ?? {}, ports } };
+}
+
+// ---- Kubernetes autoscaling/v2 HorizontalPodAutoscaler ---------------------------------------
+
+function hpa(v: unknown, f: Fields, name: string, namespace: string): ParsedTarget | undefined {
+  const s = f.obj(v, 'spec', ['scaleTargetRef', 'minReplicas', 'maxReplicas', 'metrics'], { required: true });
+  if (!s) return;
+  const ref = f.obj(s.scaleTargetRef, 'spec.scaleTargetRef', ['apiVersion', 'kind', 'name'], { required: true });
+  f.str(ref?.kind, 'spec.scaleTargetRef.kind', { required: true, oneOf: ['Deployment', 'Service'] });
+  const target = f.str(ref?.name, 'spec.scaleTargetRef.name', { required: true, ...nameRule });
+  const min = f.int(s.minReplicas, 'spec.minReplicas', { min: 0 }) ?? 1;
+  const max = f.int(s.maxReplicas, 'spec.maxReplicas', { required: true, min: 1, max: 1000 });
+  if (max !== undefined && min > max) f.error('spec.minReplicas', `must not exceed maxReplicas (${min} > ${max})`);
+  const metrics: AutoscalerRecord['metrics'] = [];
+  f.arr(s.metrics, 'spec.metrics')?.forEach((m, i) => {
+    const path = `spec.metrics[${i}]`;
+    const o = f.obj(m, path, ['type', 'resource', 'pods']);
+    const type = f.str(o?.type, `${path}.type`, { required: true, oneOf: ['Resource', 'Pods'] });
+    if (type === 'Resource') {
+      const r = f.obj(o?.resource, `${path}.resource`, ['name', 'target'], { required: true });
+      const rname = f.str(r?.name, `${path}.resource.name`, { required: true, oneOf: ['cpu', 'memory'] }) as 'cpu' | 'memory' | undefined;
+      const t = f.obj(r?.target, `${path}.resource.target`, ['type', 'averageUtilization'], { required: !!r });
+      f.str(t?.type, `${path}.resource.target.type`, { required: !!t, oneOf: ['Utilization'] });
+      const u = f.int(t?.averageUtilization, `${path}.resource.target.averageUtilization`, { required: !!t, min: 1 });
+      if (rname && u) metrics.push({ name: rname, type: 'Utilization', target: u });
+    } else if (type === 'Pods') {
+      const p = f.obj(o?.pods, `${path}.pods`, ['metric', 'target'], { required: true });
+      const pm = f.obj(p?.metric, `${path}.pods.metric`, ['name'], { required: !!p });
+      const mname = f.str(pm?.name, `${path}.pods.metric.name`, { required: !!pm, oneOf: ['rps', 'concurrency'] }) as 'rps' | 'concurrency' | undefined;
+      const t = f.obj(p?.target, `${path}.pods.target`, ['type', 'averageValue'], { required: !!p });
+      f.str(t?.type, `${path}.pods.target.type`, { required: !!t, oneOf: ['AverageValue'] });
+      const raw = t?.averageValue;
+      const val = typeof raw === 'string' ? Number(raw) : raw;
+      const n = f.num(val, `${path}.pods.target.averageValue`, { min: 0, exclusiveMin: true });
+      if (t && n === undefined && raw === undefined) f.error(`${path}.pods.target.averageValue`, 'required');
+      if (mname && n) metrics.push({ name: mname, type: 'AverageValue', target: n });
+    }
+  });
+  if (!metrics.length && !f.errors.length) metrics.push({ name: 'cpu', type: 'Utilization', target: 80 }); // Kubernetes' default
+  if (!target || max === undefined) return;
+  return { type: 'autoscaler', value: { name, namespace, target: `service/${target}`, policy: 'threshold', min, max, metrics, source: 'HorizontalPodAutoscaler' } };
+}
+
+function optional<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
+}

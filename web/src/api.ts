@@ -1,0 +1,112 @@
+// The dashboard's only way to data: the public /v1 API with the bearer token. The token is pasted
+// once and kept in sessionStorage, so it lasts for the tab and is gone when the tab closes.
+
+const TOKEN_KEY = 'llmos.token';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly code?: string) {
+    super(message);
+  }
+  /** 503: the module behind this route is not loaded; 404 on a /v1 route: this daemon has no such API. */
+  get unavailable(): boolean {
+    return this.status === 503 || (this.status === 404 && this.code === 'E_NOT_FOUND' && this.message.startsWith('no route'));
+  }
+}
+
+export const token = {
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (t: string): void => sessionStorage.setItem(TOKEN_KEY, t),
+  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+/** Called when the API answers 401: the page goes back to the login form. */
+let onUnauthorized: () => void = () => undefined;
+export const setUnauthorizedHandler = (fn: () => void): void => void (onUnauthorized = fn);
+
+async function send(method: string, path: string, body?: unknown, signal?: AbortSignal, extra: Record<string, string> = {}): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token.get() ?? ''}`, ...extra };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'cannot reach the LLMOS daemon: is `llmos up` running?');
+  }
+  if (res.ok) return res;
+  const text = await res.text();
+  let msg = text || `HTTP ${res.status}`;
+  let code: string | undefined;
+  try {
+    const j = JSON.parse(text) as { error?: string; message?: string; code?: string };
+    msg = j.error ?? j.message ?? msg;
+    code = j.code;
+  } catch {
+    /* plain text */
+  }
+  if (res.status === 401) onUnauthorized();
+  throw new ApiError(res.status, msg, code);
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await send(method, path, body, signal);
+  const text = await res.text();
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as unknown as T;
+  }
+}
+
+export const get = <T>(path: string, signal?: AbortSignal): Promise<T> => api<T>('GET', path, undefined, signal);
+export const post = <T>(path: string, body?: unknown): Promise<T> => api<T>('POST', path, body ?? {});
+
+/**
+ * Reads a streamed answer (server-sent events, NDJSON or plain text lines) through fetch, which,
+ * unlike EventSource, can send the Authorization header. Calls onItem per event or line until the
+ * stream ends or the signal aborts.
+ */
+export async function stream(method: string, path: string, onItem: (data: unknown, event?: string) => void, opts: { body?: unknown; signal?: AbortSignal; accept?: string } = {}): Promise<void> {
+  const res = await send(method, path, opts.body, opts.signal, opts.accept ? { accept: opts.accept } : {});
+  const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream');
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  const parse = (s: string): unknown => {
+    try {
+      return JSON.parse(s);
+    } catch {
+      return s;
+    }
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    if (sse) {
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        let event: string | undefined;
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        if (data.length) onItem(parse(data.join('\n')), event);
+      }
+    } else {
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line.trim()) onItem(parse(line));
+      }
+    }
+  }
+  if (!sse && buf.trim()) onItem(parse(buf));
+}
+
+/** EventSource cannot send headers, so the event stream takes the token as a query parameter. */
+export const eventSourceUrl = (path: string): string => `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token.get() ?? '')}`;
