@@ -4,6 +4,7 @@ import { Registry } from './kernel/registry.js';
 import { sqliteStoreModule } from './modules/state-store/module.js';
 import { apiModule } from './modules/api/module.js';
 import { schedulerModule } from './modules/scheduler/module.js';
+import { monitorModule } from './modules/monitor/module.js';
 import { networkModule } from './modules/network/module.js';
 import { runcContainersModule } from './modules/runtime-runc/module.js';
 import { imagesModule } from './modules/images/module.js';
@@ -13,7 +14,7 @@ import { gatewayModule } from './modules/gateway/module.js';
 import { servicesModule } from './modules/services/module.js';
 import { autoscalerModule } from './modules/autoscaler/module.js';
 
-export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), apiModule(), schedulerModule(), networkModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule()];
+export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), apiModule(), schedulerModule(), monitorModule(), networkModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule()];
 
 export const builtinRegistry = (): Registry => Registry.of(builtinModules());
 

@@ -72,6 +72,8 @@ export interface ContainerInfo {
   restartCount: number;
   labels: Record<string, string>;
   spec: ContainerSpec;
+  /** The container's cgroup, relative to the hierarchy root (v1: below each controller), e.g. "/llmos/1a2b3c4d/ID". */
+  cgroupPath?: string;
 }
 
 export interface LogLine {

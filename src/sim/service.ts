@@ -19,6 +19,8 @@ export interface ServiceSimOptions {
   max: number;
   /** Target utilisation of a replica's capacity (HPA target value = this x capacity). */
   targetUtilization: number;
+  /** Overrides of the forecasting policies' settings (experiments, sensitivity runs). */
+  policyConfig?: Pick<AutoscaleConfig, 'predictive' | 'learned'>;
   /** Points in the demand/replica series returned for charts. */
   chartPoints?: number;
   onProgress?: (done: number, total: number, label: string) => void;
@@ -35,6 +37,8 @@ export interface ServicePolicyResult {
   /** Requests that arrived beyond ready capacity. */
   unservedRequests: number;
   peakReplicas: number;
+  /** Longest stretches of under-provisioning: start (ISO time, or seconds from the start) and length. */
+  worstEpisodes: Array<{ start: string; seconds: number }>;
 }
 
 export interface ServiceSimResult {
@@ -48,7 +52,7 @@ export interface ServiceSimResult {
 }
 
 /** Each policy's own control period, as its peer runs it. */
-const PERIOD_MS: Record<string, number> = { threshold: 15_000, concurrency: 2_000, predictive: 15_000, learned: 15_000 };
+const PERIOD_MS: Record<string, number> = { threshold: 15_000, concurrency: 2_000, predictive: Number(process.env.P ?? 15_000), learned: Number(process.env.P ?? 15_000) };
 
 export function expandServicePolicies(spec: string): string[] {
   const names = spec === 'all' ? [...ALL_SERVICE_POLICIES] : spec.split(',').map((s) => s.trim()).filter(Boolean);
@@ -85,11 +89,12 @@ export function simulateService(trace: ServiceTrace, o: ServiceSimOptions): Serv
       max: o.max,
       periodMs,
       startupMs: o.startupMs,
-      // HPA and the forecasters target utilisation x capacity per replica; KPA applies its own 70% to the capacity.
-      metrics: [{ metric: 'rps', target: name === 'concurrency' ? o.capacityRps : o.capacityRps * o.targetUtilization }],
+      // HPA's target value is utilisation x capacity; KPA, predictive and learned take the capacity
+      // and apply their own target utilisation (KPA's from the flag; the forecasters' from o.policyConfig or their defaults).
+      metrics: [{ metric: 'rps', target: name === 'threshold' ? o.capacityRps * o.targetUtilization : o.capacityRps }],
       kpa: { targetUtilization: o.targetUtilization },
-      predictive: { targetUtilization: 1 },
-      learned: { targetUtilization: 1 },
+      predictive: { ...o.policyConfig?.predictive },
+      learned: { ...o.policyConfig?.learned },
     };
     let state = policy.initialState(config);
     const startT = trace.startMs;
@@ -108,6 +113,8 @@ export function simulateService(trace: ServiceTrace, o: ServiceSimOptions): Serv
     const startupS = o.startupMs / 1000;
     const series: number[] = [];
     let bucketMax = 0;
+    const episodes: Array<{ start: number; seconds: number }> = [];
+    let epStart = -1;
     for (let sec = 0; sec < seconds; sec++) {
       while (starting.length && starting[0]! <= sec) {
         starting.shift();
@@ -120,6 +127,10 @@ export function simulateService(trace: ServiceTrace, o: ServiceSimOptions): Serv
       if (rps > cap + 1e-9) {
         under++;
         unserved += rps - cap;
+        if (epStart < 0) epStart = sec;
+      } else if (epStart >= 0) {
+        episodes.push({ start: epStart, seconds: sec - epStart });
+        epStart = -1;
       }
       replicaSec += ready + starting.length;
       needSec += rps / o.capacityRps;
@@ -152,6 +163,9 @@ export function simulateService(trace: ServiceTrace, o: ServiceSimOptions): Serv
       }
       if (sec % 86_400 === 0) o.onProgress?.(pi * seconds + sec, o.policies.length * seconds, name);
     }
+    if (epStart >= 0) episodes.push({ start: epStart, seconds: seconds - epStart });
+    episodes.sort((a, b) => b.seconds - a.seconds);
+    const when = (sec: number) => (trace.startMs > 0 ? new Date(trace.startMs + sec * 1000).toISOString().slice(0, 19) + 'Z' : `+${sec}s`);
     replicasSeries[name] = series;
     results.push({
       name,
@@ -161,6 +175,7 @@ export function simulateService(trace: ServiceTrace, o: ServiceSimOptions): Serv
       overProvisionedReplicaMinutes: Math.round(Math.max(0, replicaSec - needSec) / 60),
       unservedRequests: Math.round(unserved),
       peakReplicas: peak,
+      worstEpisodes: episodes.slice(0, Number(process.env.LLMOS_SIM_EPISODES ?? 5)).map((e) => ({ start: when(e.start), seconds: e.seconds })),
     });
   });
   o.onProgress?.(1, 1, 'done');

@@ -30,7 +30,14 @@ function firstLine(file: string): string {
   return (nl < 0 ? text : text.slice(0, nl)).trim();
 }
 
-export function loadFunctionTrace(dir: string, opts: { filter?: (fnId: string, index: number) => boolean } = {}): FunctionTrace {
+export interface FunctionTraceOptions {
+  /** Keep only these functions. */
+  filter?: (fnId: string, index: number) => boolean;
+  /** Keep only the minute columns [from, to) (0-based column offsets). */
+  columns?: [number, number];
+}
+
+export function loadFunctionTrace(dir: string, opts: FunctionTraceOptions = {}): FunctionTrace {
   let entries: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new InvalidArgument(`${dir} is not a directory of Azure Functions CSV files`);
@@ -90,10 +97,12 @@ export function loadFunctionTrace(dir: string, opts: { filter?: (fnId: string, i
   const ai = h.indexOf('HashApp');
   const oi = h.indexOf('HashOwner');
   const ti = h.indexOf('Trigger');
-  const minuteCols: number[] = [];
+  let minuteCols: number[] = [];
   h.forEach((c, i) => {
     if (/^(minute_)?\d+$/.test(c)) minuteCols.push(i);
   });
+  if (opts.columns) minuteCols = minuteCols.slice(opts.columns[0], opts.columns[1]);
+  if (minuteCols.length === 0) throw new InvalidArgument(`${inv}: no minute columns in the chosen range`);
   const label = (i: number) => Number(h[i]!.replace('minute_', ''));
   // "minute_1" is the first minute of the day: shift to 0-based minutes since midnight.
   const startMinute = h[minuteCols[0]!]!.startsWith('minute_') ? label(minuteCols[0]!) - 1 : label(minuteCols[0]!);

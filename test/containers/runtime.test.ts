@@ -220,6 +220,18 @@ describe('runc runtime', { skip, concurrency: false }, () => {
     await r.api.remove(c.id);
   });
 
+  test('leftovers of a crashed run (no record) are removed at boot', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const c = await r.api.run({ image: 'busybox', cmd: ['/bin/sleep', '60'], ports: [{ hostPort: port, containerPort: 80, protocol: 'tcp' }] });
+    assert.ok((await r.api.residue(c.id)).length >= 4, 'netns, lease, nat rules, cgroup, runc, bundle exist');
+    r.api.close();
+    // As if the daemon crashed half-way through creating it: no record survives.
+    await rm(path.join(dir, 'containers', c.id, 'record.json'));
+    r = await rig(dir);
+    assert.deepEqual(await r.api.residue(c.id), []);
+    await assert.rejects(r.api.inspect(c.id), /no such container/);
+  });
+
   test('bad input is refused with a clear reason and leaves nothing behind', async () => {
     await assert.rejects(r.api.run({ image: 'busybox', cmd: ['/nonexistent'] }), /nonexistent/);
     await assert.rejects(r.api.create({ image: 'missing/image' }), /not found/);

@@ -3,10 +3,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { projectRoot, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { browserSkipReason, ensureDashboardBuilt, launchBrowser, type TestBrowser } from './browser.js';
 
@@ -54,6 +55,23 @@ describe('dashboard in a real browser', { skip }, () => {
     await page.goto(`${d.host}/ui/#/${p}`);
     await page.locator(`.page[data-page="${p}"]`).waitFor();
   };
+  /** Screenshots only: invocations of hello for `seconds`, in waves of up to `peak` at once, so charts have a shape. */
+  const traffic = async (seconds: number, peak = 4) => {
+    const body = Buffer.from('traffic').toString('base64');
+    const slow = "export default { async fetch(req) { await new Promise((r) => setTimeout(r, 400)); return new Response('hello ' + (await req.text())); } }";
+    if (peak > 4) await d.api('POST', '/v1/functions', { name: 'hello', code: { files: { 'index.js': slow } } });
+    // `peak` workers, of which a slow wave keeps 1..peak busy: sustained, varying concurrency.
+    const start = Date.now();
+    await Promise.all(
+      Array.from({ length: peak }, async (_, i) => {
+        while (Date.now() - start < seconds * 1000) {
+          const active = Math.max(1, Math.round(peak * (0.5 + 0.5 * Math.sin((Date.now() - start) / 6000))));
+          if (i < active) await d.api('POST', '/v1/functions/hello/invoke', { method: 'POST', path: '/', body });
+          else await new Promise((r) => setTimeout(r, 200));
+        }
+      }),
+    );
+  };
   /** Why a test that needs this module cannot run, or false when it is loaded. */
   const moduleMissing = async (name: string): Promise<string | false> => {
     const m = (await modules()).find((x) => x.name === name);
@@ -78,6 +96,7 @@ describe('dashboard in a real browser', { skip }, () => {
     await page.fill('input[name=token]', 'not-the-token');
     await page.click('button[type=submit]');
     await page.locator('.login-error', { hasText: 'not accepted' }).waitFor();
+    await screenshot(page, 'login');
   });
 
   test('signs in with the token and shows the boot timeline', async () => {
@@ -104,12 +123,12 @@ describe('dashboard in a real browser', { skip }, () => {
     assert.ok(m, `no unloadable module among ${ms.map((x) => x.name).join(', ')}`);
     await go('overview');
     await page.click(`button[data-action=unload][data-module="${m.name}"]`);
-    await page.locator(`tr[data-key="${m.name}"] .badge`, { hasText: 'unloaded' }).waitFor();
+    await page.locator(`tr[data-key="${m.name}"] .badge`, { hasText: /^unloaded$/ }).waitFor();
     assert.equal((await modules()).find((x) => x.name === m.name)?.state, 'unloaded');
     // The event reaches the live feed without a reload.
     await page.locator('.event', { hasText: `module ${m.kind}` }).first().waitFor();
     await page.click(`button[data-action=load][data-module="${m.name}"]`);
-    await page.locator(`tr[data-key="${m.name}"] .badge`, { hasText: 'loaded' }).waitFor();
+    await page.locator(`tr[data-key="${m.name}"] .badge`, { hasText: /^loaded$/ }).waitFor();
     assert.equal((await modules()).find((x) => x.name === m.name)?.state, 'loaded');
   });
 
@@ -133,9 +152,37 @@ describe('dashboard in a real browser', { skip }, () => {
       await page.locator('pre[data-output] [data-status="200"]').waitFor();
       // The count comes from the API's stats on the next refresh, without a reload.
       await page.waitForFunction(`Number(document.querySelector('[data-metric=invocations]')?.textContent?.replace(/\\D/g, '') || 0) >= ${before + 3}`);
+      if (shots) {
+        await traffic(40);
+        await page.locator('.stat-value', { hasText: / ms|µs/ }).first().waitFor();
+      }
       await screenshot(page, 'functions');
-    } finally {
+    } catch (e) {
       await d.api('DELETE', '/v1/functions/hello');
+      throw e;
+    }
+  });
+
+  test('shows an autoscaler of the function with its decision log', async (t) => {
+    if (!(await d.api('GET', '/v1/functions/hello')).status.toString().startsWith('2')) return t.skip('the function test above did not deploy hello');
+    const missing = await moduleMissing('autoscaler');
+    if (missing) return t.skip(missing);
+    try {
+      const put = await d.api('POST', '/v1/autoscalers', { name: 'hello', target: 'function/hello', policy: 'concurrency', min: 1, max: 4, metrics: [{ metric: 'concurrency', target: 1 }], periodMs: 500 });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      await go('autoscaling');
+      await page.locator('tr[data-key="default/hello"]').waitFor();
+      // Every control step is in the log: the page shows the controller's recorded decisions.
+      await page.locator('.page[data-page="autoscaling"] .events td strong', { hasText: 'function/hello' }).first().waitFor();
+      await page.locator('.page[data-page="autoscaling"] .chart canvas').first().waitFor();
+      if (shots) {
+        await traffic(45, 6);
+        await page.waitForTimeout(3500);
+      }
+      await screenshot(page, 'autoscaling');
+    } finally {
+      // hello stays deployed for the overview below; the daemon's data dir goes with it in after().
+      await d.api('DELETE', '/v1/autoscalers/default/hello');
     }
   });
 
@@ -177,6 +224,60 @@ describe('dashboard in a real browser', { skip }, () => {
     }
   });
 
+  test('scales a service from the page', async (t) => {
+    const missing = (await moduleMissing('services')) || (pulled ? false : 'no image was pulled (see the test above)');
+    if (missing) return t.skip(missing);
+    const created = await d.api('POST', '/v1/services', { apiVersion: 'llmos.io/v1', kind: 'Service', metadata: { name: 'dash-web' }, spec: { image: pulled, replicas: 2, resources: { limits: { cpu: '100m', memory: '32Mi' } } } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    try {
+      await go('containers');
+      await page.locator('td', { hasText: /^2 \/ 2$/ }).waitFor({ timeout: 60_000 });
+      if (shots) {
+        // The overview while things run: two replicas and the function from the tests above.
+        await go('overview');
+        await page.locator('.page[data-page="overview"] td', { hasText: 'dash-web' }).first().waitFor();
+        await page.waitForTimeout(1500);
+        await screenshot(page, 'overview');
+        await go('containers');
+        await page.locator('td', { hasText: /^2 \/ 2$/ }).waitFor();
+      }
+      await page.fill('input[aria-label="replicas of dash-web"]', '1');
+      await page.click('button[data-action=scale][data-service="dash-web"]');
+      await page.locator('td', { hasText: /^1 \/ 1$/ }).waitFor({ timeout: 60_000 });
+      const svc = await d.api<{ spec: { replicas: number } }>('GET', '/v1/services/dash-web');
+      assert.equal(svc.body.spec.replicas, 1);
+      if (shots) {
+        await page.waitForFunction(`document.querySelectorAll('tr[data-key^="dash-web-"]').length === 1`);
+        await page.click('tr[data-key^="dash-web-"] button[data-action=logs]');
+        await page.locator('pre.logs', { hasText: 'tick 3' }).waitFor();
+      }
+      await screenshot(page, 'containers');
+    } finally {
+      await d.api('DELETE', '/v1/services/dash-web');
+    }
+  });
+
+  test('opens a report of a real `llmos sim` run and charts it', async (t) => {
+    const trace = path.resolve(projectRoot, '..', 'shared', 'traces', 'worldcup98', 'invocation_count.csv');
+    if (!existsSync(trace)) return t.skip(`no trace at ${trace}`);
+    const out = await mkdtemp(path.join(os.tmpdir(), 'llmos-dash-sim-'));
+    try {
+      const sim = await d.cli(['sim', 'service', '--trace', trace, '--from', '1998-06-10', '--to', '1998-06-11', '--out', out], { timeoutMs: 120_000 });
+      assert.equal(sim.code, 0, sim.stderr);
+      const json = (await readdir(out)).find((f) => f.endsWith('.json'));
+      assert.ok(json, `no JSON report in ${out}`);
+      const report = JSON.parse(await readFile(path.join(out, json), 'utf8')) as { policies: { name: string }[] };
+      await go('simulator');
+      await page.setInputFiles('input[type=file]', path.join(out, json));
+      for (const p of report.policies) await page.locator('td strong', { hasText: new RegExp(`^${p.name}$`) }).waitFor();
+      // One chart of demand vs replicas over the trace, and one bar chart per reported metric.
+      await page.locator('.page[data-page="simulator"] .chart canvas').nth(1).waitFor();
+      await screenshot(page, 'simulator');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
   test('every page renders, and a page whose module is missing says so', async () => {
     for (const p of ['containers', 'functions', 'autoscaling', 'images', 'simulator']) {
       if (shots && existsSync(path.join(shots, `${p}.png`)) && statSync(path.join(shots, `${p}.png`)).mtimeMs > started) continue; // a test above took a better one
@@ -186,6 +287,15 @@ describe('dashboard in a real browser', { skip }, () => {
       assert.equal(await page.locator('.notice.bad').count(), 0, `${p} shows an error: ${await page.locator('.notice.bad').allInnerTexts()}`);
       await screenshot(page, p);
     }
+  });
+
+  test('the overview reflects what happened, from the live event feed and the monitor', async () => {
+    await go('overview');
+    await page.locator('.boot-chart canvas').waitFor();
+    // Events of the earlier tests (deploys, pulls, containers) are in the feed, newest first.
+    const topics = (await d.api<{ events: { topic: string }[] }>('GET', '/v1/events?limit=60')).body.events.map((e) => e.topic);
+    const last = topics.at(-1)!;
+    await page.locator('.event .topic', { hasText: last }).first().waitFor();
   });
 
   test('llmos ui prints the URL; unloading the dashboard module takes /ui offline', async () => {

@@ -111,6 +111,12 @@ test('load a docker-archive and an OCI archive made by skopeo', { skip }, async 
   assert.equal(l2.code, 0, l2.stderr);
   const [img] = JSON.parse(l2.stdout) as Array<{ config: { cmd: string[] } }>;
   assert.deepEqual(img!.config.cmd, ['echo', 'saved']);
+  // An OCI layout directory: the CLI tars it on the fly. Its ref name is only a tag: untagged.
+  const layout = path.join(tmp, 'layout');
+  await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${src.ref}`, `oci:${layout}:v1`]);
+  const l3 = await d.cli(['--json', 'load', '-i', layout]);
+  assert.equal(l3.code, 0, l3.stderr);
+  assert.deepEqual((JSON.parse(l3.stdout) as Array<{ config: { cmd: string[] } }>)[0]!.config.cmd, ['echo', 'saved']);
   const junk = path.join(tmp, 'junk.tar');
   await writeFile(junk, 'not an archive');
   const bad = await d.cli(['load', '-i', junk]);

@@ -79,6 +79,9 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  // A test process that dies without stop() must not leave the registry running.
+  const reap = () => proc.kill('SIGKILL');
+  process.once('exit', reap);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -103,6 +106,7 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
     storage,
     creds,
     async stop() {
+      process.removeListener('exit', reap);
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
         await exited;
@@ -127,6 +131,8 @@ export interface BusyboxImageOptions {
   architecture?: string;
   /** Extra files in a second layer: path -> content (or content + mode). */
   files?: Record<string, string | { content: string; mode?: number }>;
+  /** Paths deleted in that second layer (umoci writes whiteouts for them). */
+  remove?: string[];
 }
 
 export interface PushedImage {
@@ -173,10 +179,11 @@ export async function pushBusyboxImage(reg: TestRegistry, name: string, opts: Bu
   const layout = await baseLayout(reg);
   const tag = `t${++seq}`;
   let from = 'base';
-  if (opts.files) {
+  if (opts.files || opts.remove) {
     const bundle = path.join(reg.dir, 'build', `bundle-${tag}`);
     await run('umoci', ['unpack', '--image', `${layout}:base`, bundle]);
-    for (const [p, v] of Object.entries(opts.files)) {
+    for (const p of opts.remove ?? []) await rm(path.join(bundle, 'rootfs', p), { recursive: true, force: true });
+    for (const [p, v] of Object.entries(opts.files ?? {})) {
       const file = path.join(bundle, 'rootfs', p);
       await mkdir(path.dirname(file), { recursive: true });
       const { content, mode } = typeof v === 'string' ? { content: v, mode: 0o644 } : v;

@@ -15,6 +15,9 @@ const axis = (extra: Partial<uPlot.Axis> = {}): uPlot.Axis => ({
   ...extra,
 });
 
+/** Three significant digits, no trailing zeros, thousands grouped: 13235, 0.087, 30.1. */
+export const short = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : String(Number(v.toPrecision(3))));
+
 function timeRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
   const hi = max ?? Date.now() / 1000;
   return [Math.min(min ?? hi, hi - 60), hi];
@@ -35,6 +38,8 @@ export interface LiveChart {
   el: HTMLElement;
   /** Schedules a redraw from the series (at most once per frame). */
   update(): void;
+  /** Draws another series with the same names from now on. */
+  replace(series: Series): void;
   destroy(): void;
 }
 
@@ -70,8 +75,9 @@ export function timeChart(series: Series, opts: { height?: number; units?: strin
     series.data() as uPlot.AlignedData,
   );
   el.appendChild(plot.root);
+  let source = series;
   const redraw = () => {
-    const data = series.data();
+    const data = source.data();
     plot.setData(data as uPlot.AlignedData);
     // uPlot spans a lone sample over a day; show at least the last minute instead.
     const t = data[0];
@@ -87,6 +93,10 @@ export function timeChart(series: Series, opts: { height?: number; units?: strin
   });
   return {
     el,
+    replace(next) {
+      source = next;
+      this.update();
+    },
     update() {
       if (pending) return;
       pending = true;
@@ -118,7 +128,7 @@ export function barChart(labels: string[], values: number[], opts: { height?: nu
       axes: [
         // Two-line category labels ("probe\nhardware") so neighbours do not overlap.
         axis({ splits: () => xs, values: (_u, splits) => splits.map((i) => (labels[i] ?? '').replace('-', '\n')), grid: { show: false }, size: 46 }),
-        axis({ size: 64, values: (_u, splits) => splits.map((v) => `${v}${opts.units ?? ''}`) }),
+        axis({ size: 64, values: (_u, splits) => splits.map((v) => `${short(v)}${opts.units ?? ''}`) }),
       ],
       series: [{}, { label: opts.label ?? 'value', fill: `${palette[0]}cc`, stroke: palette[0], width: 1, paths: uPlot.paths.bars!({ size: [0.6, 90] }), points: { show: false } }],
       hooks: {
@@ -130,13 +140,55 @@ export function barChart(labels: string[], values: number[], opts: { height?: nu
             c.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
             c.fillStyle = '#334155';
             c.textAlign = 'center';
-            values.forEach((v, i) => c.fillText(`${v.toFixed(1)}${opts.units ?? ''}`, u.valToPos(i, 'x', true), u.valToPos(v, 'y', true) - 6 * devicePixelRatio));
+            values.forEach((v, i) => c.fillText(`${short(v)}${opts.units ?? ''}`, u.valToPos(i, 'x', true), u.valToPos(v, 'y', true) - 6 * devicePixelRatio));
             c.restore();
           },
         ],
       },
     },
     [xs, values],
+  );
+  el.appendChild(plot.root);
+  let unfollow = () => undefined as void;
+  requestAnimationFrame(() => {
+    plot.setSize({ width: widthOf(el), height });
+    unfollow = follow(el, plot, height);
+  });
+  return {
+    el,
+    destroy() {
+      unfollow();
+      plot.destroy();
+    },
+  };
+}
+
+/** A static line chart over a numeric x axis (simulator results: hours or days since the start). */
+export function linesChart(x: number[], ys: { label: string; values: (number | null)[]; stepped?: boolean }[], opts: { height?: number; xLabel?: (v: number) => string; yLabel?: string } = {}): { el: HTMLElement; destroy(): void } {
+  const el = document.createElement('div');
+  el.className = 'chart';
+  const height = opts.height ?? 280;
+  const plot = new uPlot(
+    {
+      width: 600,
+      height,
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 1) * 1.05)] } },
+      axes: [axis({ values: (_u, splits) => splits.map((v) => (opts.xLabel ? opts.xLabel(v) : String(v))) }), axis({ size: 50, label: opts.yLabel, labelSize: 18, labelFont: '11px system-ui, sans-serif' })],
+      series: [
+        { value: (_u, v) => (v === null ? '-' : opts.xLabel ? opts.xLabel(v) : String(v)) },
+        ...ys.map((s, i) => ({
+          label: s.label,
+          stroke: i === 0 ? '#94a3b8' : palette[(i - 1) % palette.length],
+          fill: i === 0 ? '#94a3b833' : undefined,
+          width: i === 0 ? 1 : 1.5,
+          paths: s.stepped ? uPlot.paths.stepped!({ align: 1 }) : undefined,
+          points: { show: false },
+          value: (_u: uPlot, v: number | null) => (v === null ? '-' : v.toFixed(1)),
+        })),
+      ],
+    },
+    [x, ...ys.map((s) => s.values)] as uPlot.AlignedData,
   );
   el.appendChild(plot.root);
   let unfollow = () => undefined as void;

@@ -62,7 +62,7 @@ export function imagesCommands(program: Command, ctx: CliContext): void {
       const res = await ctx.client().fetch('POST', '/v1/images/pull', { ref, platform: o.platform }, { headers: { accept: 'application/x-ndjson' } });
       const tty = process.stdout.isTTY && !ctx.json() && !o.quiet;
       const order: string[] = [];
-      const state = new Map<string, { p: PullProgress; started?: number }>();
+      const state = new Map<string, { p: PullProgress; started?: number; finished?: number }>();
       let drawn = 0;
       let lastDraw = 0;
       const draw = (force: boolean) => {
@@ -72,7 +72,7 @@ export function imagesCommands(program: Command, ctx: CliContext): void {
         if (drawn) process.stdout.write(`\x1b[${drawn}A`);
         for (const id of order) {
           const s = state.get(id)!;
-          process.stdout.write(`\x1b[2K${progressLine(s.p, s.started, now)}\n`);
+          process.stdout.write(`\x1b[2K${progressLine(s.p, s.started, s.finished ?? now)}\n`);
         }
         drawn = order.length;
       };
@@ -95,7 +95,9 @@ export function imagesCommands(program: Command, ctx: CliContext): void {
             if (!state.has(p.layer)) order.push(p.layer);
             const prev = state.get(p.layer);
             const statusChanged = prev?.p.status !== p.status;
-            state.set(p.layer, { p, started: prev?.started ?? (p.status === 'downloading' ? Date.now() : undefined) });
+            // Freeze the clock once all bytes are in, so the speed shown stays the real one.
+            const finished = prev?.finished ?? (p.status === 'downloading' && p.current >= p.total ? Date.now() : undefined);
+            state.set(p.layer, { p, started: prev?.started ?? (p.status === 'downloading' ? Date.now() : undefined), finished });
             if (tty) draw(statusChanged);
             else if (statusChanged && !ctx.json() && !o.quiet) process.stdout.write(`${short(p.layer)}: ${label[p.status]}\n`);
           }

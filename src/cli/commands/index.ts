@@ -1,6 +1,7 @@
 // The one list of CLI command groups.
 import type { CommandGroup } from '../context.js';
 import { systemCommands } from './system.js';
+import { resourceCommands } from './resources.js';
 import { containerCommands } from './containers.js';
 import { servicesCommands } from './services.js';
 import { imagesCommands } from './images.js';
@@ -9,4 +10,4 @@ import { simCommands } from './sim.js';
 import { dashboardCommands } from './dashboard.js';
 import { autoscalerCommands } from './autoscaler.js';
 
-export const commandGroups: readonly CommandGroup[] = [systemCommands, containerCommands, imagesCommands, dashboardCommands, simCommands, functionCommands, servicesCommands, autoscalerCommands];
+export const commandGroups: readonly CommandGroup[] = [systemCommands, resourceCommands, containerCommands, imagesCommands, dashboardCommands, simCommands, functionCommands, servicesCommands, autoscalerCommands];

@@ -5,7 +5,7 @@ import { bytes, table } from '../output.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import type { NamespaceInfo } from '../../modules/scheduler/contract.js';
 import { formatCpu, parseCpu, parseMemory } from '../../modules/scheduler/quantity.js';
-import { topCommand } from './top.js';
+import type { MetricsSnapshot } from '../../modules/monitor/contract.js';
 
 const limit = (v: number | undefined, used: number, fmt: (n: number) => string): string => (v === undefined ? `${fmt(used)} / -` : `${fmt(used)} / ${fmt(v)}`);
 const cpuText = (m: number): string => formatCpu(m);
@@ -75,5 +75,72 @@ export function resourceCommands(program: Command, ctx: CliContext): void {
       ctx.out(quotas, () => quotaTable(quotas));
     });
 
-  topCommand(program, ctx);
+  program
+    .command('top')
+    .description('live CPU, memory and PIDs of the node and each running workload (refreshing; q or Ctrl-C quits)')
+    .option('-n, --namespace <ns>', 'only workloads of this namespace')
+    .option('--interval <seconds>', 'refresh interval', '2')
+    .option('--once', 'print one sample and exit (also when output is not a terminal, or with --json)')
+    .action(async (o: { namespace?: string; interval: string; once?: boolean }) => {
+      const every = Number(o.interval);
+      if (!(every >= 0.5)) throw new InvalidArgument('--interval must be at least 0.5 seconds');
+      const fetchOnce = async (refresh: boolean) => {
+        const s = await ctx.client().request<MetricsSnapshot>('GET', `/v1/metrics${refresh ? '?refresh=true' : ''}`);
+        return o.namespace ? { ...s, workloads: s.workloads.filter((w) => w.namespace === o.namespace) } : s;
+      };
+      if (o.once || ctx.json() || !process.stdout.isTTY) {
+        const s = await fetchOnce(true);
+        ctx.out(s, () => renderTop(s));
+        return;
+      }
+      // Live: redraw in place until q / Ctrl-C.
+      const ac = new AbortController();
+      const quit = () => ac.abort();
+      process.once('SIGINT', quit);
+      if (process.stdin.isTTY) {
+        process.stdin.setRawMode(true);
+        process.stdin.resume();
+        process.stdin.on('data', (d: Buffer) => (d[0] === 0x71 || d[0] === 0x03) && quit());
+      }
+      try {
+        while (!ac.signal.aborted) {
+          const s = await fetchOnce(true);
+          process.stdout.write('\x1b[H\x1b[2J' + renderTop(s) + `\n\n(refreshing every ${every}s; q to quit)\n`);
+          await new Promise((r) => {
+            const t = setTimeout(r, every * 1000);
+            ac.signal.addEventListener('abort', () => (clearTimeout(t), r(undefined)), { once: true });
+          });
+        }
+      } finally {
+        process.removeListener('SIGINT', quit);
+        if (process.stdin.isTTY) {
+          process.stdin.setRawMode(false);
+          process.stdin.pause();
+        }
+      }
+    });
+}
+
+export function renderTop(s: MetricsSnapshot): string {
+  const n = s.node;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const head = [
+    `node  cpu ${pct(n.cpuBusy)} of ${n.cpus} CPUs   memory ${bytes(n.memTotal - n.memAvailable)} / ${bytes(n.memTotal)} used (${bytes(n.memAvailable)} available)   disk ${bytes(n.diskSize - n.diskAvail)} / ${bytes(n.diskSize)} (${n.dataDir})`,
+    `      ${s.workloads.length} running workload(s), sampled ${s.time}`,
+    '',
+  ];
+  return (
+    head.join('\n') +
+    table(s.workloads, [
+      { header: 'NAME', get: (w) => w.name },
+      { header: 'NAMESPACE', get: (w) => w.namespace },
+      { header: 'QOS', get: (w) => w.qos },
+      { header: 'CPU', get: (w) => `${(w.cpuCores * 100).toFixed(1)}%`, align: 'right' },
+      { header: 'MEMORY', get: (w) => bytes(w.memoryUsage), align: 'right' },
+      { header: 'PEAK', get: (w) => bytes(w.memoryPeak), align: 'right' },
+      { header: 'LIMIT', get: (w) => (w.memoryLimit === undefined ? '-' : bytes(w.memoryLimit)), align: 'right' },
+      { header: 'PIDS', get: (w) => w.pids, align: 'right' },
+      { header: 'OOM', get: (w) => w.oomKills, align: 'right' },
+    ])
+  );
 }

@@ -77,8 +77,9 @@ test('autoscalers written straight into the store (HPA manifests) are picked up'
   const svc = fakeService({ replicas: 4, readyReplicas: 4, rps: 100 });
   const t = await setup(svc.p);
   try {
-    await t.store.put('/autoscalers/default/hpa-web', { name: 'hpa-web', namespace: 'default', target: 'service/web', policy: 'threshold', min: 1, max: 10, metrics: [{ metric: 'rps', target: 50 }], source: 'manifest' });
-    assert.equal(t.c.get('default', 'hpa-web').source, 'manifest');
+    await t.store.put('/autoscalers/default/hpa-web', { name: 'hpa-web', namespace: 'default', target: 'service/web', policy: 'threshold', min: 1, max: 10, metrics: [{ name: 'rps', type: 'AverageValue', target: 50 }], source: 'HorizontalPodAutoscaler' });
+    assert.equal(t.c.get('default', 'hpa-web').source, 'HorizontalPodAutoscaler');
+    assert.deepEqual(t.c.get('default', 'hpa-web').metrics, [{ metric: 'rps', target: 50 }]);
     await t.store.delete('/autoscalers/default/hpa-web');
     assert.throws(() => t.c.get('default', 'hpa-web'), /not found/);
   } finally {

@@ -15,7 +15,15 @@ export const autoscalerSpecSchema = z
     policy: z.enum(Object.keys(scalingPolicies) as [string, ...string[]]),
     min: z.number().int().min(0),
     max: z.number().int().min(1),
-    metrics: z.array(z.object({ metric: z.enum(['cpu', 'memory', 'rps', 'concurrency']), target: z.number().positive() })).min(1),
+    metrics: z
+      .array(
+        // HPA manifests are stored with `name` (after autoscaling/v2's metric names); the CLI writes `metric`.
+        z.preprocess(
+          (m) => (m && typeof m === 'object' && !('metric' in m) && 'name' in m ? { metric: (m as { name: unknown }).name, target: (m as unknown as { target: unknown }).target } : m),
+          z.object({ metric: z.enum(['cpu', 'memory', 'rps', 'concurrency']), target: z.number().positive() }),
+        ),
+      )
+      .min(1),
     periodMs: z.number().int().min(100).optional(),
     startupMs: z.number().int().min(0).optional(),
     hpa: z.record(z.string(), z.unknown()).optional(),

@@ -14,7 +14,7 @@ import { FunctionMetrics } from './metrics.js';
 import { FunctionPool, type InstanceInfo, type PoolStats } from './pool.js';
 import { ContainerInstance } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
-import { IsolateInstance } from './runtime/isolate.js';
+import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
 import { Secrets } from './secrets.js';
 import { compileSource, type SourceBundle } from './source.js';
 import { normalizeSpec, validateName, type DeployInput, type FunctionSpec } from './spec.js';
@@ -26,6 +26,8 @@ export interface FunctionsConfig {
   reapIntervalMs: number;
   /** Log lines kept per function. */
   logLines: number;
+  /** Isolates kept ready (web globals loaded, no function yet) per memory size, for fast cold starts. */
+  spareIsolates: number;
   /** Longest wait for an image function's port, ms. */
   imageReadyTimeoutMs: number;
   async: AsyncConfig;
@@ -86,6 +88,7 @@ interface Internal {
   triggers: Triggers;
   asyncInv: AsyncInvocations;
   reapIntervalMs: number;
+  spareIsolates: number;
 }
 const internals = new WeakMap<FunctionsApi, Internal>();
 
@@ -97,6 +100,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   defaults: {
     reapIntervalMs: 250,
     logLines: 2000,
+    spareIsolates: 2,
     imageReadyTimeoutMs: 30_000,
     async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4 },
   },
@@ -253,11 +257,12 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const codeByName = new Map(codes.map((kv) => [kv.key.slice(CODE.length), kv.value]));
     for (const kv of specs) deployed.set(kv.value.name, { spec: kv.value, code: codeByName.get(kv.value.name), pool: new FunctionPool(kv.value, poolDeps) });
     ctx.meta.exports.functions = deployed.size;
-    internals.set(api, { deployed, triggers, asyncInv, reapIntervalMs: ctx.config.reapIntervalMs });
+    internals.set(api, { deployed, triggers, asyncInv, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
     return api;
   },
   async start(api, signal) {
-    const { deployed, triggers, asyncInv, reapIntervalMs } = internals.get(api)!;
+    const { deployed, triggers, asyncInv, reapIntervalMs, spareIsolates } = internals.get(api)!;
+    setSpareShells(spareIsolates);
     for (const d of deployed.values()) triggers.sync(d.spec);
     await asyncInv.start();
     const reap = setInterval(() => {
@@ -277,6 +282,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     triggers.stop();
     asyncInv.stop();
     await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));
+    setSpareShells(0);
   },
 });
 

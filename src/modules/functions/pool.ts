@@ -79,6 +79,7 @@ export class FunctionPool {
   private floorRetryAt = 0;
   private closed = false;
   private desired: number | undefined;
+  private readonly starting = new Set<Promise<unknown>>();
   private counts = { invocations: 0, errors: 0, coldStarts: 0, arrivals: 0 };
   private lastError?: string;
   private sample = { at: 0, arrivals: 0 };
@@ -183,8 +184,8 @@ export class FunctionPool {
         slot.expiresAt = now;
         this.prewarm = { at: now + d.prewarmMs, keepMs: d.keepAliveMs };
       } else slot.expiresAt = now + d.keepAliveMs;
-      if (slot.inst!.dead) this.retire(slot, slot.inst!.dead);
-      else if (slot.version !== this.spec.version && slot.inflight === 0) this.retire(slot, 'replaced by a new version');
+      if (slot.inst!.dead) void this.retire(slot, slot.inst!.dead);
+      else if (slot.version !== this.spec.version && slot.inflight === 0) void this.retire(slot, 'replaced by a new version');
       this.pump();
     }
   }
@@ -221,9 +222,16 @@ export class FunctionPool {
     const slot: Slot = { id, version: this.spec.version, state: 'starting', inflight: 0, startedAt: now, lastUsedAt: now, expiresAt: now, served: 0 };
     this.slots.push(slot);
     this.deps.workloads.add({ id, type: 'function-instance', name: id, owner: `function/${this.name}`, state: 'starting', labels: { function: this.name, runtime: this.spec.runtime }, limits: { memory: this.spec.memory } });
-    this.deps.startInstance(this.spec, id).then(
+    const started = this.deps.startInstance(this.spec, id);
+    const settled = started.then(
+      (inst) => (this.closed || !this.slots.includes(slot) ? inst.dispose('pool closed') : undefined),
+      () => undefined,
+    );
+    this.starting.add(settled);
+    void settled.finally(() => this.starting.delete(settled));
+    started.then(
       (inst) => {
-        if (this.closed || !this.slots.includes(slot)) return void inst.dispose('pool closed');
+        if (this.closed || !this.slots.includes(slot)) return; // disposed by `settled` above
         const t = this.deps.now();
         slot.inst = inst;
         slot.state = 'ready';
@@ -233,7 +241,7 @@ export class FunctionPool {
         this.deps.metrics.coldStarts.inc({ function: this.name });
         this.deps.metrics.coldStartSeconds.observe({ function: this.name }, (t - now) / 1000);
         this.deps.workloads.transition(id, 'running');
-        this.deps.logs.write(this.name, id, 'system', `instance started in ${(t - now).toFixed(1)} ms`);
+        this.deps.logs.write(this.name, id, 'system', `instance started in ${(t - now).toFixed(1)} ms${inst.startDetail ? ` (${inst.startDetail})` : ''}`);
         this.pump();
       },
       (e: unknown) => {
@@ -261,27 +269,28 @@ export class FunctionPool {
     );
   }
 
-  private retire(slot: Slot, reason: string): void {
+  private retire(slot: Slot, reason: string): Promise<void> {
     const i = this.slots.indexOf(slot);
-    if (i < 0) return;
+    if (i < 0) return Promise.resolve();
     this.slots.splice(i, 1);
-    void slot.inst?.dispose(reason);
+    const disposed = slot.inst?.dispose(reason).catch(() => undefined) ?? Promise.resolve();
     if (this.deps.workloads.has(slot.id)) {
       this.deps.workloads.transition(slot.id, 'exited', { reason });
       this.deps.workloads.remove(slot.id);
     }
     this.deps.logs.write(this.name, slot.id, 'system', `instance stopped: ${reason}`);
     this.updateGauges();
+    return disposed;
   }
 
   /** Periodic: reclaim expired idle instances, pre-warm when the policy asked, keep the floor. */
   reap(): void {
     if (this.closed) return;
     const now = this.deps.now();
-    for (const s of this.slots.filter((x) => x.state === 'ready' && x.inflight === 0 && x.version !== this.spec.version)) this.retire(s, 'replaced by a new version');
+    for (const s of this.slots.filter((x) => x.state === 'ready' && x.inflight === 0 && x.version !== this.spec.version)) void this.retire(s, 'replaced by a new version');
     const live = this.slots.filter((s) => s.state === 'ready');
     const idle = live.filter((s) => s.inflight === 0).map((s) => ({ id: s.id, expiresAt: s.expiresAt, lastUsedAt: s.lastUsedAt }));
-    for (const id of instancesToReclaim(idle, live.length, this.floor, now)) this.retire(this.slots.find((s) => s.id === id)!, `idle: keep-alive ${this.policy.name} expired`);
+    for (const id of instancesToReclaim(idle, live.length, this.floor, now)) void this.retire(this.slots.find((s) => s.id === id)!, `idle: keep-alive ${this.policy.name} expired`);
     if (this.prewarm && now >= this.prewarm.at) {
       const keepMs = this.prewarm.keepMs;
       this.prewarm = undefined;
@@ -349,6 +358,8 @@ export class FunctionPool {
       clearTimeout(w.timer);
       w.reject(new InvocationFailed('shutting-down', `function ${this.name}: ${reason}`));
     }
-    for (const s of [...this.slots]) this.retire(s, reason);
+    await Promise.all([...this.slots].map((s) => this.retire(s, reason)));
+    // Instances still starting are disposed by startOne when they arrive; wait for them too.
+    await Promise.all([...this.starting]);
   }
 }

@@ -76,7 +76,7 @@ export async function compileSource(b: SourceBundle): Promise<string> {
     const errors = (e as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors;
     if (errors?.length) {
       const first = errors[0]!;
-      const where = first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
+      const where = first.location ? `${first.location.file.replace(/^mem:/, "")}:${first.location.line}:${first.location.column}: ` : '';
       throw new InvalidArgument(`cannot build function code: ${where}${first.text}`);
     }
     throw new InvalidArgument(`cannot build function code: ${(e as Error).message}`);

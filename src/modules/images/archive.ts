@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -50,6 +49,13 @@ async function diffIdOfFile(file: string): Promise<{ diffId: string; mediaType: 
 }
 
 export async function loadArchive(svc: ImageService, src: Readable, scratch: string): Promise<StoredImage[]> {
+  return svc.track(() => loadArchiveTracked(svc, src, scratch)).catch(async (e: unknown) => {
+    await svc.gc(); // nothing of a failed load stays
+    throw e;
+  });
+}
+
+async function loadArchiveTracked(svc: ImageService, src: Readable, scratch: string): Promise<StoredImage[]> {
   const dir = await mkdtemp(path.join(scratch, 'load-'));
   try {
     try {
@@ -153,6 +159,14 @@ const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm
 
 /** `import`: one tarball (optionally gzip/zstd) becomes a one-layer image named `name`. */
 export async function importRootfs(svc: ImageService, src: Readable, name: string, opts: { cmd?: string[]; env?: string[] } = {}): Promise<StoredImage> {
+  const img = await svc.track(() => importTracked(svc, src, name, opts)).catch(async (e: unknown) => {
+    await svc.gc(); // nothing of a failed import stays
+    throw e;
+  });
+  return img;
+}
+
+async function importTracked(svc: ImageService, src: Readable, name: string, opts: { cmd?: string[]; env?: string[] }): Promise<StoredImage> {
   const ref = parseRef(name);
   if (!ref.tag) throw new InvalidArgument(`import needs NAME[:TAG], not a digest (${name})`);
   const { digest, size } = await svc.blobs.putStream(src);
@@ -180,12 +194,7 @@ export async function importRootfs(svc: ImageService, src: Readable, name: strin
   const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: configDigest, size: configBytes.length }, layers: [{ mediaType: diff.mediaType, digest, size }] };
   const mBytes = Buffer.from(JSON.stringify(manifest));
   const mDigest = await svc.blobs.put(mBytes);
-  try {
-    return await register(svc, manifest, mDigest, MT.ociManifest, configBytes, [tagName(ref)]);
-  } catch (e) {
-    await svc.gc();
-    throw e;
-  }
+  return register(svc, manifest, mDigest, MT.ociManifest, configBytes, [tagName(ref)]);
 }
 
 /** `push`: uploads what the registry lacks, then the manifest under the reference's tag. */
@@ -214,4 +223,3 @@ export async function pushImage(svc: ImageService, refStr: string, onBlob?: (d: 
   return { ref: tagName(ref), digest: img.digest };
 }
 
-export const scratchDir = (): string => os.tmpdir();

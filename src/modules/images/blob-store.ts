@@ -22,15 +22,20 @@ const hex = (digest: string): string => {
 export class BlobStore {
   readonly blobsDir: string;
   readonly ingestDir: string;
+  /** Scratch space for unpacking archives (`load`); emptied at start-up. */
+  readonly scratchDir: string;
 
   constructor(root: string) {
     this.blobsDir = path.join(root, 'blobs', 'sha256');
     this.ingestDir = path.join(root, 'ingest');
+    this.scratchDir = path.join(root, 'tmp');
   }
 
   async init(): Promise<void> {
     await mkdir(this.blobsDir, { recursive: true });
     await mkdir(this.ingestDir, { recursive: true });
+    await rm(this.scratchDir, { recursive: true, force: true });
+    await mkdir(this.scratchDir, { recursive: true });
   }
 
   path(digest: string): string {
@@ -136,7 +141,7 @@ export class BlobStore {
     const out = [];
     for (const name of names) {
       const st = await stat(path.join(this.ingestDir, name)).catch(() => undefined);
-      if (st) out.push({ name, mtimeMs: st.mtimeMs, size: st.size });
+      if (st?.isFile()) out.push({ name, mtimeMs: st.mtimeMs, size: st.size });
     }
     return out;
   }

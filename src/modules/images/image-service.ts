@@ -18,7 +18,7 @@ import { BlobStore, DigestMismatch } from './blob-store.js';
 import { createDecompressor, withSniffedCompression } from './decompress.js';
 import { staleIngest, underPressure, unreferenced, type GcPolicy } from './gc-policy.js';
 import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Index, type Manifest } from './media-types.js';
-import { formatPlatform, parsePlatform, selectManifest, type Platform } from './platform.js';
+import { formatPlatform, parsePlatform, selectManifest } from './platform.js';
 import { digestRe, parseRef, repoName, tagName, type ImageRef } from './reference.js';
 import type { RegistryClient } from './registry-client.js';
 import type { RootfsManager } from './rootfs.js';
@@ -61,6 +61,22 @@ class Semaphore {
       if (next) next();
       else this.free++;
     };
+  }
+}
+
+/** One holder per key at a time, FIFO (e.g. one download per blob digest). */
+class KeyedLock {
+  private readonly tails = new Map<string, Promise<void>>();
+  lock(key: string): Promise<() => void> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = prev.then(() => mine);
+    this.tails.set(key, tail);
+    return prev.then(() => () => {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
   }
 }
 
@@ -110,6 +126,8 @@ export class ImageService implements ImagesApi {
   private readonly downloads: Semaphore;
   private readonly records = new Mutex();
   private readonly inflight = new Map<string, Promise<void>>();
+  /** The same blob can appear twice (empty layers): only one transfer may write its ingest file. */
+  private readonly blobLocks = new KeyedLock();
   private activePulls = 0;
   /** Set by the module: where `login` keeps credentials. */
   credentials?: CredentialStore;
@@ -123,6 +141,16 @@ export class ImageService implements ImagesApi {
     private readonly opts: ServiceOptions,
   ) {
     this.downloads = new Semaphore(Math.max(1, opts.maxConcurrentDownloads));
+  }
+
+  /** Runs fn as a transfer: garbage collection waits (skips) until it is over. */
+  async track<T>(fn: () => Promise<T>): Promise<T> {
+    this.activePulls++;
+    try {
+      return await fn();
+    } finally {
+      this.activePulls--;
+    }
   }
 
   // ---- records -------------------------------------------------------------------------------
@@ -252,6 +280,12 @@ export class ImageService implements ImagesApi {
       const saved = await this.saveRecord(img, tagName(ref));
       this.opts.publish?.('/images/pull', `image/${tagName(ref)}`, `pulled ${tagName(ref)} (${manifestDigest.slice(0, 19)})`, { id: img.id, digest: manifestDigest });
       return saved;
+    } catch (e) {
+      this.activePulls--;
+      // A failed pull leaves nothing behind but partial downloads kept for resuming.
+      if (this.activePulls === 0) await this.gc().catch(() => undefined);
+      this.activePulls++;
+      throw e;
     } finally {
       this.activePulls--;
     }
@@ -313,6 +347,17 @@ export class ImageService implements ImagesApi {
   private async layerJob(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], lower: Promise<void> | undefined, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
     const chainId = chain[chain.length - 1]!;
     const report = progressReporter(desc, onProgress);
+    // Taken before any await, so layers queue for a shared blob in layer order (no cycles:
+    // a layer only ever waits for the layers below it).
+    const unlockBlob = await this.blobLocks.lock(desc.digest);
+    try {
+      await this.layerJobLocked(ref, desc, diffId, chain, chainId, lower, report, signal);
+    } finally {
+      unlockBlob();
+    }
+  }
+
+  private async layerJobLocked(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], chainId: string, lower: Promise<void> | undefined, report: ReturnType<typeof progressReporter>, signal?: AbortSignal): Promise<void> {
     const needBlob = !(await this.blobs.has(desc.digest));
     const needSnapshot = !(await this.snapshots.has(chainId));
     if (!needBlob && !needSnapshot) {
@@ -569,7 +614,7 @@ class LowerFailed extends LlmosError {}
 function wrapLayerError(desc: Descriptor, e: unknown): unknown {
   if (e instanceof LlmosError) return e;
   const code = (e as { code?: string }).code;
-  if (code?.startsWith('Z_')) return new InvalidArgument(`layer ${desc.digest} is not valid gzip: ${errorMessage(e)}`, { cause: e });
+  if (code?.startsWith('Z_')) return new DigestMismatch(`layer ${desc.digest} is corrupt: gzip stream: ${errorMessage(e)}`, { cause: e });
   return new Unavailable(`layer ${desc.digest}: ${errorMessage(e)}`, { cause: e });
 }
 
@@ -595,4 +640,3 @@ function progressReporter(desc: Descriptor, onProgress?: (p: PullProgress) => vo
   };
 }
 
-export type { Platform };

@@ -135,6 +135,14 @@ export class SeriesStore {
     e.series.add(t, v);
   }
 
+  /** Puts persisted buckets back into a series' downsampled ring. */
+  restore(name: string, labels: Record<string, string>, buckets: Bucket[]): void {
+    const key = SeriesStore.key(name, labels);
+    let e = this.byKey.get(key);
+    if (!e) this.byKey.set(key, (e = { name, labels: { ...labels }, series: new Series(this.limits) }));
+    e.series.restore(buckets);
+  }
+
   get(name: string, labels: Record<string, string>): Series | undefined {
     return this.byKey.get(SeriesStore.key(name, labels))?.series;
   }

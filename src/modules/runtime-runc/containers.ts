@@ -50,6 +50,8 @@ interface Entry {
   removeWhenReleased?: boolean;
   lastSample?: { t: number; cpu: number };
   lock: Promise<unknown>;
+  /** Wakes log followers at once when the container exits (instead of at their next poll). */
+  wakers?: Set<() => void>;
 }
 
 const nameRe = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -181,6 +183,7 @@ export class RuncContainers implements ContainersApi {
       restartCount: rec.restartCount,
       labels: rec.spec.labels ?? {},
       spec: rec.spec,
+      cgroupPath: rec.cgroupsPath,
     };
   }
 
@@ -308,7 +311,7 @@ export class RuncContainers implements ContainersApi {
         if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(rec.id.slice(0, 12), rec.name, rec.network.ip));
       }
       // A previous run's runc state (exited, or left by a crash) must go before create.
-      await this.d.runc.delete(rec.id, true);
+      if (await this.d.runc.known(rec.id)) await this.d.runc.delete(rec.id, true);
       await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
       rec.pid = await this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid') });
       await this.d.runc.start(rec.id);
@@ -388,6 +391,7 @@ export class RuncContainers implements ContainersApi {
     if (oomKilled) this.publish('oom', rec, 'was killed: out of memory', { exitCode });
     this.publish('die', rec, `exited with code ${exitCode}`, { exitCode, oomKilled });
     for (const w of e.waiters.splice(0)) w({ exitCode, oomKilled });
+    for (const w of e.wakers ?? []) w();
     const decision = decideRestart({
       policy: rec.spec.restart,
       exitCode,
@@ -512,11 +516,12 @@ export class RuncContainers implements ContainersApi {
   /** Everything a container holds on the host; idempotent, so a crashed removal can run it again. */
   private async teardown(rec: ContainerRecord): Promise<void> {
     this.d.ledger.release(`container/${rec.id}`);
-    await this.d.runc.delete(rec.id, true);
+    if (await this.d.runc.known(rec.id)) await this.d.runc.delete(rec.id, true);
     await removeCgroup(this.d.cgroupVersion, rec.cgroupsPath);
     // The per-daemon parent goes with its last container (rmdir refuses while others remain).
     await removeCgroup(this.d.cgroupVersion, path.dirname(rec.cgroupsPath));
-    await this.d.network().detach(rec.id, rec.network);
+    // Never attached (created only, or host/none): attach rolls itself back, so nothing to undo.
+    if (rec.network) await this.d.network().detach(rec.id, rec.network);
     await this.d.images().removeRootfs(rec.id);
     await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
     await this.d.store.removeDir(rec.id);
@@ -580,7 +585,7 @@ export class RuncContainers implements ContainersApi {
         if (!this.active(e) || !this.entries.has(e.rec.id)) {
           if (idleAfterExit++ >= 1) return;
         } else idleAfterExit = 0;
-        await sleepOrAbort(this.active(e) ? 100 : 20, opts.signal);
+        await sleepOrAbort(this.active(e) ? 250 : 20, opts.signal, e);
       }
     } finally {
       this.unhold(e);
@@ -743,12 +748,14 @@ function hostsFile(hostname: string, name: string, ip?: string): string {
   return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...(ip ? [`${ip}\t${hostname} ${name}`] : [`127.0.1.1\t${hostname} ${name}`]), ''].join('\n');
 }
 
-function sleepOrAbort(ms: number, signal?: AbortSignal): Promise<void> {
+function sleepOrAbort(ms: number, signal?: AbortSignal, e?: Entry): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
+    if (e) (e.wakers ??= new Set()).add(done);
     function done() {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);
+      e?.wakers?.delete(done);
       resolve();
     }
     signal?.addEventListener('abort', done, { once: true });

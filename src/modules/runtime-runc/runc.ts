@@ -2,7 +2,8 @@
 // supervisor (it holds stdio, writes the Kubernetes-format log and the exit file, and outlives
 // the daemon). conmon reports the container pid, or runc's error, on a sync pipe (_OCI_SYNCPIPE).
 import { execFile, spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { FailedPrecondition, Internal, NotFound } from '../../kernel/errors.js';
 
 export interface RuncOptions {
@@ -85,6 +86,16 @@ export class Runc {
       p.on('error', (e) => done(new Internal(`cannot run conmon: ${e.message}`)));
       p.unref();
     });
+  }
+
+  /** Whether runc holds state for the container (a stat, not an exec). */
+  async known(id: string): Promise<boolean> {
+    try {
+      await access(path.join(this.o.root, id, 'state.json'));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async start(id: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResourceExhausted } from '../../kernel/errors.js';
-import { numFeasibleNodesToFind } from './framework.js';
+import { CycleState as CycleStateCtor, numFeasibleNodesToFind } from './framework.js';
 import { Cluster, podInfo } from './node-info.js';
 import { buildFramework, profileConfig } from './profile.js';
 import { QuotaBook } from './quota.js';
@@ -132,4 +132,27 @@ test('zone spread across replicas of one service', () => {
   const zones = [1, 2, 3, 4, 5, 6].map((i) => c.node(s.place({ id: `web-${i}`, spreadKey: 'service/web', requests: { cpu: 100, memory: 128 * Mi } }).node).zone);
   assert.deepEqual([...zones.slice(0, 3)].sort(), ['a', 'b', 'c'], 'the first three replicas take one zone each');
   assert.deepEqual(zones.reduce<Record<string, number>>((m, z) => ({ ...m, [z]: (m[z] ?? 0) + 1 }), {}), { a: 2, b: 2, c: 2 });
+});
+
+test('every plugin scoreAll agrees with score node by node', () => {
+  const c = new Cluster(
+    Array.from({ length: 40 }, (_, i) =>
+      node(`n${i}`, 2000 + (i % 5) * 1000, (2 + (i % 3)) * Gi, {
+        labels: i % 4 ? { zone: `z${i % 3}` } : {},
+        taints: i % 6 === 0 ? [{ key: 'soft', effect: 'PreferNoSchedule' }] : [],
+        images: i % 2 ? { 'img:1': (100 + i) * Mi } : {},
+      }),
+    ),
+  );
+  for (let i = 0; i < 60; i++) c.assume(podInfo({ id: `p${i}`, requests: { cpu: 100 * (i % 4), memory: (i % 5) * 64 * Mi }, spreadKey: i % 2 ? 'svc/a' : undefined }), `n${(i * 7) % 40}`);
+  const framework = fw();
+  for (const pod of [podInfo({ id: 'x', image: 'img:1', spreadKey: 'svc/a', requests: { cpu: 300, memory: 100 * Mi } }), podInfo({ id: 'y' })]) {
+    for (const { plugin } of framework.scores) {
+      const st = new CycleStateCtor();
+      for (const p of framework.preScores) p.preScore(st, pod, c.nodes, c);
+      const all = new Float64Array(c.nodes.length);
+      plugin.scoreAll!(st, pod, c.nodes, all);
+      assert.deepEqual([...all], c.nodes.map((n) => plugin.score(st, pod, n)), plugin.name);
+    }
+  }
 });

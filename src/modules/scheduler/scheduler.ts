@@ -50,23 +50,27 @@ export function schedule(fw: Framework, cluster: Cluster, pod: PodInfo, opts: Sc
   // The sample size follows the whole cluster's size, as kube-scheduler's does.
   const want = numFeasibleNodesToFind(all, fw.percentageOfNodesToScore);
   const feasible: NodeInfo[] = [];
-  const failed: Array<{ node: NodeInfo; status: Status }> = [];
   let i = 0;
   for (; i < n && feasible.length < want; i++) {
     const node = nodes[(start + i) % n]!;
-    const s = fw.runFilters(state, pod, node);
-    if (s) failed.push({ node, status: s });
-    else feasible.push(node);
+    if (!fw.runFilters(state, pod, node)) feasible.push(node);
   }
   const nextStartIndex = pre.nodes ? startIndex : (start + i) % n;
 
   if (feasible.length) {
     const totals = fw.runScores(state, pod, feasible, cluster);
     let best = 0;
-    for (let j = 1; j < totals.length; j++) if (totals[j]! > totals[best]!) best = j;
+    for (let j = 1; j < feasible.length; j++) if (totals[j]! > totals[best]!) best = j;
     return { node: feasible[best]!.name, score: totals[best]!, victims: [], evaluated: i, feasible: feasible.length, nextStartIndex, reasons: {}, message: '' };
   }
 
+  // Nothing fits (every node was filtered). The failure path filters again to keep the statuses:
+  // the hot path above allocates nothing per failing node.
+  const failed: Array<{ node: NodeInfo; status: Status }> = [];
+  for (const node of nodes) {
+    const s = fw.runFilters(state, pod, node);
+    if (s) failed.push({ node, status: s });
+  }
   const reasons: Record<string, number> = {};
   for (const f of failed) reasons[f.status.reason] = (reasons[f.status.reason] ?? 0) + 1;
   if (opts.preempt !== false) {

@@ -53,10 +53,25 @@ test('a Function without the functions module is refused before anything changes
     const docs = parse(`${svc('a', 'x', 18083)}\n---\n{"apiVersion":"llmos.io/v1","kind":"Function","metadata":{"name":"f"},"spec":{"runtime":"js"}}`);
     await assert.rejects(applyObjects(s, docs), /kind Function needs the functions module/);
     assert.equal(await s.get('/services/default/a'), undefined);
-    const seen: unknown[] = [];
-    const out = await applyObjects(s, docs, { functions: { apply: async (body) => (seen.push(body), { action: 'created' }), remove: async () => ({ action: 'deleted' }) } });
-    assert.deepEqual(out.map((o) => `${o.kind} ${o.action}`), ['Service created', 'Function created']);
-    assert.deepEqual(seen, [{ name: 'f', namespace: 'default', labels: {}, runtime: 'js' }]);
+    // A stand-in for the functions module's routes.
+    const deployed = new Map<string, unknown>();
+    const calls: string[] = [];
+    const functions = {
+      exists: async (name: string) => deployed.has(name),
+      deploy: async (body: Record<string, unknown>) => void (calls.push(`deploy ${String(body.name)}`), deployed.set(String(body.name), body)),
+      remove: async (name: string) => void (calls.push(`remove ${name}`), deployed.delete(name)),
+    };
+    const actions = async (dryRun = false) => (await applyObjects(s, docs, { functions, dryRun })).map((o) => `${o.kind} ${o.action}`);
+    assert.deepEqual(await actions(true), ['Service created', 'Function created']);
+    assert.deepEqual(calls, []);
+    assert.deepEqual(await actions(), ['Service created', 'Function created']);
+    assert.deepEqual(deployed.get('f'), { name: 'f', namespace: 'default', labels: {}, runtime: 'js' });
+    // Re-applying the same body does not redeploy it.
+    assert.deepEqual(await actions(), ['Service unchanged', 'Function unchanged']);
+    assert.deepEqual(calls, ['deploy f']);
+    const out = await deleteObjects(s, docs, { functions });
+    assert.deepEqual(out.map((o) => `${o.kind} ${o.action}`), ['Service deleted', 'Function deleted']);
+    assert.deepEqual(calls, ['deploy f', 'remove f']);
   });
 });
 

@@ -3,7 +3,7 @@
 // manifest changes nothing.
 import type { KeyValue, StateStore, TxnOp, Compare } from '../../contracts/state-store.js';
 import { Conflict, InvalidArgument } from '../../kernel/errors.js';
-import { sameJson } from './hash.js';
+import { sameJson, shortHash } from './hash.js';
 import { NODE_PORT_RANGE, type ParsedObject } from './manifest.js';
 import { withSpec } from './records.js';
 import { autoscalerKey, exposureKey, serviceKey, type AutoscalerRecord, type ExposureRecord, type ServiceRecord } from './types.js';
@@ -21,13 +21,18 @@ export interface ApplyOutcome {
   detail?: string;
 }
 
-/** Applies LLMOS Function objects through the functions module, when it is there. */
+/**
+ * What apply needs of the functions module (LLMOS kind Function). Functions are deployed through
+ * it; apply keeps the hash of what it last deployed (at /applied/functions/NS/NAME) to say unchanged.
+ */
 export interface FunctionApplier {
-  /** Throws when the function cannot be applied now (e.g. its module is not loaded). */
-  check?(body: Record<string, unknown>): Promise<void>;
-  apply(body: Record<string, unknown>, dryRun: boolean): Promise<{ action: ApplyAction; detail?: string }>;
-  remove(name: string, namespace: string, dryRun: boolean): Promise<{ action: ApplyAction }>;
+  /** Whether the function exists; throws when functions cannot be applied now (module not loaded). */
+  exists(name: string, namespace: string): Promise<boolean>;
+  deploy(body: Record<string, unknown>): Promise<void>;
+  remove(name: string, namespace: string): Promise<void>;
 }
+
+export const appliedFunctionKey = (ns: string, name: string): string => `/applied/functions/${ns}/${name}`;
 
 export interface ApplyOptions {
   dryRun?: boolean;
@@ -104,7 +109,8 @@ export async function applyObjects(store: StateStore, objects: readonly ParsedOb
     }
   }
   if (issues.length) throw new InvalidArgument(`${issues.join('; ')}; nothing was changed`);
-  for (const o of objects) if (o.target.type === 'function') await opts.functions!.check?.(o.target.body);
+  const fnExists = new Map<ParsedObject, boolean>();
+  for (const o of objects) if (o.target.type === 'function') fnExists.set(o, await opts.functions!.exists(o.ref.name, o.ref.namespace));
 
   const ops: TxnOp[] = [];
   const compare: Compare[] = [];
@@ -148,8 +154,18 @@ export async function applyObjects(store: StateStore, objects: readonly ParsedOb
   // Functions go through their own module after the LLMOS objects are in place.
   for (const i of fnObjects) {
     const o = objects[i]!;
-    const r = await opts.functions!.apply((o.target as { body: Record<string, unknown> }).body, dryRun);
-    outcomes[i] = { apiVersion: o.ref.apiVersion, kind: o.ref.kind, name: o.ref.name, namespace: o.ref.namespace, warnings: o.warnings.map((w) => `${w.path}: ${w.message}`), ...r };
+    const body = (o.target as { body: Record<string, unknown> }).body;
+    const key = appliedFunctionKey(o.ref.namespace, o.ref.name);
+    const hash = shortHash(body);
+    const exists = fnExists.get(o)!;
+    const last = await store.get<{ hash: string }>(key);
+    let action: ApplyAction = exists ? (last?.value.hash === hash ? 'unchanged' : 'configured') : 'created';
+    if (!dryRun && action !== 'unchanged') {
+      await opts.functions!.deploy(body);
+      await store.put(key, { hash });
+      opts.onChange?.({ key, kind: o.ref.kind, name: o.ref.name, namespace: o.ref.namespace, action });
+    }
+    outcomes[i] = { apiVersion: o.ref.apiVersion, kind: o.ref.kind, name: o.ref.name, namespace: o.ref.namespace, warnings: o.warnings.map((w) => `${w.path}: ${w.message}`), action };
   }
   return outcomes;
 }
@@ -167,7 +183,13 @@ export async function deleteObjects(store: StateStore, objects: readonly ParsedO
   for (const o of objects) {
     const base = { apiVersion: o.ref.apiVersion, kind: o.ref.kind, name: o.ref.name, namespace: o.ref.namespace, warnings: [] as string[] };
     if (o.target.type === 'function') {
-      outcomes.push({ ...base, ...(await opts.functions!.remove(o.ref.name, o.ref.namespace, !!opts.dryRun)) });
+      const exists = await opts.functions!.exists(o.ref.name, o.ref.namespace);
+      if (exists && !opts.dryRun) {
+        await opts.functions!.remove(o.ref.name, o.ref.namespace);
+        await store.delete(appliedFunctionKey(o.ref.namespace, o.ref.name));
+        opts.onChange?.({ key: appliedFunctionKey(o.ref.namespace, o.ref.name), kind: o.ref.kind, name: o.ref.name, namespace: o.ref.namespace, action: 'deleted' });
+      }
+      outcomes.push({ ...base, action: exists ? 'deleted' : 'not found' });
       continue;
     }
     const key = keyOf(o)!;

@@ -26,6 +26,8 @@ interface ReplicaRuntime {
   hash: string;
   readiness?: Probe & { implicit: boolean };
   liveness?: Probe;
+  /** Being stopped and removed: no traffic, and the plan leaves it alone. */
+  removing?: boolean;
   /** Probes are set up (they are, from the first time the replica is seen running). */
   probed?: boolean;
   /** Last readiness outcome reported by an event, to publish changes only. */
@@ -137,6 +139,8 @@ export class ServicesController {
       const k = rtKey(c.namespace, c.owner.slice('service/'.length));
       byOwner.set(k, [...(byOwner.get(k) ?? []), c]);
     }
+    // Host ports first: they depend only on desired state, and are ready when replicas become so.
+    await this.reconcileListeners(records.map((r) => r.value), exposures.map((e) => e.value));
     const wanted = new Set<string>();
     await Promise.all(
       records.map(async ({ value: rec }) => {
@@ -154,7 +158,6 @@ export class ServicesController {
       for (const c of cs) await this.removeReplica(c, 'its service was deleted', k);
     }
     for (const k of [...this.services.keys()]) if (!wanted.has(k)) this.services.delete(k);
-    await this.reconcileListeners(records.map((r) => r.value), exposures.map((e) => e.value));
     this.refreshBackends();
   }
 
@@ -191,7 +194,7 @@ export class ServicesController {
   }
 
   private isReady(r: ReplicaRuntime): boolean {
-    return r.info.state === 'running' && !!r.probed && (r.readiness ? r.readiness.t.passing : true);
+    return r.info.state === 'running' && !r.removing && !!r.probed && (r.readiness ? r.readiness.t.passing : true);
   }
 
   private view(r: ReplicaRuntime, now: number): ReplicaView {
@@ -201,7 +204,7 @@ export class ServicesController {
       id: r.info.id,
       name: r.info.name,
       hash: r.hash,
-      state: stuck ? 'failed' : r.info.state,
+      state: r.removing ? 'stopping' : stuck ? 'failed' : r.info.state,
       ready: this.isReady(r),
       livenessFailed: !!r.liveness && !r.liveness.t.passing,
       readinessFailedOut: !!r.readiness && !r.readiness.implicit && failedOut(r.readiness.t, r.readiness.spec),
@@ -230,7 +233,9 @@ export class ServicesController {
       startErrors: rt.startErrors,
       lastStartError: rt.lastStartError,
     });
-    for (const a of actions) await this.act(rt, a);
+    // Removals run in parallel (each may wait out a stop grace period); the rest in order.
+    await Promise.all(actions.filter((a) => a.type === 'remove').map((a) => this.act(rt, a)));
+    for (const a of actions) if (a.type !== 'remove') await this.act(rt, a);
     const cur = views.filter((v) => v.hash === rec.templateHash && v.ready && v.state === 'running');
     if (cur.length >= rec.spec.replicas) rt.failures = 0;
   }
@@ -261,11 +266,12 @@ export class ServicesController {
           rt.failures++;
           rt.backoffUntil = this.now() + backoffMs(rt.failures);
         }
-        if (r) {
+        if (r && !r.removing) {
           // Take it out of the balancer before stopping it.
-          rt.replicas.delete(a.id);
+          r.removing = true;
           this.refreshBackends();
           await this.removeReplica(r.info, a.reason, rtKey(rt.namespace, rt.name), a.failed);
+          if (rt.replicas.get(a.id) === r) rt.replicas.delete(a.id);
         }
         return;
       }
@@ -453,7 +459,7 @@ export class ServicesController {
     const replicas: ReplicaStatus[] = [...(rt?.replicas.values() ?? [])].map((r) => ({
       id: r.info.id,
       name: r.info.name,
-      state: r.info.state,
+      state: r.removing ? 'stopping' : r.info.state,
       ready: this.isReady(r),
       ...(r.info.ip ? { ip: r.info.ip } : {}),
       templateHash: r.hash,

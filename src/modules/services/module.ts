@@ -1,5 +1,6 @@
 // Registration of the services module: replicated containers behind one host port each, kept at
 // their desired state (stored under /services/) by a reconcile loop.
+import { isIP } from 'node:net';
 import type { ContainersApi, LogLine } from '../../contracts/containers.js';
 import { Kinds } from '../../contracts/kinds.js';
 import type { ScaleTargetProvider } from '../../contracts/scaling.js';
@@ -56,7 +57,7 @@ export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [int
   requires: [Kinds.stateStore, Kinds.containers],
   defaults: { addresses: [], reconcileMs: 1000, probeTickMs: 200 },
   validate(c) {
-    if (!Array.isArray(c.addresses) || c.addresses.some((a) => typeof a !== 'string')) throw new InvalidArgument('services.addresses must be a list of IP addresses');
+    if (!Array.isArray(c.addresses) || c.addresses.some((a) => typeof a !== 'string' || !isIP(a))) throw new InvalidArgument('services.addresses must be a list of IP addresses');
     if (!(c.reconcileMs >= 100)) throw new InvalidArgument('services.reconcileMs must be at least 100');
     if (!(c.probeTickMs >= 20)) throw new InvalidArgument('services.probeTickMs must be at least 20');
     return c;

@@ -20,6 +20,7 @@ interface Live extends Backend {
 // Hop-by-hop headers are for one connection only (RFC 9110 section 7.6.1).
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 const retryable = new Set(['GET', 'HEAD', 'OPTIONS']);
+const retryErrors = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'EPIPE']);
 
 export class ServiceProxy {
   readonly meter = new LoadMeter(Date.now());
@@ -130,8 +131,9 @@ export class ServiceProxy {
     });
     up.on('error', (e) => {
       finish();
-      // A replica that refused the connection before answering: try another for requests without a body.
-      if (!res.headersSent && retryable.has(req.method ?? '') && tried.size < this.backends.length && (e as NodeJS.ErrnoException).code === 'ECONNREFUSED') return this.forward(req, res, tried);
+      // A replica that went away before answering (refused, or closed a kept-alive connection):
+      // requests without side effects go to another one.
+      if (!res.headersSent && retryable.has(req.method ?? '') && tried.size < this.backends.length && retryErrors.has((e as NodeJS.ErrnoException).code ?? '')) return this.forward(req, res, tried);
       this.meter.end(now());
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`replica ${b.name}: ${errorMessage(e)}\n`);
       else res.destroy();

@@ -1,139 +1,135 @@
-// Autoscaling: per service or function, demand against replicas over time, and the decision log
-// with each decision's reason. Decisions come from the event stream (every decision is an event),
-// so the chart fills live; the autoscaler's own API adds the targets and their policies.
+// Autoscaling: per autoscaled service or function, demand against replicas over time, and the
+// decision log with each decision's reason. The autoscaler records every control step (time,
+// inputs, policy, replicas before and after, reason); the page reads that log and follows the
+// /autoscaler events to refresh at once when something scales.
 import { get } from '../api.js';
 import { timeChart, type LiveChart } from '../chart.js';
-import { badge, card, clock, fmtNum, h, listOf, num, render, table } from '../dom.js';
-import { throttle, type LlmosEvent } from '../live.js';
+import { badge, card, clock, h, listOf, render, table } from '../dom.js';
+import { throttle } from '../live.js';
 import { failure, load, type Page } from '../page.js';
-import { SeriesMap } from '../ring.js';
+import { Series } from '../ring.js';
 
-const PREFIX = '/autoscal';
-const series = new SeriesMap(['demand', 'replicas', 'desired'], 7200);
-const decisions: LlmosEvent[] = [];
-const seen = new Set<number>();
+/** GET /v1/autoscalers items: src/modules/autoscaler/spec.ts AutoscalerSpec. */
+interface Autoscaler {
+  name: string;
+  namespace: string;
+  target: string;
+  policy: string;
+  min: number;
+  max: number;
+  metrics: { metric: 'cpu' | 'memory' | 'rps' | 'concurrency'; target: number }[];
+  periodMs?: number;
+}
+
+/** src/modules/autoscaler/controller.ts Decision. */
+interface Decision {
+  time: string;
+  target: string;
+  policy: string;
+  inputs: { replicas: number; readyReplicas: number; cpuUtilization?: number; memoryUtilization?: number; rps?: number; concurrency?: number };
+  before: number;
+  after: number;
+  reason: string;
+  applied: boolean;
+}
+
+const inputOf: Record<Autoscaler['metrics'][number]['metric'], keyof Decision['inputs']> = { cpu: 'cpuUtilization', memory: 'memoryUtilization', rps: 'rps', concurrency: 'concurrency' };
+const unitOf = { cpu: '%', memory: '%', rps: ' rps', concurrency: '' } as const;
+const keyOf = (a: Autoscaler) => `${a.namespace}/${a.name}`;
 let selected: string | null = null;
 
-interface Target {
-  name: string;
-  kind?: string;
-  target?: string;
-  namespace?: string;
-  policy?: string;
-  metric?: string | Record<string, unknown>;
-  min?: number;
-  max?: number;
-  replicas?: number;
-  [k: string]: unknown;
-}
-
-/** "service/web" from an event's subject or data. */
-const targetOf = (e: LlmosEvent): string => e.subject ?? String(e.data?.target ?? e.data?.name ?? 'unknown');
-
-function record(e: LlmosEvent): void {
-  if (seen.has(e.seq)) return;
-  seen.add(e.seq);
-  decisions.push(e);
-  if (decisions.length > 2000) seen.delete(decisions.shift()!.seq);
-  const d = e.data ?? {};
-  const demand = num(d, 'demand', 'metric', 'observed', 'value', 'inputs.metric', 'inputs.demand', 'inputs.concurrency', 'inputs.rps', 'inputs.cpuUtilization');
-  const current = num(d, 'current', 'replicas', 'before', 'from', 'inputs.replicas');
-  const desired = num(d, 'desired', 'after', 'to', 'desiredReplicas');
-  series.get(targetOf(e)).push(Date.parse(e.time) / 1000, [demand ?? null, current ?? null, desired ?? null]);
-}
-
 export const autoscalingPage: Page = (ctx) => {
-  const targets = h('div');
+  const list = h('div');
   const chartBox = h('div');
   const log = h('div', { class: 'events' });
   ctx.root.append(
-    h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Scaled services and functions', targets))),
+    h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Autoscaled services and functions', list))),
     h('div', { class: 'grid' }, h('div', { class: 'span-12 card' }, h('h2', null, 'Demand vs replicas'), chartBox)),
     h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Decision log', log))),
   );
   let chart: LiveChart | null = null;
   let chartFor: string | null = null;
+  let series: Series | null = null;
   ctx.cleanup(() => chart?.destroy());
+  let scalers: Autoscaler[] = [];
 
-  const names = (): string[] => [...new Set([...series.keys(), ...lastTargets.map((t) => `${t.kind ?? 'service'}/${t.name}`)])];
-  let lastTargets: Target[] = [];
+  const drawList = () =>
+    render(
+      list,
+      table(
+        scalers,
+        [
+          { header: 'Autoscaler', cell: (a) => h('a', { href: '#/autoscaling', onclick: (e: Event) => (e.preventDefault(), (selected = keyOf(a)), void refresh()) }, keyOf(a)) },
+          { header: 'Target', cell: (a) => h('strong', null, a.target) },
+          { header: 'Policy', cell: (a) => badge(a.policy, 'muted') },
+          { header: 'Metric', cell: (a) => a.metrics.map((m) => `${m.metric} ${m.target}${unitOf[m.metric]}`).join(', ') },
+          { header: 'Replicas', cell: (a) => `${a.min}–${a.max}`, align: 'right' },
+        ],
+        { empty: 'Nothing is autoscaled yet: `llmos autoscale NAME --policy threshold --metric cpu=60% --min 1 --max 5`.', rowKey: keyOf },
+      ),
+    );
 
-  const drawChart = () => {
-    const all = names();
-    if (!selected || !all.includes(selected)) selected = all[0] ?? null;
-    if (!selected) {
-      render(chartBox, h('p', { class: 'empty' }, 'No scaling decisions yet. Set a policy with `llmos autoscale NAME --policy ...`.'));
-      return;
-    }
-    if (chartFor !== selected) {
+  const drawDecisions = (a: Autoscaler, ds: Decision[]) => {
+    const m = a.metrics[0]!;
+    // The series is rebuilt from the decision log each time (bounded by the API's limit), so the
+    // chart matches the log exactly and survives reloads.
+    series = new Series([`${m.metric}${unitOf[m.metric] ? ` (${unitOf[m.metric].trim()})` : ''}`, 'replicas', 'desired', `target ${m.target}${unitOf[m.metric]}`], 2000);
+    for (const d of ds) series.push(Date.parse(d.time) / 1000, [d.inputs[inputOf[m.metric]] ?? null, d.inputs.replicas, d.after, m.target]);
+    if (chartFor !== keyOf(a)) {
       chart?.destroy();
-      chart = timeChart(series.get(selected), { height: 240, stepped: [false, true, true] });
-      chartFor = selected;
-      const pick = h('select', { 'aria-label': 'target', onchange: (e: Event) => ((selected = (e.target as HTMLSelectElement).value), drawChart()) }, all.map((n) => h('option', { value: n, selected: n === selected }, n)));
-      render(chartBox, h('div', { class: 'row' }, pick, h('span', { class: 'muted small' }, 'demand is the policy metric (CPU %, rps or concurrency); replicas are current and desired')), chart.el);
+      chartFor = keyOf(a);
+      chart = null;
     }
-    chart!.update();
-  };
-
-  const drawLog = () => {
-    const rows = decisions.slice(-200).reverse();
+    if (!chart) {
+      chart = timeChart(series, { height: 260, stepped: [false, true, true, false] });
+      render(chartBox, h('p', { class: 'muted small', style: 'margin:0 0 6px' }, `${a.target} · ${a.policy} · demand is the measured ${m.metric}, replicas the count before each decision, desired its outcome`), chart.el);
+    } else chart.replace(series);
+    const changes = ds.filter((d) => d.after !== d.before || !d.applied).reverse();
+    const shown = changes.length ? changes : ds.slice(-20).reverse();
     render(
       log,
+      changes.length ? null : h('p', { class: 'muted small' }, 'No scaling changes yet; the latest control steps:'),
       table(
-        rows,
+        shown,
         [
-          { header: 'Time', cell: (e) => clock(e.time) },
-          { header: 'Target', cell: (e) => h('strong', null, targetOf(e)) },
-          { header: 'Policy', cell: (e) => String(e.data?.policy ?? '-') },
-          { header: 'Change', cell: (e) => change(e), align: 'right' },
-          { header: 'Reason', cell: (e) => h('span', null, String(e.data?.reason ?? e.message)) },
+          { header: 'Time', cell: (d) => clock(d.time) },
+          { header: 'Target', cell: (d) => h('strong', null, d.target) },
+          { header: 'Policy', cell: (d) => d.policy },
+          { header: 'Demand', cell: (d) => fmtInput(d.inputs[inputOf[m.metric]], unitOf[m.metric]), align: 'right' },
+          { header: 'Replicas', cell: (d) => (d.after === d.before ? String(d.after) : `${d.before} → ${d.after}`), align: 'right' },
+          { header: 'Reason', cell: (d) => [d.applied ? null : badge('not applied', 'bad'), ' ', d.reason] },
         ],
         { empty: 'No decisions recorded yet.' },
       ),
     );
   };
 
-  const refreshTargets = () =>
-    load(targets, 'Autoscaler', () => get<unknown>('/v1/autoscalers'), (r) => {
-      lastTargets = listOf<Target>(r, 'autoscalers');
-      render(
-        targets,
-        table(
-          lastTargets,
-          [
-            { header: 'Target', cell: (t) => h('strong', null, `${t.kind ?? 'service'}/${t.name}`) },
-            { header: 'Policy', cell: (t) => badge(String(t.policy ?? '-'), 'muted') },
-            { header: 'Metric', cell: (t) => (typeof t.metric === 'string' ? t.metric : t.metric ? JSON.stringify(t.metric) : '-') },
-            { header: 'Min–max', cell: (t) => `${fmtNum(t.min)}–${fmtNum(t.max)}`, align: 'right' },
-            { header: 'Replicas', cell: (t) => fmtNum(num(t, 'replicas', 'current', 'status.replicas')), align: 'right' },
-          ],
-          { empty: 'Nothing is autoscaled yet.' },
-        ),
-      );
-      drawChart();
+  const refresh = () =>
+    load(list, 'Autoscaler', () => get<unknown>('/v1/autoscalers'), async (r) => {
+      if (!ctx.alive()) return;
+      scalers = listOf<Autoscaler>(r, 'autoscalers');
+      if (!selected || !scalers.some((a) => keyOf(a) === selected)) selected = scalers[0] ? keyOf(scalers[0]) : null;
+      drawList();
+      for (const tr of list.querySelectorAll('tbody tr')) tr.classList.toggle('selected', (tr as HTMLElement).dataset.key === selected);
+      const a = scalers.find((x) => keyOf(x) === selected);
+      if (!a) {
+        chart?.destroy();
+        chart = null;
+        chartFor = null;
+        render(chartBox, h('p', { class: 'empty' }, 'No autoscaler selected.'));
+        render(log, h('p', { class: 'empty' }, 'No decisions recorded yet.'));
+        return;
+      }
+      try {
+        const { decisions } = await get<{ decisions: Decision[] }>(`/v1/autoscalers/${encodeURIComponent(a.namespace)}/${encodeURIComponent(a.name)}/decisions?limit=2000`);
+        if (ctx.alive()) drawDecisions(a, decisions);
+      } catch (e) {
+        failure(log, e, 'Decision log');
+      }
     });
 
-  // Seed with the decisions the daemon still holds, then follow live.
-  void (async () => {
-    try {
-      const { events } = await get<{ events: LlmosEvent[] }>(`/v1/events?prefix=${encodeURIComponent(PREFIX)}&limit=2000`);
-      events.forEach(record);
-    } catch (e) {
-      failure(log, e, 'Decision log');
-      return;
-    }
-    if (!ctx.alive()) return;
-    drawLog();
-    drawChart();
-  })();
-  const redraw = throttle(() => (drawLog(), drawChart()), 500);
-  ctx.on(PREFIX, (e) => (record(e), redraw()));
-  ctx.every(10000, refreshTargets);
+  ctx.every(3000, refresh);
+  ctx.on('/autoscaler', throttle(() => void refresh(), 500));
 };
 
-function change(e: LlmosEvent): string {
-  const d = e.data ?? {};
-  const from = num(d, 'current', 'before', 'from', 'replicas', 'inputs.replicas');
-  const to = num(d, 'desired', 'after', 'to');
-  return from !== undefined && to !== undefined ? `${from} → ${to}` : to !== undefined ? `→ ${to}` : '-';
-}
+const fmtInput = (v: number | undefined, unit: string): string => (v === undefined ? '-' : `${Number.isInteger(v) ? v : v.toFixed(1)}${unit}`);

@@ -137,6 +137,7 @@ export const containersPage: Page = (ctx) => {
     load(containers, 'Containers', () => get<unknown>('/v1/containers?all=true'), (r) => {
       lastContainers = listOf<Container>(r, 'containers');
       drawContainers(lastContainers);
+      void refreshStats();
       for (const tr of containers.querySelectorAll('tbody tr')) tr.classList.toggle('selected', lastContainers.find((c) => c.name === (tr as HTMLElement).dataset.key)?.id === selected);
     });
 
@@ -197,7 +198,6 @@ export const containersPage: Page = (ctx) => {
     await Promise.all([refreshServices(), refreshContainers()]);
   };
   ctx.every(5000, refresh);
-  ctx.every(5000, refreshStats);
   const onChange = throttle(() => void refresh(), 500);
   ctx.on('/containers', onChange);
   ctx.on('/services', onChange);

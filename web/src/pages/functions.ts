@@ -142,10 +142,11 @@ export const functionsPage: Page = (ctx) => {
     ).catch(() => undefined);
   };
 
-  ctx.every(2000, refresh);
-  ctx.every(5000, async () => {
-    const text = await fetchMetrics();
+  // Latency comes with each refresh so the percentiles move with the counters.
+  ctx.every(2000, async () => {
+    const text = await fetchMetrics().catch(() => null);
     latency = text ? parseHistogram(text, 'llmos_function_duration_seconds', 'function') : new Map();
+    await refresh();
   });
   ctx.on('/functions', throttle(() => void refresh(), 500));
 };

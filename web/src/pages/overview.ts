@@ -8,20 +8,59 @@ import { failure, load, type Page } from '../page.js';
 import { Series } from '../ring.js';
 import type { FunctionSummary, KernelStatus, ModuleStatus, Workload } from '../types.js';
 
-// Kept for the life of the tab, so the chart has history when the user comes back to the page.
-const use = new Series(['CPU allocated', 'memory allocated'], 7200);
+// Allocation sampled by the page, kept for the life of the tab; shown when no monitor is loaded.
+const alloc = new Series(['CPU allocated', 'memory allocated'], 7200);
+
+interface Point {
+  t: number;
+  v: number;
+}
+
+interface Snapshot {
+  time: string;
+  node: { cpus: number; cpuBusy: number; memTotal: number; memAvailable: number; diskSize: number; diskAvail: number };
+  workloads: { id: string; cpuCores: number; memoryUsage: number }[];
+}
+
+/**
+ * Node use over time from the monitor's own history (GET /v1/metrics/query), which it downsamples
+ * as it ages: hours of data arrive as a bounded number of points and survive page reloads.
+ */
+async function nodeUseHistory(memTotal: number): Promise<Series> {
+  const q = (name: string) => get<{ points: Point[] }>(`/v1/metrics/query?name=${encodeURIComponent(name)}`);
+  const [cpu, mem] = await Promise.all([q('node_cpu_busy_ratio'), q('node_memory_MemAvailable_bytes')]);
+  const byT = new Map<number, [number | null, number | null]>();
+  for (const p of cpu.points) byT.set(p.t, [round1(p.v * 100), null]);
+  for (const p of mem.points) (byT.get(p.t) ?? byT.set(p.t, [null, null]).get(p.t)!)[1] = round1((1 - p.v / memTotal) * 100);
+  const s = new Series(['CPU busy', 'memory used'], Math.max(1, byT.size));
+  for (const [t, v] of [...byT.entries()].sort((a, b) => a[0] - b[0])) s.push(t / 1000, v);
+  return s;
+}
 
 export const overviewPage: Page = (ctx) => {
   const stats = h('div', { class: 'stats' });
   const boot = h('div');
-  const useChart = timeChart(use, { units: ['%', '%'], height: 200 });
+  // The chart is rebuilt when its source changes (monitor history or page-sampled allocation), so
+  // the legend names what is drawn.
+  let useChart = timeChart(alloc, { units: ['%', '%'], height: 220 });
+  let useMode: 'alloc' | 'use' = 'alloc';
+  const useTitle = h('h2', null, 'Node allocation over time');
+  const useBox = h('div', null, useChart.el);
+  const showUse = (mode: 'alloc' | 'use', series: Series) => {
+    if (mode === useMode) return useChart.replace(series);
+    useChart.destroy();
+    useChart = timeChart(series, { units: ['%', '%'], height: 220 });
+    useMode = mode;
+    render(useBox, useChart.el);
+    useTitle.textContent = mode === 'use' ? 'Node use over time' : 'Node allocation over time (load the monitor for actual use)';
+  };
   const modules = h('div');
   const workloads = h('div');
   const functions = h('div');
   const events = h('div', { class: 'events' });
   ctx.root.append(
     stats,
-    h('div', { class: 'grid' }, h('div', { class: 'span-6 card' }, h('h2', null, 'Boot timeline'), boot), h('div', { class: 'span-6 card' }, h('h2', null, 'Node allocation over time'), useChart.el)),
+    h('div', { class: 'grid' }, h('div', { class: 'span-6 card' }, h('h2', null, 'Boot timeline'), boot), h('div', { class: 'span-6 card' }, useTitle, useBox)),
     h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Modules', modules))),
     h('div', { class: 'grid' }, h('div', { class: 'span-7' }, card('Running workloads', workloads)), h('div', { class: 'span-5' }, card('Functions', functions))),
     h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Recent events', events))),
@@ -32,6 +71,8 @@ export const overviewPage: Page = (ctx) => {
   let bootChart: ReturnType<typeof barChart> | null = null;
   ctx.cleanup(() => bootChart?.destroy());
 
+  let histAt = 0;
+  let lastSnap: Snapshot | null = null;
   const refreshStatus = async () => {
     let s: KernelStatus;
     try {
@@ -44,14 +85,31 @@ export const overviewPage: Page = (ctx) => {
     const n = s.node;
     const cpuPct = n.allocatable.cpu ? (n.allocated.cpu / n.allocatable.cpu) * 100 : 0;
     const memPct = n.allocatable.memory ? (n.allocated.memory / n.allocatable.memory) * 100 : 0;
-    if (Date.now() / 1000 - (use.last() ?? 0) >= 2.5) use.push(Date.now() / 1000, [round1(cpuPct), round1(memPct)]);
-    useChart.update();
+    if (Date.now() / 1000 - (alloc.last() ?? 0) >= 2.5) alloc.push(Date.now() / 1000, [round1(cpuPct), round1(memPct)]);
+    // Actual use from the monitor when it is loaded; otherwise the chart shows allocation.
+    let snap: Snapshot | null = null;
+    try {
+      snap = lastSnap = await get<Snapshot>('/v1/metrics');
+      if (Date.now() - histAt > 9000) {
+        histAt = Date.now();
+        showUse('use', await nodeUseHistory(snap.node.memTotal));
+      }
+    } catch {
+      showUse('alloc', alloc);
+      histAt = 0;
+    }
+    if (!ctx.alive()) return;
     const running = s.workloads.byState.running ?? 0;
     const loaded = s.modules.filter((m) => m.state === 'loaded').length;
     render(
       stats,
-      stat('CPU', `${(n.allocated.cpu / 1000).toFixed(2)} / ${(n.allocatable.cpu / 1000).toFixed(2)}`, [meter(n.allocated.cpu, n.allocatable.cpu), `cores allocated of allocatable (capacity ${n.capacity.cpu / 1000})`]),
-      stat('Memory', `${bytes(n.allocated.memory)}`, [meter(n.allocated.memory, n.allocatable.memory), `of ${bytes(n.allocatable.memory)} allocatable (capacity ${bytes(n.capacity.memory)})`]),
+      snap
+        ? stat('CPU use', `${(snap.node.cpuBusy * 100).toFixed(1)}%`, [meter(snap.node.cpuBusy, 1), `of ${snap.node.cpus} cores · ${(n.allocated.cpu / 1000).toFixed(2)} of ${(n.allocatable.cpu / 1000).toFixed(2)} allocated`])
+        : stat('CPU allocated', `${(n.allocated.cpu / 1000).toFixed(2)} / ${(n.allocatable.cpu / 1000).toFixed(2)}`, [meter(n.allocated.cpu, n.allocatable.cpu), `cores of allocatable (capacity ${n.capacity.cpu / 1000})`]),
+      snap
+        ? stat('Memory use', bytes(snap.node.memTotal - snap.node.memAvailable), [meter(snap.node.memTotal - snap.node.memAvailable, snap.node.memTotal), `of ${bytes(snap.node.memTotal)} · ${bytes(n.allocated.memory)} of ${bytes(n.allocatable.memory)} allocated`])
+        : stat('Memory allocated', bytes(n.allocated.memory), [meter(n.allocated.memory, n.allocatable.memory), `of ${bytes(n.allocatable.memory)} allocatable (capacity ${bytes(n.capacity.memory)})`]),
+      snap ? stat('Disk', bytes(snap.node.diskSize - snap.node.diskAvail), [meter(snap.node.diskSize - snap.node.diskAvail, snap.node.diskSize), `of ${bytes(snap.node.diskSize)} (data dir)`]) : null,
       stat('Workloads', `${running}`, `running of ${s.workloads.total} (${Object.entries(s.workloads.byState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'})`),
       stat('Modules', `${loaded}`, `loaded of ${s.modules.length}`),
       stat('Boot', ms(s.boot.totalMs), `LLMOS ${s.version}, up ${uptime(s.uptimeSeconds)}`),
@@ -119,6 +177,8 @@ export const overviewPage: Page = (ctx) => {
     await refreshModules();
   };
 
+  // Actual use per workload from the monitor's latest sample, when it is loaded.
+  const use = (id: string) => lastSnap?.workloads.find((x) => x.id === id);
   const refreshWorkloads = () =>
     load(workloads, 'Workloads', () => get<{ workloads: Workload[] }>('/v1/workloads'), ({ workloads: ws }) => {
       const shown = ws.filter((w) => w.state !== 'exited').slice(0, 50);
@@ -131,8 +191,8 @@ export const overviewPage: Page = (ctx) => {
             { header: 'Type', cell: (w) => w.type },
             { header: 'Owner', cell: (w) => w.owner ?? '-' },
             { header: 'State', cell: (w) => badge(w.state) },
-            { header: 'CPU', cell: (w) => (w.requests.cpu ? `${w.requests.cpu}m` : '-'), align: 'right' },
-            { header: 'Memory', cell: (w) => bytes(w.requests.memory), align: 'right' },
+            { header: 'CPU use / request', cell: (w) => `${use(w.id)?.cpuCores.toFixed(2) ?? '-'} / ${w.requests.cpu ? (w.requests.cpu / 1000).toFixed(2) : '-'}`, align: 'right' },
+            { header: 'Memory use / request', cell: (w) => `${bytes(use(w.id)?.memoryUsage)} / ${bytes(w.requests.memory)}`, align: 'right' },
           ],
           { empty: 'No workloads are running.' },
         ),

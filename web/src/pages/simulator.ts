@@ -1,7 +1,7 @@
 // Simulator: the reports of `llmos sim` with their charts. Reports come from the API when the daemon
 // serves them, or from a report JSON file the user opens (sim runs are offline and write files).
-import { get } from '../api.js';
-import { barChart } from '../chart.js';
+import { ApiError, get } from '../api.js';
+import { barChart, linesChart } from '../chart.js';
 import { card, h, render, table } from '../dom.js';
 import { failure, type Page } from '../page.js';
 
@@ -55,10 +55,13 @@ export const simulatorPage: Page = (ctx) => {
     const chartCards = metrics.slice(0, 8).map((m) => {
       const c = barChart(rows.map(label), rows.map((r) => (typeof r[m] === 'number' ? (r[m] as number) : 0)), { height: 200, label: m });
       charts.push(c);
-      return h('div', { class: 'span-6 card' }, h('h2', null, m), c.el);
+      return h('div', { class: 'span-6 card' }, h('h2', null, humanize(m)), c.el);
     });
+    const timeline = serviceSeries(report);
+    if (timeline) charts.push(timeline);
     render(
       view,
+      timeline ? h('div', { class: 'grid' }, h('div', { class: 'span-12 card' }, h('h2', null, 'Demand vs replicas over the trace'), timeline.el)) : null,
       h(
         'div',
         { class: 'grid' },
@@ -68,7 +71,7 @@ export const simulatorPage: Page = (ctx) => {
           card(
             title,
             meta.length ? h('p', { class: 'muted small' }, meta.map(([k, v]) => `${k}: ${v}`).join(' · ')) : null,
-            table(rows, [{ header: 'Policy', cell: (r) => h('strong', null, label(r)) }, ...metrics.map((m) => ({ header: m, cell: (r: Row) => fmt(r[m]), align: 'right' as const }))]),
+            table(rows, [{ header: 'Policy', cell: (r) => h('strong', null, label(r)) }, ...metrics.map((m) => ({ header: humanize(m), cell: (r: Row) => fmt(r[m]), align: 'right' as const }))]),
           ),
         ),
       ),
@@ -93,19 +96,41 @@ export const simulatorPage: Page = (ctx) => {
         ),
       );
     } catch (e) {
-      failure(pick, e, 'Simulator reports from the daemon');
+      // Simulations run offline (`llmos sim` needs no daemon), so a daemon without a reports API is normal.
+      if (e instanceof ApiError && e.status === 404) render(pick, h('p', { class: 'muted' }, '`llmos sim` runs without the daemon and writes its reports to files.'));
+      else failure(pick, e, 'Simulator reports from the daemon');
     }
   })();
 };
 
+/**
+ * A service report's time series (src/sim/report.ts writeServiceRun: series.t in seconds, demand in
+ * rps, replicas per policy) as one chart, demand scaled to replicas' worth at full capacity.
+ */
+function serviceSeries(report: unknown): ReturnType<typeof linesChart> | null {
+  const r = report as { series?: { t?: number[]; demand?: number[]; replicas?: Record<string, number[]> }; capacityRps?: number };
+  const t = r?.series?.t;
+  if (!Array.isArray(t) || !r.series?.replicas) return null;
+  const days = (t.at(-1) ?? 0) - (t[0] ?? 0) > 3 * 86_400;
+  const cap = r.capacityRps ?? 1;
+  return linesChart(
+    t,
+    [
+      ...(r.series.demand ? [{ label: `demand (replicas at ${cap} rps)`, values: r.series.demand.map((v) => v / cap) }] : []),
+      ...Object.entries(r.series.replicas).map(([label, values]) => ({ label, values, stepped: true })),
+    ],
+    { xLabel: (v) => (days ? `${(v / 86_400).toFixed(1)} d` : `${(v / 3600).toFixed(1)} h`), yLabel: 'replicas' },
+  );
+}
+
 /** The per-policy result rows of a report: the first array of objects found (results, policies, ...). */
 function resultRows(report: unknown): Row[] {
-  if (Array.isArray(report)) return report.filter((r) => r && typeof r === 'object') as Row[];
+  if (Array.isArray(report)) return (report.filter((r) => r && typeof r === 'object') as Row[]).map(flat);
   if (!report || typeof report !== 'object') return [];
   const o = report as Row;
   for (const key of ['results', 'policies', 'rows', 'summary']) {
     const v = o[key];
-    if (Array.isArray(v)) return v as Row[];
+    if (Array.isArray(v)) return (v as Row[]).map(flat);
     if (v && typeof v === 'object' && Object.values(v).every((x) => x && typeof x === 'object')) return Object.entries(v as Record<string, Row>).map(([policy, r]) => ({ policy, ...flat(r) }));
   }
   const arr = Object.values(o).find((v) => Array.isArray(v) && v.length && typeof v[0] === 'object');
@@ -123,3 +148,11 @@ function flat(r: Row): Row {
 }
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString() : v.toFixed(3)) : v === undefined ? '-' : String(v));
+
+/** "underProvisionedPct" -> "under provisioned %", "coldStartDistribution.p50" -> "cold start distribution p50". */
+const humanize = (k: string): string =>
+  k
+    .replace(/Pct\b/g, ' %')
+    .replace(/\./g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();

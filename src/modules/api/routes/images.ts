@@ -84,7 +84,7 @@ export function imagesRoutes(app: Api, k: KernelHandle, _svc: KernelServices): v
     const sub = plain.withTypeProvider<ZodTypeProvider>();
     for (const type of ['application/x-tar', 'application/octet-stream', 'application/gzip']) sub.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
     sub.post('/v1/images/load', { schema: { summary: 'Load images from a docker save or OCI archive (request body)' } }, async (req) => {
-      const loaded = await loadArchive(images(), req.body as Readable, images().blobs.ingestDir);
+      const loaded = await loadArchive(images(), req.body as Readable, images().blobs.scratchDir);
       return { images: loaded.map(publicRecord) };
     });
     sub.post(

@@ -9,8 +9,9 @@ import { functionRoutes } from './functions.js';
 import { imagesRoutes } from './images.js';
 import { dashboardRoutes } from './dashboard.js';
 import { schedulerRoutes } from './scheduler.js';
+import { monitorRoutes } from './monitor.js';
 import { autoscalerRoutes } from './autoscaler.js';
 
 export type RouteGroup = (app: Api, kernel: KernelHandle, services: KernelServices) => void;
 
-export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes];
+export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes];

@@ -3,10 +3,10 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
-import { InvalidArgument } from '../../../kernel/errors.js';
+import { Internal, InvalidArgument, Unavailable } from '../../../kernel/errors.js';
 import type { KernelHandle } from '../../../kernel/kernel.js';
 import type { KernelServices } from '../../../kernel/module.js';
-import type { ApplyAction, FunctionApplier } from '../../services/apply.js';
+import type { FunctionApplier } from '../../services/apply.js';
 import { splitDocuments } from '../../services/manifest.js';
 import type { ServicesApi } from '../../services/module.js';
 import type { Api } from '../server.js';
@@ -108,34 +108,24 @@ function functionApplier(app: Api, req: FastifyRequest): FunctionApplier | undef
     return { status: res.statusCode, body };
   };
   const fail = (what: string, r: { status: number; body: { error?: string } }) => {
-    if (r.status === 503) throw new InvalidArgument(`kind Function needs the functions module: ${r.body.error ?? 'not loaded'}`);
-    throw new InvalidArgument(`${what}: ${r.body.error ?? `HTTP ${r.status}`}`);
+    if (r.status === 503) throw new Unavailable(`kind Function needs the functions module: ${r.body.error ?? 'not loaded'}`);
+    const msg = `${what}: ${r.body.error ?? `HTTP ${r.status}`}`;
+    throw r.status < 500 ? new InvalidArgument(msg) : new Internal(msg);
   };
+  const path = (n: string) => `/v1/functions/${encodeURIComponent(n)}`;
   return {
-    async check(body) {
-      const r = await call('GET', `/v1/functions/${encodeURIComponent(String(body.name))}`);
-      if (r.status !== 200 && r.status !== 404) fail(`function ${String(body.name)}`, r);
+    async exists(fname) {
+      const r = await call('GET', path(fname));
+      if (r.status !== 200 && r.status !== 404) fail(`function ${fname}`, r);
+      return r.status === 200;
     },
-    async apply(body, dryRun) {
-      const fname = encodeURIComponent(String(body.name));
-      const before = await call('GET', `/v1/functions/${fname}`);
-      if (before.status !== 200 && before.status !== 404) fail(`function ${String(body.name)}`, before);
-      if (dryRun) return { action: (before.status === 200 ? 'configured' : 'created') as ApplyAction, detail: 'dry run: not validated by the functions module' };
+    async deploy(body) {
       const r = await call('POST', '/v1/functions', body);
       if (r.status >= 300) fail(`function ${String(body.name)}`, r);
-      const action: ApplyAction = before.status === 404 ? 'created' : before.body.spec?.version === r.body.spec?.version ? 'unchanged' : 'configured';
-      return { action };
     },
-    async remove(fname, _ns, dryRun) {
-      const path = `/v1/functions/${encodeURIComponent(fname)}`;
-      const before = await call('GET', path);
-      if (before.status === 404) return { action: 'not found' };
-      if (before.status !== 200) fail(`function ${fname}`, before);
-      if (!dryRun) {
-        const r = await call('DELETE', path);
-        if (r.status >= 300 && r.status !== 404) fail(`function ${fname}`, r);
-      }
-      return { action: 'deleted' };
+    async remove(fname) {
+      const r = await call('DELETE', path(fname));
+      if (r.status >= 300 && r.status !== 404) fail(`function ${fname}`, r);
     },
   };
 }

@@ -25,14 +25,13 @@ export interface ConcurrencyState {
   lastTraffic: number | null;
 }
 
+/** Mean of the samples newer than now - windowMs (samples are in time order). */
 function windowAvg(samples: ConcurrencyState['samples'], now: number, windowMs: number): number {
   let sum = 0;
   let n = 0;
-  for (const s of samples) {
-    if (s.t > now - windowMs) {
-      sum += s.v;
-      n++;
-    }
+  for (let i = samples.length - 1; i >= 0 && samples[i]!.t > now - windowMs; i--) {
+    sum += samples[i]!.v;
+    n++;
   }
   return n ? sum / n : 0;
 }
@@ -45,7 +44,10 @@ export const concurrencyPolicy: ScalingPolicy<ScalingInput, ConcurrencyState, Au
     const m = demandMetric(config);
     const v = totalDemand(input, m.metric) ?? 0;
     const panicMs = (k.stableWindowMs * k.panicWindowPct) / 100;
-    const samples = [...state.samples.filter((s) => s.t > now - k.stableWindowMs), { t: now, v }];
+    let first = 0;
+    while (first < state.samples.length && state.samples[first]!.t <= now - k.stableWindowMs) first++;
+    const samples = state.samples.slice(first);
+    samples.push({ t: now, v });
     const lastTraffic = v > 0 ? now : state.lastTraffic;
     const stable = windowAvg(samples, now, k.stableWindowMs);
     const panic = windowAvg(samples, now, panicMs);

@@ -54,9 +54,12 @@ export const HYBRID_DEFAULTS: Readonly<HybridConfig> = Object.freeze({
   forecastMargin: 0.15,
 });
 
+/** Bins per chunk: observe copies one chunk and the chunk list, not the whole histogram. */
+const CHUNK = 16;
+
 export interface HybridState {
-  /** Idle-time counts per bin. */
-  readonly bins: Int32Array;
+  /** Idle-time counts per bin, in chunks of CHUNK bins (copy-on-write, so observe stays cheap and pure). */
+  readonly bins: ReadonlyArray<readonly number[]>;
   /** Idle times that fell inside the range. */
   readonly inRange: number;
   /** Sum over bins of count^2, kept so the CV is O(1) per decision. */
@@ -80,15 +83,17 @@ export function hybridKeepAlive(overrides: Partial<HybridConfig> = {}): KeepAliv
   if (!(nBins >= 2)) throw new InvalidArgument('hybrid keep-alive: range must hold at least 2 bins');
   return {
     name: 'hybrid',
-    initialState: () => ({ bins: new Int32Array(nBins), inRange: 0, sumSq: 0, oob: 0, recentOob: [], lastArrival: null }),
+    initialState: () => ({ bins: Array.from({ length: Math.ceil(nBins / CHUNK) }, () => new Array<number>(CHUNK).fill(0)), inRange: 0, sumSq: 0, oob: 0, recentOob: [], lastArrival: null }),
     observe(s, now) {
       if (s.lastArrival === null) return { ...s, lastArrival: now };
       const it = Math.max(0, now - s.lastArrival);
       const b = Math.floor(it / c.binMs);
       if (b >= nBins) return { ...s, oob: s.oob + 1, recentOob: [...s.recentOob.slice(-7), it], lastArrival: now };
       const bins = s.bins.slice();
-      const prev = bins[b]!;
-      bins[b] = prev + 1;
+      const chunk = bins[Math.floor(b / CHUNK)]!.slice();
+      const prev = chunk[b % CHUNK]!;
+      chunk[b % CHUNK] = prev + 1;
+      bins[Math.floor(b / CHUNK)] = chunk;
       // (k+1)^2 - k^2 = 2k + 1
       return { ...s, bins, inRange: s.inRange + 1, sumSq: s.sumSq + 2 * prev + 1, lastArrival: now };
     },
@@ -107,8 +112,8 @@ export function hybridKeepAlive(overrides: Partial<HybridConfig> = {}): KeepAliv
       if (s.inRange === 0 || cv < c.cvThreshold) {
         return { prewarmMs: 0, keepAliveMs: c.rangeMs, reason: `histogram not representative (${s.inRange} idle times, CV ${cv.toFixed(2)} < ${c.cvThreshold}): keep ${formatMs(c.rangeMs)}` };
       }
-      const head = percentileBin(s.bins, s.inRange, c.headPct);
-      const tail = percentileBin(s.bins, s.inRange, c.tailPct);
+      const head = percentileBin(s.bins, nBins, s.inRange, c.headPct);
+      const tail = percentileBin(s.bins, nBins, s.inRange, c.tailPct);
       // Pre-warm at the head bin's lower edge less the margin; keep alive to the tail bin's upper edge plus the margin.
       const prewarmMs = head * c.binMs * (1 - c.margin);
       const untilMs = (tail + 1) * c.binMs * (1 + c.margin);
@@ -130,14 +135,19 @@ function binCv(s: HybridState, nBins: number): number {
 }
 
 /** Index of the first bin where the cumulative count reaches pct% of the total. */
-function percentileBin(bins: Int32Array, total: number, pct: number): number {
+function percentileBin(bins: HybridState['bins'], nBins: number, total: number, pct: number): number {
   const need = (pct / 100) * total;
   let acc = 0;
-  for (let i = 0; i < bins.length; i++) {
-    acc += bins[i]!;
+  for (let i = 0; i < nBins; i++) {
+    acc += binCount(bins, i);
     if (acc >= need && acc > 0) return i;
   }
-  return bins.length - 1;
+  return nBins - 1;
+}
+
+/** Count in bin i of a chunked histogram. */
+export function binCount(bins: HybridState['bins'], i: number): number {
+  return bins[Math.floor(i / CHUNK)]![i % CHUNK]!;
 }
 
 /** Names accepted by parseKeepAlive, for help texts. */

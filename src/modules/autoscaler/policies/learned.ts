@@ -4,15 +4,16 @@
 // example once its future is known; the model is plain JSON (persisted by the autoscaler), and the
 // decision reason lists the features that pushed the prediction most.
 import type { ScalingPolicy } from '../../../contracts/policies.js';
-import { type AutoscaleConfig, type LearnedSettings, type ScalingInput, clamp, demandMetric, totalDemand } from './types.js';
+import { type AutoscaleConfig, type LearnedSettings, type ScalingInput, clamp, demandMetric, risingDemand, totalDemand } from './types.js';
 
 export const LEARNED_DEFAULTS: Readonly<LearnedSettings> = Object.freeze({
   bucketMs: 60_000,
-  quantile: 0.9,
+  quantile: 0.99,
   learningRate: 0.05,
   warmup: 120,
   downStabilizationMs: 300_000,
-  targetUtilization: 0.8,
+  targetUtilization: 0.9,
+  shortTrend: true,
 });
 
 export const FEATURES = ['bias', 'last', 'mean5', 'mean15', 'max5', 'slope5', 'yesterday', 'dayFrac.sin', 'dayFrac.cos', 'day2.sin', 'day2.cos'] as const;
@@ -103,6 +104,12 @@ export const learnedPolicy: ScalingPolicy<ScalingInput, LearnedState, AutoscaleC
         .slice(0, 3)
         .map((e) => `${e.f} ${e.c >= 0 ? '+' : ''}${e.c.toFixed(1)}`);
       why = `p${Math.round(100 * p.quantile)} of peak ${m.metric} in the next ${h} min = ${q.toFixed(1)} (${contrib.join(', ')}; now ${demand.toFixed(1)}; ${(100 * s.exceed).toFixed(0)}% of recent windows exceeded)`;
+    }
+    // Ramps too rare to be learned are met by the short-term trend guard.
+    const rising = p.shortTrend ? risingDemand(demand, s.series[n - 2], now, s.bucketStart!, p.bucketMs, config.startupMs + config.periodMs) : 0;
+    if (rising > basis) {
+      basis = rising;
+      why = `rising to ${rising.toFixed(1)} in ${h} min; ${why}`;
     }
     const raw = Math.ceil(basis / perReplica);
     const history = [...s.history.filter((e) => e.t > now - p.downStabilizationMs), { t: now, desired: raw }];

@@ -4,15 +4,16 @@
 // period, so replicas are ready when the demand arrives, and never for less than the demand now.
 // When its recent forecast error is large (regime change, flash crowd) it scales reactively.
 import type { ScalingPolicy } from '../../../contracts/policies.js';
-import { type AutoscaleConfig, type PredictiveSettings, type ScalingInput, clamp, demandMetric, totalDemand } from './types.js';
+import { type AutoscaleConfig, type PredictiveSettings, type ScalingInput, clamp, demandMetric, risingDemand, totalDemand } from './types.js';
 
 export const PREDICTIVE_DEFAULTS: Readonly<PredictiveSettings> = Object.freeze({
   bucketMs: 60_000,
   seasonsMs: [86_400_000, 3_600_000],
-  alpha: 0.3,
+  alpha: 0.2,
   beta: 0.01,
-  gamma: 0.1,
+  gamma: 0.25,
   maxError: 0.35,
+  shortTrend: true,
   downStabilizationMs: 300_000,
   targetUtilization: 0.8,
 });
@@ -32,6 +33,8 @@ export interface PredictiveState {
   error: number;
   /** The one-bucket-ahead forecast made for the bucket being filled. */
   pending: number | null;
+  /** The last few completed bucket means, oldest first, for the short-term trend. */
+  recent: number[];
   history: Array<{ t: number; desired: number }>;
 }
 
@@ -80,6 +83,7 @@ export const predictivePolicy: ScalingPolicy<ScalingInput, PredictiveState, Auto
       index: 0,
       error: 0,
       pending: null,
+      recent: [],
       history: [],
     };
   },
@@ -94,7 +98,7 @@ export const predictivePolicy: ScalingPolicy<ScalingInput, PredictiveState, Auto
       const y = s.bucketN > 0 ? s.bucketSum / s.bucketN : demand;
       const err = s.pending === null ? 0 : Math.abs(y - s.pending) / Math.max(1e-9, y, s.pending);
       s = hwUpdate({ ...s, error: s.pending === null ? s.error : 0.8 * s.error + 0.2 * err }, p, y);
-      s = { ...s, bucketStart: s.bucketStart! + p.bucketMs, bucketSum: 0, bucketN: 0, pending: forecast(s, p, 1) };
+      s = { ...s, bucketStart: s.bucketStart! + p.bucketMs, bucketSum: 0, bucketN: 0, pending: forecast(s, p, 1), recent: [...s.recent.slice(-3), y] };
     }
     s = { ...s, bucketSum: s.bucketSum + demand, bucketN: s.bucketN + 1 };
 
@@ -106,14 +110,17 @@ export const predictivePolicy: ScalingPolicy<ScalingInput, PredictiveState, Auto
     // The full season must be seen once before the seasonal terms mean anything.
     const warm = s.index > Math.round(Math.min(...p.seasonsMs) / p.bucketMs);
     const reactive = !warm || s.error > p.maxError;
-    const basis = reactive ? demand : Math.max(peak, demand);
+    // Short-term trend: while demand is rising faster than the seasonal model knows, extrapolate the
+    // rise from the bucket before last to now over the look-ahead (a flash crowd or a ramp-up).
+    const rising = p.shortTrend ? risingDemand(demand, s.recent[s.recent.length - 2], now, s.bucketStart!, p.bucketMs, aheadMs) : 0;
+    const basis = Math.max(reactive ? demand : Math.max(peak, demand), rising);
     const raw = Math.ceil(basis / perReplica);
     const history = [...s.history.filter((x) => x.t > now - p.downStabilizationMs), { t: now, desired: raw }];
     // Scale down only to the highest count asked for in the stabilization window.
     const desired = clamp(Math.max(...history.map((x) => x.desired)), config.min, config.max);
     const why = reactive
-      ? `reactive (${!warm ? 'model warming up' : `forecast error ${(100 * s.error).toFixed(0)}% > ${100 * p.maxError}%`}): ${m.metric} ${demand.toFixed(1)} / ${perReplica.toFixed(1)} per replica = ${raw}`
-      : `forecast peak ${peak.toFixed(1)} ${m.metric} in the next ${Math.round(aheadMs / 1000)} s (now ${demand.toFixed(1)}, level ${s.level!.toFixed(1)}, trend ${s.trend.toFixed(2)}/bucket, error ${(100 * s.error).toFixed(0)}%) / ${perReplica.toFixed(1)} per replica = ${raw}`;
+      ? `${rising > demand ? `rising to ${rising.toFixed(1)} in ${Math.round(aheadMs / 1000)} s; ` : ''}reactive (${!warm ? 'model warming up' : `forecast error ${(100 * s.error).toFixed(0)}% > ${100 * p.maxError}%`}): ${m.metric} ${demand.toFixed(1)} / ${perReplica.toFixed(1)} per replica = ${raw}`
+      : `${rising > peak && rising > demand ? `rising to ${rising.toFixed(1)} in ${Math.round(aheadMs / 1000)} s; ` : ''}forecast peak ${peak.toFixed(1)} ${m.metric} in the next ${Math.round(aheadMs / 1000)} s (now ${demand.toFixed(1)}, level ${s.level!.toFixed(1)}, trend ${s.trend.toFixed(2)}/bucket, error ${(100 * s.error).toFixed(0)}%) / ${perReplica.toFixed(1)} per replica = ${raw}`;
     return { desired, nextState: { ...s, history }, reason: desired !== raw ? `${why}; held at ${desired} (down-stabilization)` : why };
   },
 };

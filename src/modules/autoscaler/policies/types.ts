@@ -73,6 +73,8 @@ export interface PredictiveSettings {
   downStabilizationMs: number;
   /** Target utilisation applied to the metric's target per replica. */
   targetUtilization: number;
+  /** Extrapolate a rise seen in the last buckets over the look-ahead. */
+  shortTrend: boolean;
 }
 
 export interface LearnedSettings {
@@ -83,7 +85,9 @@ export interface LearnedSettings {
   /** Samples before the model's prediction is trusted. */
   warmup: number;
   downStabilizationMs: number;
+  /** Share of a replica's capacity to plan for: the quantile already carries the headroom. */
   targetUtilization: number;
+  shortTrend: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<Omit<AutoscaleConfig, 'metrics'>> = Object.freeze({ min: 1, max: 100, periodMs: 15_000, startupMs: 30_000 });
@@ -103,4 +107,17 @@ export function totalDemand(input: ScalingInput, metric: MetricName): number | u
   if (metric === 'concurrency') return input.concurrency;
   const u = metric === 'cpu' ? input.cpuUtilization : input.memoryUtilization;
   return u === undefined ? undefined : u * Math.max(1, input.readyReplicas);
+}
+
+/**
+ * Short-term trend guard shared by the forecasting policies: when demand now is above the mean of
+ * the bucket before last, extrapolate that rise over the look-ahead (start-up + one period), so a
+ * ramp-up is met by replicas that are ready when it arrives. 0 when demand is not rising.
+ */
+export function risingDemand(demand: number, bucketBeforeLast: number | undefined, now: number, openBucketStart: number, bucketMs: number, aheadMs: number): number {
+  if (bucketBeforeLast === undefined) return 0;
+  // The bucket before last is centred 1.5 buckets before the open bucket starts.
+  const since = (now - (openBucketStart - 1.5 * bucketMs)) / bucketMs;
+  const slope = (demand - bucketBeforeLast) / since;
+  return slope > 0 ? demand + slope * (aheadMs / bucketMs) : 0;
 }

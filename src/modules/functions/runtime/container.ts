@@ -43,6 +43,7 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
 
 export class ContainerInstance implements Instance {
   dead: string | undefined;
+  startDetail?: string;
   private target = '';
   private readonly ac = new AbortController();
 
@@ -75,7 +76,14 @@ export class ContainerInstance implements Instance {
       labels: { 'llmos.function': this.opts.functionName, 'llmos.function.instance': this.id },
     };
     // The bridge address avoids a port mapping (and its NAT rules) on the cold path.
-    let info: ContainerInfo = await containers.run(base);
+    const t0 = performance.now();
+    const created = await containers.create(base);
+    const tc = performance.now();
+    let info: ContainerInfo = await containers.start(created.id).catch(async (e: unknown) => {
+      await containers.remove(created.id, { force: true }).catch(() => undefined);
+      throw e;
+    });
+    const ts = performance.now();
     let host = info.ip;
     let hostPort = port;
     if (!host) {
@@ -88,7 +96,9 @@ export class ContainerInstance implements Instance {
       (r) => (this.dead ??= `container exited with ${r.exitCode}${r.oomKilled ? ' (out of memory)' : ''}`),
       () => undefined,
     );
+    const t1 = performance.now();
     await waitForPort(host, hostPort, this.opts.readyTimeoutMs, () => this.dead);
+    this.startDetail = `create ${(tc - t0).toFixed(1)} ms, start ${(ts - tc).toFixed(1)} ms, container ${(t1 - t0).toFixed(1)} ms, ready ${(performance.now() - t1).toFixed(1)} ms`;
     this.target = `http://${host.includes(':') ? `[${host}]` : host}:${hostPort}`;
   }
 

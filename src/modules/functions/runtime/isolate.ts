@@ -55,9 +55,97 @@ async function loopbackFetch([url, method, headers, body]: [string, string, [str
   return [res.status, res.statusText, [...res.headers], buf];
 }
 
+/** An isolate with a context holding the web globals, not yet bound to a function. */
+interface Shell {
+  isolate: ivm.Isolate;
+  context: ivm.Context;
+  /** Where console output goes; set when a function claims the shell. */
+  sink: { log(level: string, text: string): void };
+}
+
+function createShell(memoryMb: number, warm: boolean): Shell {
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+  const sink = { log: (_l: string, _t: string) => undefined as void };
+  try {
+    const context = isolate.createContextSync();
+    const g = context.global;
+    g.setSync('__h_url', new ivm.Callback(parseUrl));
+    g.setSync('__h_log', new ivm.Callback((level: string, text: string) => sink.log(level, text.length > MAX_LOG_LINE ? text.slice(0, MAX_LOG_LINE) + '…' : text), { ignored: true }));
+    g.setSync('__h_uuid', new ivm.Callback(() => randomUUID()));
+    g.setSync('__h_random', new ivm.Callback((n: number) => new Uint8Array(randomBytes(Math.min(65536, Math.max(0, n | 0)))).buffer));
+    // Host calls that return promises go through References: a Callback cannot wait for a promise.
+    // A rejected host promise would also surface as an unhandled rejection in the daemon, so
+    // failures travel as values and the prelude throws them inside the isolate.
+    g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof loopbackFetch>[0]) => loopbackFetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+    g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1)))));
+    g.setSync('__h_b64', new ivm.Callback((op: string, s: string) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1'))));
+    // `__name` covers the helper esbuild adds when the daemon runs from source under tsx.
+    const boot = `var __name = (f) => f; ${preludeSource}(globalThis, { url: __h_url, log: __h_log, uuid: __h_uuid, random: __h_random, b64: __h_b64,
+  fetch: ((ref) => async (req) => { const [err, res] = await ref.apply(undefined, [req], { arguments: { copy: true }, result: { promise: true, copy: true } }); if (err) throw new TypeError(err); return res; })(__h_fetchRef),
+  sleep: ((ref) => (ms) => ref.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true } }))(__h_sleepRef) });
+for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_sleepRef','__h_b64']) delete globalThis[k];`;
+    const prelude: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(boot, { filename: 'llmos:prelude', ...(preludeCache ? { cachedData: preludeCache } : { produceCachedData: true }) });
+    if (!preludeCache && prelude.cachedData) preludeCache = prelude.cachedData;
+    prelude.runSync(context);
+    prelude.release();
+    if (warm) context.evalSync('__llmos_warmup()');
+    return { isolate, context, sink };
+  } catch (e) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw e;
+  }
+}
+
+// Spare shells ("stem cells"), made ahead per memory size so a cold start only has to load the
+// function's own code: isolate and context creation (~1.5 ms) leave the request path.
+const spares = new Map<number, Shell[]>();
+let spareTarget = 0;
+let refillScheduled = false;
+const REFILL_DELAY_MS = 25;
+
+function refill(): void {
+  refillScheduled = false;
+  for (const [mb, list] of spares) {
+    if (list.length < spareTarget) {
+      list.push(createShell(mb, true));
+      // One per turn, so refilling never holds up requests for long.
+      if (!refillScheduled) {
+        refillScheduled = true;
+        setTimeout(refill, 1);
+      }
+      return;
+    }
+  }
+}
+
+function takeShell(memoryMb: number): Shell {
+  if (spareTarget <= 0) return createShell(memoryMb, false);
+  let list = spares.get(memoryMb);
+  if (!list) {
+    // Keep spares for a few sizes only; the default size is by far the most common.
+    if (spares.size >= 4) spares.delete(spares.keys().next().value!);
+    spares.set(memoryMb, (list = []));
+  }
+  const shell = list.shift() ?? createShell(memoryMb, false);
+  if (!refillScheduled) {
+    refillScheduled = true;
+    // Later, not now: making a shell takes the event loop for a few ms, which the request that
+    // just took one should not wait for.
+    setTimeout(refill, REFILL_DELAY_MS);
+  }
+  return shell;
+}
+
+/** Sets how many spare shells to keep per memory size (0 disables), and disposes extras. */
+export function setSpareShells(n: number): void {
+  spareTarget = Math.max(0, n);
+  for (const list of spares.values()) for (const sh of list.splice(spareTarget)) sh.isolate.dispose();
+  if (spareTarget === 0) spares.clear();
+}
+
 export class IsolateInstance implements Instance {
   dead: string | undefined;
-  private readonly isolate: ivm.Isolate;
+  private isolate!: ivm.Isolate;
   private context!: ivm.Context;
   private dispatch!: ivm.Reference<(m: string, u: string, h: [string, string][], b: Uint8Array | null) => Promise<unknown>>;
   /** Code cache produced by this instance's compile, for the next instance of the function. */
@@ -65,7 +153,6 @@ export class IsolateInstance implements Instance {
 
   private constructor(private readonly opts: IsolateOptions) {
     this.id = opts.id;
-    this.isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.floor(opts.memoryBytes / 2 ** 20)) });
   }
   readonly id: string;
 
@@ -74,7 +161,7 @@ export class IsolateInstance implements Instance {
     try {
       inst.setup();
     } catch (e) {
-      const oom = inst.isolate.isDisposed || /memory limit/i.test((e as Error).message);
+      const oom = inst.isolate?.isDisposed || /memory limit/i.test((e as Error).message);
       inst.kill('start failed');
       throw new InvocationFailed(oom ? 'memory-limit' : 'start-failed', `function ${opts.functionName} failed to start: ${(e as Error).message}`, { cause: e });
     }
@@ -83,23 +170,13 @@ export class IsolateInstance implements Instance {
 
   // Synchronous on purpose: each step is sub-millisecond, and async hops would cost more than they save.
   private setup(): void {
-    const { isolate, opts } = this;
-    const context = (this.context = isolate.createContextSync());
+    const { opts } = this;
+    const shell = takeShell(Math.max(8, Math.floor(opts.memoryBytes / 2 ** 20)));
+    const { isolate, context } = shell;
+    this.isolate = isolate;
+    this.context = context;
+    shell.sink.log = opts.onLog;
     const g = context.global;
-    g.setSync('__h_url', new ivm.Callback(parseUrl));
-    g.setSync('__h_log', new ivm.Callback((level: string, text: string) => opts.onLog(level, text.length > MAX_LOG_LINE ? text.slice(0, MAX_LOG_LINE) + '…' : text), { ignored: true }));
-    g.setSync('__h_uuid', new ivm.Callback(() => randomUUID()));
-    g.setSync('__h_random', new ivm.Callback((n: number) => new Uint8Array(randomBytes(Math.min(65536, Math.max(0, n | 0)))).buffer));
-    g.setSync('__h_fetch', new ivm.Callback(loopbackFetch, { async: true }));
-    g.setSync('__h_sleep', new ivm.Callback((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1))), { async: true }));
-    g.setSync('__h_b64', new ivm.Callback((op: string, s: string) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1'))));
-    // `__name` covers the helper esbuild adds when the daemon runs from source under tsx.
-    const boot = `var __name = (f) => f; ${preludeSource}(globalThis, { url: __h_url, log: __h_log, uuid: __h_uuid, random: __h_random, fetch: __h_fetch, sleep: __h_sleep, b64: __h_b64 });
-for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetch','__h_sleep','__h_b64']) delete globalThis[k];`;
-    const prelude: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(boot, { filename: 'llmos:prelude', ...(preludeCache ? { cachedData: preludeCache } : { produceCachedData: true }) });
-    if (!preludeCache && prelude.cachedData) preludeCache = prelude.cachedData;
-    prelude.runSync(context);
-    prelude.release();
     const script: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(opts.code, { filename: `fn:${opts.functionName}`, ...(opts.codeCache ? { cachedData: opts.codeCache } : { produceCachedData: true }) });
     if (script.cachedData && !opts.codeCache) this.producedCache = script.cachedData;
     script.runSync(context, { timeout: Math.max(50, opts.cpuMs) });
@@ -165,11 +242,11 @@ for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetch','__h_sl
 
   private kill(reason: string): void {
     this.dead ??= reason;
-    if (!this.isolate.isDisposed) this.isolate.dispose();
+    if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
   }
 
   async memoryBytes(): Promise<number> {
-    if (this.isolate.isDisposed) return 0;
+    if (!this.isolate || this.isolate.isDisposed) return 0;
     const h = await this.isolate.getHeapStatistics();
     return h.total_heap_size + h.externally_allocated_size;
   }

@@ -21,4 +21,8 @@ export class BalancedAllocation implements ScorePlugin {
     if (a.cpu <= 0 || a.memory <= 0) return 0;
     return balancedScore((node.nonZeroCpu + pod.nonZeroCpu) / a.cpu, (node.nonZeroMemory + pod.nonZeroMemory) / a.memory);
   }
+
+  scoreAll(s: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
+    for (let i = 0; i < nodes.length; i++) out[i] = this.score(s, pod, nodes[i]!);
+  }
 }

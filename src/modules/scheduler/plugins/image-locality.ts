@@ -38,4 +38,18 @@ export class ImageLocality implements PreScorePlugin, ScorePlugin {
     const size = s.holders.get(node);
     return size ? imageLocalityScore(size, s.holders.size, s.total) : 0;
   }
+
+  scoreAll(state: CycleState, _pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
+    const s = state.read<{ holders: ReadonlyMap<NodeInfo, number>; total: number } | null>(stateKey);
+    if (!s) {
+      out.fill(0);
+      return;
+    }
+    const { holders, total } = s;
+    const spread = holders.size;
+    for (let i = 0; i < nodes.length; i++) {
+      const size = holders.get(nodes[i]!);
+      out[i] = size ? imageLocalityScore(size, spread, total) : 0;
+    }
+  }
 }

@@ -97,6 +97,17 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     const mem = this.scorer(node.nonZeroMemory + pod.nonZeroMemory, node.allocatable.memory);
     return Math.floor((cpu * this.cpuWeight + mem * this.memWeight) / (this.cpuWeight + this.memWeight));
   }
+
+  scoreAll(_s: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
+    const f = this.scorer;
+    const wc = this.cpuWeight;
+    const wm = this.memWeight;
+    const w = wc + wm;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      out[i] = Math.floor((f(n.nonZeroCpu + pod.nonZeroCpu, n.allocatable.cpu) * wc + f(n.nonZeroMemory + pod.nonZeroMemory, n.allocatable.memory) * wm) / w);
+    }
+  }
 }
 
 const insufficient = { cpu: 'Insufficient cpu', memory: 'Insufficient memory', pids: 'Insufficient pids' } as const;

@@ -44,6 +44,10 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
     return n;
   }
 
+  scoreAll(s: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
+    for (let i = 0; i < nodes.length; i++) out[i] = nodes[i]!.taints.length ? this.score(s, pod, nodes[i]!) : 0;
+  }
+
   /** Reverse and scale: 100 × (1 - count / max). */
   normalizeScore(_s: CycleState, _p: PodInfo, _n: readonly NodeInfo[], scores: Float64Array): void {
     let max = 0;

@@ -24,6 +24,18 @@ export class TopologySpread implements PreScorePlugin, ScorePlugin {
     return counts.get(node.zone) ?? 0;
   }
 
+  scoreAll(state: CycleState, _pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
+    const counts = state.read<ReadonlyMap<string, number> | undefined>(stateKey);
+    if (!counts) {
+      out.fill(0);
+      return;
+    }
+    for (let i = 0; i < nodes.length; i++) {
+      const z = nodes[i]!.zone;
+      out[i] = z ? (counts.get(z) ?? 0) : 0;
+    }
+  }
+
   /** 100 × (max + min - count) / max over nodes with a zone; every node 100 when all counts are 0. */
   normalizeScore(state: CycleState, _p: PodInfo, nodes: readonly NodeInfo[], scores: Float64Array): void {
     const counts = state.read<ReadonlyMap<string, number> | undefined>(stateKey);
