@@ -130,6 +130,11 @@ export interface NetworkAttachment {
 export interface ContainerNetworkApi {
   /** Creates the container's network namespace and plugs it into the network. */
   attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[] }): Promise<NetworkAttachment>;
+  /**
+   * Optional: creates the (still empty) network namespace of a bridge-mode container and returns
+   * its path, so the runtime can create the container while attach configures the namespace.
+   */
+  prepare?(containerId: string): Promise<string>;
   /** Undoes attach: CNI DEL, netns, IPAM lease, iptables chains. Idempotent. */
   detach(containerId: string, attachment?: NetworkAttachment): Promise<void>;
   /** Removes what crashed runs left behind for containers not in `keep`; returns what was removed. */

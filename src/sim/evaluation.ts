@@ -48,7 +48,8 @@ export function functionVerdict(sample: string, r: FunctionSimResult, ours = 'ad
     gapClosedPct,
     memOurs: a.wastedMemoryPct,
     memHybrid: h.wastedMemoryPct,
-    met: gapClosedPct >= 50 && a.wastedMemoryPct <= h.wastedMemoryPct,
+    // With no gap (hybrid already at the oracle) there is nothing to close; then only memory and not being worse count.
+    met: (gap > 0 ? gapClosedPct >= 50 : a.coldStartP75Pct <= h.coldStartP75Pct) && a.wastedMemoryPct <= h.wastedMemoryPct,
   };
 }
 
@@ -77,7 +78,7 @@ const yes = (b: boolean) => (b ? '**met**' : '**not met**');
 export function generateEvaluation(o: EvaluationOptions): { file: string; functions: FunctionVerdict[]; service: ServiceVerdict } {
   const seed = o.seed ?? 1;
   mkdirSync(join(o.out, 'evaluation'), { recursive: true });
-  const steps = FN_SAMPLES.length * 4 + 3 + 2;
+  const steps = FN_SAMPLES.length * 4 + 5 + 2 + 2;
   let step = 0;
   const tick = (what: string) => o.onProgress?.(++step, steps, what);
   const md: string[] = [
@@ -97,6 +98,7 @@ export function generateEvaluation(o: EvaluationOptions): { file: string; functi
   ];
   const verdicts: FunctionVerdict[] = [];
   const halves: string[] = [];
+  const checks: FunctionVerdict[] = [];
   for (const sample of FN_SAMPLES) {
     const trace = loadFunctionTrace(join(o.tracesDir, sample));
     const r = simulateFunctions(trace, { policies: [...ALL_FUNCTION_POLICIES], seed });
@@ -118,24 +120,40 @@ export function generateEvaluation(o: EvaluationOptions): { file: string; functi
       tick(`${sample} half ${which}`);
       const hv = functionVerdict(`${sample}, half ${which === 0 ? 'A' : 'B'} (${hr.apps} apps)`, hr);
       halves.push(verdictRow(hv));
+      checks.push(hv);
     }
     const sr = simulateFunctions(trace, { policies: ['hybrid', 'adaptive', 'oracle'], seed: seed + 1 });
     tick(`${sample} seed ${seed + 1}`);
-    halves.push(verdictRow(functionVerdict(`${sample}, seed ${seed + 1}`, sr)));
+    const sv2 = functionVerdict(`${sample}, seed ${seed + 1}`, sr);
+    halves.push(verdictRow(sv2));
+    checks.push(sv2);
   }
-  // Other time windows: the full-day sample cut into three 8-hour windows, each replayed from a cold start.
-  for (const [from, to] of [[0, 480], [480, 960], [960, 1440]] as const) {
-    const t = loadFunctionTrace(join(o.tracesDir, FN_SAMPLES[0]), { columns: [from, to] });
+  // Other time windows, each replayed on its own from a cold start: the full-day sample in three
+  // 8-hour windows, the 8-hour sample in two 4-hour windows.
+  const windows: Array<[string, number, number]> = [
+    [FN_SAMPLES[0], 0, 480],
+    [FN_SAMPLES[0], 480, 960],
+    [FN_SAMPLES[0], 960, 1440],
+    [FN_SAMPLES[1], 0, 240],
+    [FN_SAMPLES[1], 240, 480],
+  ];
+  for (const [sample, from, to] of windows) {
+    const t = loadFunctionTrace(join(o.tracesDir, sample), { columns: [from, to] });
     const wr = simulateFunctions(t, { policies: ['hybrid', 'adaptive', 'oracle'], seed });
-    tick(`window ${from}-${to}`);
-    halves.push(verdictRow(functionVerdict(`${FN_SAMPLES[0]}, hours ${from / 60}-${to / 60} only (${wr.apps} apps)`, wr)));
+    tick(`${sample} window ${from}-${to}`);
+    const h0 = (t.startMinute) / 60;
+    const wv = functionVerdict(`${sample}, hours ${h0}-${h0 + (to - from) / 60} only (${wr.apps} apps)`, wr);
+    halves.push(verdictRow(wv));
+    checks.push(wv);
   }
   md.push(
     '### Does it generalise?',
     '',
     'The same check on each half of the functions (split by function hash), with another random spread of invocations within',
-    'each minute, and on three 8-hour windows of the full-day sample replayed on their own. The halves were looked at while',
-    'choosing among a few variants of the policy; the other seed and the time windows were not.',
+    'each minute (seed), and on time windows replayed on their own. The full samples, their halves and the full-day hours 8-16',
+    'and 16-24 were used to choose among a few variants of the policy (window size, percentiles, margins, how many idle times',
+    'before trusting percentiles); the other seed, the full-day hours 0-8 and the two 4-hour windows of the 8-hour sample were',
+    'not looked at while choosing.',
     '',
     '| sample | hybrid p75 | oracle p75 | adaptive p75 | gap closed | wasted memory adaptive / hybrid | target |',
     '|---|---:|---:|---:|---:|---:|---|',
@@ -177,11 +195,65 @@ export function generateEvaluation(o: EvaluationOptions): { file: string; functi
       `Best: ${sv.best}, ${sv.underCutPct.toFixed(0)}% less under-provisioned time at ${sv.extraReplicaMinutesPct >= 0 ? '+' : ''}${sv.extraReplicaMinutesPct.toFixed(1)}% replica-minutes: ${yes(sv.met)}.`,
     '',
   );
+  // Sensitivity to the start-up latency (the look-ahead of the forecasters).
+  const sens: string[] = ['| start-up | policy | under-provisioned time (%) | replica-minutes | vs threshold: under / replica-minutes |', '|---:|---|---:|---:|---:|'];
+  for (const startupMs of [15_000, 120_000]) {
+    const r = simulateService(wc, { ...SERVICE_DEFAULTS, startupMs, policies: ['threshold', 'predictive', 'learned'] });
+    tick(`worldcup98 start-up ${startupMs / 1000} s`);
+    const base = r.policies[0]!;
+    for (const p of r.policies) {
+      const rel = p === base ? '' : `${pct(p.underProvisionedPct, base.underProvisionedPct)} / ${pct(p.replicaMinutes, base.replicaMinutes)}`;
+      sens.push(`| ${startupMs / 1000} s | ${p.name} | ${p.underProvisionedPct.toFixed(3)} | ${p.replicaMinutes} | ${rel} |`);
+    }
+  }
+  const hpa = sr.policies.find((p) => p.name === 'threshold')!;
+  const best = sr.policies.find((p) => p.name === sv.best)!;
+  md.push(
+    'Where the remaining under-provisioned time comes from (longest episodes, with the demand in requests/s in the minutes around them):',
+    '',
+    '| policy | start | seconds | demand (requests/s) in the minutes -3..+2 |',
+    '|---|---|---:|---|',
+    ...[hpa, best].flatMap((p) =>
+      p.worstEpisodes.map((e) => {
+        const i = Math.round((Date.parse(e.start) - wc.startMs) / wc.stepMs);
+        const around = Array.from(wc.counts.slice(Math.max(0, i - 3), i + 3)).map((v) => Math.round((v * 1000) / wc.stepMs));
+        return `| ${p.name} | ${e.start} | ${e.seconds} | ${around.join(' ')} |`;
+      }),
+    ),
+    '',
+    'Sensitivity to the start-up latency (other settings as above):',
+    '',
+    ...sens,
+    '',
+  );
+  // Summary at the top, from the numbers above.
+  const adaptiveColdRatio = verdicts.map((v) => v.sample).join(', ');
+  const summary = [
+    '## Summary',
+    '',
+    `- Keep-alive, target (close >= 50% of the hybrid-to-oracle gap on the 3rd-quartile per-app cold start at no more wasted memory than hybrid): ` +
+      verdicts.map((v) => `${v.sample} ${v.met ? 'met' : 'not met'} (${v.gapClosedPct.toFixed(0)}% closed, memory ${v.memOurs.toFixed(1)} vs ${v.memHybrid.toFixed(1)})`).join('; ') +
+      `. Generalisation checks met: ${checks.filter((c) => c.met).length} of ${checks.length}.`,
+    `- The price of adaptive's lower 3rd-quartile cold start is more cold starts in total on ${adaptiveColdRatio} (see the tables): it spends fewer`,
+    '  idle minutes on apps with many invocations, where a few extra cold starts barely move their percentage, and more on rare apps.',
+    `- Services, target (best of predictive/learned cuts under-provisioned time >= 50% vs HPA at <= 10% extra replica-minutes): ${sv.met ? 'met' : 'not met'}: ` +
+      `${sv.best} cuts it by ${sv.underCutPct.toFixed(0)}% at ${sv.extraReplicaMinutesPct >= 0 ? '+' : ''}${sv.extraReplicaMinutesPct.toFixed(1)}% replica-minutes.` +
+      (sv.met ? '' : ' What remains is mostly one-minute spikes (the episode table below) that arrive between two control periods with no sign beforehand; no forecast sees them, and absorbing them needs standing headroom that costs more than the 10% budget.'),
+    '',
+  ];
+  md.splice(md.indexOf('## Functions: keep-alive policies'), 0, ...summary);
   const file = join(o.out, 'evaluation.md');
   writeFileSync(file, md.join('\n'));
   return { file, functions: verdicts, service: sv };
 }
 
+function pct(v: number, base: number): string {
+  if (base === 0) return '-';
+  const d = (100 * (v - base)) / base;
+  return `${d >= 0 ? '+' : ''}${d.toFixed(0)}%`;
+}
+
 function verdictRow(v: FunctionVerdict): string {
-  return `| ${v.sample} | ${v.hybrid.toFixed(2)} | ${v.oracle.toFixed(2)} | ${v.ours.toFixed(2)} | ${v.gapClosedPct.toFixed(0)}% | ${v.memOurs.toFixed(1)} / ${v.memHybrid.toFixed(1)} | ${v.met ? 'met' : 'not met'} |`;
+  const closed = v.hybrid > v.oracle ? `${v.gapClosedPct.toFixed(0)}%` : 'no gap';
+  return `| ${v.sample} | ${v.hybrid.toFixed(2)} | ${v.oracle.toFixed(2)} | ${v.ours.toFixed(2)} | ${closed} | ${v.memOurs.toFixed(1)} / ${v.memHybrid.toFixed(1)} | ${v.met ? 'met' : 'not met'} |`;
 }

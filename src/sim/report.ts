@@ -91,14 +91,20 @@ export function writeServiceRun(out: string, name: string, r: ServiceSimResult, 
 /** A progress bar on stderr; quiet when stderr is not a terminal unless forced. */
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): (done: number, total: number, what: string) => void {
   let last = -1;
+  let lastQuarter = -1;
   return (done, total, what) => {
     const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
     if (pct === last) return;
     last = pct;
+    const quarter = Math.floor(pct / 25);
     const width = 30;
     const filled = Math.round((width * pct) / 100);
     const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${what}`;
     if (stream.isTTY) stream.write(`\r${line.padEnd(80)}${pct >= 100 ? '\n' : ''}`);
-    else if (pct % 25 === 0) stream.write(`${line}\n`);
+    else if (quarter !== lastQuarter) {
+      // Not a terminal (a log, a CI job): a line per quarter instead of redrawing.
+      lastQuarter = quarter;
+      stream.write(`${line}\n`);
+    }
   };
 }

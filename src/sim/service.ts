@@ -52,7 +52,7 @@ export interface ServiceSimResult {
 }
 
 /** Each policy's own control period, as its peer runs it. */
-const PERIOD_MS: Record<string, number> = { threshold: 15_000, concurrency: 2_000, predictive: Number(process.env.P ?? 15_000), learned: Number(process.env.P ?? 15_000) };
+const PERIOD_MS: Record<string, number> = { threshold: 15_000, concurrency: 2_000, predictive: 15_000, learned: 15_000 };
 
 export function expandServicePolicies(spec: string): string[] {
   const names = spec === 'all' ? [...ALL_SERVICE_POLICIES] : spec.split(',').map((s) => s.trim()).filter(Boolean);

@@ -89,6 +89,8 @@ describe('containers end to end', { skip, concurrency: false }, () => {
     assert.equal(stop.code, 0, stop.stderr);
     const wait = await d.cli(['wait', 'web']);
     assert.equal(wait.stdout.trim(), '137', 'sleep ignores TERM as PID 1, so the grace ran out');
+    const follow = await d.cli(['logs', '-f', 'web']);
+    assert.deepEqual([follow.code, follow.stdout], [0, 'started\n'], 'logs -f ends when the container has exited');
     assert.equal((await d.cli(['rm', 'web'])).code, 0);
     assert.deepEqual(hostResidue(d.dataDir, id), []);
   });

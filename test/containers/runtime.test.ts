@@ -235,6 +235,7 @@ describe('runc runtime', { skip, concurrency: false }, () => {
   test('bad input is refused with a clear reason and leaves nothing behind', async () => {
     await assert.rejects(r.api.run({ image: 'busybox', cmd: ['/nonexistent'] }), /nonexistent/);
     await assert.rejects(r.api.create({ image: 'missing/image' }), /not found/);
+    await assert.rejects(r.api.run({ image: 'busybox', cmd: ['/bin/true'], memory: 16 * 2 ** 30 }), /needs 16Gi memory, node has 8Gi allocatable free/);
     await assert.rejects(r.api.create({ image: 'busybox', name: 'bad name' }), /invalid container name/);
     await assert.rejects(r.api.create({ image: 'busybox', network: 'host', ports: [{ hostPort: 1, containerPort: 1, protocol: 'tcp' }] }), /bridge network/);
     assert.deepEqual(await r.api.list({ all: true }), []);

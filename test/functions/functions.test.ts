@@ -205,6 +205,29 @@ describe('isolate functions over the gateway', () => {
   });
 });
 
+describe('after a daemon restart', () => {
+  test('deployed functions and secrets come back and answer', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'llmos-fn-restart-'));
+    try {
+      const first = await startDaemon({ dataDir });
+      const f = path.join(dir, 'persist.ts');
+      await writeFile(f, `export default { async fetch(req: Request, env: Record<string, string>) { return new Response('still here ' + env.S); } };`);
+      assert.equal((await first.cli(['secret', 'create', 'S', '--from-literal', 'v1'])).code, 0);
+      assert.equal((await first.cli(['fn', 'deploy', 'persist', '--code', f, '--secret', 'S'])).code, 0);
+      await first.stop();
+      const second = await startDaemon({ dataDir });
+      try {
+        const res = await fetch(`${second.gateway}/fn/persist/`);
+        assert.equal(await res.text(), 'still here v1');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('MQTT trigger through a real Mosquitto broker', () => {
   let broker: Broker | string;
   before(async () => {

@@ -31,7 +31,7 @@ interface Svc {
   close(): Promise<void>;
 }
 
-async function newService(opts: { creds?: { username: string; password: string }; overlay?: boolean } = {}): Promise<Svc> {
+async function newService(opts: { creds?: { username: string; password: string }; overlay?: boolean; minFreeRatio?: number } = {}): Promise<Svc> {
   const dir = await mkdtemp(path.join(tmp, 'svc-'));
   const store = new SqliteStore(path.join(dir, 'state.db'));
   const blobs = new BlobStore(dir);
@@ -41,7 +41,7 @@ async function newService(opts: { creds?: { username: string; password: string }
   const rootfs = new RootfsManager(path.join(dir, 'rootfs'), snapshots, { overlay: opts.overlay ?? true });
   await rootfs.init();
   const client = new RegistryClient({ insecure: [], credentials: async () => opts.creds });
-  const svc = new ImageService(store, blobs, snapshots, rootfs, client, { maxConcurrentDownloads: 3, retries: 3, chown: true, gc: { minFreeRatio: 0, minFreeBytes: 0, ingestMaxAgeMs: 3_600_000 } });
+  const svc = new ImageService(store, blobs, snapshots, rootfs, client, { maxConcurrentDownloads: 3, retries: 3, chown: true, gc: { minFreeRatio: opts.minFreeRatio ?? 0, minFreeBytes: 0, ingestMaxAgeMs: 3_600_000 } });
   return {
     svc,
     dir,
@@ -199,6 +199,26 @@ test('the same blob twice in one image (an empty layer repeated) is fetched once
     assert.equal(statuses.filter((x) => x === 'downloading').length, 1, `one download of the shared blob (${statuses.join(' ')})`);
     const r = await s.svc.createRootfs(`${reg.host}/dup:1`, 'dup');
     assert.equal(await readFile(path.join(r.path, 'a.txt'), 'utf8'), 'A');
+  } finally {
+    await s.close();
+  }
+});
+
+test('disk pressure: a retagged (dangling) image and its layers are collected', { skip }, async () => {
+  // minFreeRatio 1: every disk is "under pressure", so the sweep always runs.
+  const s = await newService({ minFreeRatio: 0.999999 });
+  try {
+    const v1 = await pushBusyboxImage(reg, 'moving', { files: { 'v': '1' } });
+    const old = await s.svc.pull(v1.ref);
+    await pushBusyboxImage(reg, 'moving', { files: { 'v': '2' } });
+    const cur = await s.svc.pull(v1.ref);
+    assert.notEqual(cur.id, old.id);
+    assert.deepEqual((await s.svc.get(old.id)).repoTags, [], 'the old image lost its tag');
+    const snaps = (await s.svc.snapshots.list()).length;
+    assert.equal(await s.svc.gcIfPressure(s.dir), true);
+    await assert.rejects(s.svc.get(old.id), /not found/);
+    assert.equal((await s.svc.snapshots.list()).length, snaps - 1, 'only the old top layer goes; the shared base stays');
+    assert.equal((await s.svc.get(v1.ref)).id, cur.id);
   } finally {
     await s.close();
   }

@@ -165,4 +165,19 @@ describe('eviction under memory pressure', { skip, concurrency: false }, () => {
     assert.equal(spinRow?.qos, 'Guaranteed');
     await d.cli(['rm', '-f', 'spin']);
   });
+
+  test('an OOM kill inside a container is an event and a counter', async () => {
+    // The shell survives; only dd, asking for 64Mi under a 32Mi limit, is killed.
+    const c = await d.api('POST', '/v1/containers?start=true', { name: 'oom', image, cmd: ['/bin/sh', '-c', 'sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 600'], network: 'none', init: true, memory: 32 * Mi });
+    assert.equal(c.status, 201);
+    const ev = await until('an OOM event', async () => {
+      const r = await d.api<{ events: Array<{ subject: string; message: string }> }>('GET', '/v1/events?prefix=/monitor/oom');
+      return r.body.events.find((e) => e.subject === 'container/oom');
+    });
+    assert.match(ev.message, /killed by the OOM killer/);
+    const text = await (await fetch(`${d.host}/metrics`, { headers: { authorization: `Bearer ${d.token}` } })).text();
+    assert.match(text, /container_oom_events_total\{[^}]*name="oom"[^}]*\} [1-9]/);
+    assert.equal(await stateOf('oom'), 'running');
+    await d.cli(['rm', '-f', 'oom']);
+  });
 });

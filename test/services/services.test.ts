@@ -196,6 +196,29 @@ describe('services end to end', { skip, concurrency: false }, () => {
     assert.equal((await getPage(port)).status, 200);
   });
 
+  test('exec probes: a replica that fails its liveness probe is replaced; a TCP port balances connections', async () => {
+    const tcpPort = await freePort();
+    const cmd = ['/bin/sh', '-c', 'mkdir -p /www && echo "replica $(hostname)" > /www/index.html && touch /tmp/alive && exec httpd -f -p 80 -h /www'];
+    const r = await d.cli(['service', 'create', 'live', '--image', image, '--replicas', '2', '-p', `${tcpPort}:80/tcp`, '--health-cmd', 'test -f /tmp/alive', '--health-interval', '1', '--liveness', '--', ...cmd]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await converged('live', 2);
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add((await getPage(tcpPort)).body);
+    assert.equal(seen.size, 2, 'round robin reached both replicas');
+    const victim = s.replicaStatus[0]!;
+    const ex = await d.cli(['exec', victim.id, 'rm', '/tmp/alive']);
+    assert.equal(ex.code, 0, ex.stderr);
+    const after = await until('the unhealthy replica to be replaced', async () => {
+      const x = await converged('live', 2);
+      return !ids(x).includes(victim.id) && x;
+    });
+    assert.equal(after.replicaStatus.length, 2);
+    const ev = await d.cli(['events', '--subject', 'service/live', '--prefix', '/services/replica-unhealthy']);
+    assert.match(ev.stdout, new RegExp(`replica ${victim.name} failed its liveness probe`));
+    assert.equal((await d.cli(['service', 'rm', 'live'])).code, 0);
+    await assert.rejects(getPage(tcpPort));
+  });
+
   test('apply of a Kubernetes Deployment + Service pair works and is idempotent; delete removes it', async () => {
     const lbPort = await freePort();
     const file = path.join(tmp, 'k8s.yaml');
@@ -226,23 +249,35 @@ spec:
   type: LoadBalancer
   selector: {app: shop}
   ports: [{name: http, port: ${lbPort}, targetPort: http}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shop}
+  minReplicas: 2
+  maxReplicas: 2
+  metrics: [{type: Pods, pods: {metric: {name: rps}, target: {type: AverageValue, averageValue: "100"}}}]
 `,
     );
     const dry = await d.cli(['apply', '-f', file, '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
-    assert.equal(dry.stdout, 'deployment.apps/shop created (dry run)\nservice/shop created (dry run)\n');
+    assert.equal(dry.stdout, 'deployment.apps/shop created (dry run)\nservice/shop created (dry run)\nhorizontalpodautoscaler.autoscaling/shop created (dry run)\n');
     assert.equal((await d.api('GET', '/v1/services/shop')).status, 404, 'dry run changed nothing');
     const r = await d.cli(['apply', '-f', file]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'deployment.apps/shop created\nservice/shop created\n');
+    assert.equal(r.stdout, 'deployment.apps/shop created\nservice/shop created\nhorizontalpodautoscaler.autoscaling/shop created\n');
     assert.match(r.stderr, /warning: Deployment shop: spec\.template\.spec\.containers\[0\]\.securityContext: not supported/);
     const s = await converged('shop', 2);
     assert.deepEqual(s.endpoints.map((e) => [e.hostPort, e.containerPort, e.protocol, e.via]), [[lbPort, 80, 'http', 'Service/shop']]);
     assert.match((await getPage(lbPort)).body, /^replica [0-9a-f]{12}$/);
     const again = await d.cli(['apply', '-f', file]);
-    assert.equal(again.stdout, 'deployment.apps/shop unchanged\nservice/shop unchanged\n');
+    assert.equal(again.stdout, 'deployment.apps/shop unchanged\nservice/shop unchanged\nhorizontalpodautoscaler.autoscaling/shop unchanged\n');
+    // The autoscaler module sees the HPA (min = max here, so it leaves the replicas alone).
+    const hpa = await d.api<{ target?: string; min?: number; max?: number }>('GET', '/v1/autoscalers/default/shop');
+    if (hpa.status !== 503) assert.deepEqual([hpa.status, hpa.body.target, hpa.body.min, hpa.body.max], [200, 'service/shop', 2, 2], JSON.stringify(hpa.body));
     const del = await d.cli(['delete', '-f', file]);
-    assert.equal(del.stdout, 'deployment.apps/shop deleted\nservice/shop deleted\n');
+    assert.equal(del.stdout, 'deployment.apps/shop deleted\nservice/shop deleted\nhorizontalpodautoscaler.autoscaling/shop deleted\n');
     assert.equal((await d.api('GET', '/v1/services/shop')).status, 404);
     await assert.rejects(getPage(lbPort));
   });

@@ -302,7 +302,7 @@ export function containerCommands(program: Command, ctx: CliContext): void {
               { header: 'COMMAND', get: commandText },
               { header: 'CREATED', get: (c) => ago(c.createdAt) },
               { header: 'STATUS', get: (c) => c.status },
-              { header: 'PORTS', get: (c) => portsText(c.ports) },
+              { header: 'PORTS', get: (c) => (c.state === 'running' ? portsText(c.ports) : []) },
               { header: 'NAMES', get: (c) => c.name },
             ]),
       );
@@ -323,10 +323,10 @@ export function containerCommands(program: Command, ctx: CliContext): void {
         const ac = new AbortController();
         process.once('SIGINT', () => ac.abort());
         let failure: string | undefined;
+        // The daemon ends the stream when the container has exited and its output is drained.
         await ctx.client().stream(`/v1/containers/${enc(name)}/logs?${q}`, (ev, data) => {
           if (ev === 'log') print(data as LogLine);
           else if (ev === 'error') failure = (data as { error: string }).error;
-          if (ev === 'end' || ev === 'error') ac.abort();
         }, ac.signal);
         if (failure) throw new CliError(failure);
         return;

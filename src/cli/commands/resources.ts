@@ -125,7 +125,7 @@ export function renderTop(s: MetricsSnapshot): string {
   const n = s.node;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const head = [
-    `node  cpu ${pct(n.cpuBusy)} of ${n.cpus} CPUs   memory ${bytes(n.memTotal - n.memAvailable)} / ${bytes(n.memTotal)} used (${bytes(n.memAvailable)} available)   disk ${bytes(n.diskSize - n.diskAvail)} / ${bytes(n.diskSize)} (${n.dataDir})`,
+    `node  cpu ${pct(n.cpuBusy)} of ${n.cpus} CPUs   memory ${bytes(n.memTotal - n.memAvailable)} / ${bytes(n.memTotal)} used (${bytes(n.memAvailable)} available)   disk ${bytes(n.diskSize - n.diskAvail)} / ${bytes(n.diskSize)}, data dir ${n.dataDir} ${bytes(n.dataDirBytes)}`,
     `      ${s.workloads.length} running workload(s), sampled ${s.time}`,
     '',
   ];

@@ -17,7 +17,7 @@ import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance
 import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
 import { Secrets } from './secrets.js';
 import { compileSource, type SourceBundle } from './source.js';
-import { normalizeSpec, validateName, type DeployInput, type FunctionSpec } from './spec.js';
+import { DEFAULTS, normalizeSpec, validateName, type DeployInput, type FunctionSpec } from './spec.js';
 import { Triggers } from './triggers.js';
 import type { Registry } from 'prom-client';
 
@@ -262,7 +262,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   },
   async start(api, signal) {
     const { deployed, triggers, asyncInv, reapIntervalMs, spareIsolates } = internals.get(api)!;
-    setSpareShells(spareIsolates);
+    setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
     for (const d of deployed.values()) triggers.sync(d.spec);
     await asyncInv.start();
     const reap = setInterval(() => {

@@ -282,8 +282,9 @@ export class ImageService implements ImagesApi {
       return saved;
     } catch (e) {
       this.activePulls--;
-      // A failed pull leaves nothing behind but partial downloads kept for resuming.
-      if (this.activePulls === 0) await this.gc().catch(() => undefined);
+      // Bad content (corrupt, hostile) leaves nothing behind. An interrupted transfer keeps its
+      // finished layers and partial downloads, so the next pull resumes (prune removes them).
+      if (this.activePulls === 0 && e instanceof InvalidArgument) await this.gc().catch(() => undefined);
       this.activePulls++;
       throw e;
     } finally {
@@ -347,19 +348,25 @@ export class ImageService implements ImagesApi {
   private async layerJob(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], lower: Promise<void> | undefined, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
     const chainId = chain[chain.length - 1]!;
     const report = progressReporter(desc, onProgress);
-    // Taken before any await, so layers queue for a shared blob in layer order (no cycles:
-    // a layer only ever waits for the layers below it).
-    const unlockBlob = await this.blobLocks.lock(desc.digest);
+    // Held only while the blob's ingest file is written, never while waiting for a lower layer
+    // (two images with the same blobs in opposite order would otherwise deadlock).
+    const unlock = await this.blobLocks.lock(desc.digest);
+    let locked = true;
+    const unlockBlob = () => {
+      if (locked) unlock();
+      locked = false;
+    };
     try {
-      await this.layerJobLocked(ref, desc, diffId, chain, chainId, lower, report, signal);
+      await this.layerJobLocked(ref, desc, diffId, chain, chainId, lower, report, unlockBlob, signal);
     } finally {
       unlockBlob();
     }
   }
 
-  private async layerJobLocked(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], chainId: string, lower: Promise<void> | undefined, report: ReturnType<typeof progressReporter>, signal?: AbortSignal): Promise<void> {
+  private async layerJobLocked(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], chainId: string, lower: Promise<void> | undefined, report: ReturnType<typeof progressReporter>, unlockBlob: () => void, signal?: AbortSignal): Promise<void> {
     const needBlob = !(await this.blobs.has(desc.digest));
     const needSnapshot = !(await this.snapshots.has(chainId));
+    let committed = false;
     if (!needBlob && !needSnapshot) {
       report('exists', desc.size, true);
       return;
@@ -395,6 +402,10 @@ export class ImageService implements ImagesApi {
         );
         const got = `sha256:${diff.digest('hex')}`;
         if (got !== diffId) throw new DigestMismatch(`layer ${desc.digest}: uncompressed content ${got} does not match the config's diff id ${diffId}`);
+        // The blob is verified: keep it (a failed pull's GC removes it if the image never lands).
+        if (needBlob) await this.blobs.commitIngest(desc.digest);
+        committed = true;
+        unlockBlob();
         release();
         report('extracting', desc.size, true);
         try {
@@ -405,7 +416,6 @@ export class ImageService implements ImagesApi {
         const lowers = await Promise.all(chain.slice(0, -1).reverse().map((c) => this.snapshots.lower(c)));
         const r = ex.result();
         const fin = await finalizeLayer(tmp.fs, r, lowers, this.opts.chown);
-        if (needBlob) await this.blobs.commitIngest(desc.digest);
         await this.snapshots.commit(tmp.dir, {
           chainId,
           diffId,
@@ -422,8 +432,9 @@ export class ImageService implements ImagesApi {
         release();
         if (tmp) await rm(tmp.dir, { recursive: true, force: true });
         // Bad content is not kept for resuming: the next try starts over.
-        if (needBlob && (e instanceof DigestMismatch || e instanceof UnsafeArchive || e instanceof InvalidArgument || (e as { code?: string }).code?.startsWith('Z_'))) await this.blobs.discardIngest(desc.digest);
-        if (e instanceof LowerFailed || signal?.aborted || !isRetryable(e) || attempt >= this.opts.retries) throw wrapLayerError(desc, e);
+        if (needBlob && !committed && (e instanceof DigestMismatch || e instanceof UnsafeArchive || e instanceof InvalidArgument || (e as { code?: string }).code?.startsWith('Z_'))) await this.blobs.discardIngest(desc.digest);
+        // Only the transfer is retried; once the blob is in, a failure is final.
+        if (committed || e instanceof LowerFailed || signal?.aborted || !isRetryable(e) || attempt >= this.opts.retries) throw wrapLayerError(desc, e);
         this.opts.log?.warn({ layer: desc.digest, attempt: attempt + 1, err: errorMessage(e) }, 'layer transfer interrupted; resuming');
         await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
       }
@@ -566,7 +577,8 @@ export class ImageService implements ImagesApi {
         }
       }
     });
-    return { images: removed, ...(await this.gc()) };
+    // Partial downloads count as unreferenced too (gc skips them only while a pull runs).
+    return { images: removed, ...(await this.gc(Date.now(), true)) };
   }
 
   /** Deletes blobs and snapshots no image or root filesystem references. Skipped during pulls. */

@@ -79,6 +79,16 @@ for (const [name, entries, want] of hostile) {
     }));
 }
 
+test('an empty layer (only zero blocks, or no bytes) extracts to nothing', () =>
+  sandbox(async (_dir, root) => {
+    for (const bytes of [Buffer.alloc(1024), Buffer.alloc(0)]) {
+      const ex = createExtractor(root, { chown: false });
+      await pipeline(Readable.from([bytes]), ex.stream);
+      assert.equal(ex.result().entries, 0);
+    }
+    assert.deepEqual(await readdir(root), []);
+  }));
+
 test('a symlink planted by a lower layer is not followed by an upper layer', () =>
   sandbox(async (dir, root) => {
     const lowerFs = path.join(dir, 'lower');

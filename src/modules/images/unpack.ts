@@ -85,6 +85,8 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
   let bytes = 0;
   let skipped = 0;
   let failure: Error | undefined;
+  /** Whether any non-zero byte arrived (an all-zero archive is an empty layer). */
+  let sawData = false;
   const abs = (rel: string) => (rel ? path.join(root, rel) : root);
 
   const forget = (rel: string) => {
@@ -267,6 +269,8 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
   const parser = new Parser({
     strict: false,
     onwarn: (code: string, message: string | Error) => {
+      // An archive of only zero blocks (or nothing) is the usual empty layer: fine.
+      if (code === 'TAR_BAD_ARCHIVE' && entries === 0 && !sawData && /Unrecognized archive format/.test(String(message))) return;
       // Damage that makes the rest unreadable is fatal; a single odd header is skipped.
       if (code === 'TAR_BAD_ARCHIVE' || code === 'TAR_ABORT') fail(new UnsafeArchive(`layer is not a valid tar archive: ${typeof message === 'string' ? message : message.message}`));
     },
@@ -296,6 +300,7 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
       if (failure) return cb(failure);
+      if (!sawData) for (let i = 0; i < chunk.length && !sawData; i++) sawData = chunk[i] !== 0;
       const ok = parser.write(chunk);
       if (failure) return cb(failure);
       if (ok) cb();

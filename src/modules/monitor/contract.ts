@@ -34,6 +34,8 @@ export interface NodeMetrics {
   dataDir: string;
   diskSize: number;
   diskAvail: number;
+  /** What the data dir itself takes on disk (du), refreshed every diskUsageMs; undefined until measured. */
+  dataDirBytes?: number;
 }
 
 export interface MetricsSnapshot {

@@ -42,6 +42,7 @@ export function createRegistry(latest: () => MetricsSnapshot | undefined, extra:
   gauge('node_filesystem_size_bytes', 'Size of the filesystem holding the data dir, bytes.', ['mountpoint'], (g, s) => g.set({ mountpoint: s.node.dataDir }, s.node.diskSize));
   gauge('node_filesystem_avail_bytes', 'Space available to LLMOS on the filesystem holding the data dir, bytes.', ['mountpoint'], (g, s) => g.set({ mountpoint: s.node.dataDir }, s.node.diskAvail));
 
+  gauge('llmos_data_dir_bytes', 'Bytes the LLMOS data dir takes on disk.', ['path'], (g, s) => s.node.dataDirBytes !== undefined && g.set({ path: s.node.dataDir }, s.node.dataDirBytes));
   new Gauge({ name: 'llmos_node_allocatable', help: 'Allocatable resources (cpu millicores, memory bytes, pids).', labelNames: ['resource'], registers: [registry], collect() { this.reset(); for (const [r, v] of Object.entries(extra.allocatable())) this.set({ resource: r }, v); } });
   new Gauge({ name: 'llmos_node_allocated', help: 'Resources allocated to workloads (requests).', labelNames: ['resource'], registers: [registry], collect() { this.reset(); for (const [r, v] of Object.entries(extra.allocated())) this.set({ resource: r }, v); } });
   new Counter({ name: 'llmos_evictions_total', help: 'Workloads evicted under memory pressure.', registers: [registry], collect() { this.reset(); this.inc(extra.evictions()); } });

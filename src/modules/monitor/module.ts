@@ -13,7 +13,7 @@ import { parseMemory } from '../scheduler/quantity.js';
 import type { MetricsSnapshot, MonitorApi, WorkloadMetrics } from './contract.js';
 import { decideEviction } from './eviction.js';
 import { createRegistry } from './metrics.js';
-import { cpuBusy, readNode, type NodeSample } from './node-sample.js';
+import { cpuBusy, dirBytes, readNode, type NodeSample } from './node-sample.js';
 import { SeriesStore, type Bucket } from './series.js';
 
 export interface MonitorConfig {
@@ -25,6 +25,8 @@ export interface MonitorConfig {
   buckets: number;
   /** How often the downsampled series are written to the store. */
   persistMs: number;
+  /** How often the data dir's own size is measured (du walks it, so less often than samples). */
+  diskUsageMs: number;
   eviction: {
     enabled: boolean;
     /** Evict while less than this much memory is available (node MemAvailable, or allocatable minus use). "100Mi" or bytes. */
@@ -45,7 +47,7 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
   id: 'cgroups',
   description: 'metrics from cgroups and procfs: time series, Prometheus /metrics, eviction under memory pressure',
   requires: [Kinds.stateStore],
-  defaults: { periodMs: 10_000, recentPoints: 360, bucketMs: 60_000, buckets: 1440, persistMs: 300_000, eviction: { enabled: true, memoryAvailable: '100Mi' } },
+  defaults: { periodMs: 10_000, recentPoints: 360, bucketMs: 60_000, buckets: 1440, persistMs: 300_000, diskUsageMs: 60_000, eviction: { enabled: true, memoryAvailable: '100Mi' } },
   validate(cfg) {
     if (!(cfg.periodMs >= 200)) throw new InvalidArgument('monitor periodMs must be >= 200');
     if (!(cfg.recentPoints >= 2 && cfg.buckets >= 1 && cfg.bucketMs >= cfg.periodMs)) throw new InvalidArgument('monitor recentPoints >= 2, buckets >= 1 and bucketMs >= periodMs');
@@ -65,6 +67,7 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
     let prevNode: NodeSample | undefined;
     let latest: MetricsSnapshot | undefined;
     let evictions = 0;
+    let dataDirBytes: number | undefined;
     const evicting = new Set<string>();
 
     for (const kv of (await store.list<{ name: string; labels: Record<string, string>; buckets: Bucket[] }>(seriesPrefix)).items) {
@@ -113,6 +116,7 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
           dataDir: ctx.dataDir,
           diskSize: node.disk.size,
           diskAvail: node.disk.avail,
+          dataDirBytes,
         },
         workloads,
       };
@@ -163,6 +167,12 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
     });
     ctx.reconciler.register('monitor/sample', async () => void (await sample()), cfg.periodMs);
     ctx.reconciler.register('monitor/persist', persist, cfg.persistMs);
+    const measureDisk = async () => {
+      dataDirBytes = await dirBytes(ctx.dataDir);
+      if (dataDirBytes !== undefined) series.add('llmos_data_dir_bytes', {}, Date.now(), dataDirBytes);
+    };
+    ctx.reconciler.register('monitor/disk-usage', measureDisk, cfg.diskUsageMs);
+    void measureDisk();
 
     const registry = createRegistry(() => latest, {
       evictions: () => evictions,
@@ -181,11 +191,12 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
         unsubscribe();
         ctx.reconciler.unregister('monitor/sample');
         ctx.reconciler.unregister('monitor/persist');
+        ctx.reconciler.unregister('monitor/disk-usage');
         await persist().catch(() => undefined);
       },
     };
-    // A first sample right away, so `llmos top` has data before the first period ends.
-    await sample().catch((e) => ctx.log.warn({ err: e }, `first sample failed: ${errorMessage(e)}`));
+    // A first sample right away (not awaited: boot does not wait for it), so `llmos top` has data before the first period ends.
+    void sample().catch((e) => ctx.log.warn({ err: e }, `first sample failed: ${errorMessage(e)}`));
     return api;
   },
   stop: (api) => (api as MonitorApi & { stopMonitor(): Promise<void> }).stopMonitor(),

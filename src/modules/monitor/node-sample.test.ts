@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { cpuBusy, parseMeminfo, parseProcStat, readNode } from './node-sample.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cpuBusy, dirBytes, parseMeminfo, parseProcStat, readNode } from './node-sample.js';
 
 test('parseProcStat sums per-CPU lines by mode', () => {
   const t = 'cpu  300 0 100 1000 0 0 0 0 0 0\ncpu0 200 0 50 400 0 0 0 0 0 0\ncpu1 100 0 50 600 0 0 0 0 0 0\nintr 1\n';
@@ -29,4 +31,17 @@ test('readNode reads this host', async () => {
   assert.equal(n.cpus, os.cpus().length);
   assert.ok(n.memAvailable > 0 && n.memAvailable <= n.memTotal);
   assert.ok(n.disk.size > 0);
+});
+
+test('dirBytes measures what a directory takes', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-du-'));
+  try {
+    const before = (await dirBytes(dir))!;
+    await writeFile(path.join(dir, 'f'), Buffer.alloc(1024 * 1024, 1));
+    const after = (await dirBytes(dir))!;
+    assert.ok(after - before >= 1024 * 1024, `${before} -> ${after}`);
+    assert.equal(await dirBytes(path.join(dir, 'missing')), undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

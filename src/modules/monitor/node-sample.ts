@@ -1,6 +1,24 @@
 // Node samples from procfs and statfs: CPU time by mode (summed over CPUs), memory total and
 // available, and the filesystem holding the data dir. Parsers are pure; readNode does the I/O.
+import { execFile } from 'node:child_process';
 import { readFile, statfs } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Bytes the data dir takes on disk (du, one filesystem), or undefined when du fails. */
+export async function dirBytes(dir: string): Promise<number | undefined> {
+  try {
+    const { stdout } = await run('du', ['-s', '-x', '-B1', dir], { timeout: 30_000 });
+    const n = Number(stdout.split(/\s/)[0]);
+    return Number.isFinite(n) ? n : undefined;
+  } catch (e) {
+    // du exits 1 when a file vanished mid-walk (containers come and go) but still prints the total.
+    const out = (e as { stdout?: string }).stdout;
+    const n = out ? Number(out.split(/\s/)[0]) : NaN;
+    return Number.isFinite(n) ? n : undefined;
+  }
+}
 
 export interface NodeSample {
   /** Seconds of CPU time since boot by mode, summed over CPUs (node_cpu_seconds_total). */

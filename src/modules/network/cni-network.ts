@@ -79,16 +79,27 @@ export class CniNetwork implements ContainerNetworkApi {
     return path.join(netnsDir, cniId);
   }
 
+  /** Namespaces made by prepare and not yet attached. */
+  private readonly prepared = new Set<string>();
+
+  async prepare(containerId: string): Promise<string> {
+    const id = this.cniId(containerId);
+    const netns = this.netnsPath(id);
+    // A namespace left by a crash is torn down with whatever it had, then made afresh.
+    if (await exists(netns)) await this.detach(containerId);
+    const r = await runCommand('ip', ['netns', 'add', id]);
+    if (r.code !== 0) throw new InvalidArgument(`cannot create network namespace ${id}: ${r.stderr.trim()}`);
+    this.prepared.add(containerId);
+    return netns;
+  }
+
   async attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[] }): Promise<NetworkAttachment> {
     if (opts.mode !== 'bridge') {
       if (opts.ports.length) throw new InvalidArgument(`published ports need the bridge network, not ${opts.mode}`);
       return { mode: opts.mode, ports: [] };
     }
     const id = this.cniId(containerId);
-    const netns = this.netnsPath(id);
-    if (await exists(netns)) await this.detach(containerId);
-    const r = await runCommand('ip', ['netns', 'add', id]);
-    if (r.code !== 0) throw new InvalidArgument(`cannot create network namespace ${id}: ${r.stderr.trim()}`);
+    const netns = this.prepared.delete(containerId) ? this.netnsPath(id) : await this.prepare(containerId);
     const inv: CniInvocation = {
       containerId: id,
       netns,
@@ -96,8 +107,8 @@ export class CniNetwork implements ContainerNetworkApi {
       runtimeConfig: { portMappings: opts.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp ?? '' })) },
     };
     try {
-      await addNetworkList(this.c.pluginDir, this.loopback, { containerId: id, netns, ifName: 'lo' });
-      const result = (await addNetworkList(this.c.pluginDir, this.list(opts.ports.length > 0), inv)) as CniResult;
+      // lo and eth0 are independent: configure both at once.
+      const [, result] = (await Promise.all([addNetworkList(this.c.pluginDir, this.loopback, { containerId: id, netns, ifName: 'lo' }), addNetworkList(this.c.pluginDir, this.list(opts.ports.length > 0), inv)])) as [unknown, CniResult];
       const addr = result.ips?.[0]?.address;
       return { mode: 'bridge', netnsPath: netns, ip: addr?.split('/')[0], gateway: this.gateway, prefixLength: this.prefix, ports: opts.ports, cniResult: result };
     } catch (e) {
@@ -108,6 +119,7 @@ export class CniNetwork implements ContainerNetworkApi {
 
   async detach(containerId: string, att?: NetworkAttachment): Promise<void> {
     if (att && att.mode !== 'bridge') return;
+    this.prepared.delete(containerId);
     const id = this.cniId(containerId);
     await this.teardown(id, att ? att.ports : undefined, att?.cniResult as CniResult | undefined);
   }

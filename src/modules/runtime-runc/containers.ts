@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ContainerInfo, ContainerNetworkApi, ContainerSpec, ContainerStats, ContainersApi, LogLine, PortMapping } from '../../contracts/containers.js';
+import type { ContainerInfo, ContainerNetworkApi, ContainerSpec, ContainerStats, ContainersApi, LogLine, NetworkAttachment, PortMapping } from '../../contracts/containers.js';
 import type { ImageRecord, ImagesApi } from '../../contracts/images.js';
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, errorMessage, isNotFound } from '../../kernel/errors.js';
 import type { EventBus } from '../../kernel/events.js';
@@ -305,15 +305,31 @@ export class RuncContainers implements ContainersApi {
     try {
       this.d.workloads.transition(rec.id, 'starting');
       rec.state = 'starting';
+      // The network is set up while runc creates the container (it only needs the namespace to
+      // exist); both must be done before the process starts.
+      let attaching: Promise<NetworkAttachment> | undefined;
       if (!rec.network) {
-        rec.network = await this.d.network().attach(rec.id, { mode: rec.spec.network ?? 'bridge', ports: rec.spec.ports ?? [] });
-        await this.save(rec);
-        if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(rec.id.slice(0, 12), rec.name, rec.network.ip));
+        const net = this.d.network();
+        const mode = rec.spec.network ?? 'bridge';
+        if (mode === 'bridge' && net.prepare) await net.prepare(rec.id);
+        attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [] });
+        if (mode !== 'bridge' || !net.prepare) rec.network = await attaching;
       }
       // A previous run's runc state (exited, or left by a crash) must go before create.
       if (await this.d.runc.known(rec.id)) await this.d.runc.delete(rec.id, true);
       await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
-      rec.pid = await this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid') });
+      const [att, created] = await Promise.allSettled([
+        attaching ?? Promise.resolve(rec.network!),
+        this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid') }),
+      ]);
+      if (att.status === 'rejected') throw att.reason;
+      if (attaching) {
+        rec.network = att.value;
+        await this.save(rec);
+        if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(rec.id.slice(0, 12), rec.name, rec.network.ip));
+      }
+      if (created.status === 'rejected') throw created.reason;
+      rec.pid = created.value;
       await this.d.runc.start(rec.id);
       rec.state = 'running';
       rec.startedAt = new Date(this.now()).toISOString();
@@ -517,13 +533,20 @@ export class RuncContainers implements ContainersApi {
   private async teardown(rec: ContainerRecord): Promise<void> {
     this.d.ledger.release(`container/${rec.id}`);
     if (await this.d.runc.known(rec.id)) await this.d.runc.delete(rec.id, true);
-    await removeCgroup(this.d.cgroupVersion, rec.cgroupsPath);
-    // The per-daemon parent goes with its last container (rmdir refuses while others remain).
-    await removeCgroup(this.d.cgroupVersion, path.dirname(rec.cgroupsPath));
-    // Never attached (created only, or host/none): attach rolls itself back, so nothing to undo.
-    if (rec.network) await this.d.network().detach(rec.id, rec.network);
-    await this.d.images().removeRootfs(rec.id);
-    await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
+    // Independent parts go in parallel; every part runs even when another fails.
+    const parts = await Promise.allSettled([
+      (async () => {
+        await removeCgroup(this.d.cgroupVersion, rec.cgroupsPath);
+        // The per-daemon parent goes with its last container (rmdir refuses while others remain).
+        await removeCgroup(this.d.cgroupVersion, path.dirname(rec.cgroupsPath));
+      })(),
+      // Never attached (created only, or host/none): attach rolls itself back, so nothing to undo.
+      rec.network ? this.d.network().detach(rec.id, rec.network) : Promise.resolve(),
+      this.d.images().removeRootfs(rec.id),
+      rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true }),
+    ]);
+    const failed = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+    if (failed) throw failed.reason;
     await this.d.store.removeDir(rec.id);
   }
 

@@ -149,7 +149,8 @@ export class ServicesController {
         let rt = this.services.get(k);
         if (!rt) this.services.set(k, (rt = { name: rec.name, namespace: rec.namespace, replicas: new Map(), failures: 0, backoffUntil: 0, startErrors: 0 }));
         rt.record = rec;
-        await this.reconcileService(rt, byOwner.get(k) ?? []);
+        // One service's trouble (a runtime error) must not hold up the others.
+        await this.reconcileService(rt, byOwner.get(k) ?? []).catch((e) => this.o.log.warn({ err: e, service: k }, 'service reconcile failed'));
       }),
     );
     // Replicas whose service is gone.

@@ -18,7 +18,7 @@ async function freePort(): Promise<number> {
 }
 
 test('HTTP: spreads requests over ready backends, 503 with none, skips a backend that refuses', async () => {
-  const servers = ['a', 'b', 'c'].map((name) => http.createServer((req, res) => res.end(name)));
+  const servers = ['a', 'b', 'c'].map((name) => http.createServer((_req, res) => res.end(name)));
   const ports = await Promise.all(servers.map(listen));
   const proxy = new ServiceProxy(await freePort(), 'http', ['127.0.0.1']);
   await proxy.listen();

@@ -104,13 +104,12 @@ export const containersPage: Page = (ctx) => {
         cs,
         [
           { header: 'Name', cell: (c) => h('strong', null, c.name) },
-          { header: 'Image', cell: (c) => h('span', { class: 'mono small' }, c.image) },
-          { header: 'State', cell: (c) => [badge(c.state), c.status ? h('div', { class: 'muted small' }, c.status) : null] },
+          { header: 'Image', cell: (c) => h('span', { class: 'mono small clip', title: c.image }, c.image) },
+          { header: 'State', cell: (c) => [badge(c.state), h('div', { class: 'muted small' }, [c.status, c.restartCount ? `${c.restartCount} restarts` : null].filter(Boolean).join(' · '))] },
           { header: 'Owner', cell: (c) => c.owner ?? '-' },
-          { header: 'Ports', cell: (c) => ports(c.ports) },
+          ...(cs.some((c) => c.ports?.length) ? [{ header: 'Ports', cell: (c: Container) => ports(c.ports) }] : []),
           { header: 'CPU', cell: (c) => cpuCell(c, stats.get(c.id)), align: 'right' },
           { header: 'Memory', cell: (c) => memCell(c, stats.get(c.id)), align: 'right' },
-          { header: 'Restarts', cell: (c) => c.restartCount ?? 0, align: 'right' },
           {
             header: '',
             cell: (c) => {
@@ -170,7 +169,7 @@ export const containersPage: Page = (ctx) => {
           ss,
           [
             { header: 'Name', cell: (s) => h('strong', null, s.namespace && s.namespace !== 'default' ? `${s.namespace}/${s.name}` : s.name) },
-            { header: 'Image', cell: (s) => h('span', { class: 'mono small' }, s.spec.template.image) },
+            { header: 'Image', cell: (s) => h('span', { class: 'mono small clip', title: s.spec.template.image }, s.spec.template.image) },
             { header: 'Ready', cell: (s) => `${s.readyReplicas} / ${s.spec.replicas}`, align: 'right' },
             { header: 'State', cell: (s) => [badge(s.readyReplicas >= s.spec.replicas ? 'ready' : s.rollout?.phase === 'rolled-back' ? 'failed: rolled back' : 'scaling'), s.rollout?.reason ? h('div', { class: 'muted small' }, s.rollout.reason) : null] },
             { header: 'Ports', cell: (s) => ports((s.endpoints ?? []).map((e) => ({ ...e, protocol: 'tcp' }))) },

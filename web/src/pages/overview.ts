@@ -62,7 +62,8 @@ export const overviewPage: Page = (ctx) => {
     stats,
     h('div', { class: 'grid' }, h('div', { class: 'span-6 card' }, h('h2', null, 'Boot timeline'), boot), h('div', { class: 'span-6 card' }, useTitle, useBox)),
     h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Modules', modules))),
-    h('div', { class: 'grid' }, h('div', { class: 'span-7' }, card('Running workloads', workloads)), h('div', { class: 'span-5' }, card('Functions', functions))),
+    h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Running workloads', workloads))),
+    h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Functions', functions))),
     h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card('Recent events', events))),
   );
   ctx.cleanup(() => useChart.destroy());
@@ -188,11 +189,11 @@ export const overviewPage: Page = (ctx) => {
           shown,
           [
             { header: 'Name', cell: (w) => h('strong', null, w.name) },
-            { header: 'Type', cell: (w) => w.type },
+            { header: 'Type', cell: (w) => w.type.replace('function-instance', 'function') },
             { header: 'Owner', cell: (w) => w.owner ?? '-' },
             { header: 'State', cell: (w) => badge(w.state) },
-            { header: 'CPU use / request', cell: (w) => `${use(w.id)?.cpuCores.toFixed(2) ?? '-'} / ${w.requests.cpu ? (w.requests.cpu / 1000).toFixed(2) : '-'}`, align: 'right' },
-            { header: 'Memory use / request', cell: (w) => `${bytes(use(w.id)?.memoryUsage)} / ${bytes(w.requests.memory)}`, align: 'right' },
+            { header: 'CPU (cores)', cell: (w) => pair(use(w.id)?.cpuCores.toFixed(2), w.requests.cpu ? (w.requests.cpu / 1000).toFixed(2) : undefined), align: 'right' },
+            { header: 'Memory', cell: (w) => pair(use(w.id) ? bytes(use(w.id)!.memoryUsage) : undefined, w.requests.memory ? bytes(w.requests.memory) : undefined), align: 'right' },
           ],
           { empty: 'No workloads are running.' },
         ),
@@ -246,6 +247,9 @@ export const overviewPage: Page = (ctx) => {
     if (e.topic.startsWith('/functions/')) onFunctions();
   });
 };
+
+/** "used of requested", or whichever of the two is known. */
+const pair = (used: string | undefined, requested: string | undefined): string => (used && requested ? `${used} of ${requested}` : used ? used : requested ? `${requested} requested` : '-');
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 

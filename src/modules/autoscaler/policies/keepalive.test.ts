@@ -78,25 +78,29 @@ test('adaptive: long keep while unsure, pre-warm once periodic, percentiles of t
     { name: 'one long idle time', minutes: [0, 180], prewarmMin: 0, keepMin: 270 },
     // One idle time of 600 min: 1.5 x 600 = 900, capped at 6 h = 360 min.
     { name: 'capped', minutes: [0, 600], prewarmMin: 0, keepMin: 360 },
-    // Two idle times of 60 min (spread 0 <= 10%): periodic. p5 = p95 = 60:
-    // pre-warm 60 x 0.9 = 54 min, warm until 60 x 1.1 = 66 min -> keep 12 min.
-    { name: 'periodic early', minutes: [0, 60, 120], prewarmMin: 54, keepMin: 12 },
-    // Idle times 1 min x 5: p95 x 1.1 = 1.1 min < 2 min floor -> keep 2 min; p5 x 0.9 = 0.9 min < 1 min gap -> no pre-warm.
+    // Idle times 10, 20, 30, 40 min: fewer than 8 and irregular -> keep max(120, 1.5 x 40) = 120 min.
+    { name: 'few, irregular', minutes: [0, 10, 30, 60, 100], prewarmMin: 0, keepMin: 120 },
+    // Two idle times of 60 min (spread 0 <= 10%): periodic. p5 = p90 = 60:
+    // pre-warm 60 x 0.95 = 57 min, warm until 60 x 1.05 = 63 min -> keep 6 min.
+    { name: 'periodic early', minutes: [0, 60, 120], prewarmMin: 57, keepMin: 6 },
+    // Idle times 1 min x 5 (periodic): p90 x 1.05 = 1.05 min < 2 min floor -> keep 2 min;
+    // p5 x 0.95 = 0.95 min < 1 min gap -> no pre-warm.
     { name: 'frequent floor', minutes: [0, 1, 2, 3, 4, 5], prewarmMin: 0, keepMin: 2 },
+    // Idle times 10, 20, ..., 80 min (8 samples). p5: position 7 x 0.05 = 0.35 -> 10 + 0.35 x 10 = 13.5,
+    // pre-warm 13.5 x 0.95 = 12.825 min. p90: position 7 x 0.9 = 6.3 -> 70 + 0.3 x 10 = 73,
+    // warm until 73 x 1.05 = 76.65 min -> keep 76.65 - 12.825 = 63.825 min.
+    { name: 'percentiles', minutes: [0, 10, 30, 60, 100, 150, 210, 280, 360], prewarmMin: 12.825, keepMin: 63.825 },
   ];
   for (const c of cases) {
     const d = after(a, c.minutes);
     assert.ok(Math.abs(d.prewarmMs - c.prewarmMin * MIN) < 1e-6, `${c.name}: prewarm ${d.prewarmMs / MIN}`);
     assert.ok(Math.abs(d.keepAliveMs - c.keepMin * MIN) < 1e-6, `${c.name}: keep ${d.keepAliveMs / MIN}`);
+    assert.ok(d.reason.length > 0);
   }
-  // Irregular idle times 10, 20, 30, 40 min (4 samples): p5 = 10 + 0.15 x 10 = 11.5 -> pre-warm 10.35 min;
-  // p95 = 30 + 0.85 x 10 = 38.5 -> until 42.35 min -> keep 32 min.
-  const d = after(a, [0, 10, 30, 60, 100]);
-  assert.ok(Math.abs(d.prewarmMs - 10.35 * MIN) < 1e-6, String(d.prewarmMs / MIN));
-  assert.ok(Math.abs(d.keepAliveMs - 32 * MIN) < 1e-6, String(d.keepAliveMs / MIN));
-  // The window forgets: after 40 idle times of 5 min, the old 100-min gap no longer counts.
+  // The window forgets: after 40 idle times of 5 min, the old 100-min gap no longer counts:
+  // pre-warm 4.75 min, warm until 5.25 min.
   const mins = [0, 100];
   for (let i = 1; i <= 40; i++) mins.push(100 + 5 * i);
   const late = after(a, mins);
-  assert.ok(late.prewarmMs + late.keepAliveMs <= 5.5 * MIN + 1e-6, String((late.prewarmMs + late.keepAliveMs) / MIN));
+  assert.ok(Math.abs(late.prewarmMs + late.keepAliveMs - 5.25 * MIN) < 1e-6, String((late.prewarmMs + late.keepAliveMs) / MIN));
 });

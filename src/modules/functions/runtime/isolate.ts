@@ -63,32 +63,62 @@ interface Shell {
   sink: { log(level: string, text: string): void };
 }
 
-function createShell(memoryMb: number, warm: boolean): Shell {
+// `__name` covers the helper esbuild adds when the daemon runs from source under tsx.
+const BOOT = `var __name = (f) => f; ${preludeSource}(globalThis, { url: __h_url, log: __h_log, uuid: __h_uuid, random: __h_random, b64: __h_b64,
+  fetch: ((ref) => async (req) => { const [err, res] = await ref.apply(undefined, [req], { arguments: { copy: true }, result: { promise: true, copy: true } }); if (err) throw new TypeError(err); return res; })(__h_fetchRef),
+  sleep: ((ref) => (ms) => ref.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true } }))(__h_sleepRef) });
+for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_sleepRef','__h_b64']) delete globalThis[k];`;
+
+/** Puts the host callbacks the prelude needs on a fresh context's global. */
+function installHost(context: ivm.Context, sink: Shell['sink']): void {
+  const g = context.global;
+  g.setSync('__h_url', new ivm.Callback(parseUrl));
+  g.setSync('__h_log', new ivm.Callback((level: string, text: string) => sink.log(level, text.length > MAX_LOG_LINE ? text.slice(0, MAX_LOG_LINE) + '…' : text), { ignored: true }));
+  g.setSync('__h_uuid', new ivm.Callback(() => randomUUID()));
+  g.setSync('__h_random', new ivm.Callback((n: number) => new Uint8Array(randomBytes(Math.min(65536, Math.max(0, n | 0)))).buffer));
+  // Host calls that return promises go through References: a Callback cannot wait for a promise.
+  // A rejected host promise would also surface as an unhandled rejection in the daemon, so
+  // failures travel as values and the prelude throws them inside the isolate.
+  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof loopbackFetch>[0]) => loopbackFetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+  g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1)))));
+  g.setSync('__h_b64', new ivm.Callback((op: string, s: string) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1'))));
+}
+
+const bootOptions = () => ({ filename: 'llmos:prelude', ...(preludeCache ? { cachedData: preludeCache } : { produceCachedData: true }) });
+
+/** A shell made on the request path: synchronous, each step well under a millisecond. */
+function createShell(memoryMb: number): Shell {
   const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
   const sink = { log: (_l: string, _t: string) => undefined as void };
   try {
     const context = isolate.createContextSync();
-    const g = context.global;
-    g.setSync('__h_url', new ivm.Callback(parseUrl));
-    g.setSync('__h_log', new ivm.Callback((level: string, text: string) => sink.log(level, text.length > MAX_LOG_LINE ? text.slice(0, MAX_LOG_LINE) + '…' : text), { ignored: true }));
-    g.setSync('__h_uuid', new ivm.Callback(() => randomUUID()));
-    g.setSync('__h_random', new ivm.Callback((n: number) => new Uint8Array(randomBytes(Math.min(65536, Math.max(0, n | 0)))).buffer));
-    // Host calls that return promises go through References: a Callback cannot wait for a promise.
-    // A rejected host promise would also surface as an unhandled rejection in the daemon, so
-    // failures travel as values and the prelude throws them inside the isolate.
-    g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof loopbackFetch>[0]) => loopbackFetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
-    g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1)))));
-    g.setSync('__h_b64', new ivm.Callback((op: string, s: string) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1'))));
-    // `__name` covers the helper esbuild adds when the daemon runs from source under tsx.
-    const boot = `var __name = (f) => f; ${preludeSource}(globalThis, { url: __h_url, log: __h_log, uuid: __h_uuid, random: __h_random, b64: __h_b64,
-  fetch: ((ref) => async (req) => { const [err, res] = await ref.apply(undefined, [req], { arguments: { copy: true }, result: { promise: true, copy: true } }); if (err) throw new TypeError(err); return res; })(__h_fetchRef),
-  sleep: ((ref) => (ms) => ref.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true } }))(__h_sleepRef) });
-for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_sleepRef','__h_b64']) delete globalThis[k];`;
-    const prelude: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(boot, { filename: 'llmos:prelude', ...(preludeCache ? { cachedData: preludeCache } : { produceCachedData: true }) });
+    installHost(context, sink);
+    const prelude: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(BOOT, bootOptions());
     if (!preludeCache && prelude.cachedData) preludeCache = prelude.cachedData;
     prelude.runSync(context);
     prelude.release();
-    if (warm) context.evalSync('__llmos_warmup()');
+    return { isolate, context, sink };
+  } catch (e) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw e;
+  }
+}
+
+/**
+ * A spare shell, made off the request path: the steps run on isolated-vm's threads so the event
+ * loop stays free, and a warm-up request gets V8 to compile the request path ahead of time.
+ */
+async function createSpareShell(memoryMb: number): Promise<Shell> {
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+  const sink = { log: (_l: string, _t: string) => undefined as void };
+  try {
+    const context = await isolate.createContext();
+    installHost(context, sink);
+    const prelude: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = await isolate.compileScript(BOOT, bootOptions());
+    if (!preludeCache && prelude.cachedData) preludeCache = prelude.cachedData;
+    await prelude.run(context);
+    prelude.release();
+    await context.eval('__llmos_warmup()');
     return { isolate, context, sink };
   } catch (e) {
     if (!isolate.isDisposed) isolate.dispose();
@@ -100,47 +130,51 @@ for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h
 // function's own code: isolate and context creation (~1.5 ms) leave the request path.
 const spares = new Map<number, Shell[]>();
 let spareTarget = 0;
-let refillScheduled = false;
-const REFILL_DELAY_MS = 25;
+let refilling = false;
 
-function refill(): void {
-  refillScheduled = false;
-  for (const [mb, list] of spares) {
-    if (list.length < spareTarget) {
-      list.push(createShell(mb, true));
-      // One per turn, so refilling never holds up requests for long.
-      if (!refillScheduled) {
-        refillScheduled = true;
-        setTimeout(refill, 1);
-      }
-      return;
+async function refill(): Promise<void> {
+  if (refilling) return;
+  refilling = true;
+  try {
+    for (;;) {
+      const next = [...spares.entries()].find(([, list]) => list.length < spareTarget);
+      if (!next || spareTarget <= 0) return;
+      const shell = await createSpareShell(next[0]);
+      // The size may have been dropped (or spares turned off) meanwhile.
+      if (spares.get(next[0]) === next[1] && next[1].length < spareTarget) next[1].push(shell);
+      else shell.isolate.dispose();
     }
+  } catch {
+    // Out of memory or similar: the next take creates inline and tries the refill again.
+  } finally {
+    refilling = false;
   }
 }
 
 function takeShell(memoryMb: number): Shell {
-  if (spareTarget <= 0) return createShell(memoryMb, false);
+  if (spareTarget <= 0) return createShell(memoryMb);
   let list = spares.get(memoryMb);
   if (!list) {
     // Keep spares for a few sizes only; the default size is by far the most common.
-    if (spares.size >= 4) spares.delete(spares.keys().next().value!);
+    if (spares.size >= 4) {
+      const [mb, old] = spares.entries().next().value!;
+      spares.delete(mb);
+      for (const sh of old) sh.isolate.dispose();
+    }
     spares.set(memoryMb, (list = []));
   }
-  const shell = list.shift() ?? createShell(memoryMb, false);
-  if (!refillScheduled) {
-    refillScheduled = true;
-    // Later, not now: making a shell takes the event loop for a few ms, which the request that
-    // just took one should not wait for.
-    setTimeout(refill, REFILL_DELAY_MS);
-  }
+  const shell = list.shift() ?? createShell(memoryMb);
+  setImmediate(() => void refill());
   return shell;
 }
 
-/** Sets how many spare shells to keep per memory size (0 disables), and disposes extras. */
-export function setSpareShells(n: number): void {
+/** Sets how many spare shells to keep per memory size (0 disables and disposes them); `sizesMb` are made now. */
+export function setSpareShells(n: number, sizesMb: number[] = []): void {
   spareTarget = Math.max(0, n);
   for (const list of spares.values()) for (const sh of list.splice(spareTarget)) sh.isolate.dispose();
-  if (spareTarget === 0) spares.clear();
+  if (spareTarget === 0) return spares.clear();
+  for (const mb of sizesMb) if (!spares.has(mb)) spares.set(mb, []);
+  void refill();
 }
 
 export class IsolateInstance implements Instance {
