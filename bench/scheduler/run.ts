@@ -4,7 +4,7 @@
 // require 680 pods/s for 5,000 nodes and 10,000 pods (SchedulingBasic, 5000Nodes/10000Pods).
 // Node sampling: percentageOfNodesToScore adaptive as kube-scheduler (10% = 500 nodes at 5,000
 // nodes), and a second run with 100% (every node filtered and scored) for comparison.
-// Run: npx tsc -p . && node dist/bench/scheduler/run.js [--nodes 5000] [--pods 10000,50000] [--json]
+// Run: npx tsc -p . && node dist/bench/scheduler/run.js [--nodes 5000] [--pods 10000,50000] [--percentages 0,100] [--warmup 2000] [--json]
 import { Cluster, podInfo, type PodInfo } from '../../src/modules/scheduler/node-info.js';
 import { buildFramework, profileConfig } from '../../src/modules/scheduler/profile.js';
 import { schedule } from '../../src/modules/scheduler/scheduler.js';
@@ -18,6 +18,8 @@ const numNodes = Number(arg('nodes', '5000'));
 const podCounts = arg('pods', '10000,50000').split(',').map(Number);
 const percentages = arg('percentages', '0,100').split(',').map(Number);
 const json = process.argv.includes('--json');
+/** Workloads scheduled on a throw-away cluster first, so the timed runs measure steady state, not JIT warm-up. */
+const warmup = Number(arg('warmup', '2000'));
 
 const Gi = 2 ** 30;
 const Mi = 2 ** 20;
@@ -111,6 +113,7 @@ function run(pods: number, pct: number): Result {
   };
 }
 
+if (warmup > 0) run(warmup, 0);
 const results: Result[] = [];
 for (const pct of percentages) for (const pods of podCounts) results.push(run(pods, pct));
 if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');

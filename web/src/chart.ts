@@ -44,7 +44,7 @@ export interface LiveChart {
 }
 
 /** A line chart of a Series over time. `units` labels the y values in the legend. */
-export function timeChart(series: Series, opts: { height?: number; units?: string[]; stepped?: boolean[]; yMin?: number; fill?: boolean } = {}): LiveChart {
+export function timeChart(series: Series, opts: { height?: number; units?: string[]; stepped?: boolean[]; yMin?: number; fill?: boolean; right?: boolean[] } = {}): LiveChart {
   const el = document.createElement('div');
   el.className = 'chart';
   const height = opts.height ?? 200;
@@ -55,12 +55,18 @@ export function timeChart(series: Series, opts: { height?: number; units?: strin
       height,
       cursor: { drag: { x: true, y: false } },
       // At least the last minute on the x axis, so a chart with one or two samples reads as time.
-      scales: { x: { time: true, range: timeRange }, y: { range: (_u, min, max) => [Math.min(opts.yMin ?? 0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
-      axes: [axis(), axis({ size: 50 })],
+      scales: {
+        x: { time: true, range: timeRange },
+        y: { range: (_u, min, max) => [Math.min(opts.yMin ?? 0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] },
+        ...(opts.right?.some(Boolean) ? { r: { range: (_u: uPlot, _min: number | null, max: number | null): uPlot.Range.MinMax => [0, Math.max(2, Math.ceil((max ?? 1) * 1.2))] } } : {}),
+      },
+      // Series marked `right` get their own scale and axis on the right (a count next to a rate).
+      axes: [axis(), axis({ size: 50 }), ...(opts.right?.some(Boolean) ? [axis({ scale: 'r', side: 1, size: 40, grid: { show: false } })] : [])],
       series: [
         {},
         ...series.names.map((name, i) => ({
           label: name,
+          scale: opts.right?.[i] ? 'r' : 'y',
           stroke: palette[i % palette.length],
           width: 2,
           fill: opts.fill && i === 0 ? `${palette[0]}18` : undefined,

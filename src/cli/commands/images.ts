@@ -175,6 +175,14 @@ export function imagesCommands(program: Command, ctx: CliContext): void {
     });
 
   program
+    .command('tag <source> <target>')
+    .description('give a local image another name (e.g. to push it elsewhere)')
+    .action(async (source: string, target: string) => {
+      const img = await ctx.client().request<ImageRecord>('POST', '/v1/images/tag', { source, target });
+      ctx.out(img, () => `Tagged ${img.id.slice(7, 19)} as ${target}`);
+    });
+
+  program
     .command('push <ref>')
     .description('push a local image to its registry')
     .action(async (ref: string) => {

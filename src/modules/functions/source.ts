@@ -55,7 +55,8 @@ export async function compileSource(b: SourceBundle): Promise<string> {
           name: 'llmos-memory',
           setup(build) {
             build.onResolve({ filter: /.*/ }, (args) => {
-              if (args.kind === 'entry-point') return { path: args.path, namespace: 'mem' };
+              // esbuild may hand the entry back as "./x" (when a file of that name exists in the daemon's cwd).
+              if (args.kind === 'entry-point') return { path: path.posix.normalize(args.path), namespace: 'mem' };
               if (!args.path.startsWith('.')) return { errors: [{ text: `cannot import "${args.path}": functions bundle only relative imports (no packages, no node: modules)` }] };
               const base = path.posix.join(path.posix.dirname(args.importer), args.path);
               const hit = [base, ...['.ts', '.js', '.mjs', '.mts', '.json', '/index.ts', '/index.js'].map((e) => base + e), base.replace(/\.js$/, '.ts')].find((p) => b.files[p] !== undefined);

@@ -525,6 +525,14 @@ export class ImageService implements ImagesApi {
     return (await this.rootfs.list()).map((r) => r.containerId);
   }
 
+  /** Adds a name to a local image (moving it off any other image). */
+  async tag(source: string, target: string): Promise<ImageRecord> {
+    const img = await this.getStored(source);
+    const ref = parseRef(target);
+    if (!ref.tag || ref.digest) throw new InvalidArgument(`tag target must be NAME[:TAG] without a digest (${target})`);
+    return publicRecord(await this.saveRecord({ ...img, repoTags: [] }, tagName(ref)));
+  }
+
   /** Checks the credential against the registry, then stores it (0600). */
   async login(registry: string, username: string, password: string): Promise<void> {
     if (!this.credentials) throw new Unavailable('no credential store');

@@ -4,7 +4,7 @@
 // copies, and whiteouts become overlayfs whiteouts (0/0 character devices; opaque directories
 // are written as whiteouts of every lower name, which needs no trusted xattr tooling).
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, lstatSync, readdirSync, utimesSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, constants, copyFileSync, lstatSync, readdirSync, utimesSync, type Stats } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -78,6 +78,20 @@ export function mergedLookup(lowers: readonly Lower[], rel: string): { at: strin
   return { at: '', stat: null, active: [] };
 }
 
+/**
+ * Whether every parent of rel inside root is a real directory. Later entries of the same archive
+ * may have replaced a directory recorded earlier with a symlink: nothing here may follow it.
+ */
+function realParents(root: string, rel: string): boolean {
+  const parts = rel.split('/');
+  let q = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    q = path.join(q, parts[i]!);
+    if (!lstatOrNull(q)?.isDirectory()) return false;
+  }
+  return true;
+}
+
 /** Settles what crosses layers; returns the full whiteout list (opaque directories expanded). */
 export async function finalizeLayer(fsRoot: string, r: ExtractResult, lowers: readonly Lower[], chown: boolean): Promise<{ whiteouts: string[]; overlayWhiteouts: boolean }> {
   const whiteouts = new Set(r.whiteouts);
@@ -85,7 +99,7 @@ export async function finalizeLayer(fsRoot: string, r: ExtractResult, lowers: re
   for (const dir of [...r.implicitDirs].sort((a, b) => a.split('/').length - b.split('/').length)) {
     const m = mergedLookup(lowers, dir);
     if (m.stat?.isSymbolicLink()) throw new UnsafeArchive(`layer writes under "${dir}", which a lower layer made a symlink ("${m.at}"): refusing to follow it`);
-    if (m.stat?.isDirectory() && m.at === dir) {
+    if (m.stat?.isDirectory() && m.at === dir && realParents(fsRoot, `${dir}/_`)) {
       // Keep the lower directory's attributes: in the union the upper directory's win.
       const p = path.join(fsRoot, dir);
       if (chown) chownSync(p, m.stat.uid, m.stat.gid);
@@ -98,21 +112,26 @@ export async function finalizeLayer(fsRoot: string, r: ExtractResult, lowers: re
     if (!m.stat || m.at !== link.target) throw new UnsafeArchive(`hard link "${link.path}" -> "${link.target}": target not found in this or a lower layer`);
     if (!m.stat.isFile()) throw new UnsafeArchive(`hard link "${link.path}" -> "${link.target}": target is not a regular file`);
     // Across layers a hard link cannot exist: copy the file up, as overlayfs would.
+    if (!realParents(fsRoot, link.path)) throw new UnsafeArchive(`hard link "${link.path}": a parent directory was replaced by a symlink later in the layer`);
     const dst = path.join(fsRoot, link.path);
-    copyFileSync(path.join(m.owner!.fs, link.target), dst);
+    const existing = lstatOrNull(dst);
+    if (existing?.isDirectory()) throw new UnsafeArchive(`hard link "${link.path}" collides with a directory`);
+    if (existing) continue; // a later entry of the layer defined this path: it wins
+    copyFileSync(path.join(m.owner!.fs, link.target), dst, constants.COPYFILE_EXCL);
     if (chown) chownSync(dst, m.stat.uid, m.stat.gid);
     chmodSync(dst, m.stat.mode & 0o7777);
     utimesSync(dst, m.stat.atime, m.stat.mtime);
   }
   for (const dir of r.opaques) {
     const m = dir ? mergedLookup(lowers, dir) : { stat: null, active: lowers as Lower[], at: '' };
-    if (dir && !m.stat?.isDirectory()) continue;
+    if ((dir && !m.stat?.isDirectory()) || !realParents(fsRoot, dir ? `${dir}/_` : '_')) continue;
     const mine = new Set(readdirSync(path.join(fsRoot, dir)));
     for (const l of m.active) {
       for (const name of readdirSync(path.join(l.fs, dir))) if (!mine.has(name)) whiteouts.add(dir ? `${dir}/${name}` : name);
     }
   }
-  const list = [...whiteouts];
+  // A whiteout whose path the layer re-created, or whose directory it replaced, no longer applies.
+  const list = [...whiteouts].filter((w) => realParents(fsRoot, w) && !lstatOrNull(path.join(fsRoot, w)));
   let overlayWhiteouts = true;
   // Only whiteouts of something that exists below matter to overlayfs.
   const needed = list.filter((w) => lowers.length && mergedLookup(lowers, w).stat && mergedLookup(lowers, w).at === w);

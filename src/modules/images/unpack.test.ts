@@ -105,6 +105,27 @@ test('a symlink planted by a lower layer is not followed by an upper layer', () 
     assert.equal(await readFile(path.join(root, 'etc/passwd'), 'utf8'), 'ok');
   }));
 
+test('finalizeLayer never follows a directory the layer later replaced with a symlink', () =>
+  sandbox(async (dir, root) => {
+    const lowerFs = path.join(dir, 'lower');
+    const outside = path.join(dir, 'outside');
+    await mkdir(outside);
+    await mkdir(lowerFs);
+    await extract(lowerFs, [{ path: 'd/x', body: 'lower' }, { path: 'bin/tool', body: 'T' }, { path: 'o/a', body: '1' }]);
+    const lowers: Lower[] = [{ fs: lowerFs, whiteouts: new Set(), opaques: new Set() }];
+    // A whiteout and an opaque marker in d and o, then d and o become symlinks out of the root.
+    const r = await extract(root, [{ path: 'd/.wh.x' }, { path: 'o/.wh..wh..opq' }, { path: 'd', type: 'SymbolicLink', linkpath: outside }, { path: 'o', type: 'SymbolicLink', linkpath: outside }]);
+    const fin = await finalizeLayer(root, r, lowers, false);
+    assert.deepEqual(fin.whiteouts, []);
+    assert.deepEqual(await readdir(outside), []);
+    // A hard link to a lower file whose directory was then replaced by a symlink.
+    await rm(root, { recursive: true });
+    await mkdir(root);
+    const r2 = await extract(root, [{ path: 'h/link', type: 'Link', linkpath: 'bin/tool' }, { path: 'h', type: 'SymbolicLink', linkpath: outside }]);
+    await assert.rejects(finalizeLayer(root, r2, lowers, false), /replaced by a symlink/);
+    assert.deepEqual(await readdir(outside), []);
+  }));
+
 test('finalizeLayer copies hard links to lower files and expands opaque dirs into whiteouts', () =>
   sandbox(async (dir, root) => {
     const lowerFs = path.join(dir, 'lower');

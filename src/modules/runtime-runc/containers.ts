@@ -394,6 +394,7 @@ export class RuncContainers implements ContainersApi {
     // The cgroup lives until runc delete: read the OOM counter first.
     const sample = await readCgroup(this.d.cgroupVersion, rec.cgroupsPath).catch(() => undefined);
     const oomKilled = (sample?.oomKills ?? 0) > 0 && (exitCode === undefined || exitCode === 137);
+    const codeLost = exitCode === undefined;
     exitCode ??= 255;
     await this.d.runc.delete(rec.id, true).catch((err) => this.d.log.warn({ err }, `runc delete ${rec.id}`));
     await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
@@ -402,7 +403,7 @@ export class RuncContainers implements ContainersApi {
     rec.oomKilled = oomKilled;
     rec.finishedAt = new Date(this.now()).toISOString();
     rec.pid = undefined;
-    rec.reason = lost ? 'the container ended while the daemon was down and its exit code was lost' : oomKilled ? 'OOMKilled' : undefined;
+    rec.reason = codeLost ? 'the container ended while the daemon was down and its exit code was lost' : oomKilled ? 'OOMKilled' : undefined;
     this.d.workloads.transition(rec.id, 'exited', { exitCode, reason: rec.reason });
     if (oomKilled) this.publish('oom', rec, 'was killed: out of memory', { exitCode });
     this.publish('die', rec, `exited with code ${exitCode}`, { exitCode, oomKilled });

@@ -58,7 +58,7 @@ export const functionsPage: Page = (ctx) => {
     const name = f.spec.name;
     if (chartFor !== name) {
       chart?.destroy();
-      chart = timeChart(history.get(name), { height: 220, stepped: [true, false, false] });
+      chart = timeChart(history.get(name), { height: 220, stepped: [true, false, false], right: [true, false, false] });
       chartFor = name;
       followLogs(name);
       render(
@@ -67,7 +67,7 @@ export const functionsPage: Page = (ctx) => {
         h(
           'div',
           { class: 'grid' },
-          h('div', { class: 'span-7 card' }, h('h2', null, `Instances and load: ${name}`), chart.el),
+          h('div', { class: 'span-7 card' }, h('h2', null, `Load and instances (right axis): ${name}`), chart.el),
           h('div', { class: 'span-5' }, tryIt(name)),
         ),
         h('div', { class: 'grid' }, h('div', { class: 'span-12' }, card(`Logs: ${name}`, logs))),

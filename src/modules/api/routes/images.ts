@@ -61,6 +61,9 @@ export function imagesRoutes(app: Api, k: KernelHandle, _svc: KernelServices): v
     async (req) => images().remove(req.query.ref, { force: req.query.force === 'true' }),
   );
   app.post('/v1/images/prune', { schema: { summary: 'Remove untagged unused images, then unreferenced blobs and snapshots' } }, async () => images().prune());
+  app.post('/v1/images/tag', { schema: { body: z.object({ source: z.string().min(1), target: z.string().min(1) }), summary: 'Add a name to a local image' } }, async (req) =>
+    images().tag(req.body.source, req.body.target),
+  );
   app.post('/v1/images/push', { schema: { body: z.object({ ref: z.string().min(1) }), summary: 'Push a local image to its registry' } }, async (req) => {
     const pushed: Array<{ digest: string; status: string }> = [];
     const r = await pushImage(images(), req.body.ref, (d, status) => pushed.push({ digest: d.digest, status }));

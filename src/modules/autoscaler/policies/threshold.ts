@@ -3,7 +3,7 @@
 // missing / not-ready replica rules, the max over metrics, then behavior: stabilization windows
 // and Pods/Percent rate policies per period, then min/max.
 import type { ScalingPolicy } from '../../../contracts/policies.js';
-import type { AutoscaleConfig, HpaScalingRules, MetricName, MetricTarget, ScalingInput } from './types.js';
+import type { AutoscaleConfig, HpaScalingRules, MetricName, MetricTarget, PodSample, ScalingInput } from './types.js';
 
 export const HPA_SCALE_UP_DEFAULT: Readonly<HpaScalingRules> = Object.freeze({
   stabilizationWindowSeconds: 0,
@@ -86,8 +86,6 @@ function podProposal(pods: PodSample[], metric: MetricName, target: number, tole
   if ((newRatio < 1 && replicas > current) || (newRatio > 1 && replicas < current)) return { replicas: current, ratio: newRatio, detail: `${metric}: ${note} would reverse the move: no change` };
   return { replicas, ratio: newRatio, detail: `${metric} ratio ${newRatio.toFixed(2)} x ${filled.length} (${note}) = ${replicas}` };
 }
-
-type PodSample = NonNullable<ScalingInput['pods']>[number];
 
 function rules(c: AutoscaleConfig) {
   return {

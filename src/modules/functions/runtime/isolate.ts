@@ -164,15 +164,33 @@ function takeShell(memoryMb: number): Shell {
     spares.set(memoryMb, (list = []));
   }
   const shell = list.shift() ?? createShell(memoryMb);
-  setImmediate(() => void refill());
+  scheduleRefill(0);
   return shell;
+}
+
+// Requests running in any isolate. Making a spare blocks the event loop for about a millisecond
+// (new Isolate is synchronous), so the refill waits for a moment with none in flight, up to ~100 ms.
+let inflight = 0;
+let refillTimer: NodeJS.Timeout | undefined;
+function scheduleRefill(tries: number): void {
+  if (refillTimer && tries === 0) return;
+  refillTimer = setTimeout(() => {
+    refillTimer = undefined;
+    if (inflight > 0 && tries < 20) scheduleRefill(tries + 1);
+    else void refill();
+  }, 5);
+  refillTimer.unref();
 }
 
 /** Sets how many spare shells to keep per memory size (0 disables and disposes them); `sizesMb` are made now. */
 export function setSpareShells(n: number, sizesMb: number[] = []): void {
   spareTarget = Math.max(0, n);
   for (const list of spares.values()) for (const sh of list.splice(spareTarget)) sh.isolate.dispose();
-  if (spareTarget === 0) return spares.clear();
+  if (spareTarget === 0) {
+    clearTimeout(refillTimer);
+    refillTimer = undefined;
+    return spares.clear();
+  }
   for (const mb of sizesMb) if (!spares.has(mb)) spares.set(mb, []);
   void refill();
 }
@@ -246,6 +264,7 @@ export class IsolateInstance implements Instance {
       deadline = setTimeout(() => reject(new InvocationFailed('timeout', `function ${name} did not answer within its timeout of ${timeoutMs} ms`)), timeoutMs);
     });
     const body = req.body && req.body.byteLength ? req.body : null;
+    inflight++;
     const run = this.dispatch.apply(undefined, [req.method, req.url, req.headers, body], { arguments: { copy: true }, result: { promise: true, copy: true } }) as unknown as Promise<[number, string, [string, string][], ArrayBuffer | null]>;
     try {
       const [status, statusText, headers, resBody] = await Promise.race([run, limits]);
@@ -255,6 +274,7 @@ export class IsolateInstance implements Instance {
       if (breach) throw breach;
       throw this.translate(e);
     } finally {
+      inflight--;
       clearTimeout(watchdog);
       clearTimeout(deadline);
       run.catch(() => undefined);

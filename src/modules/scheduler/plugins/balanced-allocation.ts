@@ -17,9 +17,8 @@ export function balancedScore(cpuFraction: number, memFraction: number): number 
 export class BalancedAllocation implements ScorePlugin {
   readonly name = BalancedAllocationName;
   score(_s: CycleState, pod: PodInfo, node: NodeInfo): number {
-    const a = node.allocatable;
-    if (a.cpu <= 0 || a.memory <= 0) return 0;
-    return balancedScore((node.nonZeroCpu + pod.nonZeroCpu) / a.cpu, (node.nonZeroMemory + pod.nonZeroMemory) / a.memory);
+    if (node.allocCpu <= 0 || node.allocMemory <= 0) return 0;
+    return balancedScore((node.nonZeroCpu + pod.nonZeroCpu) / node.allocCpu, (node.nonZeroMemory + pod.nonZeroMemory) / node.allocMemory);
   }
 
   scoreAll(s: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {

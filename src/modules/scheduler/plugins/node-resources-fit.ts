@@ -85,16 +85,16 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   filter(_s: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     const r = pod.requested;
     // Unrolled for the hot path; fitDetail() builds the sentence only on failure.
-    if (r.cpu > node.allocatable.cpu - node.requested.cpu) return fitFailure(pod, node, 'cpu');
-    if (r.memory > node.allocatable.memory - node.requested.memory) return fitFailure(pod, node, 'memory');
-    if (r.pids > node.allocatable.pids - node.requested.pids) return fitFailure(pod, node, 'pids');
+    if (r.cpu > node.freeCpu) return fitFailure(pod, node, 'cpu');
+    if (r.memory > node.freeMemory) return fitFailure(pod, node, 'memory');
+    if (r.pids > node.freePids) return fitFailure(pod, node, 'pids');
     return null;
   }
 
   score(_s: CycleState, pod: PodInfo, node: NodeInfo): number {
     // Scoring counts requests with the non-zero defaults, as kube-scheduler does.
-    const cpu = this.scorer(node.nonZeroCpu + pod.nonZeroCpu, node.allocatable.cpu);
-    const mem = this.scorer(node.nonZeroMemory + pod.nonZeroMemory, node.allocatable.memory);
+    const cpu = this.scorer(node.nonZeroCpu + pod.nonZeroCpu, node.allocCpu);
+    const mem = this.scorer(node.nonZeroMemory + pod.nonZeroMemory, node.allocMemory);
     return Math.floor((cpu * this.cpuWeight + mem * this.memWeight) / (this.cpuWeight + this.memWeight));
   }
 
@@ -105,7 +105,7 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     const w = wc + wm;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!;
-      out[i] = Math.floor((f(n.nonZeroCpu + pod.nonZeroCpu, n.allocatable.cpu) * wc + f(n.nonZeroMemory + pod.nonZeroMemory, n.allocatable.memory) * wm) / w);
+      out[i] = Math.floor((f(n.nonZeroCpu + pod.nonZeroCpu, n.allocCpu) * wc + f(n.nonZeroMemory + pod.nonZeroMemory, n.allocMemory) * wm) / w);
     }
   }
 }

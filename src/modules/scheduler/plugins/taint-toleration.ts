@@ -25,6 +25,7 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
   private readonly statusByTaint = new WeakMap<Taint, Status>();
 
   filter(_s: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
+    if (node.taintCount === 0) return null;
     const taints = node.taints;
     for (let i = 0; i < taints.length; i++) {
       const taint = taints[i]!;
@@ -45,7 +46,7 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
   }
 
   scoreAll(s: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
-    for (let i = 0; i < nodes.length; i++) out[i] = nodes[i]!.taints.length ? this.score(s, pod, nodes[i]!) : 0;
+    for (let i = 0; i < nodes.length; i++) out[i] = nodes[i]!.taintCount ? this.score(s, pod, nodes[i]!) : 0;
   }
 
   /** Reverse and scale: 100 × (1 - count / max). */
