@@ -46,6 +46,10 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'llmos-bench-start-'));
 const d = await startDaemon();
 const podman = ensurePodman();
 const podmanBridgeExisted = existsSync('/sys/class/net/cni-podman0');
+let pulled: string | undefined;
+// podman's CNI leaves its firewall chains and lease directory behind; note what was there before.
+const hadPodmanChains = spawnSync('iptables', ['-S', 'CNI-FORWARD'], { stdio: 'ignore' }).status === 0;
+const hadPodmanLeases = existsSync('/var/lib/cni/networks/podman');
 try {
   const image = (await pushBusyboxImage(reg, 'bench/busybox', { cmd: ['/bin/true'] })).ref;
   const env = { ...process.env, LLMOS_HOST: d.host, LLMOS_DATA_DIR: d.dataDir };
@@ -68,6 +72,7 @@ try {
   const podmanArgs = ['--runtime', 'runc', 'run', '--rm', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
   if (podman) {
     await exec('podman', ['pull', '--quiet', '--tls-verify=false', image]);
+    pulled = image;
     await timed('podman', [...podmanArgs, image, '/bin/true']);
   }
   await timed('runc', ['--root', runcRoot, 'run', '-b', bundle, 'warm']);
@@ -140,9 +145,13 @@ try {
   await reg.stop();
   await rm(work, { recursive: true, force: true });
   if (podman) {
-    spawnSync('podman', ['rmi', '-a', '-f'], { stdio: 'ignore' });
+    if (pulled) spawnSync('podman', ['rmi', '-f', pulled], { stdio: 'ignore' });
     // podman's CNI bridge is left by podman itself; remove it if this run created it.
     if (!podmanBridgeExisted && existsSync('/sys/class/net/cni-podman0')) spawnSync('ip', ['link', 'del', 'cni-podman0'], { stdio: 'ignore' });
+    if (!hadPodmanChains) {
+      const script = '*filter\n-D FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD\n-F CNI-FORWARD\n-F CNI-ADMIN\n-X CNI-FORWARD\n-X CNI-ADMIN\nCOMMIT\n';
+      spawnSync('iptables-restore', ['--noflush'], { input: script, stdio: ['pipe', 'ignore', 'ignore'] });
+    }
+    if (!hadPodmanLeases) await rm('/var/lib/cni/networks/podman', { recursive: true, force: true });
   }
 }
-void llmosBin;

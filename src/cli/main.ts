@@ -1,5 +1,6 @@
 // The `llmos` command line: a client of the API (plus `up`, which runs the daemon).
 import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
 import { CliError } from './client.js';
 import { createContext } from './context.js';
 import { commandGroups } from './commands/index.js';
@@ -18,7 +19,8 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const ctx = createContext(program);
-  for (const group of commandGroups) group(program, ctx);
+  const owner = commandOwners()[firstCommand(argv) ?? ''];
+  for (const g of commandGroups.filter((g) => !owner || g.name === owner)) (await g.load())(program, ctx);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -27,5 +29,26 @@ export async function main(argv: string[]): Promise<number> {
     const msg = e instanceof CliError || e instanceof LlmosError ? e.message : e instanceof Error ? e.message : String(e);
     process.stderr.write(`llmos: ${msg}\n`);
     return e instanceof CliError ? e.exitCode : 1;
+  }
+}
+
+const globalOptionsWithValue = new Set(['--host', '--data-dir', '--token', '-o', '--output']);
+
+/** The top-level command named in argv (after node, script and global options), if any. */
+export function firstCommand(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) return a;
+    if (globalOptionsWithValue.has(a)) i++;
+  }
+  return undefined;
+}
+
+/** Command name -> group name, written by scripts/cli-manifest.mjs at build time; empty when absent (then every group loads). */
+function commandOwners(): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(new URL('../../cli-manifest.json', import.meta.url), 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
   }
 }

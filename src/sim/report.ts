@@ -41,12 +41,14 @@ export function serviceChart(r: ServiceSimResult, title: string): string {
     r.series.t,
     [
       // Demand in replicas' worth at full capacity, so both share the axis.
-      { label: 'demand (replicas at 100%)', values: r.series.demand, scale: 1 / r.capacityRps },
+      { label: 'demand / capacity', values: r.series.demand, scale: 1 / r.capacityRps },
       ...Object.entries(r.series.replicas).map(([label, values]) => ({ label, values })),
     ],
     days ? 'days' : 'hours',
     'replicas',
-    (v) => (days ? (v / 86_400).toFixed(0) : (v / 3600).toFixed(1)),
+    (v) => (days ? (v / 86_400).toFixed(0) : (v / 3600).toFixed(0)),
+    // Whole hours or days as ticks.
+    (days ? [1, 2, 5, 7, 10, 14, 20, 30] : [1, 2, 3, 4, 6, 12, 24]).map((k) => k * (days ? 86_400 : 3600)),
   );
 }
 

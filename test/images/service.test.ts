@@ -292,6 +292,11 @@ test('zstd layers, whiteouts, overlayfs and copied root filesystems, garbage col
     assert.equal(await readFile(path.join(r.path, 'app/hello'), 'utf8'), 'hi');
     await assert.rejects(access(path.join(r.path, 'etc/group')), 'whiteout hides etc/group');
     await writeFile(path.join(r.path, 'etc/passwd'), 'changed');
+    // After an unmount behind our back (a host reboot), createRootfs remounts the same upper dir.
+    await run('umount', [r.path]);
+    const again = await s.svc.createRootfs(derived.ref, 'c1');
+    assert.equal(again.path, r.path);
+    assert.equal(await readFile(path.join(r.path, 'etc/passwd'), 'utf8'), 'changed');
     const r2 = await s.svc.createRootfs(base.ref, 'c2');
     assert.match(await readFile(path.join(r2.path, 'etc/passwd'), 'utf8'), /^root:/, 'a container write stays in its upper dir');
     assert.deepEqual((await s.svc.listRootfs()).sort(), ['c1', 'c2', 'zc']);

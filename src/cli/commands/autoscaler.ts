@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 import { CliError } from '../client.js';
-import { parseMetricFlag, type AutoscalerSpec } from '../../modules/autoscaler/spec.js';
+import { parseMetricFlag } from '../../modules/autoscaler/metric-flag.js';
+import type { AutoscalerSpec } from '../../modules/autoscaler/spec.js';
 import { parseDurationMs } from '../../modules/autoscaler/policies/duration.js';
 import type { Decision } from '../../modules/autoscaler/controller.js';
 

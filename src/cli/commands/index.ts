@@ -1,13 +1,21 @@
-// The one list of CLI command groups.
+// The one list of CLI command groups. Each loads on demand: the CLI imports only the group that
+// owns the command being run (see dist/cli-manifest.json, written at build time), so a quick
+// command does not pay for parsing every other group's code.
 import type { CommandGroup } from '../context.js';
-import { systemCommands } from './system.js';
-import { resourceCommands } from './resources.js';
-import { containerCommands } from './containers.js';
-import { servicesCommands } from './services.js';
-import { imagesCommands } from './images.js';
-import { functionCommands } from './functions.js';
-import { simCommands } from './sim.js';
-import { dashboardCommands } from './dashboard.js';
-import { autoscalerCommands } from './autoscaler.js';
 
-export const commandGroups: readonly CommandGroup[] = [systemCommands, resourceCommands, containerCommands, imagesCommands, dashboardCommands, simCommands, functionCommands, servicesCommands, autoscalerCommands];
+export interface GroupLoader {
+  name: string;
+  load(): Promise<CommandGroup>;
+}
+
+export const commandGroups: readonly GroupLoader[] = [
+  { name: 'system', load: async () => (await import('./system.js')).systemCommands },
+  { name: 'resources', load: async () => (await import('./resources.js')).resourceCommands },
+  { name: 'containers', load: async () => (await import('./containers.js')).containerCommands },
+  { name: 'images', load: async () => (await import('./images.js')).imagesCommands },
+  { name: 'dashboard', load: async () => (await import('./dashboard.js')).dashboardCommands },
+  { name: 'sim', load: async () => (await import('./sim.js')).simCommands },
+  { name: 'functions', load: async () => (await import('./functions.js')).functionCommands },
+  { name: 'services', load: async () => (await import('./services.js')).servicesCommands },
+  { name: 'autoscaler', load: async () => (await import('./autoscaler.js')).autoscalerCommands },
+];

@@ -14,7 +14,8 @@ export function systemCommands(program: Command, ctx: CliContext): void {
     .option('--gateway <addr>', 'function gateway address HOST:PORT (env LLMOS_GATEWAY; default 127.0.0.1:8080)')
     .option('--log-level <level>', 'terminal log level', 'info')
     .action(async (o: { dataDir?: string; listen?: string; gateway?: string; logLevel?: string }, cmd: Command) => {
-      const { runDaemon } = await import('../../daemon.js');
+      // The bundled daemon (scripts/bundle-daemon.mjs) boots faster than the module tree.
+      const { runDaemon } = (await import(new URL('../../../daemon.mjs', import.meta.url).href)) as typeof import('../../daemon.js');
       const g = cmd.optsWithGlobals<{ dataDir?: string }>();
       await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, logLevel: o.logLevel });
     });

@@ -2,7 +2,7 @@
 // which bounds. Stored at /autoscalers/<namespace>/<name>; HPA manifests map onto it.
 import { z } from 'zod';
 import { InvalidArgument } from '../../kernel/errors.js';
-import { scalingPolicies, type AutoscaleConfig, type MetricTarget } from './policies/index.js';
+import { scalingPolicies, type AutoscaleConfig } from './policies/index.js';
 
 const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -41,17 +41,6 @@ export function parseAutoscalerSpec(input: unknown): AutoscalerSpec {
     throw new InvalidArgument(`autoscaler ${i.path.join('.') || 'spec'}: ${i.message}`);
   }
   return r.data;
-}
-
-/** "cpu=60%", "memory=70%", "rps=100", "concurrency=10" -> a metric target. */
-export function parseMetricFlag(flag: string): MetricTarget {
-  const m = /^(cpu|memory|rps|concurrency)=(\d+(?:\.\d+)?)(%?)$/.exec(flag.trim());
-  if (!m) throw new InvalidArgument(`metric "${flag}" is not one of cpu=60%, memory=70%, rps=100, concurrency=10`);
-  const metric = m[1] as MetricTarget['metric'];
-  if ((metric === 'cpu' || metric === 'memory') !== (m[3] === '%')) throw new InvalidArgument(`metric "${flag}": cpu and memory take a percentage of requests, rps and concurrency a per-replica value`);
-  const target = Number(m[2]);
-  if (!(target > 0)) throw new InvalidArgument(`metric "${flag}": target must be positive`);
-  return { metric, target };
 }
 
 /** Sampling periods as the peers use them: KPA ticks every 2 s, HPA syncs every 15 s. */

@@ -12,7 +12,7 @@ import { InvocationFailed } from './failures.js';
 import { FunctionLogs } from './logs.js';
 import { FunctionMetrics } from './metrics.js';
 import { FunctionPool, type InstanceInfo, type PoolStats } from './pool.js';
-import { ContainerInstance } from './runtime/container.js';
+import { ContainerInstance, PreparedContainers } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
 import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
 import { Secrets } from './secrets.js';
@@ -87,6 +87,7 @@ interface Internal {
   deployed: Map<string, Deployed>;
   triggers: Triggers;
   asyncInv: AsyncInvocations;
+  prepared: PreparedContainers;
   reapIntervalMs: number;
   spareIsolates: number;
 }
@@ -114,6 +115,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       }
     };
     const deployed = new Map<string, Deployed>();
+    const prepared = new PreparedContainers(containers);
     const metrics = new FunctionMetrics();
     const logs = new FunctionLogs(ctx.config.logLines);
     const secrets = new Secrets(store, (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
@@ -132,7 +134,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         throw new InvocationFailed('start-failed', `function ${spec.name}: ${errorMessage(e)}`);
       }
       if (spec.runtime === 'image') {
-        return ContainerInstance.start({ id, functionName: spec.name, image: spec.image!, port: spec.port!, memoryBytes: spec.memory, env, readyTimeoutMs: ctx.config.imageReadyTimeoutMs, containers: containers() });
+        const preparedKey = JSON.stringify([spec.version, spec.image, spec.port, spec.memory, env]);
+        return ContainerInstance.start({ id, functionName: spec.name, image: spec.image!, port: spec.port!, memoryBytes: spec.memory, env, readyTimeoutMs: ctx.config.imageReadyTimeoutMs, containers: containers(), prepared, preparedKey });
       }
       const inst = await IsolateInstance.start({
         id,
@@ -176,6 +179,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
           compare: [],
           success: [{ type: 'put', key: SPEC + spec.name, value: spec }, stored ? { type: 'put', key: CODE + spec.name, value: stored } : { type: 'delete', key: CODE + spec.name }],
         });
+        if (prev?.spec.runtime === 'image') await prepared.drop(spec.name); // made for the old version
         install(spec, stored, codeCache);
         ctx.events.publish({ topic: '/functions/deployed', subject: `function/${spec.name}`, message: `function ${spec.name} ${prev ? 'updated' : 'deployed'} (version ${spec.version}, ${spec.runtime})` });
         return info(get(spec.name));
@@ -192,6 +196,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         deployed.delete(name);
         triggers.remove(name);
         await d.pool.close(`function ${name} removed`);
+        await prepared.drop(name);
         await store.txn({ compare: [], success: [{ type: 'delete', key: SPEC + name }, { type: 'delete', key: CODE + name }] });
         metrics.forget(name);
         logs.forget(name);
@@ -257,12 +262,14 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const codeByName = new Map(codes.map((kv) => [kv.key.slice(CODE.length), kv.value]));
     for (const kv of specs) deployed.set(kv.value.name, { spec: kv.value, code: codeByName.get(kv.value.name), pool: new FunctionPool(kv.value, poolDeps) });
     ctx.meta.exports.functions = deployed.size;
-    internals.set(api, { deployed, triggers, asyncInv, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
+    internals.set(api, { deployed, triggers, asyncInv, prepared, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
     return api;
   },
   async start(api, signal) {
-    const { deployed, triggers, asyncInv, reapIntervalMs, spareIsolates } = internals.get(api)!;
+    const { deployed, triggers, asyncInv, prepared, reapIntervalMs, spareIsolates } = internals.get(api)!;
     setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
+    // Prepared containers of a previous run are not tracked any more: remove them.
+    await prepared.sweep().catch(() => undefined);
     for (const d of deployed.values()) triggers.sync(d.spec);
     await asyncInv.start();
     const reap = setInterval(() => {
@@ -278,10 +285,11 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     for (const d of deployed.values()) d.pool.reap(); // start the min instances
   },
   async stop(api) {
-    const { deployed, triggers, asyncInv } = internals.get(api)!;
+    const { deployed, triggers, asyncInv, prepared } = internals.get(api)!;
     triggers.stop();
     asyncInv.stop();
     await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));
+    await prepared.dropAll();
     setSpareShells(0);
   },
 });

@@ -49,7 +49,7 @@ const req: InvokeRequest = { method: 'GET', url: 'http://gw/', headers: [], body
 const tick = () => new Promise((r) => setImmediate(r));
 
 test('scale from zero holds requests, starts within max, and refuses past the queue with 429', async () => {
-  const { pool, instances } = setup({ concurrency: 1, max: 2, queue: 3 });
+  const { pool, instances, deps } = setup({ concurrency: 1, max: 2, queue: 3 });
   const calls = [1, 2, 3].map(() => pool.invoke(req));
   await assert.rejects(pool.invoke(req), (e: InvocationFailed) => e.reason === 'queue-full' && e.retryAfter === 1);
   await tick();
@@ -60,6 +60,12 @@ test('scale from zero holds requests, starts within max, and refuses past the qu
   }
   assert.deepEqual((await Promise.all(calls)).map((r) => r.status), [200, 200, 200]);
   assert.equal(pool.stats().coldStarts, 2);
+  const text = await deps.metrics.registry.metrics();
+  assert.match(text, /llmos_function_cold_starts_total\{function="f"\} 2/);
+  assert.match(text, /llmos_function_invocations_total\{function="f",status="200"\} 3/);
+  assert.match(text, /llmos_function_invocations_total\{function="f",status="429"\} 1/);
+  assert.match(text, /llmos_function_errors_total\{function="f",reason="queue-full"\} 1/);
+  assert.match(text, /llmos_function_duration_seconds_count\{function="f"\} 3/);
 });
 
 test('a failed start fails the waiting requests at once with start-failed', async () => {

@@ -2,7 +2,7 @@
 // one script that defines `__llmos_mod` in an isolate. esbuild (shipped with tsx) bundles from
 // memory and strips types; without it, TypeScript's transpileModule handles a single file.
 import path from 'node:path';
-import { InvalidArgument } from '../../kernel/errors.js';
+import { InvalidArgument, Unavailable } from '../../kernel/errors.js';
 
 export const MODULE_GLOBAL = '__llmos_mod';
 
@@ -24,7 +24,7 @@ export function pickEntry(names: string[]): string {
 }
 
 export function validateBundle(b: SourceBundle): void {
-  if (!b.files[b.entry]) throw new InvalidArgument(`entry ${b.entry} is not among the deployed files`);
+  if (b.files[b.entry] === undefined) throw new InvalidArgument(`entry ${b.entry} is not among the deployed files`);
   for (const name of Object.keys(b.files)) {
     if (path.posix.isAbsolute(name) || path.posix.normalize(name).startsWith('..')) throw new InvalidArgument(`file name ${name} must be relative and inside the code directory`);
     if (!codeExt.test(name)) throw new InvalidArgument(`file ${name}: only .js, .ts, .mjs, .mts and .json files are deployed`);
@@ -87,7 +87,12 @@ export async function compileSource(b: SourceBundle): Promise<string> {
 /** Fallback without esbuild: one file, types stripped, ESM turned into a CommonJS-style IIFE. */
 async function transpileSingle(b: SourceBundle): Promise<string> {
   if (Object.keys(b.files).filter((f) => !f.endsWith('.json')).length > 1) throw new InvalidArgument('bundling a directory needs esbuild, which is not installed');
-  const ts = (await import('typescript')).default;
+  const ts = await import('typescript').then(
+    (m) => m.default,
+    () => {
+      throw new Unavailable('building function code needs esbuild (or typescript) installed next to LLMOS');
+    },
+  );
   const out = ts.transpileModule(b.files[b.entry]!, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 }, reportDiagnostics: true, fileName: b.entry });
   const diag = out.diagnostics?.[0];
   if (diag) throw new InvalidArgument(`cannot build function code: ${ts.flattenDiagnosticMessageText(diag.messageText, '\n')}`);

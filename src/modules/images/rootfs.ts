@@ -74,6 +74,14 @@ export class RootfsManager {
     if (existing) {
       if (existing.imageId !== imageId) throw new InvalidArgument(`container ${id} already has a root filesystem from image ${existing.imageId}`);
       if (existing.mode === 'copy' || (await mountsUnder(existing.path)).includes(existing.path)) return existing;
+      // Mounted once, gone now (host reboot): mount again over the same upper dir, keeping the
+      // container's writes.
+      try {
+        await this.mountOverlay(dir, existing.chain);
+        return existing;
+      } catch (e) {
+        this.opts.log?.warn({ err: errorMessage(e), container: id }, 'remounting the root filesystem failed; building it again');
+      }
       await this.remove(id);
     }
     await rm(dir, { recursive: true, force: true });

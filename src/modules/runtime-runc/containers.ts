@@ -15,7 +15,7 @@ import type { EventBus } from '../../kernel/events.js';
 import type { ResourceLedger } from '../../kernel/ledger.js';
 import type { Resources, WorkloadTable } from '../../kernel/workloads.js';
 import { cgroupExists, listChildCgroups, readCgroup, removeCgroup, type CgroupVersion } from './cgroups.js';
-import { LogParser, parseLog, readFrom } from './logs.js';
+import { LogParser, readFrom } from './logs.js';
 import { RecordStore, type ContainerRecord } from './records.js';
 import { decideRestart } from './restart.js';
 import type { Runc } from './runc.js';
@@ -786,4 +786,3 @@ function sleepOrAbort(ms: number, signal?: AbortSignal, e?: Entry): Promise<void
   });
 }
 
-export { parseLog };

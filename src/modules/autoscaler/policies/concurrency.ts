@@ -66,7 +66,7 @@ export const concurrencyPolicy: ScalingPolicy<ScalingInput, ConcurrencyState, Au
     let maxPanicPods = state.maxPanicPods;
     let mode: string;
     if (over) panicSince = now;
-    else if (panicSince !== null && panicSince + k.stableWindowMs <= now) {
+    else if (panicSince !== null && panicSince + k.stableWindowMs < now) {
       panicSince = null;
       maxPanicPods = 0;
     }

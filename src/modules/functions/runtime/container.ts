@@ -1,7 +1,8 @@
 // An image instance: a container from the function's image that serves HTTP on `port`. Cold
 // start is container start plus readiness, which is polled as a TCP connect to the port.
 import { connect } from 'node:net';
-import type { ContainerInfo, ContainersApi } from '../../../contracts/containers.js';
+import { randomBytes } from 'node:crypto';
+import type { ContainerInfo, ContainerSpec, ContainersApi } from '../../../contracts/containers.js';
 import { InvocationFailed } from '../failures.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './instance.js';
 
@@ -15,6 +16,61 @@ export interface ContainerInstanceOptions {
   /** Longest wait for the port to accept connections. */
   readyTimeoutMs: number;
   containers: ContainersApi;
+  /** Created-not-started containers to start from, when the caller keeps them. */
+  prepared?: PreparedContainers;
+  /** Identity of the function version and its settings: a prepared container must match it. */
+  preparedKey?: string;
+}
+
+export const SPARE_LABEL = 'llmos.function.spare';
+
+/**
+ * One created (not started) container per image function, made after each cold start, so the
+ * next cold start skips the root filesystem and bundle and only starts it. A created container
+ * runs no process; it holds its root filesystem mount until started or removed.
+ */
+export class PreparedContainers {
+  private readonly byFunction = new Map<string, { key: string; id: Promise<string | undefined> }>();
+
+  constructor(private readonly containers: () => ContainersApi) {}
+
+  /** The prepared container of this function, if it was made for the same key; else undefined. */
+  async take(fn: string, key: string): Promise<string | undefined> {
+    const p = this.byFunction.get(fn);
+    if (!p) return undefined;
+    this.byFunction.delete(fn);
+    const id = await p.id;
+    if (p.key === key) return id;
+    if (id) await this.containers().remove(id, { force: true }).catch(() => undefined);
+    return undefined;
+  }
+
+  prepare(fn: string, key: string, spec: ContainerSpec): void {
+    if (this.byFunction.has(fn)) return;
+    const name = `${fn}-spare-${randomBytes(4).toString('hex')}`;
+    const id = this.containers()
+      .create({ ...spec, name, labels: { ...(spec.labels ?? {}), [SPARE_LABEL]: 'true' } })
+      .then((c) => c.id, () => undefined);
+    this.byFunction.set(fn, { key, id });
+  }
+
+  async drop(fn: string): Promise<void> {
+    const p = this.byFunction.get(fn);
+    if (!p) return;
+    this.byFunction.delete(fn);
+    const id = await p.id;
+    if (id) await this.containers().remove(id, { force: true }).catch(() => undefined);
+  }
+
+  async dropAll(): Promise<void> {
+    await Promise.all([...this.byFunction.keys()].map((fn) => this.drop(fn)));
+  }
+
+  /** Removes spares a previous daemon run left behind. */
+  async sweep(): Promise<void> {
+    const all = await this.containers().list({ all: true });
+    await Promise.all(all.filter((c) => c.labels[SPARE_LABEL] === 'true').map((c) => this.containers().remove(c.id, { force: true }).catch(() => undefined)));
+  }
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'host', 'content-length']);
@@ -45,6 +101,7 @@ export class ContainerInstance implements Instance {
   dead: string | undefined;
   startDetail?: string;
   private target = '';
+  private containerId = '';
   private readonly ac = new AbortController();
 
   private constructor(private readonly opts: ContainerInstanceOptions) {
@@ -64,42 +121,43 @@ export class ContainerInstance implements Instance {
   }
 
   private async boot(): Promise<void> {
-    const { containers, image, port } = this.opts;
-    const base = {
-      name: this.id,
+    const { containers, image, port, prepared, preparedKey } = this.opts;
+    const base: ContainerSpec = {
       image,
       env: this.opts.env,
       memory: this.opts.memoryBytes,
-      network: 'bridge' as const,
+      network: 'bridge',
       init: true,
       owner: `function/${this.opts.functionName}`,
-      labels: { 'llmos.function': this.opts.functionName, 'llmos.function.instance': this.id },
+      labels: { 'llmos.function': this.opts.functionName },
     };
     // The bridge address avoids a port mapping (and its NAT rules) on the cold path.
     const t0 = performance.now();
-    const created = await containers.create(base);
+    let id = prepared && preparedKey ? await prepared.take(this.opts.functionName, preparedKey) : undefined;
+    const fromSpare = !!id;
+    id ??= (await containers.create({ ...base, name: this.id })).id;
+    this.containerId = id;
     const tc = performance.now();
-    let info: ContainerInfo = await containers.start(created.id).catch(async (e: unknown) => {
-      await containers.remove(created.id, { force: true }).catch(() => undefined);
-      throw e;
-    });
+    let info: ContainerInfo = await containers.start(id);
     const ts = performance.now();
     let host = info.ip;
     let hostPort = port;
     if (!host) {
-      await containers.remove(this.id, { force: true });
+      await containers.remove(id, { force: true });
       hostPort = await freePort();
-      info = await containers.run({ ...base, ports: [{ hostPort, containerPort: port, protocol: 'tcp', hostIp: '127.0.0.1' }] });
+      info = await containers.run({ ...base, name: this.id, ports: [{ hostPort, containerPort: port, protocol: 'tcp', hostIp: '127.0.0.1' }] });
+      this.containerId = info.id;
       host = '127.0.0.1';
     }
-    void containers.wait(this.id, this.ac.signal).then(
+    void containers.wait(this.containerId, this.ac.signal).then(
       (r) => (this.dead ??= `container exited with ${r.exitCode}${r.oomKilled ? ' (out of memory)' : ''}`),
       () => undefined,
     );
     const t1 = performance.now();
     await waitForPort(host, hostPort, this.opts.readyTimeoutMs, () => this.dead);
-    this.startDetail = `create ${(tc - t0).toFixed(1)} ms, start ${(ts - tc).toFixed(1)} ms, container ${(t1 - t0).toFixed(1)} ms, ready ${(performance.now() - t1).toFixed(1)} ms`;
+    this.startDetail = `${fromSpare ? 'prepared container' : `create ${(tc - t0).toFixed(1)} ms`}, start ${(ts - tc).toFixed(1)} ms, ready ${(performance.now() - t1).toFixed(1)} ms`;
     this.target = `http://${host.includes(':') ? `[${host}]` : host}:${hostPort}`;
+    if (prepared && preparedKey) prepared.prepare(this.opts.functionName, preparedKey, base);
   }
 
   async invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
@@ -125,13 +183,13 @@ export class ContainerInstance implements Instance {
   }
 
   async memoryBytes(): Promise<number> {
-    return (await this.opts.containers.stats(this.id)).memoryUsage;
+    return (await this.opts.containers.stats(this.containerId)).memoryUsage;
   }
 
   async dispose(reason: string): Promise<void> {
     this.dead ??= reason;
     this.ac.abort();
-    await this.opts.containers.remove(this.id, { force: true }).catch(() => undefined);
+    if (this.containerId) await this.opts.containers.remove(this.containerId, { force: true }).catch(() => undefined);
   }
 }
 
