@@ -199,6 +199,16 @@ test('the same blob twice in one image (an empty layer repeated) is fetched once
     assert.equal(statuses.filter((x) => x === 'downloading').length, 1, `one download of the shared blob (${statuses.join(' ')})`);
     const r = await s.svc.createRootfs(`${reg.host}/dup:1`, 'dup');
     assert.equal(await readFile(path.join(r.path, 'a.txt'), 'utf8'), 'A');
+    // Two pulls of the same new image at once share the layer transfers.
+    const other = await newService();
+    try {
+      const [a, b] = await Promise.all([other.svc.pull(`${reg.host}/dup:1`), other.svc.pull(`${reg.host}/dup:1`)]);
+      assert.equal(a.id, b.id);
+      assert.equal((await other.svc.snapshots.list()).length, 3);
+      assert.equal((await other.svc.list()).length, 1);
+    } finally {
+      await other.close();
+    }
   } finally {
     await s.close();
   }

@@ -21,9 +21,11 @@ export function autoscalerCommands(program: Command, ctx: CliContext): void {
     .option('--max <n>', 'most replicas', '10')
     .option('--period <duration>', 'control period (default 2s for concurrency, 15s otherwise)')
     .option('--startup <duration>', 'replica start-up latency the predictive policies look ahead by', '5s')
+    .option('--scale-down-window <duration>', 'threshold: scale-down stabilization window (HPA default 300s)')
+    .option('--stable-window <duration>', 'concurrency: stable window (KPA default 60s; the panic window is 10% of it)')
     .option('--name <name>', 'autoscaler name (default: the target name)')
     .option('-n, --namespace <ns>', 'namespace', 'default')
-    .action(async (target: string | undefined, o: { policy: string; metric: string[]; min: string; max: string; period?: string; startup: string; name?: string; namespace: string }) => {
+    .action(async (target: string | undefined, o: { policy: string; metric: string[]; min: string; max: string; period?: string; startup: string; scaleDownWindow?: string; stableWindow?: string; name?: string; namespace: string }) => {
       if (!target) throw new CliError('name the service or function to scale (see llmos autoscale --help)');
       const full = target.includes('/') ? target : `service/${target}`;
       const metrics = (o.metric.length ? o.metric : [o.policy === 'concurrency' ? 'concurrency=10' : 'cpu=80%']).map(parseMetricFlag);
@@ -37,6 +39,8 @@ export function autoscalerCommands(program: Command, ctx: CliContext): void {
         metrics,
         ...(o.period ? { periodMs: parseDurationMs(o.period, '--period') } : {}),
         startupMs: parseDurationMs(o.startup, '--startup'),
+        ...(o.scaleDownWindow ? { hpa: { scaleDown: { stabilizationWindowSeconds: parseDurationMs(o.scaleDownWindow, '--scale-down-window') / 1000 } } } : {}),
+        ...(o.stableWindow ? { kpa: { stableWindowMs: parseDurationMs(o.stableWindow, '--stable-window') } } : {}),
         source: 'cli',
       };
       const r = await ctx.client().request<AutoscalerSpec>('POST', '/v1/autoscalers', spec);

@@ -10,6 +10,7 @@ import { expandServicePolicies, simulateService } from '../../sim/service.js';
 import { loadFunctionTrace, loadServiceTrace } from '../../sim/traces.js';
 import { progressBar, writeFunctionsRun, writeServiceRun } from '../../sim/report.js';
 import { SERVICE_DEFAULTS, generateEvaluation, half } from '../../sim/evaluation.js';
+import { registerSimScheduler } from './sim-scheduler.js';
 import { basename, resolve } from 'node:path';
 
 function int(v: string, what: string, min = 0): number {
@@ -26,6 +27,7 @@ function num(v: string, what: string): number {
 
 export function simCommands(program: Command, ctx: CliContext): void {
   const sim = program.command('sim').description('replay real traces through the scaling and keep-alive policies (local, no daemon)');
+  registerSimScheduler(sim, ctx);
 
   sim
     .command('functions')

@@ -26,7 +26,10 @@ export const autoscalerSpecSchema = z
       .min(1),
     periodMs: z.number().int().min(100).optional(),
     startupMs: z.number().int().min(0).optional(),
+    /** HPA behavior overrides (tolerance, scaleUp, scaleDown), as in autoscaling/v2. */
     hpa: z.record(z.string(), z.unknown()).optional(),
+    /** KPA settings (stableWindowMs, panicThresholdPct, scaleToZeroGraceMs, ...). */
+    kpa: z.record(z.string(), z.unknown()).optional(),
     /** Who created it: "cli" or "manifest". */
     source: z.string().optional(),
   })
@@ -56,5 +59,6 @@ export function policyConfig(spec: AutoscalerSpec): AutoscaleConfig {
     periodMs: spec.periodMs ?? defaultPeriodMs(spec.policy),
     startupMs: spec.startupMs ?? 5000,
     ...(spec.hpa ? { hpa: spec.hpa as AutoscaleConfig['hpa'] } : {}),
+    ...(spec.kpa ? { kpa: spec.kpa as AutoscaleConfig['kpa'] } : {}),
   };
 }

@@ -84,7 +84,13 @@ export class FunctionPool {
   private lastError?: string;
   private sample = { at: 0, arrivals: 0 };
 
+  // Labelled metric children, made once: label hashing per request is measurable on the warm path.
+  private readonly m;
+  private readonly byStatus = new Map<number, { inc(): void }>();
+
   constructor(public spec: FunctionSpec, private readonly deps: PoolDeps) {
+    const l = { function: spec.name };
+    this.m = { queueWait: deps.metrics.queueWait.labels(l), duration: deps.metrics.duration.labels(l), concurrency: deps.metrics.concurrency.labels(l) };
     this.policy = parseKeepAlive(spec.keepAlive);
     this.kaState = this.policy.initialState();
     this.sample.at = deps.now();
@@ -112,7 +118,7 @@ export class FunctionPool {
     let slot = this.queue.length ? undefined : this.freeSlot();
     if (slot) slot.inflight++;
     else slot = await this.enqueue(arrived);
-    this.deps.metrics.queueWait.observe({ function: this.name }, (this.deps.now() - arrived) / 1000);
+    this.m.queueWait.observe((this.deps.now() - arrived) / 1000);
     return this.run(slot, req);
   }
 
@@ -155,14 +161,15 @@ export class FunctionPool {
 
   private async run(slot: Slot, req: InvokeRequest): Promise<InvokeResponse> {
     const { metrics } = this.deps;
-    const labels = { function: this.name };
     const t0 = this.deps.now();
-    metrics.concurrency.inc(labels);
+    this.m.concurrency.inc();
     this.counts.invocations++;
     slot.served++;
     try {
       const res = await slot.inst!.invoke(req, { timeoutMs: this.spec.timeoutMs });
-      metrics.invocations.inc({ function: this.name, status: String(res.status) });
+      let c = this.byStatus.get(res.status);
+      if (!c) this.byStatus.set(res.status, (c = metrics.invocations.labels({ function: this.name, status: String(res.status) })));
+      c.inc();
       if (res.status >= 500) this.counts.errors++;
       return res;
     } catch (e) {
@@ -175,8 +182,8 @@ export class FunctionPool {
       throw e;
     } finally {
       const now = this.deps.now();
-      metrics.concurrency.dec(labels);
-      metrics.duration.observe(labels, (now - t0) / 1000);
+      this.m.concurrency.dec();
+      this.m.duration.observe((now - t0) / 1000);
       slot.inflight--;
       slot.lastUsedAt = now;
       const d = this.policy.decide(this.kaState, now);

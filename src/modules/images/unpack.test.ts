@@ -89,6 +89,14 @@ test('an empty layer (only zero blocks, or no bytes) extracts to nothing', () =>
     assert.deepEqual(await readdir(root), []);
   }));
 
+test('directory modes applied at the end never go through a symlink that replaced a parent', () =>
+  sandbox(async (dir, root) => {
+    const outside = path.join(dir, 'outside');
+    await mkdir(path.join(outside, 'b'), { recursive: true, mode: 0o700 });
+    await extract(root, [{ path: 'a/b/', type: 'Directory', mode: 0o777 }, { path: 'a', type: 'SymbolicLink', linkpath: outside }]);
+    assert.equal((await lstat(path.join(outside, 'b'))).mode & 0o777, 0o700);
+  }));
+
 test('a symlink planted by a lower layer is not followed by an upper layer', () =>
   sandbox(async (dir, root) => {
     const lowerFs = path.join(dir, 'lower');
@@ -156,6 +164,8 @@ test('property: random tar archives (extraction and cross-layer finalisation) ne
         const outside = path.join(dir, 'outside');
         await mkdir(outside);
         await writeFile(path.join(outside, 'keep'), 'k');
+        for (const d of ['a', 'b', 'x', 'etc']) await mkdir(path.join(outside, d), { mode: 0o700 });
+        const before = JSON.stringify(await Promise.all(['a', 'b', 'x', 'etc', 'keep'].map(async (n) => lstat(path.join(outside, n)).then((st) => [n, st.mode, st.mtimeMs, st.uid]))));
         // A lower layer with a symlink out of the sandbox, a directory and a file, for finalizeLayer.
         const lowerFs = path.join(dir, 'lower');
         await mkdir(lowerFs);
@@ -175,7 +185,10 @@ test('property: random tar archives (extraction and cross-layer finalisation) ne
         }
         await rm(lowerFs, { recursive: true });
         assert.deepEqual((await readdir(dir)).sort(), ['outside', 'root']);
-        assert.deepEqual(await readdir(outside), ['keep']);
+        assert.deepEqual((await readdir(outside)).sort(), ['a', 'b', 'etc', 'keep', 'x']);
+        const afterStat = JSON.stringify(await Promise.all(['a', 'b', 'x', 'etc', 'keep'].map(async (n) => lstat(path.join(outside, n)).then((st) => [n, st.mode, st.mtimeMs, st.uid]))));
+        assert.equal(afterStat, before, 'modes, mtimes and owners outside are untouched');
+        for (const d of ['a', 'b', 'x', 'etc']) assert.deepEqual(await readdir(path.join(outside, d)), []);
         assert.equal(await readFile(path.join(outside, 'keep'), 'utf8'), 'k');
       }),
     ),

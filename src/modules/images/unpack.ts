@@ -127,8 +127,12 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
     return null;
   };
 
-  const own = (fn: () => void) => {
-    if (opts.chown) fn();
+  // New entries already belong to us: no directory made here is setgid before the end (modes are
+  // applied last), so an owner equal to ours needs no chown syscall.
+  const myUid = process.geteuid?.() ?? -1;
+  const myGid = process.getegid?.() ?? -1;
+  const ownAs = (uid: number, gid: number, fn: () => void) => {
+    if (opts.chown && (uid !== myUid || gid !== myGid)) fn();
   };
 
   const onEntry = (entry: ReadEntry) => {
@@ -209,7 +213,7 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
         entry.on('end', () => {
           if (closed) return;
           try {
-            own(() => fchownSync(fd, uid, gid));
+            ownAs(uid, gid, () => fchownSync(fd, uid, gid));
             fchmodSync(fd, mode);
             if (mtime) futimesSync(fd, mtime, mtime);
           } catch (e) {
@@ -226,7 +230,7 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
         if (!entry.linkpath) throw new UnsafeArchive(`symlink "${rel}" has no target`);
         // The target may point anywhere (e.g. /bin/busybox): it is only ever read inside the container.
         symlinkSync(entry.linkpath, abs(rel));
-        own(() => lchownSync(abs(rel), uid, gid));
+        ownAs(uid, gid, () => lchownSync(abs(rel), uid, gid));
         if (mtime) lutimesSync(abs(rel), mtime, mtime);
         entry.resume();
         return;
@@ -286,10 +290,19 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
   const applyDirMeta = () => {
     // Deepest first, after all files: writing into a directory would reset its mtime.
     const dirs = [...dirMeta.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
+    const real = new Map<string, boolean>([['', true]]);
+    // A directory recorded earlier may since sit under a symlink that replaced its parent.
+    const isRealDir = (rel: string): boolean => {
+      const known = real.get(rel);
+      if (known !== undefined) return known;
+      const i = rel.lastIndexOf('/');
+      const ok = isRealDir(i < 0 ? '' : rel.slice(0, i)) && !!lstatOrNull(abs(rel))?.isDirectory();
+      real.set(rel, ok);
+      return ok;
+    };
     for (const [rel, m] of dirs) {
-      const st = lstatOrNull(abs(rel));
-      if (!st?.isDirectory()) continue;
-      own(() => chownSync(abs(rel), m.uid, m.gid));
+      if (!isRealDir(rel)) continue;
+      if (opts.chown) chownSync(abs(rel), m.uid, m.gid);
       chmodSync(abs(rel), m.mode);
       if (m.mtime) utimesSync(abs(rel), m.mtime, m.mtime);
     }

@@ -4,10 +4,10 @@ import { createServer } from 'node:http';
 import { compileSource } from '../source.js';
 import { IsolateInstance, isLoopbackHost } from './isolate.js';
 
-async function run(body: string, opts: { env?: Record<string, string>; cpuMs?: number; memory?: number } = {}) {
+async function run(body: string, opts: { env?: Record<string, string>; cpuMs?: number; memory?: number; fastPath?: boolean } = {}) {
   const code = await compileSource({ entry: 'index.js', files: { 'index.js': `export default { async fetch(request, env) { ${body} } };` } });
   const logs: string[] = [];
-  const inst = await IsolateInstance.start({ id: 't', functionName: 't', code, memoryBytes: opts.memory ?? 32 * 2 ** 20, cpuMs: opts.cpuMs ?? 1000, env: opts.env ?? {}, onLog: (l, t) => logs.push(`${l}: ${t}`) });
+  const inst = await IsolateInstance.start({ id: 't', functionName: 't', code, memoryBytes: opts.memory ?? 32 * 2 ** 20, cpuMs: opts.cpuMs ?? 1000, env: opts.env ?? {}, fastPath: opts.fastPath, onLog: (l, t) => logs.push(`${l}: ${t}`) });
   return {
     inst,
     logs,
@@ -92,4 +92,11 @@ test('limits: CPU time, memory, and a thrown error are reported by reason', asyn
   await assert.rejects(thrower.call(), (e: Error & { reason?: string }) => e.reason === 'handler-error' && /nope/.test(e.message));
   assert.equal(thrower.inst.dead, undefined, 'a thrown error keeps the instance');
   await thrower.inst.dispose('done');
+});
+
+test('the fast path for cheap requests answers the same and still enforces the CPU limit', async () => {
+  const { inst, call } = await run(`const u = new URL(request.url); if (u.pathname === '/spin') { while (true) {} } await null; return new Response('n=' + u.searchParams.get('n'));`, { fastPath: true, cpuMs: 100 });
+  for (let i = 0; i < 20; i++) assert.equal((await call({ url: `http://gw/?n=${i}` })).text, `n=${i}`); // past 16: fast path
+  await assert.rejects(call({ url: 'http://gw/spin' }), (e: Error & { reason?: string }) => e.reason === 'cpu-limit');
+  assert.ok(inst.dead);
 });
