@@ -3,8 +3,8 @@
 # Idempotent: skips apt when every binary is already present.
 set -euo pipefail
 pkgs=(runc conmon containernetworking-plugins iptables iproute2 catatonit
-      docker-registry skopeo umoci busybox-static mosquitto chromium)
-bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto chromium)
+      docker-registry skopeo umoci busybox-static mosquitto chromium apache2-utils zstd)
+bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto chromium htpasswd zstd)
 missing=0
 for b in "${bins[@]}"; do
   if [[ "$b" == /* ]]; then [[ -e "$b" ]] || missing=1; else command -v "$b" >/dev/null 2>&1 || missing=1; fi
