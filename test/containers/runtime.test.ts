@@ -20,6 +20,7 @@ import { detectCgroupVersion } from '../../src/modules/runtime-runc/cgroups.js';
 import { RuncContainers, type ImagesPort } from '../../src/modules/runtime-runc/containers.js';
 import { nofileHardLimit } from '../../src/modules/runtime-runc/module.js';
 import { RecordStore } from '../../src/modules/runtime-runc/records.js';
+import { containerAdmission } from '../../src/modules/runtime-runc/admission.js';
 import { Runc } from '../../src/modules/runtime-runc/runc.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : !existsSync('/bin/busybox') ? 'busybox-static missing' : false;
@@ -74,7 +75,7 @@ async function rig(dir: string, ledgerCap = { cpu: 2000, memory: 8 * 2 ** 30, pi
     images: () => busyboxImages(dir, { cmd: ['/bin/sh'], env: ['PATH=/bin'] }),
     network: () => network,
     workloads,
-    ledger,
+    admission: containerAdmission(ledger, () => undefined),
     events,
     log: silentLogger(),
     cgroupVersion: await detectCgroupVersion(),

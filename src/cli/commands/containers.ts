@@ -87,6 +87,8 @@ const runOptions = {
   init: { type: 'boolean' },
   entrypoint: { type: 'string' },
   label: { type: 'string', short: 'l', multiple: true },
+  namespace: { type: 'string', short: 'n' },
+  priority: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -111,6 +113,10 @@ export function splitAtFirstPositional(args: string[], options: FlagSpec): { val
   const after = args.slice(cut);
   if (after[0] === '--') after.shift();
   return { values, positional: after[0], rest: after.slice(1) };
+}
+
+function invalid(name: string, value: string): never {
+  throw new CliError(`invalid --${name} ${JSON.stringify(value)}: expected an integer`);
 }
 
 export function buildRunSpec(args: string[], readFile: (f: string) => string = (f) => readFileSync(f, 'utf8')): { spec: ContainerSpec; detach: boolean } {
@@ -154,6 +160,8 @@ export function buildRunSpec(args: string[], readFile: (f: string) => string = (
     ...(v.init ? { init: true } : {}),
     ...(v.rm ? { autoRemove: true } : {}),
     ...(Object.keys(labels).length ? { labels } : {}),
+    ...(v.namespace ? { namespace: v.namespace as string } : {}),
+    ...(v.priority !== undefined ? { priority: Number.isInteger(Number(v.priority)) ? Number(v.priority) : invalid('priority', v.priority as string) } : {}),
   };
   return { spec, detach: !!v.detach };
 }
@@ -181,7 +189,9 @@ Options:
       --restart POLICY      no (default), on-failure[:N] or always
       --init                run an init as PID 1 (forwards signals, reaps zombies)
       --entrypoint CMD      override the image's entrypoint
-  -l, --label K=V           set a label`;
+  -l, --label K=V           set a label
+  -n, --namespace NS        namespace (tenant) whose quota the container counts against (default: default)
+      --priority N          higher may preempt lower-priority workloads when the node is full (default 0)`;
 
 /** The subcommand's arguments from the raw argv: what follows `name`, after the global options. */
 function rawArgsAfter(program: Command, name: string): string[] {

@@ -12,7 +12,7 @@ import type { ContainerInfo, ContainerNetworkApi, ContainerSpec, ContainerStats,
 import type { ImageRecord, ImagesApi } from '../../contracts/images.js';
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, errorMessage, isNotFound } from '../../kernel/errors.js';
 import type { EventBus } from '../../kernel/events.js';
-import type { ResourceLedger } from '../../kernel/ledger.js';
+import { containerRequests, type ContainerAdmission } from './admission.js';
 import type { Resources, WorkloadTable } from '../../kernel/workloads.js';
 import { cgroupExists, listChildCgroups, readCgroup, removeCgroup, type CgroupVersion } from './cgroups.js';
 import { LogParser, readFrom } from './logs.js';
@@ -29,7 +29,7 @@ export interface ContainersDeps {
   images: () => ImagesPort;
   network: () => ContainerNetworkApi;
   workloads: WorkloadTable;
-  ledger: ResourceLedger;
+  admission: ContainerAdmission;
   events: EventBus;
   log: Logger;
   cgroupVersion: CgroupVersion;
@@ -96,11 +96,6 @@ export function humanDuration(ms: number): string {
 }
 
 /** What a container asks of the node: requests default to its limits. */
-export function containerRequests(spec: ContainerSpec): Resources {
-  const cpu = spec.requests?.cpu ?? spec.cpus;
-  const memory = spec.requests?.memory ?? spec.memory;
-  return { ...(cpu !== undefined ? { cpu: Math.round(cpu * 1000) } : {}), ...(memory !== undefined ? { memory } : {}), ...(spec.pidsLimit !== undefined ? { pids: spec.pidsLimit } : {}) };
-}
 
 function checkPorts(ports: PortMapping[]): void {
   const seen = new Set<string>();
@@ -300,7 +295,7 @@ export class RuncContainers implements ContainersApi {
     e.restartTimer = undefined;
     rec.restartAt = undefined;
     const ledgerId = `container/${rec.id}`;
-    if (!this.d.ledger.list().some((a) => a.id === ledgerId)) this.d.ledger.allocate(ledgerId, containerRequests(rec.spec));
+    if (!this.d.admission.has(ledgerId)) this.d.admission.admit(ledgerId, rec.spec, `container/${rec.name}`);
     const dir = this.d.store.dir(rec.id);
     try {
       this.d.workloads.transition(rec.id, 'starting');
@@ -346,7 +341,7 @@ export class RuncContainers implements ContainersApi {
     } catch (err) {
       const reason = errorMessage(err);
       await this.d.runc.delete(rec.id, true).catch(() => undefined);
-      this.d.ledger.release(ledgerId);
+      this.d.admission.release(ledgerId);
       rec.state = 'failed';
       rec.reason = reason;
       rec.finishedAt = new Date(this.now()).toISOString();
@@ -423,7 +418,7 @@ export class RuncContainers implements ContainersApi {
       rec.restartAt = new Date(this.now() + decision.delayMs).toISOString();
       this.scheduleRestart(e, decision.delayMs);
     } else {
-      this.d.ledger.release(`container/${rec.id}`);
+      this.d.admission.release(`container/${rec.id}`);
       if (rec.spec.autoRemove) {
         await this.save(rec);
         if (e.holds > 0) e.removeWhenReleased = true;
@@ -460,7 +455,7 @@ export class RuncContainers implements ContainersApi {
       e.restartTimer = undefined;
       rec.restartAt = undefined;
       rec.stoppedByUser = true;
-      this.d.ledger.release(`container/${rec.id}`);
+      this.d.admission.release(`container/${rec.id}`);
       await this.save(rec);
     }
     if (rec.state !== 'running' && rec.state !== 'starting') return this.info(rec);
@@ -532,7 +527,7 @@ export class RuncContainers implements ContainersApi {
 
   /** Everything a container holds on the host; idempotent, so a crashed removal can run it again. */
   private async teardown(rec: ContainerRecord): Promise<void> {
-    this.d.ledger.release(`container/${rec.id}`);
+    this.d.admission.release(`container/${rec.id}`);
     if (await this.d.runc.known(rec.id)) await this.d.runc.delete(rec.id, true);
     // Independent parts go in parallel; every part runs even when another fails.
     const parts = await Promise.allSettled([
@@ -739,7 +734,7 @@ export class RuncContainers implements ContainersApi {
 
   private allocateOnAdopt(rec: ContainerRecord): void {
     try {
-      this.d.ledger.allocate(`container/${rec.id}`, containerRequests(rec.spec));
+      this.d.admission.admit(`container/${rec.id}`, rec.spec, `container/${rec.name}`);
     } catch (err) {
       // It runs already: record it as over-committed rather than kill it.
       this.d.log.warn(`container ${rec.name} re-adopted beyond the node's allocatable: ${errorMessage(err)}`);

@@ -10,6 +10,8 @@ import type { ModuleDef } from '../../kernel/module.js';
 import { daemonTag } from '../network/cni-network.js';
 import { detectCgroupVersion } from './cgroups.js';
 import { RuncContainers } from './containers.js';
+import { containerAdmission } from './admission.js';
+import type { SchedulerApi } from '../scheduler/contract.js';
 import { RecordStore } from './records.js';
 import { Runc } from './runc.js';
 
@@ -27,7 +29,18 @@ export async function nofileHardLimit(): Promise<number> {
   return m && m[1] !== 'unlimited' ? Number(m[1]) : 1_048_576;
 }
 
-export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> => ({
+function loadedScheduler(ctx: { getSingle<T>(kind: string): T }): SchedulerApi | undefined {
+  try {
+    return ctx.getSingle<SchedulerApi>(Kinds.scheduler);
+  } catch {
+    return undefined; // no scheduler loaded: plain ledger accounting
+  }
+}
+
+export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> => {
+  let stopPreemptions: (() => void) | undefined;
+  let scheduler: () => SchedulerApi | undefined = () => undefined;
+  return {
   kind: Kinds.containers,
   id: 'runc',
   description: 'containers on runc, supervised by conmon',
@@ -53,13 +66,14 @@ export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> =>
       logSizeMax: ctx.config.logSizeMax,
     });
     await driver.init();
+    scheduler = () => loadedScheduler(ctx as never);
     const api = new RuncContainers({
       runc: driver,
       store: new RecordStore(path.join(ctx.dir, 'containers')),
       images: ctx.lookup<ImagesApi>(Kinds.images),
       network: ctx.lookup<ContainerNetworkApi>(Kinds.network),
       workloads: ctx.workloads,
-      ledger: ctx.ledger,
+      admission: containerAdmission(ctx.ledger, scheduler),
       events: ctx.events,
       log: ctx.log,
       cgroupVersion: await detectCgroupVersion(),
@@ -76,11 +90,17 @@ export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> =>
   },
   async start(api) {
     await api.adopt();
+    // A higher-priority workload took this container's place: stop it (its record stays, as Kubernetes keeps an evicted pod).
+    stopPreemptions = scheduler()?.onPreempt(async (victim) => {
+      if (victim.id.startsWith('container/')) await api.stop(victim.id.slice('container/'.length), { timeoutSeconds: 5 });
+    });
   },
   stop(api) {
+    stopPreemptions?.();
     // Containers keep running across a daemon restart; only our watchers stop.
     api.close();
   },
-});
+  };
+};
 
 export type { ContainersApi };
