@@ -99,6 +99,7 @@ export function functionCommands(program: Command, ctx: CliContext): void {
     .option('--env <K=V>', 'environment variable for the handler (repeatable)', collect)
     .option('--secret <name>', 'secret given to the handler as env[NAME] (repeatable)', collect)
     .option('--keepalive <policy>', 'keep-alive policy: fixed:10m (default), fixed:30s, hybrid, adaptive')
+    .option('--autoscale <policy>', 'attach an autoscaler: concurrency (KPA, on in-flight requests per instance), threshold, predictive or learned')
     .option('--schedule <cron>', 'invoke on a cron schedule, e.g. "*/5 * * * *" (6 fields for seconds)')
     .option('--mqtt-topic <topic>', 'invoke for each MQTT message on this topic (with --mqtt-url)')
     .option('--mqtt-url <url>', 'MQTT broker, e.g. mqtt://127.0.0.1:1883')
@@ -131,8 +132,14 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         code: o.code ? await readCode(String(o.code)) : undefined,
       };
       if (!body.code && !body.image) throw new CliError('give --code FILE|DIR or --image IMAGE');
+      if (o.autoscale && !['concurrency', 'threshold', 'predictive', 'learned'].includes(String(o.autoscale))) throw new CliError(`--autoscale ${o.autoscale}: use concurrency, threshold, predictive or learned`);
       const info = await ctx.client().request<FunctionInfo>('POST', '/v1/functions', body);
-      ctx.out(info, () => `function ${info.spec.name} deployed (version ${info.spec.version}, ${info.spec.runtime}): ${info.url}`);
+      if (o.autoscale) {
+        // The target is the per-instance concurrency: KPA's "target concurrency" (its 70% utilisation applies on top).
+        const s = info.spec;
+        await ctx.client().request('POST', '/v1/autoscalers', { name: s.name, namespace: s.namespace, target: `function/${s.name}`, policy: o.autoscale, min: s.min, max: s.max, metrics: [{ metric: 'concurrency', target: s.concurrency }], periodMs: o.autoscale === 'concurrency' ? 2000 : 15_000, source: 'cli' });
+      }
+      ctx.out(info, () => `function ${info.spec.name} deployed (version ${info.spec.version}, ${info.spec.runtime}): ${info.url}${o.autoscale ? `, autoscaled by ${o.autoscale}` : ''}`);
     });
 
   fn.command('ls')

@@ -225,7 +225,9 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
           const d = deployed.get(name);
           if (!d) throw new NotFound(`no function named ${name}`);
           const s = d.pool.stats();
-          return { replicas: Math.max(s.floor, s.instances), readyReplicas: s.ready, rps: d.pool.takeRps(), concurrency: s.inflight };
+          // replicas is the desired count the autoscaler set (the pool's floor); instances above it
+          // come from the pool serving a burst and go with the keep-alive, so they are not re-decided every tick.
+          return { replicas: s.floor, readyReplicas: s.ready, rps: d.pool.takeRps(), concurrency: s.inflight };
         },
         async scale(name, replicas, reason) {
           const d = deployed.get(name);
