@@ -2,6 +2,7 @@
 // workloads. An allocation that does not fit is refused with the reason.
 import { AlreadyExists, ResourceExhausted } from './errors.js';
 import type { Resources } from './workloads.js';
+import { formatAmount } from './quantity.js';
 
 export interface Capacity {
   cpu: number; // millicores
@@ -10,16 +11,6 @@ export interface Capacity {
 }
 
 const dims = ['cpu', 'memory', 'pids'] as const;
-
-/** "512Mi", "1.5Gi", "500m", "20": Kubernetes-style amounts. */
-export function formatAmount(dim: keyof Capacity, v: number): string {
-  if (dim === 'cpu') return `${v}m`;
-  if (dim === 'memory') {
-    const mi = v / 2 ** 20;
-    return mi >= 1024 ? `${(mi / 1024).toFixed(mi % 1024 ? 1 : 0)}Gi` : `${Math.round(mi)}Mi`;
-  }
-  return `${v}`;
-}
 
 const dimName: Record<keyof Capacity, string> = { cpu: 'CPU', memory: 'memory', pids: 'pids' };
 

@@ -139,7 +139,7 @@ describe('containers end to end', { skip, concurrency: false }, () => {
 
   test('bad flags and missing images give one clear line and exit 1', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['run', '--memory', 'lots', image], /invalid memory size "lots"/],
+      [['run', '--memory', 'lots', image], /--memory quantity "lots" is not like/],
       [['run', '-p', '80', image], /invalid port mapping "80"/],
       [['run', '--restart', 'sometimes', image], /invalid restart policy/],
       [['run', '--network', 'overlay', image], /invalid --network/],

@@ -38,7 +38,7 @@ describe('namespaces, quotas and admission', { concurrency: false }, () => {
     assert.match((await d.cli(['quota', 'ls'])).stdout, /team-a\s+0 \/ 2\s+0B \/ 1\.0GiB\s+0 \/ 20/);
     const badQty = await d.cli(['quota', 'set', 'team-a', '--memory', 'lots']);
     assert.equal(badQty.code, 1);
-    assert.equal(badQty.stderr, 'llmos: memory quantity "lots" is not like 512Mi, 1Gi or 1000000\n');
+    assert.equal(badQty.stderr, 'llmos: memory quantity "lots" is not like 512Mi, 1Gi, 64m or 1000000\n');
     assert.equal((await d.cli(['quota', 'set', 'nope', '--cpu', '1'])).code, 1);
   });
 

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRunSpec, parseEnv, parseMemory, parsePort, parseVolume, splitAtFirstPositional } from './containers.js';
+import { buildRunSpec, parseEnv, parsePort, parseVolume, splitAtFirstPositional } from './containers.js';
+import { parseMemory } from '../../kernel/quantity.js';
 
 test('memory sizes use binary units', () => {
   assert.equal(parseMemory('64m'), 64 * 2 ** 20);
   assert.equal(parseMemory('1g'), 2 ** 30);
   assert.equal(parseMemory('512k'), 512 * 1024);
   assert.equal(parseMemory('1000'), 1000);
-  assert.throws(() => parseMemory('lots'), /invalid memory size/);
+  assert.throws(() => parseMemory('lots', '--memory'), /--memory quantity "lots" is not like/);
 });
 
 test('ports, volumes and env', () => {

@@ -8,18 +8,10 @@ import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
 import { ago, bytes, table } from '../output.js';
 import type { ContainerInfo, ContainerSpec, ContainerStats, LogLine, PortMapping, RestartPolicy, VolumeMount } from '../../contracts/containers.js';
+import { parseMemory } from '../../kernel/quantity.js';
 
 // ---- flag parsing (pure) ---------------------------------------------------------------------
 
-const units: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, kb: 2 ** 10, m: 2 ** 20, mb: 2 ** 20, g: 2 ** 30, gb: 2 ** 30 };
-
-/** "64m", "1g", "512k", "1048576": bytes (binary units, as Docker). */
-export function parseMemory(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(s.trim());
-  const unit = m ? units[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new CliError(`invalid memory size ${JSON.stringify(s)}: use a number with b, k, m or g`);
-  return Math.round(Number(m[1]) * unit);
-}
 
 /** "8080:80", "8080:80/udp", "127.0.0.1:8080:80". */
 export function parsePort(s: string): PortMapping {
@@ -150,7 +142,7 @@ export function buildRunSpec(args: string[], readFile: (f: string) => string = (
     ...(v.publish ? { ports: (v.publish as string[]).map(parsePort) } : {}),
     ...(v.volume ? { volumes: (v.volume as string[]).map((s) => parseVolume(s)) } : {}),
     ...(v.cpus !== undefined ? { cpus: num('cpus', v.cpus as string, false) } : {}),
-    ...(v.memory !== undefined ? { memory: parseMemory(v.memory as string) } : {}),
+    ...(v.memory !== undefined ? { memory: parseMemory(v.memory as string, '--memory') } : {}),
     ...(v['pids-limit'] !== undefined ? { pidsLimit: num('pids-limit', v['pids-limit'] as string, true) } : {}),
     ...(v.user ? { user: v.user as string } : {}),
     ...(v.workdir ? { workingDir: v.workdir as string } : {}),

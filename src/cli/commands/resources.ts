@@ -4,7 +4,7 @@ import type { CliContext } from '../context.js';
 import { bytes, table } from '../output.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import type { NamespaceInfo } from '../../modules/scheduler/contract.js';
-import { formatCpu, parseCpu, parseMemory } from '../../modules/scheduler/quantity.js';
+import { formatCpu, parseCpu, parseMemory } from '../../kernel/quantity.js';
 import type { MetricsSnapshot } from '../../modules/monitor/contract.js';
 
 const limit = (v: number | undefined, used: number, fmt: (n: number) => string): string => (v === undefined ? `${fmt(used)} / -` : `${fmt(used)} / ${fmt(v)}`);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import { parseCpu, parseMemory } from '../../modules/scheduler/quantity.js';
+import { parseCpu, parseMemory } from '../../kernel/quantity.js';
 import { simulateScheduler } from '../../sim/scheduler/simulate.js';
 import { loadOpenbTrace } from '../../sim/scheduler/trace.js';
 

@@ -1,15 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULTS, normalizeSpec, parseBytes } from './spec.js';
+import { DEFAULTS, normalizeSpec } from './spec.js';
+import { parseMemory } from '../../kernel/quantity.js';
 
 const now = '2026-01-01T00:00:00.000Z';
 
-test('parseBytes', () => {
-  assert.equal(parseBytes('64m', 'm'), 64 * 2 ** 20);
-  assert.equal(parseBytes('64Mi', 'm'), 64 * 2 ** 20);
-  assert.equal(parseBytes('1k', 'm'), 1024);
-  assert.equal(parseBytes(100, 'm'), 100);
-  assert.throws(() => parseBytes('lots', 'memory'), /memory "lots" is not a size/);
+test('sizes: Docker-style and Kubernetes units', () => {
+  assert.equal(parseMemory('64m'), 64 * 2 ** 20);
+  assert.equal(parseMemory('64Mi'), 64 * 2 ** 20);
+  assert.equal(parseMemory('1k'), 1024);
+  assert.equal(parseMemory(100), 100);
+  assert.throws(() => parseMemory('lots', 'memory'), /memory quantity "lots" is not like/);
 });
 
 test('normalizeSpec: defaults, versions, and clear refusals', () => {

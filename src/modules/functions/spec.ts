@@ -3,6 +3,7 @@ import { Cron } from 'croner';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { parseDurationMs } from '../autoscaler/policies/duration.js';
 import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
+import { parseMemory } from '../../kernel/quantity.js';
 
 export interface FunctionSpec {
   name: string;
@@ -90,17 +91,6 @@ export function validateSecretName(name: string): string {
   return name;
 }
 
-/** "64m", "64Mi", "1g", "512k" or a number of bytes. */
-export function parseBytes(v: string | number, what: string): number {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v) || v < 0) throw new InvalidArgument(`${what} must be a size >= 0`);
-    return Math.floor(v);
-  }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$/i.exec(v);
-  if (!m) throw new InvalidArgument(`${what} "${v}" is not a size like 64m, 512k or 1g`);
-  const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.floor(Number(m[1]) * mult);
-}
 
 const ms = (v: string | number, what: string): number => (typeof v === 'number' ? v : parseDurationMs(v, what));
 
@@ -117,7 +107,7 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
   if (runtime === 'image' && hasCode) throw new InvalidArgument('give either --code or --image, not both');
   if (runtime === 'isolate' && !hasCode) throw new InvalidArgument('give --code FILE|DIR or --image IMAGE');
   if (runtime === 'image' && input.port === undefined) throw new InvalidArgument('an image function needs --port, the port its server listens on');
-  const memory = input.memory !== undefined ? parseBytes(input.memory, 'memory') : DEFAULTS.memory;
+  const memory = input.memory !== undefined ? parseMemory(input.memory, 'memory') : DEFAULTS.memory;
   if (memory < 8 * 2 ** 20) throw new InvalidArgument(`memory must be at least 8m, got ${input.memory}`);
   const timeoutMs = input.timeout !== undefined ? ms(input.timeout, 'timeout') : DEFAULTS.timeoutMs;
   if (timeoutMs < 1 || timeoutMs > 15 * 60_000) throw new InvalidArgument('timeout must be from 1ms to 15m');
@@ -155,7 +145,7 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     max,
     queue: int(input.queue, DEFAULTS.queue, 0, 1_000_000, 'queue'),
     queueWaitMs: input.queueWait !== undefined ? ms(input.queueWait, 'queue wait') : DEFAULTS.queueWaitMs,
-    bodyLimit: input.bodyLimit !== undefined ? parseBytes(input.bodyLimit, 'body limit') : DEFAULTS.bodyLimit,
+    bodyLimit: input.bodyLimit !== undefined ? parseMemory(input.bodyLimit, 'body limit') : DEFAULTS.bodyLimit,
     env,
     secrets,
     keepAlive,

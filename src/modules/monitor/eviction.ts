@@ -4,7 +4,7 @@
 // (Guaranteed, and Burstable within its request). Within a group the lower priority goes first,
 // then the one furthest over its request. Pure: the caller samples memory and acts.
 import type { QosClass } from '../scheduler/types.js';
-import { formatMemory } from '../scheduler/quantity.js';
+import { formatMemory } from '../../kernel/quantity.js';
 
 export interface EvictionCandidate {
   id: string;

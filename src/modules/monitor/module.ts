@@ -9,7 +9,7 @@ import type { ModuleDef } from '../../kernel/module.js';
 import { daemonTag } from '../network/cni-network.js';
 import { detectCgroupVersion, readCgroup, type CgroupVersion } from '../runtime-runc/cgroups.js';
 import { effectiveRequests, qosClass } from '../scheduler/qos.js';
-import { parseMemory } from '../scheduler/quantity.js';
+import { parseMemory } from '../../kernel/quantity.js';
 import type { MetricsSnapshot, MonitorApi, WorkloadMetrics } from './contract.js';
 import { decideEviction } from './eviction.js';
 import { createRegistry } from './metrics.js';

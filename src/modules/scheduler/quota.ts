@@ -1,7 +1,7 @@
 // Namespace quotas on CPU, memory (sums of requests, as Kubernetes ResourceQuota's
 // requests.cpu / requests.memory) and workload count. Pure checks plus a small usage book.
 import { InvalidArgument } from '../../kernel/errors.js';
-import { formatResource } from './quantity.js';
+import { formatResource } from '../../kernel/quantity.js';
 import type { PodInfo } from './node-info.js';
 
 export interface Quota {

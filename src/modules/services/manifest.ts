@@ -3,7 +3,7 @@
 import { parseAllDocuments } from 'yaml';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { Fields, nameRule, type FieldIssue } from './fields.js';
-import { parseCpu, parseMemory } from './quantity.js';
+import { parseCpu, parseMemory } from '../../kernel/quantity.js';
 import type { AutoscalerRecord, ExposureRecord, PortProtocol, ProbeSpec, ReplicaTemplate, ServicePort, ServiceSpec } from './types.js';
 
 export const LLMOS_API = 'llmos.io/v1';
@@ -247,15 +247,22 @@ function resources(v: unknown, f: Fields, path: string): Pick<ReplicaTemplate, '
   if (!r) return {};
   const lim = f.obj(r.limits, `${path}.limits`, ['cpu', 'memory']);
   const req = f.obj(r.requests, `${path}.requests`, ['cpu', 'memory']);
-  const q = (x: unknown, p: string, parse: (x: unknown) => number | undefined, what: string) => {
+  const q = (x: unknown, p: string, parse: (x: string | number) => number, what: string) => {
     if (x === undefined || x === null) return undefined;
-    const n = parse(x);
+    let n: number | undefined;
+    try {
+      n = typeof x === 'string' || typeof x === 'number' ? parse(x) : undefined;
+    } catch {
+      n = undefined; // reported below with the field's path
+    }
     if (n === undefined || n <= 0) return f.error(p, `"${String(x)}" is not a positive ${what} quantity (e.g. ${what === 'CPU' ? '500m or 0.5' : '128Mi'})`);
     return n;
   };
-  const cpus = q(lim?.cpu, `${path}.limits.cpu`, parseCpu, 'CPU');
+  // The template keeps CPU in cores, as `--cpus` does.
+  const cores = (x: string | number) => parseCpu(x) / 1000;
+  const cpus = q(lim?.cpu, `${path}.limits.cpu`, cores, 'CPU');
   const memory = q(lim?.memory, `${path}.limits.memory`, parseMemory, 'memory');
-  const rcpu = q(req?.cpu, `${path}.requests.cpu`, parseCpu, 'CPU');
+  const rcpu = q(req?.cpu, `${path}.requests.cpu`, cores, 'CPU');
   const rmem = q(req?.memory, `${path}.requests.memory`, parseMemory, 'memory');
   if (cpus !== undefined && rcpu !== undefined && rcpu > cpus) f.error(`${path}.requests.cpu`, `must not exceed limits.cpu (${rcpu} > ${cpus})`);
   if (memory !== undefined && rmem !== undefined && rmem > memory) f.error(`${path}.requests.memory`, `must not exceed limits.memory (${rmem} > ${memory})`);

@@ -5,7 +5,7 @@ import { Kinds } from '../../../contracts/kinds.js';
 import type { KernelHandle } from '../../../kernel/kernel.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { SchedulerApi } from '../../scheduler/contract.js';
-import { parseCpu, parseMemory } from '../../scheduler/quantity.js';
+import { parseCpu, parseMemory } from '../../../kernel/quantity.js';
 import type { Api } from '../server.js';
 
 // Quantities may be numbers in base units (millicores, bytes) or strings as users type them ("2", "500m", "1Gi").

@@ -3,7 +3,7 @@
 // at construction (kube-scheduler noderesources/fit.go, least_allocated.go, most_allocated.go,
 // requested_to_capacity_ratio.go).
 import { InvalidArgument } from '../../../kernel/errors.js';
-import { formatAmount, formatResource } from '../quantity.js';
+import { formatAmount, formatResource } from '../../../kernel/quantity.js';
 import { MaxNodeScore, type CycleState, type FilterPlugin, type ScorePlugin, type Status } from '../framework.js';
 import type { NodeInfo, PodInfo } from '../node-info.js';
 import { resourceNames } from '../types.js';

@@ -19,7 +19,10 @@ test('parseMemory: binary and decimal suffixes', () => {
     ['512Mi', 512 * 2 ** 20], // 536870912
     ['1Gi', 2 ** 30],
     ['1G', 1e9],
-    ['100k', 100_000],
+    ['100K', 100_000],
+    ['64m', 64 * 2 ** 20], // Docker-style lowercase units are binary
+    ['512k', 512 * 1024],
+    ['1gb', 2 ** 30],
     ['1.5Gi', 1.5 * 2 ** 30],
     ['4096', 4096],
   ];
