@@ -7,18 +7,10 @@ import { existsSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
+import { until } from '../support/until.js';
 
 const skip = registrySkipReason() || (!existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : false);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe('autoscaling a service', { skip, concurrency: false }, () => {
   let reg: TestRegistry;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { startBroker, type Broker } from './mosquitto.js';
+import { until } from '../support/until.js';
 
 let d: TestDaemon;
 let gw: string;
@@ -23,15 +24,6 @@ async function deploy(name: string, args: string[]): Promise<void> {
   assert.equal(r.code, 0, `deploy ${name}: ${r.stderr}`);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const inspect = async (name: string) => (await d.api<{ stats: { instances: number; ready: number; coldStarts: number }; instances: unknown[] }>('GET', `/v1/functions/${name}`)).body;
 const logs = async (name: string) => (await d.api<{ logs: Array<{ level: string; text: string }> }>('GET', `/v1/functions/${name}/logs?tail=500`)).body.logs;
