@@ -40,7 +40,7 @@ test('llmos sim service --json on one day of WorldCup98', { skip: (!built && 'no
   for (const p of j.policies) assert.deepEqual(Object.keys(p).sort(), ['name', 'replicaMinutes', 'scalingActions', 'underProvisionedPct']);
 });
 
-test('llmos sim rejects bad input with exit 1 and a one-line reason', { skip: !built && 'not built' }, () => {
+test('llmos sim rejects bad input with exit 1 and a one-line reason', { skip: (!built && 'not built') || (!existsSync(eightHour) && 'no traces') }, () => {
   const cases: Array<[string[], RegExp]> = [
     [['sim', 'functions', '--trace', eightHour, '--policy', 'lru'], /unknown keep-alive policy "lru"/],
     [['sim', 'functions', '--trace', join(tracesDir(), 'no-such-folder')], /not found/],

@@ -27,8 +27,10 @@ export function registerSimScheduler(sim: Command, ctx: CliContext): Command {
       if (!Number.isInteger(zones) || zones < 1) throw new InvalidArgument(`--zones must be a whole number >= 1, got "${o.zones}"`);
       const nodeCpu = parseCpu(o.nodeCpu);
       const nodeMemory = parseMemory(o.nodeMemory);
+      const profiles = o.profile.split(',').map((s) => s.trim()).filter(Boolean);
+      simulateScheduler([], { nodes, nodeCpu, nodeMemory, zones, profiles }); // checks the profile names before the trace is read
       const pods = loadOpenbTrace(o.trace);
-      const results = simulateScheduler(pods, { nodes, nodeCpu, nodeMemory, zones, profiles: o.profile.split(',').map((s) => s.trim()).filter(Boolean), preempt: o.preempt });
+      const results = simulateScheduler(pods, { nodes, nodeCpu, nodeMemory, zones, profiles, preempt: o.preempt });
       ctx.out({ trace: o.trace, pods: pods.length, pool: { nodes, nodeCpu, nodeMemory, zones }, preempt: o.preempt, results }, () =>
         [
           `${pods.length} pods replayed onto ${nodes} nodes x ${nodeCpu / 1000} CPUs / ${o.nodeMemory} (GPUs not modelled)${o.preempt ? ', with preemption by QoS priority (LS 100, Burstable 50, BE 0)' : ''}`,
