@@ -180,7 +180,7 @@ export class Kernel implements KernelServices, KernelHandle {
     const detail = await fn();
     const t: StageTiming = { stage, startMs: round(start - this.t0), durationMs: round(performance.now() - start), detail };
     this.timeline.push(t);
-    this.log.info({ stage, durationMs: t.durationMs }, `boot ${stage}: ${t.durationMs.toFixed(1)} ms (${detail})`);
+    this.log.debug({ stage, durationMs: t.durationMs }, `boot ${stage}: ${t.durationMs.toFixed(1)} ms (${detail})`);
   }
 
   private bootTotalMs(): number {
