@@ -9,6 +9,7 @@ import { Cluster, podInfo, type PodInfo } from '../../src/modules/scheduler/node
 import { buildFramework, profileConfig } from '../../src/modules/scheduler/profile.js';
 import { schedule } from '../../src/modules/scheduler/scheduler.js';
 import type { NodeSpec, WorkloadRequest } from '../../src/modules/scheduler/types.js';
+import { seededRng } from '../../src/sim/rng.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,17 +25,6 @@ const warmup = Number(arg('warmup', '2000'));
 const Gi = 2 ** 30;
 const Mi = 2 ** 20;
 
-/** Deterministic PRNG (mulberry32) so every run schedules the same workloads. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const images = Array.from({ length: 20 }, (_, i) => `registry.local/app-${i}:1`);
 
@@ -72,7 +62,7 @@ function makeWorkloads(n: number, r: () => number): WorkloadRequest[] {
 interface Result { nodes: number; pods: number; percentageOfNodesToScore: string; placed: number; rejected: number; seconds: number; cpuSeconds: number; placementsPerSecond: number; placementsPerCpuSecond: number; meanNodesEvaluated: number; p99Micros: number }
 
 function run(pods: number, pct: number): Result {
-  const r = rng(42);
+  const r = seededRng(42); // deterministic: every run schedules the same workloads
   const cluster = new Cluster(makeNodes(numNodes, r));
   const fw = buildFramework(profileConfig('default', { percentageOfNodesToScore: pct }));
   const infos: PodInfo[] = makeWorkloads(pods, r).map(podInfo);

@@ -44,6 +44,12 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
+/** "127.0.0.1:7070" or "[::1]:7070" for a listening server. */
+export function boundAddress(server: { address(): ReturnType<import('node:net').Server['address']> }): string {
+  const a = server.address();
+  return typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a);
+}
+
 export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   kind: Kinds.api,
   id: 'http',
@@ -57,8 +63,7 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
     for (const register of allRoutes) register(app, kernel, ctx);
     const { host, port } = parseListen(ctx.config.listen || kernel.config.listen);
     await app.listen({ host, port });
-    const addr = app.server.address();
-    const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+    const address = boundAddress(app.server);
     ctx.meta.exports.address = address;
     return { app, address, token };
   },

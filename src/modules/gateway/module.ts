@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { Kinds } from '../../contracts/kinds.js';
 import type { KernelHandle } from '../../kernel/kernel.js';
 import type { InitContext, ModuleDef } from '../../kernel/module.js';
-import { parseListen } from '../api/module.js';
+import { boundAddress, parseListen } from '../api/module.js';
 import type { FunctionsApi } from '../functions/module.js';
 import { createGatewayServer } from './server.js';
 
@@ -38,8 +38,7 @@ export const gatewayModule = (): ModuleDef<GatewayConfig, GatewayApi> => ({
         resolve();
       });
     });
-    const a = server.address();
-    const address = typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a);
+    const address = boundAddress(server);
     const url = `http://${address}`;
     functions().gatewayBase = url;
     ctx.meta.exports.address = address;
