@@ -38,6 +38,12 @@ describe('container admission by namespace quota', { skip, concurrency: false },
     const ps = JSON.parse((await d.cli(['ps', '-a', '--json'])).stdout) as Array<{ name: string; state: string }>;
     assert.ok(!ps.some((c) => c.name === 'big'), 'the refused container is not left behind');
 
+    const bg = await d.cli(['run', '-d', '-n', 'team-a', '--memory', '8m', '--name', 'small', image, '/bin/sleep', '30']);
+    assert.equal(bg.code, 0, bg.stderr);
+    assert.deepEqual(JSON.parse((await d.cli(['ps', '-n', 'team-a', '--json'])).stdout).map((c: { name: string }) => c.name), ['small']);
+    assert.deepEqual(JSON.parse((await d.cli(['ps', '-n', 'default', '--json'])).stdout), []);
+    assert.equal((await d.cli(['rm', '-f', 'small'])).code, 0);
+
     const ok = await d.cli(['run', '--rm', '-n', 'team-a', '--memory', '16m', image, '/bin/sh', '-c', 'echo within quota']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /within quota/);

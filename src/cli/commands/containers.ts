@@ -292,8 +292,9 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .option('-a, --all', 'include stopped containers')
     .option('-q, --quiet', 'only ids')
     .option('--owner <owner>', 'only containers of this owner (e.g. service/web)')
-    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string }) => {
-      const q = new URLSearchParams({ ...(o.all ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}) });
+    .option('-n, --namespace <ns>', 'only containers of this namespace')
+    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string; namespace?: string }) => {
+      const q = new URLSearchParams({ ...(o.all ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) });
       const { containers } = await ctx.client().request<{ containers: ContainerInfo[] }>('GET', `/v1/containers?${q}`);
       ctx.out(containers, () =>
         o.quiet
