@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages LLMOS and its tests use (runc, conmon, CNI, registry, tools).
-# Idempotent: skips apt when every binary is already present.
+# Idempotent: skips apt when every binary is already present. npm start and npm test run it first.
 set -euo pipefail
 pkgs=(runc conmon containernetworking-plugins iptables iproute2 catatonit
       docker-registry skopeo umoci busybox-static mosquitto chromium apache2-utils zstd)
@@ -10,7 +10,12 @@ for b in "${bins[@]}"; do
   if [[ "$b" == /* ]]; then [[ -e "$b" ]] || missing=1; else command -v "$b" >/dev/null 2>&1 || missing=1; fi
 done
 if [[ $missing -eq 0 ]]; then echo "host packages: all present"; exit 0; fi
-if [[ $(id -u) -ne 0 ]]; then echo "install-host-deps: run as root to install: ${pkgs[*]}" >&2; exit 1; fi
+if [[ $(id -u) -ne 0 ]]; then
+  # Not fatal: without root LLMOS still boots (modules that need these are skipped with a reason)
+  # and the tests that need them skip with a reason.
+  echo "install-host-deps: not root; to get every capability run as root: apt-get install ${pkgs[*]}" >&2
+  exit 0
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
