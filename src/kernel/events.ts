@@ -37,6 +37,13 @@ export class EventBus {
     return e;
   }
 
+  /** Puts events from an earlier run (oldest first) back into the history; new events number after them. */
+  restore(past: readonly LlmosEvent[]): void {
+    this.history.unshift(...past.slice(-this.historyLimit));
+    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    this.seq = Math.max(this.seq, ...past.map((e) => e.seq));
+  }
+
   /** Subscribes to every topic that starts with prefix ("" for all). Returns the unsubscribe function. */
   subscribe(prefix: string, handler: Handler): () => void {
     const s = { prefix, handler };

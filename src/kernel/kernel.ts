@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Kinds, type ModuleKind } from '../contracts/kinds.js';
 import type { StateStore } from '../contracts/state-store.js';
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, SkipModule, Unavailable, errorMessage } from './errors.js';
-import { EventBus } from './events.js';
+import { EventBus, type LlmosEvent } from './events.js';
 import { ResourceLedger } from './ledger.js';
 import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices } from './module.js';
 import { probeHost, type HostProbe } from './probe.js';
@@ -153,7 +153,7 @@ export class Kernel implements KernelServices, KernelHandle {
       return `${this.host.cpus} CPUs, ${(this.host.memoryBytes / 2 ** 30).toFixed(1)} GiB, cgroup ${this.host.cgroup.version}, runc ${this.host.binaries.runc.version ?? 'absent'}`;
     });
     await this.stage('start-kernel-services', async () => {
-      this.persistEvents();
+      await this.persistEvents();
       this.reconciler.start();
       return 'event bus, workload table, resource ledger, reconcile loop';
     });
@@ -386,10 +386,11 @@ export class Kernel implements KernelServices, KernelHandle {
   }
 
   /** Events are kept in the store (bounded) so `llmos events` survives a restart. */
-  private persistEvents(): void {
+  private async persistEvents(): Promise<void> {
     const store = this.storeOrNull();
     if (!store) return;
     const keep = 10_000;
+    this.events.restore((await store.list<LlmosEvent>('/events/')).items.slice(-keep).map((kv) => kv.value));
     this.events.subscribe('', (e) => {
       if (this.stopping) return;
       void store.put(`/events/${e.time}-${String(e.seq).padStart(8, '0')}`, e).catch(() => undefined);

@@ -85,14 +85,18 @@ test('the daemon killed with SIGKILL restarts on the same data with its state', 
   const own = await startDaemon();
   try {
     const token = own.token;
+    // Committed just before the SIGKILL: a run-time unload, kept in the store.
+    assert.equal((await own.cli(['modules', 'unload', 'autoscaler'])).code, 0);
     await own.kill();
     const again = await startDaemon({ dataDir: own.dataDir });
     try {
       assert.equal(again.token, token, 'the token survives');
       const r = await again.cli(['status', '--json']);
       assert.equal(r.code, 0);
-      const ev = await again.cli(['events', '--json', '--prefix', '/kernel']);
-      assert.equal(ev.code, 0);
+      const mods = JSON.parse((await again.cli(['modules', '--json'])).stdout) as Array<{ name: string; state: string }>;
+      assert.equal(mods.find((m) => m.name === 'autoscaler')?.state, 'unloaded', 'the unload survived the SIGKILL');
+      const ev = JSON.parse((await again.cli(['events', '--json', '--prefix', '/modules'])).stdout) as Array<{ message: string }>;
+      assert.ok(ev.some((e) => /autoscaler.* unloaded/.test(e.message)), 'events from before the SIGKILL are kept');
     } finally {
       await again.stop({ keepData: true });
     }

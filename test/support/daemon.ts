@@ -32,8 +32,12 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Data dirs this harness created: whichever daemon stops last on one removes it (restart tests reuse them). */
+const harnessDirs = new Set<string>();
+
 export async function startDaemon(opts: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<TestDaemon> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'llmos-test-')));
+  if (!opts.dataDir) harnessDirs.add(dataDir);
   const proc = spawn(llmosBin, ['up', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0', ...(opts.args ?? [])], {
     env: { ...process.env, LLMOS_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,7 +94,10 @@ export async function startDaemon(opts: { dataDir?: string; env?: Record<string,
         await exited;
         clearTimeout(t);
       }
-      if (!o.keepData && !opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!o.keepData && harnessDirs.has(dataDir)) {
+        harnessDirs.delete(dataDir);
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
     async kill() {
       if (proc.exitCode === null && proc.signalCode === null) {
