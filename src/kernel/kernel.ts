@@ -233,7 +233,7 @@ export class Kernel implements KernelServices, KernelHandle {
       let config = { ...(def.defaults ?? {}), ...userCfg };
       if (def.validate) config = def.validate(config);
       const meta = { exports: {} as Record<string, unknown> };
-      const ctx: InitContext<unknown> & { kernel: KernelHandle } = {
+      const ctx: InitContext<unknown> = {
         events: this.events,
         workloads: this.workloads,
         ledger: this.ledger,

@@ -6,6 +6,7 @@ import type { WorkloadTable } from './workloads.js';
 import type { ResourceLedger } from './ledger.js';
 import type { HostProbe } from './probe.js';
 import type { Reconciler } from './reconciler.js';
+import type { KernelHandle } from './kernel.js';
 
 export interface KernelServices {
   readonly events: EventBus;
@@ -27,8 +28,10 @@ export interface InitContext<Cfg> extends KernelServices {
   getSingle<T>(kind: ModuleKind): T;
   /** Like getSingle but resolves at call time, so a dependency reloaded later is still found. */
   lookup<T>(kind: ModuleKind): () => T;
-  /** Introspection data published by the module (shown by `llmos modules inspect`). */
+  /** Introspection data published by the module (shown by `llmos modules`). */
   readonly meta: { exports: Record<string, unknown> };
+  /** Kernel introspection and module control, for the modules that serve them (API, gateway). */
+  readonly kernel: KernelHandle;
 }
 
 export interface ModuleDef<Cfg = unknown, Api = unknown> {

@@ -5,8 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Kinds } from '../../contracts/kinds.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import type { KernelHandle } from '../../kernel/kernel.js';
-import type { InitContext, ModuleDef } from '../../kernel/module.js';
+import type { ModuleDef } from '../../kernel/module.js';
 import { createApiServer, type Api } from './server.js';
 import { allRoutes } from './routes/index.js';
 
@@ -57,7 +56,7 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   requires: [Kinds.stateStore],
   defaults: { listen: '' },
   async init(ctx) {
-    const kernel = (ctx as InitContext<ApiConfig> & { kernel: KernelHandle }).kernel;
+    const { kernel } = ctx;
     const token = await ensureToken(ctx.dataDir);
     const app = await createApiServer({ token, log: ctx.log });
     for (const register of allRoutes) register(app, kernel, ctx);

@@ -3,8 +3,7 @@
 // be unloaded or moved independently. It looks the functions module up per request.
 import type { Server } from 'node:http';
 import { Kinds } from '../../contracts/kinds.js';
-import type { KernelHandle } from '../../kernel/kernel.js';
-import type { InitContext, ModuleDef } from '../../kernel/module.js';
+import type { ModuleDef } from '../../kernel/module.js';
 import { boundAddress, parseListen } from '../api/module.js';
 import type { FunctionsApi } from '../functions/module.js';
 import { createGatewayServer } from './server.js';
@@ -27,7 +26,7 @@ export const gatewayModule = (): ModuleDef<GatewayConfig, GatewayApi> => ({
   requires: [Kinds.functions],
   defaults: { listen: '' },
   async init(ctx) {
-    const kernel = (ctx as InitContext<GatewayConfig> & { kernel: KernelHandle }).kernel;
+    const { kernel } = ctx;
     const functions = ctx.lookup<FunctionsApi>(Kinds.functions);
     const server = createGatewayServer(functions);
     const { host, port } = parseListen(ctx.config.listen || kernel.config.gateway);
