@@ -18,6 +18,25 @@ const skip = registrySkipReason() || (!existsSync('/usr/sbin/runc') || !existsSy
 const httpdCmd = ['/bin/sh', '-c', 'mkdir -p /www && echo "replica $(hostname)" > /www/index.html && echo "serving as $(hostname)" && exec httpd -f -p 80 -h /www'];
 
 
+/** Requests the page every intervalMs until stopped; resolves to every status seen (0: no answer). */
+function steadyLoad(port: number, intervalMs: number): { stop(): Promise<number[]> } {
+  let stopped = false;
+  const statuses: number[] = [];
+  const done = (async () => {
+    while (!stopped) {
+      statuses.push((await getPage(port).catch(() => ({ status: 0 }))).status);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await done;
+      return statuses;
+    },
+  };
+}
+
 async function getPage(port: number): Promise<{ status: number; body: string }> {
   const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
   return { status: r.status, body: (await r.text()).trim() };
@@ -117,25 +136,17 @@ describe('services end to end', { skip, concurrency: false }, () => {
     await converged('web', 5);
     assert.equal((await d.cli(['scale', 'web', '2'])).code, 0);
     const s = await converged('web', 2);
-    const ps = await d.api<Array<{ owner?: string }>>('GET', '/v1/containers?all=true');
-    const owned = (Array.isArray(ps.body) ? ps.body : ((ps.body as unknown as { containers: Array<{ owner?: string }> }).containers ?? [])).filter((x) => x.owner === 'service/web');
+    const ps = await d.api<{ containers: Array<{ owner?: string }> }>('GET', '/v1/containers?all=true');
+    const owned = ps.body.containers.filter((x) => x.owner === 'service/web');
     assert.equal(owned.length, 2, 'the extra replicas were removed, not just stopped');
     assert.equal(s.spec.replicas, 2);
   });
 
   test('a rolling update replaces every replica without failing a request', async () => {
     const before = await converged('web', 2);
-    let stop = false;
-    const statuses: number[] = [];
-    const load = (async () => {
-      while (!stop) {
-        statuses.push((await getPage(port).catch(() => ({ status: 0 }))).status);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const load = steadyLoad(port, 20);
     const r = await d.cli(['service', 'update', 'web', '--image', image2, '--timeout', '120'], { timeoutMs: 150_000 });
-    stop = true;
-    await load;
+    const statuses = await load.stop();
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /rolled out .*busybox:2 \(2\/2 ready\)/);
     assert.ok(statuses.length > 0 && statuses.every((s) => s === 200), `statuses: ${[...new Set(statuses)].join(',')}`);
@@ -148,17 +159,9 @@ describe('services end to end', { skip, concurrency: false }, () => {
   test('a rolling update to an image that fails its health check rolls back; the old replicas keep serving', async () => {
     const before = await converged('web', 2);
     // Traffic during the whole rollout: every request must be answered by a ready replica.
-    let stop = false;
-    const statuses: number[] = [];
-    const load = (async () => {
-      while (!stop) {
-        statuses.push((await getPage(port).catch(() => ({ status: 0 }))).status);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    const load = steadyLoad(port, 50);
     const r = await d.cli(['service', 'update', 'web', '--image', hangs, '--timeout', '120'], { timeoutMs: 150_000 });
-    stop = true;
-    await load;
+    const statuses = await load.stop();
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /rolled back to .*test\/busybox:2: new replica .* failed its readiness probe/);
     assert.ok(statuses.length > 0 && statuses.every((s) => s === 200), `statuses: ${[...new Set(statuses)].join(',')}`);
