@@ -11,10 +11,10 @@ import { runCommand } from './iptables.js';
 /** iptables chain names are at most 28 characters; bridge names at most 15. */
 export const guardChain = (bridge: string): string => `LLMOS-GUARD-${bridge}`;
 
-/** The guard chain's rules, as `iptables -S` prints them. */
+/** The guard chain's rules, exactly as `iptables -S` prints them (its option order), to compare. */
 export function guardRules(bridge: string): string[] {
   const c = guardChain(bridge);
-  return [`-A ${c} -i ${bridge} -d 127.0.0.0/8 -m comment --comment "llmos: no loopback from containers" -j DROP`];
+  return [`-A ${c} -d 127.0.0.0/8 -i ${bridge} -m comment --comment "llmos: no loopback from containers" -j DROP`];
 }
 
 const jump = (bridge: string): string[] => ['PREROUTING', '-i', bridge, '-j', guardChain(bridge)];

@@ -4,6 +4,7 @@
 //   rawsend probe                                   try to open raw and packet sockets, print errno
 //   rawsend udp IFACE SRCIP DSTMAC DSTIP PORT TEXT   one UDP datagram
 //   rawsend tcp IFACE SRCIP DSTMAC DSTIP PORT TEXT   SYN, wait for the SYN-ACK, then ACK + TEXT
+//   rawsend ping DSTIP                               one echo over an ICMP datagram socket (no NET_RAW)
 // Prints one line per step; exit 0 when the frames were sent (not whether anything answered).
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -111,6 +113,22 @@ static int wait_synack(struct ctx *c, uint32_t *seq) {
   }
 }
 
+/** What ping does unprivileged (net.ipv4.ping_group_range): the kernel fills in the id and checksum. */
+static int ping(const char *dst) {
+  int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+  if (fd < 0) { printf("ping socket errno=%d (%s)\n", errno, strerror(errno)); return 1; }
+  struct sockaddr_in to = {.sin_family = AF_INET};
+  if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) { fprintf(stderr, "bad address\n"); return 2; }
+  struct icmphdr req = {.type = ICMP_ECHO};
+  req.un.echo.sequence = htons(1);
+  if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&to, sizeof to) < 0) { printf("ping sendto errno=%d\n", errno); return 1; }
+  struct pollfd p = {fd, POLLIN, 0};
+  uint8_t buf[256];
+  if (poll(&p, 1, 5000) <= 0 || recv(fd, buf, sizeof buf, 0) < (ssize_t)sizeof req || ((struct icmphdr *)buf)->type != ICMP_ECHOREPLY) { printf("ping no reply\n"); return 1; }
+  printf("ping reply\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc == 2 && !strcmp(argv[1], "probe")) {
@@ -120,6 +138,7 @@ int main(int argc, char **argv) {
     printf("packet %s\n", p >= 0 ? "ok" : (errno == EPERM ? "EPERM" : strerror(errno)));
     return 0;
   }
+  if (argc == 3 && !strcmp(argv[1], "ping")) return ping(argv[2]);
   if (argc != 8) { fprintf(stderr, "usage: rawsend probe | rawsend udp|tcp IFACE SRCIP DSTMAC DSTIP PORT TEXT\n"); return 2; }
   struct ctx c;
   memset(&c, 0, sizeof c);
