@@ -5,6 +5,7 @@
 //   rawsend udp IFACE SRCIP DSTMAC DSTIP PORT TEXT   one UDP datagram
 //   rawsend tcp IFACE SRCIP DSTMAC DSTIP PORT TEXT   SYN, wait for the SYN-ACK, then ACK + TEXT
 //   rawsend ping DSTIP                               one echo over an ICMP datagram socket (no NET_RAW)
+//   rawsend udpsock DSTIP PORT TEXT                  one datagram through an ordinary UDP socket
 // Prints one line per step; exit 0 when the frames were sent (not whether anything answered).
 #include <arpa/inet.h>
 #include <errno.h>
@@ -139,6 +140,14 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (argc == 3 && !strcmp(argv[1], "ping")) return ping(argv[2]);
+  if (argc == 5 && !strcmp(argv[1], "udpsock")) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
+    if (fd < 0 || inet_pton(AF_INET, argv[2], &to.sin_addr) != 1) return 2;
+    if (sendto(fd, argv[4], strlen(argv[4]), 0, (struct sockaddr *)&to, sizeof to) < 0) { printf("udpsock errno=%d\n", errno); return 1; }
+    printf("udpsock sent\n");
+    return 0;
+  }
   if (argc != 8) { fprintf(stderr, "usage: rawsend probe | rawsend udp|tcp IFACE SRCIP DSTMAC DSTIP PORT TEXT\n"); return 2; }
   struct ctx c;
   memset(&c, 0, sizeof c);
