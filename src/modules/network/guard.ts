@@ -5,6 +5,7 @@
 // raw PREROUTING sees the packet before conntrack and routing, so nothing on the host answers it.
 // Other host addresses (the bridge gateway, the host's own interfaces) stay reachable, as with
 // Docker: published ports, hairpin traffic and services bound to 0.0.0.0 depend on them.
+import { Internal } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { runCommand } from './iptables.js';
 
@@ -32,8 +33,19 @@ async function rawRules(): Promise<string[]> {
 /**
  * Installs the guard (idempotent: safe to call at every attach and from several daemons that
  * share the bridge). The rule matches the interface by name, so it works before the bridge exists.
+ * Concurrent iptables writers can make one command fail; the whole install is retried.
  */
 export async function installGuard(bridge: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await installOnce(bridge);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+
+async function installOnce(bridge: string): Promise<void> {
   const c = guardChain(bridge);
   const rules = await rawRules();
   const want = guardRules(bridge);
@@ -41,19 +53,19 @@ export async function installGuard(bridge: string): Promise<void> {
   faultPoint('network.guard.install');
   if (!rules.includes(`-N ${c}`)) {
     const n = await ipt(['-N', c]);
-    if (n.code !== 0 && !/exists/i.test(n.stderr)) throw new Error(`iptables -t raw -N ${c}: ${n.stderr.trim()}`);
+    if (n.code !== 0 && !/exists/i.test(n.stderr)) throw new Internal(`iptables -t raw -N ${c}: ${n.stderr.trim()}`);
   }
   for (const r of want) {
     const args = splitRule(r).slice(1);
     if ((await ipt(['-C', ...args])).code !== 0) {
       const a = await ipt(['-A', ...args]);
-      if (a.code !== 0) throw new Error(`iptables -t raw -A ${args.join(' ')}: ${a.stderr.trim()}`);
+      if (a.code !== 0) throw new Internal(`iptables -t raw -A ${args.join(' ')}: ${a.stderr.trim()}`);
     }
   }
   if ((await ipt(['-C', ...jump(bridge)])).code !== 0) {
     // First in PREROUTING: nothing before it may accept the packet.
     const j = await ipt(['-I', ...jump(bridge).slice(0, 1), '1', ...jump(bridge).slice(1)]);
-    if (j.code !== 0) throw new Error(`iptables -t raw -I PREROUTING: ${j.stderr.trim()}`);
+    if (j.code !== 0) throw new Internal(`iptables -t raw -I PREROUTING: ${j.stderr.trim()}`);
   }
 }
 
@@ -66,7 +78,7 @@ export async function removeGuard(bridge: string): Promise<boolean> {
   for (const r of rules.filter((x) => x.startsWith('-A PREROUTING ') && x.endsWith(`-j ${c}`))) await ipt(['-D', ...splitRule(r).slice(1)]);
   await ipt(['-F', c]);
   const x = await ipt(['-X', c]);
-  if (x.code !== 0 && (await rawRules()).includes(`-N ${c}`)) throw new Error(`iptables -t raw -X ${c}: ${x.stderr.trim()}`);
+  if (x.code !== 0 && (await rawRules()).includes(`-N ${c}`)) throw new Internal(`iptables -t raw -X ${c}: ${x.stderr.trim()}`);
   return true;
 }
 
