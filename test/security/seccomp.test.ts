@@ -52,6 +52,23 @@ describe('seccomp allowlist in real containers', { skip }, () => {
     });
   }
 
+  test('exec into a running container gets the same profile', async () => {
+    const r = await d.cli(['run', '-d', '--name', 'probed', image, 'sleep', '600']);
+    assert.equal(r.code, 0, r.stderr);
+    try {
+      const e = await d.cli(['exec', 'probed', '/probe/sysprobe', 'io_uring_setup', 'personality_addr_no_randomize', 'threads', 'fork']);
+      assert.equal(e.code, 0, e.stderr);
+      assert.deepEqual([...parse(e.stdout)], [
+        ['io_uring_setup', 'errno=1 (Operation not permitted)'],
+        ['personality_addr_no_randomize', 'errno=1 (Operation not permitted)'],
+        ['threads', 'ok'],
+        ['fork', 'ok'],
+      ]);
+    } finally {
+      await d.cli(['rm', '-f', 'probed']);
+    }
+  });
+
   test('a shell workload: pipes, subshells, file tools, a server and its client', async () => {
     const script = [
       'set -e',
