@@ -135,6 +135,14 @@ describe('container network isolation', { skip }, () => {
       assert.equal(ping.code, 0, `ping ${user.join(' ')}: ${ping.stdout}${ping.stderr}`);
       assert.equal(ping.stdout, 'ping reply\n');
     }
+    // The sysctl is per netns: set in a container's own namespace, never written to the host's.
+    const none = await d.cli(['run', '--rm', '--network', 'none', image, 'cat', '/proc/sys/net/ipv4/ping_group_range']);
+    assert.equal(none.stdout.trim().split(/\s+/).join(' '), '0 2147483647', none.stderr);
+    const hostBefore = await readFile('/proc/sys/net/ipv4/ping_group_range', 'utf8');
+    const host = await d.cli(['run', '--rm', '--network', 'host', image, 'cat', '/proc/sys/net/ipv4/ping_group_range']);
+    assert.equal(host.code, 0, host.stderr);
+    assert.equal(host.stdout, hostBefore);
+    assert.equal(await readFile('/proc/sys/net/ipv4/ping_group_range', 'utf8'), hostBefore);
   });
 
   test('the guard goes when the module stops with no container left on the bridge', async () => {
