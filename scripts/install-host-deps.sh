@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages LLMOS and its tests use (runc, conmon, CNI, registry, tools).
+# Installs the Debian packages LLMOS and its tests use (runc, conmon, CNI, registry, tools;
+# gcc and libc6-dev build the static probes of test/security).
 # Idempotent: skips apt when every binary is already present. npm start and npm test run it first.
 set -euo pipefail
 pkgs=(runc conmon containernetworking-plugins iptables iproute2 catatonit
-      docker-registry skopeo umoci busybox-static mosquitto chromium apache2-utils zstd)
-bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto chromium htpasswd zstd)
+      docker-registry skopeo umoci busybox-static mosquitto chromium apache2-utils zstd
+      gcc libc6-dev)
+bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto chromium htpasswd zstd
+      gcc /usr/include/stdio.h)
 missing=0
 for b in "${bins[@]}"; do
   if [[ "$b" == /* ]]; then [[ -e "$b" ]] || missing=1; else command -v "$b" >/dev/null 2>&1 || missing=1; fi

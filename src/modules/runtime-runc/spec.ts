@@ -5,11 +5,18 @@ import type { ImageRunConfig } from '../../contracts/images.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { defaultSeccompProfile } from './seccomp.js';
 
-/** Docker's default capability set. */
+/**
+ * Docker's default capability set without CAP_NET_RAW (as podman's): raw and packet sockets let a
+ * container forge packets on the bridge (spoofed sources, 127.0.0.1 destinations). ping keeps
+ * working through ICMP datagram sockets (pingSysctls).
+ */
 export const defaultCapabilities: readonly string[] = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
+
+/** Every group may open ICMP datagram sockets (unprivileged ping), as Docker sets; per netns, so never on the host network. */
+export const pingSysctls: Readonly<Record<string, string>> = { 'net.ipv4.ping_group_range': '0 2147483647' };
 
 export const maskedPaths: readonly string[] = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
@@ -194,7 +201,8 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
       resources,
       maskedPaths: [...maskedPaths],
       readonlyPaths: [...readonlyPaths],
-      seccomp: defaultSeccompProfile(i.arch),
+      ...(i.network.mode !== 'host' ? { sysctl: { ...pingSysctls } } : {}),
+      seccomp: defaultSeccompProfile(caps, i.arch),
     },
   };
 }
