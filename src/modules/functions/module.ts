@@ -36,10 +36,9 @@ export interface FunctionsConfig {
   fastPath: boolean;
   /** Longest wait for an image function's port, ms. */
   imageReadyTimeoutMs: number;
-  async: AsyncConfig & {
-    /** How often store history written by async work is compacted while it flows, ms. */
-    compactIntervalMs: number;
-  };
+  async: AsyncConfig;
+  /** How often store history written by async work is compacted while it flows, ms. */
+  asyncCompactIntervalMs: number;
 }
 
 export interface FunctionInfo {
@@ -118,7 +117,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     spareIsolates: 2,
     fastPath: true,
     imageReadyTimeoutMs: 30_000,
-    async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4, maxTotalBytes: 512 * 2 ** 20, maxResultBytes: 6 * 2 ** 20, compactIntervalMs: 10_000 },
+    async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4, maxTotalBytes: 512 * 2 ** 20, maxResultBytes: 6 * 2 ** 20 },
+    asyncCompactIntervalMs: 10_000,
   },
   async init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
@@ -256,7 +256,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       },
     };
 
-    const compactor = new HistoryCompactor(store, ctx.config.async.compactIntervalMs, ctx.log);
+    const compactor = new HistoryCompactor(store, ctx.config.asyncCompactIntervalMs, ctx.log);
     const asyncLimits = (fn: string) => {
       const s = deployed.get(fn)?.spec;
       return s && { ttlMs: s.asyncTtlMs, maxRecords: s.asyncMaxRecords, maxBytes: s.asyncMaxBytes };
