@@ -32,13 +32,18 @@ export class AsyncQuota {
 
   /** Takes a place for a new record, or throws a 429 (quota-exceeded) saying which limit is full. */
   admit(fn: string, id: string, bytes: number, limits: AsyncLimits, retryAfter: () => number): void {
+    this.check(fn, bytes, limits, retryAfter);
+    this.add(fn, id, bytes);
+  }
+
+  /** Throws what admit would, taking nothing (the gateway asks before it reads a body). */
+  check(fn: string, bytes: number, limits: AsyncLimits, retryAfter: () => number): void {
     const u = this.usage(fn);
     let why: string | undefined;
     if (u.records + 1 > limits.maxRecords) why = `${u.records} async invocations held (limit ${limits.maxRecords})`;
     else if (u.bytes + bytes > limits.maxBytes) why = `${u.bytes} of ${limits.maxBytes} async bytes held, ${bytes} more asked`;
     else if (this.total + bytes > this.maxTotalBytes) why = `all functions hold ${this.total} of ${this.maxTotalBytes} async bytes`;
     if (why) throw new InvocationFailed('quota-exceeded', `function ${fn}: async quota full: ${why}; results are kept for ${Math.round(limits.ttlMs / 1000)} s`, { retryAfter: retryAfter() });
-    this.add(fn, id, bytes);
   }
 
   /** Records found in the store at start, counted whatever the limits are now. */

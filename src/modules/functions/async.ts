@@ -83,6 +83,11 @@ export class AsyncInvocations {
     return this.quota.usage(fn);
   }
 
+  /** Throws the 429 a submission of about this many bytes would get now. */
+  check(fn: string, bytes: number): void {
+    this.quota.check(fn, bytes, this.limits(fn), () => this.retryAfterSeconds(fn));
+  }
+
   async submit(fn: string, req: InvokeRequest): Promise<AsyncRecord> {
     const limits = this.limits(fn);
     const body = req.body?.byteLength ? Buffer.from(req.body) : undefined;

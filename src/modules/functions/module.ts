@@ -64,6 +64,8 @@ export interface FunctionsApi {
   bodyLimit(name: string): number;
   /** For the gateway, before it reads a body: whether async calls need no token, and the largest body. */
   asyncPolicy(name: string): { public: boolean; bodyLimit: number };
+  /** Throws the 429 an async submission of about this many bytes would get now (before reading it). */
+  checkAsyncRoom(name: string, bytes: number): void;
   submitAsync(name: string, req: InvokeRequest): Promise<AsyncRecord>;
   result(id: string): Promise<AsyncRecord>;
   readonly logs: FunctionLogs;
@@ -225,6 +227,10 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       asyncPolicy(name) {
         const { spec } = get(name);
         return { public: spec.asyncPublic, bodyLimit: Math.min(spec.bodyLimit, spec.asyncMaxBytes) };
+      },
+      checkAsyncRoom(name, bytes) {
+        get(name);
+        asyncInv.check(name, bytes);
       },
       async submitAsync(name, req) {
         const d = get(name);

@@ -85,10 +85,21 @@ export function hasToken(authorization: string | undefined, token: string): bool
 
 export function createGatewayServer(functions: () => FunctionsApi, opts: { token: string }): Server {
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    void handle(req, res).catch((e: unknown) => sendError(res, e));
+    void handle(req, res, false).catch((e: unknown) => sendError(res, e));
+  });
+  // Expect: 100-continue: every check that needs no body (route, token, limits, quota) answers
+  // before the client sends it; only then "100 Continue".
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res, true).catch((e: unknown) => sendError(res, e));
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Drops the rest of a body not wanted; a body larger than the limit is not worth reading: close. */
+  function refuseBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
+    req.resume();
+    if (!(Number(req.headers['content-length'] ?? 0) <= limit) || req.headers['transfer-encoding']) res.setHeader('connection', 'close');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const pathname = q < 0 ? raw : raw.slice(0, q);
@@ -102,12 +113,19 @@ export function createGatewayServer(functions: () => FunctionsApi, opts: { token
     if (route.async) {
       const policy = fns.asyncPolicy(route.name);
       if (!policy.public && !authorized) {
-        req.resume();
-        res.setHeader('connection', 'close');
+        refuseBody(req, res, policy.bodyLimit);
         throw new InvocationFailed('unauthenticated', `function ${route.name} does not take public async invocations: send Authorization: Bearer <API token>, or deploy it with --async-public`);
       }
       limit = policy.bodyLimit;
+      const declared = Number(req.headers['content-length']) || 0;
+      try {
+        if (declared <= limit) fns.checkAsyncRoom(route.name, declared); // larger: 413 below, it can never fit
+      } catch (e) {
+        refuseBody(req, res, limit);
+        throw e;
+      }
     } else limit = fns.bodyLimit(route.name);
+    if (expectContinue && !(Number(req.headers['content-length'] ?? 0) > limit)) res.writeContinue();
     let body: Uint8Array | null;
     try {
       body = await readBody(req, limit, route.name);
