@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { StateStore, TxnOp } from '../../contracts/state-store.js';
 import { NotFound } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
 import { AsyncQuota, type AsyncLimits } from './async-quota.js';
 import { InvocationFailed } from './failures.js';
 import type { HistoryCompactor } from './history-compactor.js';
@@ -108,6 +109,7 @@ export class AsyncInvocations {
     try {
       const ops: TxnOp[] = [{ type: 'put', key: PREFIX + rec.id, value: rec }];
       if (body) ops.push({ type: 'put', key: BODY + rec.id, value: body.toString('base64') });
+      faultPoint('functions.async.submit');
       await this.store.txn({ compare: [], success: ops });
     } catch (e) {
       this.quota.release(rec.id);
@@ -153,6 +155,7 @@ export class AsyncInvocations {
     const due = [...this.expiries.entries()].filter(([, t]) => t <= now).map(([id]) => id);
     for (let i = 0; i < due.length; i += 200) {
       const ids = due.slice(i, i + 200);
+      faultPoint('functions.async.expire');
       await this.store.txn({ compare: [], success: ids.flatMap((id) => [{ type: 'delete' as const, key: PREFIX + id }, { type: 'delete' as const, key: BODY + id }]) });
       for (const id of ids) {
         this.expiries.delete(id);
@@ -226,6 +229,7 @@ export class AsyncInvocations {
     }
     const ops: TxnOp[] = [{ type: 'put', key: PREFIX + id, value: done }];
     if (finished(done)) ops.push({ type: 'delete', key: BODY + id });
+    faultPoint('functions.async.finish');
     try {
       await this.store.txn({ compare: [], success: ops });
     } catch (e) {

@@ -5,6 +5,7 @@
 // and SQLite reuses the freed pages, so the file stops growing.
 import type { Logger } from 'pino';
 import type { StateStore } from '../../contracts/state-store.js';
+import { faultPoint } from '../../kernel/faults.js';
 
 export class HistoryCompactor {
   private mark?: number;
@@ -28,7 +29,10 @@ export class HistoryCompactor {
 
   /** One step: compact to the previous mark, take a new one. Exposed for tests. */
   async tick(): Promise<void> {
-    if (this.mark !== undefined) await this.store.compact(this.mark);
+    if (this.mark !== undefined) {
+      faultPoint('functions.async.compact');
+      await this.store.compact(this.mark);
+    }
     this.mark = this.dirty ? await this.store.revision() : undefined;
     this.dirty = false;
   }

@@ -5,6 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FailedPrecondition } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
 
 export interface Sealed {
   alg: 'aes-256-gcm';
@@ -35,6 +36,7 @@ export class SecretBox {
     await mkdir(path.dirname(this.keyFile), { recursive: true, mode: 0o700 });
     await chmod(path.dirname(this.keyFile), 0o700);
     // wx: two first uses racing end with one key, the loser reads the winner's.
+    faultPoint('functions.secrets.key');
     await writeFile(this.keyFile, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
     });
