@@ -111,7 +111,7 @@ test('fuzz: gateway requests never get a 5xx and never take the daemon down', { 
       statuses.set(k, (statuses.get(k) ?? 0) + 1);
       assert.ok(status === undefined || status < 500, `status ${status} for ${JSON.stringify({ ...r, body: `${r.body.length} bytes` })}`);
     }),
-    fuzzParams(400),
+    fuzzParams(800),
   );
   console.log(`gateway fuzz statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
   assert.equal((await fetch(`${d.gateway}/healthz`)).status, 200);
