@@ -175,7 +175,7 @@ describe('isolate functions over the gateway', () => {
 
   test('async invocation: 202 with an id, then the result', async () => {
     const f = await code('job.js', `export default { async fetch(req) { return Response.json({ got: await req.text() }); } };`);
-    await deploy('job', ['--code', f]);
+    await deploy('job', ['--code', f, '--async-public']);
     const res = await fetch(`${gw}/async/fn/job/`, { method: 'POST', body: 'work item' });
     assert.equal(res.status, 202);
     const { id } = (await res.json()) as { id: string };

@@ -103,6 +103,10 @@ export function functionCommands(program: Command, ctx: CliContext): void {
     .option('--schedule <cron>', 'invoke on a cron schedule, e.g. "*/5 * * * *" (6 fields for seconds)')
     .option('--mqtt-topic <topic>', 'invoke for each MQTT message on this topic (with --mqtt-url)')
     .option('--mqtt-url <url>', 'MQTT broker, e.g. mqtt://127.0.0.1:1883')
+    .option('--async-public', 'take async invocations (POST /async/fn/NAME) without the API token')
+    .option('--async-ttl <duration>', 'how long async results are kept (default 1h)')
+    .option('--async-max <n>', 'async invocations held at once, queued or kept (default 1000; then 429)', int)
+    .option('--async-max-bytes <size>', 'async request and result bytes held at once (default 64m; then 429)')
     .action(async (name: string, o: Record<string, string | number | string[] | undefined>) => {
       const env: Record<string, string> = {};
       for (const kv of (o.env as string[] | undefined) ?? []) {
@@ -129,6 +133,10 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         schedule: o.schedule,
         mqttTopic: o.mqttTopic,
         mqttUrl: o.mqttUrl,
+        asyncPublic: o.asyncPublic ? true : undefined,
+        asyncTtl: o.asyncTtl,
+        asyncMaxRecords: o.asyncMax,
+        asyncMaxBytes: o.asyncMaxBytes,
         code: o.code ? await readCode(String(o.code)) : undefined,
       };
       if (!body.code && !body.image) throw new CliError('give --code FILE|DIR or --image IMAGE');
@@ -162,6 +170,7 @@ export function functionCommands(program: Command, ctx: CliContext): void {
           ['url', f.url],
           ['limits', `memory ${bytes(s.memory)}, timeout ${s.timeoutMs} ms, cpu ${s.cpuMs} ms, body ${bytes(s.bodyLimit)}`],
           ['scaling', `concurrency ${s.concurrency}, min ${s.min}, max ${s.max}, queue ${s.queue} (wait ${s.queueWaitMs} ms), keep-alive ${f.stats.keepAlive}`],
+          ['async', `${s.asyncPublic ? 'public' : 'token required'}, ${f.async.records}/${s.asyncMaxRecords} held, ${bytes(f.async.bytes)}/${bytes(s.asyncMaxBytes)}, results kept ${Math.round(s.asyncTtlMs / 1000)} s`],
           ['env', Object.keys(s.env).join(', ') || '-'],
           ['secrets', s.secrets.join(', ') || '-'],
           ['triggers', [s.schedule ? `cron "${s.schedule}"` : '', s.mqtt ? `mqtt ${s.mqtt.topic} @ ${s.mqtt.url}` : '', ...f.triggers].filter(Boolean).join('; ') || '-'],

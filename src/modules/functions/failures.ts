@@ -12,6 +12,9 @@ export type FailureReason =
   | 'queue-full'
   | 'queue-timeout'
   | 'body-too-large'
+  | 'quota-exceeded'
+  | 'bad-response'
+  | 'unauthenticated'
   | 'shutting-down';
 
 const codes: Record<FailureReason, ErrorCode> = {
@@ -24,6 +27,9 @@ const codes: Record<FailureReason, ErrorCode> = {
   'queue-full': 'E_RESOURCE_EXHAUSTED',
   'queue-timeout': 'E_RESOURCE_EXHAUSTED',
   'body-too-large': 'E_INVALID_ARGUMENT',
+  'quota-exceeded': 'E_RESOURCE_EXHAUSTED',
+  'bad-response': 'E_UNAVAILABLE',
+  unauthenticated: 'E_UNAUTHENTICATED',
   'shutting-down': 'E_UNAVAILABLE',
 };
 
@@ -37,6 +43,9 @@ const statuses: Record<FailureReason, number> = {
   'queue-full': 429,
   'queue-timeout': 429,
   'body-too-large': 413,
+  'quota-exceeded': 429,
+  'bad-response': 502,
+  unauthenticated: 401,
   'shutting-down': 503,
 };
 
@@ -57,5 +66,6 @@ export const failureStatus = (reason: FailureReason): number => statuses[reason]
 export function failureResponse(e: InvocationFailed): { status: number; headers: Record<string, string>; body: string } {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-llmos-failure': e.reason };
   if (e.retryAfter !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfter)));
+  if (e.reason === 'unauthenticated') headers['www-authenticate'] = 'Bearer realm="llmos"';
   return { status: failureStatus(e.reason), headers, body: JSON.stringify({ error: e.message, code: e.code, reason: e.reason }) };
 }

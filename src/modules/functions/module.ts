@@ -1,5 +1,7 @@
 // Registration of the functions module: deployed functions (isolate or image), their instance
 // pools, async invocations, triggers, secrets and metrics. The gateway module serves them over HTTP.
+import { chmod } from 'node:fs/promises';
+import path from 'node:path';
 import type ivm from 'isolated-vm';
 import type { ContainersApi } from '../../contracts/containers.js';
 import { Kinds } from '../../contracts/kinds.js';
@@ -9,15 +11,17 @@ import { InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js'
 import type { ModuleDef } from '../../kernel/module.js';
 import { AsyncInvocations, type AsyncConfig, type AsyncRecord } from './async.js';
 import { InvocationFailed } from './failures.js';
+import { HistoryCompactor } from './history-compactor.js';
 import { FunctionLogs } from './logs.js';
 import { FunctionMetrics } from './metrics.js';
 import { FunctionPool, type InstanceInfo, type PoolStats } from './pool.js';
 import { ContainerInstance, PreparedContainers } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
 import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
+import { SecretBox } from './secret-box.js';
 import { Secrets } from './secrets.js';
 import { compileSource, type SourceBundle } from './source.js';
-import { DEFAULTS, normalizeSpec, validateName, type DeployInput, type FunctionSpec } from './spec.js';
+import { DEFAULTS, normalizeSpec, validateName, withSpecDefaults, type DeployInput, type FunctionSpec } from './spec.js';
 import { Triggers } from './triggers.js';
 import type { Registry } from 'prom-client';
 
@@ -33,6 +37,8 @@ export interface FunctionsConfig {
   /** Longest wait for an image function's port, ms. */
   imageReadyTimeoutMs: number;
   async: AsyncConfig;
+  /** How often store history written by async work is compacted while it flows, ms. */
+  asyncCompactIntervalMs: number;
 }
 
 export interface FunctionInfo {
@@ -43,6 +49,8 @@ export interface FunctionInfo {
   instances: InstanceInfo[];
   triggers: string[];
   url: string;
+  /** What the function's async invocations hold now (against asyncMaxRecords / asyncMaxBytes). */
+  async: { records: number; bytes: number };
 }
 
 export interface FunctionsApi {
@@ -54,6 +62,10 @@ export interface FunctionsApi {
   invoke(name: string, req: InvokeRequest): Promise<InvokeResponse>;
   /** The body limit of a function, checked by the gateway before reading a body; not-found otherwise. */
   bodyLimit(name: string): number;
+  /** For the gateway, before it reads a body: whether async calls need no token, and the largest body. */
+  asyncPolicy(name: string): { public: boolean; bodyLimit: number };
+  /** Throws the 429 an async submission of about this many bytes would get now (before reading it). */
+  checkAsyncRoom(name: string, bytes: number): void;
   submitAsync(name: string, req: InvokeRequest): Promise<AsyncRecord>;
   result(id: string): Promise<AsyncRecord>;
   readonly logs: FunctionLogs;
@@ -89,6 +101,7 @@ interface Internal {
   deployed: Map<string, Deployed>;
   triggers: Triggers;
   asyncInv: AsyncInvocations;
+  compactor: HistoryCompactor;
   prepared: PreparedContainers;
   reapIntervalMs: number;
   spareIsolates: number;
@@ -106,7 +119,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     spareIsolates: 2,
     fastPath: true,
     imageReadyTimeoutMs: 30_000,
-    async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4 },
+    async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4, maxTotalBytes: 512 * 2 ** 20, maxResultBytes: 6 * 2 ** 20 },
+    asyncCompactIntervalMs: 10_000,
   },
   async init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
@@ -121,7 +135,9 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const prepared = new PreparedContainers(containers);
     const metrics = new FunctionMetrics();
     const logs = new FunctionLogs(ctx.config.logLines);
-    const secrets = new Secrets(store, (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
+    // The module's directory holds the secret key: owner only.
+    await chmod(ctx.dir, 0o700);
+    const secrets = new Secrets(store, new SecretBox(path.join(ctx.dir, 'secrets.key')), (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
     const get = (name: string): Deployed => {
       const d = deployed.get(name);
       if (!d) throw new InvocationFailed('not-found', `no function named ${name}`);
@@ -208,6 +224,14 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       },
       invoke: (name, req) => get(name).pool.invoke(req),
       bodyLimit: (name) => get(name).spec.bodyLimit,
+      asyncPolicy(name) {
+        const { spec } = get(name);
+        return { public: spec.asyncPublic, bodyLimit: Math.min(spec.bodyLimit, spec.asyncMaxBytes) };
+      },
+      checkAsyncRoom(name, bytes) {
+        get(name);
+        asyncInv.check(name, bytes);
+      },
       async submitAsync(name, req) {
         const d = get(name);
         if ((req.body?.byteLength ?? 0) > d.spec.bodyLimit) throw new InvocationFailed('body-too-large', `request body exceeds the limit of ${d.spec.bodyLimit} bytes of function ${name}`);
@@ -238,7 +262,12 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       },
     };
 
-    const asyncInv = new AsyncInvocations(store, api.invoke, ctx.config.async, ctx.log);
+    const compactor = new HistoryCompactor(store, ctx.config.asyncCompactIntervalMs, ctx.log);
+    const asyncLimits = (fn: string) => {
+      const s = deployed.get(fn)?.spec;
+      return s && { ttlMs: s.asyncTtlMs, maxRecords: s.asyncMaxRecords, maxBytes: s.asyncMaxBytes };
+    };
+    const asyncInv = new AsyncInvocations(store, api.invoke, ctx.config.async, ctx.log, asyncLimits, compactor);
     const triggers = new Triggers(api.invoke, logs, () => api.gatewayBase);
 
     function install(spec: FunctionSpec, code: StoredCode | undefined, codeCache?: ivm.ExternalCopy<ArrayBuffer>): void {
@@ -260,15 +289,24 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         instances: d.pool.instances(),
         triggers: triggers.describe(d.spec.name),
         url: `${api.gatewayBase}/fn/${d.spec.name}/`,
+        async: asyncInv.usage(d.spec.name),
       };
     }
 
     // Deployed functions come back from the store; their instances start on demand (or to min).
     const [{ items: specs }, { items: codes }] = await Promise.all([store.list<FunctionSpec>(SPEC), store.list<StoredCode>(CODE)]);
     const codeByName = new Map(codes.map((kv) => [kv.key.slice(CODE.length), kv.value]));
-    for (const kv of specs) deployed.set(kv.value.name, { spec: kv.value, code: codeByName.get(kv.value.name), pool: new FunctionPool(kv.value, poolDeps) });
+    for (const kv of specs) {
+      const spec = withSpecDefaults(kv.value);
+      deployed.set(spec.name, { spec, code: codeByName.get(spec.name), pool: new FunctionPool(spec, poolDeps) });
+    }
+    const migrated = await secrets.migrate();
+    if (migrated) {
+      ctx.log.info(`sealed ${migrated} secrets stored in plaintext by an older version`);
+      compactor.touch(); // their plaintext history goes with the next compactions
+    }
     ctx.meta.exports.functions = deployed.size;
-    internals.set(api, { deployed, triggers, asyncInv, prepared, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
+    internals.set(api, { deployed, triggers, asyncInv, compactor, prepared, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
     return api;
   },
   async start(api, signal) {
@@ -281,19 +319,15 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const reap = setInterval(() => {
       for (const d of deployed.values()) d.pool.reap();
     }, reapIntervalMs);
-    const expire = setInterval(() => void asyncInv.expire().catch(() => undefined), 60_000);
     reap.unref();
-    expire.unref();
-    signal.addEventListener('abort', () => {
-      clearInterval(reap);
-      clearInterval(expire);
-    });
+    signal.addEventListener('abort', () => clearInterval(reap));
     for (const d of deployed.values()) d.pool.reap(); // start the min instances
   },
   async stop(api) {
-    const { deployed, triggers, asyncInv, prepared } = internals.get(api)!;
+    const { deployed, triggers, asyncInv, compactor, prepared } = internals.get(api)!;
     triggers.stop();
     asyncInv.stop();
+    compactor.stop();
     await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));
     await prepared.dropAll();
     setSpareShells(0);

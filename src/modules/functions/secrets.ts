@@ -1,7 +1,8 @@
-// Secrets: named values in the state store, given to handlers in env. Values never leave the
-// daemon through the API (ls shows names and dates only).
+// Secrets: named values in the state store, encrypted (secret-box.ts), given to handlers in env.
+// Values never leave the daemon through the API (ls shows names and dates only).
 import type { StateStore } from '../../contracts/state-store.js';
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from '../../kernel/errors.js';
+import type { SecretBox, Sealed } from './secret-box.js';
 import { validateSecretName } from './spec.js';
 
 const PREFIX = '/secrets/';
@@ -9,8 +10,11 @@ const MAX_SECRET = 64 * 1024;
 
 interface StoredSecret {
   name: string;
-  /** base64, so any bytes survive the JSON store. */
-  value: string;
+  sealed?: Sealed;
+  /** Plaintext length, bytes (for ls, without decrypting). */
+  size?: number;
+  /** Written by versions before encryption: base64 plaintext; re-sealed by migrate(). */
+  value?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -24,7 +28,22 @@ export interface SecretInfo {
 }
 
 export class Secrets {
-  constructor(private readonly store: StateStore, private readonly usedBy: (name: string) => string[]) {}
+  constructor(private readonly store: StateStore, private readonly box: SecretBox, private readonly usedBy: (name: string) => string[]) {}
+
+  /** Seals secrets written in plaintext by older versions; returns how many. */
+  async migrate(): Promise<number> {
+    const { items } = await this.store.list<StoredSecret>(PREFIX);
+    let n = 0;
+    for (const kv of items) {
+      const s = kv.value;
+      if (s.sealed || s.value === undefined) continue;
+      const plain = Buffer.from(s.value, 'base64');
+      const next: StoredSecret = { name: s.name, sealed: await this.box.seal(s.name, plain), size: plain.length, createdAt: s.createdAt, updatedAt: s.updatedAt };
+      await this.store.put(kv.key, next, { prevRevision: kv.modRevision });
+      n++;
+    }
+    return n;
+  }
 
   async create(name: string, value: Buffer, opts: { update?: boolean } = {}): Promise<SecretInfo> {
     validateSecretName(name);
@@ -32,7 +51,7 @@ export class Secrets {
     const prev = await this.store.get<StoredSecret>(PREFIX + name);
     if (prev && !opts.update) throw new AlreadyExists(`secret ${name} already exists (use --update to replace it)`);
     const now = new Date().toISOString();
-    const s: StoredSecret = { name, value: value.toString('base64'), createdAt: prev?.value.createdAt ?? now, updatedAt: now };
+    const s: StoredSecret = { name, sealed: await this.box.seal(name, value), size: value.length, createdAt: prev?.value.createdAt ?? now, updatedAt: now };
     await this.store.put(PREFIX + name, s, { prevRevision: prev?.modRevision ?? 0 });
     return this.info(s);
   }
@@ -55,12 +74,13 @@ export class Secrets {
     for (const n of names) {
       const kv = await this.store.get<StoredSecret>(PREFIX + n);
       if (!kv) throw new NotFound(`secret ${n} not found (create it with: llmos secret create ${n})`);
-      out[n] = Buffer.from(kv.value.value, 'base64').toString('utf8');
+      const s = kv.value;
+      out[n] = (s.sealed ? await this.box.open(n, s.sealed) : Buffer.from(s.value ?? '', 'base64')).toString('utf8');
     }
     return out;
   }
 
   private info(s: StoredSecret): SecretInfo {
-    return { name: s.name, size: Buffer.from(s.value, 'base64').length, createdAt: s.createdAt, updatedAt: s.updatedAt, usedBy: this.usedBy(s.name) };
+    return { name: s.name, size: s.size ?? Buffer.from(s.value ?? '', 'base64').length, createdAt: s.createdAt, updatedAt: s.updatedAt, usedBy: this.usedBy(s.name) };
   }
 }

@@ -1,9 +1,9 @@
 // A function's desired state, and the pure normalization of what a user asks for into it.
 import { Cron } from 'croner';
 import { InvalidArgument } from '../../kernel/errors.js';
-import { parseDurationMs } from '../autoscaler/policies/duration.js';
+import { formatMs, parseDurationMs } from '../autoscaler/policies/duration.js';
 import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
-import { parseMemory } from '../../kernel/quantity.js';
+import { formatMemory, parseMemory } from '../../kernel/quantity.js';
 
 export interface FunctionSpec {
   name: string;
@@ -36,6 +36,14 @@ export interface FunctionSpec {
   keepAlive: string;
   schedule?: string;
   mqtt?: { url: string; topic: string };
+  /** Whether the gateway takes async invocations without an API token (POST /async/fn/NAME). */
+  asyncPublic: boolean;
+  /** How long an async invocation's result is kept after it finishes, ms. */
+  asyncTtlMs: number;
+  /** Async invocations held at once (queued, running, or finished and kept), at most (then 429). */
+  asyncMaxRecords: number;
+  /** Bytes of async request and result bodies held at once, at most (then 429). */
+  asyncMaxBytes: number;
   createdAt: string;
   updatedAt: string;
   /** Bumped on every deploy; instances of older versions drain and go. */
@@ -62,6 +70,10 @@ export interface DeployInput {
   schedule?: string;
   mqttTopic?: string;
   mqttUrl?: string;
+  asyncPublic?: boolean;
+  asyncTtl?: string | number;
+  asyncMaxRecords?: number;
+  asyncMaxBytes?: string | number;
 }
 
 export const DEFAULTS = {
@@ -75,6 +87,29 @@ export const DEFAULTS = {
   queueWaitMs: 10_000,
   bodyLimit: 6 * 2 ** 20,
   keepAlive: 'fixed:10m',
+  asyncPublic: false,
+  asyncTtlMs: 3_600_000,
+  asyncMaxRecords: 1000,
+  asyncMaxBytes: 64 * 2 ** 20,
+} as const;
+
+/** Bounds of the spec's numbers: anything outside is refused with the range (no silent clamping). */
+export const LIMITS = {
+  memory: [8 * 2 ** 20, 4 * 2 ** 30], // isolate heaps beyond 4 GiB are not supported by V8
+  timeoutMs: [1, 15 * 60_000],
+  cpuMs: [1, 15 * 60_000],
+  concurrency: [1, 10_000],
+  min: [0, 1000],
+  max: [1, 1000],
+  queue: [0, 1_000_000],
+  queueWaitMs: [0, 15 * 60_000],
+  bodyLimit: [0, 100 * 2 ** 20],
+  asyncTtlMs: [1000, 7 * 86_400_000],
+  asyncMaxRecords: [1, 1_000_000],
+  asyncMaxBytes: [1024, 16 * 2 ** 30],
+  envVars: 1000,
+  envBytes: 256 * 1024,
+  secrets: 100,
 } as const;
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -92,12 +127,39 @@ export function validateSecretName(name: string): string {
 }
 
 
-const ms = (v: string | number, what: string): number => (typeof v === 'number' ? v : parseDurationMs(v, what));
+type Range = readonly [number, number];
 
-function int(v: number | undefined, def: number, lo: number, hi: number, what: string): number {
-  const n = v ?? def;
-  if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be an integer from ${lo} to ${hi}, got ${v}`);
+/** A duration (text or ms) within range, rounded to whole ms. */
+function ms(v: string | number | undefined, def: number, [lo, hi]: Range, what: string): number {
+  if (v === undefined) return def;
+  const n = typeof v === 'number' ? v : parseDurationMs(v, what);
+  if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be from ${formatMs(lo)} to ${formatMs(hi)}, got ${JSON.stringify(v)}`);
+  return Math.round(n);
+}
+
+/** A size (text or bytes) within range. */
+function size(v: string | number | undefined, def: number, [lo, hi]: Range, what: string): number {
+  if (v === undefined) return def;
+  const n = parseMemory(v, what);
+  if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be from ${formatMemory(lo)} to ${formatMemory(hi)}, got ${JSON.stringify(v)}`);
   return n;
+}
+
+function int(v: number | undefined, def: number, [lo, hi]: Range, what: string): number {
+  const n = v ?? def;
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be an integer from ${lo} to ${hi}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Specs stored before a field existed get its default (the store keeps what older versions wrote). */
+export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
+  return {
+    ...s,
+    asyncPublic: s.asyncPublic ?? DEFAULTS.asyncPublic,
+    asyncTtlMs: s.asyncTtlMs ?? DEFAULTS.asyncTtlMs,
+    asyncMaxRecords: s.asyncMaxRecords ?? DEFAULTS.asyncMaxRecords,
+    asyncMaxBytes: s.asyncMaxBytes ?? DEFAULTS.asyncMaxBytes,
+  };
 }
 
 /** Validates a deploy request against the defaults (or the function's previous spec). Pure. */
@@ -107,21 +169,23 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
   if (runtime === 'image' && hasCode) throw new InvalidArgument('give either --code or --image, not both');
   if (runtime === 'isolate' && !hasCode) throw new InvalidArgument('give --code FILE|DIR or --image IMAGE');
   if (runtime === 'image' && input.port === undefined) throw new InvalidArgument('an image function needs --port, the port its server listens on');
-  const memory = input.memory !== undefined ? parseMemory(input.memory, 'memory') : DEFAULTS.memory;
-  if (memory < 8 * 2 ** 20) throw new InvalidArgument(`memory must be at least 8m, got ${input.memory}`);
-  const timeoutMs = input.timeout !== undefined ? ms(input.timeout, 'timeout') : DEFAULTS.timeoutMs;
-  if (timeoutMs < 1 || timeoutMs > 15 * 60_000) throw new InvalidArgument('timeout must be from 1ms to 15m');
-  const cpuMs = input.cpu !== undefined ? ms(input.cpu, 'cpu time limit') : Math.min(DEFAULTS.cpuMs, timeoutMs);
-  if (cpuMs < 1) throw new InvalidArgument('cpu time limit must be at least 1ms');
-  const min = int(input.min, DEFAULTS.min, 0, 1000, 'min');
-  const max = int(input.max, Math.max(DEFAULTS.max, min), 1, 1000, 'max');
+  const memory = size(input.memory, DEFAULTS.memory, LIMITS.memory, 'memory');
+  const timeoutMs = ms(input.timeout, DEFAULTS.timeoutMs, LIMITS.timeoutMs, 'timeout');
+  const cpuMs = ms(input.cpu, Math.min(DEFAULTS.cpuMs, timeoutMs), LIMITS.cpuMs, 'cpu time limit');
+  const min = int(input.min, DEFAULTS.min, LIMITS.min, 'min');
+  const max = int(input.max, Math.max(DEFAULTS.max, min), LIMITS.max, 'max');
   if (min > max) throw new InvalidArgument(`min (${min}) must not exceed max (${max})`);
   const env = { ...(input.env ?? {}) };
   for (const k of Object.keys(env)) if (!ENV_KEY.test(k)) throw new InvalidArgument(`env name "${k}" must be letters, digits or _`);
+  const envKeys = Object.keys(env).length;
+  const envBytes = Object.entries(env).reduce((a, [k, v]) => a + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (envKeys > LIMITS.envVars || envBytes > LIMITS.envBytes) throw new InvalidArgument(`env has ${envKeys} variables of ${envBytes} bytes; the limits are ${LIMITS.envVars} and ${LIMITS.envBytes} bytes`);
   const secrets = [...new Set(input.secrets ?? [])].map(validateSecretName);
+  if (secrets.length > LIMITS.secrets) throw new InvalidArgument(`${secrets.length} secrets; the limit is ${LIMITS.secrets}`);
   for (const s of secrets) if (s in env) throw new InvalidArgument(`secret ${s} would shadow the env variable of the same name`);
   const keepAlive = input.keepAlive ?? DEFAULTS.keepAlive;
   parseKeepAlive(keepAlive); // validates
+  if (keepAlive.trim().startsWith('fixed:')) ms(keepAlive.trim().slice(6), 0, [0, 30 * 86_400_000], 'keep-alive TTL');
   if (input.schedule) {
     try {
       new Cron(input.schedule, { paused: true }).stop();
@@ -140,17 +204,21 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     memory,
     timeoutMs,
     cpuMs,
-    concurrency: int(input.concurrency, runtime === 'image' ? 16 : DEFAULTS.concurrency, 1, 10_000, 'concurrency'),
+    concurrency: int(input.concurrency, runtime === 'image' ? 16 : DEFAULTS.concurrency, LIMITS.concurrency, 'concurrency'),
     min,
     max,
-    queue: int(input.queue, DEFAULTS.queue, 0, 1_000_000, 'queue'),
-    queueWaitMs: input.queueWait !== undefined ? ms(input.queueWait, 'queue wait') : DEFAULTS.queueWaitMs,
-    bodyLimit: input.bodyLimit !== undefined ? parseMemory(input.bodyLimit, 'body limit') : DEFAULTS.bodyLimit,
+    queue: int(input.queue, DEFAULTS.queue, LIMITS.queue, 'queue'),
+    queueWaitMs: ms(input.queueWait, DEFAULTS.queueWaitMs, LIMITS.queueWaitMs, 'queue wait'),
+    bodyLimit: size(input.bodyLimit, DEFAULTS.bodyLimit, LIMITS.bodyLimit, 'body limit'),
     env,
     secrets,
     keepAlive,
     ...(input.schedule ? { schedule: input.schedule } : {}),
     ...(input.mqttTopic && input.mqttUrl ? { mqtt: { url: input.mqttUrl, topic: input.mqttTopic } } : {}),
+    asyncPublic: input.asyncPublic ?? DEFAULTS.asyncPublic,
+    asyncTtlMs: ms(input.asyncTtl, DEFAULTS.asyncTtlMs, LIMITS.asyncTtlMs, 'async result TTL'),
+    asyncMaxRecords: int(input.asyncMaxRecords, DEFAULTS.asyncMaxRecords, LIMITS.asyncMaxRecords, 'async max records'),
+    asyncMaxBytes: size(input.asyncMaxBytes, DEFAULTS.asyncMaxBytes, LIMITS.asyncMaxBytes, 'async max bytes'),
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
     version: (prev?.version ?? 0) + 1,

@@ -1,10 +1,10 @@
 // Registration of the function gateway: its own HTTP listener (kernel config `gateway`, set by
-// `llmos up --gateway`), separate from the API so that function traffic needs no token and can
-// be unloaded or moved independently. It looks the functions module up per request.
+// `llmos up --gateway`), separate from the API so that function traffic needs no token (async
+// calls to non-public functions excepted) and can be unloaded or moved independently. It looks the functions module up per request.
 import type { Server } from 'node:http';
 import { Kinds } from '../../contracts/kinds.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import { boundAddress, parseListen } from '../api/module.js';
+import { boundAddress, ensureToken, parseListen } from '../api/module.js';
 import type { FunctionsApi } from '../functions/module.js';
 import { createGatewayServer } from './server.js';
 
@@ -28,7 +28,9 @@ export const gatewayModule = (): ModuleDef<GatewayConfig, GatewayApi> => ({
   async init(ctx) {
     const { kernel } = ctx;
     const functions = ctx.lookup<FunctionsApi>(Kinds.functions);
-    const server = createGatewayServer(functions);
+    // The API token (made at first boot, whichever module comes first): async calls to non-public functions need it.
+    const token = await ensureToken(ctx.dataDir);
+    const server = createGatewayServer(functions, { token });
     const { host, port } = parseListen(ctx.config.listen || kernel.config.gateway);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

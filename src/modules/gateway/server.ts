@@ -1,6 +1,9 @@
 // The function gateway's HTTP edge, on plain node:http (the hot path of every invocation, so no
 // framework): /fn/NAME/PATH runs a function and returns its response; /async/fn/NAME/PATH queues
-// one and answers 202. Public, like OpenFaaS's gateway: management stays behind the /v1 API token.
+// one and answers 202. /fn is public, like OpenFaaS's gateway; /async stores what it is sent, so it
+// takes the API token unless the function is deployed --async-public. The token, when sent, is
+// never passed on to the function (its author is not trusted with it).
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { LlmosError } from '../../kernel/errors.js';
 import { toHttp } from '../api/errors-http.js';
@@ -71,12 +74,32 @@ function readBody(req: IncomingMessage, limit: number, fn: string): Promise<Uint
   });
 }
 
-export function createGatewayServer(functions: () => FunctionsApi): Server {
+/** Whether the request carries the API token (bearer scheme, case-insensitive as RFC 7235 says). */
+export function hasToken(authorization: string | undefined, token: string): boolean {
+  const m = /^\s*bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m || !token) return false;
+  const given = Buffer.from(m[1]!);
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function createGatewayServer(functions: () => FunctionsApi, opts: { token: string }): Server {
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    void handle(req, res).catch((e: unknown) => sendError(res, e));
+    void handle(req, res, false).catch((e: unknown) => sendError(res, e));
+  });
+  // Expect: 100-continue: every check that needs no body (route, token, limits, quota) answers
+  // before the client sends it; only then "100 Continue".
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res, true).catch((e: unknown) => sendError(res, e));
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Drops the rest of a body not wanted; a body larger than the limit is not worth reading: close. */
+  function refuseBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
+    req.resume();
+    if (!(Number(req.headers['content-length'] ?? 0) <= limit) || req.headers['transfer-encoding']) res.setHeader('connection', 'close');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const pathname = q < 0 ? raw : raw.slice(0, q);
@@ -85,7 +108,24 @@ export function createGatewayServer(functions: () => FunctionsApi): Server {
     const route = parseRoute(pathname);
     if (!route) return send(res, 404, { 'content-type': 'application/json' }, JSON.stringify({ error: `no route ${pathname}: use /fn/NAME/PATH or /async/fn/NAME/PATH`, code: 'E_NOT_FOUND' }));
     const fns = functions();
-    const limit = fns.bodyLimit(route.name);
+    const authorized = hasToken(req.headers.authorization, opts.token);
+    let limit: number;
+    if (route.async) {
+      const policy = fns.asyncPolicy(route.name);
+      if (!policy.public && !authorized) {
+        refuseBody(req, res, policy.bodyLimit);
+        throw new InvocationFailed('unauthenticated', `function ${route.name} does not take public async invocations: send Authorization: Bearer <API token>, or deploy it with --async-public`);
+      }
+      limit = policy.bodyLimit;
+      const declared = Number(req.headers['content-length']) || 0;
+      try {
+        if (declared <= limit) fns.checkAsyncRoom(route.name, declared); // larger: 413 below, it can never fit
+      } catch (e) {
+        refuseBody(req, res, limit);
+        throw e;
+      }
+    } else limit = fns.bodyLimit(route.name);
+    if (expectContinue && !(Number(req.headers['content-length'] ?? 0) > limit)) res.writeContinue();
     let body: Uint8Array | null;
     try {
       body = await readBody(req, limit, route.name);
@@ -97,7 +137,7 @@ export function createGatewayServer(functions: () => FunctionsApi): Server {
     const rh = req.rawHeaders;
     for (let i = 0; i < rh.length; i += 2) {
       const k = rh[i]!.toLowerCase();
-      if (!HOP_BY_HOP.has(k)) headers.push([k, rh[i + 1]!]);
+      if (!HOP_BY_HOP.has(k) && !(authorized && k === 'authorization')) headers.push([k, rh[i + 1]!]);
     }
     headers.push(['x-forwarded-prefix', `/fn/${route.name}`]);
     if (req.socket.remoteAddress) headers.push(['x-forwarded-for', req.socket.remoteAddress]);
@@ -111,7 +151,12 @@ export function createGatewayServer(functions: () => FunctionsApi): Server {
     for (const [k, v] of out.headers) if (!HOP_BY_HOP.has(k)) flat.push(k, v);
     const b = out.body ?? new Uint8Array(0);
     flat.push('content-length', String(b.byteLength));
-    res.writeHead(out.status, out.statusText || undefined, flat);
+    try {
+      res.writeHead(out.status, out.statusText || undefined, flat);
+    } catch (e) {
+      // The function's author chose the status and headers; node refuses ones HTTP cannot carry.
+      throw new InvocationFailed('bad-response', `function ${route.name} answered what HTTP cannot carry: ${(e as Error).message}`);
+    }
     res.end(b);
   }
 

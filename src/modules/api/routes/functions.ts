@@ -8,33 +8,14 @@ import type { KernelServices } from '../../../kernel/module.js';
 import { InvocationFailed, failureResponse } from '../../functions/failures.js';
 import type { FunctionsApi } from '../../functions/module.js';
 import { pickEntry } from '../../functions/source.js';
+import { deployBodySchema } from '../../functions/spec-schema.js';
 import type { Api } from '../server.js';
 import { sendSse } from './sse.js';
 
 const MAX_CODE = 16 * 2 ** 20;
 
-const sizeOrNumber = z.union([z.string(), z.number()]);
-const deployBody = z.object({
-  name: z.string(),
-  image: z.string().min(1).optional(),
-  port: z.number().int().optional(),
-  memory: sizeOrNumber.optional(),
-  timeout: sizeOrNumber.optional(),
-  cpu: sizeOrNumber.optional(),
-  concurrency: z.number().int().optional(),
-  min: z.number().int().optional(),
-  max: z.number().int().optional(),
-  queue: z.number().int().optional(),
-  queueWait: sizeOrNumber.optional(),
-  bodyLimit: sizeOrNumber.optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  secrets: z.array(z.string()).optional(),
-  keepAlive: z.string().optional(),
-  schedule: z.string().optional(),
-  mqttTopic: z.string().optional(),
-  mqttUrl: z.string().optional(),
-  code: z.object({ files: z.record(z.string(), z.string()), entry: z.string().optional() }).optional(),
-});
+// One schema, owned by the functions module: types and lengths there, ranges in normalizeSpec.
+const deployBody = deployBodySchema;
 
 const invokeBody = z.object({
   method: z.string().default('POST'),
