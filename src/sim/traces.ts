@@ -2,10 +2,12 @@
 //  - invocations: HashFunction + HashApp + per-minute columns ("minute_1".. or "480"..)
 //  - durations:   HashFunction + Average + percentile_Average_*
 //  - memory:      HashApp + AverageAllocatedMb
+//  - the Azure 2021 invocation log: "app,func,end_timestamp,duration" (azure2021.ts)
 //  - a service series: a two-column CSV "time,count" (WorldCup98: "period,count").
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgument, NotFound } from '../kernel/errors.js';
+import { AZURE2021_HEADER, loadAzure2021 } from './azure2021.js';
 
 export interface FunctionTrace {
   /** Minute label of the first column (e.g. 480 for a trace starting at 08:00). */
@@ -49,12 +51,16 @@ export function loadFunctionTrace(dir: string, opts: FunctionTraceOptions = {}):
   let inv: string | undefined;
   let dur: string | undefined;
   let mem: string | undefined;
+  let log2021: string | undefined;
   for (const f of entries) {
-    const h = firstLine(join(dir, f)).split(',');
+    const line = firstLine(join(dir, f));
+    if (line === AZURE2021_HEADER) log2021 = join(dir, f);
+    const h = line.split(',');
     if (h.includes('HashFunction') && h.includes('HashApp') && h.some((c) => /^(minute_)?\d+$/.test(c))) inv = join(dir, f);
     else if (h.includes('Average') && h.some((c) => c.startsWith('percentile_Average'))) dur = join(dir, f);
     else if (h.includes('AverageAllocatedMb') && h.includes('HashApp')) mem = join(dir, f);
   }
+  if (!inv && log2021) return loadAzure2021(log2021, opts);
   if (!inv) throw new InvalidArgument(`${dir} holds no invocation CSV (header HashOwner,HashApp,HashFunction,<minute columns>)`);
 
   const durations = new Map<string, number>();

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { projectRoot, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { browserSkipReason, ensureDashboardBuilt, launchBrowser, type TestBrowser } from './browser.js';
+import { writeWorldCupSeries } from '../../src/sim/synthetic-traces.js';
 
 interface ModuleStatus {
   name: string;
@@ -257,11 +258,11 @@ describe('dashboard in a real browser', { skip }, () => {
     }
   });
 
-  test('opens a report of a real `llmos sim` run and charts it', async (t) => {
-    const trace = path.resolve(projectRoot, '..', 'shared', 'traces', 'worldcup98', 'invocation_count.csv');
-    if (!existsSync(trace)) return t.skip(`no trace at ${trace}`);
+  test('opens a report of a real `llmos sim` run and charts it', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'llmos-dash-sim-'));
     try {
+      // A generated WorldCup98-format day (the real trace is not in the repository).
+      const trace = writeWorldCupSeries(path.join(out, 'trace', 'invocation_count.csv'), { seed: 2, from: '1998-06-10', days: 1 });
       const sim = await d.cli(['sim', 'service', '--trace', trace, '--from', '1998-06-10', '--to', '1998-06-11', '--out', out], { timeoutMs: 120_000 });
       assert.equal(sim.code, 0, sim.stderr);
       const json = (await readdir(out)).find((f) => f.endsWith('.json'));
