@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { projectRoot, startDaemon, type TestDaemon } from '../support/daemon.js';
+import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { browserSkipReason, ensureDashboardBuilt, launchBrowser, type TestBrowser } from './browser.js';
 import { writeWorldCupSeries } from '../../src/sim/synthetic-traces.js';
