@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { projectRoot, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { browserSkipReason, ensureDashboardBuilt, launchBrowser, type TestBrowser } from './browser.js';
 import { writeWorldCupSeries } from '../../src/sim/synthetic-traces.js';
@@ -98,6 +98,18 @@ describe('dashboard in a real browser', { skip }, () => {
     await page.click('button[type=submit]');
     await page.locator('.login-error', { hasText: 'not accepted' }).waitFor();
     await screenshot(page, 'login');
+  });
+
+  test('the route types were generated from the document the daemon serves', async () => {
+    // scripts/openapi.mjs builds dist/openapi.json in-process at build time; web/src/api-schema.gen.ts
+    // comes from it. Both must describe the API the running daemon serves.
+    const built = JSON.parse(await readFile(path.join(projectRoot, 'dist', 'openapi.json'), 'utf8')) as { paths: Record<string, unknown> };
+    const served = await d.api<{ paths: Record<string, unknown> }>('GET', '/v1/openapi.json');
+    assert.equal(served.status, 200);
+    assert.deepEqual(served.body.paths, built.paths);
+    assert.ok(Object.keys(built.paths).length > 50, 'every route group is in the document');
+    const gen = await readFile(path.join(projectRoot, 'web', 'src', 'api-schema.gen.ts'), 'utf8');
+    for (const p of Object.keys(built.paths)) assert.ok(gen.includes(`"${p}": {`), `${p} is in the generated types`);
   });
 
   test('signs in with the token and shows the boot timeline', async () => {
