@@ -2,7 +2,7 @@
 // (sim runs are offline and write files).
 import { barChart, linesChart } from '../chart.js';
 import { card, h, render, table } from '../dom.js';
-import { failure, type Page } from '../page.js';
+import type { Page } from '../page.js';
 
 type Row = Record<string, unknown>;
 
