@@ -152,11 +152,15 @@ export function loadServiceTrace(file: string, opts: { fromMs?: number; toMs?: n
   if (h.length < 2 || !/count|requests|value/i.test(h[1]!)) throw new InvalidArgument(`${file} is not a time,count CSV (header: ${head})`);
   const times: number[] = [];
   const counts: number[] = [];
+  let last = -Infinity;
   for (const r of rows) {
     const c = r.split(',');
     const t = parseTime(c[0]!);
     const v = Number(c[1]);
     if (!Number.isFinite(t) || !Number.isFinite(v)) throw new InvalidArgument(`${file}: bad row "${r}"`);
+    // Out-of-order rows would land on (and overwrite) earlier steps: refuse them.
+    if (t <= last) throw new InvalidArgument(`${file}: times must increase: row "${r}" is not after the one before`);
+    last = t;
     if (opts.fromMs !== undefined && t < opts.fromMs) continue;
     if (opts.toMs !== undefined && t >= opts.toMs) continue;
     times.push(t);
@@ -168,7 +172,8 @@ export function loadServiceTrace(file: string, opts: { fromMs?: number; toMs?: n
   // Fill gaps (missing rows mean no requests) so the series has a fixed step.
   const n = Math.round((times[times.length - 1]! - times[0]!) / stepMs) + 1;
   const out = new Float64Array(n);
-  for (let i = 0; i < times.length; i++) out[Math.round((times[i]! - times[0]!) / stepMs)] = counts[i]!;
+  // Rows between steps add to the nearest step, so no requests are lost.
+  for (let i = 0; i < times.length; i++) out[Math.round((times[i]! - times[0]!) / stepMs)]! += counts[i]!;
   return { stepMs, startMs: times[0]!, counts: out };
 }
 
