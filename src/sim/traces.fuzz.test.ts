@@ -42,7 +42,7 @@ const onlyLlmosErrors = (f: () => unknown) => {
   }
 };
 
-test('trace readers return a well-formed trace or an LLMOS error, whatever the file holds', () => {
+test('trace readers return a well-formed trace or an LLMOS error, whatever the file holds', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'llmos-fuzz-traces-'));
   let n = 0;
   try {
@@ -67,5 +67,6 @@ test('trace readers return a well-formed trace or an LLMOS error, whatever the f
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    t.diagnostic(`${n} cases`);
   }
 });
