@@ -1,6 +1,6 @@
 // Containers and services: lists with state and resources, actions (stop, start, restart, scale),
 // and a live log tail of the selected container.
-import { ApiError, get, post, stream, type ApiPath } from '../api.js';
+import { ApiError, get, post, stream, type ApiBody, type ApiPath } from '../api.js';
 import { badge, bytes, card, h, listOf, render, table, toast } from '../dom.js';
 import { throttle } from '../live.js';
 import { load, type Page } from '../page.js';
@@ -183,7 +183,7 @@ export const containersPage: Page = (ctx) => {
                   'div',
                   { class: 'actions' },
                   n,
-                  h('button', { dataset: { action: 'scale', service: s.name }, onclick: () => act(`scaling ${s.name} to ${n.value}`, `/v1/services/${encodeURIComponent(s.name)}/scale${q}`, { replicas: Number(n.value), reason: 'dashboard' }) }, 'Scale'),
+                  h('button', { dataset: { action: 'scale', service: s.name }, onclick: () => act(`scaling ${s.name} to ${n.value}`, `/v1/services/${encodeURIComponent(s.name)}/scale${q}`, { replicas: Number(n.value), reason: 'dashboard' } satisfies ApiBody<'/v1/services/{name}/scale', 'post'>) }, 'Scale'),
                 );
               },
             },
