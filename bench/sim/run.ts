@@ -1,7 +1,7 @@
 // Benchmark: how long one day of 1,000 functions (the Azure 2019 full-day sample) takes to replay,
 // per keep-alive policy and for all of them in one run (the `llmos sim functions --policy all` case),
 // plus the service replay of WorldCup98. Target: the full-day replay under 10 s.
-//   npx tsc -p . && node dist/bench/sim/run.js [--repeat 3]
+//   npx tsc -p . && node dist/bench/sim/run.js --trace DIR [--repeat 3]   (DIR: the real traces, or set LLMOS_TRACES)
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ALL_FUNCTION_POLICIES, simulateFunctions } from '../../src/sim/functions.js';
@@ -21,7 +21,8 @@ const best = (f: () => void) => {
   return Math.round(b);
 };
 
-const dir = join(tracesDir(), 'azure2019-fullday-1000');
+const traces = tracesDir(process.argv.includes('--trace') ? process.argv[process.argv.indexOf('--trace') + 1] : undefined);
+const dir = join(traces, 'azure2019-fullday-1000');
 let loadMs = 0;
 const trace = (() => {
   const t = performance.now();
@@ -32,7 +33,7 @@ const trace = (() => {
 const results: Record<string, number> = { 'load trace': loadMs };
 for (const p of ALL_FUNCTION_POLICIES) results[`functions ${p}`] = best(() => simulateFunctions(trace, { policies: [p], seed: 1 }));
 results['functions all (7 policies)'] = best(() => simulateFunctions(trace, { policies: [...ALL_FUNCTION_POLICIES], seed: 1 }));
-const wc = loadServiceTrace(join(tracesDir(), 'worldcup98', 'invocation_count.csv'));
+const wc = loadServiceTrace(join(traces, 'worldcup98', 'invocation_count.csv'));
 for (const p of ALL_SERVICE_POLICIES) results[`service ${p} (87 days)`] = best(() => simulateService(wc, { ...SERVICE_DEFAULTS, policies: [p] }));
 
 const out = { bench: 'sim', trace: dir, repeat, unit: 'ms (best of repeat)', results, target: { 'functions all (7 policies)': 10_000 } };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CliError } from './client.js';
 import { createContext } from './context.js';
 import { commandGroups } from './commands/index.js';
-import { LLMOS_VERSION } from '../kernel/kernel.js';
+import { LLMOS_VERSION } from '../version.js';
 import { LlmosError } from '../kernel/errors.js';
 
 export async function main(argv: string[]): Promise<number> {

@@ -13,6 +13,7 @@ import { probeHost, type HostProbe } from './probe.js';
 import { Reconciler } from './reconciler.js';
 import { Registry, shortName } from './registry.js';
 import { WorkloadTable } from './workloads.js';
+import { LLMOS_VERSION } from '../version.js';
 
 export const bootStages = ['load-image', 'probe-hardware', 'start-kernel-services', 'load-modules', 'start-init'] as const;
 export type BootStage = (typeof bootStages)[number];
@@ -101,7 +102,8 @@ export interface KernelStatus {
   workloads: { total: number; byState: Record<string, number> };
 }
 
-export const LLMOS_VERSION = '0.1.0';
+// The version is package.json's (src/version.ts); re-exported here for existing importers.
+export { LLMOS_VERSION };
 
 export class Kernel implements KernelServices, KernelHandle {
   readonly events = new EventBus();

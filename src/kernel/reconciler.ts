@@ -1,14 +1,30 @@
 // The reconcile loop: modules register a function that compares desired with actual state and
-// acts; the loop runs each one on its period. The ticker is injectable for tests.
+// acts; the loop runs each one on its period. The ticker is injectable (as Knative's multiscaler
+// takes a tickProvider), so tests drive ticks by hand instead of waiting on timers.
 import type { Logger } from 'pino';
 
 export type ReconcileFn = (signal: AbortSignal) => Promise<void> | void;
+
+/** A running periodic tick; `stop` ends it. */
+export interface Ticker {
+  stop(): void;
+}
+
+/** Starts calling `onTick` every `periodMs` until the returned ticker is stopped. */
+export type TickProvider = (periodMs: number, onTick: () => void) => Ticker;
+
+/** The default: setInterval, unref'd so a pending tick never keeps the process alive. */
+export const intervalTicker: TickProvider = (periodMs, onTick) => {
+  const t = setInterval(onTick, periodMs);
+  t.unref();
+  return { stop: () => clearInterval(t) };
+};
 
 interface Entry {
   name: string;
   fn: ReconcileFn;
   periodMs: number;
-  timer?: NodeJS.Timeout;
+  ticker?: Ticker;
   running: boolean;
 }
 
@@ -17,7 +33,10 @@ export class Reconciler {
   private controller = new AbortController();
   private started = false;
 
-  constructor(private readonly log?: Logger) {}
+  constructor(
+    private readonly log?: Logger,
+    private readonly tickProvider: TickProvider = intervalTicker,
+  ) {}
 
   /** Registers (or replaces) a reconcile function; returns the unregister function. */
   register(name: string, fn: ReconcileFn, periodMs = 2000): () => void {
@@ -30,7 +49,7 @@ export class Reconciler {
 
   unregister(name: string): void {
     const e = this.entries.get(name);
-    if (e?.timer) clearInterval(e.timer);
+    e?.ticker?.stop();
     this.entries.delete(name);
   }
 
@@ -50,7 +69,10 @@ export class Reconciler {
   stop(): void {
     this.started = false;
     this.controller.abort();
-    for (const e of this.entries.values()) if (e.timer) clearInterval(e.timer);
+    for (const e of this.entries.values()) {
+      e.ticker?.stop();
+      e.ticker = undefined;
+    }
   }
 
   names(): string[] {
@@ -58,8 +80,8 @@ export class Reconciler {
   }
 
   private schedule(e: Entry): void {
-    e.timer = setInterval(() => void this.run(e), e.periodMs);
-    e.timer.unref();
+    e.ticker?.stop();
+    e.ticker = this.tickProvider(e.periodMs, () => void this.run(e));
   }
 
   private async run(e: Entry): Promise<void> {

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppArrivals, simulateApp, simulateFunctions } from './functions.js';
 import { fixedKeepAlive, hybridKeepAlive } from '../modules/autoscaler/policies/keepalive.js';
 import { loadFunctionTrace } from './traces.js';
-import { tracesDir } from './paths.js';
+import { writeAzure2019Sample } from './synthetic-traces.js';
 
 const MIN = 60_000;
 const app = (minutes: number[], durMs = 1000): AppArrivals => ({ id: 'a', memoryMb: 100, times: Float64Array.from(minutes.map((m) => m * MIN)), durations: new Float64Array(minutes.length).fill(durMs) });
@@ -40,8 +41,11 @@ test('simulateApp: a pre-warm unloads the instance and loads it again before the
   assert.ok(o.idleMs < 30 * MIN + 5 * 3.1 * MIN, String(o.idleMs / MIN));
 });
 
-const eightHour = join(tracesDir(), 'azure2019-8h-250');
-test('functions simulation on the Azure 8-hour sample: shapes, bounds, determinism', { skip: !existsSync(eightHour) && `no traces at ${eightHour}` }, () => {
+test('functions simulation on an Azure-2019-format 8-hour sample: shapes, bounds, determinism', (t) => {
+  // A generated sample in the dirigent 8-hour layout (the real one is not in the repository).
+  const dir = mkdtempSync(join(tmpdir(), 'llmos-sim-fn-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const eightHour = writeAzure2019Sample(join(dir, 'azure2019-8h'), { seed: 7, layout: '8h', functions: 40 });
   const trace = loadFunctionTrace(eightHour);
   assert.equal(trace.minutes, 480);
   assert.equal(trace.startMinute, 480);

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulateService } from './service.js';
 import { loadServiceTrace } from './traces.js';
-import { tracesDir } from './paths.js';
+import { writeWorldCupSeries } from './synthetic-traces.js';
 import type { ServiceTrace } from './traces.js';
 
 test('service simulation: a demand step is under-provisioned for about detection + start-up', () => {
@@ -30,8 +31,11 @@ test('service simulation: a demand step is under-provisioned for about detection
   assert.equal(r.series.replicas['threshold']!.length, r.series.t.length);
 });
 
-const wc = join(tracesDir(), 'worldcup98', 'invocation_count.csv');
-test('service simulation on one WorldCup98 day', { skip: !existsSync(wc) && `no trace at ${wc}` }, () => {
+test('service simulation on one day of a WorldCup98-format series', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmos-sim-svc-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Two generated days around the one replayed, so the --from/--to cut is exercised.
+  const wc = writeWorldCupSeries(join(dir, 'invocation_count.csv'), { seed: 5, from: '1998-06-29', days: 3 });
   const trace = loadServiceTrace(wc, { fromMs: Date.parse('1998-06-30T00:00:00Z'), toMs: Date.parse('1998-07-01T00:00:00Z') });
   assert.equal(trace.counts.length, 1440);
   const o = { policies: ['threshold', 'predictive'], capacityRps: 100, startupMs: 60_000, min: 1, max: 200, targetUtilization: 0.7 };

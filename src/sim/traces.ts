@@ -2,10 +2,12 @@
 //  - invocations: HashFunction + HashApp + per-minute columns ("minute_1".. or "480"..)
 //  - durations:   HashFunction + Average + percentile_Average_*
 //  - memory:      HashApp + AverageAllocatedMb
+//  - the Azure 2021 invocation log: "app,func,end_timestamp,duration" (azure2021.ts)
 //  - a service series: a two-column CSV "time,count" (WorldCup98: "period,count").
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgument, NotFound } from '../kernel/errors.js';
+import { AZURE2021_HEADER, loadAzure2021 } from './azure2021.js';
 
 export interface FunctionTrace {
   /** Minute label of the first column (e.g. 480 for a trace starting at 08:00). */
@@ -49,12 +51,16 @@ export function loadFunctionTrace(dir: string, opts: FunctionTraceOptions = {}):
   let inv: string | undefined;
   let dur: string | undefined;
   let mem: string | undefined;
+  let log2021: string | undefined;
   for (const f of entries) {
-    const h = firstLine(join(dir, f)).split(',');
+    const line = firstLine(join(dir, f));
+    if (line === AZURE2021_HEADER) log2021 = join(dir, f);
+    const h = line.split(',');
     if (h.includes('HashFunction') && h.includes('HashApp') && h.some((c) => /^(minute_)?\d+$/.test(c))) inv = join(dir, f);
     else if (h.includes('Average') && h.some((c) => c.startsWith('percentile_Average'))) dur = join(dir, f);
     else if (h.includes('AverageAllocatedMb') && h.includes('HashApp')) mem = join(dir, f);
   }
+  if (!inv && log2021) return loadAzure2021(log2021, opts);
   if (!inv) throw new InvalidArgument(`${dir} holds no invocation CSV (header HashOwner,HashApp,HashFunction,<minute columns>)`);
 
   const durations = new Map<string, number>();
@@ -146,11 +152,15 @@ export function loadServiceTrace(file: string, opts: { fromMs?: number; toMs?: n
   if (h.length < 2 || !/count|requests|value/i.test(h[1]!)) throw new InvalidArgument(`${file} is not a time,count CSV (header: ${head})`);
   const times: number[] = [];
   const counts: number[] = [];
+  let last = -Infinity;
   for (const r of rows) {
     const c = r.split(',');
     const t = parseTime(c[0]!);
     const v = Number(c[1]);
     if (!Number.isFinite(t) || !Number.isFinite(v)) throw new InvalidArgument(`${file}: bad row "${r}"`);
+    // Out-of-order rows would land on (and overwrite) earlier steps: refuse them.
+    if (t <= last) throw new InvalidArgument(`${file}: times must increase: row "${r}" is not after the one before`);
+    last = t;
     if (opts.fromMs !== undefined && t < opts.fromMs) continue;
     if (opts.toMs !== undefined && t >= opts.toMs) continue;
     times.push(t);
@@ -162,7 +172,8 @@ export function loadServiceTrace(file: string, opts: { fromMs?: number; toMs?: n
   // Fill gaps (missing rows mean no requests) so the series has a fixed step.
   const n = Math.round((times[times.length - 1]! - times[0]!) / stepMs) + 1;
   const out = new Float64Array(n);
-  for (let i = 0; i < times.length; i++) out[Math.round((times[i]! - times[0]!) / stepMs)] = counts[i]!;
+  // Rows between steps add to the nearest step, so no requests are lost.
+  for (let i = 0; i < times.length; i++) out[Math.round((times[i]! - times[0]!) / stepMs)]! += counts[i]!;
   return { stepMs, startMs: times[0]!, counts: out };
 }
 

@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { projectRoot, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { browserSkipReason, ensureDashboardBuilt, launchBrowser, type TestBrowser } from './browser.js';
+import { writeWorldCupSeries } from '../../src/sim/synthetic-traces.js';
 
 interface ModuleStatus {
   name: string;
@@ -97,6 +98,18 @@ describe('dashboard in a real browser', { skip }, () => {
     await page.click('button[type=submit]');
     await page.locator('.login-error', { hasText: 'not accepted' }).waitFor();
     await screenshot(page, 'login');
+  });
+
+  test('the route types were generated from the document the daemon serves', async () => {
+    // scripts/openapi.mjs builds dist/openapi.json in-process at build time; web/src/api-schema.gen.ts
+    // comes from it. Both must describe the API the running daemon serves.
+    const built = JSON.parse(await readFile(path.join(projectRoot, 'dist', 'openapi.json'), 'utf8')) as { paths: Record<string, unknown> };
+    const served = await d.api<{ paths: Record<string, unknown> }>('GET', '/v1/openapi.json');
+    assert.equal(served.status, 200);
+    assert.deepEqual(served.body.paths, built.paths);
+    assert.ok(Object.keys(built.paths).length > 50, 'every route group is in the document');
+    const gen = await readFile(path.join(projectRoot, 'web', 'src', 'api-schema.gen.ts'), 'utf8');
+    for (const p of Object.keys(built.paths)) assert.ok(gen.includes(`"${p}": {`), `${p} is in the generated types`);
   });
 
   test('signs in with the token and shows the boot timeline', async () => {
@@ -257,11 +270,11 @@ describe('dashboard in a real browser', { skip }, () => {
     }
   });
 
-  test('opens a report of a real `llmos sim` run and charts it', async (t) => {
-    const trace = path.resolve(projectRoot, '..', 'shared', 'traces', 'worldcup98', 'invocation_count.csv');
-    if (!existsSync(trace)) return t.skip(`no trace at ${trace}`);
+  test('opens a report of a real `llmos sim` run and charts it', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'llmos-dash-sim-'));
     try {
+      // A generated WorldCup98-format day (the real trace is not in the repository).
+      const trace = writeWorldCupSeries(path.join(out, 'trace', 'invocation_count.csv'), { seed: 2, from: '1998-06-10', days: 1 });
       const sim = await d.cli(['sim', 'service', '--trace', trace, '--from', '1998-06-10', '--to', '1998-06-11', '--out', out], { timeoutMs: 120_000 });
       assert.equal(sim.code, 0, sim.stderr);
       const json = (await readdir(out)).find((f) => f.endsWith('.json'));

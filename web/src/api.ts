@@ -1,7 +1,22 @@
 // The dashboard's only way to data: the public /v1 API with the bearer token. The token is pasted
 // once and kept in sessionStorage, so it lasts for the tab and is gone when the tab closes.
 
+import type { paths } from './api-schema.gen.js';
+
 const TOKEN_KEY = 'llmos.token';
+
+// Routes come from the API's OpenAPI document (web/src/api-schema.gen.ts, generated at build time
+// from /v1/openapi.json by scripts/openapi.mjs): a path the API does not serve, or a method it does
+// not serve on that path, does not compile. `{name}` parameters match any segment; a query string
+// may follow.
+type Method = 'get' | 'post' | 'put' | 'delete' | 'patch';
+type Concrete<T extends string> = T extends `${infer A}{${string}}${infer B}` ? `${A}${string}${Concrete<B>}` : T;
+type Served<P extends keyof paths, M extends Method> = [NonNullable<paths[P] extends Record<M, unknown> ? paths[P][M] : never>] extends [never] ? never : Concrete<P & string>;
+/** A concrete path the API serves for method M, e.g. `/v1/services/web/scale`. */
+export type ApiPath<M extends Method> = { [P in keyof paths]: Served<P, M> }[keyof paths] extends infer R extends string ? R | `${R}?${string}` : never;
+type JsonBody<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+/** The JSON request body the document declares for the route with template path P, method M. */
+export type ApiBody<P extends keyof paths, M extends Method> = JsonBody<NonNullable<paths[P] extends Record<M, unknown> ? paths[P][M] : never>>;
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly code?: string) {
@@ -48,7 +63,7 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
   throw new ApiError(res.status, msg, code);
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export async function api<T = unknown, M extends Uppercase<Method> = Uppercase<Method>>(method: M, path: ApiPath<Lowercase<M>>, body?: unknown, signal?: AbortSignal): Promise<T> {
   const res = await send(method, path, body, signal);
   const text = await res.text();
   if (!text) return undefined as T;
@@ -59,15 +74,15 @@ export async function api<T>(method: string, path: string, body?: unknown, signa
   }
 }
 
-export const get = <T>(path: string, signal?: AbortSignal): Promise<T> => api<T>('GET', path, undefined, signal);
-export const post = <T>(path: string, body?: unknown): Promise<T> => api<T>('POST', path, body ?? {});
+export const get = <T>(path: ApiPath<'get'>, signal?: AbortSignal): Promise<T> => api<T, 'GET'>('GET', path, undefined, signal);
+export const post = <T>(path: ApiPath<'post'>, body?: unknown): Promise<T> => api<T, 'POST'>('POST', path, body ?? {});
 
 /**
  * Reads a streamed answer (server-sent events, NDJSON or plain text lines) through fetch, which,
  * unlike EventSource, can send the Authorization header. Calls onItem per event or line until the
  * stream ends or the signal aborts.
  */
-export async function stream(method: string, path: string, onItem: (data: unknown, event?: string) => void, opts: { body?: unknown; signal?: AbortSignal; accept?: string } = {}): Promise<void> {
+export async function stream<M extends 'GET' | 'POST'>(method: M, path: ApiPath<Lowercase<M>>, onItem: (data: unknown, event?: string) => void, opts: { body?: unknown; signal?: AbortSignal; accept?: string } = {}): Promise<void> {
   const res = await send(method, path, opts.body, opts.signal, opts.accept ? { accept: opts.accept } : {});
   const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream');
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -109,4 +124,4 @@ export async function stream(method: string, path: string, onItem: (data: unknow
 }
 
 /** EventSource cannot send headers, so the event stream takes the token as a query parameter. */
-export const eventSourceUrl = (path: string): string => `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token.get() ?? '')}`;
+export const eventSourceUrl = (path: ApiPath<'get'>): string => `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token.get() ?? '')}`;

@@ -44,7 +44,7 @@ const absent = new Set<string>();
 
 /** The Prometheus text, from whichever path this daemon serves it on; null when none does now. */
 export async function fetchMetrics(): Promise<string | null> {
-  for (const p of ['/metrics']) {
+  for (const p of ['/metrics'] as const) {
     if (absent.has(p)) continue;
     try {
       const text = await get<string>(p);

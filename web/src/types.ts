@@ -1,6 +1,9 @@
-// Shapes of the /v1 answers the dashboard reads. The kernel's are exact copies of
-// src/kernel/kernel.ts (web/ is built apart from the daemon); capability answers are read
-// defensively (optional fields), since each capability's API evolves on its own.
+// Shapes of the /v1 answers the dashboard reads, kept by hand until the API declares response
+// schemas: the routes and request bodies are generated from /v1/openapi.json (api-schema.gen.ts,
+// see api.ts), but no route declares its response yet (0 of 68 operations), so the generated
+// response types are empty. Each shape here goes when its route declares one (issue 14: wire types
+// as zod schemas in src/contracts/, used as the routes' response schemas). The kernel's mirror
+// src/kernel/kernel.ts; capability answers are read defensively (optional fields).
 
 export interface StageTiming {
   stage: string;

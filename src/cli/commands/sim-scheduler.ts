@@ -13,7 +13,7 @@ export function registerSimScheduler(sim: Command, ctx: CliContext): Command {
   return sim
     .command('scheduler')
     .description('replay a pod trace (arrivals, departures, requests) against a node pool per scoring profile')
-    .requiredOption('--trace <file>', 'openb pod list CSV, e.g. ../shared/traces/alibaba-gpu2023/openb_pod_list_default.csv')
+    .requiredOption('--trace <file>', 'openb pod list CSV, e.g. traces/alibaba-gpu2023/openb_pod_list_default.csv')
     .option('--nodes <n>', 'nodes in the pool', '8')
     .option('--node-cpu <cores>', 'CPU per node', '128')
     .option('--node-memory <bytes>', 'memory per node', '768Gi')

@@ -1,6 +1,6 @@
 // `llmos sim functions|service|report`: trace-driven simulation, run locally in the CLI process
 // (no daemon), through the same policy code the daemon runs.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 import { InvalidArgument } from '../../kernel/errors.js';
@@ -11,6 +11,7 @@ import { loadFunctionTrace, loadServiceTrace } from '../../sim/traces.js';
 import { progressBar, writeFunctionsRun, writeServiceRun } from '../../sim/report.js';
 import { SERVICE_DEFAULTS, generateEvaluation, half } from '../../sim/evaluation.js';
 import { registerSimScheduler } from './sim-scheduler.js';
+import { tracesDir } from '../../sim/paths.js';
 import { basename, resolve } from 'node:path';
 
 function int(v: string, what: string, min = 0): number {
@@ -32,7 +33,7 @@ export function simCommands(program: Command, ctx: CliContext): void {
   sim
     .command('functions')
     .description('keep-alive policies on an Azure-Functions-format trace folder')
-    .requiredOption('--trace <dir>', 'trace folder (recognised by CSV headers), e.g. ../shared/traces/azure2019-fullday-1000')
+    .requiredOption('--trace <dir>', 'trace folder (recognised by CSV headers), e.g. traces/azure2019-fullday-1000')
     .option('--policy <list>', 'fixed:10m|hybrid|adaptive|oracle|..., comma-separated, or all', 'all')
     .option('--seed <n>', 'random seed for spreading invocations within each minute', '1')
     .option('--half <a|b>', 'only one half of the functions (split by hash), for held-out checks')
@@ -64,7 +65,7 @@ export function simCommands(program: Command, ctx: CliContext): void {
   sim
     .command('service')
     .description('service autoscaling policies on a time,count CSV (WorldCup98 format)')
-    .requiredOption('--trace <file>', 'CSV of time,count rows, e.g. ../shared/traces/worldcup98/invocation_count.csv')
+    .requiredOption('--trace <file>', 'CSV of time,count rows, e.g. traces/worldcup98/invocation_count.csv')
     .option('--policy <list>', 'threshold|concurrency|predictive|learned, comma-separated, or all', 'all')
     .option('--capacity <rps>', 'requests per second one replica serves', String(SERVICE_DEFAULTS.capacityRps))
     .option('--startup <duration>', 'time from scale-up to a ready replica', `${SERVICE_DEFAULTS.startupMs / 1000}s`)
@@ -112,11 +113,12 @@ export function simCommands(program: Command, ctx: CliContext): void {
   sim
     .command('report')
     .description('regenerate docs/evaluation.md and its charts from the traces')
-    .option('--traces <dir>', 'folder holding the trace folders', '../shared/traces')
+    .option('--trace <dir>', 'folder holding the trace folders (default: $LLMOS_TRACES)')
+    .addOption(new Option('--traces <dir>').hideHelp()) // the earlier spelling
     .option('--out <dir>', 'where evaluation.md goes', 'docs')
     .option('--seed <n>', 'random seed', '1')
-    .action(async (o: { traces: string; out: string; seed: string }) => {
-      const r = generateEvaluation({ tracesDir: o.traces, out: o.out, seed: int(o.seed, '--seed'), onProgress: progressBar('sim report') });
+    .action(async (o: { trace?: string; traces?: string; out: string; seed: string }) => {
+      const r = generateEvaluation({ tracesDir: tracesDir(o.trace ?? o.traces), out: o.out, seed: int(o.seed, '--seed'), onProgress: progressBar('sim report') });
       ctx.out(r, () =>
         [
           `wrote ${r.file}`,

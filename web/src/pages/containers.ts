@@ -1,6 +1,6 @@
 // Containers and services: lists with state and resources, actions (stop, start, restart, scale),
 // and a live log tail of the selected container.
-import { ApiError, get, post, stream } from '../api.js';
+import { ApiError, get, post, stream, type ApiBody, type ApiPath } from '../api.js';
 import { badge, bytes, card, h, listOf, render, table, toast } from '../dom.js';
 import { throttle } from '../live.js';
 import { load, type Page } from '../page.js';
@@ -61,7 +61,7 @@ export const containersPage: Page = (ctx) => {
   let stats = new Map<string, Stats>();
   ctx.cleanup(() => tail?.abort());
 
-  const act = async (what: string, path: string | string[], body?: unknown) => {
+  const act = async (what: string, path: ApiPath<'post'> | ApiPath<'post'>[], body?: unknown) => {
     try {
       // A restart is a stop then a start: the API has no single restart call.
       for (const p of Array.isArray(path) ? path : [path]) await post(p, body);
@@ -178,12 +178,12 @@ export const containersPage: Page = (ctx) => {
               header: 'Scale',
               cell: (s) => {
                 const n = h('input', { type: 'number', min: 0, value: String(s.spec.replicas), style: 'width:64px', 'aria-label': `replicas of ${s.name}` });
-                const q = s.namespace ? `?namespace=${encodeURIComponent(s.namespace)}` : '';
+                const q = s.namespace ? (`?namespace=${encodeURIComponent(s.namespace)}` as const) : ('' as const);
                 return h(
                   'div',
                   { class: 'actions' },
                   n,
-                  h('button', { dataset: { action: 'scale', service: s.name }, onclick: () => act(`scaling ${s.name} to ${n.value}`, `/v1/services/${encodeURIComponent(s.name)}/scale${q}`, { replicas: Number(n.value), reason: 'dashboard' }) }, 'Scale'),
+                  h('button', { dataset: { action: 'scale', service: s.name }, onclick: () => act(`scaling ${s.name} to ${n.value}`, `/v1/services/${encodeURIComponent(s.name)}/scale${q}`, { replicas: Number(n.value), reason: 'dashboard' } satisfies ApiBody<'/v1/services/{name}/scale', 'post'>) }, 'Scale'),
                 );
               },
             },

@@ -1,6 +1,6 @@
 // Functions: per function invocations, errors, cold starts, latency percentiles and instances over
 // time, and a "try it" box that invokes the function through the API.
-import { ApiError, get, post, stream } from '../api.js';
+import { ApiError, get, post, stream, type ApiBody } from '../api.js';
 import { timeChart, type LiveChart } from '../chart.js';
 import { badge, bytes, card, fmtNum, h, listOf, ms, num, render, stat, table, toast } from '../dom.js';
 import { throttle } from '../live.js';
@@ -166,7 +166,7 @@ function tryIt(name: string): HTMLElement {
         path: path.value,
         headers: body.value ? { 'content-type': body.value.trim().startsWith('{') ? 'application/json' : 'text/plain' } : {},
         body: body.value ? toBase64(body.value) : undefined,
-      });
+      } satisfies ApiBody<'/v1/functions/{name}/invoke', 'post'>);
       const rt = performance.now() - t0;
       const type = r.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
       render(out, h('div', { class: 'muted small', 'data-status': r.status }, `HTTP ${r.status} · ${type || 'no content type'} · ${ms(rt)} round trip`), fromBase64(r.body));

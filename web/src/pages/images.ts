@@ -1,5 +1,5 @@
 // Images: local images with sizes, and pull with per-layer progress streamed from the API.
-import { ApiError, api, get, stream } from '../api.js';
+import { ApiError, api, get, stream, type ApiBody } from '../api.js';
 import { ago, badge, bytes, card, h, listOf, render, table, toast } from '../dom.js';
 import { throttle } from '../live.js';
 import { load, type Page } from '../page.js';
@@ -73,7 +73,7 @@ export const imagesPage: Page = (ctx) => {
             draw();
           } else if (l.type === 'done') final = l.image;
         },
-        { body: { ref: r }, signal: pulling.signal, accept: 'application/x-ndjson' },
+        { body: { ref: r } satisfies ApiBody<'/v1/images/pull', 'post'>, signal: pulling.signal, accept: 'application/x-ndjson' },
       );
       toast(`pulled ${r}${final?.size ? ` (${bytes(final.size)})` : ''}`);
       summary.dataset.pulled = r;

@@ -1,18 +1,10 @@
-// Simulator: the reports of `llmos sim` with their charts. Reports come from the API when the daemon
-// serves them, or from a report JSON file the user opens (sim runs are offline and write files).
-import { ApiError, get } from '../api.js';
+// Simulator: the reports of `llmos sim` with their charts, from a report JSON file the user opens
+// (sim runs are offline and write files).
 import { barChart, linesChart } from '../chart.js';
 import { card, h, render, table } from '../dom.js';
-import { failure, type Page } from '../page.js';
+import type { Page } from '../page.js';
 
 type Row = Record<string, unknown>;
-
-interface ReportRef {
-  id: string;
-  name?: string;
-  kind?: string;
-  createdAt?: string;
-}
 
 export const simulatorPage: Page = (ctx) => {
   const pick = h('div');
@@ -79,28 +71,9 @@ export const simulatorPage: Page = (ctx) => {
     );
   };
 
-  void (async () => {
-    try {
-      const r = await get<{ reports: ReportRef[] } | ReportRef[]>('/v1/sim/reports');
-      const reports = Array.isArray(r) ? r : r.reports;
-      render(
-        pick,
-        table(
-          reports,
-          [
-            { header: 'Report', cell: (x) => h('a', { href: '#/simulator', onclick: async (e: Event) => (e.preventDefault(), show(await get(`/v1/sim/reports/${encodeURIComponent(x.id)}`), x.name ?? x.id)) }, x.name ?? x.id) },
-            { header: 'Kind', cell: (x) => x.kind ?? '-' },
-            { header: 'Created', cell: (x) => x.createdAt ?? '-' },
-          ],
-          { empty: 'The daemon holds no simulator reports.' },
-        ),
-      );
-    } catch (e) {
-      // Simulations run offline (`llmos sim` needs no daemon), so a daemon without a reports API is normal.
-      if (e instanceof ApiError && e.status === 404) render(pick, h('p', { class: 'muted' }, '`llmos sim` runs without the daemon and writes its reports to files.'));
-      else failure(pick, e, 'Simulator reports from the daemon');
-    }
-  })();
+  // Simulations run offline (`llmos sim` needs no daemon) and write their reports to files; the
+  // API serves none (the page once asked for /v1/sim/reports, a route that never existed).
+  render(pick, h('p', { class: 'muted' }, '`llmos sim` runs without the daemon and writes its reports to files: open one below.'));
 };
 
 /**

@@ -1,0 +1,66 @@
+// The import rules of issue 14, checked by `npm run lint` (dependency-cruiser):
+//  1. a module (src/modules/<x>/) makes no value import from another module's files; it reaches
+//     other modules through src/contracts/ (type-only imports are allowed: they vanish at run time);
+//  2. src/contracts/ imports nothing from the kernel or the modules (not even types);
+//  3. the CLI (src/cli/) imports only the contracts, its own files (the API client among them), the
+//     kernel's pure helpers (errors, quantity parsing), src/version.ts, src/paths.ts (default
+//     locations) and the local simulator (src/sim/); nothing else, not even types.
+// Imports that break a rule today are listed in lint/known-violations.cjs, one entry per import;
+// each rule exempts exactly those pairs, so any new violation fails.
+const known = require('./lint/known-violations.cjs');
+
+const esc = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const exact = (p) => `^${esc(p)}$`;
+
+const rules = [
+  {
+    name: 'no-cross-module-import',
+    comment: 'A module reaches another only through src/contracts/, never by importing its files.',
+    severity: 'error',
+    from: { path: '^src/modules/([^/]+)/' },
+    to: { path: '^src/modules/', pathNot: '^src/modules/$1/', dependencyTypesNot: ['type-only'] },
+  },
+  {
+    name: 'contracts-import-nothing',
+    comment: 'Contracts are types and schemas only: nothing from the kernel or the modules.',
+    severity: 'error',
+    from: { path: '^src/contracts/' },
+    to: { path: '^src/(kernel|modules)/' },
+  },
+  {
+    name: 'cli-imports-contracts-and-client',
+    comment: 'The CLI is a client of the API: contracts, its client, pure kernel helpers and the local simulator.',
+    severity: 'error',
+    from: { path: '^src/cli/' },
+    to: { path: '^src/', pathNot: ['^src/(cli|contracts|sim)/', '^src/kernel/(errors|quantity)\\.ts$', '^src/(version|paths)\\.ts$'] },
+  },
+];
+
+// Splits each rule in two: the rule itself for every file without a known violation, and one rule
+// per file with known violations that exempts exactly that file's listed targets.
+function withKnownViolations(rule) {
+  const entries = known.filter((k) => k.rule === rule.name);
+  const files = [...new Set(entries.map((k) => k.from))];
+  const out = [{ ...rule, from: { ...rule.from, pathNot: files.map(exact) } }];
+  for (const file of files) {
+    // A "$1" in the rule's to.pathNot names a group of from.path: fill it in for this file.
+    const groups = file.match(new RegExp(rule.from.path)) ?? [];
+    const fill = (re) => re.replace(/\$(\d)/g, (_, i) => esc(groups[Number(i)] ?? ''));
+    const pathNot = [rule.to.pathNot ?? []].flat().map(fill);
+    for (const k of entries.filter((e) => e.from === file)) pathNot.push(exact(k.to));
+    out.push({ ...rule, from: { path: exact(file) }, to: { ...rule.to, pathNot } });
+  }
+  return out;
+}
+
+module.exports = {
+  forbidden: rules.flatMap(withKnownViolations),
+  options: {
+    doNotFollow: { path: ['node_modules'] },
+    exclude: { path: ['^dist/', 'node_modules'] },
+    // See type-only imports as such (rule 1 allows them; rules 2 and 3 do not).
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] },
+  },
+};
