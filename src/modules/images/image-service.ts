@@ -40,8 +40,16 @@ export interface ServiceOptions {
   retries: number;
   chown: boolean;
   gc: GcPolicy;
+  limits?: ImageLimits;
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
   publish?: (topic: string, subject: string, message: string, data?: Record<string, unknown>) => void;
+}
+
+/** What one image may hold (Docker refuses more than 127 layers too). */
+export interface ImageLimits {
+  maxLayers?: number;
+  /** Bytes of uncompressed layer tar streams, all layers together. */
+  maxImageBytes?: number;
 }
 
 const KEY = '/images/';
