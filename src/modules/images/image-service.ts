@@ -17,12 +17,16 @@ import type { CredentialStore } from './auth.js';
 import { BlobStore, DigestMismatch } from './blob-store.js';
 import { createDecompressor, withSniffedCompression } from './decompress.js';
 import { staleIngest, underPressure, unreferenced, type GcPolicy } from './gc-policy.js';
-import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Index, type Manifest } from './media-types.js';
+import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Manifest } from './media-types.js';
 import { formatPlatform, parsePlatform, selectManifest } from './platform.js';
 import { digestRe, parseRef, repoName, tagName, type ImageRef } from './reference.js';
-import type { RegistryClient } from './registry-client.js';
+import { readCappedBody, type RegistryClient } from './registry-client.js';
 import type { RootfsManager } from './rootfs.js';
 import { chainIds, finalizeLayer, type SnapshotStore } from './snapshots.js';
+import { imageConfigSchema, indexSchema, manifestSchema, parseJsonWith, validateWith } from './schemas.js';
+import { z } from 'zod';
+import { DEFAULT_LIMITS, SizeBudget, type ImageLimits } from './limits.js';
+import { KeyedLock, Mutex, Semaphore } from './sync.js';
 import { UnsafeArchive, createExtractor } from './unpack.js';
 
 /** What we keep per image, beyond the contract's record. */
@@ -45,58 +49,7 @@ export interface ServiceOptions {
   publish?: (topic: string, subject: string, message: string, data?: Record<string, unknown>) => void;
 }
 
-/** What one image may hold (Docker refuses more than 127 layers too). */
-export interface ImageLimits {
-  maxLayers?: number;
-  /** Bytes of uncompressed layer tar streams, all layers together. */
-  maxImageBytes?: number;
-}
-
 const KEY = '/images/';
-
-/** FIFO counting semaphore. */
-class Semaphore {
-  private queue: Array<() => void> = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<() => void> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.queue.push(r));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.queue.shift();
-      if (next) next();
-      else this.free++;
-    };
-  }
-}
-
-/** One holder per key at a time, FIFO (e.g. one download per blob digest). */
-class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-  lock(key: string): Promise<() => void> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = prev.then(() => mine);
-    this.tails.set(key, tail);
-    return prev.then(() => () => {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-  }
-}
-
-/** Serialises read-modify-write of image records. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(fn, fn);
-    this.tail = p.catch(() => undefined);
-    return p;
-  }
-}
 
 export function runConfig(c: ImageConfigBlob['config'] | undefined): ImageRunConfig {
   const out: ImageRunConfig = {};
@@ -149,6 +102,14 @@ export class ImageService implements ImagesApi {
     private readonly opts: ServiceOptions,
   ) {
     this.downloads = new Semaphore(Math.max(1, opts.maxConcurrentDownloads));
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  readonly limits: Required<ImageLimits>;
+
+  /** Refuses images with more layers than we mount (and than Docker accepts). */
+  checkLayerCount(n: number, what: string): void {
+    if (n > this.limits.maxLayers) throw new InvalidArgument(`${what} has ${n} layers; images may have at most ${this.limits.maxLayers}`);
   }
 
   /** Runs fn as a transfer: garbage collection waits (skips) until it is over. */
@@ -235,22 +196,22 @@ export class ImageService implements ImagesApi {
       const top = await this.client.getManifest(ref, ref.digest ?? ref.tag!, opts.signal);
       let manifestBytes = top.bytes;
       let manifestDigest = top.digest;
-      let body = parseJson<Manifest & Index>(top.bytes, 'manifest');
+      let body = parseJsonWith(jsonObject, top.bytes, `${refStr}: manifest`);
       let kind = manifestKind(body, top.mediaType);
-      let mediaType = body.mediaType ?? top.mediaType?.split(';')[0] ?? MT.ociManifest;
+      let mediaType = stringOr(body.mediaType, top.mediaType?.split(';')[0] ?? MT.ociManifest);
       if (kind === 'index') {
-        const desc = selectManifest(body.manifests ?? [], want);
+        const index = validateWith(indexSchema, body, `${refStr}: image index`);
+        const desc = selectManifest(index.manifests, want);
         const m = await this.client.getManifest(ref, desc.digest, opts.signal);
         manifestBytes = m.bytes;
         manifestDigest = m.digest;
-        body = parseJson<Manifest & Index>(m.bytes, 'manifest');
+        body = parseJsonWith(jsonObject, m.bytes, `${refStr}: manifest`);
         kind = manifestKind(body, m.mediaType);
-        mediaType = body.mediaType ?? m.mediaType?.split(';')[0] ?? desc.mediaType;
+        mediaType = stringOr(body.mediaType, m.mediaType?.split(';')[0] ?? desc.mediaType ?? MT.ociManifest);
         if (kind !== 'manifest') throw new InvalidArgument(`${refStr}: the index entry for ${formatPlatform(want)} is itself an index`);
       }
-      const manifest = body as Manifest;
-      if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new InvalidArgument(`${refStr}: manifest has no config or layers`);
-      for (const l of manifest.layers) if (!digestRe.test(l.digest)) throw new InvalidArgument(`${refStr}: layer digest ${l.digest} is not sha256`);
+      const manifest: Manifest = validateWith(manifestSchema, body, `${refStr}: manifest`);
+      this.checkLayerCount(manifest.layers.length, refStr);
 
       const singlePlatform = top.digest === manifestDigest;
       const wrongPlatform = (p: { os?: string; architecture?: string }) => opts.platform && singlePlatform && p.architecture && (p.architecture !== want.architecture || (p.os && p.os !== want.os));
@@ -263,7 +224,7 @@ export class ImageService implements ImagesApi {
       }
 
       const configBytes = await this.fetchSmallBlob(ref, manifest.config, opts.signal);
-      const config = parseJson<ImageConfigBlob>(configBytes, 'image config');
+      const config: ImageConfigBlob = parseJsonWith(imageConfigSchema, configBytes, `${refStr}: image config`);
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== manifest.layers.length) throw new InvalidArgument(`${refStr}: config lists ${diffIds.length} layers, manifest ${manifest.layers.length}`);
       if (wrongPlatform(config)) {
@@ -317,7 +278,7 @@ export class ImageService implements ImagesApi {
     if (await this.blobs.has(desc.digest)) return this.blobs.read(desc.digest);
     if (desc.size > 16 * 2 ** 20) throw new InvalidArgument(`config blob ${desc.digest} is larger than 16 MiB`);
     const { body } = await this.client.openBlob(ref, desc.digest, 0, signal);
-    const bytes = Buffer.from(await body.arrayBuffer());
+    const bytes = await readCappedBody(body, desc.size, `config blob ${desc.digest}`);
     await this.blobs.put(bytes, desc.digest);
     return bytes;
   }
@@ -327,14 +288,16 @@ export class ImageService implements ImagesApi {
    * (undefined: they must already be local, e.g. for images loaded from an archive).
    */
   async unpackLayers(ref: ImageRef | undefined, layers: Descriptor[], diffIds: string[], onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    this.checkLayerCount(layers.length, 'the image');
     const chain = chainIds(diffIds);
+    const budget = new SizeBudget(this.limits.maxImageBytes);
     const done: Array<Promise<void>> = [];
     for (let i = 0; i < layers.length; i++) {
       const lower = i > 0 ? done[i - 1] : undefined;
       const key = `${chain[i]}|${layers[i]!.digest}`;
       let job = this.inflight.get(key);
       if (!job) {
-        job = this.layerJob(ref, layers[i]!, diffIds[i]!, chain.slice(0, i + 1), lower, onProgress, signal).finally(() => this.inflight.delete(key));
+        job = this.layerJob(ref, layers[i]!, diffIds[i]!, chain.slice(0, i + 1), lower, budget, onProgress, signal).finally(() => this.inflight.delete(key));
         this.inflight.set(key, job);
       } else {
         // Another pull is fetching this layer: report it as waiting until it lands.
@@ -353,7 +316,7 @@ export class ImageService implements ImagesApi {
     }
   }
 
-  private async layerJob(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], lower: Promise<void> | undefined, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+  private async layerJob(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], lower: Promise<void> | undefined, budget: SizeBudget, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
     const chainId = chain[chain.length - 1]!;
     const report = progressReporter(desc, onProgress);
     // Held only while the blob's ingest file is written, never while waiting for a lower layer
@@ -365,13 +328,13 @@ export class ImageService implements ImagesApi {
       locked = false;
     };
     try {
-      await this.layerJobLocked(ref, desc, diffId, chain, chainId, lower, report, unlockBlob, signal);
+      await this.layerJobLocked(ref, desc, diffId, chain, chainId, lower, budget, report, unlockBlob, signal);
     } finally {
       unlockBlob();
     }
   }
 
-  private async layerJobLocked(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], chainId: string, lower: Promise<void> | undefined, report: ReturnType<typeof progressReporter>, unlockBlob: () => void, signal?: AbortSignal): Promise<void> {
+  private async layerJobLocked(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], chainId: string, lower: Promise<void> | undefined, budget: SizeBudget, report: ReturnType<typeof progressReporter>, unlockBlob: () => void, signal?: AbortSignal): Promise<void> {
     const needBlob = !(await this.blobs.has(desc.digest));
     const needSnapshot = !(await this.snapshots.has(chainId));
     let committed = false;
@@ -402,6 +365,8 @@ export class ImageService implements ImagesApi {
           createDecompressor(kind),
           async function* (s: AsyncIterable<Buffer>) {
             for await (const c of s) {
+              // A decompression bomb stops here, before its bytes reach the disk.
+              budget.add(c.length);
               diff.update(c);
               yield c;
             }
@@ -646,13 +611,8 @@ function wrapLayerError(desc: Descriptor, e: unknown): unknown {
   return new Unavailable(`layer ${desc.digest}: ${errorMessage(e)}`, { cause: e });
 }
 
-function parseJson<T>(b: Buffer, what: string): T {
-  try {
-    return JSON.parse(b.toString('utf8')) as T;
-  } catch {
-    throw new InvalidArgument(`${what} is not valid JSON`);
-  }
-}
+const jsonObject = z.record(z.string(), z.unknown());
+const stringOr = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
 
 /** Progress for one layer, throttled to ~10 updates a second except for status changes. */
 function progressReporter(desc: Descriptor, onProgress?: (p: PullProgress) => void) {
