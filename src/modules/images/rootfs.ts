@@ -4,7 +4,7 @@
 // lowerdirs are short per-container links (l/0, l/1, ...), as Docker's overlay2 does, instead of
 // snapshot paths that overflowed the one-page mount options at about 58 layers.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidArgument, Internal, errorMessage } from '../../kernel/errors.js';
@@ -120,7 +120,13 @@ export class RootfsManager {
   private async mountOverlay(dir: string, chain: string[]): Promise<void> {
     const upper = path.join(dir, 'upper');
     const work = path.join(dir, 'work');
-    await mkdir(upper, { recursive: true });
+    if (!(await stat(upper).catch(() => undefined))) {
+      // The union's root takes the upper dir's attributes: give it the image's (top layer's root).
+      const top = await stat(this.snapshots.fs(chain[chain.length - 1]!));
+      await mkdir(upper);
+      if (process.getuid?.() === 0) await chown(upper, top.uid, top.gid);
+      await chmod(upper, top.mode & 0o7777);
+    }
     await mkdir(work, { recursive: true });
     // One short link per layer keeps the option string far below the page-size limit for every
     // layer count we accept; the kernel resolves them once, at mount time.
