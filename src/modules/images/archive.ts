@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { InvalidArgument, NotFound } from '../../kernel/errors.js';
+import { InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js';
 import { createDecompressor, withSniffedCompression } from './decompress.js';
 import { z } from 'zod';
 import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Manifest } from './media-types.js';
@@ -87,7 +87,9 @@ async function loadArchiveTracked(svc: ImageService, src: Readable, scratch: str
     }
     return await loadDir(svc, dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    // A failed extraction may still have writes in flight (ENOTEMPTY while removing): retry, and
+    // never let the clean-up mask the real error (the scratch dir is emptied at start-up anyway).
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 }).catch((e: unknown) => svc.warn({ err: errorMessage(e), dir }, 'removing a load scratch dir failed'));
   }
 }
 

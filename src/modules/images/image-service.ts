@@ -107,6 +107,10 @@ export class ImageService implements ImagesApi {
 
   readonly limits: Required<ImageLimits>;
 
+  warn(o: object, m: string): void {
+    this.opts.log?.warn(o, m);
+  }
+
   /** Refuses images with more layers than we mount (and than Docker accepts). */
   checkLayerCount(n: number, what: string): void {
     if (n > this.limits.maxLayers) throw new InvalidArgument(`${what} has ${n} layers; images may have at most ${this.limits.maxLayers}`);
