@@ -81,7 +81,11 @@ export class RegistryClient {
         this.authCache.set(key, value);
         continue;
       }
-      if ([301, 302, 303, 307, 308].includes(res.statusCode) && header(res.headers, 'location')) {
+      if ([301, 302, 303, 307, 308].includes(res.statusCode)) {
+        if (!header(res.headers, 'location')) {
+          await res.body.dump();
+          throw new InvalidArgument(`registry ${ref.registry} answered ${method} ${new URL(url).pathname} with a redirect (HTTP ${res.statusCode}) without a Location`);
+        }
         await res.body.dump();
         url = registryUrl(ref.registry, header(res.headers, 'location')!, url, 'redirect');
         continue;
@@ -92,7 +96,7 @@ export class RegistryClient {
       }
       return res;
     }
-    throw new Unavailable(`registry ${ref.registry}: too many redirects`);
+    throw new InvalidArgument(`registry ${ref.registry}: too many redirects (more than 8) for ${method} ${new URL(pathOrUrl, this.base(ref.registry)).pathname}`);
   }
 
   /** Answers a challenge: Basic with the stored credential, or a Bearer token from the realm. */
