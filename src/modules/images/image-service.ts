@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { rm } from 'node:fs/promises';
 import type { ImageRecord, ImageRunConfig, ImagesApi, PullProgress } from '../../contracts/images.js';
 import type { StateStore } from '../../contracts/state-store.js';
+import { faultPoint } from '../../kernel/faults.js';
 import { FailedPrecondition, InvalidArgument, LlmosError, NotFound, Unavailable, errorMessage } from '../../kernel/errors.js';
 import type { CredentialStore } from './auth.js';
 import { BlobStore, DigestMismatch } from './blob-store.js';
@@ -235,6 +236,7 @@ export class ImageService implements ImagesApi {
         throw new NotFound(`${refStr} is a single-platform image for ${config.os}/${config.architecture}, not ${formatPlatform(want)}`);
       }
       await this.unpackLayers(ref, manifest.layers, diffIds, opts.onProgress, opts.signal);
+      faultPoint('images.pull.manifest');
       await this.blobs.put(manifestBytes, manifestDigest);
       const img: StoredImage = {
         id: manifest.config.digest,
@@ -250,6 +252,8 @@ export class ImageService implements ImagesApi {
         chainIds: chainIds(diffIds),
         source: repoName(ref),
       };
+      // Last: an image is listed only once everything it needs is on disk.
+      faultPoint('images.pull.record');
       const saved = await this.saveRecord(img, tagName(ref));
       this.opts.publish?.('/images/pull', `image/${tagName(ref)}`, `pulled ${tagName(ref)} (${manifestDigest.slice(0, 19)})`, { id: img.id, digest: manifestDigest });
       return saved;
@@ -283,6 +287,7 @@ export class ImageService implements ImagesApi {
     if (desc.size > 16 * 2 ** 20) throw new InvalidArgument(`config blob ${desc.digest} is larger than 16 MiB`);
     const { body } = await this.client.openBlob(ref, desc.digest, 0, signal);
     const bytes = await readCappedBody(body, desc.size, `config blob ${desc.digest}`);
+    faultPoint('images.pull.config');
     await this.blobs.put(bytes, desc.digest);
     return bytes;
   }
@@ -355,11 +360,13 @@ export class ImageService implements ImagesApi {
         const source = needBlob ? this.download(ref!, desc, (n) => report('downloading', n), signal) : this.readLocal(desc, (n) => report('extracting', n));
         if (!needSnapshot) {
           for await (const _ of source) void _;
+          faultPoint('images.pull.commit');
           await this.blobs.commitIngest(desc.digest);
           release();
           report('done', desc.size, true);
           return;
         }
+        faultPoint('images.pull.unpack');
         tmp = await this.snapshots.temp();
         const { kind, stream } = await withSniffedCompression(source);
         const diff = createHash('sha256');
@@ -380,7 +387,10 @@ export class ImageService implements ImagesApi {
         const got = `sha256:${diff.digest('hex')}`;
         if (got !== diffId) throw new DigestMismatch(`layer ${desc.digest}: uncompressed content ${got} does not match the config's diff id ${diffId}`);
         // The blob is verified: keep it (a failed pull's GC removes it if the image never lands).
-        if (needBlob) await this.blobs.commitIngest(desc.digest);
+        if (needBlob) {
+          faultPoint('images.pull.commit');
+          await this.blobs.commitIngest(desc.digest);
+        }
         committed = true;
         unlockBlob();
         release();
@@ -393,6 +403,7 @@ export class ImageService implements ImagesApi {
         const lowers = await Promise.all(chain.slice(0, -1).reverse().map((c) => this.snapshots.lower(c)));
         const r = ex.result();
         const fin = await finalizeLayer(tmp.fs, r, lowers, this.opts.chown);
+        faultPoint('images.pull.snapshot');
         await this.snapshots.commit(tmp.dir, {
           chainId,
           diffId,
@@ -443,6 +454,7 @@ export class ImageService implements ImagesApi {
     const resume = offset > 0 && partial;
     const h = createHash('sha256');
     let n = 0;
+    faultPoint('images.pull.blob');
     const out: WriteStream = createWriteStream(file, { flags: resume ? 'a' : 'w' });
     const closeOut = async () => {
       if (!out.closed) {
