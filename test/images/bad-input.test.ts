@@ -36,6 +36,9 @@ const manifests: Record<string, (host: string) => Answer> = {
   'token-number': (h) => ({ status: 401, headers: { 'www-authenticate': `Bearer realm="http://${h}/token/number"` } }),
   'redirect-malformed': () => ({ status: 307, headers: { location: 'http://[::1' } }),
   'redirect-file': () => ({ status: 307, headers: { location: 'file:///etc/passwd' } }),
+  // Found by fuzzing (test/fuzz/images-registry): these were 503s for the registry's bad answers.
+  'redirect-no-location': () => ({ status: 307 }),
+  'redirect-loop': () => ({ status: 302, headers: { location: '/v2/redirect-loop/manifests/1' } }),
   'manifest-not-json': () => json('<html>'),
   'manifest-array': () => json([1, 2]),
   'manifest-media-type': () => json({ schemaVersion: 2, mediaType: 'text/html' }),
@@ -76,6 +79,8 @@ const pullCases: Array<[string, RegExp]> = [
   ['token-number', /without a token/],
   ['redirect-malformed', /malformed redirect URL/],
   ['redirect-file', /redirect URL that is not http\(s\)/],
+  ['redirect-no-location', /redirect \(HTTP 307\) without a Location/],
+  ['redirect-loop', /too many redirects/],
   ['manifest-not-json', /manifest is not valid JSON/],
   ['manifest-array', /manifest is malformed/],
   ['manifest-media-type', /unsupported manifest media type/],

@@ -68,7 +68,11 @@ function lstatOrNull(p: string): Stats | null {
 export interface ExtractOptions {
   /** Apply owners from the archive (needs root). */
   chown: boolean;
+  /** Entries one layer may have: the extractor keeps a little state per entry (default 1M). */
+  maxEntries?: number;
 }
+
+export const MAX_LAYER_ENTRIES = 1_000_000;
 
 /**
  * A writable that takes an uncompressed tar stream and extracts it under `root` (an existing,
@@ -148,8 +152,9 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
     }
   };
 
+  const maxEntries = opts.maxEntries ?? MAX_LAYER_ENTRIES;
   const handle = (entry: ReadEntry) => {
-    entries++;
+    if (++entries > maxEntries) throw new UnsafeArchive(`layer has more than ${maxEntries} entries`);
     const rel = safeRelPath(entry.path);
     const mode = (entry.mode ?? 0o644) & 0o7777;
     const uid = entry.uid ?? 0;
