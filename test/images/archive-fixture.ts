@@ -61,7 +61,7 @@ export async function imagesService(parent: string, opts: { overlay?: boolean; l
       for (const id of await svc.listRootfs()) await svc.removeRootfs(id);
       await client.close();
       await store.close();
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
 }

@@ -5,15 +5,13 @@
 // decompress -> diff-id sha256 -> tar extraction into a temp snapshot. All layers of an image
 // run at once (bounded); each waits for the layer below only to settle cross-layer checks.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { rm } from 'node:fs/promises';
 import type { ImageRecord, ImageRunConfig, ImagesApi, PullProgress } from '../../contracts/images.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { faultPoint } from '../../kernel/faults.js';
-import { FailedPrecondition, InvalidArgument, LlmosError, NotFound, Unavailable, errorMessage } from '../../kernel/errors.js';
+import { FailedPrecondition, InvalidArgument, NotFound, Unavailable, errorMessage } from '../../kernel/errors.js';
 import type { CredentialStore } from './auth.js';
 import { BlobStore, DigestMismatch } from './blob-store.js';
 import { createDecompressor, withSniffedCompression } from './decompress.js';
@@ -29,6 +27,7 @@ import { z } from 'zod';
 import { DEFAULT_LIMITS, SizeBudget, type ImageLimits } from './limits.js';
 import { KeyedLock, Mutex, Semaphore } from './sync.js';
 import { UnsafeArchive, createExtractor } from './unpack.js';
+import { LowerFailed, download, isRetryable, progressReporter, readLocal, wrapLayerError } from './transfer.js';
 
 /** What we keep per image, beyond the contract's record. */
 export interface StoredImage extends ImageRecord {
@@ -66,11 +65,6 @@ export function runConfig(c: ImageConfigBlob['config'] | undefined): ImageRunCon
   return out;
 }
 
-const isRetryable = (e: unknown): boolean => {
-  if (e instanceof LlmosError) return e instanceof Unavailable;
-  const code = (e as { code?: string }).code ?? '';
-  return !code.startsWith('Z_') && !code.startsWith('TAR_');
-};
 
 /** The public record: the contract's fields only. */
 export const publicRecord = (s: StoredImage): ImageRecord => ({
@@ -357,7 +351,7 @@ export class ImageService implements ImagesApi {
       const release = await this.downloads.acquire();
       let tmp: { dir: string; fs: string } | undefined;
       try {
-        const source = needBlob ? this.download(ref!, desc, (n) => report('downloading', n), signal) : this.readLocal(desc, (n) => report('extracting', n));
+        const source = needBlob ? download(this.blobs, this.client, this.opts.log, ref!, desc, (n) => report('downloading', n), signal) : readLocal(this.blobs, desc, (n) => report('extracting', n));
         if (!needSnapshot) {
           for await (const _ of source) void _;
           faultPoint('images.pull.commit');
@@ -418,7 +412,8 @@ export class ImageService implements ImagesApi {
         return;
       } catch (e) {
         release();
-        if (tmp) await rm(tmp.dir, { recursive: true, force: true });
+        // Retried removal; a leftover .tmp- dir is swept at start-up, so it never masks the error.
+        if (tmp) await rm(tmp.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 }).catch((err: unknown) => this.warn({ err: errorMessage(err), dir: tmp?.dir }, 'removing a temp snapshot failed'));
         // Bad content is not kept for resuming: the next try starts over.
         if (needBlob && !committed && (e instanceof DigestMismatch || e instanceof UnsafeArchive || e instanceof InvalidArgument || (e as { code?: string }).code?.startsWith('Z_'))) await this.blobs.discardIngest(desc.digest);
         // Only the transfer is retried; once the blob is in, a failure is final.
@@ -426,66 +421,6 @@ export class ImageService implements ImagesApi {
         this.opts.log?.warn({ layer: desc.digest, attempt: attempt + 1, err: errorMessage(e) }, 'layer transfer interrupted; resuming');
         await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
       }
-    }
-  }
-
-  private async *readLocal(desc: Descriptor, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-    let n = 0;
-    for await (const c of createReadStream(this.blobs.path(desc.digest), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      n += c.length;
-      onBytes(n);
-      yield c;
-    }
-  }
-
-  /**
-   * Streams a blob from the registry, appending to its ingest file. A partial file from an
-   * interrupted transfer is replayed from disk and the rest fetched with a Range request. The
-   * digest and size are checked at the end; the caller commits the ingest file when all is well.
-   */
-  private async *download(ref: ImageRef, desc: Descriptor, onBytes: (n: number) => void, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const file = this.blobs.ingestPath(desc.digest);
-    let offset = await this.blobs.partialSize(desc.digest);
-    if (offset >= desc.size) {
-      await this.blobs.discardIngest(desc.digest);
-      offset = 0;
-    }
-    const { body, partial } = await this.client.openBlob(ref, desc.digest, offset, signal);
-    const resume = offset > 0 && partial;
-    const h = createHash('sha256');
-    let n = 0;
-    faultPoint('images.pull.blob');
-    const out: WriteStream = createWriteStream(file, { flags: resume ? 'a' : 'w' });
-    const closeOut = async () => {
-      if (!out.closed) {
-        out.end();
-        await once(out, 'close').catch(() => undefined);
-      }
-    };
-    try {
-      if (resume) {
-        this.opts.log?.info({ layer: desc.digest, offset }, 'resuming download');
-        for await (const c of createReadStream(file, { start: 0, end: offset - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-          h.update(c);
-          n += c.length;
-          yield c;
-        }
-      }
-      for await (const c of body as AsyncIterable<Buffer>) {
-        h.update(c);
-        n += c.length;
-        if (n > desc.size) throw new DigestMismatch(`blob ${desc.digest} is larger than the ${desc.size} bytes its descriptor says`);
-        if (!out.write(c)) await once(out, 'drain');
-        onBytes(n);
-        yield c;
-      }
-      await closeOut();
-      if (n < desc.size) throw new Unavailable(`blob ${desc.digest}: connection ended after ${n} of ${desc.size} bytes`);
-      const got = `sha256:${h.digest('hex')}`;
-      if (got !== desc.digest) throw new DigestMismatch(`blob ${desc.digest} from ${ref.registry} is corrupt: its content hashes to ${got}`);
-    } finally {
-      body.destroy();
-      await closeOut();
     }
   }
 
@@ -618,29 +553,9 @@ export class ImageService implements ImagesApi {
   }
 }
 
-class LowerFailed extends LlmosError {}
 
-function wrapLayerError(desc: Descriptor, e: unknown): unknown {
-  if (e instanceof LlmosError) return e;
-  const code = (e as { code?: string }).code;
-  if (code?.startsWith('Z_')) return new DigestMismatch(`layer ${desc.digest} is corrupt: gzip stream: ${errorMessage(e)}`, { cause: e });
-  return new Unavailable(`layer ${desc.digest}: ${errorMessage(e)}`, { cause: e });
-}
 
 const jsonObject = z.record(z.string(), z.unknown());
 const stringOr = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
 
-/** Progress for one layer, throttled to ~10 updates a second except for status changes. */
-function progressReporter(desc: Descriptor, onProgress?: (p: PullProgress) => void) {
-  let last = 0;
-  let lastStatus = '';
-  return (status: PullProgress['status'], current: number, force = false) => {
-    if (!onProgress) return;
-    const now = Date.now();
-    if (!force && status === lastStatus && now - last < 100) return;
-    last = now;
-    lastStatus = status;
-    onProgress({ layer: desc.digest, status, current, total: desc.size });
-  };
-}
 

@@ -316,6 +316,12 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
 
   const stream = new Writable({
     highWaterMark: 1 << 20,
+    // The pipeline failed elsewhere (digest, size limit, network): write nothing more, so the
+    // caller's removal of the temp dir cannot race late entries.
+    destroy(this: Writable, err, cb) {
+      if (err || !this.writableFinished) failure ??= err ?? new UnsafeArchive('extraction aborted');
+      cb(err);
+    },
     write(chunk: Buffer, _enc, cb) {
       if (failure) return cb(failure);
       if (!sawData) for (let i = 0; i < chunk.length && !sawData; i++) sawData = chunk[i] !== 0;
