@@ -114,6 +114,7 @@ test('fuzz: hostile layer stacks never write outside the root; overlay and copy 
           },
         );
         assert.equal(await fingerprint(canary), before, 'the canary tree is unchanged after load');
+        assert.deepEqual((await readdir(s.svc.snapshots.root)).filter((x) => x.startsWith('.tmp-')), [], 'no temp snapshot is left behind');
         if (!ok) {
           refused++;
           return;
