@@ -9,9 +9,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { InvalidArgument, NotFound } from '../../kernel/errors.js';
+import { InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js';
 import { createDecompressor, withSniffedCompression } from './decompress.js';
-import { MT, type Descriptor, type ImageConfigBlob, type Index, type Manifest } from './media-types.js';
+import { z } from 'zod';
+import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Manifest } from './media-types.js';
+import { SizeBudget } from './limits.js';
+import { dockerSaveSchema, imageConfigSchema, indexSchema, manifestSchema, parseJsonWith, validateWith } from './schemas.js';
 import { DEFAULT_PLATFORM, selectManifest } from './platform.js';
 import { parseRef, tagName } from './reference.js';
 import { chainIds } from './snapshots.js';
@@ -21,16 +24,28 @@ async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
 }
 
-/** A path inside dir, following links only if they stay inside. */
+/** A regular file inside dir, following links only if they stay inside. */
 async function inside(dir: string, rel: string): Promise<string> {
+  if (typeof rel !== 'string' || rel.includes('\0')) throw new InvalidArgument('archive entry path is not a valid path');
   const p = path.resolve(dir, rel);
   const real = await realpath(p).catch(() => {
     throw new InvalidArgument(`archive is missing ${rel}`);
   });
   const root = await realpath(dir);
   if (real !== root && !real.startsWith(root + '/')) throw new InvalidArgument(`archive entry ${rel} points outside the archive`);
+  if (!(await stat(real)).isFile()) throw new InvalidArgument(`archive entry ${rel} is not a regular file`);
   return real;
 }
+
+/** Manifests, indexes and configs are read whole: bounded, like a registry's (4/16 MiB). */
+const MAX_JSON = 16 * 2 ** 20;
+
+async function readSmall(file: string, what: string): Promise<Buffer> {
+  if ((await stat(file)).size > MAX_JSON) throw new InvalidArgument(`${what} is larger than 16 MiB`);
+  return readFile(file);
+}
+
+const jsonObject = z.record(z.string(), z.unknown());
 
 async function digestOfFile(file: string): Promise<string> {
   const h = createHash('sha256');
@@ -38,12 +53,18 @@ async function digestOfFile(file: string): Promise<string> {
   return `sha256:${h.digest('hex')}`;
 }
 
-/** sha256 of the decompressed content (the diff id). */
-async function diffIdOfFile(file: string): Promise<{ diffId: string; mediaType: string }> {
+/** sha256 of the decompressed content (the diff id), counting it against the image's budget. */
+async function diffIdOfFile(file: string, budget: SizeBudget): Promise<{ diffId: string; mediaType: string }> {
   const { kind, stream } = await withSniffedCompression(createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
   const h = createHash('sha256');
   await pipeline(stream, createDecompressor(kind), async (s: AsyncIterable<Buffer>) => {
-    for await (const c of s) h.update(c);
+    for await (const c of s) {
+      budget.add(c.length);
+      h.update(c);
+    }
+  }).catch((e: unknown) => {
+    if (e instanceof InvalidArgument) throw e;
+    throw new InvalidArgument(`layer ${path.basename(file)} is not a readable (gzip/zstd/plain) tar stream: ${(e as Error).message}`);
   });
   return { diffId: `sha256:${h.digest('hex')}`, mediaType: kind === 'gzip' ? MT.ociLayerGzip : kind === 'zstd' ? MT.ociLayerZstd : MT.ociLayer };
 }
@@ -66,7 +87,9 @@ async function loadArchiveTracked(svc: ImageService, src: Readable, scratch: str
     }
     return await loadDir(svc, dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    // A failed extraction may still have writes in flight (ENOTEMPTY while removing): retry, and
+    // never let the clean-up mask the real error (the scratch dir is emptied at start-up anyway).
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 }).catch((e: unknown) => svc.warn({ err: errorMessage(e), dir }, 'removing a load scratch dir failed'));
   }
 }
 
@@ -74,48 +97,53 @@ async function loadArchiveTracked(svc: ImageService, src: Readable, scratch: str
 export async function loadDir(svc: ImageService, dir: string): Promise<StoredImage[]> {
   if (await exists(path.join(dir, 'manifest.json'))) return loadDockerSave(svc, dir);
   if (await exists(path.join(dir, 'index.json'))) return loadOciLayout(svc, dir);
+  // Neither at the top: a wrong-shaped archive, not our failure.
   throw new InvalidArgument('archive has neither manifest.json (docker save) nor index.json (OCI layout)');
 }
 
 async function loadOciLayout(svc: ImageService, dir: string): Promise<StoredImage[]> {
-  const blobPath = (d: string) => inside(dir, path.join('blobs', ...d.split(':')));
-  const readBlob = async (d: Descriptor) => {
-    const bytes = await readFile(await blobPath(d.digest));
+  const blobPath = (d: Descriptor) => inside(dir, path.join('blobs', ...d.digest.split(':')));
+  const readBlob = async (d: Descriptor, what: string) => {
+    const bytes = await readSmall(await blobPath(d), what);
     return svc.blobs.put(bytes, d.digest).then(() => bytes);
   };
-  const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as Index;
+  const index = parseJsonWith(indexSchema, await readSmall(await inside(dir, 'index.json'), 'index.json'), 'index.json');
   const out: StoredImage[] = [];
-  for (const top of index.manifests ?? []) {
+  for (const top of index.manifests) {
     let desc = top;
-    let body = JSON.parse((await readBlob(desc)).toString()) as Manifest & Index;
-    if (Array.isArray(body.manifests)) {
-      desc = selectManifest(body.manifests, DEFAULT_PLATFORM);
-      body = JSON.parse((await readBlob(desc)).toString()) as Manifest & Index;
+    let raw = parseJsonWith(jsonObject, await readBlob(desc, `manifest ${desc.digest}`), `manifest ${desc.digest}`);
+    if (manifestKind(raw, desc.mediaType) === 'index') {
+      const nested = validateWith(indexSchema, raw, `index ${desc.digest}`);
+      desc = selectManifest(nested.manifests, DEFAULT_PLATFORM);
+      raw = parseJsonWith(jsonObject, await readBlob(desc, `manifest ${desc.digest}`), `manifest ${desc.digest}`);
     }
+    const body = validateWith(manifestSchema, raw, `manifest ${desc.digest}`);
+    svc.checkLayerCount(body.layers.length, `manifest ${desc.digest}`);
     const ann = top.annotations ?? {};
     const nameAnn = ann['io.containerd.image.name'] ?? ann['org.opencontainers.image.ref.name'];
     const name = nameAnn && /[/:]/.test(nameAnn) ? tagName(parseRef(nameAnn)) : undefined;
     for (const l of body.layers) {
-      if (!(await svc.blobs.has(l.digest))) await svc.blobs.putStream(createReadStream(await blobPath(l.digest)), l.digest);
+      if (!(await svc.blobs.has(l.digest))) await svc.blobs.putStream(createReadStream(await blobPath(l)), l.digest);
     }
-    out.push(await register(svc, body, desc.digest, desc.mediaType ?? body.mediaType ?? MT.ociManifest, await readBlob(body.config), name ? [name] : []));
+    out.push(await register(svc, body, desc.digest, desc.mediaType ?? body.mediaType ?? MT.ociManifest, await readBlob(body.config, `config ${body.config.digest}`), name ? [name] : []));
   }
   if (!out.length) throw new InvalidArgument('the OCI layout lists no images');
   return out;
 }
 
 async function loadDockerSave(svc: ImageService, dir: string): Promise<StoredImage[]> {
-  const entries = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
-  if (!Array.isArray(entries) || !entries.length) throw new InvalidArgument('manifest.json lists no images');
+  const entries = parseJsonWith(dockerSaveSchema, await readSmall(await inside(dir, 'manifest.json'), 'manifest.json'), 'manifest.json');
   const out: StoredImage[] = [];
-  for (const e of entries) {
-    const configBytes = await readFile(await inside(dir, e.Config));
+  for (const [i, e] of entries.entries()) {
+    svc.checkLayerCount(e.Layers.length, `manifest.json image ${i}`);
+    const configBytes = await readSmall(await inside(dir, e.Config), e.Config);
+    const config = parseJsonWith(imageConfigSchema, configBytes, e.Config);
     const configDigest = await svc.blobs.put(configBytes);
-    const config = JSON.parse(configBytes.toString()) as ImageConfigBlob;
+    const budget = new SizeBudget(svc.limits.maxImageBytes);
     const layers: Descriptor[] = [];
     for (const rel of e.Layers) {
       const file = await inside(dir, rel);
-      const { diffId, mediaType } = await diffIdOfFile(file);
+      const { diffId, mediaType } = await diffIdOfFile(file, budget);
       const digest = mediaType === MT.ociLayer ? diffId : await digestOfFile(file);
       await svc.blobs.putStream(createReadStream(file), digest);
       layers.push({ mediaType, digest, size: (await stat(file)).size });
@@ -130,7 +158,7 @@ async function loadDockerSave(svc: ImageService, dir: string): Promise<StoredIma
 }
 
 async function register(svc: ImageService, manifest: Manifest, digest: string, mediaType: string, configBytes: Buffer, names: string[]): Promise<StoredImage> {
-  const config = JSON.parse(configBytes.toString()) as ImageConfigBlob;
+  const config: ImageConfigBlob = parseJsonWith(imageConfigSchema, configBytes, `config of ${digest}`);
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) throw new InvalidArgument(`image ${digest}: config lists ${diffIds.length} layers, manifest ${manifest.layers.length}`);
   await svc.unpackLayers(undefined, manifest.layers, diffIds);
@@ -176,7 +204,7 @@ async function importTracked(svc: ImageService, src: Readable, name: string, opt
   }
   let diff: { diffId: string; mediaType: string };
   try {
-    diff = await diffIdOfFile(svc.blobs.path(digest));
+    diff = await diffIdOfFile(svc.blobs.path(digest), new SizeBudget(svc.limits.maxImageBytes));
   } catch (e) {
     await svc.blobs.delete(digest);
     throw new InvalidArgument(`root filesystem archive is not readable: ${(e as Error).message}`);

@@ -5,25 +5,29 @@
 // decompress -> diff-id sha256 -> tar extraction into a temp snapshot. All layers of an image
 // run at once (bounded); each waits for the layer below only to settle cross-layer checks.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { rm } from 'node:fs/promises';
 import type { ImageRecord, ImageRunConfig, ImagesApi, PullProgress } from '../../contracts/images.js';
 import type { StateStore } from '../../contracts/state-store.js';
-import { FailedPrecondition, InvalidArgument, LlmosError, NotFound, Unavailable, errorMessage } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
+import { FailedPrecondition, InvalidArgument, NotFound, Unavailable, errorMessage } from '../../kernel/errors.js';
 import type { CredentialStore } from './auth.js';
 import { BlobStore, DigestMismatch } from './blob-store.js';
 import { createDecompressor, withSniffedCompression } from './decompress.js';
 import { staleIngest, underPressure, unreferenced, type GcPolicy } from './gc-policy.js';
-import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Index, type Manifest } from './media-types.js';
+import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Manifest } from './media-types.js';
 import { formatPlatform, parsePlatform, selectManifest } from './platform.js';
 import { digestRe, parseRef, repoName, tagName, type ImageRef } from './reference.js';
-import type { RegistryClient } from './registry-client.js';
+import { readCappedBody, type RegistryClient } from './registry-client.js';
 import type { RootfsManager } from './rootfs.js';
 import { chainIds, finalizeLayer, type SnapshotStore } from './snapshots.js';
+import { imageConfigSchema, indexSchema, manifestSchema, parseJsonWith, validateWith } from './schemas.js';
+import { z } from 'zod';
+import { DEFAULT_LIMITS, SizeBudget, type ImageLimits } from './limits.js';
+import { KeyedLock, Mutex, Semaphore } from './sync.js';
 import { UnsafeArchive, createExtractor } from './unpack.js';
+import { LowerFailed, download, isRetryable, progressReporter, readLocal, wrapLayerError } from './transfer.js';
 
 /** What we keep per image, beyond the contract's record. */
 export interface StoredImage extends ImageRecord {
@@ -40,55 +44,12 @@ export interface ServiceOptions {
   retries: number;
   chown: boolean;
   gc: GcPolicy;
+  limits?: ImageLimits;
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
   publish?: (topic: string, subject: string, message: string, data?: Record<string, unknown>) => void;
 }
 
 const KEY = '/images/';
-
-/** FIFO counting semaphore. */
-class Semaphore {
-  private queue: Array<() => void> = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<() => void> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.queue.push(r));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.queue.shift();
-      if (next) next();
-      else this.free++;
-    };
-  }
-}
-
-/** One holder per key at a time, FIFO (e.g. one download per blob digest). */
-class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-  lock(key: string): Promise<() => void> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = prev.then(() => mine);
-    this.tails.set(key, tail);
-    return prev.then(() => () => {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-  }
-}
-
-/** Serialises read-modify-write of image records. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(fn, fn);
-    this.tail = p.catch(() => undefined);
-    return p;
-  }
-}
 
 export function runConfig(c: ImageConfigBlob['config'] | undefined): ImageRunConfig {
   const out: ImageRunConfig = {};
@@ -104,11 +65,6 @@ export function runConfig(c: ImageConfigBlob['config'] | undefined): ImageRunCon
   return out;
 }
 
-const isRetryable = (e: unknown): boolean => {
-  if (e instanceof LlmosError) return e instanceof Unavailable;
-  const code = (e as { code?: string }).code ?? '';
-  return !code.startsWith('Z_') && !code.startsWith('TAR_');
-};
 
 /** The public record: the contract's fields only. */
 export const publicRecord = (s: StoredImage): ImageRecord => ({
@@ -141,6 +97,18 @@ export class ImageService implements ImagesApi {
     private readonly opts: ServiceOptions,
   ) {
     this.downloads = new Semaphore(Math.max(1, opts.maxConcurrentDownloads));
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  readonly limits: Required<ImageLimits>;
+
+  warn(o: object, m: string): void {
+    this.opts.log?.warn(o, m);
+  }
+
+  /** Refuses images with more layers than we mount (and than Docker accepts). */
+  checkLayerCount(n: number, what: string): void {
+    if (n > this.limits.maxLayers) throw new InvalidArgument(`${what} has ${n} layers; images may have at most ${this.limits.maxLayers}`);
   }
 
   /** Runs fn as a transfer: garbage collection waits (skips) until it is over. */
@@ -227,22 +195,22 @@ export class ImageService implements ImagesApi {
       const top = await this.client.getManifest(ref, ref.digest ?? ref.tag!, opts.signal);
       let manifestBytes = top.bytes;
       let manifestDigest = top.digest;
-      let body = parseJson<Manifest & Index>(top.bytes, 'manifest');
+      let body = parseJsonWith(jsonObject, top.bytes, `${refStr}: manifest`);
       let kind = manifestKind(body, top.mediaType);
-      let mediaType = body.mediaType ?? top.mediaType?.split(';')[0] ?? MT.ociManifest;
+      let mediaType = stringOr(body.mediaType, top.mediaType?.split(';')[0] ?? MT.ociManifest);
       if (kind === 'index') {
-        const desc = selectManifest(body.manifests ?? [], want);
+        const index = validateWith(indexSchema, body, `${refStr}: image index`);
+        const desc = selectManifest(index.manifests, want);
         const m = await this.client.getManifest(ref, desc.digest, opts.signal);
         manifestBytes = m.bytes;
         manifestDigest = m.digest;
-        body = parseJson<Manifest & Index>(m.bytes, 'manifest');
+        body = parseJsonWith(jsonObject, m.bytes, `${refStr}: manifest`);
         kind = manifestKind(body, m.mediaType);
-        mediaType = body.mediaType ?? m.mediaType?.split(';')[0] ?? desc.mediaType;
+        mediaType = stringOr(body.mediaType, m.mediaType?.split(';')[0] ?? desc.mediaType ?? MT.ociManifest);
         if (kind !== 'manifest') throw new InvalidArgument(`${refStr}: the index entry for ${formatPlatform(want)} is itself an index`);
       }
-      const manifest = body as Manifest;
-      if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new InvalidArgument(`${refStr}: manifest has no config or layers`);
-      for (const l of manifest.layers) if (!digestRe.test(l.digest)) throw new InvalidArgument(`${refStr}: layer digest ${l.digest} is not sha256`);
+      const manifest: Manifest = validateWith(manifestSchema, body, `${refStr}: manifest`);
+      this.checkLayerCount(manifest.layers.length, refStr);
 
       const singlePlatform = top.digest === manifestDigest;
       const wrongPlatform = (p: { os?: string; architecture?: string }) => opts.platform && singlePlatform && p.architecture && (p.architecture !== want.architecture || (p.os && p.os !== want.os));
@@ -255,13 +223,14 @@ export class ImageService implements ImagesApi {
       }
 
       const configBytes = await this.fetchSmallBlob(ref, manifest.config, opts.signal);
-      const config = parseJson<ImageConfigBlob>(configBytes, 'image config');
+      const config: ImageConfigBlob = parseJsonWith(imageConfigSchema, configBytes, `${refStr}: image config`);
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== manifest.layers.length) throw new InvalidArgument(`${refStr}: config lists ${diffIds.length} layers, manifest ${manifest.layers.length}`);
       if (wrongPlatform(config)) {
         throw new NotFound(`${refStr} is a single-platform image for ${config.os}/${config.architecture}, not ${formatPlatform(want)}`);
       }
       await this.unpackLayers(ref, manifest.layers, diffIds, opts.onProgress, opts.signal);
+      faultPoint('images.pull.manifest');
       await this.blobs.put(manifestBytes, manifestDigest);
       const img: StoredImage = {
         id: manifest.config.digest,
@@ -277,6 +246,8 @@ export class ImageService implements ImagesApi {
         chainIds: chainIds(diffIds),
         source: repoName(ref),
       };
+      // Last: an image is listed only once everything it needs is on disk.
+      faultPoint('images.pull.record');
       const saved = await this.saveRecord(img, tagName(ref));
       this.opts.publish?.('/images/pull', `image/${tagName(ref)}`, `pulled ${tagName(ref)} (${manifestDigest.slice(0, 19)})`, { id: img.id, digest: manifestDigest });
       return saved;
@@ -309,7 +280,8 @@ export class ImageService implements ImagesApi {
     if (await this.blobs.has(desc.digest)) return this.blobs.read(desc.digest);
     if (desc.size > 16 * 2 ** 20) throw new InvalidArgument(`config blob ${desc.digest} is larger than 16 MiB`);
     const { body } = await this.client.openBlob(ref, desc.digest, 0, signal);
-    const bytes = Buffer.from(await body.arrayBuffer());
+    const bytes = await readCappedBody(body, desc.size, `config blob ${desc.digest}`);
+    faultPoint('images.pull.config');
     await this.blobs.put(bytes, desc.digest);
     return bytes;
   }
@@ -319,14 +291,16 @@ export class ImageService implements ImagesApi {
    * (undefined: they must already be local, e.g. for images loaded from an archive).
    */
   async unpackLayers(ref: ImageRef | undefined, layers: Descriptor[], diffIds: string[], onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    this.checkLayerCount(layers.length, 'the image');
     const chain = chainIds(diffIds);
+    const budget = new SizeBudget(this.limits.maxImageBytes);
     const done: Array<Promise<void>> = [];
     for (let i = 0; i < layers.length; i++) {
       const lower = i > 0 ? done[i - 1] : undefined;
       const key = `${chain[i]}|${layers[i]!.digest}`;
       let job = this.inflight.get(key);
       if (!job) {
-        job = this.layerJob(ref, layers[i]!, diffIds[i]!, chain.slice(0, i + 1), lower, onProgress, signal).finally(() => this.inflight.delete(key));
+        job = this.layerJob(ref, layers[i]!, diffIds[i]!, chain.slice(0, i + 1), lower, budget, onProgress, signal).finally(() => this.inflight.delete(key));
         this.inflight.set(key, job);
       } else {
         // Another pull is fetching this layer: report it as waiting until it lands.
@@ -345,7 +319,7 @@ export class ImageService implements ImagesApi {
     }
   }
 
-  private async layerJob(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], lower: Promise<void> | undefined, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+  private async layerJob(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], lower: Promise<void> | undefined, budget: SizeBudget, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
     const chainId = chain[chain.length - 1]!;
     const report = progressReporter(desc, onProgress);
     // Held only while the blob's ingest file is written, never while waiting for a lower layer
@@ -357,13 +331,13 @@ export class ImageService implements ImagesApi {
       locked = false;
     };
     try {
-      await this.layerJobLocked(ref, desc, diffId, chain, chainId, lower, report, unlockBlob, signal);
+      await this.layerJobLocked(ref, desc, diffId, chain, chainId, lower, budget, report, unlockBlob, signal);
     } finally {
       unlockBlob();
     }
   }
 
-  private async layerJobLocked(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], chainId: string, lower: Promise<void> | undefined, report: ReturnType<typeof progressReporter>, unlockBlob: () => void, signal?: AbortSignal): Promise<void> {
+  private async layerJobLocked(ref: ImageRef | undefined, desc: Descriptor, diffId: string, chain: string[], chainId: string, lower: Promise<void> | undefined, budget: SizeBudget, report: ReturnType<typeof progressReporter>, unlockBlob: () => void, signal?: AbortSignal): Promise<void> {
     const needBlob = !(await this.blobs.has(desc.digest));
     const needSnapshot = !(await this.snapshots.has(chainId));
     let committed = false;
@@ -377,14 +351,16 @@ export class ImageService implements ImagesApi {
       const release = await this.downloads.acquire();
       let tmp: { dir: string; fs: string } | undefined;
       try {
-        const source = needBlob ? this.download(ref!, desc, (n) => report('downloading', n), signal) : this.readLocal(desc, (n) => report('extracting', n));
+        const source = needBlob ? download(this.blobs, this.client, this.opts.log, ref!, desc, (n) => report('downloading', n), signal) : readLocal(this.blobs, desc, (n) => report('extracting', n));
         if (!needSnapshot) {
           for await (const _ of source) void _;
+          faultPoint('images.pull.commit');
           await this.blobs.commitIngest(desc.digest);
           release();
           report('done', desc.size, true);
           return;
         }
+        faultPoint('images.pull.unpack');
         tmp = await this.snapshots.temp();
         const { kind, stream } = await withSniffedCompression(source);
         const diff = createHash('sha256');
@@ -394,6 +370,8 @@ export class ImageService implements ImagesApi {
           createDecompressor(kind),
           async function* (s: AsyncIterable<Buffer>) {
             for await (const c of s) {
+              // A decompression bomb stops here, before its bytes reach the disk.
+              budget.add(c.length);
               diff.update(c);
               yield c;
             }
@@ -403,7 +381,10 @@ export class ImageService implements ImagesApi {
         const got = `sha256:${diff.digest('hex')}`;
         if (got !== diffId) throw new DigestMismatch(`layer ${desc.digest}: uncompressed content ${got} does not match the config's diff id ${diffId}`);
         // The blob is verified: keep it (a failed pull's GC removes it if the image never lands).
-        if (needBlob) await this.blobs.commitIngest(desc.digest);
+        if (needBlob) {
+          faultPoint('images.pull.commit');
+          await this.blobs.commitIngest(desc.digest);
+        }
         committed = true;
         unlockBlob();
         release();
@@ -416,6 +397,7 @@ export class ImageService implements ImagesApi {
         const lowers = await Promise.all(chain.slice(0, -1).reverse().map((c) => this.snapshots.lower(c)));
         const r = ex.result();
         const fin = await finalizeLayer(tmp.fs, r, lowers, this.opts.chown);
+        faultPoint('images.pull.snapshot');
         await this.snapshots.commit(tmp.dir, {
           chainId,
           diffId,
@@ -430,7 +412,8 @@ export class ImageService implements ImagesApi {
         return;
       } catch (e) {
         release();
-        if (tmp) await rm(tmp.dir, { recursive: true, force: true });
+        // Retried removal; a leftover .tmp- dir is swept at start-up, so it never masks the error.
+        if (tmp) await rm(tmp.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 }).catch((err: unknown) => this.warn({ err: errorMessage(err), dir: tmp?.dir }, 'removing a temp snapshot failed'));
         // Bad content is not kept for resuming: the next try starts over.
         if (needBlob && !committed && (e instanceof DigestMismatch || e instanceof UnsafeArchive || e instanceof InvalidArgument || (e as { code?: string }).code?.startsWith('Z_'))) await this.blobs.discardIngest(desc.digest);
         // Only the transfer is retried; once the blob is in, a failure is final.
@@ -438,65 +421,6 @@ export class ImageService implements ImagesApi {
         this.opts.log?.warn({ layer: desc.digest, attempt: attempt + 1, err: errorMessage(e) }, 'layer transfer interrupted; resuming');
         await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
       }
-    }
-  }
-
-  private async *readLocal(desc: Descriptor, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-    let n = 0;
-    for await (const c of createReadStream(this.blobs.path(desc.digest), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      n += c.length;
-      onBytes(n);
-      yield c;
-    }
-  }
-
-  /**
-   * Streams a blob from the registry, appending to its ingest file. A partial file from an
-   * interrupted transfer is replayed from disk and the rest fetched with a Range request. The
-   * digest and size are checked at the end; the caller commits the ingest file when all is well.
-   */
-  private async *download(ref: ImageRef, desc: Descriptor, onBytes: (n: number) => void, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const file = this.blobs.ingestPath(desc.digest);
-    let offset = await this.blobs.partialSize(desc.digest);
-    if (offset >= desc.size) {
-      await this.blobs.discardIngest(desc.digest);
-      offset = 0;
-    }
-    const { body, partial } = await this.client.openBlob(ref, desc.digest, offset, signal);
-    const resume = offset > 0 && partial;
-    const h = createHash('sha256');
-    let n = 0;
-    const out: WriteStream = createWriteStream(file, { flags: resume ? 'a' : 'w' });
-    const closeOut = async () => {
-      if (!out.closed) {
-        out.end();
-        await once(out, 'close').catch(() => undefined);
-      }
-    };
-    try {
-      if (resume) {
-        this.opts.log?.info({ layer: desc.digest, offset }, 'resuming download');
-        for await (const c of createReadStream(file, { start: 0, end: offset - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-          h.update(c);
-          n += c.length;
-          yield c;
-        }
-      }
-      for await (const c of body as AsyncIterable<Buffer>) {
-        h.update(c);
-        n += c.length;
-        if (n > desc.size) throw new DigestMismatch(`blob ${desc.digest} is larger than the ${desc.size} bytes its descriptor says`);
-        if (!out.write(c)) await once(out, 'drain');
-        onBytes(n);
-        yield c;
-      }
-      await closeOut();
-      if (n < desc.size) throw new Unavailable(`blob ${desc.digest}: connection ended after ${n} of ${desc.size} bytes`);
-      const got = `sha256:${h.digest('hex')}`;
-      if (got !== desc.digest) throw new DigestMismatch(`blob ${desc.digest} from ${ref.registry} is corrupt: its content hashes to ${got}`);
-    } finally {
-      body.destroy();
-      await closeOut();
     }
   }
 
@@ -629,34 +553,9 @@ export class ImageService implements ImagesApi {
   }
 }
 
-class LowerFailed extends LlmosError {}
 
-function wrapLayerError(desc: Descriptor, e: unknown): unknown {
-  if (e instanceof LlmosError) return e;
-  const code = (e as { code?: string }).code;
-  if (code?.startsWith('Z_')) return new DigestMismatch(`layer ${desc.digest} is corrupt: gzip stream: ${errorMessage(e)}`, { cause: e });
-  return new Unavailable(`layer ${desc.digest}: ${errorMessage(e)}`, { cause: e });
-}
 
-function parseJson<T>(b: Buffer, what: string): T {
-  try {
-    return JSON.parse(b.toString('utf8')) as T;
-  } catch {
-    throw new InvalidArgument(`${what} is not valid JSON`);
-  }
-}
+const jsonObject = z.record(z.string(), z.unknown());
+const stringOr = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
 
-/** Progress for one layer, throttled to ~10 updates a second except for status changes. */
-function progressReporter(desc: Descriptor, onProgress?: (p: PullProgress) => void) {
-  let last = 0;
-  let lastStatus = '';
-  return (status: PullProgress['status'], current: number, force = false) => {
-    if (!onProgress) return;
-    const now = Date.now();
-    if (!force && status === lastStatus && now - last < 100) return;
-    last = now;
-    lastStatus = status;
-    onProgress({ layer: desc.digest, status, current, total: desc.size });
-  };
-}
 

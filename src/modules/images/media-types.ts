@@ -1,4 +1,6 @@
 // Media types of the OCI image spec and Docker's schema 2.
+import { InvalidArgument } from '../../kernel/errors.js';
+
 export const MT = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -19,51 +21,14 @@ export const MANIFEST_ACCEPT = [MT.ociIndex, MT.ociManifest, MT.dockerList, MT.d
 export const isIndex = (mt: string | undefined): boolean => mt === MT.ociIndex || mt === MT.dockerList;
 export const isManifest = (mt: string | undefined): boolean => mt === MT.ociManifest || mt === MT.dockerManifest;
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: { os: string; architecture: string; variant?: string };
-  annotations?: Record<string, string>;
-  urls?: string[];
-}
-
-export interface Manifest {
-  schemaVersion: number;
-  mediaType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-}
-
-export interface Index {
-  schemaVersion: number;
-  mediaType?: string;
-  manifests: Descriptor[];
-}
-
-/** The parts of an image config blob we read. */
-export interface ImageConfigBlob {
-  architecture?: string;
-  os?: string;
-  variant?: string;
-  created?: string;
-  config?: {
-    Entrypoint?: string[] | null;
-    Cmd?: string[] | null;
-    Env?: string[] | null;
-    WorkingDir?: string;
-    User?: string;
-    ExposedPorts?: Record<string, object> | null;
-    StopSignal?: string;
-    Labels?: Record<string, string> | null;
-  };
-  rootfs?: { type: string; diff_ids: string[] };
-}
+// The wire types are derived from their zod schemas (one definition).
+export type { Descriptor, Manifest, Index, ImageConfigBlob } from './schemas.js';
 
 /** A manifest body's media type: the field, or the Content-Type the registry sent. */
-export function manifestKind(body: { mediaType?: string; manifests?: unknown; config?: unknown }, contentType?: string): 'index' | 'manifest' {
-  const mt = body.mediaType ?? contentType?.split(';')[0]?.trim();
+export function manifestKind(body: { mediaType?: unknown; manifests?: unknown; config?: unknown }, contentType?: string): 'index' | 'manifest' {
+  const mt = typeof body.mediaType === 'string' ? body.mediaType : contentType?.split(';')[0]?.trim();
   if (isIndex(mt) || (!mt && Array.isArray(body.manifests))) return 'index';
   if (isManifest(mt) || body.config) return 'manifest';
-  throw new Error(`unsupported manifest media type ${mt ?? '(none)'}`);
+  // The registry's data: a bad answer is the image's fault, not ours.
+  throw new InvalidArgument(`unsupported manifest media type ${String(mt ?? '(none)').slice(0, 100)}`);
 }

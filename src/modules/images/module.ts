@@ -9,6 +9,7 @@ import { CredentialStore } from './auth.js';
 import { BlobStore } from './blob-store.js';
 import type { GcPolicy } from './gc-policy.js';
 import { ImageService } from './image-service.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import { RegistryClient } from './registry-client.js';
 import { RootfsManager } from './rootfs.js';
 import { SnapshotStore } from './snapshots.js';
@@ -25,6 +26,10 @@ export interface ImagesConfig {
   gc: GcPolicy;
   /** How often to check the disk for pressure, ms. */
   gcIntervalMs: number;
+  /** Layers one image may have (Docker: 127). */
+  maxLayers: number;
+  /** Uncompressed bytes of all layers of one image: a decompression bomb stops here. */
+  maxImageBytes: number;
 }
 
 export const IMAGES_ID = 'default';
@@ -41,12 +46,16 @@ export const imagesModule = (): ModuleDef<ImagesConfig, ImageService> => ({
     overlay: true,
     gc: { minFreeRatio: 0.05, minFreeBytes: 512 * 2 ** 20, ingestMaxAgeMs: 24 * 3600_000 },
     gcIntervalMs: 60_000,
+    maxLayers: DEFAULT_LIMITS.maxLayers,
+    maxImageBytes: DEFAULT_LIMITS.maxImageBytes,
   },
   validate(c) {
     if (!Array.isArray(c.insecureRegistries)) throw new InvalidArgument('images.insecureRegistries must be a list of host[:port]');
     if (!(c.maxConcurrentDownloads >= 1 && c.maxConcurrentDownloads <= 32)) throw new InvalidArgument('images.maxConcurrentDownloads must be 1..32');
     if (!(c.retries >= 0 && c.retries <= 10)) throw new InvalidArgument('images.retries must be 0..10');
     if (!(c.gc.minFreeRatio >= 0 && c.gc.minFreeRatio < 1)) throw new InvalidArgument('images.gc.minFreeRatio must be in [0, 1)');
+    if (!(Number.isInteger(c.maxLayers) && c.maxLayers >= 1 && c.maxLayers <= 127)) throw new InvalidArgument('images.maxLayers must be an integer in 1..127');
+    if (!(Number.isSafeInteger(c.maxImageBytes) && c.maxImageBytes >= 2 ** 20)) throw new InvalidArgument('images.maxImageBytes must be an integer of at least 1 MiB');
     return { ...c, gcIntervalMs: Math.max(1000, c.gcIntervalMs) };
   },
   async init(ctx) {
@@ -65,6 +74,7 @@ export const imagesModule = (): ModuleDef<ImagesConfig, ImageService> => ({
       retries: ctx.config.retries,
       chown: root,
       gc: ctx.config.gc,
+      limits: { maxLayers: ctx.config.maxLayers, maxImageBytes: ctx.config.maxImageBytes },
       log: ctx.log,
       publish: (topic, subject, message, data) => ctx.events.publish({ topic, subject, message, data }),
     });

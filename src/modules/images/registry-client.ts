@@ -81,9 +81,13 @@ export class RegistryClient {
         this.authCache.set(key, value);
         continue;
       }
-      if ([301, 302, 303, 307, 308].includes(res.statusCode) && header(res.headers, 'location')) {
+      if ([301, 302, 303, 307, 308].includes(res.statusCode)) {
+        if (!header(res.headers, 'location')) {
+          await res.body.dump();
+          throw new InvalidArgument(`registry ${ref.registry} answered ${method} ${new URL(url).pathname} with a redirect (HTTP ${res.statusCode}) without a Location`);
+        }
         await res.body.dump();
-        url = new URL(header(res.headers, 'location')!, url).toString();
+        url = registryUrl(ref.registry, header(res.headers, 'location')!, url, 'redirect');
         continue;
       }
       if (res.statusCode === 401 || res.statusCode === 403) {
@@ -92,7 +96,7 @@ export class RegistryClient {
       }
       return res;
     }
-    throw new Unavailable(`registry ${ref.registry}: too many redirects`);
+    throw new InvalidArgument(`registry ${ref.registry}: too many redirects (more than 8) for ${method} ${new URL(pathOrUrl, this.base(ref.registry)).pathname}`);
   }
 
   /** Answers a challenge: Basic with the stored credential, or a Bearer token from the realm. */
@@ -100,8 +104,8 @@ export class RegistryClient {
     const cred = await this.opts.credentials(ref.registry);
     const basic = cred ? `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}` : undefined;
     if (!ch || ch.scheme === 'basic') return basic;
-    if (ch.scheme !== 'bearer' || !ch.params.realm) throw new Unavailable(`registry ${ref.registry}: unsupported auth challenge ${ch.scheme}`);
-    const u = new URL(ch.params.realm);
+    if (ch.scheme !== 'bearer' || !ch.params.realm) throw new InvalidArgument(`registry ${ref.registry}: unsupported auth challenge "${ch.scheme.slice(0, 40)}"${ch.scheme === 'bearer' ? ' (no realm)' : ''}`);
+    const u = tokenRealm(ref.registry, ch.params.realm);
     if (ch.params.service) u.searchParams.set('service', ch.params.service);
     // Ask for the scope this request needs (the challenge's scope may be narrower, e.g. pull only).
     u.searchParams.set('scope', `repository:${ref.repository}:${action}`);
@@ -117,9 +121,17 @@ export class RegistryClient {
       throw new Unauthenticated(`token server ${u.origin} refused ${cred ? `the credentials of ${cred.username}` : 'anonymous access'} for ${ref.registry}/${ref.repository}`);
     }
     if (res.statusCode !== 200) throw new Unavailable(`token server ${u.origin}: HTTP ${res.statusCode}: ${await registryError(res)}`);
-    const body = JSON.parse(await res.body.text()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (!token) throw new Unavailable(`token server ${u.origin} answered without a token`);
+    const text = await readCapped(res, 1 << 20, `token server ${u.origin}`);
+    let body: { token?: unknown; access_token?: unknown };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new InvalidArgument(`token server ${u.origin} answered with something that is not JSON`);
+    }
+    const token = body?.token ?? body?.access_token;
+    if (typeof token !== 'string' || !token) throw new InvalidArgument(`token server ${u.origin} answered without a token`);
+    // A header value cannot carry CR/LF or other controls: undici would throw on them.
+    if (!/^[\x21-\x7e]+$/.test(token)) throw new InvalidArgument(`token server ${u.origin} answered with a token that is not a header-safe string`);
     return `Bearer ${token}`;
   }
 
@@ -131,8 +143,7 @@ export class RegistryClient {
       throw new NotFound(`image ${ref.registry}/${ref.repository}:${reference} not found in the registry`);
     }
     if (res.statusCode !== 200) throw new Unavailable(`registry ${ref.registry}: manifest ${ref.repository}:${reference}: HTTP ${res.statusCode}: ${await registryError(res)}`);
-    const bytes = Buffer.from(await res.body.arrayBuffer());
-    if (bytes.length > 4 * 2 ** 20) throw new InvalidArgument(`manifest of ${ref.repository} is larger than 4 MiB`);
+    const bytes = await readCappedBody(res.body, 4 * 2 ** 20, `manifest of ${ref.repository}`);
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     if (reference.startsWith('sha256:') && digest !== reference) throw new InvalidArgument(`manifest ${reference} from ${ref.registry} does not match its digest (got ${digest})`);
     return { bytes, mediaType: header(res.headers, 'content-type'), digest };
@@ -165,7 +176,7 @@ export class RegistryClient {
     const start = await this.send(ref, 'POST', `${ref.repository}/blobs/uploads/`, { action: 'pull,push', headers: { 'content-length': '0' } });
     if (start.statusCode !== 202) throw new Unavailable(`registry ${ref.registry}: starting upload of ${digest}: HTTP ${start.statusCode}: ${await registryError(start)}`);
     await start.body.dump();
-    const loc = new URL(header(start.headers, 'location') ?? '', this.base(ref.registry) + '/');
+    const loc = new URL(registryUrl(ref.registry, header(start.headers, 'location') ?? '', this.base(ref.registry) + '/', 'upload location'));
     loc.searchParams.set('digest', digest);
     const put = await this.send(ref, 'PUT', loc.toString(), { action: 'pull,push', headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body });
     if (put.statusCode !== 201) throw new Unavailable(`registry ${ref.registry}: uploading ${digest}: HTTP ${put.statusCode}: ${await registryError(put)}`);
@@ -191,8 +202,53 @@ export class RegistryClient {
   }
 }
 
+/**
+ * The token realm from a registry's WWW-Authenticate: untrusted, so it must be an http(s) URL;
+ * anything else (a malformed URL, file:, credentials in it) is a clear error, not a TypeError.
+ */
+export function tokenRealm(registry: string, realm: string): URL {
+  let u: URL;
+  try {
+    u = new URL(realm);
+  } catch {
+    throw new InvalidArgument(`registry ${registry} sent a malformed token realm URL "${realm.slice(0, 200)}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgument(`registry ${registry} sent a token realm that is not http(s): "${realm.slice(0, 200)}"`);
+  if (u.username || u.password) throw new InvalidArgument(`registry ${registry} sent a token realm with credentials in it`);
+  return u;
+}
+
+/** A Location header resolved against the request URL: http(s) only. */
+function registryUrl(registry: string, location: string, base: string, what: string): string {
+  let u: URL;
+  try {
+    u = new URL(location, base);
+  } catch {
+    throw new InvalidArgument(`registry ${registry} sent a malformed ${what} URL "${location.slice(0, 200)}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgument(`registry ${registry} sent a ${what} URL that is not http(s): "${location.slice(0, 200)}"`);
+  return u.toString();
+}
+
+/** Reads a small body whole, refusing more than max bytes (a hostile server may send gigabytes). */
+export async function readCappedBody(body: Readable, max: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > max) {
+      body.destroy();
+      throw new InvalidArgument(`${what} is larger than ${max} bytes`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+const readCapped = async (res: Resp, max: number, what: string): Promise<string> => (await readCappedBody(res.body, max, `the answer of ${what}`)).toString('utf8');
+
 async function registryError(res: Resp): Promise<string> {
-  const text = await res.body.text().catch(() => '');
+  const text = await readCapped(res, 64 << 10, 'the registry').catch(() => '');
   try {
     const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
     if (j.errors?.length) return j.errors.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ');

@@ -1,10 +1,15 @@
 // Container root filesystems: an overlayfs mount of the image's layer snapshots under a private
-// upper/work pair, or (no overlayfs, too many layers, no whiteout devices) a plain copy.
+// upper/work pair, or (no overlayfs, no whiteout devices) a confined copy (flatten.ts) that never
+// follows a link. Any image the images service accepts (at most 127 layers) fits one mount: the
+// lowerdirs are short per-container links (l/0, l/1, ...), as Docker's overlay2 does, instead of
+// snapshot paths that overflowed the one-page mount options at about 58 layers.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidArgument, Internal, errorMessage } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
+import { applyLayer } from './flatten.js';
 import type { SnapshotStore } from './snapshots.js';
 
 const run = promisify(execFile);
@@ -94,14 +99,14 @@ export class RootfsManager {
         mounted = await this.mountOverlay(dir, chain).then(
           () => true,
           (e) => {
-            this.opts.log?.warn({ err: errorMessage(e), container: id }, 'overlay mount failed; copying layers instead');
+            this.opts.log?.warn({ err: errorMessage(e), container: id }, 'overlay mount failed; copying layers (confined) instead');
             return false;
           },
         );
       }
       if (!mounted) {
         rec.mode = 'copy';
-        await this.copyLayers(merged, chain);
+        await this.copyLayers(merged, chain, process.getuid?.() === 0);
       }
       await writeFile(path.join(dir, 'rootfs.json'), JSON.stringify(rec));
       return rec;
@@ -115,23 +120,33 @@ export class RootfsManager {
   private async mountOverlay(dir: string, chain: string[]): Promise<void> {
     const upper = path.join(dir, 'upper');
     const work = path.join(dir, 'work');
-    await mkdir(upper, { recursive: true });
+    if (!(await stat(upper).catch(() => undefined))) {
+      // The union's root takes the upper dir's attributes: give it the image's (top layer's root).
+      const top = await stat(this.snapshots.fs(chain[chain.length - 1]!));
+      await mkdir(upper);
+      if (process.getuid?.() === 0) await chown(upper, top.uid, top.gid);
+      await chmod(upper, top.mode & 0o7777);
+    }
     await mkdir(work, { recursive: true });
-    // Top layer first; paths relative to the snapshot root (the mount runs there) keep the
-    // option string short enough for images with many layers.
-    const lower = [...chain].reverse().map((c) => this.snapshots.relFs(c)).join(':');
-    const options = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
-    if (options.length > 4000) throw new Error(`too many layers for one overlay mount (${chain.length})`);
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, path.join(dir, 'merged')], { cwd: this.snapshots.root });
+    // One short link per layer keeps the option string far below the page-size limit for every
+    // layer count we accept; the kernel resolves them once, at mount time.
+    const links = path.join(dir, 'l');
+    await rm(links, { recursive: true, force: true });
+    await mkdir(links);
+    for (let i = 0; i < chain.length; i++) await symlink(this.snapshots.fs(chain[i]!), path.join(links, String(i)));
+    // Top layer first; paths relative to dir (the mount runs there).
+    const lower = chain.map((_, i) => `l/${i}`).reverse().join(':');
+    const options = `lowerdir=${lower},upperdir=upper,workdir=work`;
+    if (options.length > 4000) throw new InvalidArgument(`too many layers for one overlay mount (${chain.length})`);
+    faultPoint('images.rootfs.mount');
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, path.join(dir, 'merged')], { cwd: dir });
   }
 
-  private async copyLayers(merged: string, chain: string[]): Promise<void> {
+  /** Applies the layers base first onto an empty merged dir, confined to it (see flatten.ts). */
+  private async copyLayers(merged: string, chain: string[], chown: boolean): Promise<void> {
     for (const c of chain) {
       const meta = await this.snapshots.meta(c);
-      for (const w of meta.whiteouts) await rm(path.join(merged, w), { recursive: true, force: true });
-      await run('cp', ['-a', '--no-target-directory', this.snapshots.fs(c), merged]);
-      // cp copied this layer's whiteout devices too: they mean "absent".
-      for (const w of meta.whiteouts) await rm(path.join(merged, w), { recursive: true, force: true });
+      await applyLayer(merged, this.snapshots.fs(c), meta.whiteouts, chown);
     }
   }
 

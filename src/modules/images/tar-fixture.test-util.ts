@@ -4,7 +4,7 @@ import { Header } from 'tar';
 export interface FixtureEntry {
   path: string;
   type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'FIFO';
-  body?: string;
+  body?: string | Buffer;
   linkpath?: string;
   mode?: number;
 }
@@ -12,7 +12,7 @@ export interface FixtureEntry {
 export function makeTar(entries: FixtureEntry[]): Buffer {
   const blocks: Buffer[] = [];
   for (const e of entries) {
-    const body = Buffer.from(e.body ?? '');
+    const body = Buffer.isBuffer(e.body) ? e.body : Buffer.from(e.body ?? '');
     const type = e.type ?? 'File';
     const h = new Header({
       path: e.path,

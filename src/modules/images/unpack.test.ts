@@ -195,3 +195,10 @@ test('property: random tar archives (extraction and cross-layer finalisation) ne
     { numRuns: 150 },
   );
 });
+
+test('a layer with more entries than the limit is refused (bounded extractor state)', () =>
+  sandbox(async (_dir, root) => {
+    const ex = createExtractor(root, { chown: false, maxEntries: 3 });
+    const entries = Array.from({ length: 5 }, (_, i) => ({ path: `f${i}`, body: 'x' }));
+    await assert.rejects(pipeline(Readable.from([makeTar(entries)]), ex.stream), /more than 3 entries/);
+  }));

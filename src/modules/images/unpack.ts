@@ -68,7 +68,11 @@ function lstatOrNull(p: string): Stats | null {
 export interface ExtractOptions {
   /** Apply owners from the archive (needs root). */
   chown: boolean;
+  /** Entries one layer may have: the extractor keeps a little state per entry (default 1M). */
+  maxEntries?: number;
 }
+
+export const MAX_LAYER_ENTRIES = 1_000_000;
 
 /**
  * A writable that takes an uncompressed tar stream and extracts it under `root` (an existing,
@@ -148,8 +152,9 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
     }
   };
 
+  const maxEntries = opts.maxEntries ?? MAX_LAYER_ENTRIES;
   const handle = (entry: ReadEntry) => {
-    entries++;
+    if (++entries > maxEntries) throw new UnsafeArchive(`layer has more than ${maxEntries} entries`);
     const rel = safeRelPath(entry.path);
     const mode = (entry.mode ?? 0o644) & 0o7777;
     const uid = entry.uid ?? 0;
@@ -311,6 +316,12 @@ export function createExtractor(root: string, opts: ExtractOptions): { stream: W
 
   const stream = new Writable({
     highWaterMark: 1 << 20,
+    // The pipeline failed elsewhere (digest, size limit, network): write nothing more, so the
+    // caller's removal of the temp dir cannot race late entries.
+    destroy(this: Writable, err, cb) {
+      if (err || !this.writableFinished) failure ??= err ?? new UnsafeArchive('extraction aborted');
+      cb(err);
+    },
     write(chunk: Buffer, _enc, cb) {
       if (failure) return cb(failure);
       if (!sawData) for (let i = 0; i < chunk.length && !sawData; i++) sawData = chunk[i] !== 0;
