@@ -18,7 +18,7 @@ import { createDecompressor, withSniffedCompression } from './decompress.js';
 import { staleIngest, underPressure, unreferenced, type GcPolicy } from './gc-policy.js';
 import { MT, manifestKind, type Descriptor, type ImageConfigBlob, type Manifest } from './media-types.js';
 import { formatPlatform, parsePlatform, selectManifest } from './platform.js';
-import { digestRe, parseRef, repoName, tagName, type ImageRef } from './reference.js';
+import { parseRef, repoName, tagName, type ImageRef } from './reference.js';
 import { readCappedBody, type RegistryClient } from './registry-client.js';
 import type { RootfsManager } from './rootfs.js';
 import { chainIds, finalizeLayer, type SnapshotStore } from './snapshots.js';

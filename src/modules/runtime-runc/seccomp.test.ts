@@ -45,10 +45,12 @@ test('spec: containers get the allowlist for their own capabilities, no NET_RAW,
     id: 'abc', hostname: 'h', rootfs: '/r', image: { cmd: ['/bin/sh'] }, spec: { image: 'x' }, user: { uid: 0, gid: 0, additionalGids: [] },
     network: { mode: 'bridge' as const, netnsPath: '/var/run/netns/n' }, cgroupsPath: '/llmos/t/abc', etcFiles: { hosts: '/h', hostname: '/hn', resolvConf: '/rc' }, nofileHardLimit: 20000, arch: 'x64',
   };
-  const s = buildSpec(input) as any;
+  // The OCI spec is built as plain JSON; this test reads a few of its fields.
+  type Built = { process: { capabilities: { bounding: string[] } }; linux: { seccomp: unknown; sysctl?: Record<string, string> } };
+  const s = buildSpec(input) as Built;
   assert.ok(!s.process.capabilities.bounding.includes('CAP_NET_RAW'));
   assert.deepEqual(s.linux.seccomp, defaultSeccompProfile(defaultCapabilities, 'x64'));
   assert.deepEqual(s.linux.sysctl, { 'net.ipv4.ping_group_range': '0 2147483647' });
   // net.* sysctls are per netns: on the host network they would change the host.
-  assert.equal((buildSpec({ ...input, network: { mode: 'host' } }) as any).linux.sysctl, undefined);
+  assert.equal((buildSpec({ ...input, network: { mode: 'host' } }) as Built).linux.sysctl, undefined);
 });
