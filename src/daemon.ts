@@ -3,7 +3,9 @@
 import { chmod, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { builtinRegistry, requiredModules } from './builtins.js';
+import { builtinModules, builtinRegistry, requiredModules } from './builtins.js';
+import type { AnyModuleDef } from './kernel/module.js';
+import { Registry } from './kernel/registry.js';
 import { lockDataDir, type DataDirLock } from './kernel/datadir-lock.js';
 import { errorMessage } from './kernel/errors.js';
 import { Kernel, type KernelStatus } from './kernel/kernel.js';
@@ -17,6 +19,8 @@ export interface DaemonOptions {
   logLevel?: string;
   /** Process start, so the timeline counts Node's own start-up too. */
   t0?: number;
+  /** Modules beside the built-in ones (embedding, and tests that need a module that misbehaves). */
+  extraModules?: AnyModuleDef[];
 }
 
 export interface Daemon {
@@ -41,7 +45,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = createLogger({ file: path.join(dataDir, 'llmos.log'), level: opts.logLevel ?? process.env.LLMOS_LOG_LEVEL ?? 'info' });
   const kernel = new Kernel({
     dataDir,
-    registry: builtinRegistry(),
+    registry: opts.extraModules?.length ? Registry.of([...builtinModules(), ...opts.extraModules]) : builtinRegistry(),
     log,
     required: requiredModules,
     t0: opts.t0 ?? 0, // performance.now() counts from process start

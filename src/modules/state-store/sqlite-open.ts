@@ -35,7 +35,15 @@ export function openStoreDb(file: string, opts: { quickCheck?: boolean } = {}): 
 
 /** quick_check (or the full integrity_check): the problems found, none when the file is sound. */
 export function checkDb(db: Database.Database, full: boolean): string[] {
-  const rows = db.pragma(`${full ? 'integrity_check' : 'quick_check'}(20)`) as Array<Record<string, string>>;
+  let rows: Array<Record<string, string>>;
+  try {
+    rows = db.pragma(`${full ? 'integrity_check' : 'quick_check'}(20)`) as Array<Record<string, string>>;
+  } catch (e) {
+    // Damage bad enough that the check itself cannot walk the file is a finding, not a crash.
+    const code = (e as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return [`${errorMessage(e)} (${code})`];
+    throw e;
+  }
   const msgs = rows.map((r) => String(Object.values(r)[0]));
   return msgs.length === 1 && msgs[0] === 'ok' ? [] : msgs.map((m) => m.replace(/\s+/g, ' '));
 }

@@ -1,0 +1,70 @@
+// Fault: the store file is corrupted in the middle (garbage over pages of a stopped daemon's
+// SQLite file). Boot must refuse, naming the file and `llmos store restore`; restoring the
+// backup taken before boots with the data.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { open, stat, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli, startDaemon } from '../support/daemon.js';
+
+const storeFile = (dataDir: string) => path.join(dataDir, 'modules', 'llmos.state-store.v1.sqlite', 'state.db');
+
+test('store corrupted mid-file: boot refuses with the file and the way out; restore from a backup boots with the data', async () => {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'llmos-store-fault-'));
+  const backup = path.join(tmp, 'backup.db');
+  const d = await startDaemon();
+  const dataDir = d.dataDir;
+  const env = { ...process.env, LLMOS_DATA_DIR: dataDir, LLMOS_LOG_LEVEL: 'warn' } as Record<string, string>;
+  try {
+    // Enough rows that the file has many pages; then a backup through the running daemon's API.
+    for (let i = 0; i < 60; i++) assert.equal((await d.api('POST', '/v1/namespaces', { name: `team-${i}` })).status, 201);
+    const b = await d.cli(['store', 'backup', backup]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal((await stat(backup)).mode & 0o777, 0o600);
+    const check = await d.cli(['store', 'check', '--json']);
+    assert.equal(check.code, 0, check.stderr);
+    assert.equal(JSON.parse(check.stdout).via, 'api');
+    // Restore is refused while the daemon holds the data dir.
+    const busy = await d.cli(['store', 'restore', backup]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, new RegExp(`in use by another LLMOS daemon \\(PID ${d.proc.pid}\\)`));
+    await d.stop({ keepData: true }); // a clean stop checkpoints the WAL into the file
+
+    // Garbage over the middle pages of the file.
+    const file = storeFile(dataDir);
+    const size = (await stat(file)).size;
+    const pages = size / 4096;
+    assert.ok(pages >= 4, `store has ${pages} pages`);
+    const fh = await open(file, 'r+');
+    await fh.write(Buffer.alloc(4096 * 2, 0xa5), 0, 4096 * 2, Math.floor(pages / 2) * 4096);
+    await fh.close();
+
+    const offline = await runCli(['store', 'check'], { env });
+    assert.equal(offline.code, 1, offline.stdout);
+    assert.match(offline.stdout, /CORRUPT/);
+
+    const refused = await runCli(['up', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0'], { env, timeoutMs: 30_000 });
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.match(refused.stderr, /^llmos: .*state store .*state\.db is corrupt/);
+    assert.match(refused.stderr, /llmos store restore/);
+
+    const restored = await runCli(['store', 'restore', backup], { env });
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /restored .*state\.db.* previous store is kept as /);
+    const again = await startDaemon({ dataDir });
+    try {
+      const ns = await again.api<{ namespaces: Array<{ name: string }> }>('GET', '/v1/namespaces');
+      assert.equal(ns.status, 200);
+      for (let i = 0; i < 60; i++) assert.ok(ns.body.namespaces.some((n) => n.name === `team-${i}`), `team-${i} restored`);
+      assert.equal((await again.api('POST', '/v1/namespaces', { name: 'after-restore' })).status, 201);
+    } finally {
+      await again.stop({ keepData: true });
+    }
+  } finally {
+    await d.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
