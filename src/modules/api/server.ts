@@ -29,7 +29,7 @@ function tokenMatches(given: string | undefined, token: string): boolean {
 export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number }): Promise<Api> {
   // forceCloseConnections: close() also ends in-flight requests (an `events -f` stream, a slow
   // client), which otherwise kept the API's stop, and so the daemon's shutdown, waiting forever.
-  const app = Fastify({ loggerInstance: opts.log.child({}, { level: 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ loggerInstance: opts.log.child({}, { level: opts.log.levelVal > 40 ? opts.log.level : 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {
