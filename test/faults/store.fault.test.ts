@@ -1,4 +1,4 @@
-// Fault: the store file is corrupted in the middle (garbage over pages of a stopped daemon's
+// Fault: the store file is corrupted in the middle (garbage over a page of a stopped daemon's
 // SQLite file). Boot must refuse, naming the file and `llmos store restore`; restoring the
 // backup taken before boots with the data.
 import { test } from 'node:test';
@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { open, stat, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { runCli, startDaemon } from '../support/daemon.js';
 
 const storeFile = (dataDir: string) => path.join(dataDir, 'modules', 'llmos.state-store.v1.sqlite', 'state.db');
@@ -31,13 +32,18 @@ test('store corrupted mid-file: boot refuses with the file and the way out; rest
     assert.match(busy.stderr, new RegExp(`in use by another LLMOS daemon \\(PID ${d.proc.pid}\\)`));
     await d.stop({ keepData: true }); // a clean stop checkpoints the WAL into the file
 
-    // Garbage over the middle pages of the file.
+    // Garbage over a page in the middle of the file that boot itself never reads (a leaf of the
+    // watch history): the old daemon booted on this silently; only a check finds it.
     const file = storeFile(dataDir);
-    const size = (await stat(file)).size;
-    const pages = size / 4096;
-    assert.ok(pages >= 4, `store has ${pages} pages`);
+    const pages = (await stat(file)).size / 4096;
+    const db = new Database(file, { readonly: true });
+    const leaves = (db.prepare("SELECT pageno FROM dbstat WHERE name = 'history' AND pagetype = 'leaf' ORDER BY pageno").all() as Array<{ pageno: number }>).map((r) => r.pageno);
+    db.close();
+    assert.ok(leaves.length >= 2, `history has ${leaves.length} leaf pages`);
+    const victim = leaves[Math.floor(leaves.length / 2)]!;
+    assert.ok(victim > 1 && victim < pages, `page ${victim} of ${pages} is mid-file`);
     const fh = await open(file, 'r+');
-    await fh.write(Buffer.alloc(4096 * 2, 0xa5), 0, 4096 * 2, Math.floor(pages / 2) * 4096);
+    await fh.write(Buffer.alloc(4096, 0xa5), 0, 4096, (victim - 1) * 4096);
     await fh.close();
 
     const offline = await runCli(['store', 'check'], { env });
