@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FailedPrecondition, errorMessage } from './errors.js';
+import { faultPoint } from './faults.js';
 
 export const lockFile = (dataDir: string): string => path.join(dataDir, 'llmos.lock');
 export const pidFile = (dataDir: string): string => path.join(dataDir, 'llmos.pid');
@@ -27,6 +28,7 @@ export interface DataDirLock {
 /** Takes the data dir's lock or throws FailedPrecondition naming the PID that holds it. */
 export function lockDataDir(dataDir: string): DataDirLock {
   const file = lockFile(dataDir);
+  faultPoint('kernel.datadir.lock');
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { timeout: 0 }); // an empty file: SQLite treats it as an empty database

@@ -361,9 +361,14 @@ export class Kernel implements KernelServices, KernelHandle {
     if (!store) return;
     const keep = 10_000;
     this.events.restore((await store.list<LlmosEvent>('/events/')).items.slice(-keep).map((kv) => kv.value));
+    // Events are best effort (a full disk must not fail the action they describe); say so once per outage.
+    let failing = false;
     this.events.subscribe('', (e) => {
       if (this.stopping) return;
-      void store.put(`/events/${e.time}-${String(e.seq).padStart(8, '0')}`, e).catch(() => undefined);
+      store.put(`/events/${e.time}-${String(e.seq).padStart(8, '0')}`, e).then(
+        () => failing && ((failing = false), this.log.info('events are persisted again')),
+        (err: unknown) => !failing && ((failing = true), this.log.warn({ err }, `events are not persisted until the store accepts writes: ${errorMessage(err)}`)),
+      );
     });
     this.reconciler.register('kernel/events-trim', async () => {
       const { items } = await store.list('/events/');

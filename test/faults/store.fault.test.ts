@@ -3,7 +3,7 @@
 // backup taken before boots with the data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, stat, mkdtemp, rm } from 'node:fs/promises';
+import { open, readFile, stat, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -67,6 +67,51 @@ test('store corrupted mid-file: boot refuses with the file and the way out; rest
       assert.equal((await again.api('POST', '/v1/namespaces', { name: 'after-restore' })).status, 201);
     } finally {
       await again.stop({ keepData: true });
+    }
+  } finally {
+    await d.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+test('restore killed at each of its steps leaves the old store or the new one, never none; rerunning it finishes', async () => {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'llmos-restore-fault-'));
+  const backup = path.join(tmp, 'backup.db');
+  const trace = path.join(tmp, 'trace');
+  const d = await startDaemon();
+  const dataDir = d.dataDir;
+  const env = { ...process.env, LLMOS_DATA_DIR: dataDir, LLMOS_LOG_LEVEL: 'warn' } as Record<string, string>;
+  const names = async () => {
+    const x = await startDaemon({ dataDir });
+    try {
+      return (await x.api<{ namespaces: Array<{ name: string }> }>('GET', '/v1/namespaces')).body.namespaces.map((n) => n.name);
+    } finally {
+      await x.stop({ keepData: true });
+    }
+  };
+  try {
+    assert.equal((await d.api('POST', '/v1/namespaces', { name: 'in-both' })).status, 201);
+    assert.equal((await d.cli(['store', 'backup', backup])).code, 0);
+    assert.equal((await d.api('POST', '/v1/namespaces', { name: 'only-old' })).status, 201);
+    await d.stop({ keepData: true });
+    // Count the steps once, then kill the restore at each.
+    assert.equal((await runCli(['store', 'restore', backup], { env: { ...env, LLMOS_FAULT_TRACE: trace, LLMOS_FAULT_SCOPE: 'store.restore' } })).code, 0);
+    const steps = (await readFile(trace, 'utf8')).trim().split('\n');
+    assert.deepEqual(steps, ['store.restore.copy', 'store.restore.keep-old', 'store.restore.swap']);
+    for (let n = 1; n <= steps.length; n++) {
+      // Put the old state back (the previous round restored the backup): the namespace only the old store has.
+      const x = await startDaemon({ dataDir });
+      if (!(await x.api<{ namespaces: Array<{ name: string }> }>('GET', '/v1/namespaces')).body.namespaces.some((ns) => ns.name === 'only-old')) {
+        assert.equal((await x.api('POST', '/v1/namespaces', { name: 'only-old' })).status, 201);
+      }
+      await x.stop({ keepData: true });
+      const killed = await runCli(['store', 'restore', backup], { env: { ...env, LLMOS_FAULT_SCOPE: 'store.restore', LLMOS_FAULT_KILL_AT: String(n) } });
+      assert.notEqual(killed.code, 0, `killed at ${steps[n - 1]}`);
+      const after = await names(); // boots: the old store or the new one is in place
+      assert.ok(after.includes('in-both'), `after a kill at ${steps[n - 1]}: ${after.join(',')}`);
+      assert.equal((await runCli(['store', 'restore', backup], { env })).code, 0, `rerun after a kill at ${steps[n - 1]}`);
+      assert.ok(!(await names()).includes('only-old'), 'the rerun restored the backup');
     }
   } finally {
     await d.stop();

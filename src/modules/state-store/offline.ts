@@ -1,10 +1,11 @@
 // The SQLite store of a stopped daemon's data dir: find its file, check, back up and restore it.
 // Used by `llmos store` when no daemon holds the data dir (the caller takes the lock first);
 // with a daemon running, the CLI goes through the API instead.
-import { copyFile, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readConfig } from '../../kernel/config.js';
 import { FailedPrecondition, InvalidArgument, NotFound } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
 import { moduleUri } from '../../kernel/module.js';
 import { shortName } from '../../kernel/registry.js';
 import { sqliteStoreDefaults, sqliteStoreModule } from './module.js';
@@ -58,14 +59,17 @@ export async function backupStoreFile(file: string, dest: string): Promise<{ tot
 
 /**
  * Replaces the store with a backup after a full integrity check of the backup. The store it
- * replaces (maybe corrupt, still someone's data) is kept beside it; its -wal and -shm go, since
- * SQLite would otherwise replay the old WAL into the restored file.
+ * replaces (maybe corrupt, still someone's data) is kept beside it (a hard link, with its -wal
+ * and -shm moved along: SQLite would otherwise replay the old WAL into the restored file). The
+ * last step is one rename, so a crash at any step leaves the old store or the new one in place,
+ * never none (a daemon would then boot on an empty store).
  */
 export async function restoreStoreFile(backup: string, file: string): Promise<{ replaced?: string }> {
   await mustExist(backup, 'backup');
   const problems = await checkStoreFile(backup, true);
   if (problems.length) throw new FailedPrecondition(`backup ${backup} fails the integrity check: ${problems.slice(0, 3).join('; ')}`);
   const tmp = `${file}.restoring`;
+  faultPoint('store.restore.copy');
   await copyFile(backup, tmp);
   const fh = await open(tmp, 'r+');
   try {
@@ -75,17 +79,17 @@ export async function restoreStoreFile(backup: string, file: string): Promise<{ 
     await fh.close();
   }
   let replaced: string | undefined;
-  try {
-    await stat(file);
+  if (await exists(file)) {
     replaced = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    await rename(file, replaced);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    faultPoint('store.restore.keep-old');
+    await link(file, replaced);
+    for (const suffix of ['-wal', '-shm']) if (await exists(file + suffix)) await rename(file + suffix, replaced + suffix);
+  } else {
+    for (const suffix of ['-wal', '-shm']) await rm(file + suffix, { force: true });
   }
-  for (const suffix of ['-wal', '-shm']) {
-    if (replaced) await rename(file + suffix, replaced + suffix).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
-    else await rm(file + suffix, { force: true });
-  }
+  faultPoint('store.restore.swap');
   await rename(tmp, file);
   return { replaced };
 }
+
+const exists = (p: string): Promise<boolean> => stat(p).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
