@@ -1,7 +1,13 @@
-// `llmos up`: boot the kernel in the foreground, print the boot timeline, shut down on a signal.
-import { mkdir } from 'node:fs/promises';
+// `llmos up`: lock the data dir, boot the kernel in the foreground, print the boot timeline, and
+// on a signal drain for a bounded time, then exit whatever is still pending.
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { builtinRegistry, requiredModules } from './builtins.js';
+import type { Logger } from 'pino';
+import { builtinModules, builtinRegistry, requiredModules } from './builtins.js';
+import type { AnyModuleDef } from './kernel/module.js';
+import { Registry } from './kernel/registry.js';
+import { lockDataDir, type DataDirLock } from './kernel/datadir-lock.js';
+import { errorMessage } from './kernel/errors.js';
 import { Kernel, type KernelStatus } from './kernel/kernel.js';
 import { createLogger } from './kernel/log.js';
 import { defaultDataDir } from './paths.js';
@@ -13,22 +19,53 @@ export interface DaemonOptions {
   logLevel?: string;
   /** Process start, so the timeline counts Node's own start-up too. */
   t0?: number;
+  /** Modules beside the built-in ones (embedding, and tests that need a module that misbehaves). */
+  extraModules?: AnyModuleDef[];
 }
 
-export async function startDaemon(opts: DaemonOptions): Promise<{ kernel: Kernel; status: KernelStatus }> {
+export interface Daemon {
+  kernel: Kernel;
+  status: KernelStatus;
+  log: Logger;
+  lock: DataDirLock;
+}
+
+/** How long a shutdown may take before the process exits anyway (env LLMOS_SHUTDOWN_TIMEOUT_MS). */
+export const shutdownTimeoutMs = (): number => {
+  const n = Number(process.env.LLMOS_SHUTDOWN_TIMEOUT_MS);
+  return Number.isFinite(n) && n > 0 ? n : 10_000;
+};
+
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const dataDir = path.resolve(opts.dataDir ?? process.env.LLMOS_DATA_DIR ?? defaultDataDir());
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700); // it holds the token and the store: owner only, even if made by hand
+  const lock = lockDataDir(dataDir); // before anything writes: a second daemon is refused here
+  await tightenFiles(dataDir);
   const log = createLogger({ file: path.join(dataDir, 'llmos.log'), level: opts.logLevel ?? process.env.LLMOS_LOG_LEVEL ?? 'info' });
   const kernel = new Kernel({
     dataDir,
-    registry: builtinRegistry(),
+    registry: opts.extraModules?.length ? Registry.of([...builtinModules(), ...opts.extraModules]) : builtinRegistry(),
     log,
     required: requiredModules,
     t0: opts.t0 ?? 0, // performance.now() counts from process start
     config: { listen: opts.listen ?? process.env.LLMOS_LISTEN, gateway: opts.gateway ?? process.env.LLMOS_GATEWAY },
   });
-  const status = await kernel.boot();
-  return { kernel, status };
+  try {
+    const status = await kernel.boot();
+    return { kernel, status, log, lock };
+  } catch (e) {
+    await drain(kernel, log, shutdownTimeoutMs()); // modules that did load (the store) close
+    lock.release();
+    throw e;
+  }
+}
+
+/** Files at the top of the data dir (token, config, log, lock) are the owner's only, also from older versions. */
+async function tightenFiles(dataDir: string): Promise<void> {
+  for (const e of await readdir(dataDir, { withFileTypes: true })) {
+    if (e.isFile()) await chmod(path.join(dataDir, e.name), 0o600);
+  }
 }
 
 export function formatTimeline(status: KernelStatus): string {
@@ -37,17 +74,56 @@ export function formatTimeline(status: KernelStatus): string {
   return [`LLMOS booted in ${status.boot.totalMs.toFixed(1)} ms (since process start)`, ...lines, `  modules: ${mods.join(', ')}`].join('\n');
 }
 
-/** Runs until SIGINT/SIGTERM, then stops modules in reverse order. */
-export async function runDaemon(opts: DaemonOptions): Promise<void> {
-  const { kernel, status } = await startDaemon(opts);
+/**
+ * Stops the modules in reverse order, giving up after timeoutMs. Returns what was still pending
+ * (empty when everything stopped), so the caller can say so and exit.
+ */
+export async function drain(kernel: Kernel, log: Logger, timeoutMs: number): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    kernel.shutdown().then(() => false, (e: unknown) => (log.warn({ err: e }, `shutdown failed: ${errorMessage(e)}`), false)),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (!timedOut) return [];
+  const p = kernel.shutdownPending();
+  return [...(p.stopping ? [`module ${p.stopping} (stop still running)`] : []), ...p.loaded.filter((m) => m !== p.stopping).map((m) => `module ${m} (not stopped)`)];
+}
+
+/** Runs until SIGINT/SIGTERM, drains for at most shutdownTimeoutMs(), then exits the process. */
+export async function runDaemon(opts: DaemonOptions): Promise<never> {
+  let d: Daemon;
+  try {
+    d = await startDaemon(opts);
+  } catch (e) {
+    process.stderr.write(`llmos: ${errorMessage(e).replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exit(1);
+  }
+  const { kernel, status, log, lock } = d;
   const api = status.modules.find((m) => m.name === 'api');
   process.stdout.write(formatTimeline(status) + `\n  API on http://${api?.exports.address ?? '?'}  (token in ${path.join(kernel.dataDir, 'token')})\n`);
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
-      process.stdout.write(`\n${sig}: shutting down\n`);
-      kernel.shutdown().finally(resolve);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  process.stdout.write(`\n${sig}: shutting down\n`);
+  // A second signal while draining: the operator wants out now.
+  const now = (s: NodeJS.Signals) => {
+    process.stdout.write(`${s}: exiting without waiting for the drain\n`);
+    process.exit(1);
+  };
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  const bound = shutdownTimeoutMs();
+  const pending = await drain(kernel, log, bound);
+  if (pending.length) {
+    const msg = `shutdown: still pending after ${bound} ms, exiting anyway: ${pending.join(', ')}`;
+    log.warn({ pending }, msg);
+    process.stdout.write(msg + '\n');
+  }
+  // Timers and sockets left by modules (or by work they started) must not keep the process alive.
+  const left = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+  if (left.length) log.debug({ resources: left }, `exiting with ${left.length} handles still open`);
+  lock.release();
+  process.exit(pending.length ? 1 : 0);
 }

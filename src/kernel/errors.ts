@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'E_RESOURCE_EXHAUSTED'
   | 'E_UNAUTHENTICATED'
   | 'E_DEADLINE_EXCEEDED'
+  | 'E_NO_SPACE'
   | 'E_INTERNAL';
 
 export class LlmosError extends Error {
@@ -35,6 +36,8 @@ export class Unavailable extends LlmosError { override readonly code = 'E_UNAVAI
 export class ResourceExhausted extends LlmosError { override readonly code = 'E_RESOURCE_EXHAUSTED' as const; }
 export class Unauthenticated extends LlmosError { override readonly code = 'E_UNAUTHENTICATED' as const; }
 export class DeadlineExceeded extends LlmosError { override readonly code = 'E_DEADLINE_EXCEEDED' as const; }
+/** The data dir's filesystem is full (ENOSPC, SQLITE_FULL): writes fail until space returns, reads go on. */
+export class NoSpace extends LlmosError { override readonly code = 'E_NO_SPACE' as const; }
 export class Internal extends LlmosError { override readonly code = 'E_INTERNAL' as const; }
 
 export const isNotFound = (e: unknown): e is NotFound => e instanceof NotFound;
@@ -44,6 +47,16 @@ export const isInvalidArgument = (e: unknown): e is InvalidArgument => e instanc
 /** Thrown from a module's init to decline loading on this host; the loader records the reason. */
 export class SkipModule extends LlmosError {
   override readonly code = 'E_UNAVAILABLE' as const;
+}
+
+/**
+ * Whether a raw error from the filesystem or SQLite means "the disk is full". SQLITE_IOERR* counts:
+ * SQLite reports a failed write of the WAL or its index (e.g. growing -shm on a full disk) that way.
+ */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR');
 }
 
 export function errorMessage(e: unknown): string {

@@ -1,11 +1,12 @@
 // The microkernel: boots in five timed stages, owns the kernel services (event bus, workload
 // table, resource ledger, reconcile loop) and loads and unloads modules at run time.
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Kinds, type ModuleKind } from '../contracts/kinds.js';
 import type { StateStore } from '../contracts/state-store.js';
-import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, SkipModule, Unavailable, errorMessage } from './errors.js';
+import { readConfig, defaultConfig, type LlmosConfig } from './config.js';
+import { AlreadyExists, FailedPrecondition, NotFound, SkipModule, Unavailable, errorMessage } from './errors.js';
 import { EventBus, type LlmosEvent } from './events.js';
 import { ResourceLedger } from './ledger.js';
 import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices } from './module.js';
@@ -25,21 +26,7 @@ export interface StageTiming {
   detail?: string;
 }
 
-export interface LlmosConfig {
-  listen: string;
-  gateway: string;
-  /** Per-module config by short name ("images") or uri; `enabled: false` keeps it unloaded. */
-  modules: Record<string, { enabled?: boolean } & Record<string, unknown>>;
-  /** Capacity held back for the system and LLMOS itself. */
-  reserved: { cpu: number; memory: number };
-}
-
-export const defaultConfig: LlmosConfig = {
-  listen: '127.0.0.1:7070',
-  gateway: '127.0.0.1:8080',
-  modules: {},
-  reserved: { cpu: 100, memory: 256 * 2 ** 20 },
-};
+export { defaultConfig, type LlmosConfig } from './config.js';
 
 export type ModuleState = 'loaded' | 'skipped' | 'failed' | 'unloaded' | 'disabled';
 
@@ -123,6 +110,7 @@ export class Kernel implements KernelServices, KernelHandle {
   private readonly t0: number;
   private startedAt = new Date();
   private stopping = false;
+  private stoppingNow: string | undefined;
 
   constructor(private readonly opts: KernelOptions) {
     this.dataDir = opts.dataDir;
@@ -138,8 +126,8 @@ export class Kernel implements KernelServices, KernelHandle {
   async boot(): Promise<KernelStatus> {
     this.startedAt = new Date();
     await this.stage('load-image', async () => {
-      await mkdir(path.join(this.dataDir, 'modules'), { recursive: true });
-      this.config = await this.readConfig();
+      await privateDir(path.join(this.dataDir, 'modules'));
+      this.config = await readConfig(this.dataDir, this.opts.config);
       // The state store holds the persisted image of the node, so it opens with the config.
       for (const def of this.registry.all().filter((d) => d.kind === Kinds.stateStore && this.enabled(d))) await this.initModule(def);
       const prefs = await this.storeOrNull()?.list<{ enabled: boolean }>('/kernel/modules/');
@@ -190,24 +178,6 @@ export class Kernel implements KernelServices, KernelHandle {
     return last ? round(last.startMs + last.durationMs) : 0;
   }
 
-  private async readConfig(): Promise<LlmosConfig> {
-    let file: Partial<LlmosConfig> = {};
-    const p = path.join(this.dataDir, 'config.json');
-    try {
-      file = JSON.parse(await readFile(p, 'utf8')) as Partial<LlmosConfig>;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new InvalidArgument(`config ${p}: ${errorMessage(e)}`);
-    }
-    const over = this.opts.config ?? {};
-    return Object.freeze({
-      ...defaultConfig,
-      ...file,
-      ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
-      modules: { ...(file.modules ?? {}), ...(over.modules ?? {}) },
-      reserved: { ...defaultConfig.reserved, ...(file.reserved ?? {}) },
-    });
-  }
-
   private moduleConfig(def: AnyModuleDef): Record<string, unknown> & { enabled?: boolean } {
     return { ...(this.config.modules[shortName(def)] ?? {}), ...(this.config.modules[moduleUri(def)] ?? {}) };
   }
@@ -230,7 +200,7 @@ export class Kernel implements KernelServices, KernelHandle {
     const start = performance.now();
     try {
       const dir = path.join(this.dataDir, 'modules', uri);
-      await mkdir(dir, { recursive: true });
+      await privateDir(dir);
       const { enabled: _enabled, ...userCfg } = this.moduleConfig(def);
       let config = { ...(def.defaults ?? {}), ...userCfg };
       if (def.validate) config = def.validate(config);
@@ -393,9 +363,14 @@ export class Kernel implements KernelServices, KernelHandle {
     if (!store) return;
     const keep = 10_000;
     this.events.restore((await store.list<LlmosEvent>('/events/')).items.slice(-keep).map((kv) => kv.value));
+    // Events are best effort (a full disk must not fail the action they describe); say so once per outage.
+    let failing = false;
     this.events.subscribe('', (e) => {
       if (this.stopping) return;
-      void store.put(`/events/${e.time}-${String(e.seq).padStart(8, '0')}`, e).catch(() => undefined);
+      store.put(`/events/${e.time}-${String(e.seq).padStart(8, '0')}`, e).then(
+        () => failing && ((failing = false), this.log.info('events are persisted again')),
+        (err: unknown) => !failing && ((failing = true), this.log.warn({ err }, `events are not persisted until the store accepts writes: ${errorMessage(err)}`)),
+      );
     });
     this.reconciler.register('kernel/events-trim', async () => {
       const { items } = await store.list('/events/');
@@ -409,10 +384,23 @@ export class Kernel implements KernelServices, KernelHandle {
     this.reconciler.stop();
     const order = this.registry.graph().filter((d) => this.loaded.has(moduleUri(d))).reverse();
     for (const def of order) {
+      this.stoppingNow = moduleUri(def);
       await this.stopModule(this.loaded.get(moduleUri(def))!);
       this.loaded.delete(moduleUri(def));
     }
+    this.stoppingNow = undefined;
   }
+
+  /** During shutdown: the module whose stop is running and those still loaded (for a drain that gives up). */
+  shutdownPending(): { stopping?: string; loaded: string[] } {
+    return { stopping: this.stoppingNow, loaded: [...this.loaded.keys()] };
+  }
+}
+
+/** Module state may hold credentials: owner only (an existing dir from an older version is tightened). */
+async function privateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;

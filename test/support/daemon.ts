@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const llmosBin = path.join(projectRoot, 'bin', 'llmos');
+/** LLMOS_TEST_BIN runs the suites against another build (e.g. the main checkout, to see a regression test fail before a fix). */
+export const llmosBin = process.env.LLMOS_TEST_BIN ?? path.join(projectRoot, 'bin', 'llmos');
 
 export interface TestDaemon {
   dataDir: string;

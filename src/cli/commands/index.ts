@@ -18,4 +18,5 @@ export const commandGroups: readonly GroupLoader[] = [
   { name: 'functions', load: async () => (await import('./functions.js')).functionCommands },
   { name: 'services', load: async () => (await import('./services.js')).servicesCommands },
   { name: 'autoscaler', load: async () => (await import('./autoscaler.js')).autoscalerCommands },
+  { name: 'store', load: async () => (await import('./store.js')).storeCommands },
 ];

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { toHttp } from './errors-http.js';
 import { LLMOS_VERSION } from '../../kernel/kernel.js';
@@ -13,8 +13,23 @@ export type Api = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslin
 /** Paths served without a token: health, the API description, and the dashboard's static files. */
 const publicPath = (url: string): boolean => url === '/healthz' || url.startsWith('/v1/openapi.json') || url === '/ui' || url.startsWith('/ui/') || url === '/';
 
+/** The credentials of `Authorization: Bearer X`; the scheme name is case-insensitive (RFC 7235 2.1). */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+/** Constant-time comparison; hashing first makes the lengths equal so the length does not leak either. */
+function tokenMatches(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}
+
 export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number }): Promise<Api> {
-  const app = Fastify({ loggerInstance: opts.log.child({}, { level: 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20 }).withTypeProvider<ZodTypeProvider>();
+  // forceCloseConnections: close() also ends in-flight requests (an `events -f` stream, a slow
+  // client), which otherwise kept the API's stop, and so the daemon's shutdown, waiting forever.
+  const app = Fastify({ loggerInstance: opts.log.child({}, { level: opts.log.levelVal > 40 ? opts.log.level : 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {
@@ -26,11 +41,10 @@ export async function createApiServer(opts: { token: string; log: Logger; bodyLi
     transform: jsonSchemaTransform,
   });
 
-  const expected = Buffer.from(`Bearer ${opts.token}`);
   app.addHook('onRequest', async (req, reply) => {
     if (publicPath(req.url.split('?')[0]!)) return;
-    const given = Buffer.from(req.headers.authorization ?? (typeof (req.query as Record<string, unknown>)?.token === 'string' ? `Bearer ${(req.query as Record<string, string>).token}` : ''));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    const q = (req.query as Record<string, unknown> | undefined)?.token;
+    if (!tokenMatches(bearerToken(req.headers.authorization) ?? (typeof q === 'string' ? q : undefined), opts.token)) {
       return reply.code(401).header('www-authenticate', 'Bearer realm="llmos"').send({ error: 'missing or invalid API token (see the token file in the data dir, or LLMOS_TOKEN)', code: 'E_UNAUTHENTICATED' });
     }
   });

@@ -1,7 +1,9 @@
 // The embedded default state store: SQLite (better-sqlite3) in WAL mode. Every write is one
 // SQLite transaction, so a crash (even SIGKILL) leaves either all of a change or none of it.
-import Database from 'better-sqlite3';
-import { Conflict, InvalidArgument } from '../../kernel/errors.js';
+import type Database from 'better-sqlite3';
+import { chmod } from 'node:fs/promises';
+import { Conflict, InvalidArgument, isDiskFull } from '../../kernel/errors.js';
+import { checkDb, openStoreDb, storeError } from './sqlite-open.js';
 import type { Compare, KeyValue, ListOptions, StateStore, TxnOp, TxnRequest, TxnResult, WatchEvent } from '../../contracts/state-store.js';
 
 interface Row {
@@ -30,18 +32,29 @@ export class SqliteStore implements StateStore {
   private readonly watchers = new Set<Watcher>();
   private rev: number;
 
-  constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes; commits stay fast
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS history (rev INTEGER NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL, key TEXT NOT NULL, value TEXT, create_rev INTEGER, version INTEGER, prev TEXT, PRIMARY KEY (rev, idx)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-      INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('compacted', 0);
-    `);
+  /** Opens the file; quick_check runs unless disabled (boot refuses a corrupt store). */
+  constructor(readonly file: string, opts: { quickCheck?: boolean } = {}) {
+    this.db = openStoreDb(file, opts);
+    try {
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS history (rev INTEGER NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL, key TEXT NOT NULL, value TEXT, create_rev INTEGER, version INTEGER, prev TEXT, PRIMARY KEY (rev, idx)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT OR IGNORE INTO meta VALUES ('revision', 0), ('compacted', 0);
+      `);
+    } catch (e) {
+      // On a full disk an existing store still opens for reads; writes fail with NoSpace until space returns.
+      if (!isDiskFull(e) || !this.hasSchema()) {
+        this.db.close();
+        throw storeError(e, file);
+      }
+    }
     this.rev = this.metaValue('revision');
+  }
+
+  private hasSchema(): boolean {
+    const r = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('kv', 'history', 'meta')").get() as { n: number };
+    return r.n === 3 && (this.db.prepare("SELECT count(*) AS n FROM meta WHERE name IN ('revision', 'compacted')").get() as { n: number }).n === 2;
   }
 
   private metaValue(name: string): number {
@@ -104,7 +117,7 @@ export class SqliteStore implements StateStore {
       result = run();
     } catch (e) {
       this.rev = this.metaValue('revision'); // the transaction rolled back
-      throw e;
+      throw storeError(e, this.file);
     }
     for (const e of events) for (const w of this.watchers) if (e.kv.key.startsWith(w.prefix)) w.onEvent(e);
     return { result, events };
@@ -170,10 +183,30 @@ export class SqliteStore implements StateStore {
   }
 
   async compact(revision: number): Promise<void> {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM history WHERE rev <= ?').run(revision);
-      this.db.prepare("UPDATE meta SET value = MAX(value, ?) WHERE name = 'compacted'").run(revision);
-    })();
+    try {
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM history WHERE rev <= ?').run(revision);
+        this.db.prepare("UPDATE meta SET value = MAX(value, ?) WHERE name = 'compacted'").run(revision);
+      })();
+    } catch (e) {
+      throw storeError(e, this.file);
+    }
+  }
+
+  /** quick_check, or integrity_check with full: the problems found (none: sound). */
+  async check(full = false): Promise<string[]> {
+    return checkDb(this.db, full);
+  }
+
+  /** A consistent copy to dest through SQLite's online backup (writes may go on meanwhile). */
+  async backup(dest: string): Promise<{ totalPages: number }> {
+    try {
+      const r = await this.db.backup(dest);
+      await chmod(dest, 0o600);
+      return { totalPages: r.totalPages };
+    } catch (e) {
+      throw storeError(e, dest);
+    }
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,8 @@ import { dashboardRoutes } from './dashboard.js';
 import { schedulerRoutes } from './scheduler.js';
 import { monitorRoutes } from './monitor.js';
 import { autoscalerRoutes } from './autoscaler.js';
+import { storeRoutes } from './store.js';
 
 export type RouteGroup = (app: Api, kernel: KernelHandle, services: KernelServices) => void;
 
-export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes];
+export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes, storeRoutes];
