@@ -38,6 +38,10 @@ test('manifest size, document count and depth are bounded', () => {
   let deep: unknown = 1;
   for (let i = 0; i < 100_000; i++) deep = { a: deep };
   assert.throws(() => parseDocuments([deep]), /nested more than 64 levels deep/);
+  // 300k values in a flow list: the yaml parser would block the event loop ~5 s; refused before parsing.
+  const t0 = performance.now();
+  assert.throws(() => splitDocuments(`a: [${Array(300_000).fill(1).join(',')}]`), /more than 100000 values/);
+  assert.ok(performance.now() - t0 < 500, `${Math.round(performance.now() - t0)} ms`);
   // A lot of fine documents are still fine.
   assert.equal(splitDocuments(Array(1000).fill('a: 1').join('\n---\n')).length, 1000);
 });
@@ -68,4 +72,10 @@ test('a manifest with thousands of bad documents gets a short message', () => {
   const msg = invalid(Array(1000).fill(service('replicas: -1')).join('---\n'));
   assert.ok(msg.length < 6000, `${msg.length} characters`);
   assert.match(msg, /and 980 more documents with errors/);
+});
+
+test('an env value that is an object with its own toString is a field error, not a crash (found by test/fuzz/manifest.fuzz)', () => {
+  // Before: String(value) called the object's "toString" key, a non-function: TypeError, a 500.
+  const doc = { apiVersion: 'llmos.io/v1', kind: 'Service', metadata: { name: 'web' }, spec: { image: 'x', env: [{ name: 'A', value: { toString: { polluted: '' } } }] } };
+  assert.throws(() => assertValid(parseDocuments([doc])), /spec\.env\[0\]\.value: must be a string/);
 });

@@ -216,8 +216,12 @@ function k8sEnv(v: unknown, f: Fields, path: string): Record<string, string> | u
     const o = f.obj(e, `${path}[${i}]`, ['name', 'value']);
     const name = f.str(o?.name, `${path}[${i}].name`, { required: true, pattern: /^[^=\0]+$/, patternHint: 'must not contain "="' });
     const value = o?.value;
-    if (value !== undefined && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') f.error(`${path}[${i}].value`, 'must be a string');
-    if (name) out[name] = value === undefined || value === null ? '' : String(value);
+    // Only scalars are stringified: String() of an object runs its (attacker-chosen) toString.
+    if (value === undefined || value === null) {
+      if (name) out[name] = '';
+    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      if (name) out[name] = String(value);
+    } else f.error(`${path}[${i}].value`, 'must be a string');
   });
   return out;
 }
