@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ContainerInfo, ContainerSpec, ContainersApi } from '../../contracts/containers.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { errorMessage, isNotFound, Conflict } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
 import { backoffMs, plan, type Action, type ReplicaView } from './plan.js';
@@ -75,6 +76,11 @@ export interface ControllerOptions {
 }
 
 const rtKey = (ns: string, name: string): string => `${ns}/${name}`;
+/**
+ * Fault-injection steps (test/faults/rollout.fault.test.ts kills the daemon at each): named
+ * services.rollout.<step> while a rolling update is in progress, services.replica.<step> otherwise.
+ */
+const step = (rec: ServiceRecord | undefined, name: string): string => `services.${rec?.rollout?.phase === 'progressing' ? 'rollout' : 'replica'}.${name}`;
 const DEAD: readonly WorkloadState[] = ['exited', 'failed'];
 
 export class ServicesController {
@@ -249,6 +255,7 @@ export class ServicesController {
     const rec = rt.record!;
     switch (a.type) {
       case 'rollback': {
+        faultPoint(step(rec, 'record-rollback'));
         const updated = await this.updateRecord(rec, (r) => rolledBack(r, a.reason, new Date(this.now()).toISOString()));
         if (updated) rt.record = updated;
         this.publish(rt, 'rolled-back', `service ${rec.name}: rolling update to ${rec.spec.template.image} failed (${a.reason}); rolled back to ${rec.rollout?.fromTemplate?.image}`, { reason: a.reason, from: rec.templateHash, to: rec.rollout?.fromHash });
@@ -256,6 +263,7 @@ export class ServicesController {
         return;
       }
       case 'complete-rollout': {
+        faultPoint(step(rec, 'record-complete'));
         const updated = await this.updateRecord(rec, (r) => rolloutComplete(r, new Date(this.now()).toISOString()));
         if (updated) rt.record = updated;
         this.publish(rt, 'rolled-out', `service ${rec.name}: rolling update to ${rec.spec.template.image} complete`, { templateHash: rec.templateHash });
@@ -268,7 +276,8 @@ export class ServicesController {
           rt.backoffUntil = this.now() + backoffMs(rt.failures);
         }
         if (r && !r.removing) {
-          // Take it out of the balancer before stopping it.
+          // Take it out of the balancer before stopping it (in a rollout: traffic switches to the new replicas).
+          faultPoint(step(rec, r.hash === rec.templateHash ? 'drain-replica' : 'switch'));
           r.removing = true;
           this.refreshBackends();
           await this.removeReplica(r.info, a.reason, rtKey(rt.namespace, rt.name), a.failed);
@@ -303,6 +312,7 @@ export class ServicesController {
       owner: ownerOf(rec.name),
     };
     try {
+      faultPoint(step(rec, 'create-replica'));
       const info = await this.o.containers().run(spec);
       const r: ReplicaRuntime = { info, hash: rec.templateHash };
       this.ensureProbes(rec, r);
@@ -324,8 +334,12 @@ export class ServicesController {
   private async removeReplica(c: ContainerInfo, reason: string, key: string, failed = false): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
     const api = this.o.containers();
+    const rec = this.services.get(key)?.record;
+    const old = c.labels[LABEL_HASH] !== rec?.templateHash;
     try {
+      faultPoint(step(rec, old ? 'stop-old-replica' : 'stop-replica'));
       if (!DEAD.includes(c.state)) await api.stop(c.id, { timeoutSeconds: 5 }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      faultPoint(step(rec, old ? 'remove-old-replica' : 'remove-replica'));
       await api.remove(c.id, { force: true }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
       this.publish({ name, namespace: ns }, failed ? 'replica-replaced' : 'replica-stopped', `service ${name}: ${failed ? 'replacing' : 'stopped'} replica ${c.name}: ${reason}`, { replica: c.name, reason });
     } catch (e) {
@@ -375,6 +389,7 @@ export class ServicesController {
     if (kind === 'readiness') {
       const ready = this.isReady(r);
       if (ready !== r.announcedReady && rt.replicas.get(r.info.id) === r) {
+        if (ready) faultPoint(step(rt.record, 'health-check-passed'));
         r.announcedReady = ready;
         this.publish(rt, ready ? 'replica-ready' : 'replica-unready', `service ${rt.name}: replica ${r.info.name} ${ready ? 'is ready' : `is not ready: ${p.t.lastError ?? 'probe failed'}`}`, { replica: r.info.name });
         this.refreshBackends();
