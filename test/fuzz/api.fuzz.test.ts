@@ -12,6 +12,7 @@ import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { runProperty } from './budget.js';
 import { DEEP_TEXT, hostile, oddStrings } from './hostile.js';
 import { bodies, valid, type JsonSchema } from './schema-arb.js';
+import { manifestObject, yamlText } from './manifest-arb.js';
 import { excluded, KNOWN, sanitize, streaming, upstreamDown } from './api-routes.js';
 
 interface Operation {
@@ -27,6 +28,16 @@ interface Finding {
   error: string;
   request: string;
 }
+
+/** Routes whose body is a manifest: the schema says little (a record), so send real manifests with hostile fields. */
+const manifestRoute = (route: string): boolean => ['POST /v1/services', 'POST /v1/apply', 'POST /v1/delete'].includes(route);
+const manifestBody = (route: string): fc.Arbitrary<unknown> =>
+  route === 'POST /v1/services'
+    ? manifestObject
+    : fc.oneof(
+        fc.record({ documents: fc.array(manifestObject, { maxLength: 3 }), dryRun: fc.boolean() }),
+        fc.record({ manifest: fc.oneof(yamlText, fc.array(manifestObject, { maxLength: 3 }).map((ds) => ds.map((x) => JSON.stringify(x)).join('\n---\n'))), dryRun: fc.boolean() }),
+      );
 
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 /** Every byte percent-encoded (lone surrogates become U+FFFD, as a client's UTF-8 encoder does). */
@@ -76,7 +87,7 @@ describe('API fuzz: no 5xx for any body or query', { concurrency: false }, () =>
       const input = fc.record({
         path: fc.tuple(...pathParams.map((p) => param(p.schema)), fc.constant('')),
         query: fc.tuple(...queryParams.map((p) => fc.option(param(p.schema), { nil: undefined })), fc.constant(undefined)),
-        body: op.body ? bodies(op.body) : fc.constant(undefined),
+        body: op.body ? (manifestRoute(route) ? fc.oneof(bodies(op.body), manifestBody(route)) : bodies(op.body)) : fc.constant(undefined),
         raw: fc.option(fc.constantFrom('{', '[1,', '{"a":1}}', 'null', '"x"', '\u0000', '{"__proto__":{"x":1}}', ...DEEP_TEXT), { freq: 8, nil: undefined }),
       });
       const runs = await runProperty(
