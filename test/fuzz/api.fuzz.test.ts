@@ -6,7 +6,7 @@
 // so that a new 500 anywhere fails the suite.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { runProperty } from './budget.js';
@@ -42,6 +42,7 @@ const manifestBody = (route: string): fc.Arbitrary<unknown> =>
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 /** Every byte percent-encoded (lone surrogates become U+FFFD, as a client's UTF-8 encoder does). */
 const encodeSegment = (s: string): string => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+const fdCount = (pid: number): number => { try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return -1; } };
 const short = (s: string, n = 300): string => (s.length > n ? `${s.slice(0, n)}... (${s.length} chars)` : s);
 
 describe('API fuzz: no 5xx for any body or query', { concurrency: false }, () => {
@@ -123,8 +124,13 @@ describe('API fuzz: no 5xx for any body or query', { concurrency: false }, () =>
         1 / ops.length,
       );
       // The daemon is still there and answers after every route's batch.
-      const h = await fetch(`${d.host}/healthz`, { signal: AbortSignal.timeout(5000) });
-      assert.equal(h.status, 200, `healthz after ${route}`);
+      // Asked twice: a pooled keep-alive socket the server closed just then fails one fetch (seen about
+      // once per 20k requests in long runs, with the daemon up); a dead or wedged daemon fails both.
+      const health = () => fetch(`${d.host}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, (e: unknown) => `${String(e)} (${String((e as { cause?: unknown }).cause)}); daemon fds ${fdCount(d.proc.pid!)}`);
+      const first = await health();
+      const h = { status: first === 200 ? first : await health() };
+      if (first !== 200) t.diagnostic(`healthz after ${route} failed once (${first}), then ${h.status}`);
+      assert.equal(h.status, 200, `healthz after ${route} (daemon ${d.proc.exitCode ?? d.proc.signalCode ?? 'running'}):\n${d.output().slice(-3000)}`);
       t.diagnostic(`${route}: ${runs} cases`);
     }
     const rssEnd = rssKb(d.proc.pid!);

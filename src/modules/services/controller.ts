@@ -13,6 +13,7 @@ import type { WorkloadState } from '../../kernel/workloads.js';
 import { backoffMs, plan, type Action, type ReplicaView } from './plan.js';
 import { effectiveReadiness, failedOut, newTracker, probeDue, recordProbe, type ProbeTracker } from './probes.js';
 import { runProbe } from './prober.js';
+import { endpointsOf, type Endpoint } from './endpoints.js';
 import { ServiceProxy, type Backend } from './proxy.js';
 import { rolledBack, rolloutComplete } from './records.js';
 import { LABEL_HASH, LABEL_SERVICE, ownerOf, serviceKey, type ExposureRecord, type PortProtocol, type ProbeSpec, type ReplicaStatus, type ReplicaTemplate, type ServiceRecord, type ServiceStatus } from './types.js';
@@ -55,13 +56,6 @@ interface Listener {
   via?: string;
 }
 
-interface Endpoint {
-  service: string;
-  hostPort: number;
-  containerPort: number;
-  protocol: PortProtocol;
-  via?: string;
-}
 
 export interface ControllerOptions {
   store: StateStore;
@@ -403,31 +397,10 @@ export class ServicesController {
 
   // ---- host ports ---------------------------------------------------------------------------
 
-  /** Which host port goes to which service's container port: its own ports plus v1 Services selecting it. */
-  private endpoints(records: ServiceRecord[], exposures: ExposureRecord[]): { endpoints: Endpoint[]; problems: Array<{ service: string; message: string }> } {
-    const endpoints: Endpoint[] = [];
-    const problems: Array<{ service: string; message: string }> = [];
-    for (const rec of records) {
-      const k = rtKey(rec.namespace, rec.name);
-      for (const p of rec.spec.ports) if (p.hostPort) endpoints.push({ service: k, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol });
-      const labels = { ...rec.labels, ...rec.spec.template.labels };
-      for (const x of exposures) {
-        if (x.namespace !== rec.namespace || !Object.keys(x.selector).length || !Object.entries(x.selector).every(([lk, lv]) => labels[lk] === lv)) continue;
-        for (const p of x.ports) {
-          if (!p.hostPort) continue;
-          const containerPort = typeof p.targetPort === 'number' ? p.targetPort : rec.spec.ports.find((q) => q.name === p.targetPort)?.containerPort;
-          if (!containerPort) problems.push({ service: k, message: `Service ${x.name}: targetPort "${p.targetPort}" names no container port` });
-          else endpoints.push({ service: k, hostPort: p.hostPort, containerPort, protocol: p.protocol, via: `Service/${x.name}` });
-        }
-      }
-    }
-    return { endpoints, problems };
-  }
-
   private lastEndpoints: Endpoint[] = [];
 
   private async reconcileListeners(records: ServiceRecord[], exposures: ExposureRecord[]): Promise<void> {
-    const { endpoints, problems } = this.endpoints(records, exposures);
+    const { endpoints, problems } = endpointsOf(records, exposures);
     for (const pr of problems) this.o.log.debug(pr, 'endpoint problem');
     this.lastEndpoints = endpoints;
     const want = new Map<number, Endpoint>();

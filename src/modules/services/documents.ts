@@ -40,7 +40,7 @@ export function splitDocuments(text: string, source = 'input'): unknown[] {
   // And values: each needs a separator (a comma or a line break). The yaml parser costs about
   // 10 us per value on this event loop, so 4 MiB of "[1,1,1,...]" would block it for seconds.
   const separators = (t.match(/[,\n]/g) ?? []).length;
-  if (separators > 2 * MANIFEST_LIMITS.nodes) throw new InvalidArgument(`${source}: more than ${MANIFEST_LIMITS.nodes} values`);
+  if (separators > MANIFEST_LIMITS.nodes) throw new InvalidArgument(`${source}: more than ${MANIFEST_LIMITS.nodes} values`);
   const out: unknown[] = [];
   try {
     const docs = parseAllDocuments(t, { prettyErrors: false });
