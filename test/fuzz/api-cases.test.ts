@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { aliasBomb } from '../../src/modules/services/limits.test.js';
+import { aliasBomb } from './hostile.js';
 
 const svc = (spec: string) => `apiVersion: llmos.io/v1\nkind: Service\nmetadata: {name: web}\nspec: {image: "127.0.0.1:1/x:1", ${spec}}\n`;
 const code = { files: { 'index.js': 'export default { fetch() { return new Response("ok") } }' } };

@@ -4,6 +4,9 @@
 // (no stack trace, no TypeError); the parsers return bounded values or throw CliError/InvalidArgument.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { CliError } from '../../src/cli/client.js';
 import { parsePort } from '../../src/cli/commands/containers.js';
@@ -11,6 +14,7 @@ import { parsePublish } from '../../src/cli/commands/services.js';
 import { InvalidArgument } from '../../src/kernel/errors.js';
 import { runCli } from '../support/daemon.js';
 import { runProperty } from './budget.js';
+import { aliasBomb } from './hostile.js';
 
 /** Quantity- and duration-shaped text, valid and not. */
 const q = fc.oneof(
@@ -66,4 +70,17 @@ test('fuzz: -p parsers return ports in range or a one-line error', async (t) => 
     3000,
   );
   t.diagnostic(`${runs} cases`);
+});
+
+test('llmos apply -f with a YAML alias bomb: one line naming the file and the reason, before any request', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-bomb-'));
+  try {
+    const f = path.join(dir, 'bomb.yaml');
+    await writeFile(f, aliasBomb);
+    const r = await runCli(['apply', '-f', f], { env: { ...process.env, ...env } });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), `llmos: ${f}: too many YAML aliases (at most 100 expansions per document)`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -34,3 +34,6 @@ export const hostile: fc.Arbitrary<unknown> = fc.oneof(
 
 /** JSON text nested deeper than fast-check can build values (JSON.parse takes it; recursive code may not). */
 export const DEEP_TEXT = [`${'['.repeat(100_000)}${']'.repeat(100_000)}`, `${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`];
+
+/** Billion laughs: 9 levels of 9 aliases, 9^9 strings once expanded (the same as in services/limits.test.ts). */
+export const aliasBomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');

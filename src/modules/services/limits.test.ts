@@ -7,7 +7,7 @@ import { InvalidArgument } from '../../kernel/errors.js';
 import { assertValid, MANIFEST_LIMITS, parseDocuments, splitDocuments } from './manifest.js';
 
 /** Billion laughs: 9 levels of 9 aliases, 9^9 strings once expanded. */
-export const aliasBomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
+const aliasBomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
 
 const service = (spec: string) => `apiVersion: llmos.io/v1\nkind: Service\nmetadata: {name: web}\nspec: {image: busybox, ${spec}}\n`;
 const invalid = (text: string): string => {
