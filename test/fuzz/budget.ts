@@ -15,6 +15,6 @@ export function budget(runs: number, share = 1): fc.Parameters<unknown> {
 /** Runs a property with the budget and returns how many cases ran (for the report). */
 export async function runProperty<Ts extends [unknown, ...unknown[]]>(p: fc.IAsyncPropertyWithHooks<Ts> | fc.IPropertyWithHooks<Ts>, runs: number, share = 1): Promise<number> {
   const out = await fc.check(p as fc.IAsyncProperty<Ts>, budget(runs, share) as fc.Parameters<Ts>);
-  if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'property failed');
+  if (out.failed) throw new Error(`${fc.defaultReportMessage(out) ?? 'property failed'}\n${out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance)}`);
   return out.numRuns;
 }
