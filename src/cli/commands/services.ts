@@ -6,11 +6,21 @@ import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
 import { ago, bytes, table } from '../output.js';
 import { splitDocuments } from '../../modules/services/manifest.js';
+import { parseCpu, parseMemory } from '../../kernel/quantity.js';
 import type { ApplyOutcome } from '../../modules/services/apply.js';
 import type { ServiceLogLine } from '../../modules/services/module.js';
 import type { ServiceStatus } from '../../modules/services/types.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** A quantity flag checked here, so a typo is one line before any request. */
+function cliQuantity(parse: () => number): number {
+  try {
+    return parse();
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
 
 /** "8080:80", "8080:80/tcp", "80" (container port only). */
 export function parsePublish(v: string): { containerPort: number; hostPort?: number; protocol: 'http' | 'tcp' } {
@@ -30,8 +40,9 @@ export function parseEnv(vs: string[]): Record<string, string> {
   return out;
 }
 
+/** Whole numbers for counts and seconds; more than 9 digits is a typo, not a count (the server bounds each field). */
 const int = (flag: string) => (v: string): number => {
-  if (!/^\d+$/.test(v)) throw new CliError(`${flag} ${v}: expected a whole number`);
+  if (!/^\d{1,9}$/.test(v)) throw new CliError(`${flag} ${v.length > 40 ? `${v.slice(0, 40)}...` : v}: expected a whole number below 1000000000`);
   return Number(v);
 };
 
@@ -175,8 +186,9 @@ export function servicesCommands(program: Command, ctx: CliContext): void {
     const ps = o.publish.map(parsePublish);
     const handler = o.healthCmd ? { exec: { command: ['/bin/sh', '-c', o.healthCmd] } } : o.healthHttp ? { httpGet: { path: o.healthHttp, ...(ps[0] ? { port: ps[0].containerPort } : {}) } } : undefined;
     const probe = handler && { ...handler, periodSeconds: o.healthInterval, failureThreshold: o.healthRetries };
-    const cpus = o.cpus === undefined ? undefined : Number(o.cpus);
-    if (cpus !== undefined && !(cpus > 0)) throw new CliError(`--cpus ${o.cpus}: expected a positive number`);
+    const cpus = o.cpus === undefined ? undefined : cliQuantity(() => parseCpu(o.cpus!, '--cpus') / 1000);
+    if (cpus === 0) throw new CliError(`--cpus ${o.cpus}: expected a positive number`);
+    if (o.memory !== undefined) cliQuantity(() => parseMemory(o.memory!, '--memory'));
     const manifest = {
       apiVersion: 'llmos.io/v1',
       kind: 'Service',

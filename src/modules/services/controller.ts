@@ -7,11 +7,13 @@ import type { Logger } from 'pino';
 import type { ContainerInfo, ContainerSpec, ContainersApi } from '../../contracts/containers.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { errorMessage, isNotFound, Conflict } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
 import { backoffMs, plan, type Action, type ReplicaView } from './plan.js';
 import { effectiveReadiness, failedOut, newTracker, probeDue, recordProbe, type ProbeTracker } from './probes.js';
 import { runProbe } from './prober.js';
+import { endpointsOf, type Endpoint } from './endpoints.js';
 import { ServiceProxy, type Backend } from './proxy.js';
 import { rolledBack, rolloutComplete } from './records.js';
 import { LABEL_HASH, LABEL_SERVICE, ownerOf, serviceKey, type ExposureRecord, type PortProtocol, type ProbeSpec, type ReplicaStatus, type ReplicaTemplate, type ServiceRecord, type ServiceStatus } from './types.js';
@@ -54,13 +56,6 @@ interface Listener {
   via?: string;
 }
 
-interface Endpoint {
-  service: string;
-  hostPort: number;
-  containerPort: number;
-  protocol: PortProtocol;
-  via?: string;
-}
 
 export interface ControllerOptions {
   store: StateStore;
@@ -75,6 +70,11 @@ export interface ControllerOptions {
 }
 
 const rtKey = (ns: string, name: string): string => `${ns}/${name}`;
+/**
+ * Fault-injection steps (test/faults/rollout.fault.test.ts kills the daemon at each): named
+ * services.rollout.<step> while a rolling update is in progress, services.replica.<step> otherwise.
+ */
+const step = (rec: ServiceRecord | undefined, name: string): string => `services.${rec?.rollout?.phase === 'progressing' ? 'rollout' : 'replica'}.${name}`;
 const DEAD: readonly WorkloadState[] = ['exited', 'failed'];
 
 export class ServicesController {
@@ -249,6 +249,7 @@ export class ServicesController {
     const rec = rt.record!;
     switch (a.type) {
       case 'rollback': {
+        faultPoint(step(rec, 'record-rollback'));
         const updated = await this.updateRecord(rec, (r) => rolledBack(r, a.reason, new Date(this.now()).toISOString()));
         if (updated) rt.record = updated;
         this.publish(rt, 'rolled-back', `service ${rec.name}: rolling update to ${rec.spec.template.image} failed (${a.reason}); rolled back to ${rec.rollout?.fromTemplate?.image}`, { reason: a.reason, from: rec.templateHash, to: rec.rollout?.fromHash });
@@ -256,6 +257,7 @@ export class ServicesController {
         return;
       }
       case 'complete-rollout': {
+        faultPoint(step(rec, 'record-complete'));
         const updated = await this.updateRecord(rec, (r) => rolloutComplete(r, new Date(this.now()).toISOString()));
         if (updated) rt.record = updated;
         this.publish(rt, 'rolled-out', `service ${rec.name}: rolling update to ${rec.spec.template.image} complete`, { templateHash: rec.templateHash });
@@ -268,7 +270,8 @@ export class ServicesController {
           rt.backoffUntil = this.now() + backoffMs(rt.failures);
         }
         if (r && !r.removing) {
-          // Take it out of the balancer before stopping it.
+          // Take it out of the balancer before stopping it (in a rollout: traffic switches to the new replicas).
+          faultPoint(step(rec, r.hash === rec.templateHash ? 'drain-replica' : 'switch'));
           r.removing = true;
           this.refreshBackends();
           await this.removeReplica(r.info, a.reason, rtKey(rt.namespace, rt.name), a.failed);
@@ -303,6 +306,7 @@ export class ServicesController {
       owner: ownerOf(rec.name),
     };
     try {
+      faultPoint(step(rec, 'create-replica'));
       const info = await this.o.containers().run(spec);
       const r: ReplicaRuntime = { info, hash: rec.templateHash };
       this.ensureProbes(rec, r);
@@ -324,8 +328,12 @@ export class ServicesController {
   private async removeReplica(c: ContainerInfo, reason: string, key: string, failed = false): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
     const api = this.o.containers();
+    const rec = this.services.get(key)?.record;
+    const old = c.labels[LABEL_HASH] !== rec?.templateHash;
     try {
+      faultPoint(step(rec, old ? 'stop-old-replica' : 'stop-replica'));
       if (!DEAD.includes(c.state)) await api.stop(c.id, { timeoutSeconds: 5 }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      faultPoint(step(rec, old ? 'remove-old-replica' : 'remove-replica'));
       await api.remove(c.id, { force: true }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
       this.publish({ name, namespace: ns }, failed ? 'replica-replaced' : 'replica-stopped', `service ${name}: ${failed ? 'replacing' : 'stopped'} replica ${c.name}: ${reason}`, { replica: c.name, reason });
     } catch (e) {
@@ -375,6 +383,7 @@ export class ServicesController {
     if (kind === 'readiness') {
       const ready = this.isReady(r);
       if (ready !== r.announcedReady && rt.replicas.get(r.info.id) === r) {
+        if (ready) faultPoint(step(rt.record, 'health-check-passed'));
         r.announcedReady = ready;
         this.publish(rt, ready ? 'replica-ready' : 'replica-unready', `service ${rt.name}: replica ${r.info.name} ${ready ? 'is ready' : `is not ready: ${p.t.lastError ?? 'probe failed'}`}`, { replica: r.info.name });
         this.refreshBackends();
@@ -388,31 +397,10 @@ export class ServicesController {
 
   // ---- host ports ---------------------------------------------------------------------------
 
-  /** Which host port goes to which service's container port: its own ports plus v1 Services selecting it. */
-  private endpoints(records: ServiceRecord[], exposures: ExposureRecord[]): { endpoints: Endpoint[]; problems: Array<{ service: string; message: string }> } {
-    const endpoints: Endpoint[] = [];
-    const problems: Array<{ service: string; message: string }> = [];
-    for (const rec of records) {
-      const k = rtKey(rec.namespace, rec.name);
-      for (const p of rec.spec.ports) if (p.hostPort) endpoints.push({ service: k, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol });
-      const labels = { ...rec.labels, ...rec.spec.template.labels };
-      for (const x of exposures) {
-        if (x.namespace !== rec.namespace || !Object.keys(x.selector).length || !Object.entries(x.selector).every(([lk, lv]) => labels[lk] === lv)) continue;
-        for (const p of x.ports) {
-          if (!p.hostPort) continue;
-          const containerPort = typeof p.targetPort === 'number' ? p.targetPort : rec.spec.ports.find((q) => q.name === p.targetPort)?.containerPort;
-          if (!containerPort) problems.push({ service: k, message: `Service ${x.name}: targetPort "${p.targetPort}" names no container port` });
-          else endpoints.push({ service: k, hostPort: p.hostPort, containerPort, protocol: p.protocol, via: `Service/${x.name}` });
-        }
-      }
-    }
-    return { endpoints, problems };
-  }
-
   private lastEndpoints: Endpoint[] = [];
 
   private async reconcileListeners(records: ServiceRecord[], exposures: ExposureRecord[]): Promise<void> {
-    const { endpoints, problems } = this.endpoints(records, exposures);
+    const { endpoints, problems } = endpointsOf(records, exposures);
     for (const pr of problems) this.o.log.debug(pr, 'endpoint problem');
     this.lastEndpoints = endpoints;
     const want = new Map<number, Endpoint>();

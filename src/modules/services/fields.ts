@@ -35,23 +35,24 @@ export class Fields {
     if (v === undefined || v === null) return opts.required ? this.error(path, 'required') : undefined;
     if (typeof v !== 'string') return this.error(path, `must be a string, got ${typeOf(v)}`);
     if (opts.required && v === '') return this.error(path, 'must not be empty');
-    if (opts.oneOf && !opts.oneOf.includes(v)) return this.error(path, `must be one of ${opts.oneOf.join(', ')}, got "${v}"`);
-    if (opts.pattern && !opts.pattern.test(v)) return this.error(path, `"${v}" ${opts.patternHint ?? `must match ${opts.pattern}`}`);
+    if (opts.oneOf && !opts.oneOf.includes(v)) return this.error(path, `must be one of ${opts.oneOf.join(', ')}, got "${clip(v)}"`);
+    if (opts.pattern && !opts.pattern.test(v)) return this.error(path, `"${clip(v)}" ${opts.patternHint ?? `must match ${opts.pattern}`}`);
     return v;
   }
 
   int(v: unknown, path: string, opts: { required?: boolean; min?: number; max?: number } = {}): number | undefined {
     if (v === undefined || v === null) return opts.required ? this.error(path, 'required') : undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v)) return this.error(path, `must be an integer, got ${typeOf(v)}${typeof v === 'string' ? ` "${v}"` : ''}`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) return this.error(path, `must be an integer, got ${typeof v === 'number' ? v : typeOf(v)}${typeof v === 'string' ? ` "${clip(v)}"` : ''}`);
     if (opts.min !== undefined && v < opts.min) return this.error(path, `must be at least ${opts.min}, got ${v}`);
     if (opts.max !== undefined && v > opts.max) return this.error(path, `must be at most ${opts.max}, got ${v}`);
     return v;
   }
 
-  num(v: unknown, path: string, opts: { min?: number; exclusiveMin?: boolean } = {}): number | undefined {
+  num(v: unknown, path: string, opts: { min?: number; exclusiveMin?: boolean; max?: number } = {}): number | undefined {
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) return this.error(path, `must be a number, got ${typeOf(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) return this.error(path, `must be a finite number, got ${typeof v === 'number' ? v : typeOf(v)}`);
     if (opts.min !== undefined && (opts.exclusiveMin ? v <= opts.min : v < opts.min)) return this.error(path, `must be ${opts.exclusiveMin ? 'greater than' : 'at least'} ${opts.min}, got ${v}`);
+    if (opts.max !== undefined && v > opts.max) return this.error(path, `must be at most ${opts.max}, got ${v}`);
     return v;
   }
 
@@ -99,6 +100,9 @@ export class Fields {
 }
 
 export const join = (path: string, key: string): string => (path ? (/^[A-Za-z_][\w]*$/.test(key) ? `${path}.${key}` : `${path}["${key}"]`) : key);
+
+/** Values quoted in messages are cut short: a message is one line, not an echo of a megabyte. */
+const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 80)}...` : s);
 
 function typeOf(v: unknown): string {
   if (v === null) return 'null';

@@ -1,12 +1,18 @@
 // Manifests -> LLMOS objects. Pure: validates every field with its path, warns about fields
 // outside the supported subset, and never touches the store.
-import { parseAllDocuments } from 'yaml';
-import { InvalidArgument } from '../../kernel/errors.js';
+import { errorMessage, InvalidArgument } from '../../kernel/errors.js';
 import { Fields, nameRule, type FieldIssue } from './fields.js';
 import { parseCpu, parseMemory } from '../../kernel/quantity.js';
+import { checkDocuments } from './documents.js';
 import type { AutoscalerRecord, ExposureRecord, PortProtocol, ProbeSpec, ReplicaTemplate, ServicePort, ServiceSpec } from './types.js';
 
 export const LLMOS_API = 'llmos.io/v1';
+
+/** progressDeadlineSeconds above a year is a typo, and would overflow timers further in. */
+const MAX_DEADLINE_S = 365 * 86_400;
+
+// Text -> documents lives in documents.ts (with its limits); re-exported for the CLI and routes.
+export { splitDocuments, MANIFEST_LIMITS } from './documents.js';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -33,41 +39,11 @@ export interface ParseResult {
   errors: Array<{ index: number; ref?: Partial<ObjectRef>; issues: FieldIssue[] }>;
 }
 
-/** Splits YAML or JSON text (multi-document YAML, a JSON object, a JSON list, or a v1 List) into documents. */
-export function splitDocuments(text: string, source = 'input'): unknown[] {
-  const t = text.trim();
-  if (!t) return [];
-  if (t.startsWith('{') || t.startsWith('[')) {
-    try {
-      return flattenLists([JSON.parse(t) as unknown]);
-    } catch {
-      /* not JSON: YAML flow style is a superset, parse it as YAML below */
-    }
-  }
-  const docs = parseAllDocuments(t);
-  const out: unknown[] = [];
-  for (const d of Array.isArray(docs) ? docs : [docs]) {
-    if (d.errors.length) throw new InvalidArgument(`${source}: ${d.errors[0]!.message.split('\n')[0]}`);
-    const v = d.toJS({ maxAliasCount: 100 }) as unknown;
-    if (v !== null && v !== undefined) out.push(v);
-  }
-  return flattenLists(out);
-}
-
-function flattenLists(docs: unknown[]): unknown[] {
-  const out: unknown[] = [];
-  for (const d of docs) {
-    if (Array.isArray(d)) out.push(...flattenLists(d));
-    else if (d && typeof d === 'object' && (d as { kind?: unknown }).kind === 'List' && Array.isArray((d as { items?: unknown }).items)) out.push(...flattenLists((d as { items: unknown[] }).items));
-    else out.push(d);
-  }
-  return out;
-}
-
 const metadataIgnored = ['annotations', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'];
 
 /** Validates every document; objects are returned only for valid ones, errors name each bad field. */
 export function parseDocuments(docs: readonly unknown[]): ParseResult {
+  checkDocuments([...docs], 'documents'); // bodies posted as JSON get the same size and depth limits as YAML
   const res: ParseResult = { objects: [], errors: [] };
   docs.forEach((doc, index) => {
     const f = new Fields();
@@ -89,8 +65,12 @@ export function parseDocuments(docs: readonly unknown[]): ParseResult {
 /** Throws one InvalidArgument that names every bad field of every bad document. */
 export function assertValid(r: ParseResult): ParsedObject[] {
   if (!r.errors.length) return r.objects;
-  const parts = r.errors.map((e) => `document ${e.index + 1}${e.ref?.kind ? ` (${e.ref.kind}${e.ref.name ? ` ${e.ref.name}` : ''})` : ''}: ${e.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
-  throw new InvalidArgument(`invalid manifest: ${parts.join(' | ')}; nothing was changed`);
+  // Name the first issues only: a generated manifest with thousands of bad fields gets a readable 400.
+  const shown = r.errors.slice(0, 20);
+  const parts = shown.map((e) => `document ${e.index + 1}${e.ref?.kind ? ` (${e.ref.kind}${e.ref.name ? ` ${e.ref.name}` : ''})` : ''}: ${e.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+  const more = r.errors.length - shown.length;
+  const text = parts.join(' | ');
+  throw new InvalidArgument(`invalid manifest: ${text.length > 4000 ? `${text.slice(0, 4000)}...` : text}${more > 0 ? ` | and ${more} more documents with errors` : ''}; nothing was changed`);
 }
 
 function parseOne(doc: unknown, f: Fields, ref: Partial<ObjectRef>): ParsedTarget | undefined {
@@ -149,7 +129,7 @@ function llmosService(v: unknown, f: Fields, labels: Record<string, string>): Pa
     labels: f.stringMap(s.labels, 'spec.labels') ?? {},
   };
   const autoscale = bounds(s.autoscale, f, 'spec.autoscale');
-  const progressDeadlineSeconds = f.int(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', { min: 1 }) ?? 120;
+  const progressDeadlineSeconds = f.int(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', { min: 1, max: MAX_DEADLINE_S }) ?? 120;
   return { type: 'service', labels, source: 'Service', spec: { replicas, template, ports, ...optional('autoscale', autoscale), progressDeadlineSeconds } };
 }
 
@@ -172,7 +152,7 @@ function llmosPorts(v: unknown, f: Fields): ServicePort[] {
 function bounds(v: unknown, f: Fields, path: string): { min: number; max: number } | undefined {
   const a = f.obj(v, path, ['min', 'max']);
   if (!a) return;
-  const min = f.int(a.min, `${path}.min`, { required: true, min: 0 });
+  const min = f.int(a.min, `${path}.min`, { required: true, min: 0, max: 1000 });
   const max = f.int(a.max, `${path}.max`, { required: true, min: 1, max: 1000 });
   if (min === undefined || max === undefined) return;
   if (min > max) return f.error(`${path}.min`, `must not exceed max (${min} > ${max})`);
@@ -224,7 +204,7 @@ function deployment(v: unknown, f: Fields, labels: Record<string, string>): Pars
     ...optional('livenessProbe', probe(c.livenessProbe, f, `${cp}.livenessProbe`, ports, 'liveness', 10)),
     labels: podLabels,
   };
-  const progressDeadlineSeconds = f.int(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', { min: 1 }) ?? 600;
+  const progressDeadlineSeconds = f.int(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', { min: 1, max: MAX_DEADLINE_S }) ?? 600;
   return { type: 'service', labels, source: 'Deployment', spec: { replicas, template, ports, progressDeadlineSeconds } };
 }
 
@@ -236,8 +216,12 @@ function k8sEnv(v: unknown, f: Fields, path: string): Record<string, string> | u
     const o = f.obj(e, `${path}[${i}]`, ['name', 'value']);
     const name = f.str(o?.name, `${path}[${i}].name`, { required: true, pattern: /^[^=\0]+$/, patternHint: 'must not contain "="' });
     const value = o?.value;
-    if (value !== undefined && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') f.error(`${path}[${i}].value`, 'must be a string');
-    if (name) out[name] = value === undefined || value === null ? '' : String(value);
+    // Only scalars are stringified: String() of an object runs its (attacker-chosen) toString.
+    if (value === undefined || value === null) {
+      if (name) out[name] = '';
+    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      if (name) out[name] = String(value);
+    } else f.error(`${path}[${i}].value`, 'must be a string');
   });
   return out;
 }
@@ -249,13 +233,17 @@ function resources(v: unknown, f: Fields, path: string): Pick<ReplicaTemplate, '
   const req = f.obj(r.requests, `${path}.requests`, ['cpu', 'memory']);
   const q = (x: unknown, p: string, parse: (x: string | number) => number, what: string) => {
     if (x === undefined || x === null) return undefined;
-    let n: number | undefined;
+    const eg = what === 'CPU' ? '500m or 0.5' : '128Mi';
+    if (typeof x !== 'string' && typeof x !== 'number') return f.error(p, `must be a ${what} quantity (e.g. ${eg}), got ${Array.isArray(x) ? 'a list' : typeof x}`);
+    let n: number;
     try {
-      n = typeof x === 'string' || typeof x === 'number' ? parse(x) : undefined;
-    } catch {
-      n = undefined; // reported below with the field's path
+      n = parse(x);
+    } catch (e) {
+      // Out of bounds: the parser's reason (negative, not finite, too large); else not a quantity at all.
+      const why = errorMessage(e);
+      return f.error(p, /is not like/.test(why) ? `"${String(x).slice(0, 80)}" is not a positive ${what} quantity (e.g. ${eg})` : why);
     }
-    if (n === undefined || n <= 0) return f.error(p, `"${String(x)}" is not a positive ${what} quantity (e.g. ${what === 'CPU' ? '500m or 0.5' : '128Mi'})`);
+    if (n <= 0) return f.error(p, `"${String(x)}" is not a positive ${what} quantity (e.g. ${eg})`);
     return n;
   };
   // The template keeps CPU in cores, as `--cpus` does.
@@ -299,15 +287,15 @@ function probe(v: unknown, f: Fields, path: string, ports: ServicePort[], which:
     const pn = port(t?.port ?? ports[0]?.containerPort, `${path}.tcpSocket.port`);
     if (pn) out.tcpSocket = { port: pn };
   }
-  const successThreshold = f.int(p.successThreshold, `${path}.successThreshold`, { min: 1 }) ?? 1;
+  const successThreshold = f.int(p.successThreshold, `${path}.successThreshold`, { min: 1, max: 1000 }) ?? 1;
   if (which === 'liveness' && successThreshold !== 1) f.error(`${path}.successThreshold`, 'must be 1 for a liveness probe');
   return {
     ...out,
-    initialDelaySeconds: f.int(p.initialDelaySeconds, `${path}.initialDelaySeconds`, { min: 0 }) ?? 0,
-    periodSeconds: f.int(p.periodSeconds, `${path}.periodSeconds`, { min: 1 }) ?? defaultPeriod,
-    timeoutSeconds: f.int(p.timeoutSeconds, `${path}.timeoutSeconds`, { min: 1 }) ?? 1,
+    initialDelaySeconds: f.int(p.initialDelaySeconds, `${path}.initialDelaySeconds`, { min: 0, max: 86_400 }) ?? 0,
+    periodSeconds: f.int(p.periodSeconds, `${path}.periodSeconds`, { min: 1, max: 3600 }) ?? defaultPeriod,
+    timeoutSeconds: f.int(p.timeoutSeconds, `${path}.timeoutSeconds`, { min: 1, max: 3600 }) ?? 1,
     successThreshold,
-    failureThreshold: f.int(p.failureThreshold, `${path}.failureThreshold`, { min: 1 }) ?? 3,
+    failureThreshold: f.int(p.failureThreshold, `${path}.failureThreshold`, { min: 1, max: 1000 }) ?? 3,
   };
 }
 
@@ -361,7 +349,7 @@ function hpa(v: unknown, f: Fields, name: string, namespace: string): ParsedTarg
   const ref = f.obj(s.scaleTargetRef, 'spec.scaleTargetRef', ['apiVersion', 'kind', 'name'], { required: true });
   f.str(ref?.kind, 'spec.scaleTargetRef.kind', { required: true, oneOf: ['Deployment', 'Service'] });
   const target = f.str(ref?.name, 'spec.scaleTargetRef.name', { required: true, ...nameRule });
-  const min = f.int(s.minReplicas, 'spec.minReplicas', { min: 0 }) ?? 1;
+  const min = f.int(s.minReplicas, 'spec.minReplicas', { min: 0, max: 1000 }) ?? 1;
   const max = f.int(s.maxReplicas, 'spec.maxReplicas', { required: true, min: 1, max: 1000 });
   if (max !== undefined && min > max) f.error('spec.minReplicas', `must not exceed maxReplicas (${min} > ${max})`);
   const metrics: AutoscalerRecord['metrics'] = [];
@@ -374,7 +362,7 @@ function hpa(v: unknown, f: Fields, name: string, namespace: string): ParsedTarg
       const rname = f.str(r?.name, `${path}.resource.name`, { required: true, oneOf: ['cpu', 'memory'] }) as 'cpu' | 'memory' | undefined;
       const t = f.obj(r?.target, `${path}.resource.target`, ['type', 'averageUtilization'], { required: !!r });
       f.str(t?.type, `${path}.resource.target.type`, { required: !!t, oneOf: ['Utilization'] });
-      const u = f.int(t?.averageUtilization, `${path}.resource.target.averageUtilization`, { required: !!t, min: 1 });
+      const u = f.int(t?.averageUtilization, `${path}.resource.target.averageUtilization`, { required: !!t, min: 1, max: 10_000 });
       if (rname && u) metrics.push({ name: rname, type: 'Utilization', target: u });
     } else if (type === 'Pods') {
       const p = f.obj(o?.pods, `${path}.pods`, ['metric', 'target'], { required: true });
@@ -384,7 +372,7 @@ function hpa(v: unknown, f: Fields, name: string, namespace: string): ParsedTarg
       f.str(t?.type, `${path}.pods.target.type`, { required: !!t, oneOf: ['AverageValue'] });
       const raw = t?.averageValue;
       const val = typeof raw === 'string' ? Number(raw) : raw;
-      const n = f.num(val, `${path}.pods.target.averageValue`, { min: 0, exclusiveMin: true });
+      const n = f.num(val, `${path}.pods.target.averageValue`, { min: 0, exclusiveMin: true, max: 1e9 });
       if (t && n === undefined && raw === undefined) f.error(`${path}.pods.target.averageValue`, 'required');
       if (mname && n) metrics.push({ name: mname, type: 'AverageValue', target: n });
     }

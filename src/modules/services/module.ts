@@ -6,6 +6,7 @@ import { Kinds } from '../../contracts/kinds.js';
 import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { AlreadyExists, InvalidArgument, NotFound } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { applyObjects, deleteObjects, type ApplyOptions, type ApplyOutcome, type FunctionApplier } from './apply.js';
 import { ServicesController } from './controller.js';
@@ -85,7 +86,11 @@ export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [int
     const changeSpec = async (name: string, ns: string, fn: (r: ServiceRecord) => ServiceRecord['spec']): Promise<{ before: ServiceRecord; after: ServiceRecord; rollout: boolean }> => {
       const kv = await getRecord(name, ns);
       const c = withSpec(kv.value, { name, namespace: ns, labels: kv.value.labels, spec: fn(kv.value), source: kv.value.source }, new Date().toISOString());
-      if (c.action !== 'unchanged') await store.put(serviceKey(ns, name), c.record, { prevRevision: kv.modRevision });
+      if (c.action !== 'unchanged') {
+        if (c.rollout) faultPoint('services.rollout.record-spec'); // before the write: an unacknowledged update changes nothing
+        await store.put(serviceKey(ns, name), c.record, { prevRevision: kv.modRevision });
+        if (c.rollout) faultPoint('services.rollout.record-spec-written'); // after: acknowledged or not, the new revision must win
+      }
       return { before: kv.value, after: c.record, rollout: c.rollout };
     };
 

@@ -5,12 +5,13 @@ import { Kinds } from '../../../contracts/kinds.js';
 import type { KernelHandle } from '../../../kernel/kernel.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { SchedulerApi } from '../../scheduler/contract.js';
-import { parseCpu, parseMemory } from '../../../kernel/quantity.js';
+import { MAX_CPU_MILLI, MAX_MEMORY_BYTES, parseCpu, parseMemory } from '../../../kernel/quantity.js';
 import type { Api } from '../server.js';
 
 // Quantities may be numbers in base units (millicores, bytes) or strings as users type them ("2", "500m", "1Gi").
-const cpu = z.union([z.number().nonnegative(), z.string()]).transform((v) => (typeof v === 'number' ? v : parseCpu(v)));
-const memory = z.union([z.number().nonnegative(), z.string()]).transform((v) => (typeof v === 'number' ? v : parseMemory(v)));
+// Numbers are millicores and bytes; strings are quantities ("500m", "1Gi"), bounded by the same parser.
+const cpu = z.union([z.number().nonnegative().max(MAX_CPU_MILLI), z.string()]).transform((v) => (typeof v === 'number' ? v : parseCpu(v)));
+const memory = z.union([z.number().nonnegative().max(MAX_MEMORY_BYTES), z.string()]).transform((v) => (typeof v === 'number' ? v : parseMemory(v)));
 const resources = z.object({ cpu: cpu.optional(), memory: memory.optional(), pids: z.number().int().nonnegative().optional() });
 const taintEffect = z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 

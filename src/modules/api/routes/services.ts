@@ -7,17 +7,19 @@ import { Internal, InvalidArgument, Unavailable } from '../../../kernel/errors.j
 import type { KernelHandle } from '../../../kernel/kernel.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { FunctionApplier } from '../../services/apply.js';
-import { splitDocuments } from '../../services/manifest.js';
+import { MANIFEST_LIMITS, splitDocuments } from '../../services/manifest.js';
 import type { ServicesApi } from '../../services/module.js';
 import type { Api } from '../server.js';
 import { sendSse } from './sse.js';
 
 const name = z.object({ name: z.string().min(1) });
+/** A manifest as text or as JSON documents, with room for JSON escaping of MANIFEST_LIMITS.bytes. */
+const APPLY_BODY_LIMIT = 2 * MANIFEST_LIMITS.bytes;
 const nsQuery = z.object({ namespace: z.string().optional() });
 const applyBody = z.object({
   /** Parsed documents (objects), or */
-  documents: z.array(z.unknown()).optional(),
-  /** raw YAML or JSON text, possibly with several documents. */
+  documents: z.array(z.unknown()).max(MANIFEST_LIMITS.documents).optional(),
+  /** raw YAML or JSON text, possibly with several documents (size checked by splitDocuments, with its reason). */
   manifest: z.string().optional(),
   dryRun: z.boolean().optional(),
 });
@@ -77,12 +79,12 @@ export function servicesRoutes(app: Api, k: KernelHandle, _svc: KernelServices):
     if (body.manifest !== undefined) return splitDocuments(body.manifest, 'manifest');
     throw new InvalidArgument('documents or manifest is required');
   };
-  app.post('/v1/apply', { schema: { body: applyBody, summary: 'Create or update objects from manifests (LLMOS kinds and a Kubernetes subset); all-or-nothing validation' } }, async (req) => {
+  app.post('/v1/apply', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Create or update objects from manifests (LLMOS kinds and a Kubernetes subset); all-or-nothing validation' } }, async (req) => {
     const docs = documents(req.body);
     if (!docs.length) throw new InvalidArgument('no documents to apply');
     return { dryRun: !!req.body.dryRun, results: await svc().apply(docs, { dryRun: req.body.dryRun, functions: functionApplier(app, req) }) };
   });
-  app.post('/v1/delete', { schema: { body: applyBody, summary: 'Delete the objects named by manifests' } }, async (req) => {
+  app.post('/v1/delete', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Delete the objects named by manifests' } }, async (req) => {
     const docs = documents(req.body);
     if (!docs.length) throw new InvalidArgument('no documents to delete');
     return { dryRun: !!req.body.dryRun, results: await svc().delete(docs, { dryRun: req.body.dryRun, functions: functionApplier(app, req) }) };
