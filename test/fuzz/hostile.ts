@@ -2,7 +2,7 @@
 // IEEE doubles, long and odd strings, deep nesting, and prototype-pollution keys.
 import fc from 'fast-check';
 
-export const hugeNumbers = fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 2 ** 31, 2 ** 32 + 1, -1, -0, 0, 0.5, 1e-300, 4294967296000, 99999999999999999999);
+export const hugeNumbers = fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 2 ** 31, 2 ** 32 + 1, -1, -0, 0, 0.5, 1e-300, 4294967296000, 1e20);
 
 export const oddStrings = fc.oneof(
   fc.constantFrom('', ' ', '\0', '../../etc/passwd', '/', '%2e%2e%2f', '\u202e\u0000\ud800', '__proto__', 'constructor', 'prototype', 'true', 'NaN', 'Infinity', '-1', '1e308', '9'.repeat(400), '${jndi:x}', '<script>', "'; DROP TABLE kv; --", 'a'.repeat(70_000), '\n'.repeat(1000), '\u{1F600}'.repeat(500)),

@@ -37,7 +37,10 @@ function checkBounds(objs: ParsedObject[]): void {
       inRange(spec.progressDeadlineSeconds, 1, 365 * 86_400, 'progressDeadlineSeconds');
       inRange(spec.template.cpus, 0, MAX_CPU_MILLI / 1000, 'cpus');
       inRange(spec.template.memory, 0, MAX_MEMORY_BYTES, 'memory');
-      for (const p of spec.ports) (inRange(p.containerPort, 1, 65535, 'containerPort'), inRange(p.hostPort, 1, 65535, 'hostPort'));
+      for (const p of spec.ports) {
+        inRange(p.containerPort, 1, 65535, 'containerPort');
+        inRange(p.hostPort, 1, 65535, 'hostPort');
+      }
       for (const pr of [spec.template.readinessProbe, spec.template.livenessProbe])
         if (pr) for (const k of ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold'] as const) inRange(pr[k], 0, 86_400, k);
     }
@@ -55,7 +58,9 @@ test('fuzz: manifests as JSON documents parse to bounded objects or a 400 reason
   const runs = await runProperty(
     fc.property(fc.array(manifestObject, { minLength: 1, maxLength: 3 }), (docs) => {
       const objs = apply(docs);
-      if (objs) (accepted++, checkBounds(objs));
+      if (!objs) return;
+      accepted++;
+      checkBounds(objs);
     }),
     2000,
     0.4,
