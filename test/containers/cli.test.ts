@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { assertNoLeaks } from '../support/leaks.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { daemonTag } from '../../src/modules/network/cni-network.js';
 
@@ -41,6 +42,7 @@ describe('containers end to end', { skip, concurrency: false }, () => {
       const ps = await d.cli(['ps', '-a', '-q']).catch(() => undefined);
       for (const id of ps?.stdout.split('\n').filter(Boolean) ?? []) await d.cli(['rm', '-f', id]);
       await d.stop();
+      await assertNoLeaks(d.dataDir);
     }
     await reg?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });

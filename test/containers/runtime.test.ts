@@ -22,6 +22,7 @@ import { nofileHardLimit } from '../../src/modules/runtime-runc/module.js';
 import { RecordStore } from '../../src/modules/runtime-runc/records.js';
 import { containerAdmission } from '../../src/modules/runtime-runc/admission.js';
 import { Runc } from '../../src/modules/runtime-runc/runc.js';
+import { assertNoLeaks } from '../support/leaks.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : !existsSync('/bin/busybox') ? 'busybox-static missing' : false;
 
@@ -104,7 +105,11 @@ describe('runc runtime', { skip, concurrency: false }, () => {
   after(async () => {
     for (const c of await r.api.list({ all: true })) await r.api.remove(c.id, { force: true }).catch(() => undefined);
     r.api.close();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      await assertNoLeaks(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('exit code, env and args reach the container; logs keep both streams', async () => {
