@@ -51,6 +51,8 @@ async function processes(dataDir: string, tag: string): Promise<string[]> {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const [cmdline, cgroup] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''), readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')]);
     const args = cmdline.split('\0').filter(Boolean);
+    // A zombie holds nothing but its pid, and init reaps it (conmon's children are reparented there when conmon dies).
+    if (!args.length) continue;
     // The daemon itself (`llmos up --data-dir D`) is not a leak; only what it started.
     if (args.some((a) => a.endsWith('llmos') || a.endsWith('llmos.js')) && args.includes('up')) continue;
     const inCgroup = cgroup.includes(`/llmos/${tag}/`);

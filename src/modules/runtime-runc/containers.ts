@@ -19,8 +19,7 @@ import { RecordStore, type ContainerRecord } from './records.js';
 import { decideRestart } from './restart.js';
 import type { Runc } from './runc.js';
 import { faultPoint } from '../../kernel/faults.js';
-import { killCgroup } from './procs.js';
-import { reapContainer, sweepOrphans, supervisorAlive, hasProcesses } from './supervision.js';
+import { hasProcesses, reapContainer, removeCgroupBounded, supervisorAlive, sweepOrphans } from './supervision.js';
 import { readFileInRoot } from './rootfs-files.js';
 import { buildSpec, resolveUser } from './spec.js';
 import { hostPortFree, validateSpec } from './spec-checks.js';
@@ -506,8 +505,7 @@ export class RuncContainers implements ContainersApi {
       (async () => {
         faultPoint('containers.remove.cgroup');
         // Anything still in the cgroup (runc lost the container) is killed first: rmdir needs it empty.
-        await killCgroup(this.d.cgroupVersion, rec.cgroupsPath);
-        await removeCgroup(this.d.cgroupVersion, rec.cgroupsPath);
+        await removeCgroupBounded(this.d, rec.cgroupsPath);
         // The per-daemon parent goes with its last container (rmdir refuses while others remain).
         await removeCgroup(this.d.cgroupVersion, path.dirname(rec.cgroupsPath));
       })(),

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { faultPoint } from '../../kernel/faults.js';
-import { listChildCgroups, removeCgroup, type CgroupVersion } from './cgroups.js';
-import { cgroupPids, conmonPid, conmonsOf, killCgroup, killProcess } from './procs.js';
+import { cgroupExists, listChildCgroups, removeCgroup, type CgroupVersion } from './cgroups.js';
+import { cgroupPids, conmonPid, conmonsOf, killCgroup, killProcess, waitFor } from './procs.js';
 import type { Runc } from './runc.js';
 
 export interface SupervisionDeps {
@@ -47,8 +47,19 @@ export async function reapContainer(d: SupervisionDeps, id: string, cgroupsPath:
     ended.push(`conmon ${conmon} of container ${id}`);
   }
   faultPoint('containers.reap.cgroup-remove');
-  if ((await removeCgroup(d.cgroupVersion, cgroupsPath)).length && killed.length) ended.push(`cgroup of container ${id}`);
+  await removeCgroupBounded(d, cgroupsPath);
   return ended;
+}
+
+/** Kills what is left in the cgroup and removes it, retrying rmdir while killed processes finish exiting (bounded). */
+export async function removeCgroupBounded(d: SupervisionDeps, cgroupsPath: string): Promise<number[]> {
+  const killed = await killCgroup(d.cgroupVersion, cgroupsPath);
+  const removed = await waitFor(async () => {
+    await removeCgroup(d.cgroupVersion, cgroupsPath);
+    return (await cgroupExists(d.cgroupVersion, cgroupsPath)).length === 0;
+  }, 5000, 100);
+  if (!removed) d.log.warn(`cgroup ${cgroupsPath} could not be removed`);
+  return killed;
 }
 
 /** Whether any process still sits in the container's cgroup. */
@@ -72,8 +83,10 @@ export async function sweepOrphans(d: SupervisionDeps, keep: ReadonlySet<string>
   for (const id of await listChildCgroups(d.cgroupVersion, parent)) {
     if (keep.has(id)) continue;
     faultPoint('containers.boot.orphan-cgroup');
-    const killed = await killCgroup(d.cgroupVersion, `${parent}/${id}`);
-    if ((await removeCgroup(d.cgroupVersion, `${parent}/${id}`)).length || killed.length) found.push(`cgroup ${id}${killed.length ? ` with process ${killed.join(', ')}` : ''}`);
+    const killed = await removeCgroupBounded(d, `${parent}/${id}`);
+    found.push(`cgroup ${id}${killed.length ? ` with process ${killed.join(', ')}` : ''}`);
   }
+  // The per-daemon parent goes when nothing is left in it (rmdir refuses otherwise).
+  if (!keep.size) await removeCgroup(d.cgroupVersion, parent);
   return found;
 }
