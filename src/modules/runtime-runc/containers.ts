@@ -20,8 +20,7 @@ import { decideRestart } from './restart.js';
 import type { Runc } from './runc.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { hasProcesses, reapContainer, removeCgroupBounded, supervisorAlive, sweepOrphans } from './supervision.js';
-import { readFileInRoot } from './rootfs-files.js';
-import { buildSpec, resolveUser } from './spec.js';
+import { hostsFile, writeBundle } from './bundle.js';
 import { hostPortFree, validateSpec } from './spec-checks.js';
 import { normalizeSignal, statusText, userStopSignals } from './status.js';
 
@@ -115,6 +114,7 @@ export class RuncContainers implements ContainersApi {
       status: statusText(rec, this.now()),
       exitCode: rec.exitCode,
       oomKilled: rec.oomKilled,
+      reason: rec.reason,
       pid: rec.state === 'running' || rec.state === 'stopping' ? rec.pid : undefined,
       ip: rec.network?.ip,
       ports: rec.spec.ports ?? [],
@@ -182,7 +182,7 @@ export class RuncContainers implements ContainersApi {
       const { path: rootfs } = await this.d.images().createRootfs(spec.image, id);
       rec.rootfs = rootfs;
       faultPoint('containers.create.bundle');
-      await this.writeBundle(rec, dir, image);
+      await writeBundle(this.d, rec, dir, image);
       rec.creating = undefined;
       faultPoint('containers.create.record-done');
       await this.save(rec);
@@ -195,32 +195,6 @@ export class RuncContainers implements ContainersApi {
       await this.d.store.removeDir(id);
       throw err;
     }
-  }
-
-  private async writeBundle(rec: ContainerRecord, dir: string, image: ImageRecord): Promise<void> {
-    const mode = rec.spec.network ?? 'bridge';
-    const hostname = mode === 'host' ? os.hostname() : rec.id.slice(0, 12);
-    // User names are resolved in the image's own files, confined to its root (rootfs-files.ts).
-    const userSpec = rec.spec.user ?? image.config.user;
-    const [passwd, group] = userSpec ? await Promise.all(['etc/passwd', 'etc/group'].map((f) => readFileInRoot(rec.rootfs, f))) : ['', ''];
-    const user = resolveUser(userSpec, passwd, group);
-    const etcFiles = { hosts: path.join(dir, 'hosts'), hostname: path.join(dir, 'hostname'), resolvConf: path.join(dir, 'resolv.conf') };
-    const resolv = mode === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    await Promise.all([writeFile(etcFiles.hosts, hostsFile(hostname, rec.name)), writeFile(etcFiles.hostname, hostname + '\n'), writeFile(etcFiles.resolvConf, resolv)]);
-    const oci = buildSpec({
-      id: rec.id,
-      hostname,
-      rootfs: rec.rootfs,
-      image: image.config,
-      spec: rec.spec,
-      user,
-      network: { mode, netnsPath: mode === 'bridge' ? `/var/run/netns/llmos-${this.d.tag}-${rec.id}` : undefined },
-      cgroupsPath: rec.cgroupsPath,
-      etcFiles,
-      initBinary: this.d.initBinary,
-      nofileHardLimit: this.d.nofileHardLimit,
-    });
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify(oci));
   }
 
   async start(idOrName: string): Promise<ContainerInfo> {
@@ -769,10 +743,6 @@ export class RuncContainers implements ContainersApi {
     this.watcher?.close();
     for (const e of this.entries.values()) if (e.restartTimer) clearTimeout(e.restartTimer);
   }
-}
-
-function hostsFile(hostname: string, name: string, ip?: string): string {
-  return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...(ip ? [`${ip}\t${hostname} ${name}`] : [`127.0.1.1\t${hostname} ${name}`]), ''].join('\n');
 }
 
 function sleepOrAbort(ms: number, signal?: AbortSignal, e?: Entry): Promise<void> {
