@@ -21,6 +21,7 @@ import type { Runc } from './runc.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { hasProcesses, reapContainer, removeCgroupBounded, supervisorAlive, sweepOrphans } from './supervision.js';
 import { hostsFile, writeBundle } from './bundle.js';
+import { sampleStats } from './stats.js';
 import { hostPortFree, validateSpec } from './spec-checks.js';
 import { normalizeSignal, statusText, userStopSignals } from './status.js';
 
@@ -595,23 +596,7 @@ export class RuncContainers implements ContainersApi {
 
   async stats(idOrName: string): Promise<ContainerStats> {
     const e = this.entry(idOrName);
-    const rec = e.rec;
-    const base = { id: rec.id, name: rec.name };
-    if (rec.state !== 'running' && rec.state !== 'stopping') return { ...base, cpuPercent: 0, cpuUsageNs: 0, memoryUsage: 0, memoryLimit: rec.spec.memory ?? this.d.hostMemory, pids: 0 };
-    let s = await readCgroup(this.d.cgroupVersion, rec.cgroupsPath);
-    if (!s) throw new NotFound(`cgroup of container ${rec.name} not found`);
-    let t = performance.now();
-    // CPU % needs two samples; take a second one when there is no recent first.
-    if (!e.lastSample || t - e.lastSample.t > 30_000) {
-      e.lastSample = { t, cpu: s.cpuUsageNs };
-      await new Promise((r) => setTimeout(r, 200));
-      s = (await readCgroup(this.d.cgroupVersion, rec.cgroupsPath)) ?? s;
-      t = performance.now();
-    }
-    const dt = (t - e.lastSample.t) * 1e6;
-    const cpuPercent = dt > 0 ? Math.max(0, ((s.cpuUsageNs - e.lastSample.cpu) / dt) * 100) : 0;
-    e.lastSample = { t, cpu: s.cpuUsageNs };
-    return { ...base, cpuPercent: Math.round(cpuPercent * 100) / 100, cpuUsageNs: s.cpuUsageNs, memoryUsage: s.memoryUsage, memoryLimit: s.memoryLimit ?? this.d.hostMemory, memoryPeak: s.memoryPeak, pids: s.pids };
+    return sampleStats(this.d, e.rec, e);
   }
 
   /** What remains on the host for a container id (netns, cgroup, lease, chains, bundle); for tests and `inspect`. */
