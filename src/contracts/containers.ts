@@ -62,6 +62,8 @@ export interface ContainerInfo {
   status: string;
   exitCode?: number;
   oomKilled: boolean;
+  /** Why it ended or failed when that is not its own exit (e.g. its supervisor died, a start failed). */
+  reason?: string;
   pid?: number;
   /** Address on the bridge network, when it has one. */
   ip?: string;

@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { assertNoLeaks } from '../support/leaks.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { daemonTag } from '../../src/modules/network/cni-network.js';
 
@@ -41,6 +42,7 @@ describe('containers end to end', { skip, concurrency: false }, () => {
       const ps = await d.cli(['ps', '-a', '-q']).catch(() => undefined);
       for (const id of ps?.stdout.split('\n').filter(Boolean) ?? []) await d.cli(['rm', '-f', id]);
       await d.stop();
+      await assertNoLeaks(d.dataDir);
     }
     await reg?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -148,12 +150,35 @@ describe('containers end to end', { skip, concurrency: false }, () => {
       [['run', '--rm', `${reg.host}/does/not-exist:1`, '/bin/true'], /not.found|unknown|does not exist/i],
       [['run', '--rm', image, '/no/such/binary'], /no such file|not found/i],
       [['logs', 'nope'], /no such container: nope/],
+      // Issue 13 finding 9: absurd resource values are the caller's mistake, refused before anything is created.
+      [['run', '--cpus', '1e308', image, '/bin/true'], /cpus 1e\+308 is more than the \d+ CPUs of this host/],
+      [['run', '--cpus', '0.001', image, '/bin/true'], /cpus 0.001 is not a number of at least 0.01/],
+      [['run', '--memory', '100t', image, '/bin/true'], /is more than the [\d.]+ GiB of this host/],
     ];
     for (const [args, re] of cases) {
       const r = await d.cli(args);
       assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    }
+    assert.deepEqual(JSON.parse((await d.cli(['ps', '-a', '--json'])).stdout), []);
+  });
+
+  test('absurd values in a container spec are a 400 with the reason, not a container', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ cpus: 1e308 }, /cpus 1e\+308 is more than/],
+      [{ memory: 2 ** 50 }, /memory \d+ bytes is more than/],
+      [{ memory: 1024 }, /at least 6 MiB/],
+      [{ pidsLimit: 1e12 }, /pids limit/],
+      [{ requests: { cpu: 1e300 } }, /requests.cpu/],
+      [{ cpus: 1, requests: { cpu: 2 } }, /requests.cpu 2 is more than the cpus limit 1/],
+      [{ priority: 1e308 }, /priority/],
+      [{ ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp', hostIp: 'not-an-ip' }] }, /host IP "not-an-ip"/],
+    ];
+    for (const [extra, re] of cases) {
+      const r = await d.api<{ message?: string; error?: string }>('POST', '/v1/containers', { image, cmd: ['/bin/true'], ...extra });
+      assert.equal(r.status, 400, `${JSON.stringify(extra)}: ${JSON.stringify(r.body)}`);
+      assert.match(String(r.body.error ?? r.body.message), re, JSON.stringify(extra));
     }
     assert.deepEqual(JSON.parse((await d.cli(['ps', '-a', '--json'])).stdout), []);
   });

@@ -3,96 +3,14 @@
 // runtime alone. End-to-end tests through the daemon and the registry are in cli.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile, readdir } from 'node:fs/promises';
+import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { ImageRecord, ImageRunConfig } from '../../src/contracts/images.js';
-import { NotFound } from '../../src/kernel/errors.js';
-import { EventBus } from '../../src/kernel/events.js';
-import { ResourceLedger } from '../../src/kernel/ledger.js';
-import { silentLogger } from '../../src/kernel/log.js';
-import { WorkloadTable } from '../../src/kernel/workloads.js';
-import { CniNetwork, daemonTag } from '../../src/modules/network/cni-network.js';
 import { detectCgroupVersion } from '../../src/modules/runtime-runc/cgroups.js';
-import { RuncContainers, type ImagesPort } from '../../src/modules/runtime-runc/containers.js';
-import { nofileHardLimit } from '../../src/modules/runtime-runc/module.js';
-import { RecordStore } from '../../src/modules/runtime-runc/records.js';
-import { containerAdmission } from '../../src/modules/runtime-runc/admission.js';
-import { Runc } from '../../src/modules/runtime-runc/runc.js';
-
-const skip = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : !existsSync('/bin/busybox') ? 'busybox-static missing' : false;
-
-/** Narrow stand-in for the images module: every image is busybox with the given run config. */
-function busyboxImages(dir: string, config: ImageRunConfig): ImagesPort {
-  const image: ImageRecord = { id: 'sha256:busybox', digest: 'sha256:busybox', repoTags: ['busybox:test'], size: 0, platform: { os: 'linux', architecture: 'amd64' }, config, layers: [] };
-  const roots = path.join(dir, 'rootfs');
-  return {
-    async get(ref) {
-      if (ref.includes('missing')) throw new NotFound(`image ${ref} not found`);
-      return image;
-    },
-    async pull(ref) {
-      throw new NotFound(`image ${ref} not found in its registry`);
-    },
-    async createRootfs(_ref, id) {
-      const root = path.join(roots, id);
-      for (const d of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev']) await mkdir(path.join(root, d), { recursive: true });
-      await copyFile('/bin/busybox', path.join(root, 'bin', 'busybox'));
-      await chmod(path.join(root, 'bin', 'busybox'), 0o755);
-      for (const a of ['sh', 'echo', 'cat', 'sleep', 'true', 'dd', 'env', 'id', 'nc', 'httpd', 'hostname', 'ip', 'wget', 'trap', 'head']) await symlink('busybox', path.join(root, 'bin', a)).catch(() => undefined);
-      await writeFile(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
-      return { path: root, image };
-    },
-    async removeRootfs(id) {
-      await rm(path.join(roots, id), { recursive: true, force: true });
-    },
-    async listRootfs() {
-      return readdir(roots).catch(() => []);
-    },
-  };
-}
-
-interface Rig {
-  api: RuncContainers;
-  workloads: WorkloadTable;
-  ledger: ResourceLedger;
-  events: EventBus;
-}
-
-async function rig(dir: string, ledgerCap = { cpu: 2000, memory: 8 * 2 ** 30, pids: 32768 }): Promise<Rig> {
-  const events = new EventBus();
-  const workloads = new WorkloadTable(events);
-  const ledger = new ResourceLedger(ledgerCap);
-  const tag = daemonTag(dir);
-  const network = new CniNetwork({ name: 'llmos', bridge: 'llmos0', subnet: '10.89.0.0/16', ipamDir: '/var/lib/cni/networks', pluginDir: '/usr/lib/cni', tag });
-  const runc = new Runc({ runc: '/usr/sbin/runc', conmon: '/usr/bin/conmon', root: path.join(dir, 'runc'), exitDir: path.join(dir, 'exits'), socketDir: path.join(dir, 'sock') });
-  const api = new RuncContainers({
-    runc,
-    store: new RecordStore(path.join(dir, 'containers')),
-    images: () => busyboxImages(dir, { cmd: ['/bin/sh'], env: ['PATH=/bin'] }),
-    network: () => network,
-    workloads,
-    admission: containerAdmission(ledger, () => undefined),
-    events,
-    log: silentLogger(),
-    cgroupVersion: await detectCgroupVersion(),
-    tag,
-    initBinary: existsSync('/usr/bin/catatonit') ? '/usr/bin/catatonit' : undefined,
-    nofileHardLimit: await nofileHardLimit(),
-    hostMemory: os.totalmem(),
-  });
-  await api.adopt();
-  return { api, workloads, ledger, events };
-}
-
-async function collect(it: AsyncIterable<{ text: string }>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const l of it) out.push(l.text);
-  return out;
-}
+import { collect, rig, skip, type Rig } from './rig.js';
+import { assertNoLeaks } from '../support/leaks.js';
 
 describe('runc runtime', { skip, concurrency: false }, () => {
   let dir: string;
@@ -104,7 +22,11 @@ describe('runc runtime', { skip, concurrency: false }, () => {
   after(async () => {
     for (const c of await r.api.list({ all: true })) await r.api.remove(c.id, { force: true }).catch(() => undefined);
     r.api.close();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      await assertNoLeaks(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('exit code, env and args reach the container; logs keep both streams', async () => {

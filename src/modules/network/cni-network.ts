@@ -8,6 +8,7 @@ import { access, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerNetworkApi, NetworkAttachment, PortMapping } from '../../contracts/containers.js';
 import { InvalidArgument, errorMessage } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
 import { addNetworkList, delNetworkList, type CniConfList, type CniInvocation, type CniResult } from './cni.js';
 import { idsInRules, natRules, purgeRulesFor, removeUnusedHostportChains, runCommand } from './iptables.js';
 
@@ -87,6 +88,8 @@ export class CniNetwork implements ContainerNetworkApi {
     const netns = this.netnsPath(id);
     // A namespace left by a crash is torn down with whatever it had, then made afresh.
     if (await exists(netns)) await this.detach(containerId);
+    // The caller recorded its intent (the container record) before this: a crash leaves a netns boot finds by its tagged name.
+    faultPoint('containers.network.netns-add');
     const r = await runCommand('ip', ['netns', 'add', id]);
     if (r.code !== 0) throw new InvalidArgument(`cannot create network namespace ${id}: ${r.stderr.trim()}`);
     this.prepared.add(containerId);
@@ -107,6 +110,7 @@ export class CniNetwork implements ContainerNetworkApi {
       runtimeConfig: { portMappings: opts.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp ?? '' })) },
     };
     try {
+      faultPoint('containers.network.cni-add');
       // lo and eth0 are independent: configure both at once.
       const [, result] = (await Promise.all([addNetworkList(this.c.pluginDir, this.loopback, { containerId: id, netns, ifName: 'lo' }), addNetworkList(this.c.pluginDir, this.list(opts.ports.length > 0), inv)])) as [unknown, CniResult];
       const addr = result.ips?.[0]?.address;
@@ -132,15 +136,18 @@ export class CniNetwork implements ContainerNetworkApi {
     const inv: CniInvocation = { containerId: id, netns: present ? netns : '', ifName: 'eth0', runtimeConfig: { portMappings: (ports ?? []).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp ?? '' })) } };
     let err: unknown;
     try {
+      faultPoint('containers.network.cni-del');
       await delNetworkList(this.c.pluginDir, this.list(withPorts), inv, prev);
     } catch (e) {
       err = e;
     }
     if (present) {
+      faultPoint('containers.network.netns-del');
       const r = await runCommand('ip', ['netns', 'del', id]);
       if (r.code !== 0 && (await exists(netns))) err ??= new Error(`ip netns del ${id}: ${r.stderr.trim()}`);
     }
     if (withPorts) {
+      faultPoint('containers.network.rules-purge');
       await purgeRulesFor(id);
       await removeUnusedHostportChains();
     }

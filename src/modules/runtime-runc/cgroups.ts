@@ -16,7 +16,13 @@ export interface CgroupSample {
 }
 
 const root = '/sys/fs/cgroup';
-const v1Controllers = ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'cpuset', 'blkio', 'freezer', 'devices', 'hugetlb', 'net_cls,net_prio', 'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc', 'systemd'];
+const v1Controllers = ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'cpuset', 'blkio', 'freezer', 'devices', 'hugetlb', 'net_cls,net_prio', 'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc', 'systemd', 'unified'];
+
+/** v1 hierarchies mounted here: the fixed list plus whatever else is mounted (runc also uses `unified` on hybrid hosts). */
+async function v1Hierarchies(): Promise<string[]> {
+  const mounted = await readdir(root).catch(() => [] as string[]);
+  return [...new Set([...v1Controllers, ...mounted])];
+}
 
 async function read(p: string): Promise<string | undefined> {
   try {
@@ -89,19 +95,17 @@ export async function readCgroup(version: CgroupVersion, cgroupPath: string): Pr
   };
 }
 
-/** Directories (relative to the hierarchy) of the cgroups below `parent`, e.g. the ids of leftovers. */
+/** Directories (relative to the hierarchy) of the cgroups below `parent`, e.g. the ids of leftovers; v1: in any hierarchy. */
 export async function listChildCgroups(version: CgroupVersion, parent: string): Promise<string[]> {
-  const dir = version === 2 ? path.join(root, parent) : path.join(root, 'memory', parent);
-  try {
-    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch {
-    return [];
-  }
+  const dirs = version === 2 ? [path.join(root, parent)] : (await v1Hierarchies()).map((h) => path.join(root, h, parent));
+  const names = new Set<string>();
+  for (const dir of dirs) for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) names.add(e.name);
+  return [...names];
 }
 
 /** Removes an (empty) cgroup in every hierarchy; ignores what is absent. Returns what was removed. */
 export async function removeCgroup(version: CgroupVersion, cgroupPath: string): Promise<string[]> {
-  const dirs = version === 2 ? [path.join(root, cgroupPath)] : v1Controllers.map((c) => path.join(root, c, cgroupPath));
+  const dirs = version === 2 ? [path.join(root, cgroupPath)] : (await v1Hierarchies()).map((c) => path.join(root, c, cgroupPath));
   const removed: string[] = [];
   for (const d of dirs) {
     try {
@@ -116,7 +120,7 @@ export async function removeCgroup(version: CgroupVersion, cgroupPath: string): 
 
 /** Whether any hierarchy still has the cgroup (for residue checks). */
 export async function cgroupExists(version: CgroupVersion, cgroupPath: string): Promise<string[]> {
-  const dirs = version === 2 ? [path.join(root, cgroupPath)] : ['memory', 'cpu', 'cpuacct', 'pids', 'cpuset', 'devices', 'freezer', 'blkio'].map((c) => path.join(root, c, cgroupPath));
+  const dirs = version === 2 ? [path.join(root, cgroupPath)] : (await v1Hierarchies()).map((c) => path.join(root, c, cgroupPath));
   const found: string[] = [];
   for (const d of dirs) if ((await read(path.join(d, 'cgroup.procs'))) !== undefined) found.push(d);
   return found;

@@ -4,22 +4,31 @@
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ContainerInfo, ContainerNetworkApi, ContainerSpec, ContainerStats, ContainersApi, LogLine, NetworkAttachment, PortMapping } from '../../contracts/containers.js';
+import type { ContainerInfo, ContainerNetworkApi, ContainerSpec, ContainerStats, ContainersApi, LogLine, NetworkAttachment } from '../../contracts/containers.js';
 import type { ImageRecord, ImagesApi } from '../../contracts/images.js';
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, errorMessage, isNotFound } from '../../kernel/errors.js';
 import type { EventBus } from '../../kernel/events.js';
 import { containerRequests, type ContainerAdmission } from './admission.js';
-import type { Resources, WorkloadTable } from '../../kernel/workloads.js';
-import { cgroupExists, listChildCgroups, readCgroup, removeCgroup, type CgroupVersion } from './cgroups.js';
+import type { WorkloadTable } from '../../kernel/workloads.js';
+import { cgroupExists, readCgroup, removeCgroup, type CgroupVersion } from './cgroups.js';
 import { LogParser, readFrom } from './logs.js';
 import { RecordStore, type ContainerRecord } from './records.js';
 import { decideRestart } from './restart.js';
 import type { Runc } from './runc.js';
-import { buildSpec, resolveUser } from './spec.js';
+import { faultPoint } from '../../kernel/faults.js';
+import { hasProcesses, reapContainer, removeCgroupBounded, supervisorAlive, sweepOrphans } from './supervision.js';
+import { hostsFile, writeBundle } from './bundle.js';
+import { sampleStats } from './stats.js';
+import { hostPortFree, validateSpec } from './spec-checks.js';
+import { normalizeSignal, statusText, userStopSignals } from './status.js';
+
+export { humanDuration, normalizeSignal, statusText } from './status.js';
+
+/** How long an exit may take to be reported after SIGKILL before the container is ended without the report. */
+const exitDeadlineMs = 10_000;
 
 export type ImagesPort = Pick<ImagesApi, 'get' | 'pull' | 'createRootfs' | 'removeRootfs' | 'listRootfs'>;
 
@@ -38,6 +47,8 @@ export interface ContainersDeps {
   initBinary?: string;
   nofileHardLimit: number;
   hostMemory: number;
+  /** CPUs of the host (the ceiling for --cpus); default: this process's available parallelism. */
+  hostCpus?: number;
   now?: () => number;
 }
 
@@ -52,71 +63,6 @@ interface Entry {
   lock: Promise<unknown>;
   /** Wakes log followers at once when the container exits (instead of at their next poll). */
   wakers?: Set<() => void>;
-}
-
-const nameRe = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-const userStopSignals = new Set(['KILL', 'TERM', 'INT', 'QUIT', '9', '15', '2', '3']);
-
-export function normalizeSignal(sig: string | undefined, fallback = 'KILL'): string {
-  const s = (sig ?? fallback).toUpperCase().replace(/^SIG/, '');
-  if (/^\d+$/.test(s)) {
-    if (Number(s) < 1 || Number(s) > 64) throw new InvalidArgument(`invalid signal ${sig}`);
-    return s;
-  }
-  if (!(`SIG${s}` in os.constants.signals)) throw new InvalidArgument(`invalid signal ${sig}`);
-  return s;
-}
-
-export function statusText(rec: Pick<ContainerRecord, 'state' | 'startedAt' | 'finishedAt' | 'exitCode' | 'restartAt'>, now: number): string {
-  const since = (iso?: string) => humanDuration(now - Date.parse(iso ?? new Date(now).toISOString()));
-  switch (rec.state) {
-    case 'created':
-      return 'Created';
-    case 'starting':
-      return 'Starting';
-    case 'running':
-      return `Up ${since(rec.startedAt)}`;
-    case 'stopping':
-      return `Stopping (up ${since(rec.startedAt)})`;
-    default:
-      if (rec.restartAt) return `Restarting (${rec.exitCode ?? '?'}) ${since(rec.finishedAt)} ago`;
-      return rec.state === 'failed' ? `Failed ${since(rec.finishedAt)} ago` : `Exited (${rec.exitCode ?? '?'}) ${since(rec.finishedAt)} ago`;
-  }
-}
-
-export function humanDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 1) return 'less than a second';
-  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
-  const m = Math.round(s / 60);
-  if (m < 60) return `${m} minute${m === 1 ? '' : 's'}`;
-  const h = Math.round(m / 60);
-  if (h < 48) return `${h} hour${h === 1 ? '' : 's'}`;
-  return `${Math.round(h / 24)} days`;
-}
-
-/** What a container asks of the node: requests default to its limits. */
-
-function checkPorts(ports: PortMapping[]): void {
-  const seen = new Set<string>();
-  for (const p of ports) {
-    for (const [k, v] of [['host port', p.hostPort], ['container port', p.containerPort]] as const)
-      if (!Number.isInteger(v) || v < 1 || v > 65535) throw new InvalidArgument(`${k} ${v} is not between 1 and 65535`);
-    if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new InvalidArgument(`protocol ${String(p.protocol)} is not tcp or udp`);
-    const key = `${p.hostPort}/${p.protocol}`;
-    if (seen.has(key)) throw new InvalidArgument(`host port ${key} is published twice`);
-    seen.add(key);
-  }
-}
-
-/** Whether a host process already listens on the port (portmap would silently shadow it). */
-function hostPortFree(p: PortMapping): Promise<boolean> {
-  if (p.protocol !== 'tcp') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port: p.hostPort, host: p.hostIp || '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
-  });
 }
 
 export class RuncContainers implements ContainersApi {
@@ -169,6 +115,7 @@ export class RuncContainers implements ContainersApi {
       status: statusText(rec, this.now()),
       exitCode: rec.exitCode,
       oomKilled: rec.oomKilled,
+      reason: rec.reason,
       pid: rec.state === 'running' || rec.state === 'stopping' ? rec.pid : undefined,
       ip: rec.network?.ip,
       ports: rec.spec.ports ?? [],
@@ -185,19 +132,7 @@ export class RuncContainers implements ContainersApi {
   // ---- create / start ---------------------------------------------------------------------
 
   private validate(spec: ContainerSpec): void {
-    if (!spec.image || typeof spec.image !== 'string') throw new InvalidArgument('an image is required');
-    if (spec.name !== undefined && !nameRe.test(spec.name)) throw new InvalidArgument(`invalid container name ${JSON.stringify(spec.name)}: use letters, digits, _ . - (starting with a letter or digit)`);
-    if (spec.name && [...this.entries.values()].some((e) => e.rec.name === spec.name)) throw new AlreadyExists(`container name ${spec.name} is already in use`);
-    checkPorts(spec.ports ?? []);
-    const mode = spec.network ?? 'bridge';
-    if (!['bridge', 'host', 'none'].includes(mode)) throw new InvalidArgument(`network ${mode} is not bridge, host or none`);
-    if (mode !== 'bridge' && spec.ports?.length) throw new InvalidArgument(`published ports need the bridge network, not ${mode}`);
-    for (const p of spec.ports ?? [])
-      for (const e of this.entries.values())
-        if ((e.rec.spec.ports ?? []).some((q) => q.hostPort === p.hostPort && q.protocol === p.protocol)) throw new AlreadyExists(`host port ${p.hostPort}/${p.protocol} is already published by container ${e.rec.name}`);
-    for (const v of spec.volumes ?? []) if (!path.isAbsolute(v.hostPath) || !path.isAbsolute(v.containerPath)) throw new InvalidArgument(`volume ${v.hostPath}:${v.containerPath}: both paths must be absolute`);
-    if (spec.restart?.name === 'on-failure' && spec.restart.maxRetries !== undefined && !(spec.restart.maxRetries >= 0)) throw new InvalidArgument('on-failure retries must be 0 or more');
-    if (spec.autoRemove && spec.restart && spec.restart.name !== 'no') throw new InvalidArgument('auto-remove (--rm) and a restart policy cannot be combined');
+    validateSpec(spec, [...this.entries.values()].map((e) => e.rec.spec), { cpus: this.d.hostCpus ?? os.availableParallelism(), memory: this.d.hostMemory });
   }
 
   private async image(ref: string): Promise<ImageRecord> {
@@ -233,50 +168,34 @@ export class RuncContainers implements ContainersApi {
       rootfs: '',
       cgroupsPath: `/llmos/${this.d.tag}/${id}`,
       stopSignal: normalizeSignal(image.config.stopSignal, 'TERM'),
+      creating: true,
     };
     // Reserve the name at once so a concurrent create with the same name fails.
     const e: Entry = { rec, waiters: [], holds: 0, lock: Promise.resolve() };
     this.entries.set(id, e);
+    faultPoint('containers.create.dir');
     const dir = await this.d.store.ensureDir(id);
     try {
+      // Intent first: a crash from here on leaves a record (creating) that boot tears down.
+      faultPoint('containers.create.record');
       await this.save(rec);
+      faultPoint('containers.create.rootfs');
       const { path: rootfs } = await this.d.images().createRootfs(spec.image, id);
       rec.rootfs = rootfs;
+      faultPoint('containers.create.bundle');
+      await writeBundle(this.d, rec, dir, image);
+      rec.creating = undefined;
+      faultPoint('containers.create.record-done');
       await this.save(rec);
-      await this.writeBundle(rec, dir, image);
       this.d.workloads.add({ id, type: 'container', name, namespace: rec.namespace, owner: spec.owner, labels: spec.labels ?? {}, requests: containerRequests(spec), limits: containerRequests({ ...spec, requests: undefined }) });
       this.publish('create', rec, `created from ${spec.image}`);
       return this.info(rec);
     } catch (err) {
       this.entries.delete(id);
-      await this.d.images().removeRootfs(id).catch(() => undefined);
+      await this.d.images().removeRootfs(id).catch((e2) => this.d.log.warn({ err: e2 }, `removing the rootfs of failed create ${id}`));
       await this.d.store.removeDir(id);
       throw err;
     }
-  }
-
-  private async writeBundle(rec: ContainerRecord, dir: string, image: ImageRecord): Promise<void> {
-    const mode = rec.spec.network ?? 'bridge';
-    const hostname = mode === 'host' ? os.hostname() : rec.id.slice(0, 12);
-    const [passwd, group] = await Promise.all(['passwd', 'group'].map((f) => readFile(path.join(rec.rootfs, 'etc', f), 'utf8').catch(() => '')));
-    const user = resolveUser(rec.spec.user ?? image.config.user, passwd, group);
-    const etcFiles = { hosts: path.join(dir, 'hosts'), hostname: path.join(dir, 'hostname'), resolvConf: path.join(dir, 'resolv.conf') };
-    const resolv = mode === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    await Promise.all([writeFile(etcFiles.hosts, hostsFile(hostname, rec.name)), writeFile(etcFiles.hostname, hostname + '\n'), writeFile(etcFiles.resolvConf, resolv)]);
-    const oci = buildSpec({
-      id: rec.id,
-      hostname,
-      rootfs: rec.rootfs,
-      image: image.config,
-      spec: rec.spec,
-      user,
-      network: { mode, netnsPath: mode === 'bridge' ? `/var/run/netns/llmos-${this.d.tag}-${rec.id}` : undefined },
-      cgroupsPath: rec.cgroupsPath,
-      etcFiles,
-      initBinary: this.d.initBinary,
-      nofileHardLimit: this.d.nofileHardLimit,
-    });
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify(oci));
   }
 
   async start(idOrName: string): Promise<ContainerInfo> {
@@ -300,12 +219,17 @@ export class RuncContainers implements ContainersApi {
     try {
       this.d.workloads.transition(rec.id, 'starting');
       rec.state = 'starting';
+      const mode = rec.spec.network ?? 'bridge';
+      // Intent: a crash from here on may leave a netns, a lease, rules, conmon and a cgroup; the
+      // record says so (starting, networkIntent), so boot ends the start and removes them.
+      if (!rec.network && mode === 'bridge') rec.networkIntent = true;
+      faultPoint('containers.start.record');
+      await this.save(rec);
       // The network is set up while runc creates the container (it only needs the namespace to
       // exist); both must be done before the process starts.
       let attaching: Promise<NetworkAttachment> | undefined;
       if (!rec.network) {
         const net = this.d.network();
-        const mode = rec.spec.network ?? 'bridge';
         if (mode === 'bridge' && net.prepare) await net.prepare(rec.id);
         attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [] });
         if (mode !== 'bridge' || !net.prepare) rec.network = await attaching;
@@ -313,6 +237,7 @@ export class RuncContainers implements ContainersApi {
       // A previous run's runc state (exited, or left by a crash) must go before create.
       if (await this.d.runc.known(rec.id)) await this.d.runc.delete(rec.id, true);
       await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
+      faultPoint('containers.start.conmon');
       const [att, created] = await Promise.allSettled([
         attaching ?? Promise.resolve(rec.network!),
         this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid') }),
@@ -320,11 +245,13 @@ export class RuncContainers implements ContainersApi {
       if (att.status === 'rejected') throw att.reason;
       if (attaching) {
         rec.network = att.value;
+        faultPoint('containers.start.record-network');
         await this.save(rec);
         if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(rec.id.slice(0, 12), rec.name, rec.network.ip));
       }
       if (created.status === 'rejected') throw created.reason;
       rec.pid = created.value;
+      faultPoint('containers.start.runc-start');
       await this.d.runc.start(rec.id);
       rec.state = 'running';
       rec.startedAt = new Date(this.now()).toISOString();
@@ -335,19 +262,20 @@ export class RuncContainers implements ContainersApi {
       rec.reason = undefined;
       if (isRestart) rec.restartCount++;
       this.d.workloads.transition(rec.id, 'running');
+      faultPoint('containers.start.record-running');
       await this.save(rec);
       this.publish(isRestart ? 'restart' : 'start', rec, isRestart ? `restarted (${rec.restartCount})` : 'started', { pid: rec.pid });
       return this.info(rec);
     } catch (err) {
       const reason = errorMessage(err);
-      await this.d.runc.delete(rec.id, true).catch(() => undefined);
+      await this.d.runc.delete(rec.id, true).catch((e2) => this.d.log.warn({ err: e2 }, `runc delete after a failed start of ${rec.name}`));
       this.d.admission.release(ledgerId);
       rec.state = 'failed';
       rec.reason = reason;
       rec.finishedAt = new Date(this.now()).toISOString();
       rec.pid = undefined;
       if (this.d.workloads.has(rec.id)) this.d.workloads.transition(rec.id, 'failed', { reason });
-      await this.save(rec).catch(() => undefined);
+      await this.save(rec).catch((e2) => this.d.log.warn({ err: e2 }, `saving the failed start of ${rec.name}`));
       this.publish('fail', rec, `failed to start: ${reason}`);
       if (err instanceof FailedPrecondition) throw new FailedPrecondition(`cannot start container ${rec.name}: ${reason}`, { cause: err });
       throw err;
@@ -381,7 +309,8 @@ export class RuncContainers implements ContainersApi {
     return Number.isFinite(n) ? n : undefined;
   }
 
-  private async handleExit(e: Entry, lost = false): Promise<void> {
+  /** `lost`: why no exit will be reported (the supervisor died, the daemon was down); then whatever is left is ended. */
+  private async handleExit(e: Entry, lost?: string): Promise<void> {
     const rec = e.rec;
     if (!['starting', 'running', 'stopping'].includes(rec.state)) return;
     let exitCode = await this.readExitCode(rec.id);
@@ -391,14 +320,18 @@ export class RuncContainers implements ContainersApi {
     const oomKilled = (sample?.oomKills ?? 0) > 0 && (exitCode === undefined || exitCode === 137);
     const codeLost = exitCode === undefined;
     exitCode ??= 255;
-    await this.d.runc.delete(rec.id, true).catch((err) => this.d.log.warn({ err }, `runc delete ${rec.id}`));
+    // No exit report: runc may not know the container any more, so its processes, conmon and cgroup are ended directly.
+    if (codeLost) {
+      const ended = await reapContainer(this.d, rec.id, rec.cgroupsPath, this.d.store.dir(rec.id));
+      if (ended.length) this.d.log.warn(`container ${rec.name}: ${lost}; ended ${ended.join('; ')}`);
+    } else await this.d.runc.delete(rec.id, true).catch((err) => this.d.log.warn({ err }, `runc delete ${rec.id}`));
     await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
     rec.state = 'exited';
     rec.exitCode = exitCode;
     rec.oomKilled = oomKilled;
     rec.finishedAt = new Date(this.now()).toISOString();
     rec.pid = undefined;
-    rec.reason = codeLost ? 'the container ended while the daemon was down and its exit code was lost' : oomKilled ? 'OOMKilled' : undefined;
+    rec.reason = codeLost ? lost : oomKilled ? 'OOMKilled' : undefined;
     this.d.workloads.transition(rec.id, 'exited', { exitCode, reason: rec.reason });
     if (oomKilled) this.publish('oom', rec, 'was killed: out of memory', { exitCode });
     this.publish('die', rec, `exited with code ${exitCode}`, { exitCode, oomKilled });
@@ -465,28 +398,38 @@ export class RuncContainers implements ContainersApi {
     if (rec.state === 'running') {
       this.d.workloads.transition(rec.id, 'stopping');
       rec.state = 'stopping';
+      faultPoint('containers.stop.record');
       await this.save(rec);
     }
     this.publish('stop', rec, `stopping (signal ${rec.stopSignal}, grace ${grace}s)`);
-    await this.d.runc.kill(rec.id, rec.stopSignal).catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), grace * 1000)));
-    const first = await Promise.race([done, graceOver]);
-    clearTimeout(timer);
-    if (first === 'timeout') {
-      await this.d.runc.kill(rec.id, 'KILL', true).catch(() => undefined);
-      await this.pollExit(e, done);
-    }
+    faultPoint('containers.stop.kill');
+    await this.d.runc.kill(rec.id, rec.stopSignal).catch((err) => this.d.log.warn({ err }, `stop ${rec.name}: signal ${rec.stopSignal}`));
+    await this.waitExit(e, done, grace * 1000);
     return this.info(rec);
   }
 
-  /** Waits for an exit; checks the exit file too in case the watcher missed it. */
-  private async pollExit(e: Entry, done: Promise<unknown>): Promise<void> {
-    let finished = false;
-    void done.then(() => (finished = true));
-    while (!finished && !this.closed) {
-      await Promise.race([done, new Promise((r) => setTimeout(r, 500))]);
-      if (!finished) await this.onExitFile(e.rec.id);
+  /**
+   * Waits for the exit, with a deadline: SIGKILL after `killAfterMs`, and when even that is not
+   * reported within `exitDeadlineMs` (or the supervisor is dead) the container is ended and
+   * marked exited with the reason. Checks the exit file too, in case the watcher missed it.
+   */
+  private async waitExit(e: Entry, done: Promise<unknown>, killAfterMs: number): Promise<void> {
+    const start = Date.now();
+    const ended = () => !['starting', 'running', 'stopping'].includes(e.rec.state) || !this.entries.has(e.rec.id);
+    let killed = false;
+    while (!ended() && !this.closed) {
+      const left = killed ? 250 : Math.min(250, Math.max(1, start + killAfterMs - Date.now()));
+      await Promise.race([done, new Promise((r) => setTimeout(r, left))]);
+      if (ended()) return;
+      await this.onExitFile(e.rec.id);
+      if (ended()) return;
+      if (await this.endIfUnsupervised(e)) continue;
+      const t = Date.now() - start;
+      if (!killed && t >= killAfterMs) {
+        killed = true;
+        await this.d.runc.kill(e.rec.id, 'KILL', true).catch((err) => this.d.log.warn({ err }, `SIGKILL ${e.rec.name}`));
+      }
+      if (t >= killAfterMs + exitDeadlineMs) await this.locked(e, () => this.handleExit(e, `no exit was reported within ${exitDeadlineMs / 1000} s of SIGKILL; what was left of it was killed`));
     }
   }
 
@@ -509,14 +452,16 @@ export class RuncContainers implements ContainersApi {
       if (!opts.force) throw new FailedPrecondition(`container ${rec.name} is ${rec.state}: stop it first or remove with force`);
       rec.stoppedByUser = true;
       const done = this.exited(e);
-      await this.d.runc.kill(rec.id, 'KILL', true).catch(() => undefined);
-      await this.pollExit(e, done);
+      faultPoint('containers.remove.kill');
+      await this.d.runc.kill(rec.id, 'KILL', true).catch((err) => this.d.log.warn({ err }, `rm -f ${rec.name}: SIGKILL`));
+      await this.waitExit(e, done, 0);
     }
     await this.locked(e, async () => {
       if (!this.entries.has(rec.id)) return;
       if (e.restartTimer) clearTimeout(e.restartTimer);
       rec.restartAt = undefined;
       rec.removing = true;
+      faultPoint('containers.remove.record');
       await this.save(rec);
       await this.teardown(rec);
       this.entries.delete(rec.id);
@@ -528,21 +473,32 @@ export class RuncContainers implements ContainersApi {
   /** Everything a container holds on the host; idempotent, so a crashed removal can run it again. */
   private async teardown(rec: ContainerRecord): Promise<void> {
     this.d.admission.release(`container/${rec.id}`);
+    faultPoint('containers.remove.runc-delete');
     if (await this.d.runc.known(rec.id)) await this.d.runc.delete(rec.id, true);
     // Independent parts go in parallel; every part runs even when another fails.
     const parts = await Promise.allSettled([
       (async () => {
-        await removeCgroup(this.d.cgroupVersion, rec.cgroupsPath);
+        faultPoint('containers.remove.cgroup');
+        // Anything still in the cgroup (runc lost the container) is killed first: rmdir needs it empty.
+        await removeCgroupBounded(this.d, rec.cgroupsPath);
         // The per-daemon parent goes with its last container (rmdir refuses while others remain).
         await removeCgroup(this.d.cgroupVersion, path.dirname(rec.cgroupsPath));
       })(),
-      // Never attached (created only, or host/none): attach rolls itself back, so nothing to undo.
-      rec.network ? this.d.network().detach(rec.id, rec.network) : Promise.resolve(),
-      this.d.images().removeRootfs(rec.id),
+      (async () => {
+        faultPoint('containers.remove.network');
+        // Recorded: undo it exactly. Only intended (a crash during attach): found by the CNI id.
+        if (rec.network) await this.d.network().detach(rec.id, rec.network);
+        else if (rec.networkIntent) await this.d.network().detach(rec.id);
+      })(),
+      (async () => {
+        faultPoint('containers.remove.rootfs');
+        await this.d.images().removeRootfs(rec.id);
+      })(),
       rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true }),
     ]);
     const failed = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
     if (failed) throw failed.reason;
+    faultPoint('containers.remove.bundle');
     await this.d.store.removeDir(rec.id);
   }
 
@@ -640,23 +596,7 @@ export class RuncContainers implements ContainersApi {
 
   async stats(idOrName: string): Promise<ContainerStats> {
     const e = this.entry(idOrName);
-    const rec = e.rec;
-    const base = { id: rec.id, name: rec.name };
-    if (rec.state !== 'running' && rec.state !== 'stopping') return { ...base, cpuPercent: 0, cpuUsageNs: 0, memoryUsage: 0, memoryLimit: rec.spec.memory ?? this.d.hostMemory, pids: 0 };
-    let s = await readCgroup(this.d.cgroupVersion, rec.cgroupsPath);
-    if (!s) throw new NotFound(`cgroup of container ${rec.name} not found`);
-    let t = performance.now();
-    // CPU % needs two samples; take a second one when there is no recent first.
-    if (!e.lastSample || t - e.lastSample.t > 30_000) {
-      e.lastSample = { t, cpu: s.cpuUsageNs };
-      await new Promise((r) => setTimeout(r, 200));
-      s = (await readCgroup(this.d.cgroupVersion, rec.cgroupsPath)) ?? s;
-      t = performance.now();
-    }
-    const dt = (t - e.lastSample.t) * 1e6;
-    const cpuPercent = dt > 0 ? Math.max(0, ((s.cpuUsageNs - e.lastSample.cpu) / dt) * 100) : 0;
-    e.lastSample = { t, cpu: s.cpuUsageNs };
-    return { ...base, cpuPercent: Math.round(cpuPercent * 100) / 100, cpuUsageNs: s.cpuUsageNs, memoryUsage: s.memoryUsage, memoryLimit: s.memoryLimit ?? this.d.hostMemory, memoryPeak: s.memoryPeak, pids: s.pids };
+    return sampleStats(this.d, e.rec, e);
   }
 
   /** What remains on the host for a container id (netns, cgroup, lease, chains, bundle); for tests and `inspect`. */
@@ -674,19 +614,24 @@ export class RuncContainers implements ContainersApi {
     const { records, strayDirs } = await this.d.store.loadAll();
     let adopted = 0;
     let ended = 0;
-    const leftovers: string[] = [];
+    // Networks only intended (a crash during attach) are not recorded: they go first, before any
+    // restart below could make a namespace of the same name.
+    const leftovers = await this.d.network().removeLeftovers(new Set(records.filter((r) => r.network && !r.removing && !r.creating).map((r) => r.id)));
     for (const rec of records) {
       const e: Entry = { rec, waiters: [], holds: 0, lock: Promise.resolve() };
       this.entries.set(rec.id, e);
-      if (rec.removing) {
+      if (rec.removing || rec.creating) {
+        // A removal is finished; a create that never returned is undone (it was not acknowledged).
         await this.teardown(rec).catch((err) => this.d.log.warn({ err }, `finishing removal of ${rec.name}`));
         this.entries.delete(rec.id);
-        leftovers.push(`container ${rec.name} (removal interrupted)`);
+        leftovers.push(`container ${rec.name} (${rec.removing ? 'removal' : 'create'} interrupted)`);
         continue;
       }
       const wasActive = ['starting', 'running', 'stopping'].includes(rec.state);
       this.d.workloads.add({ id: rec.id, type: 'container', name: rec.name, namespace: rec.namespace, owner: rec.spec.owner, labels: rec.spec.labels ?? {}, requests: containerRequests(rec.spec), limits: containerRequests({ ...rec.spec, requests: undefined }), state: rec.state, exitCode: rec.exitCode });
       if (!wasActive) {
+        // Not running by its record: any process in its cgroup is one nobody owns.
+        if (await hasProcesses(this.d, rec.cgroupsPath)) leftovers.push(...(await reapContainer(this.d, rec.id, rec.cgroupsPath, this.d.store.dir(rec.id))));
         if (rec.restartAt) {
           this.allocateOnAdopt(rec);
           this.scheduleRestart(e, Math.max(0, Date.parse(rec.restartAt) - this.now()));
@@ -695,18 +640,29 @@ export class RuncContainers implements ContainersApi {
       }
       this.allocateOnAdopt(rec);
       const st = await this.d.runc.state(rec.id).catch(() => undefined);
-      if (st?.status === 'running' && (await this.readExitCode(rec.id)) === undefined) {
+      const supervised = await supervisorAlive(this.d.store.dir(rec.id), rec.id);
+      if (st?.status === 'running' && supervised && (await this.readExitCode(rec.id)) === undefined) {
         rec.pid = st.pid;
         if (rec.state === 'starting') {
+          // Started, but the daemon died before recording it: it runs, so it is adopted as running.
           rec.state = 'running';
+          rec.startedAt ??= new Date(this.now()).toISOString();
           this.d.workloads.transition(rec.id, 'running');
+          await this.save(rec);
         }
         adopted++;
         this.publish('adopt', rec, `re-adopted (pid ${st.pid})`);
+        // A stop was under way when the daemon died: finish it (its grace is over).
+        if (rec.state === 'stopping') void this.d.runc.kill(rec.id, 'KILL', true).then(() => this.waitExit(e, this.exited(e), 0)).catch((err) => this.d.log.warn({ err }, `finishing the stop of ${rec.name}`));
         continue;
       }
       ended++;
-      await this.handleExit(e, true);
+      const reason =
+        rec.state === 'starting' ? 'its start was cut short by a daemon restart'
+        : !st ? 'runc lost its state while the daemon was down; what was left of it was killed'
+        : !supervised ? 'its supervisor (conmon) died while the daemon was down; what was left of it was killed'
+        : 'it ended while the daemon was down and its exit code was lost';
+      await this.handleExit(e, reason);
     }
     const keep = new Set(this.entries.keys());
     for (const id of strayDirs) {
@@ -715,21 +671,28 @@ export class RuncContainers implements ContainersApi {
     }
     for (const st of await this.d.runc.list().catch(() => [])) {
       if (keep.has(st.id)) continue;
-      await this.d.runc.delete(st.id, true).catch(() => undefined);
+      await this.d.runc.delete(st.id, true).catch((err) => this.d.log.warn({ err }, `runc delete of leftover ${st.id}`));
       leftovers.push(`runc container ${st.id}`);
     }
     for (const id of await this.d.images().listRootfs().catch(() => [] as string[])) {
       if (keep.has(id)) continue;
-      await this.d.images().removeRootfs(id).catch(() => undefined);
+      await this.d.images().removeRootfs(id).catch((err) => this.d.log.warn({ err }, `removing leftover rootfs ${id}`));
       leftovers.push(`rootfs ${id}`);
     }
-    for (const id of await listChildCgroups(this.d.cgroupVersion, `/llmos/${this.d.tag}`)) {
-      if (keep.has(id)) continue;
-      if ((await removeCgroup(this.d.cgroupVersion, `/llmos/${this.d.tag}/${id}`)).length) leftovers.push(`cgroup ${id}`);
-    }
-    leftovers.push(...(await this.d.network().removeLeftovers(keep)));
+    // Processes in this daemon's cgroups (and conmons) that no record owns are killed.
+    leftovers.push(...(await sweepOrphans(this.d, keep)));
+    if (leftovers.length) this.d.log.warn(`boot: removed leftovers: ${leftovers.join('; ')}`);
     this.watchExits();
     return { adopted, ended, leftovers };
+  }
+
+  /** Ends a running container whose conmon is gone (nobody would report its exit); true when it did. */
+  private endIfUnsupervised(e: Entry): Promise<boolean> {
+    return this.locked(e, async () => {
+      if (!['running', 'stopping'].includes(e.rec.state) || (await supervisorAlive(this.d.store.dir(e.rec.id), e.rec.id))) return false;
+      await this.handleExit(e, 'its supervisor (conmon) died, so its exit code is unknown; what was left of it was killed');
+      return true;
+    });
   }
 
   private allocateOnAdopt(rec: ContainerRecord): void {
@@ -753,7 +716,11 @@ export class RuncContainers implements ContainersApi {
 
   /** The periodic safety net for exits the watcher missed. */
   async reconcile(): Promise<void> {
-    for (const e of [...this.entries.values()]) if (['starting', 'running', 'stopping'].includes(e.rec.state)) await this.onExitFile(e.rec.id);
+    for (const e of [...this.entries.values()]) {
+      if (!['starting', 'running', 'stopping'].includes(e.rec.state)) continue;
+      await this.onExitFile(e.rec.id);
+      await this.endIfUnsupervised(e);
+    }
   }
 
   close(): void {
@@ -761,10 +728,6 @@ export class RuncContainers implements ContainersApi {
     this.watcher?.close();
     for (const e of this.entries.values()) if (e.restartTimer) clearTimeout(e.restartTimer);
   }
-}
-
-function hostsFile(hostname: string, name: string, ip?: string): string {
-  return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...(ip ? [`${ip}\t${hostname} ${name}`] : [`127.0.1.1\t${hostname} ${name}`]), ''].join('\n');
 }
 
 function sleepOrAbort(ms: number, signal?: AbortSignal, e?: Entry): Promise<void> {

@@ -81,6 +81,7 @@ export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> =>
       initBinary: catatonit.path ?? undefined,
       nofileHardLimit: await nofileHardLimit(),
       hostMemory: ctx.host.memoryBytes,
+      hostCpus: ctx.host.cpus,
     });
     ctx.meta.exports.runc = runc.version;
     ctx.meta.exports.conmon = conmon.version;

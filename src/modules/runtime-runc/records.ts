@@ -1,6 +1,6 @@
 // Container records on disk, one directory per container (also its OCI bundle), so a restarted
 // daemon can re-adopt what runs and report what ended while it was away.
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerSpec, NetworkAttachment } from '../../contracts/containers.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
@@ -31,6 +31,10 @@ export interface ContainerRecord {
   network?: NetworkAttachment;
   /** Set before a removal begins, so a crash half-way is finished at the next boot. */
   removing?: boolean;
+  /** Intent log: set until create is done, so a create cut short by a crash is undone at boot. */
+  creating?: boolean;
+  /** Intent log: a bridge network may exist for this container (set before the netns is made). */
+  networkIntent?: boolean;
 }
 
 export class RecordStore {
@@ -52,7 +56,14 @@ export class RecordStore {
   /** Atomic replace: a crash never leaves half a record. */
   async save(rec: ContainerRecord): Promise<void> {
     const tmp = this.file(rec.id, 'record.json.tmp');
-    await writeFile(tmp, JSON.stringify(rec, null, 1));
+    // fsync before the rename: the record is the intent log, it must be on disk before the resource exists.
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(rec, null, 1));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, this.file(rec.id, 'record.json'));
   }
 

@@ -1,0 +1,117 @@
+// The one leak checker for test teardowns: given a daemon's data dir, lists what of that daemon is
+// still on the host. A daemon's host objects are found by its tag (daemonTag(dataDir)): CNI ids and
+// netns names are `llmos-<tag>-<id>`, cgroups live under /llmos/<tag>/, and conmon's arguments
+// name paths inside the data dir. Read-only: it never removes anything.
+import { execFile } from 'node:child_process';
+import { readFile, readdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { daemonTag } from '../../src/modules/network/cni-network.js';
+
+export interface LeakOptions {
+  /** host-local lease store (default /var/lib/cni/networks). */
+  ipamDir?: string;
+  /** Container ids whose resources are expected to remain (e.g. a container a test keeps running). */
+  allow?: readonly string[];
+}
+
+const cgroupRoot = '/sys/fs/cgroup';
+const netnsDir = '/var/run/netns';
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => execFile(cmd, args, { timeout: 15_000, maxBuffer: 64 * 2 ** 20 }, (err, stdout) => resolve(err ? '' : stdout)));
+}
+
+async function list(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => [] as string[]);
+}
+
+/** Cgroup directories of the daemon in every hierarchy (v1: each controller; v2: the unified one). */
+async function cgroupDirs(tag: string): Promise<string[]> {
+  const found: string[] = [];
+  const v2 = (await readFile(path.join(cgroupRoot, 'cgroup.controllers'), 'utf8').catch(() => undefined)) !== undefined;
+  const hierarchies = v2 ? [cgroupRoot] : (await list(cgroupRoot)).map((c) => path.join(cgroupRoot, c));
+  const seen = new Set<string>();
+  for (const h of hierarchies) {
+    const d = path.join(h, 'llmos', tag);
+    const real = await realpath(d).catch(() => undefined);
+    if (!real || seen.has(real)) continue;
+    seen.add(real);
+    const children = (await readdir(d, { withFileTypes: true }).catch(() => [])).filter((c) => c.isDirectory());
+    // The parent counts on its own only when empty; otherwise its children are the leaks.
+    if (!children.length) found.push(d);
+    for (const child of children) found.push(path.join(d, child.name));
+  }
+  return found;
+}
+
+/** Pids of processes whose command line names the data dir (conmon, a stuck runc) or whose cgroup is the daemon's. */
+async function processes(dataDir: string, tag: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pid of await list('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const [cmdline, cgroup] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''), readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')]);
+    const args = cmdline.split('\0').filter(Boolean);
+    // A zombie holds nothing but its pid, and init reaps it (conmon's children are reparented there when conmon dies).
+    if (!args.length) continue;
+    // The daemon itself (`llmos up --data-dir D`) is not a leak; only what it started.
+    if (args.some((a) => a.endsWith('llmos') || a.endsWith('llmos.js')) && args.includes('up')) continue;
+    const inCgroup = cgroup.includes(`/llmos/${tag}/`);
+    const namesDir = args.some((a) => a === dataDir || a.startsWith(dataDir + '/') || a.includes('=' + dataDir + '/'));
+    if (inCgroup || namesDir) out.push(`process ${pid} (${args.join(' ').slice(0, 160) || 'zombie'})${inCgroup ? ' in a daemon cgroup' : ''}`);
+  }
+  return out;
+}
+
+/** Everything of the daemon with this data dir still on the host, one line each; empty when clean. */
+export async function listLeaks(dataDirIn: string, opts: LeakOptions = {}): Promise<string[]> {
+  const dataDir = path.resolve(dataDirIn);
+  const tag = daemonTag(dataDir);
+  const prefix = `llmos-${tag}-`;
+  const allowed = (s: string) => (opts.allow ?? []).some((id) => s.includes(id));
+  const leaks: string[] = [];
+
+  const ours = (await list(netnsDir)).filter((n) => n.startsWith(prefix));
+  for (const n of ours) leaks.push(`netns ${n}`);
+
+  // Host-side veths whose peer is in one of our namespaces.
+  if (ours.length) {
+    const ids = new Map<number, string>();
+    try {
+      for (const e of JSON.parse((await run('ip', ['-j', 'netns', 'list-id'])) || '[]') as Array<{ nsid: number; name?: string }>) if (e.name) ids.set(e.nsid, e.name);
+      for (const l of JSON.parse((await run('ip', ['-j', 'link', 'show', 'type', 'veth'])) || '[]') as Array<{ ifname: string; link_netnsid?: number }>) {
+        const ns = l.link_netnsid !== undefined ? ids.get(l.link_netnsid) : undefined;
+        if (ns?.startsWith(prefix)) leaks.push(`veth ${l.ifname} (peer in ${ns})`);
+      }
+    } catch {
+      /* unreadable ip output: the netns lines already report the leak */
+    }
+  }
+
+  const ipamDir = opts.ipamDir ?? '/var/lib/cni/networks';
+  for (const net of await list(ipamDir)) {
+    for (const f of await list(path.join(ipamDir, net))) {
+      if (!/^[\d.:a-f]+$/.test(f) || !f.includes('.')) continue;
+      const text = await readFile(path.join(ipamDir, net, f), 'utf8').catch(() => '');
+      if (text.split(/\r?\n/)[0]?.startsWith(prefix)) leaks.push(`IP lease ${net}/${f} (${text.split(/\r?\n/)[0]})`);
+    }
+  }
+
+  for (const table of ['nat', 'filter', 'mangle']) for (const r of (await run('iptables', ['-w', '5', '-t', table, '-S'])).split('\n')) if (r.includes(prefix)) leaks.push(`iptables ${table}: ${r}`);
+  for (const r of (await run('nft', ['list', 'ruleset'])).split('\n')) if (r.includes(prefix)) leaks.push(`nft: ${r.trim()}`);
+
+  for (const d of await cgroupDirs(tag)) leaks.push(`cgroup ${d}`);
+
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')).split('\n')) {
+    const mp = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (mp && (mp === dataDir || mp.startsWith(dataDir + '/'))) leaks.push(`mount ${mp}`);
+  }
+
+  leaks.push(...(await processes(dataDir, tag)));
+  return leaks.filter((l) => !allowed(l));
+}
+
+/** Throws, naming every leftover, when the daemon with this data dir left anything on the host. */
+export async function assertNoLeaks(dataDir: string, opts: LeakOptions = {}): Promise<void> {
+  const leaks = await listLeaks(dataDir, opts);
+  if (leaks.length) throw new Error(`${leaks.length} leftover(s) of the daemon with data dir ${dataDir}:\n  ${leaks.join('\n  ')}`);
+}
