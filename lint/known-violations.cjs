@@ -31,6 +31,10 @@ module.exports = [
   { rule: 'cli-imports-contracts-and-client', from: 'src/cli/commands/system.ts', to: 'src/daemon.ts' },
   { rule: 'cli-imports-contracts-and-client', from: 'src/cli/commands/system.ts', to: 'src/kernel/events.ts' },
   { rule: 'cli-imports-contracts-and-client', from: 'src/cli/commands/system.ts', to: 'src/kernel/kernel.ts' },
+  // src/cli/commands/store.ts: `llmos store` on a stopped daemon's data dir opens the store file itself,
+  // as `llmos up` runs the daemon (the offline store tools belong beside daemon.ts)
+  { rule: 'cli-imports-contracts-and-client', from: 'src/cli/commands/store.ts', to: 'src/modules/state-store/offline.ts' },
+  { rule: 'cli-imports-contracts-and-client', from: 'src/cli/commands/store.ts', to: 'src/kernel/datadir-lock.ts' },
   // src/contracts/containers.ts: the workload state type lives in the kernel
   { rule: 'contracts-import-nothing', from: 'src/contracts/containers.ts', to: 'src/kernel/workloads.ts' },
   // src/modules/api/routes/dashboard.ts: dashboard assets dir
@@ -49,6 +53,7 @@ module.exports = [
   { rule: 'no-cross-module-import', from: 'src/modules/autoscaler/controller.test.ts', to: 'src/modules/state-store/sqlite-store.ts' },
   // src/modules/functions/async.test.ts: test fixture: a real SQLite state store
   { rule: 'no-cross-module-import', from: 'src/modules/functions/async.test.ts', to: 'src/modules/state-store/sqlite-store.ts' },
+  { rule: 'no-cross-module-import', from: 'src/modules/functions/secrets.test.ts', to: 'src/modules/state-store/sqlite-store.ts' },
   // src/modules/functions/pool.ts: keep-alive policies belong on the policies contract
   { rule: 'no-cross-module-import', from: 'src/modules/functions/pool.ts', to: 'src/modules/autoscaler/policies/keepalive.ts' },
   // src/modules/functions/spec.ts: durations and keep-alive parsing live under autoscaler/policies

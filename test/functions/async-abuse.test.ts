@@ -8,10 +8,9 @@ import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { until } from '../support/until.js';
-import { dirBytes, stateDb } from './data-dir.js';
+import { dirBytes, withStoreBackup } from './data-dir.js';
 
 const MiB = 2 ** 20;
 let d: TestDaemon;
@@ -132,15 +131,10 @@ describe('async invocations on the gateway', () => {
 
     // Results expire (15 s), are deleted, their history compacted: room again, and the file reuses its pages.
     await until('expired results deleted', async () => (await Promise.all(first.map((id) => d.api('GET', `/v1/function-results/${id}`)))).every((r) => r.status === 404), 40_000);
-    const db = new Database(await stateDb(dataDir), { fileMustExist: true });
-    try {
-      const keys = first.flatMap((id) => [`/functions/async/${id}`, `/functions/async-body/${id}`]);
-      const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE key IN (${keys.map(() => '?').join(',')})`).get(...keys) as { n: number }).n;
-      await until('records gone from the store', async () => count('kv') === 0, 20_000);
-      await until('their history compacted', async () => count('history') === 0, 20_000);
-    } finally {
-      db.close();
-    }
+    const keys = first.flatMap((id) => [`/functions/async/${id}`, `/functions/async-body/${id}`]);
+    const count = (table: string) => withStoreBackup(d, (db) => (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE key IN (${keys.map(() => '?').join(',')})`).get(...keys) as { n: number }).n);
+    await until('records gone from the store', async () => (await count('kv')) === 0, 20_000);
+    await until('their history compacted', async () => (await count('history')) === 0, 20_000);
     await wave();
     const afterSecond = (await dirBytes(dataDir)) - before;
     console.log(`data dir growth: ${afterFirst} bytes after the first wave of 30 x 5 MiB, ${afterSecond} after the second`);
@@ -162,12 +156,7 @@ describe('async invocations on the gateway', () => {
       const c = await d.cli(['fn', 'result', id]);
       return c.code === 1 && /no async invocation/.test(c.stderr);
     }, 10_000);
-    const db = new Database(await stateDb(dataDir), { fileMustExist: true });
-    try {
-      await until('the record deleted', async () => !db.prepare('SELECT 1 FROM kv WHERE key = ?').get(`/functions/async/${id}`), 10_000);
-    } finally {
-      db.close();
-    }
+    await until('the record deleted', async () => withStoreBackup(d, (db) => !db.prepare('SELECT 1 FROM kv WHERE key = ?').get(`/functions/async/${id}`)), 10_000);
   });
 
   test('async bodies are capped: 413 past the body limit or the async byte quota, answered before the body is sent', async () => {

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startDaemon } from '../support/daemon.js';
 import { until } from '../support/until.js';
-import { stateDb } from './data-dir.js';
+import { withStoreBackup } from './data-dir.js';
 
 const ECHO = `export default { async fetch(req) { return new Response('got ' + await req.text()); } };`;
 
@@ -53,13 +52,8 @@ test('async invocations survive a SIGKILL at every step', async () => {
             });
             assert.equal(r.result?.body, `got step ${n}`);
           }
-          const db = new Database(await stateDb(dataDir), { fileMustExist: true });
-          try {
-            const keys = (db.prepare("SELECT key FROM kv WHERE key LIKE '/functions/async%'").all() as Array<{ key: string }>).map((k) => k.key);
-            assert.deepEqual(keys, acked ? [`/functions/async/${acked}`] : [], `step ${steps[n - 1]}: ${JSON.stringify(keys)}`);
-          } finally {
-            db.close();
-          }
+          const keys = await withStoreBackup(second, (db) => (db.prepare("SELECT key FROM kv WHERE key LIKE '/functions/async%'").all() as Array<{ key: string }>).map((k) => k.key));
+          assert.deepEqual(keys, acked ? [`/functions/async/${acked}`] : [], `step ${steps[n - 1]}: ${JSON.stringify(keys)}`);
           const fn = (await second.api<{ async: { records: number } }>('GET', '/v1/functions/echo')).body;
           assert.equal(fn.async.records, acked ? 1 : 0, 'the quota counts what the store holds');
         } finally {

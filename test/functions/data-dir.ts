@@ -1,5 +1,7 @@
 // Helpers for tests that look at what a daemon left on disk: total size, every file, the SQLite store.
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Every regular file under dir (recursively), with its size and mode. */
@@ -31,9 +33,24 @@ export async function filesContaining(dir: string, needles: string[]): Promise<s
   return hits;
 }
 
-/** The SQLite state store of a data dir. */
-export async function stateDb(dataDir: string): Promise<string> {
-  const f = (await filesUnder(dataDir)).find((x) => x.file.endsWith('/state.db'));
-  if (!f) throw new Error(`no state.db under ${dataDir}`);
-  return f.file;
+/**
+ * Runs fn on a consistent copy of a running daemon's store, taken with `GET /v1/store/backup`: the
+ * daemon holds its SQLite file exclusively, so tests read what it wrote through a backup.
+ */
+export async function withStoreBackup<T>(d: { host: string; token: string }, fn: (db: Database.Database) => T): Promise<T> {
+  const res = await fetch(`${d.host}/v1/store/backup`, { headers: { authorization: `Bearer ${d.token}` } });
+  if (res.status !== 200) throw new Error(`store backup: ${res.status} ${await res.text()}`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-store-copy-'));
+  try {
+    const file = path.join(dir, 'state.db');
+    await writeFile(file, Buffer.from(await res.arrayBuffer()));
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

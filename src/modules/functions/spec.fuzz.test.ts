@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { fuzzParams, fuzzTimeoutMs } from '../../../test/functions/fuzz-budget.js';
 import { LIMITS, normalizeSpec } from './spec.js';
-import { deployInputSchema } from './spec-schema.js';
+import { deployInputSchema } from '../../contracts/functions.js';
 
 const num = fc.oneof(
   fc.double(),

@@ -1,5 +1,6 @@
 // A function's desired state, and the pure normalization of what a user asks for into it.
 import { Cron } from 'croner';
+import type { DeployInput } from '../../contracts/functions.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { formatMs, parseDurationMs } from '../autoscaler/policies/duration.js';
 import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
@@ -50,31 +51,7 @@ export interface FunctionSpec {
   version: number;
 }
 
-/** What `fn deploy` sends (sizes and durations as text or numbers). */
-export interface DeployInput {
-  name: string;
-  image?: string;
-  port?: number;
-  memory?: string | number;
-  timeout?: string | number;
-  cpu?: string | number;
-  concurrency?: number;
-  min?: number;
-  max?: number;
-  queue?: number;
-  queueWait?: string | number;
-  bodyLimit?: string | number;
-  env?: Record<string, string>;
-  secrets?: string[];
-  keepAlive?: string;
-  schedule?: string;
-  mqttTopic?: string;
-  mqttUrl?: string;
-  asyncPublic?: boolean;
-  asyncTtl?: string | number;
-  asyncMaxRecords?: number;
-  asyncMaxBytes?: string | number;
-}
+export type { DeployInput };
 
 export const DEFAULTS = {
   memory: 64 * 2 ** 20,

@@ -33,19 +33,25 @@ export interface CniResult {
 
 export class CniError extends Internal {}
 
-export function execPlugin(binDir: string, command: 'ADD' | 'DEL' | 'CHECK', conf: Record<string, unknown>, inv: CniInvocation): Promise<CniResult | undefined> {
+/** A plugin that has not answered by then is killed: every wait in a container's life has a deadline. */
+export const pluginDeadlineMs = 30_000;
+
+export function execPlugin(binDir: string, command: 'ADD' | 'DEL' | 'CHECK', conf: Record<string, unknown>, inv: CniInvocation, deadlineMs = pluginDeadlineMs): Promise<CniResult | undefined> {
   const type = String(conf.type);
   return new Promise((resolve, reject) => {
     const p = spawn(path.join(binDir, type), [], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: inv.containerId, CNI_NETNS: inv.netns, CNI_IFNAME: inv.ifName, CNI_PATH: binDir },
+      timeout: deadlineMs,
+      killSignal: 'SIGKILL',
     });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', (e) => reject(new CniError(`CNI plugin ${type}: ${e.message}`)));
-    p.on('close', (code) => {
+    p.on('close', (code, signal) => {
+      if (signal === 'SIGKILL' && code === null) return reject(new CniError(`CNI plugin ${type} ${command}: no answer in ${deadlineMs} ms`));
       if (code === 0) {
         if (!out.trim()) return resolve(undefined);
         try {

@@ -6,16 +6,13 @@ import { Kinds } from '../../../contracts/kinds.js';
 import type { KernelHandle } from '../../../kernel/kernel.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { errorMessage } from '../../../kernel/errors.js';
-import { MAX_CPU_MILLI, MAX_DURATION_MS, MAX_MEMORY_BYTES } from '../../../kernel/quantity.js';
+import { MAX_DURATION_MS } from '../../../kernel/quantity.js';
 import type { Api } from '../server.js';
 import { sendSse } from './sse.js';
 
 const port = z.object({ hostPort: z.number().int().min(1).max(65535), containerPort: z.number().int().min(1).max(65535), protocol: z.enum(['tcp', 'udp']).default('tcp'), hostIp: z.string().optional() });
 const volume = z.object({ hostPath: z.string().min(1), containerPath: z.string().min(1), readOnly: z.boolean().default(false) });
 const restart = z.union([z.object({ name: z.literal('no') }), z.object({ name: z.literal('always') }), z.object({ name: z.literal('on-failure'), maxRetries: z.number().int().min(0).optional() })]);
-
-/** The kernel's own ceiling for pid_max (PID_MAX_LIMIT on 64-bit). */
-const PID_MAX_LIMIT = 4_194_304;
 
 export const containerSpecSchema = z
   .object({
@@ -26,11 +23,12 @@ export const containerSpecSchema = z
     env: z.record(z.string(), z.string()).optional(),
     ports: z.array(port).optional(),
     volumes: z.array(volume).optional(),
-    // Bounded here, before the image is resolved: an absurd limit is the caller's mistake (400), not a cgroup write failure.
-    cpus: z.number().positive().max(MAX_CPU_MILLI / 1000).optional(),
-    memory: z.number().int().positive().max(MAX_MEMORY_BYTES).optional(),
-    pidsLimit: z.number().int().positive().max(PID_MAX_LIMIT).optional(),
-    requests: z.object({ cpu: z.number().nonnegative().max(MAX_CPU_MILLI / 1000).optional(), memory: z.number().int().nonnegative().max(MAX_MEMORY_BYTES).optional() }).optional(),
+    // Types only: ranges are the runtime's validateSpec (runtime-runc/spec-checks.ts), which knows the
+    // host's CPUs and memory and runs before the image is resolved.
+    cpus: z.number().optional(),
+    memory: z.number().optional(),
+    pidsLimit: z.number().optional(),
+    requests: z.object({ cpu: z.number().optional(), memory: z.number().optional() }).optional(),
     user: z.string().optional(),
     workingDir: z.string().optional(),
     readOnly: z.boolean().optional(),
@@ -41,7 +39,7 @@ export const containerSpecSchema = z
     labels: z.record(z.string(), z.string()).optional(),
     namespace: z.string().optional(),
     owner: z.string().optional(),
-    priority: z.number().int().min(-1e9).max(1e9).optional(),
+    priority: z.number().optional(),
   })
   .strict();
 

@@ -3,13 +3,12 @@
 import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
 import { InvalidArgument } from '../../../kernel/errors.js';
-import { parseDuration } from '../../../kernel/quantity.js';
 import type { KernelHandle } from '../../../kernel/kernel.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { InvocationFailed, failureResponse } from '../../functions/failures.js';
 import type { FunctionsApi } from '../../functions/module.js';
 import { pickEntry } from '../../functions/source.js';
-import { deployBodySchema } from '../../functions/spec-schema.js';
+import { deployBodySchema } from '../../../contracts/functions.js';
 import type { Api } from '../server.js';
 import { sendSse } from './sse.js';
 
@@ -31,10 +30,8 @@ export function functionRoutes(app: Api, k: KernelHandle, _svc: KernelServices):
   const name = z.object({ name: z.string().min(1) });
 
   app.post('/v1/functions', { schema: { body: deployBody, summary: 'Deploy or update a function (isolate code or container image)' } }, async (req, reply) => {
-    const { code, ...raw } = req.body;
-    // Durations go through the one bounded parser (finite, non-negative, at most a year) before the spec sees them.
-    const input = { ...raw };
-    for (const k of ['timeout', 'cpu', 'queueWait'] as const) if (input[k] !== undefined) input[k] = parseDuration(input[k], k);
+    // Ranges are the functions module's normalizeSpec: one place gives every caller the same reasons.
+    const { code, ...input } = req.body;
     let bundle;
     if (code) {
       const size = Object.values(code.files).reduce((a, f) => a + f.length, 0);

@@ -1,15 +1,8 @@
 // Durations in flags and specs: "30s", "10m", "4h", "250ms", or a bare number of milliseconds.
-import { InvalidArgument } from '../../../kernel/errors.js';
+import { parseDuration } from '../../../kernel/quantity.js';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-export function parseDurationMs(text: string, what = 'duration'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!m) throw new InvalidArgument(`${what} "${text}" is not a duration like 30s, 10m or 4h`);
-  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
-  if (!Number.isFinite(ms)) throw new InvalidArgument(`${what} "${text}" is too large`);
-  return ms;
-}
+/** The one bounded duration parser (finite, non-negative, at most a year), under the name policies use. */
+export const parseDurationMs = (text: string, what = 'duration'): number => parseDuration(text, what);
 
 /** Short human form: 90000 -> "1.5m", 600000 -> "10m". */
 export function formatMs(ms: number): string {

@@ -1,8 +1,8 @@
-// The wire shape of a deploy request (`POST /v1/functions`, and `kind: Function` manifests), one zod
-// schema for the API route and the fuzz tests. It checks types and string lengths; ranges and
-// cross-field rules are normalizeSpec's (spec.ts), so every caller gets the same reasons.
+// The functions contract's wire shape of a deploy request (`POST /v1/functions`, and `kind: Function`
+// manifests): one zod schema for the API route, the module and the fuzz tests. It checks types and
+// string lengths; ranges and cross-field rules are the functions module's normalizeSpec, so every
+// caller gets the same reasons.
 import { z } from 'zod';
-import type { DeployInput } from './spec.js';
 
 const text = (max: number) => z.string().max(max);
 const sizeOrNumber = z.union([text(64), z.number()]);
@@ -37,7 +37,5 @@ export const deployBodySchema = deployInputSchema.extend({
   code: z.object({ files: z.record(text(1024), z.string()), entry: text(1024).optional() }).optional(),
 });
 
-// The schema and the TypeScript input type must not drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameShape: Same<z.infer<typeof deployInputSchema>, DeployInput> = true;
-void sameShape;
+/** What `fn deploy` sends (sizes and durations as text or numbers). */
+export type DeployInput = z.infer<typeof deployInputSchema>;
