@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { untilNoLeaks } from '../support/leaks.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { until } from '../support/until.js';
@@ -30,6 +31,7 @@ describe('autoscaling a service', { skip, concurrency: false }, () => {
     if (d) {
       await d.cli(['autoscale', 'rm', 'web']);
       await d.cli(['service', 'rm', 'web']);
+      await untilNoLeaks(d.dataDir);
       await d.stop();
     }
     await reg?.stop();

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { untilNoLeaks } from '../support/leaks.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import { until } from '../support/until.js';
@@ -73,6 +74,7 @@ describe('rollout: SIGKILL at every step, then boot', { skip, concurrency: false
       await d.cli(['service', 'rm', 'web']);
       const ps = await d.cli(['ps', '-a', '-q']);
       for (const id of ps.stdout.split('\n').filter(Boolean)) await d.cli(['rm', '-f', id]);
+      await untilNoLeaks(d.dataDir);
       await d.stop();
     }
     await reg?.stop();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 import type { ServiceStatus } from '../../src/modules/services/types.js';
+import { untilNoLeaks } from '../support/leaks.js';
 import { until } from '../support/until.js';
 
 const skip = registrySkipReason() || (!existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : false);
@@ -82,6 +83,7 @@ describe('services end to end', { skip, concurrency: false }, () => {
       for (const s of body.services ?? []) await d.cli(['service', 'rm', s.name]);
       const ps = await d.cli(['ps', '-a', '-q']).catch(() => undefined);
       for (const id of ps?.stdout.split('\n').filter(Boolean) ?? []) await d.cli(['rm', '-f', id]);
+      await untilNoLeaks(d.dataDir);
       await d.stop();
     }
     await reg?.stop();

@@ -115,3 +115,10 @@ export async function assertNoLeaks(dataDir: string, opts: LeakOptions = {}): Pr
   const leaks = await listLeaks(dataDir, opts);
   if (leaks.length) throw new Error(`${leaks.length} leftover(s) of the daemon with data dir ${dataDir}:\n  ${leaks.join('\n  ')}`);
 }
+
+/** assertNoLeaks, after waiting (bounded) for removals still under way, e.g. replicas of a removed service. */
+export async function untilNoLeaks(dataDir: string, opts: LeakOptions = {}, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while ((await listLeaks(dataDir, opts)).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 250));
+  await assertNoLeaks(dataDir, opts);
+}
