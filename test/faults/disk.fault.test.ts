@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -48,6 +48,16 @@ test('disk full: 507 on writes, reads served, no crash, boots on the full disk, 
     const dataDir = path.join(mnt, 'data');
     d = await startDaemon({ dataDir });
     assert.equal((await d.api('POST', '/v1/namespaces', { name: 'before' })).status, 201);
+    // A running workload: a function deployed before the disk fills must keep answering.
+    const code = path.join(tmp, 'hello.js');
+    await writeFile(code, "export default { fetch: () => new Response('still serving') };\n");
+    const dep = await d.cli(['fn', 'deploy', 'hello', '--code', code, '--min', '1']);
+    assert.equal(dep.code, 0, dep.stderr);
+    const invoke = async (daemon: TestDaemon) => {
+      const r = await fetch(`${daemon.gateway}/fn/hello/`);
+      return { status: r.status, body: await r.text() };
+    };
+    assert.deepEqual(await invoke(d), { status: 200, body: 'still serving' });
 
     await fill(mnt);
     // Writes: the first that needs a new block fails; none may be a 500 or kill the daemon.
@@ -68,6 +78,7 @@ test('disk full: 507 on writes, reads served, no crash, boots on the full disk, 
     assert.ok(ns.body.namespaces.some((n) => n.name === 'before'));
     assert.equal((await d.api('GET', '/v1/status')).status, 200);
     assert.equal(d.proc.exitCode, null, 'the daemon is running');
+    assert.deepEqual(await invoke(d), { status: 200, body: 'still serving' }, 'the workload runs on a full disk');
 
     // A restart on the full disk boots (read-only until space returns).
     await d.stop({ keepData: true });
@@ -75,6 +86,7 @@ test('disk full: 507 on writes, reads served, no crash, boots on the full disk, 
     assert.equal((await d.api('GET', '/v1/status')).status, 200);
     const again = await d.api<{ namespaces: Array<{ name: string }> }>('GET', '/v1/namespaces');
     assert.ok(again.body.namespaces.some((n) => n.name === 'before'), 'acknowledged data survived');
+    assert.deepEqual(await invoke(d), { status: 200, body: 'still serving' }, 'the workload starts again on a full disk');
     const refused = await d.api<{ error: string }>('POST', '/v1/namespaces', { name: 'while-full' });
     assert.equal(refused.status, 507, JSON.stringify(refused.body));
     assert.match(refused.body.error, /no space left in DATA_DIR/);
