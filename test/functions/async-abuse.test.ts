@@ -138,7 +138,9 @@ describe('async invocations on the gateway', () => {
     await wave();
     const afterSecond = (await dirBytes(dataDir)) - before;
     console.log(`data dir growth: ${afterFirst} bytes after the first wave of 30 x 5 MiB, ${afterSecond} after the second`);
-    assert.ok(afterSecond < afterFirst + 24 * MiB, `a second wave grew the data dir from ${afterFirst} to ${afterSecond} bytes`);
+    // Freed pages are reused: a second wave adds well under what the first did (without reuse it
+    // adds as much again; WAL checkpoint timing decides the exact figure).
+    assert.ok(afterSecond - afterFirst < afterFirst / 2, `a second wave grew the data dir from ${afterFirst} to ${afterSecond} bytes`);
   });
 
   test('results expire after the function TTL and are deleted from the store', async () => {

@@ -4,6 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { untilNoLeaks } from '../support/leaks.js';
+import { until } from '../support/until.js';
 import { buildProbeRootfs, importProbeImage, probeSkipReason, removeDir } from './probe-image.js';
 
 const skip = probeSkipReason();
@@ -35,7 +37,12 @@ describe('seccomp allowlist in real containers', { skip }, () => {
   });
 
   after(async () => {
-    await d?.stop();
+    if (d) {
+      // `run --rm` removes its container after the exit is reported: wait for that before stopping.
+      await until('every container removed', async () => (await d.cli(['ps', '-a', '-q'])).stdout.trim() === '', 30_000);
+      await untilNoLeaks(d.dataDir);
+      await d.stop();
+    }
     await removeDir(buildDir);
   });
 
