@@ -64,6 +64,13 @@ export class Kernel implements KernelServices, ModuleControl {
   private startedAt = new Date();
   private stopping = false;
   private stoppingNow: string | undefined;
+  /** What a module may do to the kernel: a facade, so the context hands out no kernel object. */
+  private readonly control: ModuleControl = {
+    status: () => this.status(),
+    modules: () => this.modules(),
+    loadModule: (name) => this.loadModule(name),
+    unloadModule: (name) => this.unloadModule(name),
+  };
 
   constructor(private readonly opts: KernelOptions) {
     this.dataDir = opts.dataDir;
@@ -171,7 +178,7 @@ export class Kernel implements KernelServices, ModuleControl {
         ...declaredLookup(def, (kind) => this.loadedOfKind(kind).map((x) => x.api)),
         meta,
         addresses: { listen: this.config.listen, gateway: this.config.gateway },
-        control: this,
+        control: this.control,
       };
       const api = await def.init(ctx);
       this.loaded.set(uri, { def, api, exports: meta.exports, initMs: round(performance.now() - start), controller: new AbortController() });
