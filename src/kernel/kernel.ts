@@ -14,7 +14,7 @@ import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices, ty
 import { probeHost, type HostProbe } from './probe.js';
 import { Reconciler } from './reconciler.js';
 import { Registry, shortName } from './registry.js';
-import { bootStages, moduleStatusOf, type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from './status.js';
+import { moduleStatusOf, type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from './status.js';
 import { WorkloadTable } from './workloads.js';
 import { LLMOS_VERSION } from '../version.js';
 

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Kinds } from '../../contracts/kinds.js';
-import type { StateStore } from '../../contracts/state-store.js';
-import { Kernel } from '../../kernel/kernel.js';
-import { silentLogger } from '../../kernel/log.js';
-import type { HostProbe } from '../../kernel/probe.js';
-import { Registry } from '../../kernel/registry.js';
-import { sqliteStoreModule } from '../state-store/module.js';
-import { eventsStoreModule, type EventsStoreApi } from './module.js';
+import { Kinds } from '../../src/contracts/kinds.js';
+import type { StateStore } from '../../src/contracts/state-store.js';
+import { Kernel } from '../../src/kernel/kernel.js';
+import { silentLogger } from '../../src/kernel/log.js';
+import type { HostProbe } from '../../src/kernel/probe.js';
+import { Registry } from '../../src/kernel/registry.js';
+import { sqliteStoreModule } from '../../src/modules/state-store/module.js';
+import { eventsStoreModule, type EventsStoreApi } from '../../src/modules/events-store/module.js';
 
 const host: HostProbe = {
   kernel: 'test', arch: 'x64', cpus: 2, memoryBytes: 2 ** 31,
