@@ -1,7 +1,9 @@
-// The one list of built-in modules, in no particular order: the loader sorts by dependencies.
+// The one list of built-in modules. The loader sorts by dependencies and otherwise keeps this order,
+// so the events store comes right after the state store and records the other modules' boot.
 import type { AnyModuleDef } from './kernel/module.js';
 import { Registry } from './kernel/registry.js';
 import { sqliteStoreModule } from './modules/state-store/module.js';
+import { eventsStoreModule } from './modules/events-store/module.js';
 import { apiModule } from './modules/api/module.js';
 import { schedulerModule } from './modules/scheduler/module.js';
 import { monitorModule } from './modules/monitor/module.js';
@@ -14,7 +16,7 @@ import { gatewayModule } from './modules/gateway/module.js';
 import { servicesModule } from './modules/services/module.js';
 import { autoscalerModule } from './modules/autoscaler/module.js';
 
-export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), apiModule(), schedulerModule(), monitorModule(), networkModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule()];
+export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), networkModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule()];
 
 export const builtinRegistry = (): Registry => Registry.of(builtinModules());
 

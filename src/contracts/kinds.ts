@@ -1,6 +1,7 @@
 // Module kinds: versioned, namespaced constants, kept in this one file.
 export const Kinds = {
   stateStore: 'llmos.state-store.v1',
+  eventsStore: 'llmos.events-store.v1',
   api: 'llmos.api.v1',
   images: 'llmos.images.v1',
   network: 'llmos.network.v1',

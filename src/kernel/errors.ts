@@ -39,6 +39,8 @@ export class DeadlineExceeded extends LlmosError { override readonly code = 'E_D
 /** The data dir's filesystem is full (ENOSPC, SQLITE_FULL): writes fail until space returns, reads go on. */
 export class NoSpace extends LlmosError { override readonly code = 'E_NO_SPACE' as const; }
 export class Internal extends LlmosError { override readonly code = 'E_INTERNAL' as const; }
+/** A lookup by kind found several loaded modules; name one (containerd's ErrPluginMultipleInstances). */
+export class MultipleInstances extends FailedPrecondition {}
 
 export const isNotFound = (e: unknown): e is NotFound => e instanceof NotFound;
 export const isAlreadyExists = (e: unknown): e is AlreadyExists => e instanceof AlreadyExists;

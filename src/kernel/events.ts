@@ -15,6 +15,9 @@ export interface LlmosEvent {
 export type EventInput = Omit<LlmosEvent, 'seq' | 'time'>;
 type Handler = (e: LlmosEvent) => void;
 
+/** The store key of an event (events-store) and its identity across runs. */
+export const eventKey = (e: Pick<LlmosEvent, 'time' | 'seq'>): string => `${e.time}-${String(e.seq).padStart(8, '0')}`;
+
 export class EventBus {
   private seq = 0;
   private readonly history: LlmosEvent[] = [];
@@ -37,9 +40,13 @@ export class EventBus {
     return e;
   }
 
-  /** Puts events from an earlier run (oldest first) back into the history; new events number after them. */
+  /**
+   * Puts events from an earlier run (oldest first) back into the history; new events number after
+   * them. Events already in the history are skipped, so restoring twice (a reloaded events-store) adds nothing.
+   */
   restore(past: readonly LlmosEvent[]): void {
-    this.history.unshift(...past.slice(-this.historyLimit));
+    const have = new Set(this.history.map(eventKey));
+    this.history.unshift(...past.filter((e) => !have.has(eventKey(e))).slice(-this.historyLimit));
     if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
     this.seq = Math.max(this.seq, ...past.map((e) => e.seq));
   }

@@ -7,7 +7,8 @@ import { Kernel, bootStages } from './kernel.js';
 import { Registry } from './registry.js';
 import { SkipModule } from './errors.js';
 import { silentLogger } from './log.js';
-import type { AnyModuleDef } from './module.js';
+import type { ModuleKind } from '../contracts/kinds.js';
+import type { AnyModuleDef, InitContext } from './module.js';
 import type { HostProbe } from './probe.js';
 import { sqliteStoreModule } from '../modules/state-store/module.js';
 
@@ -20,10 +21,10 @@ const fakeHost: HostProbe = {
 
 function recorder() {
   const calls: string[] = [];
-  const mod = (kind: string, id: string, requires: string[] = [], extra: Partial<AnyModuleDef> = {}): AnyModuleDef => ({
-    kind: kind as never,
+  const mod = (kind: ModuleKind, id: string, requires: ModuleKind[] = [], extra: Partial<AnyModuleDef> = {}): AnyModuleDef => ({
+    kind,
     id,
-    requires: requires as never[],
+    requires,
     init: () => { calls.push(`init ${id}`); return { id }; },
     start: () => { calls.push(`start ${id}`); },
     stop: () => { calls.push(`stop ${id}`); },
@@ -124,4 +125,78 @@ test('a module unloaded by the user stays unloaded after a restart (persisted in
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the init context carries no kernel; a module reaches only the kinds it declares', async () => {
+  const { mod } = recorder();
+  let seen: InitContext<unknown> | undefined;
+  let sneaky: unknown;
+  const user = mod('t.user.v1', 'u', ['t.a.v1'], {
+    init(ctx) {
+      seen = ctx;
+      try {
+        ctx.getSingle('t.b.v1');
+      } catch (e) {
+        sneaky = e;
+      }
+      return {};
+    },
+  });
+  await withKernel([mod('t.a.v1', 'a'), mod('t.b.v1', 'b'), user], async (k) => {
+    await k.boot();
+    assert.ok(seen);
+    assert.equal('kernel' in seen, false, 'no kernel handle on the context');
+    assert.deepEqual(Object.keys(seen.control).sort(), ['loadModule', 'modules', 'status', 'unloadModule'], 'module control is a facade, not the kernel');
+    assert.equal(seen.control.modules().length, k.modules().length);
+    assert.match(String(sneaky), /module user \(t\.user\.v1\.u\) called getSingle\(t\.b\.v1\) but declares t\.b\.v1 in neither requires nor optional/);
+    assert.deepEqual(seen.getSingle('t.a.v1'), { id: 'a' });
+    assert.equal(k.modules().find((m) => m.name === 'user')!.state, 'loaded');
+  });
+});
+
+test('optional dependencies: they may unload under their users, who are told, and hear of a reload', async () => {
+  const { calls, mod } = recorder();
+  let ctxOf: InitContext<unknown> | undefined;
+  const hooks: string[] = [];
+  const user = mod('t.user.v1', 'u', [], {
+    optional: ['t.sched.v1'],
+    init(ctx) {
+      ctxOf = ctx;
+      return { id: 'u' };
+    },
+    onDependencyUnloaded: (api: { id: string }, kind: string) => void hooks.push(`unloaded ${kind} -> ${api.id}`),
+    onDependencyLoaded: (api: { id: string }, kind: string) => void hooks.push(`loaded ${kind} -> ${api.id}`),
+  });
+  await withKernel([mod('t.sched.v1', 's'), user], async (k) => {
+    await k.boot();
+    assert.deepEqual(hooks, [], 'boot tells no one: start() sees every module loaded at boot');
+    assert.deepEqual(ctxOf!.getOptional('t.sched.v1'), { id: 's' });
+    const s = k.modules().find((m) => m.name === 'sched')!;
+    assert.deepEqual(s.usedBy, ['user']);
+    assert.deepEqual(s.requiredBy, []);
+    assert.deepEqual(k.modules().find((m) => m.name === 'user')!.optional, ['t.sched.v1']);
+
+    await k.unloadModule('sched'); // an optional user does not block the unload
+    assert.deepEqual(hooks, ['unloaded t.sched.v1 -> u']);
+    assert.ok(calls.indexOf('stop s') >= 0);
+    assert.equal(ctxOf!.getOptional('t.sched.v1'), undefined);
+    assert.throws(() => ctxOf!.getSingle('t.sched.v1'), /no module of kind t\.sched\.v1 is loaded/);
+    const ev = k.events.recent({ prefix: '/modules/unloaded' }).at(-1)!;
+    assert.match(ev.message, /module t\.sched\.v1\.s unloaded \(told user, which use it\)/);
+
+    await k.loadModule('sched');
+    assert.deepEqual(hooks, ['unloaded t.sched.v1 -> u', 'loaded t.sched.v1 -> u']);
+    assert.deepEqual(ctxOf!.getOptional('t.sched.v1'), { id: 's' });
+    assert.equal(k.modules().find((m) => m.name === 'user')!.state, 'loaded');
+  });
+});
+
+test('a failing dependency hook is logged, and the unload still happens', async () => {
+  const { mod } = recorder();
+  const user = mod('t.user.v1', 'u', [], { optional: ['t.dep.v1'], onDependencyUnloaded: () => { throw new Error('hook broke'); } });
+  await withKernel([mod('t.dep.v1', 'd'), user], async (k) => {
+    await k.boot();
+    assert.equal((await k.unloadModule('dep')).state, 'unloaded');
+    assert.equal(k.modules().find((m) => m.name === 'user')!.state, 'loaded');
+  });
 });

@@ -6,44 +6,20 @@ import type { Logger } from 'pino';
 import { Kinds, type ModuleKind } from '../contracts/kinds.js';
 import type { StateStore } from '../contracts/state-store.js';
 import { readConfig, defaultConfig, type LlmosConfig } from './config.js';
-import { AlreadyExists, FailedPrecondition, NotFound, SkipModule, Unavailable, errorMessage } from './errors.js';
-import { EventBus, type LlmosEvent } from './events.js';
+import { AlreadyExists, FailedPrecondition, NotFound, SkipModule, errorMessage } from './errors.js';
+import { EventBus } from './events.js';
 import { ResourceLedger } from './ledger.js';
-import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices } from './module.js';
+import { declaredLookup, singleOf } from './lookup.js';
+import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices, type ModuleControl } from './module.js';
 import { probeHost, type HostProbe } from './probe.js';
 import { Reconciler } from './reconciler.js';
 import { Registry, shortName } from './registry.js';
+import { moduleStatusOf, type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from './status.js';
 import { WorkloadTable } from './workloads.js';
 import { LLMOS_VERSION } from '../version.js';
 
-export const bootStages = ['load-image', 'probe-hardware', 'start-kernel-services', 'load-modules', 'start-init'] as const;
-export type BootStage = (typeof bootStages)[number];
-
-export interface StageTiming {
-  stage: BootStage;
-  startMs: number;
-  durationMs: number;
-  detail?: string;
-}
-
+export { bootStages, type BootStage, type StageTiming, type ModuleState, type ModuleStatus, type KernelStatus } from './status.js';
 export { defaultConfig, type LlmosConfig } from './config.js';
-
-export type ModuleState = 'loaded' | 'skipped' | 'failed' | 'unloaded' | 'disabled';
-
-export interface ModuleStatus {
-  name: string;
-  uri: string;
-  kind: string;
-  id: string;
-  description?: string;
-  state: ModuleState;
-  reason?: string;
-  requires: string[];
-  requiredBy: string[];
-  required: boolean;
-  initMs?: number;
-  exports: Record<string, unknown>;
-}
 
 interface Loaded {
   def: AnyModuleDef;
@@ -66,33 +42,10 @@ export interface KernelOptions {
   t0?: number;
 }
 
-/** What the API module needs of the kernel: introspection and run-time module control. */
-export interface KernelHandle {
-  status(): KernelStatus;
-  modules(): ModuleStatus[];
-  loadModule(name: string): Promise<ModuleStatus>;
-  unloadModule(name: string): Promise<ModuleStatus>;
-  getSingle<T>(kind: ModuleKind): T;
-  readonly config: Readonly<LlmosConfig>;
-  readonly dataDir: string;
-}
-
-export interface KernelStatus {
-  version: string;
-  startedAt: string;
-  uptimeSeconds: number;
-  dataDir: string;
-  node: { capacity: ResourceLedger['capacity']; reserved: ResourceLedger['reserved']; allocatable: ReturnType<ResourceLedger['allocatable']>; allocated: ReturnType<ResourceLedger['allocated']> };
-  host: HostProbe | null;
-  boot: { totalMs: number; stages: StageTiming[] };
-  modules: ModuleStatus[];
-  workloads: { total: number; byState: Record<string, number> };
-}
-
 // The version is package.json's (src/version.ts); re-exported here for existing importers.
 export { LLMOS_VERSION };
 
-export class Kernel implements KernelServices, KernelHandle {
+export class Kernel implements KernelServices, ModuleControl {
   readonly events = new EventBus();
   readonly workloads = new WorkloadTable(this.events);
   ledger = new ResourceLedger({ cpu: 0, memory: 0, pids: 0 });
@@ -111,6 +64,13 @@ export class Kernel implements KernelServices, KernelHandle {
   private startedAt = new Date();
   private stopping = false;
   private stoppingNow: string | undefined;
+  /** What a module may do to the kernel: a facade, so the context hands out no kernel object. */
+  private readonly control: ModuleControl = {
+    status: () => this.status(),
+    modules: () => this.modules(),
+    loadModule: (name) => this.loadModule(name),
+    unloadModule: (name) => this.unloadModule(name),
+  };
 
   constructor(private readonly opts: KernelOptions) {
     this.dataDir = opts.dataDir;
@@ -143,7 +103,7 @@ export class Kernel implements KernelServices, KernelHandle {
       return `${this.host.cpus} CPUs, ${(this.host.memoryBytes / 2 ** 30).toFixed(1)} GiB, cgroup ${this.host.cgroup.version}, runc ${this.host.binaries.runc.version ?? 'absent'}`;
     });
     await this.stage('start-kernel-services', async () => {
-      await this.persistEvents();
+      // Event history is kept in the store by the events-store module (src/modules/events-store/).
       this.reconciler.start();
       return 'event bus, workload table, resource ledger, reconcile loop';
     });
@@ -215,10 +175,10 @@ export class Kernel implements KernelServices, KernelHandle {
         dir,
         dataDir: this.dataDir,
         log: this.log.child({ module: shortName(def) }),
-        getSingle: <T>(kind: ModuleKind) => this.getSingle<T>(kind),
-        lookup: <T>(kind: ModuleKind) => () => this.getSingle<T>(kind),
+        ...declaredLookup(def, (kind) => this.loadedOfKind(kind).map((x) => x.api)),
         meta,
-        kernel: this,
+        addresses: { listen: this.config.listen, gateway: this.config.gateway },
+        control: this.control,
       };
       const api = await def.init(ctx);
       this.loaded.set(uri, { def, api, exports: meta.exports, initMs: round(performance.now() - start), controller: new AbortController() });
@@ -275,11 +235,28 @@ export class Kernel implements KernelServices, KernelHandle {
     return [...this.loaded.values()].filter((o) => o.def.requires?.includes(l.def.kind)).map((o) => o.def);
   }
 
+  /** For the daemon and tests: any loaded module by kind (modules get only their declared kinds). */
   getSingle<T>(kind: ModuleKind): T {
-    const ls = this.loadedOfKind(kind);
-    if (ls.length === 0) throw new Unavailable(`no module of kind ${kind} is loaded`);
-    if (ls.length > 1) throw new FailedPrecondition(`${ls.length} modules of kind ${kind} are loaded; name one`);
-    return ls[0]!.api as T;
+    return singleOf<T>(kind, this.loadedOfKind(kind).map((x) => x.api));
+  }
+
+  /** Loaded modules that list `kind` as optional. */
+  private optionalUsersOf(kind: ModuleKind): Loaded[] {
+    return [...this.loaded.values()].filter((o) => o.def.optional?.includes(kind));
+  }
+
+  /** Tells optional users that a kind came or went; a failing hook is logged, never fatal. */
+  private async tellOptionalUsers(kind: ModuleKind, hook: 'onDependencyLoaded' | 'onDependencyUnloaded'): Promise<string[]> {
+    const told: string[] = [];
+    for (const u of this.optionalUsersOf(kind)) {
+      told.push(shortName(u.def));
+      try {
+        await u.def[hook]?.(u.api, kind);
+      } catch (e) {
+        this.log.warn({ err: e }, `module ${moduleUri(u.def)} ${hook}(${kind}) failed: ${errorMessage(e)}`);
+      }
+    }
+    return told;
   }
 
   async loadModule(name: string): Promise<ModuleStatus> {
@@ -290,6 +267,7 @@ export class Kernel implements KernelServices, KernelHandle {
     if (missing.length) throw new FailedPrecondition(`cannot load ${shortName(def)}: it requires ${missing.join(', ')}; load that first`);
     if (!(await this.initModule(def))) throw new FailedPrecondition(`module ${shortName(def)} did not load: ${this.notLoaded.get(uri)?.reason}`);
     await this.startModule(this.loaded.get(uri)!);
+    if (this.loadedOfKind(def.kind).length === 1) await this.tellOptionalUsers(def.kind, 'onDependencyLoaded');
     await this.storeOrNull()?.delete(`/kernel/modules/${uri}`);
     return this.moduleStatus(def);
   }
@@ -302,11 +280,13 @@ export class Kernel implements KernelServices, KernelHandle {
     if (this.required.has(uri)) throw new FailedPrecondition(`module ${shortName(def)} is required by the kernel and cannot be unloaded`);
     const deps = this.dependentsOf(l);
     if (deps.length) throw new FailedPrecondition(`cannot unload ${shortName(def)}: required by ${deps.map(shortName).join(', ')}; unload those first`);
-    await this.stopModule(l);
+    // Optional users are told before the module stops, so none calls it while it is going.
     this.loaded.delete(uri);
+    const told = this.loadedOfKind(def.kind).length ? [] : await this.tellOptionalUsers(def.kind, 'onDependencyUnloaded');
+    await this.stopModule(l);
     this.notLoaded.set(uri, { state: 'unloaded', reason: 'unloaded by the user' });
     await this.storeOrNull()?.put(`/kernel/modules/${uri}`, { enabled: false });
-    this.events.publish({ topic: '/modules/unloaded', subject: `module/${shortName(def)}`, message: `module ${uri} unloaded` });
+    this.events.publish({ topic: '/modules/unloaded', subject: `module/${shortName(def)}`, message: `module ${uri} unloaded${told.length ? ` (told ${told.join(', ')}, which use it)` : ''}`, ...(told.length ? { data: { told } } : {}) });
     return this.moduleStatus(def);
   }
 
@@ -314,22 +294,7 @@ export class Kernel implements KernelServices, KernelHandle {
 
   private moduleStatus(def: AnyModuleDef): ModuleStatus {
     const uri = moduleUri(def);
-    const l = this.loaded.get(uri);
-    const n = this.notLoaded.get(uri);
-    return {
-      name: shortName(def),
-      uri,
-      kind: def.kind,
-      id: def.id,
-      description: def.description,
-      state: l ? 'loaded' : (n?.state ?? 'unloaded'),
-      reason: l ? undefined : n?.reason,
-      requires: [...(def.requires ?? [])],
-      requiredBy: this.registry.all().filter((o) => o.requires?.includes(def.kind)).map(shortName),
-      required: this.required.has(uri),
-      initMs: l?.initMs,
-      exports: l?.exports ?? {},
-    };
+    return moduleStatusOf(def, { loaded: this.loaded.get(uri), notLoaded: this.notLoaded.get(uri), all: this.registry.all(), required: this.required.has(uri) });
   }
 
   modules(): ModuleStatus[] {
@@ -355,27 +320,6 @@ export class Kernel implements KernelServices, KernelHandle {
 
   private storeOrNull(): StateStore | undefined {
     return this.loadedOfKind(Kinds.stateStore)[0]?.api as StateStore | undefined;
-  }
-
-  /** Events are kept in the store (bounded) so `llmos events` survives a restart. */
-  private async persistEvents(): Promise<void> {
-    const store = this.storeOrNull();
-    if (!store) return;
-    const keep = 10_000;
-    this.events.restore((await store.list<LlmosEvent>('/events/')).items.slice(-keep).map((kv) => kv.value));
-    // Events are best effort (a full disk must not fail the action they describe); say so once per outage.
-    let failing = false;
-    this.events.subscribe('', (e) => {
-      if (this.stopping) return;
-      store.put(`/events/${e.time}-${String(e.seq).padStart(8, '0')}`, e).then(
-        () => failing && ((failing = false), this.log.info('events are persisted again')),
-        (err: unknown) => !failing && ((failing = true), this.log.warn({ err }, `events are not persisted until the store accepts writes: ${errorMessage(err)}`)),
-      );
-    });
-    this.reconciler.register('kernel/events-trim', async () => {
-      const { items } = await store.list('/events/');
-      if (items.length > keep) await store.txn({ compare: [], success: items.slice(0, items.length - keep).map((kv) => ({ type: 'delete' as const, key: kv.key })) });
-    }, 60_000);
   }
 
   async shutdown(): Promise<void> {

@@ -21,6 +21,9 @@ export class Registry {
     const uri = moduleUri(def);
     if (this.defs.some((d) => moduleUri(d) === uri)) throw new InvalidArgument(`module ${uri} is registered twice`);
     if (def.requires?.includes(def.kind)) throw new InvalidArgument(`module ${uri} requires its own kind ${def.kind}`);
+    if (def.optional?.includes(def.kind)) throw new InvalidArgument(`module ${uri} lists its own kind ${def.kind} as optional`);
+    const both = def.optional?.find((k) => def.requires?.includes(k));
+    if (both) throw new InvalidArgument(`module ${uri} lists ${both} both in requires and optional`);
     return new Registry([...this.defs, def]);
   }
 
@@ -35,6 +38,8 @@ export class Registry {
   /**
    * Init order: every module after the providers of the kinds it requires. Throws on a cycle or a
    * required kind that no registered module provides. `filter` limits the graph (disabled modules).
+   * Optional kinds do not order init (the API uses modules that require it): their users look them
+   * up at call time and hear of run-time loads and unloads through their hooks.
    */
   graph(filter: (d: AnyModuleDef) => boolean = () => true): AnyModuleDef[] {
     const defs = this.defs.filter(filter);

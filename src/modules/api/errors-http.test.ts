@@ -19,6 +19,7 @@ const table: Array<[new (m: string) => errors.LlmosError, number, string]> = [
   [errors.AlreadyExists, 409, 'E_ALREADY_EXISTS'],
   [errors.Conflict, 409, 'E_CONFLICT'],
   [errors.FailedPrecondition, 409, 'E_FAILED_PRECONDITION'],
+  [errors.MultipleInstances, 409, 'E_FAILED_PRECONDITION'],
   [errors.ResourceExhausted, 429, 'E_RESOURCE_EXHAUSTED'],
   [errors.Internal, 500, 'E_INTERNAL'],
   [errors.Unavailable, 503, 'E_UNAVAILABLE'],

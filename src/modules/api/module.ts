@@ -8,6 +8,7 @@ import { InvalidArgument } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { createApiServer, type Api } from './server.js';
 import { allRoutes } from './routes/index.js';
+import { routeKernel } from './routes/context.js';
 
 export interface ApiConfig {
   listen: string;
@@ -54,13 +55,15 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   id: 'http',
   description: 'REST API under /v1 with bearer-token auth and OpenAPI',
   requires: [Kinds.stateStore],
+  // Every kind a route serves; each may be unloaded, and then its routes answer 503.
+  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler],
   defaults: { listen: '' },
   async init(ctx) {
-    const { kernel } = ctx;
     const token = await ensureToken(ctx.dataDir);
     const app = await createApiServer({ token, log: ctx.log });
+    const kernel = routeKernel(ctx);
     for (const register of allRoutes) register(app, kernel, ctx);
-    const { host, port } = parseListen(ctx.config.listen || kernel.config.listen);
+    const { host, port } = parseListen(ctx.config.listen || ctx.addresses.listen);
     await app.listen({ host, port });
     const address = boundAddress(app.server);
     ctx.meta.exports.address = address;

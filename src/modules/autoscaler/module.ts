@@ -1,18 +1,20 @@
 // Registration of the live autoscaler. It scales whatever exposes `scaleTargets` (services,
 // functions), looked up per tick so either may be loaded or unloaded at run time.
-import { Kinds } from '../../contracts/kinds.js';
+import { Kinds, type ModuleKind } from '../../contracts/kinds.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { AutoscalerController } from './controller.js';
 
-const providerKinds: Record<string, string> = { service: Kinds.services, function: Kinds.functions };
+const providerKinds: Record<string, ModuleKind> = { service: Kinds.services, function: Kinds.functions };
 
 export const autoscalerModule = (): ModuleDef<Record<string, never>, AutoscalerController> => ({
   kind: Kinds.autoscaler,
   id: 'default',
   description: 'scales services and functions by threshold, concurrency, forecast or a learned model',
   requires: [Kinds.stateStore],
+  // Looked up per tick: either may be loaded or unloaded at run time.
+  optional: [Kinds.services, Kinds.functions],
   init(ctx) {
     return new AutoscalerController({
       store: ctx.getSingle<StateStore>(Kinds.stateStore),
@@ -21,12 +23,7 @@ export const autoscalerModule = (): ModuleDef<Record<string, never>, AutoscalerC
       log: ctx.log,
       provider(kind) {
         const k = providerKinds[kind];
-        if (!k) return undefined;
-        try {
-          return ctx.getSingle<{ scaleTargets?: ScaleTargetProvider }>(k as never).scaleTargets;
-        } catch {
-          return undefined; // that module is not loaded now
-        }
+        return k ? ctx.getOptional<{ scaleTargets?: ScaleTargetProvider }>(k)?.scaleTargets : undefined;
       },
     });
   },

@@ -113,6 +113,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   id: 'default',
   description: 'serverless functions in V8 isolates or containers: pools, scale to zero, async, cron and MQTT triggers',
   requires: [Kinds.stateStore],
+  // Image functions run as containers; isolate functions need nothing more.
+  optional: [Kinds.containers],
   defaults: {
     reapIntervalMs: 250,
     logLines: 2000,
@@ -125,11 +127,9 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   async init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
     const containers = (): ContainersApi => {
-      try {
-        return ctx.getSingle<ContainersApi>(Kinds.containers);
-      } catch (e) {
-        throw new InvocationFailed('start-failed', `image functions need the containers module: ${errorMessage(e)}`);
-      }
+      const c = ctx.getOptional<ContainersApi>(Kinds.containers);
+      if (!c) throw new InvocationFailed('start-failed', `image functions need the containers module: no module of kind ${Kinds.containers} is loaded`);
+      return c;
     };
     const deployed = new Map<string, Deployed>();
     const prepared = new PreparedContainers(containers);

@@ -26,12 +26,11 @@ export const gatewayModule = (): ModuleDef<GatewayConfig, GatewayApi> => ({
   requires: [Kinds.functions],
   defaults: { listen: '' },
   async init(ctx) {
-    const { kernel } = ctx;
     const functions = ctx.lookup<FunctionsApi>(Kinds.functions);
     // The API token (made at first boot, whichever module comes first): async calls to non-public functions need it.
     const token = await ensureToken(ctx.dataDir);
     const server = createGatewayServer(functions, { token });
-    const { host, port } = parseListen(ctx.config.listen || kernel.config.gateway);
+    const { host, port } = parseListen(ctx.config.listen || ctx.addresses.gateway);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {

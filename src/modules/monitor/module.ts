@@ -47,6 +47,8 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
   id: 'cgroups',
   description: 'metrics from cgroups and procfs: time series, Prometheus /metrics, eviction under memory pressure',
   requires: [Kinds.stateStore],
+  // Containers are sampled from the workload table and cgroups; the module is needed only to evict.
+  optional: [Kinds.containers],
   defaults: { periodMs: 10_000, recentPoints: 360, bucketMs: 60_000, buckets: 1440, persistMs: 300_000, diskUsageMs: 60_000, eviction: { enabled: true, memoryAvailable: '100Mi' } },
   validate(cfg) {
     if (!(cfg.periodMs >= 200)) throw new InvalidArgument('monitor periodMs must be >= 200');

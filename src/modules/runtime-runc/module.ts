@@ -29,22 +29,24 @@ export async function nofileHardLimit(): Promise<number> {
   return m && m[1] !== 'unlimited' ? Number(m[1]) : 1_048_576;
 }
 
-function loadedScheduler(ctx: { getSingle<T>(kind: string): T }): SchedulerApi | undefined {
-  try {
-    return ctx.getSingle<SchedulerApi>(Kinds.scheduler);
-  } catch {
-    return undefined; // no scheduler loaded: plain ledger accounting
-  }
-}
-
 export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> => {
   let stopPreemptions: (() => void) | undefined;
+  // No scheduler loaded: plain ledger accounting.
   let scheduler: () => SchedulerApi | undefined = () => undefined;
+  /** A higher-priority workload took this container's place: stop it (its record stays, as Kubernetes keeps an evicted pod). */
+  const watchPreemptions = (api: RuncContainers): void => {
+    stopPreemptions?.();
+    stopPreemptions = scheduler()?.onPreempt(async (victim) => {
+      if (victim.id.startsWith('container/')) await api.stop(victim.id.slice('container/'.length), { timeoutSeconds: 5 });
+    });
+  };
   return {
   kind: Kinds.containers,
   id: 'runc',
   description: 'containers on runc, supervised by conmon',
   requires: [Kinds.images, Kinds.network],
+  // Admission and preemption go through the scheduler when it is loaded (see admission.ts).
+  optional: [Kinds.scheduler],
   defaults: { logSizeMax: 50 * 2 ** 20, exitCheckMs: 2000 },
   validate(c) {
     if (!(c.logSizeMax >= 4096)) throw new InvalidArgument('logSizeMax must be at least 4096 bytes');
@@ -66,7 +68,7 @@ export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> =>
       logSizeMax: ctx.config.logSizeMax,
     });
     await driver.init();
-    scheduler = () => loadedScheduler(ctx as never);
+    scheduler = () => ctx.getOptional<SchedulerApi>(Kinds.scheduler);
     const api = new RuncContainers({
       runc: driver,
       store: new RecordStore(path.join(ctx.dir, 'containers')),
@@ -91,13 +93,20 @@ export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> =>
   },
   async start(api) {
     await api.adopt();
-    // A higher-priority workload took this container's place: stop it (its record stays, as Kubernetes keeps an evicted pod).
-    stopPreemptions = scheduler()?.onPreempt(async (victim) => {
-      if (victim.id.startsWith('container/')) await api.stop(victim.id.slice('container/'.length), { timeoutSeconds: 5 });
-    });
+    watchPreemptions(api);
+  },
+  // A scheduler loaded at run time gets the preemption handler; an unloaded one is let go.
+  onDependencyLoaded(api, kind) {
+    if (kind === Kinds.scheduler) watchPreemptions(api);
+  },
+  onDependencyUnloaded(_api, kind) {
+    if (kind !== Kinds.scheduler) return;
+    stopPreemptions?.();
+    stopPreemptions = undefined;
   },
   stop(api) {
     stopPreemptions?.();
+    stopPreemptions = undefined;
     // Containers keep running across a daemon restart; only our watchers stop.
     api.close();
   },

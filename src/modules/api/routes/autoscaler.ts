@@ -1,11 +1,11 @@
 // Autoscaler routes: configure, list, remove, and read the decision log.
 import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { AutoscalerController } from '../../autoscaler/controller.js';
 import type { Api } from '../server.js';
 
-export function autoscalerRoutes(app: Api, k: KernelHandle): void {
+export function autoscalerRoutes(app: Api, k: RouteKernel): void {
   const ctl = () => k.getSingle<AutoscalerController>(Kinds.autoscaler);
   const id = z.object({ namespace: z.string().min(1), name: z.string().min(1) });
   app.get('/v1/autoscalers', { schema: { summary: 'List autoscalers', querystring: z.object({ namespace: z.string().optional() }) } }, async (req) => ({ autoscalers: ctl().list(req.query.namespace) }));

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { ContainerSpec, ContainersApi, LogLine } from '../../../contracts/containers.js';
 import { Kinds } from '../../../contracts/kinds.js';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { errorMessage } from '../../../kernel/errors.js';
 import { MAX_DURATION_MS } from '../../../kernel/quantity.js';
@@ -52,7 +52,7 @@ const idParam = z.object({ id: z.string().min(1) });
 const bool = z.enum(['true', 'false', '1', '0']).optional();
 const truthy = (v: string | undefined) => v === 'true' || v === '1';
 
-export function containerRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
+export function containerRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const api = () => k.getSingle<ContainersApi & Holdable>(Kinds.containers);
 
   app.get('/v1/containers', { schema: { summary: 'List containers (running only unless all=true)', querystring: z.object({ all: bool, owner: z.string().optional(), namespace: z.string().optional() }) } }, async (req) => ({

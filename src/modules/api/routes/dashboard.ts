@@ -7,13 +7,13 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Kinds } from '../../../contracts/kinds.js';
 import { Unavailable } from '../../../kernel/errors.js';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import { defaultAssetsDir, isBuilt, type DashboardApi } from '../../dashboard/module.js';
 import type { Api } from '../server.js';
 
 const hide = { schema: { hide: true } } as const;
 
-export function dashboardRoutes(app: Api, k: KernelHandle): void {
+export function dashboardRoutes(app: Api, k: RouteKernel): void {
   app.get('/', hide, async (_req, reply) => reply.redirect('/ui/'));
   app.get('/ui', hide, async (_req, reply) => reply.redirect('/ui/'));
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
 import { InvalidArgument } from '../../../kernel/errors.js';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { InvocationFailed, failureResponse } from '../../functions/failures.js';
 import type { FunctionsApi } from '../../functions/module.js';
@@ -25,7 +25,7 @@ const invokeBody = z.object({
   body: z.string().optional(),
 });
 
-export function functionRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
+export function functionRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const fns = () => k.getSingle<FunctionsApi>(Kinds.functions);
   const name = z.object({ name: z.string().min(1) });
 

@@ -1,5 +1,5 @@
 // The one list of route groups the API serves. Each group looks its module up per request.
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { Api } from '../server.js';
 import { systemRoutes } from './system.js';
@@ -13,6 +13,6 @@ import { monitorRoutes } from './monitor.js';
 import { autoscalerRoutes } from './autoscaler.js';
 import { storeRoutes } from './store.js';
 
-export type RouteGroup = (app: Api, kernel: KernelHandle, services: KernelServices) => void;
+export type RouteGroup = (app: Api, kernel: RouteKernel, services: KernelServices) => void;
 
 export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes, storeRoutes];

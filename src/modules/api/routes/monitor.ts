@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import { Kinds, type ModuleKind } from '../../../contracts/kinds.js';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { InvalidArgument } from '../../../kernel/errors.js';
 import type { MonitorApi } from '../../monitor/contract.js';
@@ -23,20 +23,16 @@ function parseLabels(s: string | undefined): Record<string, string> {
 /** Modules whose API carries a prom-client Registry as `metrics` are merged into /metrics. */
 const kindsWithMetrics: ModuleKind[] = [Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, Kinds.containers];
 
-function otherRegistries(k: KernelHandle): Registry[] {
+function otherRegistries(k: RouteKernel): Registry[] {
   const out: Registry[] = [];
   for (const kind of kindsWithMetrics) {
-    try {
-      const m = (k.getSingle<{ metrics?: unknown }>(kind) as { metrics?: Registry }).metrics;
-      if (m && typeof m.metrics === 'function' && typeof m.contentType === 'string') out.push(m);
-    } catch {
-      /* not loaded */
-    }
+    const m = k.getOptional<{ metrics?: Registry }>(kind)?.metrics;
+    if (m && typeof m.metrics === 'function' && typeof m.contentType === 'string') out.push(m);
   }
   return out;
 }
 
-export function monitorRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
+export function monitorRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const m = () => k.getSingle<MonitorApi>(Kinds.monitor);
 
   app.get('/v1/metrics', { schema: { summary: 'Latest sample: node CPU, memory, disk and each running workload; refresh=true samples now', querystring: z.object({ refresh: z.enum(['true', 'false']).optional() }) } }, async (req) => {

@@ -2,7 +2,7 @@
 // call), and the scheduler's view of the local node.
 import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { SchedulerApi } from '../../scheduler/contract.js';
 import { MAX_CPU_MILLI, MAX_MEMORY_BYTES, parseCpu, parseMemory } from '../../../kernel/quantity.js';
@@ -35,7 +35,7 @@ const quotaBody = z.object({
   workloads: z.number().int().nonnegative().nullable().optional(),
 });
 
-export function schedulerRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
+export function schedulerRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const s = () => k.getSingle<SchedulerApi>(Kinds.scheduler);
   const name = z.object({ name: z.string().min(1) });
 

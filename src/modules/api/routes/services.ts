@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
 import { Internal, InvalidArgument, Unavailable } from '../../../kernel/errors.js';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { FunctionApplier } from '../../services/apply.js';
 import { MANIFEST_LIMITS, splitDocuments } from '../../services/manifest.js';
@@ -24,7 +24,7 @@ const applyBody = z.object({
   dryRun: z.boolean().optional(),
 });
 
-export function servicesRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
+export function servicesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const svc = () => k.getSingle<ServicesApi>(Kinds.services);
 
   app.get('/v1/services', { schema: { querystring: nsQuery, summary: 'Services with replicas, readiness and host ports' } }, async (req) => ({ services: await svc().list(req.query.namespace) }));

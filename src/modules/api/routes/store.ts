@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
 import type { StateStore } from '../../../contracts/state-store.js';
 import { Unavailable } from '../../../kernel/errors.js';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { Api } from '../server.js';
 
 /** What the maintenance routes need beyond the contract (the SQLite store has it; others may not). */
@@ -18,7 +18,7 @@ interface Maintainable {
   backup?(dest: string): Promise<{ totalPages: number }>;
 }
 
-export function storeRoutes(app: Api, k: KernelHandle): void {
+export function storeRoutes(app: Api, k: RouteKernel): void {
   const store = (need: 'check' | 'backup') => {
     const s = k.getSingle<StateStore & Maintainable>(Kinds.stateStore);
     if (typeof s[need] !== 'function') throw new Unavailable(`the ${s.backend} state store has no ${need}`);

@@ -1,11 +1,11 @@
 // Kernel routes: status, modules (load/unload at run time), workloads, events (with live follow).
 import { z } from 'zod';
-import type { KernelHandle } from '../../../kernel/kernel.js';
+import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { Api } from '../server.js';
 import { sendSse } from './sse.js';
 
-export function systemRoutes(app: Api, k: KernelHandle, svc: KernelServices): void {
+export function systemRoutes(app: Api, k: RouteKernel, svc: KernelServices): void {
   app.get('/v1/status', { schema: { summary: 'Node, host probe, boot timeline and modules' } }, async () => k.status());
   app.get('/v1/modules', { schema: { summary: 'Modules with kind, state and dependencies' } }, async () => ({ modules: k.modules() }));
   const name = z.object({ name: z.string().min(1) });
