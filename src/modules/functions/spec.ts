@@ -2,9 +2,8 @@
 import { Cron } from 'croner';
 import type { DeployInput } from '../../contracts/functions.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import { formatMs, parseDurationMs } from '../autoscaler/policies/duration.js';
 import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
-import { formatMemory, parseMemory } from '../../kernel/quantity.js';
+import { formatMemory, formatMs, parseDuration, parseMemory } from '../../kernel/quantity.js';
 
 export interface FunctionSpec {
   name: string;
@@ -109,7 +108,7 @@ type Range = readonly [number, number];
 /** A duration (text or ms) within range, rounded to whole ms. */
 function ms(v: string | number | undefined, def: number, [lo, hi]: Range, what: string): number {
   if (v === undefined) return def;
-  const n = typeof v === 'number' ? v : parseDurationMs(v, what);
+  const n = typeof v === 'number' ? v : parseDuration(v, what);
   if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be from ${formatMs(lo)} to ${formatMs(hi)}, got ${JSON.stringify(v)}`);
   return Math.round(n);
 }
