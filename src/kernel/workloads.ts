@@ -1,9 +1,10 @@
 // The workload table: every container, replica and function instance the node runs, with an
 // explicit state machine that refuses illegal transitions.
 import { AlreadyExists, FailedPrecondition, NotFound } from './errors.js';
+import type { WorkloadState } from '../contracts/workloads.js';
 import type { EventBus } from './events.js';
 
-export type WorkloadState = 'created' | 'starting' | 'running' | 'stopping' | 'exited' | 'failed';
+export type { WorkloadState };
 
 const transitions: Record<WorkloadState, readonly WorkloadState[]> = {
   created: ['starting', 'exited', 'failed'],
