@@ -7,6 +7,7 @@ import { Kinds, type ModuleKind } from '../contracts/kinds.js';
 import type { StateStore } from '../contracts/state-store.js';
 import { readConfig, defaultConfig, type LlmosConfig } from './config.js';
 import { AlreadyExists, FailedPrecondition, NotFound, SkipModule, Unavailable, errorMessage } from './errors.js';
+import { bootStages, type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from '../contracts/system.js';
 import { EventBus, type LlmosEvent } from './events.js';
 import { ResourceLedger } from './ledger.js';
 import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices } from './module.js';
@@ -16,34 +17,9 @@ import { Registry, shortName } from './registry.js';
 import { WorkloadTable } from './workloads.js';
 import { LLMOS_VERSION } from '../version.js';
 
-export const bootStages = ['load-image', 'probe-hardware', 'start-kernel-services', 'load-modules', 'start-init'] as const;
-export type BootStage = (typeof bootStages)[number];
-
-export interface StageTiming {
-  stage: BootStage;
-  startMs: number;
-  durationMs: number;
-  detail?: string;
-}
-
 export { defaultConfig, type LlmosConfig } from './config.js';
-
-export type ModuleState = 'loaded' | 'skipped' | 'failed' | 'unloaded' | 'disabled';
-
-export interface ModuleStatus {
-  name: string;
-  uri: string;
-  kind: string;
-  id: string;
-  description?: string;
-  state: ModuleState;
-  reason?: string;
-  requires: string[];
-  requiredBy: string[];
-  required: boolean;
-  initMs?: number;
-  exports: Record<string, unknown>;
-}
+// The status types are the system contract's (the API serves them, the CLI reads them).
+export { bootStages, type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from '../contracts/system.js';
 
 interface Loaded {
   def: AnyModuleDef;
@@ -75,18 +51,6 @@ export interface KernelHandle {
   getSingle<T>(kind: ModuleKind): T;
   readonly config: Readonly<LlmosConfig>;
   readonly dataDir: string;
-}
-
-export interface KernelStatus {
-  version: string;
-  startedAt: string;
-  uptimeSeconds: number;
-  dataDir: string;
-  node: { capacity: ResourceLedger['capacity']; reserved: ResourceLedger['reserved']; allocatable: ReturnType<ResourceLedger['allocatable']>; allocated: ReturnType<ResourceLedger['allocated']> };
-  host: HostProbe | null;
-  boot: { totalMs: number; stages: StageTiming[] };
-  modules: ModuleStatus[];
-  workloads: { total: number; byState: Record<string, number> };
 }
 
 // The version is package.json's (src/version.ts); re-exported here for existing importers.

@@ -17,7 +17,6 @@ import type { Api } from '../server.js';
 
 const refQuery = z.object({ ref: z.string().min(1) });
 
-export type { PullStreamLine };
 
 export function imagesRoutes(app: Api, k: KernelHandle, _svc: KernelServices): void {
   const images = () => k.getSingle<ImageService>(Kinds.images);
