@@ -7,7 +7,7 @@ import { Kinds, type ModuleKind } from '../contracts/kinds.js';
 import type { StateStore } from '../contracts/state-store.js';
 import { readConfig, defaultConfig, type LlmosConfig } from './config.js';
 import { AlreadyExists, FailedPrecondition, NotFound, SkipModule, Unavailable, errorMessage } from './errors.js';
-import { bootStages, type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from '../contracts/system.js';
+import { type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from '../contracts/system.js';
 import { EventBus, type LlmosEvent } from './events.js';
 import { ResourceLedger } from './ledger.js';
 import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices } from './module.js';
