@@ -1,54 +1,62 @@
 // What other modules (services, functions, monitor, autoscaler) need of the containers module.
 // Owned by the containers module; extend it, do not break it.
-import type { WorkloadState } from '../kernel/workloads.js';
+import { z } from 'zod';
+import type { WorkloadState } from './workloads.js';
 
-export interface PortMapping {
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-  hostIp?: string;
-}
+const portMappingSchema = z.object({
+  hostPort: z.number().int().min(1).max(65535),
+  containerPort: z.number().int().min(1).max(65535),
+  protocol: z.enum(['tcp', 'udp']).default('tcp'),
+  hostIp: z.string().optional(),
+});
+export type PortMapping = z.infer<typeof portMappingSchema>;
 
-export interface VolumeMount {
-  hostPath: string;
-  containerPath: string;
-  readOnly: boolean;
-}
+const volumeMountSchema = z.object({ hostPath: z.string().min(1), containerPath: z.string().min(1), readOnly: z.boolean().default(false) });
+export type VolumeMount = z.infer<typeof volumeMountSchema>;
 
-export type RestartPolicy = { name: 'no' } | { name: 'on-failure'; maxRetries?: number } | { name: 'always' };
+const restartPolicySchema = z.union([z.object({ name: z.literal('no') }), z.object({ name: z.literal('always') }), z.object({ name: z.literal('on-failure'), maxRetries: z.number().int().min(0).optional() })]);
+export type RestartPolicy = z.infer<typeof restartPolicySchema>;
 
-export interface ContainerSpec {
-  name?: string;
-  image: string;
-  /** Overrides the image's Entrypoint. */
-  entrypoint?: string[];
-  /** Overrides the image's Cmd. */
-  cmd?: string[];
-  env?: Record<string, string>;
-  ports?: PortMapping[];
-  volumes?: VolumeMount[];
-  /** CPU limit in cores (0.5 = half a core). */
-  cpus?: number;
-  /** Memory limit in bytes. */
-  memory?: number;
-  pidsLimit?: number;
-  /** Scheduling requests (default: equal to the limits). */
-  requests?: { cpu?: number; memory?: number };
-  user?: string;
-  workingDir?: string;
-  readOnly?: boolean;
-  network?: 'bridge' | 'host' | 'none';
-  restart?: RestartPolicy;
-  /** Run an init (catatonit) as PID 1 that forwards signals and reaps zombies. */
-  init?: boolean;
-  /** Remove the container when it exits. */
-  autoRemove?: boolean;
-  labels?: Record<string, string>;
-  namespace?: string;
-  /** Owning object, e.g. "service/web" or "function/hello". */
-  owner?: string;
-  priority?: number;
-}
+/**
+ * A container as a client asks for it (`POST /v1/containers`, and what services and functions
+ * create). Types and shapes only: the ranges are the runtime's validateSpec
+ * (runtime-runc/spec-checks.ts), which knows the host's CPUs and memory.
+ */
+export const containerSpecSchema = z
+  .object({
+    name: z.string().min(1).max(128).optional(),
+    image: z.string().min(1),
+    /** Overrides the image's Entrypoint. */
+    entrypoint: z.array(z.string()).optional(),
+    /** Overrides the image's Cmd. */
+    cmd: z.array(z.string()).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    ports: z.array(portMappingSchema).optional(),
+    volumes: z.array(volumeMountSchema).optional(),
+    /** CPU limit in cores (0.5 = half a core). */
+    cpus: z.number().optional(),
+    /** Memory limit in bytes. */
+    memory: z.number().optional(),
+    pidsLimit: z.number().optional(),
+    /** Scheduling requests (default: equal to the limits). */
+    requests: z.object({ cpu: z.number().optional(), memory: z.number().optional() }).optional(),
+    user: z.string().optional(),
+    workingDir: z.string().optional(),
+    readOnly: z.boolean().optional(),
+    network: z.enum(['bridge', 'host', 'none']).optional(),
+    restart: restartPolicySchema.optional(),
+    /** Run an init (catatonit) as PID 1 that forwards signals and reaps zombies. */
+    init: z.boolean().optional(),
+    /** Remove the container when it exits. */
+    autoRemove: z.boolean().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    namespace: z.string().optional(),
+    /** Owning object, e.g. "service/web" or "function/hello". */
+    owner: z.string().optional(),
+    priority: z.number().optional(),
+  })
+  .strict();
+export type ContainerSpec = z.infer<typeof containerSpecSchema>;
 
 export interface ContainerInfo {
   id: string;

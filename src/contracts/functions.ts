@@ -1,5 +1,6 @@
-// The functions contract's wire shape of a deploy request (`POST /v1/functions`, and `kind: Function`
-// manifests): one zod schema for the API route, the module and the fuzz tests. It checks types and
+// The functions contract: the wire shape of a deploy request (`POST /v1/functions`, and `kind: Function`
+// manifests), one zod schema for the API route, the module and the fuzz tests; and what the API
+// answers about functions (FunctionInfo, async records, logs, secrets), which the CLI reads. It checks types and
 // string lengths; ranges and cross-field rules are the functions module's normalizeSpec, so every
 // caller gets the same reasons.
 import { z } from 'zod';
@@ -39,3 +40,127 @@ export const deployBodySchema = deployInputSchema.extend({
 
 /** What `fn deploy` sends (sizes and durations as text or numbers). */
 export type DeployInput = z.infer<typeof deployInputSchema>;
+
+/** A function's desired state: what normalizeSpec makes of a DeployInput (units in bytes and ms). */
+export interface FunctionSpec {
+  name: string;
+  namespace: string;
+  runtime: 'isolate' | 'image';
+  /** For image functions: the image and the port it serves HTTP on. */
+  image?: string;
+  port?: number;
+  /** Memory limit per instance, bytes. */
+  memory: number;
+  /** Wall-clock limit per request, ms (then 504). */
+  timeoutMs: number;
+  /** CPU-time limit per request, ms (isolates: then the instance is replaced and the caller gets 500). */
+  cpuMs: number;
+  /** In-flight requests per instance. */
+  concurrency: number;
+  /** Warm instances kept even when idle. */
+  min: number;
+  /** Most instances at once. */
+  max: number;
+  /** Requests waiting for an instance, at most (then 429). */
+  queue: number;
+  /** Longest a request waits in the queue, ms (then 429). */
+  queueWaitMs: number;
+  /** Largest request body, bytes (then 413). */
+  bodyLimit: number;
+  env: Record<string, string>;
+  /** Secret names; each is given to the handler as env[NAME]. */
+  secrets: string[];
+  keepAlive: string;
+  schedule?: string;
+  mqtt?: { url: string; topic: string };
+  /** Whether the gateway takes async invocations without an API token (POST /async/fn/NAME). */
+  asyncPublic: boolean;
+  /** How long an async invocation's result is kept after it finishes, ms. */
+  asyncTtlMs: number;
+  /** Async invocations held at once (queued, running, or finished and kept), at most (then 429). */
+  asyncMaxRecords: number;
+  /** Bytes of async request and result bodies held at once, at most (then 429). */
+  asyncMaxBytes: number;
+  createdAt: string;
+  updatedAt: string;
+  /** Bumped on every deploy; instances of older versions drain and go. */
+  version: number;
+}
+
+/** One instance of a function's pool. */
+export interface InstanceInfo {
+  id: string;
+  state: 'starting' | 'ready';
+  version: number;
+  inflight: number;
+  served: number;
+  startedAt: string;
+  lastUsedAt: string;
+  /** When the keep-alive lets it go, if idle then. */
+  expiresAt: string;
+}
+
+/** A function's pool counters. */
+export interface PoolStats {
+  instances: number;
+  ready: number;
+  starting: number;
+  inflight: number;
+  queued: number;
+  invocations: number;
+  errors: number;
+  coldStarts: number;
+  lastError?: string;
+  keepAlive: string;
+  floor: number;
+}
+
+/** An async invocation (`POST /async/fn/NAME`, `GET /v1/functions/async/ID`). */
+export interface AsyncRecord {
+  id: string;
+  function: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  nextAttemptAt?: string;
+  /** When a finished record is deleted. */
+  expiresAt?: string;
+  /** Bytes counted against the function's async quota. */
+  bytes?: number;
+  /** body: only in records written by older versions (now under BODY + id). */
+  request: { method: string; url: string; headers: [string, string][]; bodyBytes?: number; body?: string };
+  result?: { status: number; headers: [string, string][]; body: string; bodyEncoding: 'utf8' | 'base64'; omittedBytes?: number };
+  error?: string;
+}
+
+/** A line a function instance logged. */
+export interface LogEntry {
+  time: string;
+  function: string;
+  instance: string;
+  level: string;
+  text: string;
+}
+
+/** A secret as listed (never its value). */
+export interface SecretInfo {
+  name: string;
+  size: number;
+  createdAt: string;
+  updatedAt: string;
+  usedBy: string[];
+}
+
+/** A deployed function as the API reports it. */
+export interface FunctionInfo {
+  spec: FunctionSpec;
+  /** Deployed code: entry file and file names (isolate functions). */
+  code?: { entry: string; files: string[]; bytes: number };
+  stats: PoolStats;
+  instances: InstanceInfo[];
+  triggers: string[];
+  url: string;
+  /** What the function's async invocations hold now (against asyncMaxRecords / asyncMaxBytes). */
+  async: { records: number; bytes: number };
+}

@@ -52,3 +52,6 @@ export interface PullProgress {
   current: number;
   total: number;
 }
+
+/** `POST /v1/images/pull` with Accept: application/x-ndjson: one JSON object per line, what `llmos pull` renders as progress bars. */
+export type PullStreamLine = { type: 'progress'; progress: PullProgress } | { type: 'done'; image: ImageRecord } | { type: 'error'; error: string; code: string };

@@ -1,16 +1,8 @@
 // The kernel's event bus: namespaced topics ("/containers/start"), synchronous fan-out,
 // and a bounded in-memory history for `llmos events` and the dashboard's live feed.
+import type { LlmosEvent } from '../contracts/system.js';
 
-export interface LlmosEvent {
-  seq: number;
-  time: string;
-  topic: string;
-  /** What the event is about, e.g. "container/web-1" or "service/web". */
-  subject?: string;
-  namespace?: string;
-  message: string;
-  data?: Record<string, unknown>;
-}
+export type { LlmosEvent };
 
 export type EventInput = Omit<LlmosEvent, 'seq' | 'time'>;
 type Handler = (e: LlmosEvent) => void;

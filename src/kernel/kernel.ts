@@ -14,12 +14,14 @@ import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices, ty
 import { probeHost, type HostProbe } from './probe.js';
 import { Reconciler } from './reconciler.js';
 import { Registry, shortName } from './registry.js';
-import { moduleStatusOf, type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from './status.js';
+import { moduleStatusOf } from './status.js';
+import type { BootStage, KernelStatus, ModuleState, ModuleStatus, StageTiming } from '../contracts/system.js';
 import { WorkloadTable } from './workloads.js';
 import { LLMOS_VERSION } from '../version.js';
 
-export { bootStages, type BootStage, type StageTiming, type ModuleState, type ModuleStatus, type KernelStatus } from './status.js';
 export { defaultConfig, type LlmosConfig } from './config.js';
+// The status types are the system contract's (the API serves them, the CLI reads them).
+export { bootStages, type BootStage, type KernelStatus, type ModuleState, type ModuleStatus, type StageTiming } from '../contracts/system.js';
 
 interface Loaded {
   def: AnyModuleDef;

@@ -1,14 +1,11 @@
 // The resource ledger: node capacity, what is reserved for the system, and the allocations of
 // workloads. An allocation that does not fit is refused with the reason.
 import { AlreadyExists, ResourceExhausted } from './errors.js';
+import type { Capacity } from '../contracts/system.js';
 import type { Resources } from './workloads.js';
-import { formatAmount } from './quantity.js';
 
-export interface Capacity {
-  cpu: number; // millicores
-  memory: number; // bytes
-  pids: number;
-}
+export type { Capacity };
+import { formatAmount } from './quantity.js';
 
 const dims = ['cpu', 'memory', 'pids'] as const;
 

@@ -6,7 +6,7 @@ import type { WorkloadTable } from './workloads.js';
 import type { ResourceLedger } from './ledger.js';
 import type { HostProbe } from './probe.js';
 import type { Reconciler } from './reconciler.js';
-import type { KernelStatus, ModuleStatus } from './status.js';
+import type { KernelStatus, ModuleStatus } from '../contracts/system.js';
 
 export interface KernelServices {
   readonly events: EventBus;

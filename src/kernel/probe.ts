@@ -5,26 +5,11 @@ import { promisify } from 'node:util';
 import { access, readFile, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import os from 'node:os';
+import type { BinaryInfo, HostProbe } from '../contracts/system.js';
+
+export type { BinaryInfo, HostProbe };
 
 const run = promisify(execFile);
-
-export interface BinaryInfo {
-  path: string | null;
-  version: string | null;
-}
-
-export interface HostProbe {
-  kernel: string;
-  arch: string;
-  cpus: number;
-  memoryBytes: number;
-  cgroup: { version: 1 | 2 | 'hybrid' | 'none'; controllers: string[]; root: string };
-  namespaces: string[];
-  overlayfs: boolean;
-  binaries: Record<'runc' | 'conmon' | 'iptables' | 'catatonit', BinaryInfo>;
-  cni: { dir: string | null; plugins: string[] };
-  root: boolean;
-}
 
 const searchPath = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 

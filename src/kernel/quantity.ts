@@ -99,3 +99,14 @@ export function formatAmount(dim: 'cpu' | 'memory' | 'pids', v: number): string 
   if (dim === 'memory') return formatMemory(v);
   return `${v}`;
 }
+
+/** Short human form of a duration: 90000 -> "1.5m", 600000 -> "10m". */
+export function formatMs(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms >= 3_600_000) return `${tenths(ms / 3_600_000)}h`;
+  if (ms >= 60_000) return `${tenths(ms / 60_000)}m`;
+  if (ms >= 1000) return `${tenths(ms / 1000)}s`;
+  return `${tenths(ms)}ms`;
+}
+
+const tenths = (v: number): string => String(Math.round(v * 10) / 10);

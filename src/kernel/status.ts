@@ -1,51 +1,8 @@
-// What the kernel reports about itself and its modules (`llmos status`, `llmos modules`, /v1/status).
-import type { ResourceLedger } from './ledger.js';
+// What the kernel reports about its modules (`llmos modules`, /v1/modules); the types are the
+// system contract's.
+import type { ModuleState, ModuleStatus } from '../contracts/system.js';
 import { moduleUri, type AnyModuleDef } from './module.js';
-import type { HostProbe } from './probe.js';
 import { shortName } from './registry.js';
-
-export const bootStages = ['load-image', 'probe-hardware', 'start-kernel-services', 'load-modules', 'start-init'] as const;
-export type BootStage = (typeof bootStages)[number];
-
-export interface StageTiming {
-  stage: BootStage;
-  startMs: number;
-  durationMs: number;
-  detail?: string;
-}
-
-export type ModuleState = 'loaded' | 'skipped' | 'failed' | 'unloaded' | 'disabled';
-
-export interface ModuleStatus {
-  name: string;
-  uri: string;
-  kind: string;
-  id: string;
-  description?: string;
-  state: ModuleState;
-  reason?: string;
-  requires: string[];
-  /** Kinds used when loaded; they may unload under this module. */
-  optional: string[];
-  requiredBy: string[];
-  /** Modules that use this one when it is loaded (told when it unloads). */
-  usedBy: string[];
-  required: boolean;
-  initMs?: number;
-  exports: Record<string, unknown>;
-}
-
-export interface KernelStatus {
-  version: string;
-  startedAt: string;
-  uptimeSeconds: number;
-  dataDir: string;
-  node: { capacity: ResourceLedger['capacity']; reserved: ResourceLedger['reserved']; allocatable: ReturnType<ResourceLedger['allocatable']>; allocated: ReturnType<ResourceLedger['allocated']> };
-  host: HostProbe | null;
-  boot: { totalMs: number; stages: StageTiming[] };
-  modules: ModuleStatus[];
-  workloads: { total: number; byState: Record<string, number> };
-}
 
 /** One module's row, from what the kernel knows of it. */
 export function moduleStatusOf(

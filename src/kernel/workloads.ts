@@ -1,9 +1,10 @@
 // The workload table: every container, replica and function instance the node runs, with an
 // explicit state machine that refuses illegal transitions.
 import { AlreadyExists, FailedPrecondition, NotFound } from './errors.js';
+import type { Resources, WorkloadState } from '../contracts/workloads.js';
 import type { EventBus } from './events.js';
 
-export type WorkloadState = 'created' | 'starting' | 'running' | 'stopping' | 'exited' | 'failed';
+export type { Resources, WorkloadState };
 
 const transitions: Record<WorkloadState, readonly WorkloadState[]> = {
   created: ['starting', 'exited', 'failed'],
@@ -16,13 +17,6 @@ const transitions: Record<WorkloadState, readonly WorkloadState[]> = {
 
 export const canTransition = (from: WorkloadState, to: WorkloadState): boolean => transitions[from].includes(to);
 
-export interface Resources {
-  /** CPU in millicores. */
-  cpu?: number;
-  /** Memory in bytes. */
-  memory?: number;
-  pids?: number;
-}
 
 export interface Workload {
   id: string;

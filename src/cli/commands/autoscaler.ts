@@ -3,12 +3,17 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 import { CliError } from '../client.js';
-import { parseMetricFlag } from '../../modules/autoscaler/metric-flag.js';
-import type { AutoscalerSpec } from '../../modules/autoscaler/spec.js';
-import { parseDurationMs } from '../../modules/autoscaler/policies/duration.js';
-import type { Decision } from '../../modules/autoscaler/controller.js';
+import { metricFlagSchema, type AutoscalerSpec, type Decision, type MetricTarget } from '../../contracts/autoscaler.js';
+import { InvalidArgument } from '../../kernel/errors.js';
+import { parseDuration } from '../../kernel/quantity.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+function parseMetricFlag(flag: string): MetricTarget {
+  const r = metricFlagSchema.safeParse(flag);
+  if (!r.success) throw new InvalidArgument(r.error.issues[0]!.message);
+  return r.data;
+}
 
 export function autoscalerCommands(program: Command, ctx: CliContext): void {
   const as = program
@@ -37,10 +42,10 @@ export function autoscalerCommands(program: Command, ctx: CliContext): void {
         min: intFlag('--min', o.min),
         max: intFlag('--max', o.max),
         metrics,
-        ...(o.period ? { periodMs: parseDurationMs(o.period, '--period') } : {}),
-        startupMs: parseDurationMs(o.startup, '--startup'),
-        ...(o.scaleDownWindow ? { hpa: { scaleDown: { stabilizationWindowSeconds: parseDurationMs(o.scaleDownWindow, '--scale-down-window') / 1000 } } } : {}),
-        ...(o.stableWindow ? { kpa: { stableWindowMs: parseDurationMs(o.stableWindow, '--stable-window') } } : {}),
+        ...(o.period ? { periodMs: parseDuration(o.period, '--period') } : {}),
+        startupMs: parseDuration(o.startup, '--startup'),
+        ...(o.scaleDownWindow ? { hpa: { scaleDown: { stabilizationWindowSeconds: parseDuration(o.scaleDownWindow, '--scale-down-window') / 1000 } } } : {}),
+        ...(o.stableWindow ? { kpa: { stableWindowMs: parseDuration(o.stableWindow, '--stable-window') } } : {}),
         source: 'cli',
       };
       const r = await ctx.client().request<AutoscalerSpec>('POST', '/v1/autoscalers', spec);

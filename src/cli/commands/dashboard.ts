@@ -1,7 +1,7 @@
 // `llmos ui`: where the dashboard is, and where its sign-in token comes from.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import type { ModuleStatus } from '../../kernel/kernel.js';
+import type { ModuleStatus } from '../../contracts/system.js';
 import { CliError } from '../client.js';
 import { Kinds } from '../../contracts/kinds.js';
 

@@ -5,10 +5,7 @@ import path from 'node:path';
 import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
 import { ago, bytes, table } from '../output.js';
-import type { FunctionInfo } from '../../modules/functions/module.js';
-import type { AsyncRecord } from '../../modules/functions/async.js';
-import type { SecretInfo } from '../../modules/functions/secrets.js';
-import type { LogEntry } from '../../modules/functions/runtime/instance.js';
+import type { AsyncRecord, FunctionInfo, LogEntry, SecretInfo } from '../../contracts/functions.js';
 
 const CODE_FILE = /\.(m?[jt]s|cjs|cts|json)$/;
 const MAX_FILES = 2000;

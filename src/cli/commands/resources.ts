@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { bytes, table } from '../output.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import type { NamespaceInfo } from '../../modules/scheduler/contract.js';
+import type { NamespaceInfo } from '../../contracts/scheduler.js';
 import { formatCpu, parseCpu, parseMemory } from '../../kernel/quantity.js';
-import type { MetricsSnapshot } from '../../modules/monitor/contract.js';
+import type { MetricsSnapshot } from '../../contracts/monitor.js';
 
 const limit = (v: number | undefined, used: number, fmt: (n: number) => string): string => (v === undefined ? `${fmt(used)} / -` : `${fmt(used)} / ${fmt(v)}`);
 const cpuText = (m: number): string => formatCpu(m);

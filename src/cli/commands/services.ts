@@ -5,11 +5,9 @@ import type { Command } from 'commander';
 import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
 import { ago, bytes, table } from '../output.js';
-import { splitDocuments } from '../../modules/services/manifest.js';
+import { splitDocuments } from '../../contracts/manifest.js';
 import { parseCpu, parseMemory } from '../../kernel/quantity.js';
-import type { ApplyOutcome } from '../../modules/services/apply.js';
-import type { ServiceLogLine } from '../../modules/services/module.js';
-import type { ServiceStatus } from '../../modules/services/types.js';
+import type { ApplyOutcome, ServiceLogLine, ServiceStatus } from '../../contracts/services.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 

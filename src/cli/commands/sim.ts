@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import { parseDurationMs } from '../../modules/autoscaler/policies/duration.js';
+import { parseDuration } from '../../kernel/quantity.js';
 import { expandPolicyList, simulateFunctions } from '../../sim/functions.js';
 import { expandServicePolicies, simulateService } from '../../sim/service.js';
 import { loadFunctionTrace, loadServiceTrace } from '../../sim/traces.js';
@@ -79,7 +79,7 @@ export function simCommands(program: Command, ctx: CliContext): void {
     .action(async (o: { trace: string; policy: string; capacity: string; startup: string; targetUtilization: string; min: string; max: string; from?: string; to?: string; out?: string }) => {
       const policies = expandServicePolicies(o.policy);
       const capacityRps = num(o.capacity, '--capacity');
-      const startupMs = parseDurationMs(o.startup, '--startup');
+      const startupMs = parseDuration(o.startup, '--startup');
       const targetUtilization = num(o.targetUtilization, '--target-utilization');
       if (targetUtilization > 1) throw new InvalidArgument('--target-utilization must be in (0, 1]');
       const min = int(o.min, '--min');

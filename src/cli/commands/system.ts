@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { bytes, table } from '../output.js';
-import type { KernelStatus, ModuleStatus } from '../../kernel/kernel.js';
-import type { LlmosEvent } from '../../kernel/events.js';
+import type { DaemonEntry, KernelStatus, LlmosEvent, ModuleStatus } from '../../contracts/system.js';
 
 export function systemCommands(program: Command, ctx: CliContext): void {
   program
@@ -15,7 +14,7 @@ export function systemCommands(program: Command, ctx: CliContext): void {
     .option('--log-level <level>', 'terminal log level', 'info')
     .action(async (o: { dataDir?: string; listen?: string; gateway?: string; logLevel?: string }, cmd: Command) => {
       // The bundled daemon (scripts/bundle-daemon.mjs) boots faster than the module tree.
-      const { runDaemon } = (await import(new URL('../../../daemon.mjs', import.meta.url).href)) as typeof import('../../daemon.js');
+      const { runDaemon } = (await import(new URL('../../../daemon.mjs', import.meta.url).href)) as DaemonEntry;
       const g = cmd.optsWithGlobals<{ dataDir?: string }>();
       await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, logLevel: o.logLevel });
     });

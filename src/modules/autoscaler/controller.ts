@@ -7,20 +7,11 @@ import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import { NotFound, errorMessage } from '../../kernel/errors.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { Reconciler } from '../../kernel/reconciler.js';
-import { scalingPolicy, type ScalingInput } from './policies/index.js';
+import type { Decision, ScalingInput } from '../../contracts/autoscaler.js';
+import { scalingPolicy } from './policies/index.js';
 import { parseAutoscalerSpec, policyConfig, type AutoscalerSpec } from './spec.js';
 
-export interface Decision {
-  time: string;
-  target: string;
-  policy: string;
-  inputs: ScalingInput;
-  before: number;
-  after: number;
-  reason: string;
-  /** False when the target could not be scaled (the error is in reason). */
-  applied: boolean;
-}
+export type { Decision };
 
 export interface ControllerDeps {
   store: StateStore;

@@ -1,41 +1,9 @@
-// An autoscaler object: which target it scales, with which policy, on which metrics, within
-// which bounds. Stored at /autoscalers/<namespace>/<name>; HPA manifests map onto it.
-import { z } from 'zod';
+// Parsing an autoscaler object (its schema is on the autoscaler contract) into a policy's config.
+import { autoscalerSpecSchema, type AutoscalerSpec } from '../../contracts/autoscaler.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import { scalingPolicies, type AutoscaleConfig } from './policies/index.js';
+import type { AutoscaleConfig } from './policies/index.js';
 
-const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-export const autoscalerSpecSchema = z
-  .object({
-    name: z.string().regex(dnsName, 'must be a DNS label (lower case letters, digits, -)'),
-    namespace: z.string().regex(dnsName).default('default'),
-    /** "service/NAME" or "function/NAME". */
-    target: z.string().regex(/^(service|function)\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be service/NAME or function/NAME'),
-    policy: z.enum(Object.keys(scalingPolicies) as [string, ...string[]]),
-    min: z.number().int().min(0),
-    max: z.number().int().min(1),
-    metrics: z
-      .array(
-        // HPA manifests are stored with `name` (after autoscaling/v2's metric names); the CLI writes `metric`.
-        z.preprocess(
-          (m) => (m && typeof m === 'object' && !('metric' in m) && 'name' in m ? { metric: (m as { name: unknown }).name, target: (m as unknown as { target: unknown }).target } : m),
-          z.object({ metric: z.enum(['cpu', 'memory', 'rps', 'concurrency']), target: z.number().positive() }),
-        ),
-      )
-      .min(1),
-    periodMs: z.number().int().min(100).optional(),
-    startupMs: z.number().int().min(0).optional(),
-    /** HPA behavior overrides (tolerance, scaleUp, scaleDown), as in autoscaling/v2. */
-    hpa: z.record(z.string(), z.unknown()).optional(),
-    /** KPA settings (stableWindowMs, panicThresholdPct, scaleToZeroGraceMs, ...). */
-    kpa: z.record(z.string(), z.unknown()).optional(),
-    /** Who created it: "cli" or "manifest". */
-    source: z.string().optional(),
-  })
-  .refine((s) => s.min <= s.max, { message: 'min must not exceed max', path: ['min'] });
-
-export type AutoscalerSpec = z.infer<typeof autoscalerSpecSchema>;
+export { autoscalerSpecSchema, type AutoscalerSpec };
 
 export function parseAutoscalerSpec(input: unknown): AutoscalerSpec {
   const r = autoscalerSpecSchema.safeParse(input);

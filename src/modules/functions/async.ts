@@ -13,6 +13,9 @@ import { InvocationFailed } from './failures.js';
 import type { HistoryCompactor } from './history-compactor.js';
 import type { InvokeRequest, InvokeResponse } from './runtime/instance.js';
 import { retryDelayMs } from './scaling.js';
+import type { AsyncRecord } from '../../contracts/functions.js';
+
+export type { AsyncRecord };
 
 const PREFIX = '/functions/async/';
 const BODY = '/functions/async-body/';
@@ -29,24 +32,6 @@ export interface AsyncConfig {
   maxTotalBytes: number;
   /** Largest result body kept; a larger one is dropped (the record says how large it was). */
   maxResultBytes: number;
-}
-
-export interface AsyncRecord {
-  id: string;
-  function: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  attempts: number;
-  createdAt: string;
-  updatedAt: string;
-  nextAttemptAt?: string;
-  /** When a finished record is deleted. */
-  expiresAt?: string;
-  /** Bytes counted against the function's async quota. */
-  bytes?: number;
-  /** body: only in records written by older versions (now under BODY + id). */
-  request: { method: string; url: string; headers: [string, string][]; bodyBytes?: number; body?: string };
-  result?: { status: number; headers: [string, string][]; body: string; bodyEncoding: 'utf8' | 'base64'; omittedBytes?: number };
-  error?: string;
 }
 
 // Failures worth another try: the instance or the platform, not the caller's request.

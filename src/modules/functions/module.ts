@@ -4,6 +4,7 @@ import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import type ivm from 'isolated-vm';
 import type { ContainersApi } from '../../contracts/containers.js';
+import type { FunctionInfo } from '../../contracts/functions.js';
 import { Kinds } from '../../contracts/kinds.js';
 import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
@@ -14,7 +15,7 @@ import { InvocationFailed } from './failures.js';
 import { HistoryCompactor } from './history-compactor.js';
 import { FunctionLogs } from './logs.js';
 import { FunctionMetrics } from './metrics.js';
-import { FunctionPool, type InstanceInfo, type PoolStats } from './pool.js';
+import { FunctionPool } from './pool.js';
 import { ContainerInstance, PreparedContainers } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
 import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
@@ -24,6 +25,8 @@ import { compileSource, type SourceBundle } from './source.js';
 import { DEFAULTS, normalizeSpec, validateName, withSpecDefaults, type DeployInput, type FunctionSpec } from './spec.js';
 import { Triggers } from './triggers.js';
 import type { Registry } from 'prom-client';
+
+export type { FunctionInfo };
 
 export interface FunctionsConfig {
   /** How often idle instances are checked against their keep-alive, ms. */
@@ -39,18 +42,6 @@ export interface FunctionsConfig {
   async: AsyncConfig;
   /** How often store history written by async work is compacted while it flows, ms. */
   asyncCompactIntervalMs: number;
-}
-
-export interface FunctionInfo {
-  spec: FunctionSpec;
-  /** Deployed code: entry file and file names (isolate functions). */
-  code?: { entry: string; files: string[]; bytes: number };
-  stats: PoolStats;
-  instances: InstanceInfo[];
-  triggers: string[];
-  url: string;
-  /** What the function's async invocations hold now (against asyncMaxRecords / asyncMaxBytes). */
-  async: { records: number; bytes: number };
 }
 
 export interface FunctionsApi {

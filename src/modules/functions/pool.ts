@@ -12,6 +12,9 @@ import type { FunctionMetrics } from './metrics.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
 import { instancesToReclaim, instancesToStart } from './scaling.js';
 import type { FunctionSpec } from './spec.js';
+import type { InstanceInfo, PoolStats } from '../../contracts/functions.js';
+
+export type { InstanceInfo, PoolStats };
 
 export interface PoolDeps {
   startInstance(spec: FunctionSpec, id: string): Promise<Instance>;
@@ -39,32 +42,6 @@ interface Waiter {
   resolve(slot: Slot): void;
   reject(e: unknown): void;
   timer: NodeJS.Timeout;
-}
-
-export interface InstanceInfo {
-  id: string;
-  state: 'starting' | 'ready';
-  version: number;
-  inflight: number;
-  served: number;
-  startedAt: string;
-  lastUsedAt: string;
-  /** When the keep-alive lets it go, if idle then. */
-  expiresAt: string;
-}
-
-export interface PoolStats {
-  instances: number;
-  ready: number;
-  starting: number;
-  inflight: number;
-  queued: number;
-  invocations: number;
-  errors: number;
-  coldStarts: number;
-  lastError?: string;
-  keepAlive: string;
-  floor: number;
 }
 
 /** Back-off after a failed start before the pool tries again to reach its floor. */

@@ -4,6 +4,9 @@ import type { StateStore } from '../../contracts/state-store.js';
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from '../../kernel/errors.js';
 import type { SecretBox, Sealed } from './secret-box.js';
 import { validateSecretName } from './spec.js';
+import type { SecretInfo } from '../../contracts/functions.js';
+
+export type { SecretInfo };
 
 const PREFIX = '/secrets/';
 const MAX_SECRET = 64 * 1024;
@@ -17,14 +20,6 @@ interface StoredSecret {
   value?: string;
   createdAt: string;
   updatedAt: string;
-}
-
-export interface SecretInfo {
-  name: string;
-  size: number;
-  createdAt: string;
-  updatedAt: string;
-  usedBy: string[];
 }
 
 export class Secrets {

@@ -1,57 +1,11 @@
 // A function's desired state, and the pure normalization of what a user asks for into it.
 import { Cron } from 'croner';
-import type { DeployInput } from '../../contracts/functions.js';
+import type { DeployInput, FunctionSpec } from '../../contracts/functions.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import { formatMs, parseDurationMs } from '../autoscaler/policies/duration.js';
 import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
-import { formatMemory, parseMemory } from '../../kernel/quantity.js';
+import { formatMemory, formatMs, parseDuration, parseMemory } from '../../kernel/quantity.js';
 
-export interface FunctionSpec {
-  name: string;
-  namespace: string;
-  runtime: 'isolate' | 'image';
-  /** For image functions: the image and the port it serves HTTP on. */
-  image?: string;
-  port?: number;
-  /** Memory limit per instance, bytes. */
-  memory: number;
-  /** Wall-clock limit per request, ms (then 504). */
-  timeoutMs: number;
-  /** CPU-time limit per request, ms (isolates: then the instance is replaced and the caller gets 500). */
-  cpuMs: number;
-  /** In-flight requests per instance. */
-  concurrency: number;
-  /** Warm instances kept even when idle. */
-  min: number;
-  /** Most instances at once. */
-  max: number;
-  /** Requests waiting for an instance, at most (then 429). */
-  queue: number;
-  /** Longest a request waits in the queue, ms (then 429). */
-  queueWaitMs: number;
-  /** Largest request body, bytes (then 413). */
-  bodyLimit: number;
-  env: Record<string, string>;
-  /** Secret names; each is given to the handler as env[NAME]. */
-  secrets: string[];
-  keepAlive: string;
-  schedule?: string;
-  mqtt?: { url: string; topic: string };
-  /** Whether the gateway takes async invocations without an API token (POST /async/fn/NAME). */
-  asyncPublic: boolean;
-  /** How long an async invocation's result is kept after it finishes, ms. */
-  asyncTtlMs: number;
-  /** Async invocations held at once (queued, running, or finished and kept), at most (then 429). */
-  asyncMaxRecords: number;
-  /** Bytes of async request and result bodies held at once, at most (then 429). */
-  asyncMaxBytes: number;
-  createdAt: string;
-  updatedAt: string;
-  /** Bumped on every deploy; instances of older versions drain and go. */
-  version: number;
-}
-
-export type { DeployInput };
+export type { DeployInput, FunctionSpec };
 
 export const DEFAULTS = {
   memory: 64 * 2 ** 20,
@@ -103,13 +57,12 @@ export function validateSecretName(name: string): string {
   return name;
 }
 
-
 type Range = readonly [number, number];
 
 /** A duration (text or ms) within range, rounded to whole ms. */
 function ms(v: string | number | undefined, def: number, [lo, hi]: Range, what: string): number {
   if (v === undefined) return def;
-  const n = typeof v === 'number' ? v : parseDurationMs(v, what);
+  const n = typeof v === 'number' ? v : parseDuration(v, what);
   if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be from ${formatMs(lo)} to ${formatMs(hi)}, got ${JSON.stringify(v)}`);
   return Math.round(n);
 }

@@ -1,7 +1,7 @@
 // Prometheus metrics with the conventional names of cAdvisor (container_*) and node_exporter
 // (node_*), filled from the latest sample when scraped.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { MetricsSnapshot } from './contract.js';
+import type { MetricsSnapshot } from '../../contracts/monitor.js';
 
 export function createRegistry(latest: () => MetricsSnapshot | undefined, extra: { evictions: () => number; allocatable: () => Record<string, number>; allocated: () => Record<string, number> }): Registry {
   const registry = new Registry();

@@ -10,7 +10,7 @@ import { daemonTag } from '../network/cni-network.js';
 import { detectCgroupVersion, readCgroup, type CgroupVersion } from '../runtime-runc/cgroups.js';
 import { effectiveRequests, qosClass } from '../scheduler/qos.js';
 import { parseMemory } from '../../kernel/quantity.js';
-import type { MetricsSnapshot, MonitorApi, WorkloadMetrics } from './contract.js';
+import type { MetricsSnapshot, MonitorApi, WorkloadMetrics } from '../../contracts/monitor.js';
 import { decideEviction } from './eviction.js';
 import { createRegistry } from './metrics.js';
 import { cpuBusy, dirBytes, readNode, type NodeSample } from './node-sample.js';

@@ -1,12 +1,9 @@
 // Time series in bounded memory: each series keeps its recent points at full resolution in a
 // ring, and older ones folded into fixed buckets (mean, max and last of each bucket) in a second
 // ring. Time is passed in; nothing here reads a clock.
+import type { Point } from '../../contracts/monitor.js';
 
-export interface Point {
-  /** ms since epoch. */
-  t: number;
-  v: number;
-}
+export type { Point };
 
 export interface Bucket {
   /** Bucket start, ms since epoch. */

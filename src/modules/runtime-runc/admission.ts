@@ -3,7 +3,7 @@
 // the scheduler may be loaded or unloaded at run time.
 import type { ContainerSpec } from '../../contracts/containers.js';
 import type { ResourceLedger } from '../../kernel/ledger.js';
-import type { SchedulerApi } from '../scheduler/contract.js';
+import type { SchedulerApi } from '../../contracts/scheduler.js';
 
 export interface ContainerAdmission {
   /** Allocates the container's requests; throws ResourceExhausted with the reasons when it does not fit. */

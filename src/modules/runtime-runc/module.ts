@@ -11,7 +11,7 @@ import { daemonTag } from '../network/cni-network.js';
 import { detectCgroupVersion } from './cgroups.js';
 import { RuncContainers } from './containers.js';
 import { containerAdmission } from './admission.js';
-import type { SchedulerApi } from '../scheduler/contract.js';
+import type { SchedulerApi } from '../../contracts/scheduler.js';
 import { RecordStore } from './records.js';
 import { Runc } from './runc.js';
 

@@ -9,7 +9,7 @@ import { Registry } from '../../kernel/registry.js';
 import { silentLogger } from '../../kernel/log.js';
 import type { HostProbe } from '../../kernel/probe.js';
 import { sqliteStoreModule } from '../state-store/module.js';
-import type { SchedulerApi } from './contract.js';
+import type { SchedulerApi } from '../../contracts/scheduler.js';
 import { schedulerModule } from './module.js';
 
 const Mi = 2 ** 20;

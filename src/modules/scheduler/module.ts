@@ -5,7 +5,7 @@ import { Kinds } from '../../contracts/kinds.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import type { Admission, AdmissionRequest, NamespaceInfo, PreemptHandler, SchedulerApi } from './contract.js';
+import type { Admission, AdmissionRequest, NamespaceInfo, PreemptHandler, SchedulerApi } from '../../contracts/scheduler.js';
 import { Cluster, podInfo, type PodInfo } from './node-info.js';
 import { buildFramework, profileConfig } from './profile.js';
 import { QuotaBook, validateNamespace, validateQuota, type Quota } from './quota.js';

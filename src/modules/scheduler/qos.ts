@@ -1,7 +1,7 @@
 // QoS classes derived exactly as Kubernetes does for a pod with one container
 // (pkg/apis/core/v1/helper/qos): only CPU and memory count, and a limit without a request
 // implies a request equal to the limit.
-import type { Resources } from '../../kernel/workloads.js';
+import type { Resources } from '../../contracts/workloads.js';
 import type { QosClass, ResourceVector } from './types.js';
 
 const qosDims = ['cpu', 'memory'] as const;

@@ -2,21 +2,11 @@
 // requests.cpu / requests.memory) and workload count. Pure checks plus a small usage book.
 import { InvalidArgument } from '../../kernel/errors.js';
 import { formatResource } from '../../kernel/quantity.js';
+import type { Quota, Usage } from '../../contracts/scheduler.js';
 import type { PodInfo } from './node-info.js';
 
-export interface Quota {
-  /** Millicores. */
-  cpu?: number;
-  /** Bytes. */
-  memory?: number;
-  workloads?: number;
-}
+export type { Quota, Usage };
 
-export interface Usage {
-  cpu: number;
-  memory: number;
-  workloads: number;
-}
 
 export const emptyUsage = (): Usage => ({ cpu: 0, memory: 0, workloads: 0 });
 

@@ -1,38 +1,17 @@
 // The scheduler's data model: nodes (capacity, reserved, labels, taints, images) and the
 // workloads placed on them (requests, limits, priority, placement constraints).
-import type { Resources } from '../../kernel/workloads.js';
+import type { HostPort, ResourceVector, TaintEffect, Toleration } from '../../contracts/scheduler.js';
+import type { Resources } from '../../contracts/workloads.js';
 
-/** The resource dimensions the scheduler accounts: CPU millicores, memory bytes, PIDs. */
-export interface ResourceVector {
-  cpu: number;
-  memory: number;
-  pids: number;
-}
+export type { HostPort, QosClass, ResourceVector, TaintEffect, Toleration } from '../../contracts/scheduler.js';
 
 export const resourceNames = ['cpu', 'memory', 'pids'] as const;
 export type ResourceName = (typeof resourceNames)[number];
-
-export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 
 export interface Taint {
   key: string;
   value?: string;
   effect: TaintEffect;
-}
-
-export interface Toleration {
-  /** Empty key with operator Exists tolerates every taint. */
-  key?: string;
-  operator?: 'Equal' | 'Exists';
-  value?: string;
-  /** Empty matches every effect. */
-  effect?: TaintEffect;
-}
-
-export interface HostPort {
-  port: number;
-  protocol?: 'tcp' | 'udp';
-  hostIp?: string;
 }
 
 /** Well-known node labels. `role` is edge or cloud; custom labels are free-form. */
@@ -66,4 +45,3 @@ export interface WorkloadRequest {
   spreadKey?: string;
 }
 
-export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';

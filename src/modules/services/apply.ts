@@ -1,6 +1,7 @@
 // Server-side apply and delete of parsed manifests: validate everything (including host-port
 // claims) first, then write all objects in one store transaction, so a bad or conflicting
 // manifest changes nothing.
+import type { ApplyAction, ApplyOutcome } from '../../contracts/services.js';
 import type { KeyValue, StateStore, TxnOp, Compare } from '../../contracts/state-store.js';
 import { Conflict, InvalidArgument } from '../../kernel/errors.js';
 import { sameJson, shortHash } from './hash.js';
@@ -8,18 +9,7 @@ import { NODE_PORT_RANGE, type ParsedObject } from './manifest.js';
 import { withSpec } from './records.js';
 import { autoscalerKey, exposureKey, serviceKey, type AutoscalerRecord, type ExposureRecord, type ServiceRecord } from './types.js';
 
-export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'not found';
-
-export interface ApplyOutcome {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace: string;
-  action: ApplyAction;
-  /** Fields outside the supported subset, as "path: message". */
-  warnings: string[];
-  detail?: string;
-}
+export type { ApplyAction, ApplyOutcome };
 
 /**
  * What apply needs of the functions module (LLMOS kind Function). Functions are deployed through

@@ -1,8 +1,9 @@
 // Registration of the services module: replicated containers behind one host port each, kept at
 // their desired state (stored under /services/) by a reconcile loop.
 import { isIP } from 'node:net';
-import type { ContainersApi, LogLine } from '../../contracts/containers.js';
+import type { ContainersApi } from '../../contracts/containers.js';
 import { Kinds } from '../../contracts/kinds.js';
+import type { ServiceLogLine } from '../../contracts/services.js';
 import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { AlreadyExists, InvalidArgument, NotFound } from '../../kernel/errors.js';
@@ -14,6 +15,8 @@ import { assertValid, LLMOS_API, parseDocuments } from './manifest.js';
 import { withSpec } from './records.js';
 import { serviceKey, type ServiceRecord, type ServiceStatus } from './types.js';
 
+export type { ServiceLogLine };
+
 export interface ServicesConfig {
   /** Addresses each service host port listens on besides 127.0.0.1. */
   addresses: string[];
@@ -21,10 +24,6 @@ export interface ServicesConfig {
   reconcileMs: number;
   /** How often due probes are started. */
   probeTickMs: number;
-}
-
-export interface ServiceLogLine extends LogLine {
-  replica: string;
 }
 
 export interface ServicesApi {

@@ -1,7 +1,7 @@
 // Container routes: create/run (optionally attached: the output streams back as NDJSON and the
 // last line carries the exit code), life cycle, logs (SSE with follow), exec, wait, stats.
 import { z } from 'zod';
-import type { ContainerSpec, ContainersApi, LogLine } from '../../../contracts/containers.js';
+import { containerSpecSchema, type ContainerSpec, type ContainersApi, type LogLine } from '../../../contracts/containers.js';
 import { Kinds } from '../../../contracts/kinds.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
@@ -10,38 +10,6 @@ import { MAX_DURATION_MS } from '../../../kernel/quantity.js';
 import type { Api } from '../server.js';
 import { sendSse } from './sse.js';
 
-const port = z.object({ hostPort: z.number().int().min(1).max(65535), containerPort: z.number().int().min(1).max(65535), protocol: z.enum(['tcp', 'udp']).default('tcp'), hostIp: z.string().optional() });
-const volume = z.object({ hostPath: z.string().min(1), containerPath: z.string().min(1), readOnly: z.boolean().default(false) });
-const restart = z.union([z.object({ name: z.literal('no') }), z.object({ name: z.literal('always') }), z.object({ name: z.literal('on-failure'), maxRetries: z.number().int().min(0).optional() })]);
-
-export const containerSpecSchema = z
-  .object({
-    name: z.string().min(1).max(128).optional(),
-    image: z.string().min(1),
-    entrypoint: z.array(z.string()).optional(),
-    cmd: z.array(z.string()).optional(),
-    env: z.record(z.string(), z.string()).optional(),
-    ports: z.array(port).optional(),
-    volumes: z.array(volume).optional(),
-    // Types only: ranges are the runtime's validateSpec (runtime-runc/spec-checks.ts), which knows the
-    // host's CPUs and memory and runs before the image is resolved.
-    cpus: z.number().optional(),
-    memory: z.number().optional(),
-    pidsLimit: z.number().optional(),
-    requests: z.object({ cpu: z.number().optional(), memory: z.number().optional() }).optional(),
-    user: z.string().optional(),
-    workingDir: z.string().optional(),
-    readOnly: z.boolean().optional(),
-    network: z.enum(['bridge', 'host', 'none']).optional(),
-    restart: restart.optional(),
-    init: z.boolean().optional(),
-    autoRemove: z.boolean().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    namespace: z.string().optional(),
-    owner: z.string().optional(),
-    priority: z.number().optional(),
-  })
-  .strict();
 
 /** The runtime's optional extra: hold a container (no auto-removal) while a client is attached. */
 interface Holdable {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import { Kinds } from '../../../contracts/kinds.js';
-import type { PullProgress } from '../../../contracts/images.js';
+import type { PullStreamLine } from '../../../contracts/images.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { InvalidArgument, errorMessage } from '../../../kernel/errors.js';
@@ -17,8 +17,6 @@ import type { Api } from '../server.js';
 
 const refQuery = z.object({ ref: z.string().min(1) });
 
-/** One JSON object per line: what `llmos pull` renders as progress bars. */
-export type PullStreamLine = { type: 'progress'; progress: PullProgress } | { type: 'done'; image: ReturnType<typeof publicRecord> } | { type: 'error'; error: string; code: string };
 
 export function imagesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const images = () => k.getSingle<ImageService>(Kinds.images);

@@ -6,7 +6,7 @@ import { Kinds, type ModuleKind } from '../../../contracts/kinds.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { InvalidArgument } from '../../../kernel/errors.js';
-import type { MonitorApi } from '../../monitor/contract.js';
+import type { MonitorApi } from '../../../contracts/monitor.js';
 import type { Api } from '../server.js';
 
 /** "id=abc,namespace=default" → { id: 'abc', namespace: 'default' }. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
-import type { SchedulerApi } from '../../scheduler/contract.js';
+import type { SchedulerApi } from '../../../contracts/scheduler.js';
 import { MAX_CPU_MILLI, MAX_MEMORY_BYTES, parseCpu, parseMemory } from '../../../kernel/quantity.js';
 import type { Api } from '../server.js';
 

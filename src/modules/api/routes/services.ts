@@ -3,11 +3,11 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
+import { MANIFEST_LIMITS, ManifestRejected, splitDocuments } from '../../../contracts/manifest.js';
 import { Internal, InvalidArgument, Unavailable } from '../../../kernel/errors.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { FunctionApplier } from '../../services/apply.js';
-import { MANIFEST_LIMITS, splitDocuments } from '../../services/manifest.js';
 import type { ServicesApi } from '../../services/module.js';
 import type { Api } from '../server.js';
 import { sendSse } from './sse.js';
@@ -76,7 +76,12 @@ export function servicesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
   const documents = (body: z.infer<typeof applyBody>): unknown[] => {
     if (body.documents && body.manifest !== undefined) throw new InvalidArgument('give documents or manifest, not both');
     if (body.documents) return body.documents;
-    if (body.manifest !== undefined) return splitDocuments(body.manifest, 'manifest');
+    if (body.manifest !== undefined)
+      try {
+        return splitDocuments(body.manifest, 'manifest');
+      } catch (e) {
+        throw e instanceof ManifestRejected ? new InvalidArgument(e.message, { cause: e }) : e;
+      }
     throw new InvalidArgument('documents or manifest is required');
   };
   app.post('/v1/apply', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Create or update objects from manifests (LLMOS kinds and a Kubernetes subset); all-or-nothing validation' } }, async (req) => {

@@ -20,7 +20,7 @@
 // two 8-hour windows of the full-day sample; docs/evaluation.md also checks samples that were not
 // used for the choice (other seeds, 4-hour windows of the 8-hour sample).
 import type { KeepAlivePolicy } from '../../../contracts/policies.js';
-import { formatMs } from './duration.js';
+import { formatMs } from '../../../kernel/quantity.js';
 
 const MINUTE = 60_000;
 

@@ -5,9 +5,10 @@ import { concurrencyPolicy } from './concurrency.js';
 import { learnedPolicy } from './learned.js';
 import { predictivePolicy } from './predictive.js';
 import { thresholdPolicy } from './threshold.js';
+import type { ScalingPolicyName } from '../../../contracts/autoscaler.js';
 import type { AutoscaleConfig, ScalingInput } from './types.js';
 
-export type ScalingPolicyName = 'threshold' | 'concurrency' | 'predictive' | 'learned';
+export type { ScalingPolicyName };
 
 export const scalingPolicies: Readonly<Record<ScalingPolicyName, ScalingPolicy<ScalingInput, unknown, AutoscaleConfig>>> = Object.freeze({
   threshold: thresholdPolicy as ScalingPolicy<ScalingInput, unknown, AutoscaleConfig>,

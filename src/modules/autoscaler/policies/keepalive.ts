@@ -7,7 +7,7 @@
 //  - adaptive    LLMOS's own policy (see adaptive-keepalive.ts).
 import type { KeepAliveDecision, KeepAlivePolicy } from '../../../contracts/policies.js';
 import { InvalidArgument } from '../../../kernel/errors.js';
-import { formatMs, parseDurationMs } from './duration.js';
+import { formatMs, parseDuration } from '../../../kernel/quantity.js';
 import { adaptiveKeepAlive } from './adaptive-keepalive.js';
 
 const MINUTE = 60_000;
@@ -156,7 +156,7 @@ export const KEEPALIVE_SPECS = ['fixed:<duration>', 'hybrid', 'adaptive'] as con
 /** "fixed:10m", "fixed:30s", "hybrid" (or "hybrid-histogram"), "adaptive". */
 export function parseKeepAlive(spec: string): KeepAlivePolicy {
   const s = spec.trim();
-  if (s.startsWith('fixed:')) return fixedKeepAlive(parseDurationMs(s.slice(6), 'keep-alive TTL')) as KeepAlivePolicy;
+  if (s.startsWith('fixed:')) return fixedKeepAlive(parseDuration(s.slice(6), 'keep-alive TTL')) as KeepAlivePolicy;
   if (s === 'hybrid' || s === 'hybrid-histogram') return hybridKeepAlive() as KeepAlivePolicy;
   if (s === 'adaptive') return adaptiveKeepAlive() as KeepAlivePolicy;
   throw new InvalidArgument(`unknown keep-alive policy "${spec}" (use fixed:10m, fixed:30s, hybrid or adaptive)`);

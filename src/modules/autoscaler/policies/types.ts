@@ -1,27 +1,7 @@
 // Inputs and configuration shared by the four scaling policies.
-import type { ScaleTargetMetrics } from '../../../contracts/scaling.js';
+import type { MetricName, MetricTarget, ScalingInput } from '../../../contracts/autoscaler.js';
 
-export type MetricName = 'cpu' | 'memory' | 'rps' | 'concurrency';
-
-/**
- * cpu/memory: target mean utilisation of requests, in percent (HPA "Utilization").
- * rps/concurrency: target value per replica (HPA "AverageValue"; KPA's target concurrency).
- */
-export interface MetricTarget {
-  metric: MetricName;
-  target: number;
-}
-
-/** One replica's sample, for HPA's missing and not-ready rules. Values as in MetricTarget. */
-export interface PodSample {
-  ready: boolean;
-  values: Partial<Record<MetricName, number>>;
-}
-
-export interface ScalingInput extends ScaleTargetMetrics {
-  /** Per-replica samples, when the caller has them; else the aggregates of ScaleTargetMetrics are used. */
-  pods?: PodSample[];
-}
+export type { MetricName, MetricTarget, PodSample, ScalingInput } from '../../../contracts/autoscaler.js';
 
 export interface HpaRule {
   type: 'Pods' | 'Percent';

@@ -1,4 +1,7 @@
 // What the pool needs of an instance, whatever runs it (an isolate or a container).
+import type { LogEntry } from '../../../contracts/functions.js';
+
+export type { LogEntry };
 
 export interface InvokeRequest {
   method: string;
@@ -13,14 +16,6 @@ export interface InvokeResponse {
   statusText?: string;
   headers: [string, string][];
   body: Uint8Array | null;
-}
-
-export interface LogEntry {
-  time: string;
-  function: string;
-  instance: string;
-  level: string;
-  text: string;
 }
 
 export interface Instance {

@@ -1,8 +1,14 @@
 // What the monitor module offers (kind llmos.monitor.v1): the latest sample, time series, the
-// Prometheus registry. Types only. (Candidate for src/contracts/monitor.ts.)
+// Prometheus registry. Types only.
 import type { Registry } from 'prom-client';
-import type { QosClass } from '../scheduler/types.js';
-import type { Point } from './series.js';
+import type { QosClass } from './scheduler.js';
+
+/** One sample of a time series. */
+export interface Point {
+  /** ms since epoch. */
+  t: number;
+  v: number;
+}
 
 export interface WorkloadMetrics {
   id: string;

@@ -1,8 +1,47 @@
-// What other modules (containers, services, functions) call on the scheduler module, found with
-// ctx.getSingle<SchedulerApi>(Kinds.scheduler). Types only. (Candidate for src/contracts/scheduler.ts.)
-import type { Resources } from '../../kernel/workloads.js';
-import type { Quota, Usage } from './quota.js';
-import type { HostPort, QosClass, ResourceVector, Toleration } from './types.js';
+// What other modules (containers, services, functions) and the CLI use of the scheduler module,
+// found with ctx.getSingle<SchedulerApi>(Kinds.scheduler). Types only.
+import type { Resources } from './workloads.js';
+
+/** The resource dimensions the scheduler accounts: CPU millicores, memory bytes, PIDs. */
+export interface ResourceVector {
+  cpu: number;
+  memory: number;
+  pids: number;
+}
+
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface Toleration {
+  /** Empty key with operator Exists tolerates every taint. */
+  key?: string;
+  operator?: 'Equal' | 'Exists';
+  value?: string;
+  /** Empty matches every effect. */
+  effect?: TaintEffect;
+}
+
+export interface HostPort {
+  port: number;
+  protocol?: 'tcp' | 'udp';
+  hostIp?: string;
+}
+
+export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
+
+/** A namespace's quota: sums of requests, as Kubernetes ResourceQuota's requests.cpu / requests.memory. */
+export interface Quota {
+  /** Millicores. */
+  cpu?: number;
+  /** Bytes. */
+  memory?: number;
+  workloads?: number;
+}
+
+export interface Usage {
+  cpu: number;
+  memory: number;
+  workloads: number;
+}
 
 export interface AdmissionRequest {
   /** The workload id (the same id the owner uses in the workload table and the ledger). */

@@ -1,0 +1,152 @@
+// The services contract: what is stored (desired state) and what the API reports about services,
+// replicas and applied manifests; the CLI reads these. Types only.
+import type { LogLine } from './containers.js';
+
+/** A probe with Kubernetes semantics; exactly one of exec, httpGet, tcpSocket is set. */
+export interface ProbeSpec {
+  exec?: { command: string[] };
+  /** port is the container port to GET on the replica's bridge address. */
+  httpGet?: { path: string; port: number };
+  tcpSocket?: { port: number };
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+export type PortProtocol = 'http' | 'tcp';
+
+export interface ServicePort {
+  name?: string;
+  containerPort: number;
+  /** Published on the service's load balancer; absent: the port is only named (for probes, selectors). */
+  hostPort?: number;
+  protocol: PortProtocol;
+}
+
+/** What every replica of a service runs. Changing it is a rolling update. */
+export interface ReplicaTemplate {
+  image: string;
+  /** Overrides the image's entrypoint (Kubernetes `command`). */
+  command?: string[];
+  /** Overrides the image's cmd (Kubernetes `args`). */
+  args?: string[];
+  env: Record<string, string>;
+  /** CPU limit in cores. */
+  cpus?: number;
+  /** Memory limit in bytes. */
+  memory?: number;
+  /** Requests: cores and bytes (what the autoscaler's utilisation is relative to). */
+  requests?: { cpu?: number; memory?: number };
+  readinessProbe?: ProbeSpec;
+  livenessProbe?: ProbeSpec;
+  /** Labels put on every replica (Kubernetes pod template labels). */
+  labels: Record<string, string>;
+}
+
+export interface ServiceSpec {
+  replicas: number;
+  template: ReplicaTemplate;
+  ports: ServicePort[];
+  /** Bounds for the autoscaler. */
+  autoscale?: { min: number; max: number };
+  /** A new template that has no ready replica after this long is rolled back. */
+  progressDeadlineSeconds: number;
+}
+
+export type RolloutPhase = 'progressing' | 'complete' | 'rolled-back';
+
+export interface RolloutRecord {
+  phase: RolloutPhase;
+  /** Template hash being rolled out (the current one while progressing). */
+  toHash: string;
+  /** Template hash rolled out from, and its template, to roll back to. */
+  fromHash?: string;
+  fromTemplate?: ReplicaTemplate;
+  startedAt: string;
+  finishedAt?: string;
+  reason?: string;
+}
+
+/** Stored at /services/NAMESPACE/NAME. */
+export interface ServiceRecord {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  spec: ServiceSpec;
+  /** Hash of spec.template; replicas carry it in the llmos.io/template-hash label. */
+  templateHash: string;
+  /** Bumped on every change of the spec. */
+  generation: number;
+  createdAt: string;
+  updatedAt: string;
+  rollout?: RolloutRecord;
+  /** The manifest kind this service was last written from: Service (LLMOS), Deployment, or cli. */
+  source: 'cli' | 'Service' | 'Deployment';
+}
+
+/** A Kubernetes v1 Service: publishes ports of the services whose labels match its selector. Stored at /service-exposures/NAMESPACE/NAME. */
+export interface ExposureRecord {
+  name: string;
+  namespace: string;
+  type: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
+  selector: Record<string, string>;
+  ports: Array<{ name?: string; hostPort?: number; targetPort: number | string; protocol: PortProtocol }>;
+}
+
+/** Stored at /autoscalers/NAMESPACE/NAME for the autoscaler module. */
+export interface AutoscalerRecord {
+  name: string;
+  namespace: string;
+  /** "service/NAME". */
+  target: string;
+  policy: 'threshold';
+  min: number;
+  max: number;
+  /** Normalised from autoscaling/v2 metrics: target utilisation (percent of requests) or average value per replica. */
+  metrics: Array<{ name: 'cpu' | 'memory' | 'rps' | 'concurrency'; type: 'Utilization' | 'AverageValue'; target: number }>;
+  source: 'HorizontalPodAutoscaler' | 'cli';
+}
+
+/** A replica as the services module reports it. */
+export interface ReplicaStatus {
+  id: string;
+  name: string;
+  state: string;
+  ready: boolean;
+  ip?: string;
+  templateHash: string;
+  image: string;
+  restarts: number;
+  createdAt: string;
+  reason?: string;
+}
+
+/** A service as the API reports it (`GET /v1/services`). */
+export interface ServiceStatus extends ServiceRecord {
+  readyReplicas: number;
+  currentReplicas: number;
+  replicaStatus: ReplicaStatus[];
+  /** Host ports this service is published on, with where each listens and whether the bind succeeded. */
+  endpoints: Array<{ hostPort: number; containerPort: number; protocol: PortProtocol; addresses: string[]; error?: string; via?: string }>;
+}
+
+/** What `llmos apply` / `delete` did to one object. */
+export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'not found';
+
+export interface ApplyOutcome {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  action: ApplyAction;
+  /** Fields outside the supported subset, as "path: message". */
+  warnings: string[];
+  detail?: string;
+}
+
+/** A replica's log line, as `llmos logs service/NAME` shows it. */
+export interface ServiceLogLine extends LogLine {
+  replica: string;
+}
