@@ -1,61 +1,23 @@
 // The services controller: the I/O edge around plan.ts. Each pass reads desired state from the
 // store and actual replicas from the containers module (nothing else), so a restarted daemon
 // adopts the replicas it finds instead of starting more. It also runs probes and keeps the host
-// port proxies pointed at ready replicas.
+// port proxies pointed at ready replicas. Per-replica state and its pure decisions are in
+// replica-runtime.ts, the host port proxies in host-ports.ts.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ContainerInfo, ContainerSpec, ContainersApi } from '../../contracts/containers.js';
+import type { ContainerInfo, ContainersApi } from '../../contracts/containers.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { errorMessage, isNotFound, Conflict } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
-import { backoffMs, plan, type Action, type ReplicaView } from './plan.js';
-import { effectiveReadiness, failedOut, newTracker, probeDue, recordProbe, type ProbeTracker } from './probes.js';
+import { HostPorts } from './host-ports.js';
+import { backoffMs, plan, type Action } from './plan.js';
+import { effectiveReadiness, failedOut, newTracker, probeDue, recordProbe } from './probes.js';
 import { runProbe } from './prober.js';
-import { endpointsOf, type Endpoint } from './endpoints.js';
-import { ServiceProxy, type Backend } from './proxy.js';
 import { rolledBack, rolloutComplete } from './records.js';
-import { LABEL_HASH, LABEL_SERVICE, ownerOf, serviceKey, type ExposureRecord, type PortProtocol, type ProbeSpec, type ReplicaStatus, type ReplicaTemplate, type ServiceRecord, type ServiceStatus } from './types.js';
-
-interface Probe {
-  spec: ProbeSpec;
-  t: ProbeTracker;
-}
-
-interface ReplicaRuntime {
-  info: ContainerInfo;
-  hash: string;
-  readiness?: Probe & { implicit: boolean };
-  liveness?: Probe;
-  /** Being stopped and removed: no traffic, and the plan leaves it alone. */
-  removing?: boolean;
-  /** Probes are set up (they are, from the first time the replica is seen running). */
-  probed?: boolean;
-  /** Last readiness outcome reported by an event, to publish changes only. */
-  announcedReady?: boolean;
-}
-
-interface ServiceRuntime {
-  name: string;
-  namespace: string;
-  record?: ServiceRecord;
-  replicas: Map<string, ReplicaRuntime>;
-  failures: number;
-  backoffUntil: number;
-  startErrors: number;
-  startErrorsHash?: string;
-  lastStartError?: string;
-}
-
-interface Listener {
-  proxy: ServiceProxy;
-  service: string;
-  containerPort: number;
-  protocol: PortProtocol;
-  via?: string;
-}
-
+import { isReady, readyBackends, replicaSpec, replicaView, rtKey, serviceStatus, templateFor, type ReplicaRuntime, type ServiceRuntime } from './replica-runtime.js';
+import { LABEL_HASH, serviceKey, type ExposureRecord, type ServiceRecord, type ServiceStatus } from './types.js';
 
 export interface ControllerOptions {
   store: StateStore;
@@ -69,7 +31,6 @@ export interface ControllerOptions {
   now?: () => number;
 }
 
-const rtKey = (ns: string, name: string): string => `${ns}/${name}`;
 /**
  * Fault-injection steps (test/faults/rollout.fault.test.ts kills the daemon at each): named
  * services.rollout.<step> while a rolling update is in progress, services.replica.<step> otherwise.
@@ -79,8 +40,7 @@ const DEAD: readonly WorkloadState[] = ['exited', 'failed'];
 
 export class ServicesController {
   private readonly services = new Map<string, ServiceRuntime>();
-  private readonly listeners = new Map<number, Listener>();
-  private readonly bindErrors = new Map<number, string>();
+  private readonly ports: HostPorts;
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
@@ -89,6 +49,7 @@ export class ServicesController {
 
   constructor(private readonly o: ControllerOptions) {
     this.now = o.now ?? Date.now;
+    this.ports = new HostPorts({ addresses: o.addresses, log: o.log, publish: (svc, topic, message, data) => this.publish(svc, topic, message, data) });
   }
 
   // ---- loop ---------------------------------------------------------------------------------
@@ -123,8 +84,7 @@ export class ServicesController {
     if (this.probeTimer) clearInterval(this.probeTimer);
     await this.running?.catch(() => undefined);
     // Replicas keep running: the next daemon adopts them. Only the host ports close.
-    await Promise.all([...this.listeners.values()].map((l) => l.proxy.close()));
-    this.listeners.clear();
+    await this.ports.close();
   }
 
   private async reconcileAll(): Promise<void> {
@@ -140,7 +100,7 @@ export class ServicesController {
       byOwner.set(k, [...(byOwner.get(k) ?? []), c]);
     }
     // Host ports first: they depend only on desired state, and are ready when replicas become so.
-    await this.reconcileListeners(records.map((r) => r.value), exposures.map((e) => e.value));
+    await this.ports.reconcile(records.map((r) => r.value), exposures.map((e) => e.value));
     const wanted = new Set<string>();
     await Promise.all(
       records.map(async ({ value: rec }) => {
@@ -164,12 +124,6 @@ export class ServicesController {
 
   // ---- one service --------------------------------------------------------------------------
 
-  private templateFor(rec: ServiceRecord, hash: string): ReplicaTemplate {
-    if (hash === rec.templateHash) return rec.spec.template;
-    if (hash === rec.rollout?.fromHash && rec.rollout.fromTemplate) return rec.rollout.fromTemplate;
-    return rec.spec.template;
-  }
-
   private syncReplicas(rt: ServiceRuntime, cs: ContainerInfo[]): void {
     const rec = rt.record!;
     const seen = new Set<string>();
@@ -188,30 +142,10 @@ export class ServicesController {
     r.probed = true;
     // Probes start with the container (initialDelaySeconds counts from its start).
     const started = Date.parse(r.info.startedAt ?? r.info.createdAt) || this.now();
-    const t = this.templateFor(rec, r.hash);
+    const t = templateFor(rec, r.hash);
     const rd = effectiveReadiness(t, rec.spec.ports);
     if (rd) r.readiness = { ...rd, t: newTracker(rd.spec, 'readiness', started) };
     if (t.livenessProbe) r.liveness = { spec: t.livenessProbe, t: newTracker(t.livenessProbe, 'liveness', started) };
-  }
-
-  private isReady(r: ReplicaRuntime): boolean {
-    return r.info.state === 'running' && !r.removing && !!r.probed && (r.readiness ? r.readiness.t.passing : true);
-  }
-
-  private view(r: ReplicaRuntime, now: number): ReplicaView {
-    const created = Date.parse(r.info.createdAt) || now;
-    const stuck = r.info.state === 'created' && now - created > (this.o.createdGraceMs ?? 30_000);
-    return {
-      id: r.info.id,
-      name: r.info.name,
-      hash: r.hash,
-      state: r.removing ? 'stopping' : stuck ? 'failed' : r.info.state,
-      ready: this.isReady(r),
-      livenessFailed: !!r.liveness && !r.liveness.t.passing,
-      readinessFailedOut: !!r.readiness && !r.readiness.implicit && failedOut(r.readiness.t, r.readiness.spec),
-      createdAt: created,
-      ...(r.info.exitCode !== undefined ? { exitCode: r.info.exitCode } : {}),
-    };
   }
 
   private async reconcileService(rt: ServiceRuntime, cs: ContainerInfo[]): Promise<void> {
@@ -222,7 +156,7 @@ export class ServicesController {
       rt.startErrorsHash = rec.templateHash;
     }
     const now = this.now();
-    const views = [...rt.replicas.values()].map((r) => this.view(r, now));
+    const views = [...rt.replicas.values()].map((r) => replicaView(r, now, this.o.createdGraceMs));
     const actions = plan({
       replicas: rec.spec.replicas,
       templateHash: rec.templateHash,
@@ -287,24 +221,8 @@ export class ServicesController {
   private async startReplica(rt: ServiceRuntime): Promise<boolean> {
     const rec = rt.record!;
     const t = rec.spec.template;
-    const name = `${rec.namespace === 'default' ? '' : `${rec.namespace}-`}${rec.name}-${rec.templateHash.slice(0, 5)}-${randomBytes(3).toString('hex')}`;
-    const spec: ContainerSpec = {
-      name,
-      image: t.image,
-      ...(t.command ? { entrypoint: t.command } : {}),
-      ...(t.args ? { cmd: t.args } : {}),
-      env: t.env,
-      ...(t.cpus !== undefined ? { cpus: t.cpus } : {}),
-      ...(t.memory !== undefined ? { memory: t.memory } : {}),
-      ...(t.requests ? { requests: t.requests } : {}),
-      network: 'bridge',
-      // The controller replaces failed replicas itself (with back-off, and rollback in a rollout).
-      restart: { name: 'no' },
-      init: true,
-      labels: { ...t.labels, [LABEL_SERVICE]: rec.name, [LABEL_HASH]: rec.templateHash },
-      namespace: rec.namespace,
-      owner: ownerOf(rec.name),
-    };
+    const spec = replicaSpec(rec, randomBytes(3).toString('hex'));
+    const name = spec.name!;
     try {
       faultPoint(step(rec, 'create-replica'));
       const info = await this.o.containers().run(spec);
@@ -381,7 +299,7 @@ export class ServicesController {
     const before = p.t.passing;
     p.t = recordProbe(p.t, p.spec, ok, this.now(), error);
     if (kind === 'readiness') {
-      const ready = this.isReady(r);
+      const ready = isReady(r);
       if (ready !== r.announcedReady && rt.replicas.get(r.info.id) === r) {
         if (ready) faultPoint(step(rt.record, 'health-check-passed'));
         r.announcedReady = ready;
@@ -397,94 +315,26 @@ export class ServicesController {
 
   // ---- host ports ---------------------------------------------------------------------------
 
-  private lastEndpoints: Endpoint[] = [];
-
-  private async reconcileListeners(records: ServiceRecord[], exposures: ExposureRecord[]): Promise<void> {
-    const { endpoints, problems } = endpointsOf(records, exposures);
-    for (const pr of problems) this.o.log.debug(pr, 'endpoint problem');
-    this.lastEndpoints = endpoints;
-    const want = new Map<number, Endpoint>();
-    for (const e of endpoints) if (!want.has(e.hostPort)) want.set(e.hostPort, e); // apply refuses double claims; first wins otherwise
-    for (const [port, l] of [...this.listeners]) {
-      const w = want.get(port);
-      if (w && w.service === l.service && w.containerPort === l.containerPort && w.protocol === l.protocol) continue;
-      this.listeners.delete(port);
-      await l.proxy.close();
-      const [ns, name] = l.service.split('/') as [string, string];
-      this.publish({ name, namespace: ns }, 'port-closed', `service ${name}: host port ${port} closed`, { hostPort: port });
-    }
-    for (const [port, e] of want) {
-      if (this.listeners.has(port)) continue;
-      const proxy = new ServiceProxy(port, e.protocol, this.o.addresses);
-      const [ns, name] = e.service.split('/') as [string, string];
-      try {
-        await proxy.listen();
-        this.listeners.set(port, { proxy, service: e.service, containerPort: e.containerPort, protocol: e.protocol, via: e.via });
-        this.bindErrors.delete(port);
-        this.publish({ name, namespace: ns }, 'port-opened', `service ${name}: listening on ${this.o.addresses.map((a) => `${a}:${port}`).join(', ')} (${e.protocol}) -> container port ${e.containerPort}`, { hostPort: port });
-      } catch (err) {
-        const msg = errorMessage(err);
-        // Retried every pass; reported once per distinct error.
-        if (this.bindErrors.get(port) !== msg) this.publish({ name, namespace: ns }, 'port-failed', `service ${name}: cannot listen on host port ${port}: ${msg}`, { hostPort: port });
-        this.bindErrors.set(port, msg);
-      }
-    }
-  }
-
   private refreshBackends(): void {
-    for (const l of this.listeners.values()) {
-      const rt = this.services.get(l.service);
-      const backends: Backend[] = [];
-      for (const r of rt?.replicas.values() ?? []) if (this.isReady(r) && r.info.ip) backends.push({ id: r.info.id, name: r.info.name, host: r.info.ip, port: l.containerPort });
-      l.proxy.setBackends(backends);
-    }
+    this.ports.refresh((service, port) => readyBackends(this.services.get(service), port));
   }
 
   // ---- introspection ------------------------------------------------------------------------
 
   status(rec: ServiceRecord): ServiceStatus {
     const k = rtKey(rec.namespace, rec.name);
-    const rt = this.services.get(k);
-    const replicas: ReplicaStatus[] = [...(rt?.replicas.values() ?? [])].map((r) => ({
-      id: r.info.id,
-      name: r.info.name,
-      state: r.removing ? 'stopping' : r.info.state,
-      ready: this.isReady(r),
-      ...(r.info.ip ? { ip: r.info.ip } : {}),
-      templateHash: r.hash,
-      image: r.info.image,
-      restarts: r.info.restartCount,
-      createdAt: r.info.createdAt,
-      ...(r.readiness?.t.lastError ? { reason: r.readiness.t.lastError } : {}),
-    }));
-    const endpoints = this.lastEndpoints
-      .filter((e) => e.service === k)
-      .map((e) => {
-        const l = this.listeners.get(e.hostPort);
-        const err = l && l.service === k ? undefined : (this.bindErrors.get(e.hostPort) ?? (l ? `host port is used by service ${l.service}` : 'not listening yet'));
-        return { hostPort: e.hostPort, containerPort: e.containerPort, protocol: e.protocol, addresses: [...this.o.addresses], ...(err ? { error: err } : {}), ...(e.via ? { via: e.via } : {}) };
-      });
-    return {
-      ...rec,
-      readyReplicas: replicas.filter((r) => r.ready && r.templateHash === rec.templateHash).length,
-      currentReplicas: replicas.filter((r) => r.templateHash === rec.templateHash && !DEAD.includes(r.state as WorkloadState)).length,
-      replicaStatus: replicas,
-      endpoints,
-    };
+    return serviceStatus(rec, this.services.get(k), this.ports.endpoints(k));
   }
 
   /** Ready replicas' container ids (for metrics). */
   readyReplicaIds(ns: string, name: string): string[] {
-    return [...(this.services.get(rtKey(ns, name))?.replicas.values() ?? [])].filter((r) => this.isReady(r)).map((r) => r.info.id);
+    return [...(this.services.get(rtKey(ns, name))?.replicas.values() ?? [])].filter((r) => isReady(r)).map((r) => r.info.id);
   }
 
   /** Request rate and concurrency across the service's host ports since the last sample. */
   sampleLoad(ns: string, name: string): { rps: number; concurrency: number } | undefined {
     const k = rtKey(ns, name);
-    const ls = [...this.listeners.values()].filter((l) => l.service === k);
-    if (!ls.length) return undefined;
-    const now = this.now();
-    return ls.map((l) => l.proxy.meter.sample(now)).reduce((a, b) => ({ rps: a.rps + b.rps, concurrency: a.concurrency + b.concurrency }), { rps: 0, concurrency: 0 });
+    return this.ports.sampleLoad(k, this.now());
   }
 
   /** Replica containers of a service, for logs. */

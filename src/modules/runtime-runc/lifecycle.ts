@@ -1,0 +1,186 @@
+// Create and start: the record is written before each step that makes something on the host
+// (rootfs, bundle, netns, conmon), so a crash part-way is undone or finished at the next boot.
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ContainerInfo, ContainerSpec, NetworkAttachment } from '../../contracts/containers.js';
+import type { ImageRecord } from '../../contracts/images.js';
+import { AlreadyExists, FailedPrecondition, errorMessage, isNotFound } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
+import { containerRequests } from './admission.js';
+import { hostsFile, writeBundle } from './bundle.js';
+import { newEntry, type Entry } from './entries.js';
+import { ContainerExits } from './exits.js';
+import type { ContainerRecord } from './records.js';
+import { hostPortFree, validateSpec } from './spec-checks.js';
+import { normalizeSignal } from './status.js';
+
+/** A container without a name is named after its image's last path part and the id's start. */
+export function defaultName(image: string, id: string): string {
+  return `${(image.split('/').pop() ?? 'c').split(/[:@]/)[0]!.replace(/[^a-zA-Z0-9_.-]/g, '')}-${id.slice(0, 6)}`;
+}
+
+export abstract class ContainerLifecycle extends ContainerExits {
+  protected validate(spec: ContainerSpec): void {
+    validateSpec(spec, [...this.entries.values()].map((e) => e.rec.spec), { cpus: this.d.hostCpus ?? os.availableParallelism(), memory: this.d.hostMemory });
+  }
+
+  protected async image(ref: string): Promise<ImageRecord> {
+    const images = this.d.images();
+    try {
+      return await images.get(ref);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      return images.pull(ref);
+    }
+  }
+
+  async create(spec: ContainerSpec): Promise<ContainerInfo> {
+    this.validate(spec);
+    for (const p of spec.ports ?? []) if (!(await hostPortFree(p))) throw new AlreadyExists(`host port ${p.hostPort}/${p.protocol} is already in use on this host`);
+    const image = await this.image(spec.image);
+    const id = randomBytes(32).toString('hex');
+    const name = spec.name ?? defaultName(spec.image, id);
+    if ([...this.entries.values()].some((e) => e.rec.name === name)) throw new AlreadyExists(`container name ${name} is already in use`);
+    const rec: ContainerRecord = {
+      id,
+      name,
+      namespace: spec.namespace ?? 'default',
+      image: spec.image,
+      imageId: image.id,
+      spec: { ...spec, name },
+      state: 'created',
+      createdAt: new Date(this.now()).toISOString(),
+      oomKilled: false,
+      restartCount: 0,
+      backoffStep: 0,
+      stoppedByUser: false,
+      rootfs: '',
+      cgroupsPath: `/llmos/${this.d.tag}/${id}`,
+      stopSignal: normalizeSignal(image.config.stopSignal, 'TERM'),
+      creating: true,
+    };
+    // Reserve the name at once so a concurrent create with the same name fails.
+    const e = newEntry(rec);
+    this.entries.set(id, e);
+    faultPoint('containers.create.dir');
+    const dir = await this.d.store.ensureDir(id);
+    try {
+      // Intent first: a crash from here on leaves a record (creating) that boot tears down.
+      faultPoint('containers.create.record');
+      await this.save(rec);
+      faultPoint('containers.create.rootfs');
+      const { path: rootfs } = await this.d.images().createRootfs(spec.image, id);
+      rec.rootfs = rootfs;
+      faultPoint('containers.create.bundle');
+      await writeBundle(this.d, rec, dir, image);
+      rec.creating = undefined;
+      faultPoint('containers.create.record-done');
+      await this.save(rec);
+      this.d.workloads.add({ id, type: 'container', name, namespace: rec.namespace, owner: spec.owner, labels: spec.labels ?? {}, requests: containerRequests(spec), limits: containerRequests({ ...spec, requests: undefined }) });
+      this.publish('create', rec, `created from ${spec.image}`);
+      return this.info(rec);
+    } catch (err) {
+      this.entries.delete(id);
+      await this.d.images().removeRootfs(id).catch((e2) => this.d.log.warn({ err: e2 }, `removing the rootfs of failed create ${id}`));
+      await this.d.store.removeDir(id);
+      throw err;
+    }
+  }
+
+  async start(idOrName: string): Promise<ContainerInfo> {
+    const e = this.entry(idOrName);
+    return this.locked(e, () => this.startLocked(e, false));
+  }
+
+  protected async startLocked(e: Entry, isRestart: boolean): Promise<ContainerInfo> {
+    const rec = e.rec;
+    if (rec.removing) throw new FailedPrecondition(`container ${rec.name} is being removed`);
+    if (rec.state === 'running' || rec.state === 'starting' || rec.state === 'stopping') {
+      if (isRestart) return this.info(rec);
+      throw new FailedPrecondition(`container ${rec.name} is already ${rec.state}`);
+    }
+    if (e.restartTimer) clearTimeout(e.restartTimer);
+    e.restartTimer = undefined;
+    rec.restartAt = undefined;
+    const ledgerId = `container/${rec.id}`;
+    if (!this.d.admission.has(ledgerId)) this.d.admission.admit(ledgerId, rec.spec, `container/${rec.name}`);
+    const dir = this.d.store.dir(rec.id);
+    try {
+      this.d.workloads.transition(rec.id, 'starting');
+      rec.state = 'starting';
+      const mode = rec.spec.network ?? 'bridge';
+      // Intent: a crash from here on may leave a netns, a lease, rules, conmon and a cgroup; the
+      // record says so (starting, networkIntent), so boot ends the start and removes them.
+      if (!rec.network && mode === 'bridge') rec.networkIntent = true;
+      faultPoint('containers.start.record');
+      await this.save(rec);
+      // The network is set up while runc creates the container (it only needs the namespace to
+      // exist); both must be done before the process starts.
+      let attaching: Promise<NetworkAttachment> | undefined;
+      if (!rec.network) {
+        const net = this.d.network();
+        if (mode === 'bridge' && net.prepare) await net.prepare(rec.id);
+        attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [] });
+        if (mode !== 'bridge' || !net.prepare) rec.network = await attaching;
+      }
+      // A previous run's runc state (exited, or left by a crash) must go before create.
+      if (await this.d.runc.known(rec.id)) await this.d.runc.delete(rec.id, true);
+      await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
+      faultPoint('containers.start.conmon');
+      const [att, created] = await Promise.allSettled([
+        attaching ?? Promise.resolve(rec.network!),
+        this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid') }),
+      ]);
+      if (att.status === 'rejected') throw att.reason;
+      if (attaching) {
+        rec.network = att.value;
+        faultPoint('containers.start.record-network');
+        await this.save(rec);
+        if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(rec.id.slice(0, 12), rec.name, rec.network.ip));
+      }
+      if (created.status === 'rejected') throw created.reason;
+      rec.pid = created.value;
+      faultPoint('containers.start.runc-start');
+      await this.d.runc.start(rec.id);
+      rec.state = 'running';
+      rec.startedAt = new Date(this.now()).toISOString();
+      rec.finishedAt = undefined;
+      rec.exitCode = undefined;
+      rec.oomKilled = false;
+      rec.stoppedByUser = false;
+      rec.reason = undefined;
+      if (isRestart) rec.restartCount++;
+      this.d.workloads.transition(rec.id, 'running');
+      faultPoint('containers.start.record-running');
+      await this.save(rec);
+      this.publish(isRestart ? 'restart' : 'start', rec, isRestart ? `restarted (${rec.restartCount})` : 'started', { pid: rec.pid });
+      return this.info(rec);
+    } catch (err) {
+      const reason = errorMessage(err);
+      await this.d.runc.delete(rec.id, true).catch((e2) => this.d.log.warn({ err: e2 }, `runc delete after a failed start of ${rec.name}`));
+      this.d.admission.release(ledgerId);
+      rec.state = 'failed';
+      rec.reason = reason;
+      rec.finishedAt = new Date(this.now()).toISOString();
+      rec.pid = undefined;
+      if (this.d.workloads.has(rec.id)) this.d.workloads.transition(rec.id, 'failed', { reason });
+      await this.save(rec).catch((e2) => this.d.log.warn({ err: e2 }, `saving the failed start of ${rec.name}`));
+      this.publish('fail', rec, `failed to start: ${reason}`);
+      if (err instanceof FailedPrecondition) throw new FailedPrecondition(`cannot start container ${rec.name}: ${reason}`, { cause: err });
+      throw err;
+    }
+  }
+
+  async run(spec: ContainerSpec): Promise<ContainerInfo> {
+    const c = await this.create(spec);
+    try {
+      return await this.start(c.id);
+    } catch (err) {
+      // run is one step for the caller: a container that never started is not left behind.
+      await this.remove(c.id, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+}
