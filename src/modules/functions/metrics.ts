@@ -13,9 +13,17 @@ export class FunctionMetrics {
   readonly queued = new Gauge({ name: 'llmos_function_queued', help: 'Requests waiting for an instance', labelNames: ['function'] as const, registers: [this.registry] });
   readonly instances = new Gauge({ name: 'llmos_function_instances', help: 'Instances by state', labelNames: ['function', 'state'] as const, registers: [this.registry] });
 
-  /** Drops every series of a removed function. */
-  forget(fn: string): void {
-    for (const m of [this.invocations, this.errors, this.coldStarts, this.coldStartSeconds, this.queueWait, this.duration, this.concurrency, this.queued, this.instances]) m.remove({ function: fn } as never);
-    for (const state of ['starting', 'ready']) this.instances.remove({ function: fn, state });
+  /** Drops every series of a removed function, whatever its other labels (status, reason, state). */
+  async forget(fn: string): Promise<void> {
+    // prom-client's remove() wants a series' full label set, so read the label sets in use first.
+    for (const m of [this.invocations, this.errors, this.coldStarts, this.coldStartSeconds, this.queueWait, this.duration, this.concurrency, this.queued, this.instances]) {
+      const labelSets = new Map<string, Record<string, string | number>>();
+      for (const v of (await m.get()).values) {
+        if (v.labels.function !== fn) continue;
+        const { le: _bucket, ...labels } = v.labels as Record<string, string | number>; // histogram buckets are not series labels
+        labelSets.set(JSON.stringify(labels), labels);
+      }
+      for (const labels of labelSets.values()) m.remove(labels);
+    }
   }
 }

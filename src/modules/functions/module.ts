@@ -209,7 +209,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         await d.pool.close(`function ${name} removed`);
         await prepared.drop(name);
         await store.txn({ compare: [], success: [{ type: 'delete', key: SPEC + name }, { type: 'delete', key: CODE + name }] });
-        metrics.forget(name);
+        await metrics.forget(name);
         logs.forget(name);
         ctx.events.publish({ topic: '/functions/removed', subject: `function/${name}`, message: `function ${name} removed` });
       },

@@ -6,7 +6,7 @@ import type { KeepAlivePolicy } from '../../contracts/policies.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadTable } from '../../kernel/workloads.js';
 import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
-import { InvocationFailed, failureStatus } from './failures.js';
+import { InvocationFailed, failureStatus, type FailureReason } from './failures.js';
 import type { FunctionLogs } from './logs.js';
 import type { FunctionMetrics } from './metrics.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
@@ -129,11 +129,11 @@ export class FunctionPool {
     });
   }
 
-  private count(reason: string): void {
+  private count(reason: FailureReason): void {
     this.counts.errors++;
     this.counts.invocations++;
     this.deps.metrics.errors.inc({ function: this.name, reason });
-    this.deps.metrics.invocations.inc({ function: this.name, status: String(failureStatus(reason as never) ?? 500) });
+    this.deps.metrics.invocations.inc({ function: this.name, status: String(failureStatus(reason)) });
   }
 
   private async run(slot: Slot, req: InvokeRequest): Promise<InvokeResponse> {
