@@ -1,16 +1,9 @@
 // The live channel: one EventSource on /v1/events?follow=true for the whole tab. Pages subscribe by
 // topic prefix and re-fetch what changed, so nothing needs a reload. EventSource reconnects by itself.
 import { eventSourceUrl } from './api.js';
+import type { LlmosEvent } from '../../src/contracts/system.js';
 
-export interface LlmosEvent {
-  seq: number;
-  time: string;
-  topic: string;
-  subject?: string;
-  namespace?: string;
-  message: string;
-  data?: Record<string, unknown>;
-}
+export type { LlmosEvent };
 
 type Handler = (e: LlmosEvent) => void;
 

@@ -2,47 +2,12 @@
 // schemas: the routes and request bodies are generated from /v1/openapi.json (api-schema.gen.ts,
 // see api.ts), but no route declares its response yet (0 of 68 operations), so the generated
 // response types are empty. Each shape here goes when its route declares one (issue 14: wire types
-// as zod schemas in src/contracts/, used as the routes' response schemas). The kernel's mirror
-// src/kernel/kernel.ts; capability answers are read defensively (optional fields).
+// as zod schemas in src/contracts/, used as the routes' response schemas). Capability answers are
+// read defensively (optional fields).
 
-export interface StageTiming {
-  stage: string;
-  startMs: number;
-  durationMs: number;
-  detail?: string;
-}
-
-export interface Res {
-  cpu: number;
-  memory: number;
-  pids?: number;
-}
-
-export interface ModuleStatus {
-  name: string;
-  uri: string;
-  kind: string;
-  id: string;
-  description?: string;
-  state: 'loaded' | 'skipped' | 'failed' | 'unloaded' | 'disabled';
-  reason?: string;
-  requires: string[];
-  requiredBy: string[];
-  required: boolean;
-  initMs?: number;
-  exports: Record<string, unknown>;
-}
-
-export interface KernelStatus {
-  version: string;
-  startedAt: string;
-  uptimeSeconds: number;
-  dataDir: string;
-  node: { capacity: Res; reserved: Res; allocatable: Res; allocated: Res };
-  boot: { totalMs: number; stages: StageTiming[] };
-  modules: ModuleStatus[];
-  workloads: { total: number; byState: Record<string, number> };
-}
+// The kernel's status shapes are the system contract's own types (type-only: nothing of the daemon
+// is bundled into the page).
+export type { KernelStatus, ModuleStatus, StageTiming } from '../../src/contracts/system.js';
 
 export interface Workload {
   id: string;
