@@ -10,14 +10,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ContainerSpec } from '../../src/contracts/containers.js';
-import { assertNoLeaks } from '../support/leaks.js';
-import { rig, skip, type Rig } from './rig.js';
-
-/** Rejects when `p` does not settle within `ms` (a hang is the failure under test). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
-}
+import { within } from '../support/until.js';
+import { closeRig, rig, skip, type Rig } from './rig.js';
 
 describe('hostile image files read on the host', { skip, concurrency: false }, () => {
   let dir: string;
@@ -35,12 +29,9 @@ describe('hostile image files read on the host', { skip, concurrency: false }, (
     r = await rig(dir, { prepareRootfs: (root) => plant(root) });
   });
   after(async () => {
-    for (const c of await r.api.list({ all: true })) await r.api.remove(c.id, { force: true }).catch(() => undefined);
-    r.api.close();
     try {
-      await assertNoLeaks(dir);
+      await closeRig(r, dir);
     } finally {
-      await rm(dir, { recursive: true, force: true });
       await rm(hostDir, { recursive: true, force: true });
     }
   });

@@ -18,6 +18,7 @@ import { nofileHardLimit } from '../../src/modules/runtime-runc/module.js';
 import { RecordStore } from '../../src/modules/runtime-runc/records.js';
 import { containerAdmission } from '../../src/modules/runtime-runc/admission.js';
 import { Runc } from '../../src/modules/runtime-runc/runc.js';
+import { assertNoLeaks } from '../support/leaks.js';
 
 export interface RigOptions {
   ledgerCap?: { cpu: number; memory: number; pids: number };
@@ -100,3 +101,14 @@ export async function collect(it: AsyncIterable<{ text: string }>): Promise<stri
   return out;
 }
 
+
+/** Teardown of a rig: removes every container, then asserts nothing of it is left on the host and deletes dir. */
+export async function closeRig(r: Rig, dir: string): Promise<void> {
+  for (const c of await r.api.list({ all: true })) await r.api.remove(c.id, { force: true }).catch(() => undefined);
+  r.api.close();
+  try {
+    await assertNoLeaks(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

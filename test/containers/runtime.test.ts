@@ -9,8 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { detectCgroupVersion } from '../../src/modules/runtime-runc/cgroups.js';
-import { collect, rig, skip, type Rig } from './rig.js';
-import { assertNoLeaks } from '../support/leaks.js';
+import { closeRig, collect, rig, skip, type Rig } from './rig.js';
 
 describe('runc runtime', { skip, concurrency: false }, () => {
   let dir: string;
@@ -19,15 +18,7 @@ describe('runc runtime', { skip, concurrency: false }, () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-rt-'));
     r = await rig(dir);
   });
-  after(async () => {
-    for (const c of await r.api.list({ all: true })) await r.api.remove(c.id, { force: true }).catch(() => undefined);
-    r.api.close();
-    try {
-      await assertNoLeaks(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  after(() => closeRig(r, dir));
 
   test('exit code, env and args reach the container; logs keep both streams', async () => {
     const c = await r.api.run({ image: 'busybox', cmd: ['/bin/sh', '-c', 'echo "hello $GREETING" "$#" "$0"; echo oops >&2; exit 3', 'arg0'], env: { GREETING: 'world' } });

@@ -9,9 +9,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { daemonTag } from '../../src/modules/network/cni-network.js';
-import { assertNoLeaks, listLeaks } from '../support/leaks.js';
-import { until } from '../support/until.js';
-import { rig, skip, type Rig } from './rig.js';
+import { listLeaks } from '../support/leaks.js';
+import { until, within } from '../support/until.js';
+import { closeRig, rig, skip, type Rig } from './rig.js';
 
 const gone = (pid: number) => !existsSync(`/proc/${pid}`) || /\) [ZX] /.test(readStat(pid));
 function readStat(pid: number): string {
@@ -20,12 +20,6 @@ function readStat(pid: number): string {
   } catch {
     return ') X ';
   }
-}
-
-/** Settles within `ms` or fails: the hang is the bug under test. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
 }
 
 describe('supervisor and runc state faults', { skip, concurrency: false }, () => {
@@ -37,15 +31,7 @@ describe('supervisor and runc state faults', { skip, concurrency: false }, () =>
     dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-sup-'));
     r = await rig(dir);
   });
-  after(async () => {
-    for (const c of await r.api.list({ all: true })) await r.api.remove(c.id, { force: true }).catch(() => undefined);
-    r.api.close();
-    try {
-      await assertNoLeaks(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  after(() => closeRig(r, dir));
 
   test('kill -9 of conmon: stop finishes within a deadline and the container is exited with a reason', async () => {
     const c = await r.api.run({ image: 'busybox', cmd: ['/bin/sleep', '600'] });

@@ -35,7 +35,17 @@ export interface TestImages {
   close(): Promise<void>;
 }
 
-export async function imagesService(parent: string, opts: { overlay?: boolean; limits?: ServiceOptions['limits'] } = {}): Promise<TestImages> {
+export interface TestImagesOptions {
+  overlay?: boolean;
+  limits?: ServiceOptions['limits'];
+  /** Registry credentials for every pull and push. */
+  creds?: { username: string; password: string };
+  /** Resumed attempts per layer (default 0: a fault shows at once). */
+  retries?: number;
+  minFreeRatio?: number;
+}
+
+export async function imagesService(parent: string, opts: TestImagesOptions = {}): Promise<TestImages> {
   const dir = await mkdtemp(path.join(parent, 'svc-'));
   const store = new SqliteStore(path.join(dir, 'state.db'));
   const blobs = new BlobStore(dir);
@@ -44,12 +54,12 @@ export async function imagesService(parent: string, opts: { overlay?: boolean; l
   await snapshots.init();
   const rootfs = new RootfsManager(path.join(dir, 'rootfs'), snapshots, { overlay: opts.overlay ?? true });
   await rootfs.init();
-  const client = new RegistryClient({ insecure: [], credentials: async () => undefined });
+  const client = new RegistryClient({ insecure: [], credentials: async () => opts.creds });
   const svc = new ImageService(store, blobs, snapshots, rootfs, client, {
     maxConcurrentDownloads: 3,
-    retries: 0,
+    retries: opts.retries ?? 0,
     chown: process.getuid?.() === 0,
-    gc: { minFreeRatio: 0, minFreeBytes: 0, ingestMaxAgeMs: 3_600_000 },
+    gc: { minFreeRatio: opts.minFreeRatio ?? 0, minFreeBytes: 0, ingestMaxAgeMs: 3_600_000 },
     ...(opts.limits ? { limits: opts.limits } : {}),
   });
   const { loadArchive } = await import('../../src/modules/images/archive.js');

@@ -10,14 +10,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SqliteStore } from '../../src/modules/state-store/sqlite-store.js';
-import { BlobStore, sha256 } from '../../src/modules/images/blob-store.js';
-import { SnapshotStore } from '../../src/modules/images/snapshots.js';
-import { RootfsManager, mountsUnder } from '../../src/modules/images/rootfs.js';
-import { RegistryClient } from '../../src/modules/images/registry-client.js';
-import { ImageService } from '../../src/modules/images/image-service.js';
+import { sha256 } from '../../src/modules/images/blob-store.js';
+import { mountsUnder } from '../../src/modules/images/rootfs.js';
 import { MT } from '../../src/modules/images/media-types.js';
 import { parseRef } from '../../src/modules/images/reference.js';
+import { imagesService, type TestImages, type TestImagesOptions } from './archive-fixture.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 
 const run = promisify(execFile);
@@ -25,33 +22,8 @@ const skip = registrySkipReason();
 let tmp: string;
 let reg: TestRegistry;
 
-interface Svc {
-  svc: ImageService;
-  dir: string;
-  close(): Promise<void>;
-}
-
-async function newService(opts: { creds?: { username: string; password: string }; overlay?: boolean; minFreeRatio?: number } = {}): Promise<Svc> {
-  const dir = await mkdtemp(path.join(tmp, 'svc-'));
-  const store = new SqliteStore(path.join(dir, 'state.db'));
-  const blobs = new BlobStore(dir);
-  await blobs.init();
-  const snapshots = new SnapshotStore(path.join(dir, 'snapshots'));
-  await snapshots.init();
-  const rootfs = new RootfsManager(path.join(dir, 'rootfs'), snapshots, { overlay: opts.overlay ?? true });
-  await rootfs.init();
-  const client = new RegistryClient({ insecure: [], credentials: async () => opts.creds });
-  const svc = new ImageService(store, blobs, snapshots, rootfs, client, { maxConcurrentDownloads: 3, retries: 3, chown: true, gc: { minFreeRatio: opts.minFreeRatio ?? 0, minFreeBytes: 0, ingestMaxAgeMs: 3_600_000 } });
-  return {
-    svc,
-    dir,
-    async close() {
-      for (const id of await svc.listRootfs()) await svc.removeRootfs(id);
-      await client.close();
-      await store.close();
-    },
-  };
-}
+/** The service the tests drive: the shared fixture, resuming transfers as the module does by default. */
+const newService = (opts: TestImagesOptions = {}): Promise<TestImages> => imagesService(tmp, { retries: 3, ...opts });
 
 before(async () => {
   if (skip) return;
