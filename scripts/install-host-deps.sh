@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages LLMOS and its tests use (runc, conmon, CNI, registry, tools;
-# gcc and libc6-dev build the static probes of test/security).
+# gcc and libc6-dev build the static probes of test/security; docker.io is installed for its CLI
+# only: its dockerd is never started).
 # Idempotent: skips apt when every binary is already present. npm start and npm test run it first.
 set -euo pipefail
 pkgs=(runc conmon containernetworking-plugins iptables iproute2 catatonit
       docker-registry skopeo umoci busybox-static mosquitto chromium apache2-utils zstd
-      gcc libc6-dev)
+      gcc libc6-dev dnsmasq-base nftables etcd-server etcd-client docker.io docker-compose
+      containerd hyperfine wrk)
 bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto chromium htpasswd zstd
-      gcc /usr/include/stdio.h)
+      gcc /usr/include/stdio.h dnsmasq nft etcd etcdctl docker docker-compose containerd hyperfine wrk)
 missing=0
 for b in "${bins[@]}"; do
   if [[ "$b" == /* ]]; then [[ -e "$b" ]] || missing=1; else command -v "$b" >/dev/null 2>&1 || missing=1; fi
