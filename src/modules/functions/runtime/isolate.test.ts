@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { compileSource } from '../source.js';
-import { IsolateInstance, isLoopbackHost } from './isolate.js';
+import { isLoopbackHost } from './egress.js';
+import { IsolateInstance } from './isolate.js';
 
 async function run(body: string, opts: { env?: Record<string, string>; cpuMs?: number; memory?: number; fastPath?: boolean } = {}) {
   const code = await compileSource({ entry: 'index.js', files: { 'index.js': `export default { async fetch(request, env) { ${body} } };` } });
