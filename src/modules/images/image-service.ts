@@ -104,7 +104,7 @@ export class ImageService implements ImageStoreApi {
 
   /** Saves an image under a name, moving the name off any other image. */
   async saveRecord(img: StoredImage, name?: string): Promise<StoredImage> {
-    return this.records.run(async () => {
+    return this.records.runExclusive(async () => {
       const existing = (await this.store.get<StoredImage>(KEY + img.id))?.value;
       const tags = new Set([...(existing?.repoTags ?? []), ...img.repoTags]);
       if (name) {
@@ -286,7 +286,7 @@ export class ImageService implements ImageStoreApi {
     } catch {
       /* an id */
     }
-    return this.records.run(async () => {
+    return this.records.runExclusive(async () => {
       if (name && img.repoTags.length > 1) {
         await this.store.put(KEY + img.id, { ...img, repoTags: img.repoTags.filter((t) => t !== name) });
         return { untagged: [name] };
@@ -306,7 +306,7 @@ export class ImageService implements ImageStoreApi {
   async prune(): Promise<{ images: string[]; blobs: number; snapshots: number; bytes: number }> {
     const used = new Set((await this.rootfs.list()).map((r) => r.imageId));
     const removed: string[] = [];
-    await this.records.run(async () => {
+    await this.records.runExclusive(async () => {
       for (const img of await this.listStored()) {
         if (img.repoTags.length === 0 && !used.has(img.id)) {
           await this.store.delete(KEY + img.id);
