@@ -19,10 +19,10 @@ export default tseslint.config(
   // TypeScript checks names itself (typescript-eslint turns no-undef off for .ts); the plain
   // JavaScript build scripts get Node's globals here.
   { files: ['**/*.{js,mjs}'], languageOptions: { globals: nodeGlobals } },
-  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { ...nodeGlobals, require: 'readonly', module: 'writable' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { ...nodeGlobals, require: 'readonly', module: 'writable', __dirname: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // Findings in files other engineers are rewriting right now (issue 14): switched off for exactly
   // these files and rules, to be fixed there and removed from this list.
-  { files: ['src/modules/autoscaler/policies/threshold.test.ts', 'src/modules/images/decompress.ts', 'src/modules/services/apply.ts'], rules: { 'prefer-const': 'off' } },
+  { files: ['src/modules/services/apply.ts'], rules: { 'prefer-const': 'off' } },
   { files: ['src/modules/network/cni-network.ts'], rules: { 'no-useless-assignment': 'off' } },
   { files: ['src/modules/runtime-runc/containers.ts'], rules: { '@typescript-eslint/no-unused-vars': 'off', '@typescript-eslint/no-unused-expressions': 'off' } },
   { files: ['src/modules/runtime-runc/spec.test.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },

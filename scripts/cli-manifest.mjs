@@ -6,7 +6,7 @@ import { Command } from 'commander';
 const { commandGroups } = await import(new URL('../dist/src/cli/commands/index.js', import.meta.url).href);
 const owners = {};
 for (const g of commandGroups) {
-  const program = new Command();
+  const program = new Command().enablePositionalOptions(); // as main.ts: run and exec pass options through
   (await g.load())(program, { client: () => { throw new Error('manifest only'); }, json: () => false, out: () => undefined });
   for (const c of program.commands) for (const n of [c.name(), ...c.aliases()]) {
     if (owners[n]) throw new Error(`command ${n} is defined by both ${owners[n]} and ${g.name}`);

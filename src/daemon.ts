@@ -127,3 +127,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<never> {
   lock.release();
   process.exit(pending.length ? 1 : 0);
 }
+
+// `llmos store` on a stopped daemon's data dir runs its tools from this entry too.
+export { storeTools } from './store-tools.js';

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultDataDir } from '../paths.js';
+import { SseReader, errorAnswer, parseAnswer } from '../contracts/http-wire.js';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
@@ -39,13 +40,7 @@ export class ApiClient {
   async request<T = unknown>(method: string, p: string, body?: unknown, init: { headers?: Record<string, string>; raw?: boolean; signal?: AbortSignal } = {}): Promise<T> {
     const res = await this.fetch(method, p, body, init);
     if (init.raw) return res as unknown as T;
-    const text = await res.text();
-    if (!text) return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      return text as unknown as T;
-    }
+    return parseAnswer<T>(await res.text());
   }
 
   async fetch(method: string, p: string, body?: unknown, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
@@ -64,14 +59,7 @@ export class ApiClient {
       throw new CliError(`cannot reach the LLMOS daemon at ${this.base}${cause ? ` (${cause})` : ''}: is \`llmos up\` running?`);
     }
     if (!res.ok) {
-      const text = await res.text();
-      let msg = text;
-      try {
-        msg = (JSON.parse(text) as { error?: string }).error ?? text;
-      } catch {
-        /* plain text */
-      }
-      throw new CliError(msg || `${method} ${p}: HTTP ${res.status}`);
+      throw new CliError(errorAnswer(await res.text()).message || `${method} ${p}: HTTP ${res.status}`);
     }
     return res;
   }
@@ -80,22 +68,10 @@ export class ApiClient {
   async stream(p: string, onEvent: (event: string, data: unknown) => void, signal?: AbortSignal): Promise<void> {
     const res = await this.fetch('GET', p, undefined, { signal, headers: { accept: 'text/event-stream' } });
     const decoder = new TextDecoder();
-    let buf = '';
+    const sse = new SseReader();
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let event = 'message';
-          let data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (data) onEvent(event, JSON.parse(data));
-        }
+        for (const e of sse.push(decoder.decode(chunk, { stream: true }))) onEvent(e.event ?? 'message', JSON.parse(e.data));
       }
     } catch (e) {
       if (!signal?.aborted) throw e;

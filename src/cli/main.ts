@@ -1,5 +1,5 @@
 // The `llmos` command line: a client of the API (plus `up`, which runs the daemon).
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './client.js';
 import { createContext } from './context.js';
@@ -17,10 +17,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print JSON for scripts')
     .option('-o, --output <format>', 'output format: table or json', 'table')
     .showHelpAfterError('(run with --help for usage)')
+    // `run` and `exec` hand everything after their name to the container (passThroughOptions), so
+    // the program's options count before a command; globalsOnEveryCommand keeps `ps -a --json`.
+    .enablePositionalOptions()
     .exitOverride();
   const ctx = createContext(program);
   const owner = commandOwners()[firstCommand(argv) ?? ''];
   for (const g of commandGroups.filter((g) => !owner || g.name === owner)) (await g.load())(program, ctx);
+  globalsOnEveryCommand(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -33,6 +37,32 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const globalOptionsWithValue = new Set(['--host', '--data-dir', '--token', '-o', '--output']);
+
+/**
+ * With positional options the program's own options (--json, --host, ...) would count only before
+ * the command; every command but the pass-through ones (run, exec) takes them too, and hands what
+ * it was given to the program before its action runs, so they work anywhere as before.
+ */
+export function globalsOnEveryCommand(program: Command): void {
+  const globals = program.options.filter((o) => o.long !== '--version');
+  const add = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      if (!(sub as unknown as { _passThroughOptions?: boolean })._passThroughOptions) {
+        for (const o of globals) if (!sub.options.some((x) => x.long === o.long || (o.short && x.short === o.short))) sub.addOption(new Option(o.flags, o.description));
+      }
+      add(sub);
+    }
+  };
+  add(program);
+  program.hook('preAction', (_program, action) => {
+    for (let c: Command | null = action; c && c !== program; c = c.parent) {
+      for (const o of globals) {
+        const key = o.attributeName();
+        if (c.getOptionValueSource(key) === 'cli' && program.getOptionValueSource(key) !== 'cli') program.setOptionValueWithSource(key, c.getOptionValue(key), 'cli');
+      }
+    }
+  });
+}
 
 /** The top-level command named in argv (after node, script and global options), if any. */
 export function firstCommand(argv: readonly string[]): string | undefined {

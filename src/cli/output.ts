@@ -1,4 +1,5 @@
 // Human output as aligned tables; machine output as JSON (--json / -o json).
+import { formatBytes } from '../kernel/quantity.js';
 
 export interface Column<T> {
   header: string;
@@ -20,17 +21,8 @@ function fmt(v: unknown): string {
   return String(v);
 }
 
-export function bytes(n: number | undefined): string {
-  if (n === undefined || n === null || Number.isNaN(n)) return '-';
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)}${u[i]}`;
-}
+/** Sizes: the formatter the dashboard shows too (kernel/quantity.ts). */
+export const bytes = (n: number | undefined): string => formatBytes(n);
 
 export function ago(iso: string | undefined, now = Date.now()): string {
   if (!iso) return '-';

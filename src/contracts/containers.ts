@@ -104,6 +104,23 @@ export interface ContainerStats {
   pids: number;
 }
 
+/** Raw cgroup counters of a running container, as the monitor samples them each period. */
+export interface ContainerUsage {
+  /** Total CPU time used, nanoseconds. */
+  cpuUsageNs: number;
+  memoryUsage: number;
+  memoryLimit?: number;
+  memoryPeak?: number;
+  pids: number;
+  oomKills: number;
+}
+
+/** Offered by a containers module that can read its containers' cgroups (the monitor's source). */
+export interface ContainerUsageApi {
+  /** The counters now (one read, no second sample); undefined when the container has no cgroup. */
+  usage(idOrName: string): Promise<ContainerUsage | undefined>;
+}
+
 export interface ContainersApi {
   create(spec: ContainerSpec): Promise<ContainerInfo>;
   start(idOrName: string): Promise<ContainerInfo>;

@@ -1,5 +1,6 @@
 // What other modules (containers, functions) need of the images module. Owned by the images
 // module; extend it, do not break it.
+import type { Readable } from 'node:stream';
 
 /** The parts of an OCI image config that decide how a container runs. */
 export interface ImageRunConfig {
@@ -55,3 +56,27 @@ export interface PullProgress {
 
 /** `POST /v1/images/pull` with Accept: application/x-ndjson: one JSON object per line, what `llmos pull` renders as progress bars. */
 export type PullStreamLine = { type: 'progress'; progress: PullProgress } | { type: 'done'; image: ImageRecord } | { type: 'error'; error: string; code: string };
+
+/**
+ * The whole images service, as the API routes use it: everything of ImagesApi plus local image
+ * management, registry push and login, and images that do not come from a registry.
+ */
+export interface ImageStoreApi extends ImagesApi {
+  /** Throws InvalidArgument for a malformed reference or platform (checked before a pull streams). */
+  checkPull(ref: string, platform?: string): void;
+  /** Adds a name to a local image (moving it off any other image). */
+  tag(source: string, target: string): Promise<ImageRecord>;
+  /** Untags (a name) or deletes (an id, or the last name); refuses while a container uses it, unless forced. */
+  remove(ref: string, opts?: { force?: boolean }): Promise<{ untagged: string[]; deleted?: string }>;
+  /** Removes untagged images no container uses, then unreferenced blobs and snapshots. */
+  prune(): Promise<{ images: string[]; blobs: number; snapshots: number; bytes: number }>;
+  /** Uploads what the registry lacks, then the manifest under the reference's tag. */
+  push(ref: string, onBlob?: (blob: { digest: string; status: 'exists' | 'pushed' }) => void): Promise<{ ref: string; digest: string }>;
+  /** Checks the credential against the registry, then stores it (0600). */
+  login(registry: string, username: string, password: string): Promise<void>;
+  logout(registry: string): Promise<void>;
+  /** `docker save` archives, OCI archives and layouts (a tar stream, optionally gzip). */
+  load(src: Readable): Promise<ImageRecord[]>;
+  /** A root filesystem tarball (optionally gzip/zstd) becomes a one-layer image named `name`. */
+  importRootfs(src: Readable, name: string, opts?: { cmd?: string[]; env?: string[] }): Promise<ImageRecord>;
+}

@@ -86,4 +86,16 @@ export interface LlmosEvent {
 /** What `llmos up` calls in the bundled daemon (dist/daemon.mjs, built from src/daemon.ts). */
 export interface DaemonEntry {
   runDaemon(opts: { dataDir?: string; listen?: string; gateway?: string; logLevel?: string }): Promise<never>;
+  /** `llmos store` on a data dir without a daemon (src/store-tools.ts). */
+  storeTools: StoreToolsEntry;
+}
+
+/**
+ * The offline state-store tools of a data dir. check and backup answer 'daemon' when a daemon
+ * holds the data dir (then the CLI goes through the API); restore refuses while one does.
+ */
+export interface StoreToolsEntry {
+  checkStore(dataDir: string, full: boolean): Promise<{ file: string; problems: string[] } | 'daemon'>;
+  backupStore(dataDir: string, dest: string): Promise<{ file: string } | 'daemon'>;
+  restoreStore(dataDir: string, backup: string): Promise<{ file: string; replaced?: string }>;
 }

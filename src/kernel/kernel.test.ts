@@ -10,7 +10,7 @@ import { silentLogger } from './log.js';
 import type { ModuleKind } from '../contracts/kinds.js';
 import type { AnyModuleDef, InitContext } from './module.js';
 import type { HostProbe } from './probe.js';
-import { sqliteStoreModule } from '../modules/state-store/module.js';
+import { sqliteStoreModule } from '../modules/state-store/test-fixture.js';
 
 const fakeHost: HostProbe = {
   kernel: 'test', arch: 'x64', cpus: 2, memoryBytes: 4 * 2 ** 30,

@@ -6,13 +6,14 @@ import type { Logger } from 'pino';
 import { Kinds, type ModuleKind } from '../contracts/kinds.js';
 import type { StateStore } from '../contracts/state-store.js';
 import { readConfig, defaultConfig, type LlmosConfig } from './config.js';
-import { AlreadyExists, FailedPrecondition, NotFound, SkipModule, errorMessage } from './errors.js';
+import { FailedPrecondition, NotFound, SkipModule, errorMessage } from './errors.js';
 import { EventBus } from './events.js';
 import { ResourceLedger } from './ledger.js';
 import { declaredLookup, singleOf } from './lookup.js';
 import { moduleUri, type AnyModuleDef, type InitContext, type KernelServices, type ModuleControl } from './module.js';
 import { probeHost, type HostProbe } from './probe.js';
 import { Reconciler } from './reconciler.js';
+import { loadAtRunTime, ofKind, unloadAtRunTime, unloadedKey, type ModuleTable } from './run-time.js';
 import { Registry, shortName } from './registry.js';
 import { moduleStatusOf } from './status.js';
 import type { BootStage, KernelStatus, ModuleState, ModuleStatus, StageTiming } from '../contracts/system.js';
@@ -92,8 +93,8 @@ export class Kernel implements KernelServices, ModuleControl {
       this.config = await readConfig(this.dataDir, this.opts.config);
       // The state store holds the persisted image of the node, so it opens with the config.
       for (const def of this.registry.all().filter((d) => d.kind === Kinds.stateStore && this.enabled(d))) await this.initModule(def);
-      const prefs = await this.storeOrNull()?.list<{ enabled: boolean }>('/kernel/modules/');
-      for (const kv of prefs?.items ?? []) if (!kv.value.enabled) this.notLoaded.set(kv.key.slice('/kernel/modules/'.length), { state: 'unloaded', reason: 'unloaded by the user' });
+      const prefs = await this.storeOrNull()?.list<{ enabled: boolean }>(unloadedKey(''));
+      for (const kv of prefs?.items ?? []) if (!kv.value.enabled) this.notLoaded.set(kv.key.slice(unloadedKey('').length), { state: 'unloaded', reason: 'unloaded by the user' });
       return `config ${Object.keys(this.config.modules).length ? 'with module settings' : 'defaults'}, store ${this.storeOrNull()?.backend ?? 'none'} at revision ${(await this.storeOrNull()?.revision()) ?? 0}`;
     });
     await this.stage('probe-hardware', async () => {
@@ -228,13 +229,7 @@ export class Kernel implements KernelServices, ModuleControl {
   }
 
   private loadedOfKind(kind: ModuleKind): Loaded[] {
-    return [...this.loaded.values()].filter((l) => l.def.kind === kind);
-  }
-
-  /** Loaded modules that need `l` because it is the only loaded provider of a kind they require. */
-  private dependentsOf(l: Loaded): AnyModuleDef[] {
-    if (this.loadedOfKind(l.def.kind).length > 1) return [];
-    return [...this.loaded.values()].filter((o) => o.def.requires?.includes(l.def.kind)).map((o) => o.def);
+    return ofKind([...this.loaded.values()], kind);
   }
 
   /** For the daemon and tests: any loaded module by kind (modules get only their declared kinds). */
@@ -242,54 +237,30 @@ export class Kernel implements KernelServices, ModuleControl {
     return singleOf<T>(kind, this.loadedOfKind(kind).map((x) => x.api));
   }
 
-  /** Loaded modules that list `kind` as optional. */
-  private optionalUsersOf(kind: ModuleKind): Loaded[] {
-    return [...this.loaded.values()].filter((o) => o.def.optional?.includes(kind));
+  /** The module table as run-time load and unload (run-time.ts) see it. */
+  private readonly table: ModuleTable<Loaded> = {
+    def: (name) => this.def(name),
+    loaded: () => [...this.loaded.values()],
+    get: (uri) => this.loaded.get(uri),
+    init: (def) => this.initModule(def),
+    start: (l) => this.startModule(l),
+    stop: (l) => this.stopModule(l),
+    forget: (uri) => void this.loaded.delete(uri),
+    markUnloaded: (uri) => void this.notLoaded.set(uri, { state: 'unloaded', reason: 'unloaded by the user' }),
+    notLoadedReason: (uri) => this.notLoaded.get(uri)?.reason,
+    required: (uri) => this.required.has(uri),
+    store: () => this.storeOrNull(),
+    status: (def) => this.moduleStatus(def),
+    events: this.events,
+    log: { warn: (o, m) => this.log.warn(o, m) },
+  };
+
+  loadModule(name: string): Promise<ModuleStatus> {
+    return loadAtRunTime(this.table, name);
   }
 
-  /** Tells optional users that a kind came or went; a failing hook is logged, never fatal. */
-  private async tellOptionalUsers(kind: ModuleKind, hook: 'onDependencyLoaded' | 'onDependencyUnloaded'): Promise<string[]> {
-    const told: string[] = [];
-    for (const u of this.optionalUsersOf(kind)) {
-      told.push(shortName(u.def));
-      try {
-        await u.def[hook]?.(u.api, kind);
-      } catch (e) {
-        this.log.warn({ err: e }, `module ${moduleUri(u.def)} ${hook}(${kind}) failed: ${errorMessage(e)}`);
-      }
-    }
-    return told;
-  }
-
-  async loadModule(name: string): Promise<ModuleStatus> {
-    const def = this.def(name);
-    const uri = moduleUri(def);
-    if (this.loaded.has(uri)) throw new AlreadyExists(`module ${shortName(def)} is already loaded`);
-    const missing = (def.requires ?? []).filter((k) => !this.loadedOfKind(k).length);
-    if (missing.length) throw new FailedPrecondition(`cannot load ${shortName(def)}: it requires ${missing.join(', ')}; load that first`);
-    if (!(await this.initModule(def))) throw new FailedPrecondition(`module ${shortName(def)} did not load: ${this.notLoaded.get(uri)?.reason}`);
-    await this.startModule(this.loaded.get(uri)!);
-    if (this.loadedOfKind(def.kind).length === 1) await this.tellOptionalUsers(def.kind, 'onDependencyLoaded');
-    await this.storeOrNull()?.delete(`/kernel/modules/${uri}`);
-    return this.moduleStatus(def);
-  }
-
-  async unloadModule(name: string): Promise<ModuleStatus> {
-    const def = this.def(name);
-    const uri = moduleUri(def);
-    const l = this.loaded.get(uri);
-    if (!l) throw new FailedPrecondition(`module ${shortName(def)} is not loaded`);
-    if (this.required.has(uri)) throw new FailedPrecondition(`module ${shortName(def)} is required by the kernel and cannot be unloaded`);
-    const deps = this.dependentsOf(l);
-    if (deps.length) throw new FailedPrecondition(`cannot unload ${shortName(def)}: required by ${deps.map(shortName).join(', ')}; unload those first`);
-    // Optional users are told before the module stops, so none calls it while it is going.
-    this.loaded.delete(uri);
-    const told = this.loadedOfKind(def.kind).length ? [] : await this.tellOptionalUsers(def.kind, 'onDependencyUnloaded');
-    await this.stopModule(l);
-    this.notLoaded.set(uri, { state: 'unloaded', reason: 'unloaded by the user' });
-    await this.storeOrNull()?.put(`/kernel/modules/${uri}`, { enabled: false });
-    this.events.publish({ topic: '/modules/unloaded', subject: `module/${shortName(def)}`, message: `module ${uri} unloaded${told.length ? ` (told ${told.join(', ')}, which use it)` : ''}`, ...(told.length ? { data: { told } } : {}) });
-    return this.moduleStatus(def);
+  unloadModule(name: string): Promise<ModuleStatus> {
+    return unloadAtRunTime(this.table, name);
   }
 
   // ---- introspection ------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatCpu, formatMemory, parseCpu, parseDuration, parseMemory } from './quantity.js';
+import { formatBytes, formatCpu, formatMemory, parseCpu, parseDuration, parseMemory } from './quantity.js';
 
 test('parseCpu: cores and millicores', () => {
   const cases: Array<[string | number, number]> = [
@@ -67,4 +67,19 @@ test('parseDuration: units, bare milliseconds, and bounds', () => {
   for (const bad of ['', '-1s', '1y', '1e3s', 'soon']) assert.throws(() => parseDuration(bad, '--period'), /--period ".*" is not a duration/);
   assert.throws(() => parseDuration('366d'), /too large \(at most 365d\)/);
   assert.throws(() => parseDuration(NaN), /finite/);
+});
+
+test('formatBytes: binary units, one decimal below 100, none from 100, "-" without a value', () => {
+  const cases: Array<[number | undefined | null, string, string]> = [
+    [0, '', '0B'],
+    [1023, '', '1023B'],
+    [1536, '', '1.5KiB'], // 1536 / 1024 = 1.5
+    [150 * 2 ** 20, '', '150MiB'], // >= 100: no decimal
+    [2.25 * 2 ** 30, ' ', '2.3 GiB'], // the dashboard's spacing
+    [2 ** 50, '', '1024TiB'], // TiB is the largest unit
+    [undefined, '', '-'],
+    [null, ' ', '-'],
+    [Number.NaN, '', '-'],
+  ];
+  for (const [n, sep, want] of cases) assert.equal(formatBytes(n, sep), want, String(n));
 });

@@ -86,6 +86,22 @@ export function formatMemory(bytes: number): string {
   return `${s}${units[i]}`;
 }
 
+/**
+ * Sizes for people, the one formatter of the CLI and the dashboard: 1536 → "1.5KiB" (the
+ * dashboard passes sep " " for "1.5 KiB"); one decimal below 100, none from 100 up; "-" for no value.
+ */
+export function formatBytes(n: number | undefined | null, sep = ''): string {
+  if (n === undefined || n === null || Number.isNaN(n)) return '-';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < u.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)}${sep}${u[i]}`;
+}
+
 /** "500m CPU", "512Mi memory", "20 pids": the amounts in rejection messages. */
 export function formatResource(dim: 'cpu' | 'memory' | 'pids', v: number): string {
   if (dim === 'cpu') return `${v}m CPU`;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppArrivals, simulateApp, simulateFunctions } from './functions.js';
-import { fixedKeepAlive, hybridKeepAlive } from '../modules/autoscaler/policies/keepalive.js';
+import { fixedKeepAlive, hybridKeepAlive } from '../policies/keepalive.js';
 import { loadFunctionTrace } from './traces.js';
 import { writeAzure2019Sample } from './synthetic-traces.js';
 

@@ -4,7 +4,7 @@
 // period ends, the keep-alive policy decides how long to keep the instance, or when to unload it
 // and pre-warm it again. The policies are the ones the daemon runs, imported unchanged.
 import type { KeepAlivePolicy } from '../contracts/policies.js';
-import { parseKeepAlive } from '../modules/autoscaler/policies/keepalive.js';
+import { parseKeepAlive } from '../policies/keepalive.js';
 import { InvalidArgument } from '../kernel/errors.js';
 import type { AppTrace, FunctionTrace } from './traces.js';
 import { quantileSorted, rngFor } from './rng.js';

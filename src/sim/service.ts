@@ -2,8 +2,8 @@
 // the daemon runs). Each policy is asked on its own control period with the demand of the last
 // period; new replicas become ready after the start-up latency; removed replicas go at once
 // (starting ones first). Time advances in 1 s steps.
-import { scalingPolicy } from '../modules/autoscaler/policies/index.js';
-import type { AutoscaleConfig, ScalingInput } from '../modules/autoscaler/policies/types.js';
+import { scalingPolicy } from '../policies/index.js';
+import type { AutoscaleConfig, ScalingInput } from '../policies/types.js';
 import { InvalidArgument } from '../kernel/errors.js';
 import type { ServiceTrace } from './traces.js';
 import { round } from './functions.js';

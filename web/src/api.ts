@@ -2,6 +2,7 @@
 // once and kept in sessionStorage, so it lasts for the tab and is gone when the tab closes.
 
 import type { paths } from './api-schema.gen.js';
+import { SseReader, errorAnswer, parseAnswer } from '../../src/contracts/http-wire.js';
 
 const TOKEN_KEY = 'llmos.token';
 
@@ -49,29 +50,14 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
     throw new ApiError(0, 'cannot reach the LLMOS daemon: is `llmos up` running?');
   }
   if (res.ok) return res;
-  const text = await res.text();
-  let msg = text || `HTTP ${res.status}`;
-  let code: string | undefined;
-  try {
-    const j = JSON.parse(text) as { error?: string; message?: string; code?: string };
-    msg = j.error ?? j.message ?? msg;
-    code = j.code;
-  } catch {
-    /* plain text */
-  }
+  const { message, code } = errorAnswer(await res.text());
   if (res.status === 401) onUnauthorized();
-  throw new ApiError(res.status, msg, code);
+  throw new ApiError(res.status, message ?? `HTTP ${res.status}`, code);
 }
 
 export async function api<T = unknown, M extends Uppercase<Method> = Uppercase<Method>>(method: M, path: ApiPath<Lowercase<M>>, body?: unknown, signal?: AbortSignal): Promise<T> {
   const res = await send(method, path, body, signal);
-  const text = await res.text();
-  if (!text) return undefined as T;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return text as unknown as T;
-  }
+  return parseAnswer<T>(await res.text());
 }
 
 export const get = <T>(path: ApiPath<'get'>, signal?: AbortSignal): Promise<T> => api<T, 'GET'>('GET', path, undefined, signal);
@@ -87,31 +73,15 @@ export async function stream<M extends 'GET' | 'POST'>(method: M, path: ApiPath<
   const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream');
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
-  const parse = (s: string): unknown => {
-    try {
-      return JSON.parse(s);
-    } catch {
-      return s;
-    }
-  };
+  const parse = (s: string): unknown => parseAnswer(s) ?? s;
+  const events = new SseReader();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buf += value;
     if (sse) {
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        let event: string | undefined;
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event:')) event = line.slice(6).trim();
-          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-        }
-        if (data.length) onItem(parse(data.join('\n')), event);
-      }
+      for (const e of events.push(value)) onItem(parse(e.data), e.event);
     } else {
+      buf += value;
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);

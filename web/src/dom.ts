@@ -3,6 +3,8 @@
 // fresh API data every few seconds: building DOM with one `h()` and replacing a section's children
 // is all they need, and it keeps the bundle to the app plus uPlot.
 
+import { formatBytes } from '../../src/kernel/quantity.js';
+
 type Child = Node | string | number | false | null | undefined | Child[];
 type Props = Record<string, unknown> & { class?: string; style?: string };
 
@@ -75,17 +77,8 @@ export function meter(used: number, total: number): HTMLElement {
   return h('div', { class: 'meter', title: `${pct.toFixed(1)}%` }, h('div', { class: `meter-fill ${pct > 90 ? 'bad' : pct > 70 ? 'warn' : ''}`, style: `width:${pct}%` }));
 }
 
-export function bytes(n: number | undefined | null): string {
-  if (n === undefined || n === null || Number.isNaN(n)) return '-';
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${u[i]}`;
-}
+/** Sizes, "1.5 KiB": the CLI's formatter (src/kernel/quantity.ts, pure) with a space. */
+export const bytes = (n: number | undefined | null): string => formatBytes(n, ' ');
 
 export function ms(n: number | undefined | null): string {
   if (n === undefined || n === null || Number.isNaN(n)) return '-';

@@ -10,16 +10,6 @@ import { buildRunSpec, parseEnv, splitAtFirstPositional } from './run-flags.js';
 
 export { buildRunSpec, parseEnv, parseEnvFile, parsePort, parseRestart, parseVolume, splitAtFirstPositional } from './run-flags.js';
 
-/** The subcommand's arguments from the raw argv: what follows `name`, after the global options. */
-function rawArgsAfter(program: Command, name: string): string[] {
-  const raw = (program as unknown as { rawArgs: string[] }).rawArgs.slice(2);
-  const valued = new Set(['--host', '--data-dir', '--token', '-o', '--output']);
-  let i = 0;
-  while (i < raw.length && raw[i]!.startsWith('-')) i += valued.has(raw[i]!) ? 2 : 1;
-  if (raw[i] !== name) throw new CliError(`cannot find the ${name} arguments`);
-  return raw.slice(i + 1);
-}
-
 // ---- output ------------------------------------------------------------------------------------
 
 const short = (id: string) => id.slice(0, 12);
@@ -55,11 +45,12 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()
+    .passThroughOptions()
     .argument('[args...]')
-    .action(async () => {
+    .action(async (args: string[]) => {
       let parsed: ReturnType<typeof buildRunSpec>;
       try {
-        parsed = buildRunSpec(rawArgsAfter(program, 'run'));
+        parsed = buildRunSpec(args);
       } catch (e) {
         if (e instanceof CliError && e.exitCode === 0) {
           process.stdout.write(e.message + '\n');
@@ -198,9 +189,10 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()
+    .passThroughOptions()
     .argument('[args...]')
-    .action(async () => {
-      const { values, positional: name, rest } = splitAtFirstPositional(rawArgsAfter(program, 'exec'), { env: { type: 'string', short: 'e', multiple: true } } as const);
+    .action(async (args: string[]) => {
+      const { values, positional: name, rest } = splitAtFirstPositional(args, { env: { type: 'string', short: 'e', multiple: true } } as const);
       if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]');
       const r = await ctx.client().request<{ exitCode: number; stdout: string; stderr: string }>('POST', `/v1/containers/${enc(name)}/exec`, { cmd: rest, env: parseEnv((values.env as string[] | undefined) ?? []) });
       if (ctx.json()) ctx.out(r, () => '');

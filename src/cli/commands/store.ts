@@ -1,13 +1,14 @@
 // `llmos store check|backup|restore`: the state store of a data dir. With a daemon holding the
-// data dir, check and backup go through its API; without one they open the store directly
-// (taking the data dir lock, so a daemon cannot start meanwhile). Restore needs a stopped daemon.
+// data dir, check and backup go through its API; without one they run the offline tools of the
+// daemon's entry (src/store-tools.ts, which takes the data dir lock so a daemon cannot start
+// meanwhile). Restore needs a stopped daemon.
 import type { Command } from 'commander';
 import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DataDirInUse, lockDataDir, type DataDirLock } from '../../kernel/datadir-lock.js';
+import type { DaemonEntry, StoreToolsEntry } from '../../contracts/system.js';
 import { defaultDataDir } from '../../paths.js';
 import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
@@ -20,18 +21,11 @@ interface CheckResult {
   via: 'api' | 'file';
 }
 
-// Offline tools are SQLite-specific and heavy to load: only the store commands pay for them.
-const offline = () => import('../../modules/state-store/offline.js');
+// The tools live in the bundled daemon entry (as `llmos up` does): only the store commands load it.
+const tools = async (): Promise<StoreToolsEntry> => ((await import(new URL('../../../daemon.mjs', import.meta.url).href)) as DaemonEntry).storeTools;
 
-/** The data dir's lock, or undefined when a daemon holds it (then the API is the way in). */
-function lockOrDaemon(dataDir: string): DataDirLock | undefined {
+function mustExist(dataDir: string): void {
   if (!existsSync(dataDir)) throw new CliError(`no data dir ${dataDir} (set --data-dir or LLMOS_DATA_DIR)`);
-  try {
-    return lockDataDir(dataDir);
-  } catch (e) {
-    if (e instanceof DataDirInUse) return undefined;
-    throw e;
-  }
 }
 
 export function storeCommands(program: Command, ctx: CliContext): void {
@@ -44,21 +38,15 @@ export function storeCommands(program: Command, ctx: CliContext): void {
     .option('--full', 'full integrity_check (slower: also checks indexes against tables)')
     .action(async (o: { full?: boolean }, cmd: Command) => {
       const dataDir = dataDirOf(cmd);
+      mustExist(dataDir);
       const full = !!o.full;
       let r: CheckResult;
-      const lock = lockOrDaemon(dataDir);
-      if (!lock) {
+      const local = await (await tools()).checkStore(dataDir, full);
+      if (local === 'daemon') {
         const a = await ctx.client().request<Omit<CheckResult, 'via'>>('GET', `/v1/store/check?full=${full}`);
         r = { ...a, via: 'api' };
       } else {
-        try {
-          const { checkStoreFile, storeFileOf } = await offline();
-          const file = await storeFileOf(dataDir);
-          const problems = await checkStoreFile(file, full);
-          r = { ok: problems.length === 0, file, full, problems, via: 'file' };
-        } finally {
-          lock.release();
-        }
+        r = { ok: local.problems.length === 0, file: local.file, full, problems: local.problems, via: 'file' };
       }
       ctx.out(r, () => (r.ok ? `ok: ${r.file ?? 'state store'} passed ${full ? 'integrity_check' : 'quick_check'}` : [`CORRUPT: ${r.file ?? 'state store'}`, ...r.problems.map((p) => `  ${p}`), 'restore a backup with `llmos store restore BACKUP` (daemon stopped)'].join('\n')));
       if (!r.ok) process.exitCode = 1;
@@ -69,9 +57,10 @@ export function storeCommands(program: Command, ctx: CliContext): void {
     .description('write a consistent copy of the store to FILE (SQLite online backup; works while the daemon runs)')
     .action(async (dest: string, _o: unknown, cmd: Command) => {
       const dataDir = dataDirOf(cmd);
+      mustExist(dataDir);
       const out = path.resolve(dest);
-      const lock = lockOrDaemon(dataDir);
-      if (!lock) {
+      const local = await (await tools()).backupStore(dataDir, out);
+      if (local === 'daemon') {
         const res = await ctx.client().fetch('GET', '/v1/store/backup');
         const tmp = `${out}.partial`;
         try {
@@ -81,16 +70,9 @@ export function storeCommands(program: Command, ctx: CliContext): void {
           await rm(tmp, { force: true });
           throw new CliError(`backup to ${out} failed: ${(e as Error).message}`);
         }
-      } else {
-        try {
-          const { backupStoreFile, storeFileOf } = await offline();
-          await backupStoreFile(await storeFileOf(dataDir), out);
-        } finally {
-          lock.release();
-        }
       }
       await chmod(out, 0o600);
-      ctx.out({ file: out, via: lock ? 'file' : 'api' }, () => `backup written to ${out}`);
+      ctx.out({ file: out, via: local === 'daemon' ? 'api' : 'file' }, () => `backup written to ${out}`);
     });
 
   store
@@ -99,14 +81,7 @@ export function storeCommands(program: Command, ctx: CliContext): void {
     .action(async (backup: string, _o: unknown, cmd: Command) => {
       const dataDir = dataDirOf(cmd);
       await mkdir(dataDir, { recursive: true, mode: 0o700 }); // restoring onto a new machine is fine
-      const lock = lockDataDir(dataDir); // refuses, naming the PID, while a daemon runs
-      try {
-        const { restoreStoreFile, storeFileOf } = await offline();
-        const file = await storeFileOf(dataDir);
-        const r = await restoreStoreFile(path.resolve(backup), file);
-        ctx.out({ file, backup: path.resolve(backup), replaced: r.replaced }, () => `restored ${file} from ${path.resolve(backup)}${r.replaced ? ` (the previous store is kept as ${r.replaced})` : ''}`);
-      } finally {
-        lock.release();
-      }
+      const r = await (await tools()).restoreStore(dataDir, path.resolve(backup));
+      ctx.out({ file: r.file, backup: path.resolve(backup), replaced: r.replaced }, () => `restored ${r.file} from ${path.resolve(backup)}${r.replaced ? ` (the previous store is kept as ${r.replaced})` : ''}`);
     });
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AutoscalerController } from './controller.js';
-import { SqliteStore } from '../state-store/sqlite-store.js';
+import { SqliteStore } from '../state-store/test-fixture.js';
 import { EventBus } from '../../kernel/events.js';
 import { Reconciler } from '../../kernel/reconciler.js';
 import { silentLogger } from '../../kernel/log.js';

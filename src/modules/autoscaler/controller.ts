@@ -8,7 +8,7 @@ import { NotFound, errorMessage } from '../../kernel/errors.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { Reconciler } from '../../kernel/reconciler.js';
 import type { Decision, ScalingInput } from '../../contracts/autoscaler.js';
-import { scalingPolicy } from './policies/index.js';
+import { scalingPolicy } from '../../policies/index.js';
 import { parseAutoscalerSpec, policyConfig, type AutoscalerSpec } from './spec.js';
 
 export type { Decision };

@@ -1,7 +1,7 @@
 // Parsing an autoscaler object (its schema is on the autoscaler contract) into a policy's config.
 import { autoscalerSpecSchema, type AutoscalerSpec } from '../../contracts/autoscaler.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import type { AutoscaleConfig } from './policies/index.js';
+import type { AutoscaleConfig } from '../../policies/index.js';
 
 export { autoscalerSpecSchema, type AutoscalerSpec };
 

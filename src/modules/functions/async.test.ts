@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../../kernel/log.js';
-import { SqliteStore } from '../state-store/sqlite-store.js';
+import { SqliteStore } from '../state-store/test-fixture.js';
 import { until } from '../../../test/support/until.js';
 import { AsyncInvocations, type AsyncRecord } from './async.js';
 import type { AsyncLimits } from './async-quota.js';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeepAlivePolicy } from '../../contracts/policies.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadTable } from '../../kernel/workloads.js';
-import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
+import { parseKeepAlive } from '../../policies/keepalive.js';
 import { InvocationFailed, failureStatus, type FailureReason } from './failures.js';
 import type { FunctionLogs } from './logs.js';
 import type { FunctionMetrics } from './metrics.js';

@@ -2,7 +2,7 @@
 import { Cron } from 'croner';
 import type { DeployInput, FunctionSpec } from '../../contracts/functions.js';
 import { InvalidArgument } from '../../kernel/errors.js';
-import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
+import { parseKeepAlive } from '../../policies/keepalive.js';
 import { formatMemory, formatMs, parseDuration, parseMemory } from '../../kernel/quantity.js';
 
 export type { DeployInput, FunctionSpec };

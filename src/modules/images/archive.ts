@@ -18,7 +18,8 @@ import { dockerSaveSchema, imageConfigSchema, indexSchema, manifestSchema, parse
 import { DEFAULT_PLATFORM, selectManifest } from './platform.js';
 import { parseRef, tagName } from './reference.js';
 import { chainIds } from './snapshots.js';
-import { runConfig, type ImageService, type StoredImage } from './image-service.js';
+import type { ImageService } from './image-service.js';
+import { runConfig, type StoredImage } from './stored-image.js';
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
@@ -69,7 +70,7 @@ async function diffIdOfFile(file: string, budget: SizeBudget): Promise<{ diffId:
   return { diffId: `sha256:${h.digest('hex')}`, mediaType: kind === 'gzip' ? MT.ociLayerGzip : kind === 'zstd' ? MT.ociLayerZstd : MT.ociLayer };
 }
 
-export async function loadArchive(svc: ImageService, src: Readable, scratch: string): Promise<StoredImage[]> {
+export async function loadArchive(svc: ImageService, src: Readable, scratch = svc.content.scratchDir): Promise<StoredImage[]> {
   return svc.track(() => loadArchiveTracked(svc, src, scratch)).catch(async (e: unknown) => {
     await svc.gc(); // nothing of a failed load stays
     throw e;
@@ -105,7 +106,7 @@ async function loadOciLayout(svc: ImageService, dir: string): Promise<StoredImag
   const blobPath = (d: Descriptor) => inside(dir, path.join('blobs', ...d.digest.split(':')));
   const readBlob = async (d: Descriptor, what: string) => {
     const bytes = await readSmall(await blobPath(d), what);
-    return svc.blobs.put(bytes, d.digest).then(() => bytes);
+    return svc.content.put(bytes, d.digest).then(() => bytes);
   };
   const index = parseJsonWith(indexSchema, await readSmall(await inside(dir, 'index.json'), 'index.json'), 'index.json');
   const out: StoredImage[] = [];
@@ -123,7 +124,7 @@ async function loadOciLayout(svc: ImageService, dir: string): Promise<StoredImag
     const nameAnn = ann['io.containerd.image.name'] ?? ann['org.opencontainers.image.ref.name'];
     const name = nameAnn && /[/:]/.test(nameAnn) ? tagName(parseRef(nameAnn)) : undefined;
     for (const l of body.layers) {
-      if (!(await svc.blobs.has(l.digest))) await svc.blobs.putStream(createReadStream(await blobPath(l)), l.digest);
+      if (!(await svc.content.has(l.digest))) await svc.content.putStream(createReadStream(await blobPath(l)), l.digest);
     }
     out.push(await register(svc, body, desc.digest, desc.mediaType ?? body.mediaType ?? MT.ociManifest, await readBlob(body.config, `config ${body.config.digest}`), name ? [name] : []));
   }
@@ -138,20 +139,20 @@ async function loadDockerSave(svc: ImageService, dir: string): Promise<StoredIma
     svc.checkLayerCount(e.Layers.length, `manifest.json image ${i}`);
     const configBytes = await readSmall(await inside(dir, e.Config), e.Config);
     const config = parseJsonWith(imageConfigSchema, configBytes, e.Config);
-    const configDigest = await svc.blobs.put(configBytes);
+    const configDigest = await svc.content.put(configBytes);
     const budget = new SizeBudget(svc.limits.maxImageBytes);
     const layers: Descriptor[] = [];
     for (const rel of e.Layers) {
       const file = await inside(dir, rel);
       const { diffId, mediaType } = await diffIdOfFile(file, budget);
       const digest = mediaType === MT.ociLayer ? diffId : await digestOfFile(file);
-      await svc.blobs.putStream(createReadStream(file), digest);
+      await svc.content.putStream(createReadStream(file), digest);
       layers.push({ mediaType, digest, size: (await stat(file)).size });
     }
     if ((config.rootfs?.diff_ids ?? []).length !== layers.length) throw new InvalidArgument(`${e.Config}: config lists ${config.rootfs?.diff_ids?.length ?? 0} layers, the archive ${layers.length}`);
     const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: configDigest, size: configBytes.length }, layers };
     const mBytes = Buffer.from(JSON.stringify(manifest));
-    const mDigest = await svc.blobs.put(mBytes);
+    const mDigest = await svc.content.put(mBytes);
     out.push(await register(svc, manifest, mDigest, MT.ociManifest, configBytes, (e.RepoTags ?? []).map((t) => tagName(parseRef(t)))));
   }
   return out;
@@ -163,8 +164,7 @@ async function register(svc: ImageService, manifest: Manifest, digest: string, m
   if (diffIds.length !== manifest.layers.length) throw new InvalidArgument(`image ${digest}: config lists ${diffIds.length} layers, manifest ${manifest.layers.length}`);
   await svc.unpackLayers(undefined, manifest.layers, diffIds);
   const chain = chainIds(diffIds);
-  let size = 0;
-  for (const c of chain) size += (await svc.snapshots.meta(c)).size;
+  const size = await svc.content.layerSize(chain);
   const img: StoredImage = {
     id: manifest.config.digest,
     digest,
@@ -197,16 +197,16 @@ export async function importRootfs(svc: ImageService, src: Readable, name: strin
 async function importTracked(svc: ImageService, src: Readable, name: string, opts: { cmd?: string[]; env?: string[] }): Promise<StoredImage> {
   const ref = parseRef(name);
   if (!ref.tag) throw new InvalidArgument(`import needs NAME[:TAG], not a digest (${name})`);
-  const { digest, size } = await svc.blobs.putStream(src);
+  const { digest, size } = await svc.content.putStream(src);
   if (size === 0) {
-    await svc.blobs.delete(digest);
+    await svc.content.delete(digest);
     throw new InvalidArgument('the root filesystem archive is empty');
   }
   let diff: { diffId: string; mediaType: string };
   try {
-    diff = await diffIdOfFile(svc.blobs.path(digest), new SizeBudget(svc.limits.maxImageBytes));
+    diff = await diffIdOfFile(svc.content.file(digest), new SizeBudget(svc.limits.maxImageBytes));
   } catch (e) {
-    await svc.blobs.delete(digest);
+    await svc.content.delete(digest);
     throw new InvalidArgument(`root filesystem archive is not readable: ${(e as Error).message}`);
   }
   const config = {
@@ -218,10 +218,10 @@ async function importTracked(svc: ImageService, src: Readable, name: string, opt
     history: [{ created: new Date().toISOString(), created_by: 'llmos import' }],
   };
   const configBytes = Buffer.from(JSON.stringify(config));
-  const configDigest = await svc.blobs.put(configBytes);
+  const configDigest = await svc.content.put(configBytes);
   const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: configDigest, size: configBytes.length }, layers: [{ mediaType: diff.mediaType, digest, size }] };
   const mBytes = Buffer.from(JSON.stringify(manifest));
-  const mDigest = await svc.blobs.put(mBytes);
+  const mDigest = await svc.content.put(mBytes);
   return register(svc, manifest, mDigest, MT.ociManifest, configBytes, [tagName(ref)]);
 }
 
@@ -232,7 +232,7 @@ export async function pushImage(svc: ImageService, refStr: string, onBlob?: (d: 
   const img = await svc.getStored(refStr);
   let bytes: Buffer;
   try {
-    bytes = await svc.blobs.read(img.digest);
+    bytes = await svc.content.read(img.digest);
   } catch {
     throw new NotFound(`the manifest of ${refStr} is not in the local store; pull or load the image again`);
   }
@@ -242,8 +242,8 @@ export async function pushImage(svc: ImageService, refStr: string, onBlob?: (d: 
       onBlob?.(d, 'exists');
       continue;
     }
-    if (!(await svc.blobs.has(d.digest))) throw new NotFound(`blob ${d.digest} of ${refStr} is not in the local store`);
-    await svc.client.uploadBlob(ref, d.digest, d.size, () => svc.blobs.open(d.digest));
+    if (!(await svc.content.has(d.digest))) throw new NotFound(`blob ${d.digest} of ${refStr} is not in the local store`);
+    await svc.client.uploadBlob(ref, d.digest, d.size, () => svc.content.open(d.digest));
     onBlob?.(d, 'pushed');
   }
   await svc.client.putManifest(ref, ref.tag, bytes, img.manifestMediaType);

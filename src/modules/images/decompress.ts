@@ -21,7 +21,10 @@ export function createDecompressor(kind: Compression): Transform {
     return gz;
   }
   if (kind === 'zstd') {
-    let z: Decompress;
+    // The decoder writes into t (declared next); it is called only once chunks flow.
+    const z = new Decompress((data) => {
+      t.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    });
     const t = new Transform({
       transform(chunk: Buffer, _e, cb: TransformCallback) {
         try {
@@ -39,9 +42,6 @@ export function createDecompressor(kind: Compression): Transform {
           cb(new InvalidArgument(`layer is not valid zstd: ${(e as Error).message}`));
         }
       },
-    });
-    z = new Decompress((data) => {
-      t.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     });
     return t;
   }

@@ -103,6 +103,6 @@ async function copyDir(src: string, dst: string, chown: boolean, links: Map<stri
       await own(d, st, chown);
       await lutimes(d, st.atime, st.mtime);
     }
-    // Anything else is a whiteout device (listed separately) or was never extracted.
+    // Anything else is a whiteout device (listed separately) or was not extracted at all.
   }
 }

@@ -3,12 +3,15 @@
 // (stored-image.ts), manifest resolution (manifest-resolve.ts), layer transfer and unpacking
 // (layer-fetch.ts), what gc keeps (image-gc.ts); archives and push are in archive.ts.
 import { statfs } from 'node:fs/promises';
-import type { ImageRecord, ImagesApi, PullProgress } from '../../contracts/images.js';
+import type { Readable } from 'node:stream';
+import type { ImageRecord, ImageStoreApi, PullProgress } from '../../contracts/images.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../../kernel/errors.js';
+import { importRootfs, loadArchive, pushImage } from './archive.js';
 import type { CredentialStore } from './auth.js';
 import type { BlobStore } from './blob-store.js';
+import { ImageContent } from './content.js';
 import { staleIngest, underPressure, unreferenced, type GcPolicy } from './gc-policy.js';
 import { references } from './image-gc.js';
 import { LayerFetcher } from './layer-fetch.js';
@@ -36,7 +39,7 @@ export interface ServiceOptions {
   publish?: (topic: string, subject: string, message: string, data?: Record<string, unknown>) => void;
 }
 
-export class ImageService implements ImagesApi {
+export class ImageService implements ImageStoreApi {
   private readonly records = new Mutex();
   private readonly layerFetcher: LayerFetcher;
   private activePulls = 0;
@@ -52,10 +55,13 @@ export class ImageService implements ImagesApi {
     private readonly opts: ServiceOptions,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.content = new ImageContent(blobs, snapshots);
     this.layerFetcher = new LayerFetcher({ blobs, snapshots, client, limits: this.limits, maxConcurrentDownloads: opts.maxConcurrentDownloads, retries: opts.retries, chown: opts.chown, log: opts.log });
   }
 
   readonly limits: Required<ImageLimits>;
+  /** Blobs by digest and layer sizes: what load, import and push work through. */
+  readonly content: ImageContent;
 
   warn(o: object, m: string): void {
     this.opts.log?.warn(o, m);
@@ -98,7 +104,7 @@ export class ImageService implements ImagesApi {
 
   /** Saves an image under a name, moving the name off any other image. */
   async saveRecord(img: StoredImage, name?: string): Promise<StoredImage> {
-    return this.records.run(async () => {
+    return this.records.runExclusive(async () => {
       const existing = (await this.store.get<StoredImage>(KEY + img.id))?.value;
       const tags = new Set([...(existing?.repoTags ?? []), ...img.repoTags]);
       if (name) {
@@ -115,7 +121,25 @@ export class ImageService implements ImagesApi {
     });
   }
 
-  // ---- pull ----------------------------------------------------------------------------------
+  // ---- pull, load, import, push --------------------------------------------------------------
+
+  /** Refuses a malformed reference or platform before a pull starts (and before a stream is opened). */
+  checkPull(ref: string, platform?: string): void {
+    parseRef(ref);
+    parsePlatform(platform);
+  }
+
+  async load(src: Readable): Promise<ImageRecord[]> {
+    return (await loadArchive(this, src)).map(publicRecord);
+  }
+
+  async importRootfs(src: Readable, name: string, opts: { cmd?: string[]; env?: string[] } = {}): Promise<ImageRecord> {
+    return publicRecord(await importRootfs(this, src, name, opts));
+  }
+
+  push(ref: string, onBlob?: (blob: { digest: string; status: 'exists' | 'pushed' }) => void): Promise<{ ref: string; digest: string }> {
+    return pushImage(this, ref, (d, status) => onBlob?.({ digest: d.digest, status }));
+  }
 
   async pull(refStr: string, opts: { platform?: string; onProgress?: (p: PullProgress) => void; signal?: AbortSignal } = {}): Promise<ImageRecord> {
     return publicRecord(await this.pullStored(refStr, opts));
@@ -153,7 +177,7 @@ export class ImageService implements ImagesApi {
         id: manifest.config.digest,
         digest: manifestDigest,
         repoTags: [],
-        size: await this.layerSize(chainIds(diffIds)),
+        size: await this.content.layerSize(chainIds(diffIds)),
         created: config.created,
         platform: { os: config.os ?? want.os, architecture: config.architecture ?? want.architecture, ...(config.variant ? { variant: config.variant } : {}) },
         config: runConfig(config.config),
@@ -185,12 +209,6 @@ export class ImageService implements ImagesApi {
       if (!(await this.blobs.has(img.blobs[i]!.digest)) || !(await this.snapshots.has(img.chainIds[i]!))) return false;
     }
     return true;
-  }
-
-  private async layerSize(chain: string[]): Promise<number> {
-    let n = 0;
-    for (const c of chain) n += (await this.snapshots.meta(c)).size;
-    return n;
   }
 
   private async fetchSmallBlob(ref: ImageRef, desc: Descriptor, signal?: AbortSignal): Promise<Buffer> {
@@ -268,7 +286,7 @@ export class ImageService implements ImagesApi {
     } catch {
       /* an id */
     }
-    return this.records.run(async () => {
+    return this.records.runExclusive(async () => {
       if (name && img.repoTags.length > 1) {
         await this.store.put(KEY + img.id, { ...img, repoTags: img.repoTags.filter((t) => t !== name) });
         return { untagged: [name] };
@@ -288,7 +306,7 @@ export class ImageService implements ImagesApi {
   async prune(): Promise<{ images: string[]; blobs: number; snapshots: number; bytes: number }> {
     const used = new Set((await this.rootfs.list()).map((r) => r.imageId));
     const removed: string[] = [];
-    await this.records.run(async () => {
+    await this.records.runExclusive(async () => {
       for (const img of await this.listStored()) {
         if (img.repoTags.length === 0 && !used.has(img.id)) {
           await this.store.delete(KEY + img.id);

@@ -13,7 +13,7 @@ import { DEFAULT_LIMITS } from './limits.js';
 import { RegistryClient } from './registry-client.js';
 import { RootfsManager } from './rootfs.js';
 import { SnapshotStore } from './snapshots.js';
-import { LLMOS_VERSION } from '../../kernel/kernel.js';
+import { LLMOS_VERSION } from '../../version.js';
 
 export interface ImagesConfig {
   /** Registries (host[:port]) reached over plain HTTP; loopback always is. */

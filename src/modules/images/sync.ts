@@ -1,46 +1,40 @@
-// Small in-process coordination for concurrent pulls: a counting semaphore, a per-key lock and a
-// mutex for read-modify-write of records.
+// In-process coordination for concurrent pulls, on async-mutex: a FIFO counting semaphore for
+// downloads, a per-key lock (one download per blob digest) and a mutex for read-modify-write of
+// image records.
+import { Mutex, Semaphore as CountingSemaphore } from 'async-mutex';
 
-/** FIFO counting semaphore. */
+export { Mutex } from 'async-mutex';
+
+/** FIFO counting semaphore whose release may be called more than once (only the first counts). */
 export class Semaphore {
-  private queue: Array<() => void> = [];
-  constructor(private free: number) {}
+  private readonly s: CountingSemaphore;
+  constructor(free: number) {
+    this.s = new CountingSemaphore(free);
+  }
   async acquire(): Promise<() => void> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.queue.push(r));
+    const [, release] = await this.s.acquire();
+    return release; // async-mutex's releasers are idempotent
+  }
+}
+
+/** One holder per key at a time, FIFO; a key's mutex is dropped when nobody holds or waits for it. */
+export class KeyedLock {
+  private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
+  async lock(key: string): Promise<() => void> {
+    let l = this.locks.get(key);
+    if (!l) this.locks.set(key, (l = { mutex: new Mutex(), users: 0 }));
+    l.users++;
+    const release = await l.mutex.acquire();
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.queue.shift();
-      if (next) next();
-      else this.free++;
+      release();
+      if (--l.users === 0) this.locks.delete(key);
     };
   }
-}
-
-/** One holder per key at a time, FIFO (e.g. one download per blob digest). */
-export class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-  lock(key: string): Promise<() => void> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = prev.then(() => mine);
-    this.tails.set(key, tail);
-    return prev.then(() => () => {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-  }
-}
-
-/** Serialises read-modify-write of image records. */
-export class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(fn, fn);
-    this.tail = p.catch(() => undefined);
-    return p;
+  /** Keys held or waited for (for tests: the map does not grow without bound). */
+  get size(): number {
+    return this.locks.size;
   }
 }

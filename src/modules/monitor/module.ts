@@ -2,13 +2,11 @@
 // container's cgroup on a period, keeps time series in bounded memory (and their downsampled
 // part in the store), serves Prometheus metrics, and evicts under memory pressure in QoS order.
 import { Kinds } from '../../contracts/kinds.js';
-import type { ContainersApi } from '../../contracts/containers.js';
+import type { ContainersApi, ContainerUsageApi } from '../../contracts/containers.js';
 import type { StateStore } from '../../contracts/state-store.js';
-import { InvalidArgument, errorMessage } from '../../kernel/errors.js';
+import { InvalidArgument, Unavailable, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import { daemonTag } from '../network/cni-network.js';
-import { detectCgroupVersion, readCgroup, type CgroupVersion } from '../runtime-runc/cgroups.js';
-import { effectiveRequests, qosClass } from '../scheduler/qos.js';
+import { effectiveRequests, qosClass } from '../../policies/qos.js';
 import { parseMemory } from '../../kernel/quantity.js';
 import type { MetricsSnapshot, MonitorApi, WorkloadMetrics } from '../../contracts/monitor.js';
 import { decideEviction } from './eviction.js';
@@ -47,7 +45,7 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
   id: 'cgroups',
   description: 'metrics from cgroups and procfs: time series, Prometheus /metrics, eviction under memory pressure',
   requires: [Kinds.stateStore],
-  // Containers are sampled from the workload table and cgroups; the module is needed only to evict.
+  // Containers are listed from the workload table and sampled (and evicted) through the containers module.
   optional: [Kinds.containers],
   defaults: { periodMs: 10_000, recentPoints: 360, bucketMs: 60_000, buckets: 1440, persistMs: 300_000, diskUsageMs: 60_000, eviction: { enabled: true, memoryAvailable: '100Mi' } },
   validate(cfg) {
@@ -58,13 +56,11 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
   },
   async init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
-    const containers = ctx.lookup<ContainersApi>(Kinds.containers);
+    // The containers module may be unloaded at run time: looked up per sample.
+    const containers = (): (ContainersApi & Partial<ContainerUsageApi>) | undefined => ctx.getOptional<ContainersApi & Partial<ContainerUsageApi>>(Kinds.containers);
     const cfg = ctx.config;
     const threshold = parseMemory(cfg.eviction.memoryAvailable);
     const series = new SeriesStore({ recentPoints: cfg.recentPoints, bucketMs: cfg.bucketMs, buckets: cfg.buckets });
-    const cgroupVersion: CgroupVersion = await detectCgroupVersion();
-    // The containers module puts each container in /llmos/<daemon tag>/<id> (runtime-runc/containers.ts).
-    const cgroupOf = (id: string): string => `/llmos/${daemonTag(ctx.dataDir)}/${id}`;
     const prev = new Map<string, Prev>();
     let prevNode: NodeSample | undefined;
     let latest: MetricsSnapshot | undefined;
@@ -78,10 +74,12 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
 
     async function sampleWorkloads(now: number): Promise<WorkloadMetrics[]> {
       const out: WorkloadMetrics[] = [];
+      const source = containers();
+      if (!source?.usage) return out;
       const live = ctx.workloads.list().filter((w) => w.type === 'container' && (w.state === 'running' || w.state === 'starting' || w.state === 'stopping'));
       await Promise.all(
         live.map(async (w) => {
-          const s = await readCgroup(cgroupVersion, cgroupOf(w.id)).catch(() => undefined);
+          const s = await source.usage!(w.id).catch(() => undefined);
           if (!s) return;
           const p = prev.get(w.id);
           const cpuCores = p && now > p.t ? Math.max(0, (s.cpuUsageNs - p.cpuNs) / 1e6 / (now - p.t)) : 0;
@@ -149,7 +147,9 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
       ctx.events.publish({ topic: '/monitor/evicted', subject: victim.subject, namespace: victim.namespace, message: d.reason, data: { id: victim.id, qos: victim.qos, memoryUsage: victim.memoryUsage, available, threshold } });
       ctx.log.warn(d.reason);
       try {
-        await containers().stop(victim.id, { timeoutSeconds: 0 });
+        const c = containers();
+        if (!c) throw new Unavailable('the containers module is not loaded');
+        await c.stop(victim.id, { timeoutSeconds: 0 });
       } catch (e) {
         ctx.log.warn({ err: e }, `eviction of ${victim.subject} failed: ${errorMessage(e)}`);
       } finally {

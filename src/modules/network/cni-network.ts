@@ -3,7 +3,6 @@
 // share the bridge and the IPAM store (so addresses never collide) and tell their own objects
 // apart by a tag in the CNI container id, which is also the netns name and shows in the
 // iptables comments and the lease files.
-import { createHash } from 'node:crypto';
 import { access, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerNetworkApi, NetworkAttachment, PortMapping } from '../../contracts/containers.js';
@@ -26,7 +25,7 @@ export interface CniNetworkConfig {
 
 const netnsDir = '/var/run/netns';
 
-export const daemonTag = (dataDir: string): string => createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 8);
+export { daemonTag } from '../../kernel/daemon-tag.js';
 
 export function validateSubnet(subnet: string): { network: string; prefix: number; gateway: string } {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet);

@@ -5,10 +5,10 @@
 // (exits and restarts), lifecycle (create, start), stop (stop, kill, remove), adopt (boot);
 // this file adds the queries, log following, exec and stats.
 import { readFile } from 'node:fs/promises';
-import type { ContainerInfo, ContainerStats, ContainersApi, LogLine } from '../../contracts/containers.js';
+import type { ContainerInfo, ContainerStats, ContainersApi, ContainerUsage, ContainerUsageApi, LogLine } from '../../contracts/containers.js';
 import { FailedPrecondition, InvalidArgument } from '../../kernel/errors.js';
 import { ContainerAdoption } from './adopt.js';
-import { cgroupExists } from './cgroups.js';
+import { cgroupExists, readCgroup } from './cgroups.js';
 import { activeStates } from './core.js';
 import type { Entry } from './entries.js';
 import { readLog } from './follow.js';
@@ -17,7 +17,7 @@ import { sampleStats } from './stats.js';
 export type { ContainersDeps, ImagesPort } from './core.js';
 export { humanDuration, normalizeSignal, statusText } from './status.js';
 
-export class RuncContainers extends ContainerAdoption implements ContainersApi {
+export class RuncContainers extends ContainerAdoption implements ContainersApi, ContainerUsageApi {
   async inspect(idOrName: string): Promise<ContainerInfo> {
     return this.info(this.entry(idOrName).rec);
   }
@@ -96,6 +96,10 @@ export class RuncContainers extends ContainerAdoption implements ContainersApi {
   async stats(idOrName: string): Promise<ContainerStats> {
     const e = this.entry(idOrName);
     return sampleStats(this.d, e.rec, e);
+  }
+
+  async usage(idOrName: string): Promise<ContainerUsage | undefined> {
+    return readCgroup(this.d.cgroupVersion, this.entry(idOrName).rec.cgroupsPath);
   }
 
   /** What remains on the host for a container id (netns, cgroup, lease, chains, bundle); for tests and `inspect`. */

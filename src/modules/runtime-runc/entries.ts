@@ -1,5 +1,6 @@
 // The in-memory table of containers: one entry per record, found by name, id or unique id prefix,
 // with a per-container lock so operations on one container run one after another.
+import { Mutex } from 'async-mutex';
 import type { ContainerInfo } from '../../contracts/containers.js';
 import { InvalidArgument, NotFound } from '../../kernel/errors.js';
 import type { ContainerRecord } from './records.js';
@@ -13,13 +14,13 @@ export interface Entry {
   holds: number;
   removeWhenReleased?: boolean;
   lastSample?: { t: number; cpu: number };
-  lock: Promise<unknown>;
+  lock: Mutex;
   /** Wakes log followers at once when the container exits (instead of at their next poll). */
   wakers?: Set<() => void>;
 }
 
 export function newEntry(rec: ContainerRecord): Entry {
-  return { rec, waiters: [], holds: 0, lock: Promise.resolve() };
+  return { rec, waiters: [], holds: 0, lock: new Mutex() };
 }
 
 /** A name first, then an exact id, then an id prefix of at least 3 characters that is unique. */
@@ -36,9 +37,7 @@ export function findEntry(entries: Map<string, Entry>, idOrName: string): Entry 
 
 /** Runs fn after every earlier operation on the same container (whether that one failed or not). */
 export function withLock<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
-  const next = e.lock.then(fn, fn);
-  e.lock = next.catch(() => undefined);
-  return next;
+  return e.lock.runExclusive(fn);
 }
 
 export function containerInfo(rec: ContainerRecord, now: number): ContainerInfo {

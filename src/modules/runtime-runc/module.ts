@@ -7,7 +7,7 @@ import type { ImagesApi } from '../../contracts/images.js';
 import { Kinds } from '../../contracts/kinds.js';
 import { InvalidArgument, SkipModule } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import { daemonTag } from '../network/cni-network.js';
+import { daemonTag } from '../../kernel/daemon-tag.js';
 import { detectCgroupVersion } from './cgroups.js';
 import { RuncContainers } from './containers.js';
 import { containerAdmission } from './admission.js';

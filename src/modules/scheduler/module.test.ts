@@ -8,7 +8,7 @@ import { Kernel } from '../../kernel/kernel.js';
 import { Registry } from '../../kernel/registry.js';
 import { silentLogger } from '../../kernel/log.js';
 import type { HostProbe } from '../../kernel/probe.js';
-import { sqliteStoreModule } from '../state-store/module.js';
+import { sqliteStoreModule } from '../state-store/test-fixture.js';
 import type { SchedulerApi } from '../../contracts/scheduler.js';
 import { schedulerModule } from './module.js';
 

@@ -3,7 +3,7 @@
 // across nodes (image spread, workloads per zone per spread key). Placing or removing a
 // workload updates these in O(ports) time, so a scheduling cycle never re-adds everything.
 import { AlreadyExists, InvalidArgument, NotFound } from '../../kernel/errors.js';
-import { effectiveRequests, qosClass } from './qos.js';
+import { effectiveRequests, qosClass } from '../../policies/qos.js';
 import { LabelZone, type HostPort, type NodeSpec, type QosClass, type ResourceVector, type Taint, type WorkloadRequest } from './types.js';
 
 /** Scoring counts a workload that requests nothing as this much, as kube-scheduler does (util/pod_resources.go). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SqliteStore } from '../state-store/sqlite-store.js';
+import { SqliteStore } from '../state-store/test-fixture.js';
 import { applyObjects, deleteObjects } from './apply.js';
 import { assertValid, parseDocuments, splitDocuments } from './manifest.js';
 

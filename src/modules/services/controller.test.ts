@@ -9,7 +9,7 @@ import pino from 'pino';
 import type { ContainerInfo, ContainerSpec, ContainersApi } from '../../contracts/containers.js';
 import { NotFound } from '../../kernel/errors.js';
 import { EventBus } from '../../kernel/events.js';
-import { SqliteStore } from '../state-store/sqlite-store.js';
+import { SqliteStore } from '../state-store/test-fixture.js';
 import { applyObjects } from './apply.js';
 import { ServicesController } from './controller.js';
 import { assertValid, parseDocuments } from './manifest.js';

@@ -4,14 +4,10 @@ import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import { Kinds } from '../../../contracts/kinds.js';
-import type { PullStreamLine } from '../../../contracts/images.js';
+import type { ImageStoreApi, PullStreamLine } from '../../../contracts/images.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { InvalidArgument, errorMessage } from '../../../kernel/errors.js';
-import { importRootfs, loadArchive, pushImage } from '../../images/archive.js';
-import { publicRecord, type ImageService } from '../../images/image-service.js';
-import { parsePlatform } from '../../images/platform.js';
-import { parseRef } from '../../images/reference.js';
 import { toHttp } from '../errors-http.js';
 import type { Api } from '../server.js';
 
@@ -19,7 +15,7 @@ const refQuery = z.object({ ref: z.string().min(1) });
 
 
 export function imagesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
-  const images = () => k.getSingle<ImageService>(Kinds.images);
+  const images = () => k.getSingle<ImageStoreApi>(Kinds.images);
 
   app.get('/v1/images', { schema: { summary: 'Local images' } }, async () => ({ images: await images().list() }));
   app.get('/v1/images/inspect', { schema: { querystring: refQuery, summary: 'One local image by name, id or digest' } }, async (req) => images().get(req.query.ref));
@@ -31,9 +27,8 @@ export function imagesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): vo
     async (req, reply) => {
       const api = images();
       const { ref, platform } = req.body;
-      parseRef(ref);
-      parsePlatform(platform);
-      if (!String(req.headers.accept ?? '').includes('application/x-ndjson')) return publicRecord(await api.pullStored(ref, { platform }));
+      api.checkPull(ref, platform);
+      if (!String(req.headers.accept ?? '').includes('application/x-ndjson')) return api.pull(ref, { platform });
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
@@ -43,8 +38,8 @@ export function imagesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): vo
       });
       const line = (l: PullStreamLine) => res.write(JSON.stringify(l) + '\n');
       try {
-        const img = await api.pullStored(ref, { platform, signal: ac.signal, onProgress: (p) => line({ type: 'progress', progress: p }) });
-        line({ type: 'done', image: publicRecord(img) });
+        const image = await api.pull(ref, { platform, signal: ac.signal, onProgress: (p) => line({ type: 'progress', progress: p }) });
+        line({ type: 'done', image });
       } catch (e) {
         const { body } = toHttp(e);
         line({ type: 'error', error: body.error || errorMessage(e), code: body.code });
@@ -64,7 +59,7 @@ export function imagesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): vo
   );
   app.post('/v1/images/push', { schema: { body: z.object({ ref: z.string().min(1) }), summary: 'Push a local image to its registry' } }, async (req) => {
     const pushed: Array<{ digest: string; status: string }> = [];
-    const r = await pushImage(images(), req.body.ref, (d, status) => pushed.push({ digest: d.digest, status }));
+    const r = await images().push(req.body.ref, (b) => pushed.push(b));
     return { ...r, blobs: pushed };
   });
   app.post(
@@ -85,21 +80,20 @@ export function imagesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): vo
     const sub = plain.withTypeProvider<ZodTypeProvider>();
     for (const type of ['application/x-tar', 'application/octet-stream', 'application/gzip']) sub.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
     sub.post('/v1/images/load', { schema: { summary: 'Load images from a docker save or OCI archive (request body)' } }, async (req) => {
-      const loaded = await loadArchive(images(), req.body as Readable, images().blobs.scratchDir);
-      return { images: loaded.map(publicRecord) };
+      return { images: await images().load(req.body as Readable) };
     });
     sub.post(
       '/v1/images/import',
       { schema: { querystring: z.object({ ref: z.string().min(1), cmd: z.string().optional() }), summary: 'Create a one-layer image from a root filesystem tarball (request body)' } },
       async (req) => {
-        parseRef(req.query.ref);
+        images().checkPull(req.query.ref);
         let cmd: string[] | undefined;
         try {
           cmd = req.query.cmd ? z.array(z.string()).parse(JSON.parse(req.query.cmd)) : undefined;
         } catch {
           throw new InvalidArgument('cmd must be a JSON array of strings');
         }
-        return publicRecord(await importRootfs(images(), req.body as Readable, req.query.ref, { cmd }));
+        return images().importRootfs(req.body as Readable, req.query.ref, { cmd });
       },
     );
   });

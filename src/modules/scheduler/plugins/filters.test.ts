@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CycleState } from '../framework.js';
 import { NodeInfo, podInfo } from '../node-info.js';
-import type { Taint, Toleration } from '../types.js';
+import type { HostPort, Taint, Toleration } from '../types.js';
 import { NodePorts } from './node-ports.js';
 import { NodeSelector } from './node-selector.js';
 import { TaintToleration, tolerates } from './taint-toleration.js';
@@ -54,7 +54,7 @@ test('NodePorts: conflicts by protocol, port and address', () => {
   n.addPod(podInfo({ id: 'a', hostPorts: [{ port: 80 }] }));
   n.addPod(podInfo({ id: 'b', hostPorts: [{ port: 53, protocol: 'udp', hostIp: '127.0.0.1' }] }));
   const f = new NodePorts();
-  const cases: Array<[object, boolean, string]> = [
+  const cases: Array<[HostPort, boolean, string]> = [
     [{ port: 80 }, false, 'tcp/80 on 0.0.0.0 taken'],
     [{ port: 80, hostIp: '127.0.0.2' }, false, 'wildcard holder conflicts with any address'],
     [{ port: 80, protocol: 'udp' }, true, 'other protocol'],
@@ -63,7 +63,7 @@ test('NodePorts: conflicts by protocol, port and address', () => {
     [{ port: 53, protocol: 'udp' }, false, 'wildcard asker conflicts with a specific holder'],
     [{ port: 8080 }, true, 'free port'],
   ];
-  for (const [hp, ok, why] of cases) assert.equal(f.filter(s, podInfo({ id: 'p', hostPorts: [hp as never] }), n) === null, ok, why);
+  for (const [hp, ok, why] of cases) assert.equal(f.filter(s, podInfo({ id: 'p', hostPorts: [hp] }), n) === null, ok, why);
   n.removePod('a');
   assert.equal(f.filter(s, podInfo({ id: 'p', hostPorts: [{ port: 80 }] }), n), null, 'released on removal');
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CycleState } from '../framework.js';
 import { NodeInfo, podInfo } from '../node-info.js';
-import { NodeResourcesFit, leastRequestedScore, mostRequestedScore, shapeScore } from './node-resources-fit.js';
+import { NodeResourcesFit, leastRequestedScore, mostRequestedScore, shapeScore, type FitArgs } from './node-resources-fit.js';
 
 const Mi = 2 ** 20;
 const node = (cpu: number, memMi: number, used: Array<[number, number]> = []) => {
@@ -56,7 +56,9 @@ test('a workload with no requests is scored as 100m CPU and 200Mi memory', () =>
 });
 
 test('an unknown strategy fails at construction', () => {
-  assert.throws(() => new NodeResourcesFit({ scoringStrategy: { type: 'Random' as never } }), /unknown scoring strategy Random/);
+  // Plugin arguments come from config.json, so a wrong strategy arrives as untyped JSON.
+  const args = JSON.parse('{"scoringStrategy": {"type": "Random"}}') as FitArgs;
+  assert.throws(() => new NodeResourcesFit(args), /unknown scoring strategy Random/);
 });
 
 test('filter: the first short dimension is reported with amounts', () => {

@@ -1,7 +1,7 @@
 // Inputs and configuration shared by the four scaling policies.
-import type { MetricName, MetricTarget, ScalingInput } from '../../../contracts/autoscaler.js';
+import type { MetricName, MetricTarget, ScalingInput } from '../contracts/autoscaler.js';
 
-export type { MetricName, MetricTarget, PodSample, ScalingInput } from '../../../contracts/autoscaler.js';
+export type { MetricName, MetricTarget, PodSample, ScalingInput } from '../contracts/autoscaler.js';
 
 export interface HpaRule {
   type: 'Pods' | 'Percent';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { learnedPolicy, type LearnedState } from './learned.js';
-import { seededRng } from '../../../sim/rng.js';
+import { seededRng } from '../sim/rng.js';
 import type { AutoscaleConfig } from './types.js';
 
 const cfg: AutoscaleConfig = { min: 1, max: 1000, periodMs: 60_000, startupMs: 60_000, metrics: [{ metric: 'rps', target: 10 }], learned: { targetUtilization: 1, warmup: 60, downStabilizationMs: 0, quantile: 0.9, shortTrend: false } };

@@ -3,7 +3,7 @@
 // provisions for the highest demand forecast over the next start-up latency plus one control
 // period, so replicas are ready when the demand arrives, and never for less than the demand now.
 // When its recent forecast error is large (regime change, flash crowd) it scales reactively.
-import type { ScalingPolicy } from '../../../contracts/policies.js';
+import type { ScalingPolicy } from '../contracts/policies.js';
 import { type AutoscaleConfig, type PredictiveSettings, type ScalingInput, clamp, demandMetric, risingDemand, totalDemand } from './types.js';
 
 export const PREDICTIVE_DEFAULTS: Readonly<PredictiveSettings> = Object.freeze({

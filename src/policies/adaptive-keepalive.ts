@@ -19,8 +19,8 @@
 // The constants were chosen among a few variants on the two Azure samples, their hash halves and
 // two 8-hour windows of the full-day sample; docs/evaluation.md also checks samples that were not
 // used for the choice (other seeds, 4-hour windows of the 8-hour sample).
-import type { KeepAlivePolicy } from '../../../contracts/policies.js';
-import { formatMs } from '../../../kernel/quantity.js';
+import type { KeepAlivePolicy } from '../contracts/policies.js';
+import { formatMs } from '../kernel/quantity.js';
 
 const MINUTE = 60_000;
 

@@ -3,7 +3,7 @@
 // period), from lagged demand and time-of-day features. Each completed bucket becomes one training
 // example once its future is known; the model is plain JSON (persisted by the autoscaler), and the
 // decision reason lists the features that pushed the prediction most.
-import type { ScalingPolicy } from '../../../contracts/policies.js';
+import type { ScalingPolicy } from '../contracts/policies.js';
 import { type AutoscaleConfig, type LearnedSettings, type ScalingInput, clamp, demandMetric, risingDemand, totalDemand } from './types.js';
 
 export const LEARNED_DEFAULTS: Readonly<LearnedSettings> = Object.freeze({

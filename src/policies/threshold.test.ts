@@ -106,7 +106,7 @@ test('HPA behavior: rate policies per period (Pods / Percent, selectPolicy)', ()
   assert.equal(thresholdPolicy.recommend({ replicas: 5, readyReplicas: 5, cpuUtilization: 1 }, fresh(), 0, off).desired, 5);
   // Scale-up stabilization 60 s: up only to the lowest recommendation of the last 60 s.
   const slow = cfg({ max: 100, hpa: { scaleUp: { stabilizationWindowSeconds: 60 } } });
-  let s = thresholdPolicy.recommend({ replicas: 4, readyReplicas: 4, cpuUtilization: 50 }, fresh(), 0, slow).nextState; // recommends 4
+  const s = thresholdPolicy.recommend({ replicas: 4, readyReplicas: 4, cpuUtilization: 50 }, fresh(), 0, slow).nextState; // recommends 4
   d = thresholdPolicy.recommend({ replicas: 4, readyReplicas: 4, cpuUtilization: 100 }, s, 30_000, slow); // asks 8, min over window 4
   assert.equal(d.desired, 4, d.reason);
 });

@@ -1,8 +1,8 @@
 // QoS classes derived exactly as Kubernetes does for a pod with one container
 // (pkg/apis/core/v1/helper/qos): only CPU and memory count, and a limit without a request
 // implies a request equal to the limit.
-import type { Resources } from '../../contracts/workloads.js';
-import type { QosClass, ResourceVector } from './types.js';
+import type { Resources } from '../contracts/workloads.js';
+import type { QosClass, ResourceVector } from '../contracts/scheduler.js';
 
 const qosDims = ['cpu', 'memory'] as const;
 

@@ -4,7 +4,7 @@
 // demand needs >= 200% of the ready replicas, holds the highest count seen (no scale-down) and
 // ends after a stable window without panic. Moves are limited by the max scale up/down rates;
 // with no traffic for a stable window plus the grace period, the count drops to zero.
-import type { ScalingPolicy } from '../../../contracts/policies.js';
+import type { ScalingPolicy } from '../contracts/policies.js';
 import { type AutoscaleConfig, type KpaSettings, type ScalingInput, clamp, demandMetric, totalDemand } from './types.js';
 
 export const KPA_DEFAULTS: Readonly<KpaSettings> = Object.freeze({

@@ -1,11 +1,11 @@
 // The scaling policies by name: the live autoscaler and the simulator both look them up here.
-import type { ScalingPolicy } from '../../../contracts/policies.js';
-import { InvalidArgument } from '../../../kernel/errors.js';
+import type { ScalingPolicy } from '../contracts/policies.js';
+import { InvalidArgument } from '../kernel/errors.js';
 import { concurrencyPolicy } from './concurrency.js';
 import { learnedPolicy } from './learned.js';
 import { predictivePolicy } from './predictive.js';
 import { thresholdPolicy } from './threshold.js';
-import type { ScalingPolicyName } from '../../../contracts/autoscaler.js';
+import type { ScalingPolicyName } from '../contracts/autoscaler.js';
 import type { AutoscaleConfig, ScalingInput } from './types.js';
 
 export type { ScalingPolicyName };

@@ -5,9 +5,9 @@
 //  - fixed:TTL   keep the instance TTL after each invocation (the industry default, e.g. 10 min).
 //  - hybrid      the hybrid-histogram policy of "Serverless in the Wild" (Shahrad et al., ATC'20).
 //  - adaptive    LLMOS's own policy (see adaptive-keepalive.ts).
-import type { KeepAliveDecision, KeepAlivePolicy } from '../../../contracts/policies.js';
-import { InvalidArgument } from '../../../kernel/errors.js';
-import { formatMs, parseDuration } from '../../../kernel/quantity.js';
+import type { KeepAliveDecision, KeepAlivePolicy } from '../contracts/policies.js';
+import { InvalidArgument } from '../kernel/errors.js';
+import { formatMs, parseDuration } from '../kernel/quantity.js';
 import { adaptiveKeepAlive } from './adaptive-keepalive.js';
 
 const MINUTE = 60_000;

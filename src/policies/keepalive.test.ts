@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { binCount, fixedKeepAlive, hybridKeepAlive, parseKeepAlive } from './keepalive.js';
 import { adaptiveKeepAlive } from './adaptive-keepalive.js';
-import { InvalidArgument } from '../../../kernel/errors.js';
-import type { KeepAlivePolicy } from '../../../contracts/policies.js';
+import { InvalidArgument } from '../kernel/errors.js';
+import type { KeepAlivePolicy } from '../contracts/policies.js';
 
 const MIN = 60_000;
 

@@ -2,7 +2,7 @@
 // as a pure function: desired = ceil(current * metric / target) per metric, tolerance 0.1, the
 // missing / not-ready replica rules, the max over metrics, then behavior: stabilization windows
 // and Pods/Percent rate policies per period, then min/max.
-import type { ScalingPolicy } from '../../../contracts/policies.js';
+import type { ScalingPolicy } from '../contracts/policies.js';
 import type { AutoscaleConfig, HpaScalingRules, MetricName, MetricTarget, PodSample, ScalingInput } from './types.js';
 
 export const HPA_SCALE_UP_DEFAULT: Readonly<HpaScalingRules> = Object.freeze({
