@@ -1,6 +1,8 @@
 // What other modules (containers, functions) need of the images module. Owned by the images
 // module; extend it, do not break it.
 
+import { z } from 'zod';
+
 /** The parts of an OCI image config that decide how a container runs. */
 export interface ImageRunConfig {
   entrypoint?: string[];
@@ -55,3 +57,25 @@ export interface PullProgress {
 
 /** `POST /v1/images/pull` with Accept: application/x-ndjson: one JSON object per line, what `llmos pull` renders as progress bars. */
 export type PullStreamLine = { type: 'progress'; progress: PullProgress } | { type: 'done'; image: ImageRecord } | { type: 'error'; error: string; code: string };
+
+// ---- Response schemas (the API's answers) ----
+
+export const imageRecordSchema = z.object({
+  id: z.string(),
+  digest: z.string(),
+  repoTags: z.array(z.string()),
+  size: z.number(),
+  created: z.string().optional(),
+  platform: z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional() }),
+  config: z.object({
+    entrypoint: z.array(z.string()).optional(),
+    cmd: z.array(z.string()).optional(),
+    env: z.array(z.string()).optional(),
+    workingDir: z.string().optional(),
+    user: z.string().optional(),
+    exposedPorts: z.array(z.string()).optional(),
+    stopSignal: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  }),
+  layers: z.array(z.string()),
+});

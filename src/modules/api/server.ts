@@ -2,10 +2,11 @@
 // auth, and LLMOS errors mapped to HTTP statuses here and nowhere else.
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { toHttp } from './errors-http.js';
+import { addResponseSchemas, checkedSerializer } from './responses.js';
 import { LLMOS_VERSION } from '../../kernel/kernel.js';
 
 export type Api = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -31,7 +32,9 @@ export async function createApiServer(opts: { token: string; log: Logger; bodyLi
   // client), which otherwise kept the API's stop, and so the daemon's shutdown, waiting forever.
   const app = Fastify({ loggerInstance: opts.log.child({}, { level: opts.log.levelVal > 40 ? opts.log.level : 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(checkedSerializer);
+  // Before swagger's own onRoute hook, so the document shows the added error responses.
+  app.addHook('onRoute', addResponseSchemas);
   await app.register(swagger, {
     openapi: {
       info: { title: 'LLMOS API', version: LLMOS_VERSION },

@@ -1,0 +1,29 @@
+// Response schemas on every route: the shared error body on 4xx/5xx, and the answer's schema
+// checked on the way out. The check rejects an answer its schema does not accept (a 500 naming
+// the route: the schema or the handler is wrong), but sends the handler's value unchanged, so a
+// declared schema never silently drops a field a client reads.
+import type { FastifySchema, RouteOptions } from 'fastify';
+import { ResponseSerializationError } from 'fastify-type-provider-zod';
+import { safeParse, type $ZodType } from 'zod/v4/core';
+import { errorBodySchema } from '../../contracts/system.js';
+import { fallbackResponses } from './routes/fallback-responses.js';
+
+/** What every route may answer besides its success: `{ error, code }`. */
+export const errorResponses = { '4xx': errorBodySchema, '5xx': errorBodySchema } as const;
+
+/** onRoute hook: adds the error body (and a fallback success schema, see fallback-responses.ts) to every documented route. */
+export function addResponseSchemas(route: RouteOptions): void {
+  const schema = (route.schema ?? {}) as FastifySchema & { hide?: boolean; response?: Record<string, unknown> };
+  if (schema.hide) return;
+  const fallback = fallbackResponses[`${route.method as string} ${route.url}`];
+  route.schema = { ...schema, response: { ...fallback, ...errorResponses, ...schema.response } };
+}
+
+/** Fastify serializer compiler: validates against the zod schema, then serializes the value as it was. */
+export const checkedSerializer =
+  ({ schema, method, url }: { schema: unknown; method: string; url: string }) =>
+  (data: unknown): string => {
+    const result = safeParse(schema as $ZodType, data);
+    if (result.error) throw new ResponseSerializationError(method, url, { cause: result.error });
+    return JSON.stringify(data);
+  };
