@@ -3,7 +3,7 @@
 // the route: the schema or the handler is wrong), but sends the handler's value unchanged, so a
 // declared schema never silently drops a field a client reads.
 import type { FastifySchema, RouteOptions } from 'fastify';
-import { ResponseSerializationError } from 'fastify-type-provider-zod';
+import { ResponseSerializationError, jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { safeParse, type $ZodType } from 'zod/v4/core';
 import { errorBodySchema } from '../../contracts/system.js';
 import { fallbackResponses } from './routes/fallback-responses.js';
@@ -27,3 +27,11 @@ export const checkedSerializer =
     if (result.error) throw new ResponseSerializationError(method, url, { cause: result.error });
     return JSON.stringify(data);
   };
+
+/** The OpenAPI transform: zod to JSON schema, and 204 as an answer without content (OpenAPI has no null body). */
+export const openapiTransform: typeof jsonSchemaTransform = (input) => {
+  const out = jsonSchemaTransform(input);
+  const response = (out.schema as { response?: Record<string, unknown> } | undefined)?.response;
+  if (response?.['204']) response['204'] = { type: 'null', description: 'No Content' };
+  return out;
+};

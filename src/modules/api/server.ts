@@ -2,11 +2,11 @@
 // auth, and LLMOS errors mapped to HTTP statuses here and nowhere else.
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { toHttp } from './errors-http.js';
-import { addResponseSchemas, checkedSerializer } from './responses.js';
+import { addResponseSchemas, checkedSerializer, openapiTransform } from './responses.js';
 import { LLMOS_VERSION } from '../../kernel/kernel.js';
 
 export type Api = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -41,7 +41,7 @@ export async function createApiServer(opts: { token: string; log: Logger; bodyLi
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openapiTransform,
   });
 
   app.addHook('onRequest', async (req, reply) => {
