@@ -31,7 +31,13 @@ export const checkedSerializer =
 /** The OpenAPI transform: zod to JSON schema, and 204 as an answer without content (OpenAPI has no null body). */
 export const openapiTransform: typeof jsonSchemaTransform = (input) => {
   const out = jsonSchemaTransform(input);
-  const response = (out.schema as { response?: Record<string, unknown> } | undefined)?.response;
+  const schema = out.schema as { response?: Record<string, unknown>; produces?: string[] } | undefined;
+  const response = schema?.response;
   if (response?.['204']) response['204'] = { type: 'null', description: 'No Content' };
+  // A route that answers another media type (Prometheus text, a file) still answers errors in JSON.
+  if (response && schema?.produces?.length) {
+    for (const [code, s] of Object.entries(response)) response[code] = { content: { [/^2/.test(code) ? schema.produces[0]! : 'application/json']: { schema: s } } };
+    delete schema.produces;
+  }
   return out;
 };
