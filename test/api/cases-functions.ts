@@ -47,6 +47,11 @@ export async function functionCases(t: TestContext, rig: ApiRig): Promise<void> 
     assert.equal(failed.statusCode, 500);
     assert.equal(failed.headers['x-llmos-failure'], 'handler-error');
     assert.deepEqual(Object.keys(failed.json() as J).sort(), ['code', 'error', 'reason']);
+    // Found by test/fuzz/api: the invoke route's error schema wanted a failure reason, so a bad body
+    // (a plain 400 without one) failed its own error serialization and answered 500.
+    const badBody = await req('POST', '/v1/functions/hello/invoke', { method: 5 });
+    assert.equal(badBody.statusCode, 400, badBody.body);
+    assert.equal((badBody.json() as J).code, 'E_INVALID_ARGUMENT');
     const missing = await req('POST', '/v1/functions/nope/invoke', {});
     assert.equal(missing.statusCode, 404);
     assert.equal((missing.json() as J).reason, 'not-found');

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { errorBodySchema } from '../../src/contracts/system.js';
 import { startRig, type ApiRig } from './harness.js';
 import { kernelCases } from './cases-kernel.js';
 import { containerCases } from './cases-containers.js';
@@ -42,6 +43,8 @@ test('API routes in-process', { timeout: 180_000 }, async (t) => {
     const match = ops.filter((o) => o.method === method && o.re.test(p)).sort((a, b) => a.op.split('{').length - b.op.split('{').length)[0];
     if (match) hit.add(match.op);
     // A 500 only where a function's own handler failed (its reason says so); never a schema mismatch.
+    // Every error answer is the shared body (the serializer sends error answers unchecked).
+    if (res.statusCode >= 400) assert.ok(errorBodySchema.safeParse(res.json()).success, `${method} ${url}: ${res.statusCode} ${res.body}`);
     if (res.statusCode >= 500) assert.ok(res.statusCode !== 500 || /"reason":"handler-error"/.test(res.body), `${method} ${url}: ${res.body}`);
     return res;
   };

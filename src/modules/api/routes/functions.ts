@@ -10,9 +10,13 @@ import { InvocationFailed } from '../../../kernel/invocation-failed.js';
 import type { FunctionsApi } from '../../functions/module.js';
 import { asyncRecordSchema, deployBodySchema, failureBodySchema, findEntry, functionInfoSchema, functionLogEntrySchema, invokeResultSchema, noEntryMessage, secretInfoSchema } from '../../../contracts/functions.js';
 import type { Api } from '../server.js';
+import { errorBodySchema } from '../../../contracts/system.js';
 import { noContent, sendSse } from './sse.js';
 
 const MAX_CODE = 16 * 2 ** 20;
+
+/** A failed invocation names its reason; a bad request to the route itself is the plain error body. */
+const invokeErrorSchema = z.union([failureBodySchema, errorBodySchema]);
 
 // One schema, owned by the functions module: types and lengths there, ranges in normalizeSpec.
 const deployBody = deployBodySchema;
@@ -50,7 +54,7 @@ export function functionRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
     return noContent(reply);
   });
 
-  app.post('/v1/functions/:name/invoke', { schema: { params: name, body: invokeBody, summary: 'Invoke a function (JSON-wrapped request and response, for the CLI)', response: { 200: invokeResultSchema, '4xx': failureBodySchema, '5xx': failureBodySchema } } }, async (req, reply) => {
+  app.post('/v1/functions/:name/invoke', { schema: { params: name, body: invokeBody, summary: 'Invoke a function (JSON-wrapped request and response, for the CLI)', response: { 200: invokeResultSchema, '4xx': invokeErrorSchema, '5xx': invokeErrorSchema } } }, async (req, reply) => {
     const { method, path, headers, body } = req.body;
     const api = fns();
     const p = path.startsWith('/') ? path : `/${path}`;
