@@ -1,7 +1,7 @@
 // An in-process fake of the containers contract (kind llmos.containers.v1) for the API's route
 // tests: the real module needs root (runc, cgroups, netns). It keeps records in memory, moves
-// them through the contract's states, and "runs" nothing: each started container exits 0 after
-// printing one line when asked to wait, which is what the routes read.
+// them through the contract's states, and runs nothing: every container has the same two log
+// lines, and a running one exits 0 when it is waited for.
 import { randomBytes } from 'node:crypto';
 import { Kinds } from '../../src/contracts/kinds.js';
 import type { ContainerInfo, ContainerSpec, ContainerStats, ContainersApi, LogLine } from '../../src/contracts/containers.js';
