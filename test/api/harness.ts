@@ -25,6 +25,9 @@ import { servicesModule } from '../../src/modules/services/module.js';
 import { autoscalerModule } from '../../src/modules/autoscaler/module.js';
 import { fakeContainers, fakeContainersModule } from './fake-containers.js';
 
+// Answers with a field their schema does not declare fail here (a 500), so the document stays whole.
+process.env.LLMOS_STRICT_RESPONSES = '1';
+
 export const Mi = 2 ** 20;
 export const host: HostProbe = {
   kernel: 'test', arch: 'x64', cpus: 2, memoryBytes: 2048 * Mi,

@@ -57,6 +57,14 @@ test('response check: a mismatching success answer is a 500, an extra field is k
     assert.deepEqual((await app.inject({ url: '/v1/thing', headers: auth })).json(), { n: 1 });
     answer = { n: 1, extra: 'kept' };
     assert.deepEqual((await app.inject({ url: '/v1/thing', headers: auth })).json(), { n: 1, extra: 'kept' }, 'the handler value is sent unchanged');
+    process.env.LLMOS_STRICT_RESPONSES = '1';
+    try {
+      const strict = await app.inject({ url: '/v1/thing', headers: auth });
+      assert.equal(strict.statusCode, 500, 'with LLMOS_STRICT_RESPONSES=1 (the route tests) an undeclared field fails');
+      assert.match((strict.json() as { error: string }).error, /fields its schema does not declare: \.extra/);
+    } finally {
+      delete process.env.LLMOS_STRICT_RESPONSES;
+    }
     answer = { n: 'one' };
     const bad = await app.inject({ url: '/v1/thing', headers: auth });
     assert.equal(bad.statusCode, 500);

@@ -7,6 +7,7 @@ import type { FastifySchema, RouteOptions } from 'fastify';
 import { ResponseSerializationError, jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { safeParse, type $ZodType } from 'zod/v4/core';
 import { errorBodySchema } from '../../contracts/system.js';
+import { Internal } from '../../kernel/errors.js';
 import { fallbackResponses } from './routes/fallback-responses.js';
 
 /** What every route may answer besides its success: `{ error, code }`. */
@@ -27,9 +28,25 @@ export const checkedSerializer =
     if (httpStatus === undefined || httpStatus.startsWith('2')) {
       const result = safeParse(schema as $ZodType, data);
       if (result.error) throw new ResponseSerializationError(method, url, { cause: result.error });
+      // Tests also refuse fields the schema does not declare, so the document is the whole answer.
+      const extra = process.env.LLMOS_STRICT_RESPONSES === '1' ? undeclared(data, result.data) : [];
+      if (extra.length) throw new Internal(`${method} ${url}: the answer has fields its schema does not declare: ${extra.join(', ')}`);
     }
     return JSON.stringify(data);
   };
+
+/** Paths of the fields in `sent` that zod's parse (which drops undeclared keys) did not keep. */
+export function undeclared(sent: unknown, kept: unknown, at = ''): string[] {
+  if (Array.isArray(sent) && Array.isArray(kept)) return sent.flatMap((v, i) => undeclared(v, kept[i], `${at}[${i}]`));
+  if (!sent || typeof sent !== 'object' || !kept || typeof kept !== 'object' || Array.isArray(sent)) return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(sent)) {
+    if (v === undefined) continue;
+    if (!(k in kept)) out.push(`${at}.${k}`);
+    else out.push(...undeclared(v, (kept as Record<string, unknown>)[k], `${at}.${k}`));
+  }
+  return out;
+}
 
 /** The OpenAPI transform: zod to JSON schema, and 204 as an answer without content (OpenAPI has no null body). */
 export const openapiTransform: typeof jsonSchemaTransform = (input) => {
