@@ -1,5 +1,6 @@
 // The API edge: Fastify under /v1 with zod request schemas, an OpenAPI document, bearer-token
-// auth, and LLMOS errors mapped to HTTP statuses here and nowhere else.
+// auth, response schemas on every route (responses.ts), and LLMOS errors mapped to HTTP statuses
+// by the mapping both HTTP edges share (src/kernel/http-errors.ts).
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
