@@ -10,17 +10,10 @@
 //  4. src/policies/ (the pure decisions the daemon's modules and the simulator share: scaling,
 //     keep-alive, QoS) imports only contracts, the kernel's pure helpers and itself, and no
 //     Node built-in: no I/O, no clocks.
-// Imports that still break a rule are listed in lint/known-violations.cjs (when it exists), one
-// entry per import; each rule exempts exactly those pairs, so any new violation fails.
-const fs = require('node:fs');
-const path = require('node:path');
-const knownFile = path.join(__dirname, 'lint/known-violations.cjs');
-const known = fs.existsSync(knownFile) ? require(knownFile) : [];
+// There is no allowlist: every violation fails the lint.
 
 const testFixture = '^src/modules/state-store/test-fixture\\.ts$';
 
-const esc = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const exact = (p) => `^${esc(p)}$`;
 
 const rules = [
   {
@@ -60,25 +53,8 @@ const rules = [
   },
 ];
 
-// Splits each rule in two: the rule itself for every file without a known violation, and one rule
-// per file with known violations that exempts exactly that file's listed targets.
-function withKnownViolations(rule) {
-  const entries = known.filter((k) => k.rule === rule.name);
-  const files = [...new Set(entries.map((k) => k.from))];
-  const out = [{ ...rule, from: { ...rule.from, pathNot: [rule.from.pathNot ?? [], files.map(exact)].flat() } }];
-  for (const file of files) {
-    // A "$1" in the rule's to.pathNot names a group of from.path: fill it in for this file.
-    const groups = file.match(new RegExp(rule.from.path)) ?? [];
-    const fill = (re) => re.replace(/\$(\d)/g, (_, i) => esc(groups[Number(i)] ?? ''));
-    const pathNot = [rule.to.pathNot ?? []].flat().map(fill);
-    for (const k of entries.filter((e) => e.from === file)) pathNot.push(exact(k.to));
-    out.push({ ...rule, from: { path: exact(file) }, to: { ...rule.to, pathNot } });
-  }
-  return out;
-}
-
 module.exports = {
-  forbidden: rules.flatMap(withKnownViolations),
+  forbidden: rules,
   options: {
     doNotFollow: { path: ['node_modules'] },
     exclude: { path: ['^dist/', 'node_modules'] },

@@ -89,3 +89,40 @@ export interface Decision {
   /** False when the target could not be scaled (the error is in reason). */
   applied: boolean;
 }
+
+// ---- Response schemas (the API's answers) ----
+
+/** A stored autoscaler (what autoscalerSpecSchema makes of the input). */
+export const autoscalerOutSchema = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  target: z.string(),
+  policy: z.enum(scalingPolicyNames),
+  min: z.number(),
+  max: z.number(),
+  metrics: z.array(metricTargetSchema),
+  periodMs: z.number().optional(),
+  startupMs: z.number().optional(),
+  hpa: z.record(z.string(), z.unknown()).optional(),
+  kpa: z.record(z.string(), z.unknown()).optional(),
+  source: z.string().optional(),
+});
+const metricValues = z.object({ cpu: z.number().optional(), memory: z.number().optional(), rps: z.number().optional(), concurrency: z.number().optional() });
+export const decisionSchema = z.object({
+  time: z.string(),
+  target: z.string(),
+  policy: z.string(),
+  inputs: z.object({
+    replicas: z.number(),
+    readyReplicas: z.number(),
+    cpuUtilization: z.number().optional(),
+    memoryUtilization: z.number().optional(),
+    rps: z.number().optional(),
+    concurrency: z.number().optional(),
+    pods: z.array(z.object({ ready: z.boolean(), values: metricValues })).optional(),
+  }),
+  before: z.number(),
+  after: z.number(),
+  reason: z.string(),
+  applied: z.boolean(),
+});

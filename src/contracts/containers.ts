@@ -1,7 +1,7 @@
 // What other modules (services, functions, monitor, autoscaler) need of the containers module.
 // Owned by the containers module; extend it, do not break it.
 import { z } from 'zod';
-import type { WorkloadState } from './workloads.js';
+import { workloadStateSchema, type WorkloadState } from './workloads.js';
 
 const portMappingSchema = z.object({
   hostPort: z.number().int().min(1).max(65535),
@@ -169,3 +169,44 @@ export interface ContainerNetworkApi {
   /** Whatever still exists on the host for this container (netns, leases, chains); empty when clean. */
   residue(containerId: string): Promise<string[]>;
 }
+
+// ---- Response schemas (the API's answers) ----
+
+/** A container's spec as it is reported back (unknown keys are not an error on the way out). */
+const containerSpecOutSchema = containerSpecSchema.strip();
+export const containerInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  image: z.string(),
+  imageId: z.string(),
+  namespace: z.string(),
+  owner: z.string().optional(),
+  state: workloadStateSchema,
+  status: z.string(),
+  exitCode: z.number().optional(),
+  oomKilled: z.boolean(),
+  reason: z.string().optional(),
+  pid: z.number().optional(),
+  ip: z.string().optional(),
+  ports: z.array(portMappingSchema),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  restartCount: z.number(),
+  labels: z.record(z.string(), z.string()),
+  spec: containerSpecOutSchema,
+  cgroupPath: z.string().optional(),
+});
+export const logLineSchema = z.object({ time: z.string(), stream: z.enum(['stdout', 'stderr']), text: z.string() });
+export const containerStatsSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  cpuPercent: z.number(),
+  cpuUsageNs: z.number(),
+  memoryUsage: z.number(),
+  memoryLimit: z.number(),
+  memoryPeak: z.number().optional(),
+  pids: z.number(),
+});
+export const execResultSchema = z.object({ exitCode: z.number(), stdout: z.string(), stderr: z.string() });
+export const waitResultSchema = z.object({ exitCode: z.number(), oomKilled: z.boolean() });

@@ -164,3 +164,99 @@ export interface FunctionInfo {
   /** What the function's async invocations hold now (against asyncMaxRecords / asyncMaxBytes). */
   async: { records: number; bytes: number };
 }
+
+// ---- Response schemas (the API's answers) ----
+
+export const functionSpecSchema = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  runtime: z.enum(['isolate', 'image']),
+  image: z.string().optional(),
+  port: z.number().optional(),
+  memory: z.number(),
+  timeoutMs: z.number(),
+  cpuMs: z.number(),
+  concurrency: z.number(),
+  min: z.number(),
+  max: z.number(),
+  queue: z.number(),
+  queueWaitMs: z.number(),
+  bodyLimit: z.number(),
+  env: z.record(z.string(), z.string()),
+  secrets: z.array(z.string()),
+  keepAlive: z.string(),
+  schedule: z.string().optional(),
+  mqtt: z.object({ url: z.string(), topic: z.string() }).optional(),
+  asyncPublic: z.boolean(),
+  asyncTtlMs: z.number(),
+  asyncMaxRecords: z.number(),
+  asyncMaxBytes: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number(),
+});
+export const instanceInfoSchema = z.object({
+  id: z.string(),
+  state: z.enum(['starting', 'ready']),
+  version: z.number(),
+  inflight: z.number(),
+  served: z.number(),
+  startedAt: z.string(),
+  lastUsedAt: z.string(),
+  expiresAt: z.string(),
+});
+export const poolStatsSchema = z.object({
+  instances: z.number(),
+  ready: z.number(),
+  starting: z.number(),
+  inflight: z.number(),
+  queued: z.number(),
+  invocations: z.number(),
+  errors: z.number(),
+  coldStarts: z.number(),
+  lastError: z.string().optional(),
+  keepAlive: z.string(),
+  floor: z.number(),
+});
+export const functionInfoSchema = z.object({
+  spec: functionSpecSchema,
+  code: z.object({ entry: z.string(), files: z.array(z.string()), bytes: z.number() }).optional(),
+  stats: poolStatsSchema,
+  instances: z.array(instanceInfoSchema),
+  triggers: z.array(z.string()),
+  url: z.string(),
+  async: z.object({ records: z.number(), bytes: z.number() }),
+});
+const headerPairs = z.array(z.tuple([z.string(), z.string()]));
+export const asyncRecordSchema = z.object({
+  id: z.string(),
+  function: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  attempts: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  nextAttemptAt: z.string().optional(),
+  expiresAt: z.string().optional(),
+  bytes: z.number().optional(),
+  request: z.object({ method: z.string(), url: z.string(), headers: headerPairs, bodyBytes: z.number().optional(), body: z.string().optional() }),
+  result: z.object({ status: z.number(), headers: headerPairs, body: z.string(), bodyEncoding: z.enum(['utf8', 'base64']), omittedBytes: z.number().optional() }).optional(),
+  error: z.string().optional(),
+});
+export const functionLogEntrySchema = z.object({ time: z.string(), function: z.string(), instance: z.string(), level: z.string(), text: z.string() });
+export const secretInfoSchema = z.object({ name: z.string(), size: z.number(), createdAt: z.string(), updatedAt: z.string(), usedBy: z.array(z.string()) });
+/** `POST /v1/functions/NAME/invoke`: the function's answer, JSON-wrapped (body base64). */
+export const invokeResultSchema = z.object({ status: z.number(), headers: headerPairs, body: z.string() });
+
+/** Why an invocation did not produce the function's own response (InvocationFailed.reason). */
+export const failureReasons = ['not-found', 'cpu-limit', 'memory-limit', 'timeout', 'handler-error', 'start-failed', 'queue-full', 'queue-timeout', 'body-too-large', 'quota-exceeded', 'bad-response', 'unauthenticated', 'shutting-down'] as const;
+export type FailureReason = (typeof failureReasons)[number];
+/** The JSON body the gateway and the invoke route send for a failed invocation. */
+export const failureBodySchema = z.object({ error: z.string(), code: z.string(), reason: z.enum(failureReasons) });
+
+/** The entry of a deployed directory: index.ts/js or main.*, else the only top-level code file; undefined when that cannot be told. */
+export function findEntry(names: readonly string[]): string | undefined {
+  for (const n of ['index.ts', 'index.js', 'index.mjs', 'index.mts', 'main.ts', 'main.js', 'handler.ts', 'handler.js']) if (names.includes(n)) return n;
+  const code = names.filter((n) => /\.(m?[jt]s)$/.test(n) && !n.includes('/'));
+  return code.length === 1 ? code[0] : undefined;
+}
+export const noEntryMessage = (files: number): string => `cannot tell the entry file among ${files} files: name it index.ts or index.js`;

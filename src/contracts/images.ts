@@ -2,6 +2,8 @@
 // module; extend it, do not break it.
 import type { Readable } from 'node:stream';
 
+import { z } from 'zod';
+
 /** The parts of an OCI image config that decide how a container runs. */
 export interface ImageRunConfig {
   entrypoint?: string[];
@@ -80,3 +82,25 @@ export interface ImageStoreApi extends ImagesApi {
   /** A root filesystem tarball (optionally gzip/zstd) becomes a one-layer image named `name`. */
   importRootfs(src: Readable, name: string, opts?: { cmd?: string[]; env?: string[] }): Promise<ImageRecord>;
 }
+
+// ---- Response schemas (the API's answers) ----
+
+export const imageRecordSchema = z.object({
+  id: z.string(),
+  digest: z.string(),
+  repoTags: z.array(z.string()),
+  size: z.number(),
+  created: z.string().optional(),
+  platform: z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional() }),
+  config: z.object({
+    entrypoint: z.array(z.string()).optional(),
+    cmd: z.array(z.string()).optional(),
+    env: z.array(z.string()).optional(),
+    workingDir: z.string().optional(),
+    user: z.string().optional(),
+    exposedPorts: z.array(z.string()).optional(),
+    stopSignal: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  }),
+  layers: z.array(z.string()),
+});

@@ -2,6 +2,7 @@
 // Prometheus registry. Types only.
 import type { Registry } from 'prom-client';
 import type { QosClass } from './scheduler.js';
+import { z } from 'zod';
 
 /** One sample of a time series. */
 export interface Point {
@@ -66,3 +67,39 @@ export interface MonitorApi {
   /** Prometheus registry of this module (container_*, node_*, llmos_*). */
   readonly registry: Registry;
 }
+
+// ---- Response schemas (the API's answers) ----
+
+const qosSchema = z.enum(['Guaranteed', 'Burstable', 'BestEffort']);
+export const workloadMetricsSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  namespace: z.string(),
+  qos: qosSchema,
+  priority: z.number(),
+  cpuCores: z.number(),
+  cpuSecondsTotal: z.number(),
+  memoryUsage: z.number(),
+  memoryPeak: z.number().optional(),
+  memoryLimit: z.number().optional(),
+  memoryRequest: z.number(),
+  pids: z.number(),
+  oomKills: z.number(),
+});
+export const nodeMetricsSchema = z.object({
+  cpus: z.number(),
+  cpuBusy: z.number(),
+  cpuSecondsTotal: z.record(z.string(), z.number()),
+  memTotal: z.number(),
+  memAvailable: z.number(),
+  allocatableMemoryAvailable: z.number(),
+  dataDir: z.string(),
+  diskSize: z.number(),
+  diskAvail: z.number(),
+  dataDirBytes: z.number().optional(),
+});
+export const metricsSnapshotSchema = z.object({ time: z.string(), node: nodeMetricsSchema, workloads: z.array(workloadMetricsSchema) });
+export const seriesInfoSchema = z.object({ key: z.string(), name: z.string(), labels: z.record(z.string(), z.string()) });
+/** A point of a series; older points are downsampled buckets (mean v, and max). */
+export const queryPointSchema = z.object({ t: z.number(), v: z.number(), downsampled: z.literal(true).optional(), max: z.number().optional() });

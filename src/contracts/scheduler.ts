@@ -1,6 +1,7 @@
 // What other modules (containers, services, functions) and the CLI use of the scheduler module,
 // found with ctx.getSingle<SchedulerApi>(Kinds.scheduler). Types only.
-import type { Resources } from './workloads.js';
+import { z } from 'zod';
+import { resourcesSchema, type Resources } from './workloads.js';
 
 /** The resource dimensions the scheduler accounts: CPU millicores, memory bytes, PIDs. */
 export interface ResourceVector {
@@ -108,3 +109,29 @@ export interface SchedulerApi {
   /** The profile in use and the local node as the scheduler sees it. */
   describe(): { profile: string; node: { name: string; labels: Record<string, string>; allocatable: ResourceVector; requested: ResourceVector; workloads: number } };
 }
+
+// ---- Response schemas (the API's answers) ----
+
+const resourceVectorSchema = z.object({ cpu: z.number(), memory: z.number(), pids: z.number() });
+export const admissionSchema = z.object({
+  id: z.string(),
+  namespace: z.string(),
+  subject: z.string().optional(),
+  node: z.string(),
+  qos: z.enum(['Guaranteed', 'Burstable', 'BestEffort']),
+  priority: z.number(),
+  requests: resourceVectorSchema,
+  limits: resourcesSchema,
+  admittedAt: z.string(),
+  preempted: z.array(z.object({ id: z.string(), namespace: z.string(), priority: z.number(), subject: z.string().optional() })),
+});
+export const namespaceInfoSchema = z.object({
+  name: z.string(),
+  createdAt: z.string(),
+  quota: z.object({ cpu: z.number().optional(), memory: z.number().optional(), workloads: z.number().optional() }).optional(),
+  used: z.object({ cpu: z.number(), memory: z.number(), workloads: z.number() }),
+});
+export const schedulerDescriptionSchema = z.object({
+  profile: z.string(),
+  node: z.object({ name: z.string(), labels: z.record(z.string(), z.string()), allocatable: resourceVectorSchema, requested: resourceVectorSchema, workloads: z.number() }),
+});

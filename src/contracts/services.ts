@@ -1,6 +1,7 @@
 // The services contract: what is stored (desired state) and what the API reports about services,
 // replicas and applied manifests; the CLI reads these. Types only.
-import type { LogLine } from './containers.js';
+import { z } from 'zod';
+import { logLineSchema, type LogLine } from './containers.js';
 
 /** A probe with Kubernetes semantics; exactly one of exec, httpGet, tcpSocket is set. */
 export interface ProbeSpec {
@@ -150,3 +151,87 @@ export interface ApplyOutcome {
 export interface ServiceLogLine extends LogLine {
   replica: string;
 }
+
+// ---- Response schemas (the API's answers) ----
+
+const probeSpecSchema = z.object({
+  exec: z.object({ command: z.array(z.string()) }).optional(),
+  httpGet: z.object({ path: z.string(), port: z.number() }).optional(),
+  tcpSocket: z.object({ port: z.number() }).optional(),
+  initialDelaySeconds: z.number(),
+  periodSeconds: z.number(),
+  timeoutSeconds: z.number(),
+  successThreshold: z.number(),
+  failureThreshold: z.number(),
+});
+const portProtocolSchema = z.enum(['http', 'tcp']);
+const replicaTemplateSchema = z.object({
+  image: z.string(),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()),
+  cpus: z.number().optional(),
+  memory: z.number().optional(),
+  requests: z.object({ cpu: z.number().optional(), memory: z.number().optional() }).optional(),
+  readinessProbe: probeSpecSchema.optional(),
+  livenessProbe: probeSpecSchema.optional(),
+  labels: z.record(z.string(), z.string()),
+});
+const serviceRecordShape = {
+  name: z.string(),
+  namespace: z.string(),
+  labels: z.record(z.string(), z.string()),
+  spec: z.object({
+    replicas: z.number(),
+    template: replicaTemplateSchema,
+    ports: z.array(z.object({ name: z.string().optional(), containerPort: z.number(), hostPort: z.number().optional(), protocol: portProtocolSchema })),
+    autoscale: z.object({ min: z.number(), max: z.number() }).optional(),
+    progressDeadlineSeconds: z.number(),
+  }),
+  templateHash: z.string(),
+  generation: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  rollout: z
+    .object({
+      phase: z.enum(['progressing', 'complete', 'rolled-back']),
+      toHash: z.string(),
+      fromHash: z.string().optional(),
+      fromTemplate: replicaTemplateSchema.optional(),
+      startedAt: z.string(),
+      finishedAt: z.string().optional(),
+      reason: z.string().optional(),
+    })
+    .optional(),
+  source: z.enum(['cli', 'Service', 'Deployment']),
+};
+export const serviceRecordSchema = z.object(serviceRecordShape);
+export const replicaStatusSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.string(),
+  ready: z.boolean(),
+  ip: z.string().optional(),
+  templateHash: z.string(),
+  image: z.string(),
+  restarts: z.number(),
+  createdAt: z.string(),
+  reason: z.string().optional(),
+});
+export const serviceStatusSchema = z.object({
+  ...serviceRecordShape,
+  readyReplicas: z.number(),
+  currentReplicas: z.number(),
+  replicaStatus: z.array(replicaStatusSchema),
+  endpoints: z.array(z.object({ hostPort: z.number(), containerPort: z.number(), protocol: portProtocolSchema, addresses: z.array(z.string()), error: z.string().optional(), via: z.string().optional() })),
+});
+export const applyOutcomeSchema = z.object({
+  apiVersion: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  namespace: z.string(),
+  action: z.enum(['created', 'configured', 'unchanged', 'deleted', 'not found']),
+  warnings: z.array(z.string()),
+  detail: z.string().optional(),
+});
+export const serviceLogLineSchema = logLineSchema.extend({ replica: z.string() });

@@ -1,5 +1,5 @@
 // The one set of error classes LLMOS raises. Each carries a stable code; transports map the
-// class to a status only at their edge (see src/modules/api/errors-http.ts).
+// class to a status only at their edge (see src/kernel/http-errors.ts, shared by the API and the gateway).
 
 export type ErrorCode =
   | 'E_INVALID_ARGUMENT'

@@ -6,7 +6,7 @@ import { SseReader, errorAnswer, parseAnswer } from '../../src/contracts/http-wi
 
 const TOKEN_KEY = 'llmos.token';
 
-// Routes come from the API's OpenAPI document (web/src/api-schema.gen.ts, generated at build time
+// Routes and answers come from the API's OpenAPI document (web/src/api-schema.gen.ts, generated at build time
 // from /v1/openapi.json by scripts/openapi.mjs): a path the API does not serve, or a method it does
 // not serve on that path, does not compile. `{name}` parameters match any segment; a query string
 // may follow.
@@ -18,6 +18,10 @@ export type ApiPath<M extends Method> = { [P in keyof paths]: Served<P, M> }[key
 type JsonBody<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 /** The JSON request body the document declares for the route with template path P, method M. */
 export type ApiBody<P extends keyof paths, M extends Method> = JsonBody<NonNullable<paths[P] extends Record<M, unknown> ? paths[P][M] : never>>;
+type JsonContent<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+/** The JSON success answer (200 or 201) the document declares for the route with template path P, method M. */
+export type ApiAnswer<P extends keyof paths, M extends Method = 'get'> =
+  NonNullable<paths[P] extends Record<M, unknown> ? paths[P][M] : never> extends { responses: infer R } ? { [C in keyof R]: C extends 200 | 201 ? JsonContent<R[C]> : never }[keyof R] : never;
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly code?: string) {

@@ -106,23 +106,4 @@ export function toast(message: string, tone: 'good' | 'bad' = 'good'): void {
   setTimeout(() => t.remove(), tone === 'bad' ? 8000 : 4000);
 }
 
-/** Lists come back as a bare array or wrapped ({ containers: [...] }); accept both. */
-export function listOf<T>(r: unknown, key: string): T[] {
-  if (Array.isArray(r)) return r as T[];
-  const v = (r as Record<string, unknown> | null)?.[key];
-  if (Array.isArray(v)) return v as T[];
-  const firstArray = Object.values((r as Record<string, unknown>) ?? {}).find(Array.isArray);
-  return (firstArray as T[]) ?? [];
-}
-
-/** A number field by any of several names (capability APIs name counters differently). */
-export function num(o: unknown, ...keys: string[]): number | undefined {
-  for (const k of keys) {
-    let v: unknown = o;
-    for (const part of k.split('.')) v = (v as Record<string, unknown> | undefined)?.[part];
-    if (typeof v === 'number' && !Number.isNaN(v)) return v;
-  }
-  return undefined;
-}
-
 export const fmtNum = (n: number | undefined, digits = 0): string => (n === undefined ? '-' : n.toLocaleString(undefined, { maximumFractionDigits: digits }));

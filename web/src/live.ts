@@ -1,9 +1,9 @@
 // The live channel: one EventSource on /v1/events?follow=true for the whole tab. Pages subscribe by
 // topic prefix and re-fetch what changed, so nothing needs a reload. EventSource reconnects by itself.
-import { eventSourceUrl } from './api.js';
-import type { LlmosEvent } from '../../src/contracts/system.js';
+import { eventSourceUrl, type ApiAnswer } from './api.js';
 
-export type { LlmosEvent };
+/** An event of the stream: the items GET /v1/events answers (the document's type). */
+export type LlmosEvent = ApiAnswer<'/v1/events'>['events'][number];
 
 type Handler = (e: LlmosEvent) => void;
 

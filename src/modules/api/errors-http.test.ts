@@ -7,6 +7,9 @@ import * as errors from '../../kernel/errors.js';
 import { silentLogger } from '../../kernel/log.js';
 import { createApiServer } from './server.js';
 import { toHttp } from './errors-http.js';
+import { failureResponse } from '../../kernel/http-errors.js';
+import { InvocationFailed } from '../../kernel/invocation-failed.js';
+import { failureReasons, type FailureReason } from '../../contracts/functions.js';
 
 const token = 'test-token';
 const auth = { authorization: `Bearer ${token}` };
@@ -125,5 +128,39 @@ test('api auth: the bearer scheme is case-insensitive, the token is not', async 
     assert.equal((await a.inject({ method: 'POST', url: '/v1/body?token=test-token', payload: { n: 1 } })).statusCode, 200, 'query token');
   } finally {
     await a.close();
+  }
+});
+
+// One row per failure reason of an invocation: the status both HTTP edges (gateway, /v1 invoke)
+// answer, and the error code it carries. A reason added to the contract without a row fails.
+const failures: Array<[FailureReason, number, string]> = [
+  ['not-found', 404, 'E_NOT_FOUND'],
+  ['cpu-limit', 500, 'E_RESOURCE_EXHAUSTED'],
+  ['memory-limit', 500, 'E_RESOURCE_EXHAUSTED'],
+  ['timeout', 504, 'E_DEADLINE_EXCEEDED'],
+  ['handler-error', 500, 'E_INTERNAL'],
+  ['start-failed', 502, 'E_UNAVAILABLE'],
+  ['queue-full', 429, 'E_RESOURCE_EXHAUSTED'],
+  ['queue-timeout', 429, 'E_RESOURCE_EXHAUSTED'],
+  ['body-too-large', 413, 'E_INVALID_ARGUMENT'],
+  ['quota-exceeded', 429, 'E_RESOURCE_EXHAUSTED'],
+  ['bad-response', 502, 'E_UNAVAILABLE'],
+  ['unauthenticated', 401, 'E_UNAUTHENTICATED'],
+  ['shutting-down', 503, 'E_UNAVAILABLE'],
+];
+
+test('invocation failures: every reason maps to its status, code and headers, the same body on both edges', () => {
+  assert.deepEqual(new Set(failures.map(([r]) => r)), new Set(failureReasons), 'the table covers every reason in the contract');
+  for (const [reason, status, code] of failures) {
+    const e = new InvocationFailed(reason, `failed: ${reason}`, reason === 'queue-full' ? { retryAfter: 0.2 } : {});
+    const f = failureResponse(e);
+    assert.equal(f.status, status, reason);
+    assert.deepEqual(JSON.parse(f.body), { error: `failed: ${reason}`, code, reason }, reason);
+    assert.deepEqual(f.json, JSON.parse(f.body), reason);
+    assert.equal(f.headers['x-llmos-failure'], reason);
+    assert.equal(f.headers['retry-after'], reason === 'queue-full' ? '1' : undefined, 'Retry-After is whole seconds, at least 1');
+    assert.equal(f.headers['www-authenticate'], reason === 'unauthenticated' ? 'Bearer realm="llmos"' : undefined);
+    // Where only the class is seen (an error handler), the code still gives its family's status.
+    assert.deepEqual(toHttp(e).body, { error: `failed: ${reason}`, code }, reason);
   }
 });

@@ -1,11 +1,13 @@
 // The API edge: Fastify under /v1 with zod request schemas, an OpenAPI document, bearer-token
-// auth, and LLMOS errors mapped to HTTP statuses here and nowhere else.
+// auth, response schemas on every route (responses.ts), and LLMOS errors mapped to HTTP statuses
+// by the mapping both HTTP edges share (src/kernel/http-errors.ts).
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { toHttp } from './errors-http.js';
+import { addResponseSchemas, checkedSerializer, openapiTransform } from './responses.js';
 import { LLMOS_VERSION } from '../../kernel/kernel.js';
 
 export type Api = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -31,14 +33,16 @@ export async function createApiServer(opts: { token: string; log: Logger; bodyLi
   // client), which otherwise kept the API's stop, and so the daemon's shutdown, waiting forever.
   const app = Fastify({ loggerInstance: opts.log.child({}, { level: opts.log.levelVal > 40 ? opts.log.level : 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(checkedSerializer);
+  // Before swagger's own onRoute hook, so the document shows the added error responses.
+  app.addHook('onRoute', addResponseSchemas);
   await app.register(swagger, {
     openapi: {
       info: { title: 'LLMOS API', version: LLMOS_VERSION },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openapiTransform,
   });
 
   app.addHook('onRequest', async (req, reply) => {

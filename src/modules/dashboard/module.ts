@@ -8,18 +8,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kinds } from '../../contracts/kinds.js';
 import type { ModuleDef } from '../../kernel/module.js';
+import type { DashboardApi } from '../../contracts/dashboard.js';
 
 export interface DashboardConfig {
   /** Where the built files are; empty = dist/web of this installation. */
   assets: string;
 }
 
-export interface DashboardApi {
-  /** Absolute path of the built dashboard (index.html and assets/). */
-  readonly assets: string;
-  /** URL path the API serves it under. */
-  readonly path: string;
-}
+export type { DashboardApi } from '../../contracts/dashboard.js';
 
 export const dashboardPath = '/ui/';
 

@@ -3,6 +3,7 @@
 // memory and strips types; without it, TypeScript's transpileModule handles a single file.
 import path from 'node:path';
 import { InvalidArgument, Unavailable } from '../../kernel/errors.js';
+import { findEntry, noEntryMessage } from '../../contracts/functions.js';
 
 export const MODULE_GLOBAL = '__llmos_mod';
 
@@ -17,10 +18,9 @@ const codeExt = /\.(m?[jt]s|cjs|cts|mts|json)$/;
 
 /** Picks the entry of a directory: index.ts/js or main.*, else the only code file. */
 export function pickEntry(names: string[]): string {
-  for (const n of ['index.ts', 'index.js', 'index.mjs', 'index.mts', 'main.ts', 'main.js', 'handler.ts', 'handler.js']) if (names.includes(n)) return n;
-  const code = names.filter((n) => /\.(m?[jt]s)$/.test(n) && !n.includes('/'));
-  if (code.length === 1) return code[0]!;
-  throw new InvalidArgument(`cannot tell the entry file among ${names.length} files: name it index.ts or index.js`);
+  const entry = findEntry(names);
+  if (entry === undefined) throw new InvalidArgument(noEntryMessage(names.length));
+  return entry;
 }
 
 export function validateBundle(b: SourceBundle): void {

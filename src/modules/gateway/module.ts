@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { Kinds } from '../../contracts/kinds.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import { boundAddress, ensureToken, parseListen } from '../api/module.js';
+import { boundAddress, ensureToken, parseListen } from '../../kernel/http-listen.js';
 import type { FunctionsApi } from '../functions/module.js';
 import { createGatewayServer } from './server.js';
 

@@ -6,8 +6,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { LlmosError } from '../../kernel/errors.js';
-import { toHttp } from '../api/errors-http.js';
-import { InvocationFailed, failureResponse } from '../functions/failures.js';
+import { failureResponse, toHttp } from '../../kernel/http-errors.js';
+import { InvocationFailed } from '../../kernel/invocation-failed.js';
 import type { FunctionsApi } from '../functions/module.js';
 import type { InvokeRequest } from '../functions/runtime/instance.js';
 

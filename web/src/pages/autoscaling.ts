@@ -2,38 +2,20 @@
 // decision log with each decision's reason. The autoscaler records every control step (time,
 // inputs, policy, replicas before and after, reason); the page reads that log and follows the
 // /autoscaler events to refresh at once when something scales.
-import { get } from '../api.js';
+import { get, type ApiAnswer } from '../api.js';
 import { timeChart, type LiveChart } from '../chart.js';
-import { badge, card, clock, h, listOf, render, table } from '../dom.js';
+import { badge, card, clock, h, render, table } from '../dom.js';
 import { throttle } from '../live.js';
 import { failure, load, type Page } from '../page.js';
 import { Series } from '../ring.js';
 
-/** GET /v1/autoscalers items: src/modules/autoscaler/spec.ts AutoscalerSpec. */
-interface Autoscaler {
-  name: string;
-  namespace: string;
-  target: string;
-  policy: string;
-  min: number;
-  max: number;
-  metrics: { metric: 'cpu' | 'memory' | 'rps' | 'concurrency'; target: number }[];
-  periodMs?: number;
-}
+// Answers as the API's OpenAPI document declares them (api-schema.gen.ts).
+type Autoscaler = ApiAnswer<'/v1/autoscalers'>['autoscalers'][number];
+type Decision = ApiAnswer<'/v1/autoscalers/{namespace}/{name}/decisions'>['decisions'][number];
+/** The aggregate inputs a metric is read from (per-pod samples aside). */
+type Inputs = Omit<Decision['inputs'], 'pods'>;
 
-/** src/modules/autoscaler/controller.ts Decision. */
-interface Decision {
-  time: string;
-  target: string;
-  policy: string;
-  inputs: { replicas: number; readyReplicas: number; cpuUtilization?: number; memoryUtilization?: number; rps?: number; concurrency?: number };
-  before: number;
-  after: number;
-  reason: string;
-  applied: boolean;
-}
-
-const inputOf: Record<Autoscaler['metrics'][number]['metric'], keyof Decision['inputs']> = { cpu: 'cpuUtilization', memory: 'memoryUtilization', rps: 'rps', concurrency: 'concurrency' };
+const inputOf: Record<Autoscaler['metrics'][number]['metric'], keyof Inputs> = { cpu: 'cpuUtilization', memory: 'memoryUtilization', rps: 'rps', concurrency: 'concurrency' };
 const unitOf = { cpu: '%', memory: '%', rps: ' rps', concurrency: '' } as const;
 const keyOf = (a: Autoscaler) => `${a.namespace}/${a.name}`;
 let selected: string | null = null;
@@ -105,9 +87,9 @@ export const autoscalingPage: Page = (ctx) => {
   };
 
   const refresh = () =>
-    load(list, 'Autoscaler', () => get<unknown>('/v1/autoscalers'), async (r) => {
+    load(list, 'Autoscaler', () => get<ApiAnswer<'/v1/autoscalers'>>('/v1/autoscalers'), async (r) => {
       if (!ctx.alive()) return;
-      scalers = listOf<Autoscaler>(r, 'autoscalers');
+      scalers = r.autoscalers;
       if (!selected || !scalers.some((a) => keyOf(a) === selected)) selected = scalers[0] ? keyOf(scalers[0]) : null;
       drawList();
       for (const tr of list.querySelectorAll('tbody tr')) tr.classList.toggle('selected', (tr as HTMLElement).dataset.key === selected);
@@ -121,7 +103,7 @@ export const autoscalingPage: Page = (ctx) => {
         return;
       }
       try {
-        const { decisions } = await get<{ decisions: Decision[] }>(`/v1/autoscalers/${encodeURIComponent(a.namespace)}/${encodeURIComponent(a.name)}/decisions?limit=2000`);
+        const { decisions } = await get<ApiAnswer<'/v1/autoscalers/{namespace}/{name}/decisions'>>(`/v1/autoscalers/${encodeURIComponent(a.namespace)}/${encodeURIComponent(a.name)}/decisions?limit=2000`);
         if (ctx.alive()) drawDecisions(a, decisions);
       } catch (e) {
         failure(log, e, 'Decision log');

@@ -1,47 +1,16 @@
 // Containers and services: lists with state and resources, actions (stop, start, restart, scale),
 // and a live log tail of the selected container.
-import { ApiError, get, post, stream, type ApiBody, type ApiPath } from '../api.js';
-import { badge, bytes, card, h, listOf, render, table, toast } from '../dom.js';
+import { ApiError, get, post, stream, type ApiAnswer, type ApiBody, type ApiPath } from '../api.js';
+import { badge, bytes, card, h, render, table, toast } from '../dom.js';
 import { throttle } from '../live.js';
 import { load, type Page } from '../page.js';
 
-interface Port {
-  hostPort: number;
-  containerPort: number;
-  protocol?: string;
-}
-
-interface Container {
-  id: string;
-  name: string;
-  image: string;
-  state: string;
-  status?: string;
-  owner?: string;
-  ip?: string;
-  ports?: Port[];
-  restartCount?: number;
-  spec?: { cpus?: number; memory?: number };
-}
-
-/** GET /v1/services items: src/modules/services/types.ts ServiceStatus. */
-interface Service {
-  name: string;
-  namespace: string;
-  spec: { replicas: number; template: { image: string; cpus?: number; memory?: number }; ports: { containerPort: number; hostPort?: number; protocol: string }[]; autoscale?: { min: number; max: number } };
-  readyReplicas: number;
-  currentReplicas: number;
-  rollout?: { phase: string; reason?: string };
-  endpoints?: { hostPort: number; containerPort: number; protocol: string; error?: string }[];
-}
-
-interface Stats {
-  id?: string;
-  name?: string;
-  cpuPercent?: number;
-  memoryUsage?: number;
-  memoryLimit?: number;
-}
+// Answers as the API's OpenAPI document declares them (api-schema.gen.ts).
+type Container = ApiAnswer<'/v1/containers'>['containers'][number];
+type Service = ApiAnswer<'/v1/services'>['services'][number];
+type Stats = ApiAnswer<'/v1/containers/{id}/stats'>;
+type LogLine = ApiAnswer<'/v1/containers/{id}/logs'>['lines'][number];
+type Port = Pick<Container['ports'][number], 'hostPort' | 'containerPort'> & { protocol?: string };
 
 const MAX_LOG_LINES = 2000;
 
@@ -82,8 +51,8 @@ export const containersPage: Page = (ctx) => {
     const add = (item: unknown, event?: string) => {
       if (event === 'end') return void logs.appendChild(h('div', { class: 'ts' }, '— the container exited; end of log —'));
       if (event === 'error') return void logs.appendChild(h('div', { class: 'stderr' }, `log stream failed: ${(item as { error?: string }).error ?? ''}`));
-      const l = typeof item === 'string' ? { text: item } : (item as { time?: string; stream?: string; text?: string; line?: string; message?: string });
-      const text = l.text ?? l.line ?? l.message ?? JSON.stringify(l);
+      const l: Partial<LogLine> = typeof item === 'string' ? { text: item } : (item as LogLine);
+      const text = l.text ?? JSON.stringify(l);
       const stick = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 8;
       const el = h('div', { class: l.stream === 'stderr' ? 'stderr' : '' }, l.time ? h('span', { class: 'ts' }, `${l.time.slice(11, 23)} `) : null, text);
       lines.push(el);
@@ -133,8 +102,8 @@ export const containersPage: Page = (ctx) => {
 
   let lastContainers: Container[] = [];
   const refreshContainers = () =>
-    load(containers, 'Containers', () => get<unknown>('/v1/containers?all=true'), (r) => {
-      lastContainers = listOf<Container>(r, 'containers');
+    load(containers, 'Containers', () => get<ApiAnswer<'/v1/containers'>>('/v1/containers?all=true'), (r) => {
+      lastContainers = r.containers;
       drawContainers(lastContainers);
       void refreshStats();
       for (const tr of containers.querySelectorAll('tbody tr')) tr.classList.toggle('selected', lastContainers.find((c) => c.name === (tr as HTMLElement).dataset.key)?.id === selected);
@@ -159,10 +128,10 @@ export const containersPage: Page = (ctx) => {
   };
 
   const refreshServices = () =>
-    load(services, 'Services', () => get<unknown>('/v1/services'), (r) => {
+    load(services, 'Services', () => get<ApiAnswer<'/v1/services'>>('/v1/services'), (r) => {
       // Do not replace a replica count the user is typing.
       if (services.contains(document.activeElement) && document.activeElement?.tagName === 'INPUT') return;
-      const ss = listOf<Service>(r, 'services');
+      const ss: Service[] = r.services;
       render(
         services,
         table(
@@ -203,7 +172,7 @@ export const containersPage: Page = (ctx) => {
   ctx.on('/workloads', onChange);
 };
 
-const ports = (ps: Port[] | undefined) => (ps?.length ? ps.map((p) => `${p.hostPort}→${p.containerPort}${p.protocol && p.protocol !== 'tcp' ? `/${p.protocol}` : ''}`).join(', ') : '-');
+const ports = (ps: readonly Port[] | undefined) => (ps?.length ? ps.map((p) => `${p.hostPort}→${p.containerPort}${p.protocol && p.protocol !== 'tcp' ? `/${p.protocol}` : ''}`).join(', ') : '-');
 
 function cpuCell(c: Container, s: Stats | undefined) {
   const limit = c.spec?.cpus ? ` / ${c.spec.cpus} cpu` : '';

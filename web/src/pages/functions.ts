@@ -1,13 +1,17 @@
 // Functions: per function invocations, errors, cold starts, latency percentiles and instances over
 // time, and a "try it" box that invokes the function through the API.
-import { ApiError, get, post, stream, type ApiBody } from '../api.js';
+import { ApiError, get, post, stream, type ApiAnswer, type ApiBody } from '../api.js';
 import { timeChart, type LiveChart } from '../chart.js';
-import { badge, bytes, card, fmtNum, h, listOf, ms, num, render, stat, table, toast } from '../dom.js';
+import { badge, bytes, card, fmtNum, h, ms, render, stat, table, toast } from '../dom.js';
 import { throttle } from '../live.js';
 import { load, type Page } from '../page.js';
 import { SeriesMap } from '../ring.js';
 import { fetchMetrics, parseHistogram, quantile, type Buckets } from '../prom.js';
-import type { FunctionSummary } from '../types.js';
+
+// Answers as the API's OpenAPI document declares them (api-schema.gen.ts).
+type FunctionSummary = ApiAnswer<'/v1/functions'>['functions'][number];
+type FunctionLog = ApiAnswer<'/v1/functions/{name}/logs'>['logs'][number];
+type Invoked = ApiAnswer<'/v1/functions/{name}/invoke', 'post'>;
 
 // Sampled while the tab is open: instances and invocation rate per function, bounded per function.
 const history = new SeriesMap(['instances', 'invocations/s', 'errors/s'], 7200);
@@ -19,10 +23,10 @@ const counters = (f: FunctionSummary) => {
   const q = (x: number) => (b ? quantile(x, b) : undefined);
   const sec = (v: number | undefined) => (v === undefined ? undefined : v * 1000);
   return {
-    invocations: num(f, 'stats.invocations'),
-    errors: num(f, 'stats.errors'),
-    coldStarts: num(f, 'stats.coldStarts'),
-    instances: num(f, 'stats.instances'),
+    invocations: f.stats.invocations,
+    errors: f.stats.errors,
+    coldStarts: f.stats.coldStarts,
+    instances: f.stats.instances,
     p50: sec(q(0.5)),
     p95: sec(q(0.95)),
     p99: sec(q(0.99)),
@@ -74,21 +78,21 @@ export const functionsPage: Page = (ctx) => {
       );
     }
     chart!.update();
-    const err = c.invocations ? ((c.errors ?? 0) / c.invocations) * 100 : 0;
+    const err = c.invocations ? (c.errors / c.invocations) * 100 : 0;
     render(
       detail.querySelector('#fn-stats')!,
       stat('Invocations', h('span', { 'data-metric': 'invocations' }, fmtNum(c.invocations)), name),
       stat('Errors', fmtNum(c.errors), `${err.toFixed(1)}% of invocations`),
-      stat('Cold starts', fmtNum(c.coldStarts), c.invocations ? `${(((c.coldStarts ?? 0) / c.invocations) * 100).toFixed(1)}% of invocations` : ''),
+      stat('Cold starts', fmtNum(c.coldStarts), c.invocations ? `${((c.coldStarts / c.invocations) * 100).toFixed(1)}% of invocations` : ''),
       stat('Latency p50', ms(c.p50), c.p50 === undefined ? 'no handler timings (monitor not loaded?)' : `p95 ${ms(c.p95)} · p99 ${ms(c.p99)}`),
-      stat('Instances', fmtNum(c.instances), `${num(f, 'stats.ready') ?? 0} ready, ${num(f, 'stats.inflight') ?? 0} in flight · ${f.spec.runtime ?? ''} · keep-alive ${f.stats?.keepAlive ?? f.spec.keepAlive ?? '-'}`),
+      stat('Instances', fmtNum(c.instances), `${f.stats.ready} ready, ${f.stats.inflight} in flight · ${f.spec.runtime} · keep-alive ${f.stats.keepAlive}`),
     );
   };
 
   const refresh = () =>
-    load(list, 'Functions', () => get<unknown>('/v1/functions'), (r) => {
+    load(list, 'Functions', () => get<ApiAnswer<'/v1/functions'>>('/v1/functions'), (r) => {
       if (!ctx.alive()) return;
-      const fns = listOf<FunctionSummary>(r, 'functions');
+      const fns = r.functions;
       sample(fns);
       if (!selected || !fns.some((f) => f.spec.name === selected)) selected = fns[0]?.spec.name ?? null;
       render(
@@ -97,8 +101,8 @@ export const functionsPage: Page = (ctx) => {
           fns,
           [
             { header: 'Name', cell: (f) => h('a', { href: '#/functions', onclick: (e: Event) => (e.preventDefault(), (selected = f.spec.name), void refresh()) }, f.spec.name) },
-            { header: 'Runtime', cell: (f) => (f.spec.runtime === 'image' ? `image ${f.spec.image ?? ''}` : (f.spec.runtime ?? '-')) },
-            { header: 'State', cell: (f) => (f.stats?.lastError ? badge('error', 'bad') : badge(f.stats?.instances ? 'warm' : 'idle', f.stats?.instances ? 'good' : 'muted')) },
+            { header: 'Runtime', cell: (f) => (f.spec.runtime === 'image' ? `image ${f.spec.image ?? ''}` : f.spec.runtime) },
+            { header: 'State', cell: (f) => (f.stats.lastError ? badge('error', 'bad') : badge(f.stats.instances ? 'warm' : 'idle', f.stats.instances ? 'good' : 'muted')) },
             { header: 'Memory', cell: (f) => bytes(f.spec.memory), align: 'right' },
             { header: 'Instances', cell: (f) => fmtNum(counters(f).instances), align: 'right' },
             { header: 'Invocations', cell: (f) => fmtNum(counters(f).invocations), align: 'right' },
@@ -132,7 +136,7 @@ export const functionsPage: Page = (ctx) => {
       'GET',
       `/v1/functions/${encodeURIComponent(name)}/logs?follow=true&tail=100`,
       (item) => {
-        const l = item as { time?: string; level?: string; text?: string; instance?: string };
+        const l = item as Partial<FunctionLog>;
         const stick = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 8;
         logs.appendChild(h('div', { class: l.level === 'error' || l.level === 'warn' ? 'stderr' : '' }, l.time ? h('span', { class: 'ts' }, `${l.time.slice(11, 23)} `) : null, l.text ?? JSON.stringify(item)));
         while (logs.childElementCount > 1000) logs.firstElementChild!.remove();
@@ -161,7 +165,7 @@ function tryIt(name: string): HTMLElement {
     const t0 = performance.now();
     try {
       // The API wraps the request and response in JSON with base64 bodies (bytes survive intact).
-      const r = await post<{ status: number; headers: [string, string][]; body: string }>(`/v1/functions/${encodeURIComponent(name)}/invoke`, {
+      const r = await post<Invoked>(`/v1/functions/${encodeURIComponent(name)}/invoke`, {
         method: method.value,
         path: path.value,
         headers: body.value ? { 'content-type': body.value.trim().startsWith('{') ? 'application/json' : 'text/plain' } : {},

@@ -1,27 +1,13 @@
 // Images: local images with sizes, and pull with per-layer progress streamed from the API.
-import { ApiError, api, get, stream, type ApiBody } from '../api.js';
-import { ago, badge, bytes, card, h, listOf, render, table, toast } from '../dom.js';
+import type { PullProgress, PullStreamLine } from '../../../src/contracts/images.js';
+import { ApiError, api, get, stream, type ApiAnswer, type ApiBody } from '../api.js';
+import { ago, badge, bytes, card, h, render, table, toast } from '../dom.js';
 import { throttle } from '../live.js';
 import { load, type Page } from '../page.js';
 
-interface Image {
-  id: string;
-  digest?: string;
-  repoTags?: string[];
-  size?: number;
-  created?: string;
-  platform?: { os: string; architecture: string };
-  layers?: string[];
-}
-
-interface Progress {
-  layer?: string;
-  status?: string;
-  current?: number;
-  total?: number;
-  error?: string;
-  message?: string;
-}
+// The list is the answer the OpenAPI document declares; the pull stream's NDJSON lines are not in
+// the document (a streamed answer), so they come from the images contract (type-only).
+type Image = ApiAnswer<'/v1/images'>['images'][number];
 
 export const imagesPage: Page = (ctx) => {
   const list = h('div');
@@ -39,7 +25,7 @@ export const imagesPage: Page = (ctx) => {
     const r = ref.value.trim();
     if (!r) return;
     pullBtn.disabled = true;
-    const layers = new Map<string, Progress>();
+    const layers = new Map<string, PullProgress>();
     const layerBox = h('div');
     const summary = h('p', { class: 'muted' }, `pulling ${r}…`);
     render(progress, summary, layerBox);
@@ -51,8 +37,8 @@ export const imagesPage: Page = (ctx) => {
             [...layers.entries()],
             [
               { header: 'Layer', cell: ([l]) => h('span', { class: 'mono small' }, l.replace(/^sha256:/, '').slice(0, 12)) },
-              { header: 'Status', cell: ([, p]) => badge(p.status ?? '-') },
-              { header: 'Progress', cell: ([, p]) => (p.total ? h('div', { style: 'min-width:200px' }, h('div', { class: 'meter' }, h('div', { class: 'meter-fill', style: `width:${Math.min(100, ((p.current ?? 0) / p.total) * 100)}%` }))) : '-') },
+              { header: 'Status', cell: ([, p]) => badge(p.status) },
+              { header: 'Progress', cell: ([, p]) => (p.total ? h('div', { style: 'min-width:200px' }, h('div', { class: 'meter' }, h('div', { class: 'meter-fill', style: `width:${Math.min(100, (p.current / p.total) * 100)}%` }))) : '-') },
               { header: 'Bytes', cell: ([, p]) => `${bytes(p.current)} / ${bytes(p.total)}`, align: 'right' },
             ],
           ),
@@ -66,9 +52,9 @@ export const imagesPage: Page = (ctx) => {
         'POST',
         '/v1/images/pull',
         (item) => {
-          const l = item as { type: string; progress?: Progress; image?: Image; error?: string };
-          if (l.type === 'error') throw new ApiError(500, l.error ?? 'pull failed');
-          if (l.type === 'progress' && l.progress?.layer) {
+          const l = item as PullStreamLine;
+          if (l.type === 'error') throw new ApiError(500, l.error || 'pull failed', l.code);
+          if (l.type === 'progress') {
             layers.set(l.progress.layer, l.progress);
             draw();
           } else if (l.type === 'done') final = l.image;
@@ -91,8 +77,8 @@ export const imagesPage: Page = (ctx) => {
 
   const remove = async (img: Image) => {
     try {
-      await api('DELETE', `/v1/images?ref=${encodeURIComponent(img.repoTags?.[0] ?? img.id)}`);
-      toast(`removed ${img.repoTags?.[0] ?? img.id}`);
+      await api('DELETE', `/v1/images?ref=${encodeURIComponent(img.repoTags[0] ?? img.id)}`);
+      toast(`removed ${img.repoTags[0] ?? img.id}`);
     } catch (e) {
       toast((e as Error).message, 'bad');
     }
@@ -100,18 +86,18 @@ export const imagesPage: Page = (ctx) => {
   };
 
   const refresh = () =>
-    load(list, 'Images', () => get<unknown>('/v1/images'), (r) => {
-      const imgs = listOf<Image>(r, 'images');
-      const total = imgs.reduce((s, i) => s + (i.size ?? 0), 0);
+    load(list, 'Images', () => get<ApiAnswer<'/v1/images'>>('/v1/images'), (r) => {
+      const imgs = r.images;
+      const total = imgs.reduce((s, i) => s + i.size, 0);
       render(
         list,
         table(
           imgs,
           [
-            { header: 'Repository:tag', cell: (i) => h('strong', null, i.repoTags?.length ? i.repoTags.join(', ') : '<none>') },
+            { header: 'Repository:tag', cell: (i) => h('strong', null, i.repoTags.length ? i.repoTags.join(', ') : '<none>') },
             { header: 'Image id', cell: (i) => h('span', { class: 'mono small' }, i.id.replace(/^sha256:/, '').slice(0, 12)) },
-            { header: 'Platform', cell: (i) => (i.platform ? `${i.platform.os}/${i.platform.architecture}` : '-') },
-            { header: 'Layers', cell: (i) => i.layers?.length ?? '-', align: 'right' },
+            { header: 'Platform', cell: (i) => `${i.platform.os}/${i.platform.architecture}` },
+            { header: 'Layers', cell: (i) => i.layers.length, align: 'right' },
             { header: 'Size', cell: (i) => bytes(i.size), align: 'right' },
             { header: 'Created', cell: (i) => ago(i.created) },
             { header: '', cell: (i) => h('button', { class: 'danger', onclick: () => remove(i) }, 'Remove') },

@@ -1,33 +1,26 @@
 // Overview: node capacity and use, workloads, functions, the boot timeline, modules (load/unload)
 // and the live event feed.
-import { get, post, ApiError } from '../api.js';
+import { get, post, ApiError, type ApiAnswer } from '../api.js';
 import { barChart, timeChart } from '../chart.js';
 import { badge, bytes, card, clock, h, meter, ms, render, stat, table, toast } from '../dom.js';
 import { recentEvents, throttle, type LlmosEvent } from '../live.js';
 import { failure, load, type Page } from '../page.js';
 import { Series } from '../ring.js';
-import type { FunctionSummary, KernelStatus, ModuleStatus, Workload } from '../types.js';
 
 // Allocation sampled by the page, kept for the life of the tab; shown when no monitor is loaded.
 const alloc = new Series(['CPU allocated', 'memory allocated'], 7200);
 
-interface Point {
-  t: number;
-  v: number;
-}
-
-interface Snapshot {
-  time: string;
-  node: { cpus: number; cpuBusy: number; memTotal: number; memAvailable: number; diskSize: number; diskAvail: number };
-  workloads: { id: string; cpuCores: number; memoryUsage: number }[];
-}
+// Answers as the API's OpenAPI document declares them (api-schema.gen.ts).
+type KernelStatus = ApiAnswer<'/v1/status'>;
+type ModuleStatus = ApiAnswer<'/v1/modules/{name}/load', 'post'>;
+type Snapshot = ApiAnswer<'/v1/metrics'>;
 
 /**
  * Node use over time from the monitor's own history (GET /v1/metrics/query), which it downsamples
  * as it ages: hours of data arrive as a bounded number of points and survive page reloads.
  */
 async function nodeUseHistory(memTotal: number): Promise<Series> {
-  const q = (name: string) => get<{ points: Point[] }>(`/v1/metrics/query?name=${encodeURIComponent(name)}`);
+  const q = (name: string) => get<ApiAnswer<'/v1/metrics/query'>>(`/v1/metrics/query?name=${encodeURIComponent(name)}`);
   const [cpu, mem] = await Promise.all([q('node_cpu_busy_ratio'), q('node_memory_MemAvailable_bytes')]);
   const byT = new Map<number, [number | null, number | null]>();
   for (const p of cpu.points) byT.set(p.t, [round1(p.v * 100), null]);
@@ -137,7 +130,7 @@ export const overviewPage: Page = (ctx) => {
   };
 
   const refreshModules = () =>
-    load(modules, 'Modules', () => get<{ modules: ModuleStatus[] }>('/v1/modules'), ({ modules: ms_ }) => {
+    load(modules, 'Modules', () => get<ApiAnswer<'/v1/modules'>>('/v1/modules'), ({ modules: ms_ }) => {
       if (!ctx.alive()) return;
       const loadedKinds = new Set(ms_.filter((m) => m.state === 'loaded').map((m) => m.kind));
       render(
@@ -181,7 +174,7 @@ export const overviewPage: Page = (ctx) => {
   // Actual use per workload from the monitor's latest sample, when it is loaded.
   const use = (id: string) => lastSnap?.workloads.find((x) => x.id === id);
   const refreshWorkloads = () =>
-    load(workloads, 'Workloads', () => get<{ workloads: Workload[] }>('/v1/workloads'), ({ workloads: ws }) => {
+    load(workloads, 'Workloads', () => get<ApiAnswer<'/v1/workloads'>>('/v1/workloads'), ({ workloads: ws }) => {
       const shown = ws.filter((w) => w.state !== 'exited').slice(0, 50);
       render(
         workloads,
@@ -202,17 +195,17 @@ export const overviewPage: Page = (ctx) => {
     });
 
   const refreshFunctions = () =>
-    load(functions, 'Functions', () => get<{ functions: FunctionSummary[] } | FunctionSummary[]>('/v1/functions'), (r) => {
-      const fns = Array.isArray(r) ? r : r.functions;
+    load(functions, 'Functions', () => get<ApiAnswer<'/v1/functions'>>('/v1/functions'), (r) => {
+      const fns = r.functions;
       render(
         functions,
         table(
           fns,
           [
             { header: 'Name', cell: (f) => h('a', { href: '#/functions' }, f.spec.name) },
-            { header: 'Runtime', cell: (f) => f.spec.runtime ?? '-' },
-            { header: 'Instances', cell: (f) => f.stats?.instances ?? '-', align: 'right' },
-            { header: 'Invocations', cell: (f) => f.stats?.invocations ?? '-', align: 'right' },
+            { header: 'Runtime', cell: (f) => f.spec.runtime },
+            { header: 'Instances', cell: (f) => f.stats.instances, align: 'right' },
+            { header: 'Invocations', cell: (f) => f.stats.invocations, align: 'right' },
           ],
           { empty: 'No functions are deployed.' },
         ),

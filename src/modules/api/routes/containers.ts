@@ -1,14 +1,14 @@
 // Container routes: create/run (optionally attached: the output streams back as NDJSON and the
 // last line carries the exit code), life cycle, logs (SSE with follow), exec, wait, stats.
 import { z } from 'zod';
-import { containerSpecSchema, type ContainerSpec, type ContainersApi, type LogLine } from '../../../contracts/containers.js';
+import { containerInfoSchema, containerSpecSchema, containerStatsSchema, execResultSchema, logLineSchema, waitResultSchema, type ContainerSpec, type ContainersApi, type LogLine } from '../../../contracts/containers.js';
 import { Kinds } from '../../../contracts/kinds.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import { errorMessage } from '../../../kernel/errors.js';
 import { MAX_DURATION_MS } from '../../../kernel/quantity.js';
 import type { Api } from '../server.js';
-import { sendSse } from './sse.js';
+import { noContent, sendSse } from './sse.js';
 
 
 /** The runtime's optional extra: hold a container (no auto-removal) while a client is attached. */
@@ -23,17 +23,17 @@ const truthy = (v: string | undefined) => v === 'true' || v === '1';
 export function containerRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const api = () => k.getSingle<ContainersApi & Holdable>(Kinds.containers);
 
-  app.get('/v1/containers', { schema: { summary: 'List containers (running only unless all=true)', querystring: z.object({ all: bool, owner: z.string().optional(), namespace: z.string().optional() }) } }, async (req) => ({
+  app.get('/v1/containers', { schema: { summary: 'List containers (running only unless all=true)', querystring: z.object({ all: bool, owner: z.string().optional(), namespace: z.string().optional() }), response: { 200: z.object({ containers: z.array(containerInfoSchema) }) } } }, async (req) => ({
     containers: await api().list({ all: truthy(req.query.all), owner: req.query.owner, namespace: req.query.namespace }),
   }));
 
-  app.post('/v1/containers', { schema: { summary: 'Create a container (start=true also starts it)', body: containerSpecSchema, querystring: z.object({ start: bool }) } }, async (req, reply) => {
+  app.post('/v1/containers', { schema: { summary: 'Create a container (start=true also starts it)', body: containerSpecSchema, querystring: z.object({ start: bool }), response: { 201: containerInfoSchema } } }, async (req, reply) => {
     const spec = req.body as ContainerSpec;
     const c = truthy(req.query.start) ? await api().run(spec) : await api().create(spec);
     return reply.code(201).send(c);
   });
 
-  app.post('/v1/containers/run', { schema: { summary: 'Create and start; attach=true streams the output as NDJSON, ending with the exit code', body: containerSpecSchema, querystring: z.object({ attach: bool }) } }, async (req, reply) => {
+  app.post('/v1/containers/run', { schema: { summary: 'Create and start; attach=true streams the output as NDJSON, ending with the exit code', body: containerSpecSchema, querystring: z.object({ attach: bool }), response: { 201: containerInfoSchema } } }, async (req, reply) => {
     const spec = req.body as ContainerSpec;
     const a = api();
     if (!truthy(req.query.attach)) return reply.code(201).send(await a.run(spec));
@@ -66,30 +66,30 @@ export function containerRoutes(app: Api, k: RouteKernel, _svc: KernelServices):
     }
   });
 
-  app.get('/v1/containers/:id', { schema: { summary: 'Inspect a container', params: idParam } }, async (req) => api().inspect(req.params.id));
-  app.post('/v1/containers/:id/start', { schema: { summary: 'Start a created or exited container', params: idParam } }, async (req) => api().start(req.params.id));
-  app.post('/v1/containers/:id/stop', { schema: { summary: 'Stop: the stop signal, then KILL after the grace period', params: idParam, querystring: z.object({ timeout: z.coerce.number().int().min(0).max(3600).optional() }) } }, async (req) =>
+  app.get('/v1/containers/:id', { schema: { summary: 'Inspect a container', params: idParam, response: { 200: containerInfoSchema } } }, async (req) => api().inspect(req.params.id));
+  app.post('/v1/containers/:id/start', { schema: { summary: 'Start a created or exited container', params: idParam, response: { 200: containerInfoSchema } } }, async (req) => api().start(req.params.id));
+  app.post('/v1/containers/:id/stop', { schema: { summary: 'Stop: the stop signal, then KILL after the grace period', params: idParam, querystring: z.object({ timeout: z.coerce.number().int().min(0).max(3600).optional() }), response: { 200: containerInfoSchema } } }, async (req) =>
     api().stop(req.params.id, { timeoutSeconds: req.query.timeout }),
   );
-  app.post('/v1/containers/:id/kill', { schema: { summary: 'Send a signal (default KILL)', params: idParam, querystring: z.object({ signal: z.string().optional() }) } }, async (req, reply) => {
+  app.post('/v1/containers/:id/kill', { schema: { summary: 'Send a signal (default KILL)', params: idParam, querystring: z.object({ signal: z.string().optional() }), response: { 204: z.null() } } }, async (req, reply) => {
     await api().kill(req.params.id, req.query.signal);
-    return reply.code(204).send();
+    return noContent(reply);
   });
-  app.delete('/v1/containers/:id', { schema: { summary: 'Remove a container (force=true kills a running one)', params: idParam, querystring: z.object({ force: bool }) } }, async (req, reply) => {
+  app.delete('/v1/containers/:id', { schema: { summary: 'Remove a container (force=true kills a running one)', params: idParam, querystring: z.object({ force: bool }), response: { 204: z.null() } } }, async (req, reply) => {
     await api().remove(req.params.id, { force: truthy(req.query.force) });
-    return reply.code(204).send();
+    return noContent(reply);
   });
-  app.post('/v1/containers/:id/wait', { schema: { summary: 'Wait until the container exits; returns its exit code', params: idParam } }, async (req) => {
+  app.post('/v1/containers/:id/wait', { schema: { summary: 'Wait until the container exits; returns its exit code', params: idParam, response: { 200: waitResultSchema } } }, async (req) => {
     const ac = new AbortController();
     req.raw.on('close', () => ac.abort());
     return api().wait(req.params.id, ac.signal);
   });
   app.post('/v1/containers/:id/exec', {
-    schema: { summary: 'Run a command in a running container', params: idParam, body: z.object({ cmd: z.array(z.string()).min(1), env: z.record(z.string(), z.string()).optional(), timeoutMs: z.number().int().positive().max(MAX_DURATION_MS).optional() }) },
+    schema: { summary: 'Run a command in a running container', params: idParam, body: z.object({ cmd: z.array(z.string()).min(1), env: z.record(z.string(), z.string()).optional(), timeoutMs: z.number().int().positive().max(MAX_DURATION_MS).optional() }), response: { 200: execResultSchema } },
   }, async (req) => api().exec(req.params.id, req.body.cmd, { env: req.body.env, timeoutMs: req.body.timeoutMs }));
-  app.get('/v1/containers/:id/stats', { schema: { summary: 'CPU, memory and PIDs from the cgroup', params: idParam } }, async (req) => api().stats(req.params.id));
+  app.get('/v1/containers/:id/stats', { schema: { summary: 'CPU, memory and PIDs from the cgroup', params: idParam, response: { 200: containerStatsSchema } } }, async (req) => api().stats(req.params.id));
   app.get('/v1/containers/:id/logs', {
-    schema: { summary: 'Log lines; follow=true streams them as server-sent events', params: idParam, querystring: z.object({ tail: z.coerce.number().int().min(0).optional(), follow: bool, token: z.string().optional() }) },
+    schema: { summary: 'Log lines; follow=true streams them as server-sent events', params: idParam, querystring: z.object({ tail: z.coerce.number().int().min(0).optional(), follow: bool, token: z.string().optional() }), response: { 200: z.object({ lines: z.array(logLineSchema) }) } },
   }, async (req, reply) => {
     const a = api();
     const { tail } = req.query;

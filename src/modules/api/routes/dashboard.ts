@@ -3,12 +3,12 @@
 // /v1 with that token. Routes must exist before the API listens, so they live here and look the
 // dashboard module up per request (503 when it is unloaded or not built).
 import fastifyStatic from '@fastify/static';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Kinds } from '../../../contracts/kinds.js';
 import { Unavailable } from '../../../kernel/errors.js';
 import type { RouteKernel } from './context.js';
-import { defaultAssetsDir, isBuilt, type DashboardApi } from '../../dashboard/module.js';
+import type { DashboardApi } from '../../../contracts/dashboard.js';
 import type { Api } from '../server.js';
 
 const hide = { schema: { hide: true } } as const;
@@ -20,8 +20,9 @@ export function dashboardRoutes(app: Api, k: RouteKernel): void {
   void app.register(
     async (ui) => {
       // Only reply.sendFile is used (serve: false): the directory comes from the module per request.
+      // The root is a placeholder: every sendFile names the module's directory as its root.
       await ui.register(fastifyStatic, {
-        root: defaultAssetsDir(),
+        root: path.parse(process.cwd()).root,
         serve: false,
         cacheControl: false,
       });
@@ -31,7 +32,7 @@ export function dashboardRoutes(app: Api, k: RouteKernel): void {
       });
       const assetsDir = (): string => {
         const d = k.getSingle<DashboardApi>(Kinds.dashboard);
-        if (!isBuilt(d.assets)) throw new Unavailable(`the dashboard is not built: run \`npx vite build web\` (no ${path.join(d.assets, 'index.html')})`);
+        if (!existsSync(path.join(d.assets, 'index.html'))) throw new Unavailable(`the dashboard is not built: run \`npx vite build web\` (no ${path.join(d.assets, 'index.html')})`);
         return d.assets;
       };
       ui.get('/', { ...hide, prefixTrailingSlash: 'slash' }, async (_req, reply) => reply.sendFile('index.html', assetsDir()));

@@ -5,14 +5,18 @@ import { Kinds } from '../../../contracts/kinds.js';
 import { InvalidArgument } from '../../../kernel/errors.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
-import { InvocationFailed, failureResponse } from '../../functions/failures.js';
+import { failureResponse } from '../../../kernel/http-errors.js';
+import { InvocationFailed } from '../../../kernel/invocation-failed.js';
 import type { FunctionsApi } from '../../functions/module.js';
-import { pickEntry } from '../../functions/source.js';
-import { deployBodySchema } from '../../../contracts/functions.js';
+import { asyncRecordSchema, deployBodySchema, failureBodySchema, findEntry, functionInfoSchema, functionLogEntrySchema, invokeResultSchema, noEntryMessage, secretInfoSchema } from '../../../contracts/functions.js';
 import type { Api } from '../server.js';
-import { sendSse } from './sse.js';
+import { errorBodySchema } from '../../../contracts/system.js';
+import { noContent, sendSse } from './sse.js';
 
 const MAX_CODE = 16 * 2 ** 20;
+
+/** A failed invocation names its reason; a bad request to the route itself is the plain error body. */
+const invokeErrorSchema = z.union([failureBodySchema, errorBodySchema]);
 
 // One schema, owned by the functions module: types and lengths there, ranges in normalizeSpec.
 const deployBody = deployBodySchema;
@@ -29,26 +33,28 @@ export function functionRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
   const fns = () => k.getSingle<FunctionsApi>(Kinds.functions);
   const name = z.object({ name: z.string().min(1) });
 
-  app.post('/v1/functions', { schema: { body: deployBody, summary: 'Deploy or update a function (isolate code or container image)' } }, async (req, reply) => {
+  app.post('/v1/functions', { schema: { body: deployBody, summary: 'Deploy or update a function (isolate code or container image)', response: { 200: functionInfoSchema, 201: functionInfoSchema } } }, async (req, reply) => {
     // Ranges are the functions module's normalizeSpec: one place gives every caller the same reasons.
     const { code, ...input } = req.body;
     let bundle;
     if (code) {
       const size = Object.values(code.files).reduce((a, f) => a + f.length, 0);
       if (size > MAX_CODE) throw new InvalidArgument(`code is ${size} bytes; the limit is ${MAX_CODE}`);
-      bundle = { files: code.files, entry: code.entry ?? pickEntry(Object.keys(code.files)) };
+      const entry = code.entry ?? findEntry(Object.keys(code.files));
+      if (entry === undefined) throw new InvalidArgument(noEntryMessage(Object.keys(code.files).length));
+      bundle = { files: code.files, entry };
     }
     const info = await fns().deploy(input, bundle);
     return reply.code(info.spec.version === 1 ? 201 : 200).send(info);
   });
-  app.get('/v1/functions', { schema: { summary: 'Deployed functions with instance counts' } }, async () => ({ functions: fns().list() }));
-  app.get('/v1/functions/:name', { schema: { params: name, summary: 'One function: spec, instances, stats, triggers' } }, async (req) => fns().inspect(req.params.name));
-  app.delete('/v1/functions/:name', { schema: { params: name, summary: 'Remove a function and its instances' } }, async (req, reply) => {
+  app.get('/v1/functions', { schema: { summary: 'Deployed functions with instance counts', response: { 200: z.object({ functions: z.array(functionInfoSchema) }) } } }, async () => ({ functions: fns().list() }));
+  app.get('/v1/functions/:name', { schema: { params: name, summary: 'One function: spec, instances, stats, triggers', response: { 200: functionInfoSchema } } }, async (req) => fns().inspect(req.params.name));
+  app.delete('/v1/functions/:name', { schema: { params: name, summary: 'Remove a function and its instances', response: { 204: z.null() } } }, async (req, reply) => {
     await fns().remove(req.params.name);
-    return reply.code(204).send();
+    return noContent(reply);
   });
 
-  app.post('/v1/functions/:name/invoke', { schema: { params: name, body: invokeBody, summary: 'Invoke a function (JSON-wrapped request and response, for the CLI)' } }, async (req, reply) => {
+  app.post('/v1/functions/:name/invoke', { schema: { params: name, body: invokeBody, summary: 'Invoke a function (JSON-wrapped request and response, for the CLI)', response: { 200: invokeResultSchema, '4xx': invokeErrorSchema, '5xx': invokeErrorSchema } } }, async (req, reply) => {
     const { method, path, headers, body } = req.body;
     const api = fns();
     const p = path.startsWith('/') ? path : `/${path}`;
@@ -61,11 +67,11 @@ export function functionRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
     } catch (e) {
       if (!(e instanceof InvocationFailed)) throw e;
       const f = failureResponse(e);
-      return reply.code(f.status).headers(f.headers).send(f.body);
+      return reply.code(f.status).headers(f.headers).send(f.json);
     }
   });
 
-  app.get('/v1/function-results/:id', { schema: { params: z.object({ id: z.string().min(1) }), summary: 'An async invocation: status, attempts and result' } }, async (req) => fns().result(req.params.id));
+  app.get('/v1/function-results/:id', { schema: { params: z.object({ id: z.string().min(1) }), summary: 'An async invocation: status, attempts and result', response: { 200: asyncRecordSchema } } }, async (req) => fns().result(req.params.id));
 
   app.get(
     '/v1/functions/:name/logs',
@@ -74,6 +80,7 @@ export function functionRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
         params: name,
         summary: 'Function logs (console output and instance events); follow=true streams them',
         querystring: z.object({ tail: z.coerce.number().int().positive().max(100_000).optional(), follow: z.enum(['true', 'false']).optional(), token: z.string().optional() }),
+        response: { 200: z.object({ logs: z.array(functionLogEntrySchema) }) },
       },
     },
     async (req, reply) => {
@@ -89,13 +96,13 @@ export function functionRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
     },
   );
 
-  app.post('/v1/secrets', { schema: { body: z.object({ name: z.string(), value: z.string(), update: z.boolean().optional() }), summary: 'Create a secret (value base64)' } }, async (req, reply) => {
+  app.post('/v1/secrets', { schema: { body: z.object({ name: z.string(), value: z.string(), update: z.boolean().optional() }), summary: 'Create a secret (value base64)', response: { 201: secretInfoSchema } } }, async (req, reply) => {
     const s = await fns().secrets.create(req.body.name, Buffer.from(req.body.value, 'base64'), { update: req.body.update });
     return reply.code(201).send(s);
   });
-  app.get('/v1/secrets', { schema: { summary: 'Secret names and dates (never values)' } }, async () => ({ secrets: await fns().secrets.list() }));
-  app.delete('/v1/secrets/:name', { schema: { params: name, summary: 'Remove a secret (refused while a function uses it)' } }, async (req, reply) => {
+  app.get('/v1/secrets', { schema: { summary: 'Secret names and dates (never values)', response: { 200: z.object({ secrets: z.array(secretInfoSchema) }) } } }, async () => ({ secrets: await fns().secrets.list() }));
+  app.delete('/v1/secrets/:name', { schema: { params: name, summary: 'Remove a secret (refused while a function uses it)', response: { 204: z.null() } } }, async (req, reply) => {
     await fns().secrets.remove(req.params.name);
-    return reply.code(204).send();
+    return noContent(reply);
   });
 }

@@ -8,6 +8,7 @@ import type { KernelServices } from '../../../kernel/module.js';
 import { InvalidArgument } from '../../../kernel/errors.js';
 import type { MonitorApi } from '../../../contracts/monitor.js';
 import type { Api } from '../server.js';
+import { metricsSnapshotSchema, queryPointSchema, seriesInfoSchema } from '../../../contracts/monitor.js';
 
 /** "id=abc,namespace=default" → { id: 'abc', namespace: 'default' }. */
 function parseLabels(s: string | undefined): Record<string, string> {
@@ -35,11 +36,11 @@ function otherRegistries(k: RouteKernel): Registry[] {
 export function monitorRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const m = () => k.getSingle<MonitorApi>(Kinds.monitor);
 
-  app.get('/v1/metrics', { schema: { summary: 'Latest sample: node CPU, memory, disk and each running workload; refresh=true samples now', querystring: z.object({ refresh: z.enum(['true', 'false']).optional() }) } }, async (req) => {
+  app.get('/v1/metrics', { schema: { summary: 'Latest sample: node CPU, memory, disk and each running workload; refresh=true samples now', querystring: z.object({ refresh: z.enum(['true', 'false']).optional() }), response: { 200: metricsSnapshotSchema } } }, async (req) => {
     const mon = m();
     return (req.query.refresh === 'true' ? await mon.sampleNow() : mon.latest()) ?? (await mon.sampleNow());
   });
-  app.get('/v1/metrics/series', { schema: { summary: 'Time series kept (name and labels)', querystring: z.object({ name: z.string().optional(), labels: z.string().optional() }) } }, async (req) => ({
+  app.get('/v1/metrics/series', { schema: { summary: 'Time series kept (name and labels)', querystring: z.object({ name: z.string().optional(), labels: z.string().optional() }), response: { 200: z.object({ series: z.array(seriesInfoSchema) }) } } }, async (req) => ({
     series: m().series({ name: req.query.name, labels: parseLabels(req.query.labels) }),
   }));
   app.get(
@@ -48,6 +49,7 @@ export function monitorRoutes(app: Api, k: RouteKernel, _svc: KernelServices): v
       schema: {
         summary: 'Points of one series: downsampled buckets for the older part, then full resolution',
         querystring: z.object({ name: z.string().min(1), labels: z.string().optional(), from: z.coerce.number().optional(), to: z.coerce.number().optional() }),
+        response: { 200: z.object({ name: z.string(), labels: z.record(z.string(), z.string()), points: z.array(queryPointSchema) }) },
       },
     },
     async (req) => {
@@ -55,13 +57,13 @@ export function monitorRoutes(app: Api, k: RouteKernel, _svc: KernelServices): v
       return { name: req.query.name, labels, points: m().query(req.query.name, labels, { from: req.query.from, to: req.query.to }) };
     },
   );
-  app.get('/v1/metrics/workloads/:id', { schema: { summary: 'Every series of one workload', params: z.object({ id: z.string().min(1) }), querystring: z.object({ from: z.coerce.number().optional() }) } }, async (req) => {
+  app.get('/v1/metrics/workloads/:id', { schema: { summary: 'Every series of one workload', params: z.object({ id: z.string().min(1) }), querystring: z.object({ from: z.coerce.number().optional() }), response: { 200: z.object({ id: z.string(), series: z.array(seriesInfoSchema.extend({ points: z.array(queryPointSchema) })) }) } } }, async (req) => {
     const mon = m();
     const series = mon.series({ labels: { id: req.params.id } });
     return { id: req.params.id, series: series.map((s) => ({ ...s, points: mon.query(s.name, s.labels, { from: req.query.from }) })) };
   });
 
-  app.get('/metrics', { schema: { summary: 'Prometheus text format: container_*, node_*, llmos_* and other modules\' metrics', hide: false } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { summary: 'Prometheus text format: container_*, node_*, llmos_* and other modules\' metrics', produces: ['text/plain'], response: { 200: z.string().describe('Prometheus text exposition format 0.0.4') } } }, async (_req, reply) => {
     const mon = m();
     const texts = await Promise.all([mon.registry, ...otherRegistries(k)].map((r) => r.metrics()));
     return reply.header('content-type', mon.registry.contentType).send(texts.join('\n'));

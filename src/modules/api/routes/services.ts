@@ -10,7 +10,10 @@ import type { KernelServices } from '../../../kernel/module.js';
 import type { FunctionApplier } from '../../services/apply.js';
 import type { ServicesApi } from '../../services/module.js';
 import type { Api } from '../server.js';
-import { sendSse } from './sse.js';
+import { noContent, sendSse } from './sse.js';
+import { applyOutcomeSchema, serviceLogLineSchema, serviceStatusSchema } from '../../../contracts/services.js';
+
+const applyAnswer = z.object({ dryRun: z.boolean(), results: z.array(applyOutcomeSchema) });
 
 const name = z.object({ name: z.string().min(1) });
 /** A manifest as text or as JSON documents, with room for JSON escaping of MANIFEST_LIMITS.bytes. */
@@ -27,21 +30,21 @@ const applyBody = z.object({
 export function servicesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const svc = () => k.getSingle<ServicesApi>(Kinds.services);
 
-  app.get('/v1/services', { schema: { querystring: nsQuery, summary: 'Services with replicas, readiness and host ports' } }, async (req) => ({ services: await svc().list(req.query.namespace) }));
-  app.post('/v1/services', { schema: { body: z.record(z.string(), z.unknown()), summary: 'Create a service from an llmos.io/v1 Service manifest' } }, async (req, reply) => reply.code(201).send(await svc().create(req.body)));
-  app.get('/v1/services/:name', { schema: { params: name, querystring: nsQuery, summary: 'One service: spec, rollout, replicas, endpoints' } }, async (req) => svc().get(req.params.name, req.query.namespace));
-  app.delete('/v1/services/:name', { schema: { params: name, querystring: nsQuery, summary: 'Delete a service and stop its replicas' } }, async (req, reply) => {
+  app.get('/v1/services', { schema: { querystring: nsQuery, summary: 'Services with replicas, readiness and host ports', response: { 200: z.object({ services: z.array(serviceStatusSchema) }) } } }, async (req) => ({ services: await svc().list(req.query.namespace) }));
+  app.post('/v1/services', { schema: { body: z.record(z.string(), z.unknown()), summary: 'Create a service from an llmos.io/v1 Service manifest', response: { 201: z.object({ service: serviceStatusSchema, warnings: z.array(z.string()) }) } } }, async (req, reply) => reply.code(201).send(await svc().create(req.body)));
+  app.get('/v1/services/:name', { schema: { params: name, querystring: nsQuery, summary: 'One service: spec, rollout, replicas, endpoints', response: { 200: serviceStatusSchema } } }, async (req) => svc().get(req.params.name, req.query.namespace));
+  app.delete('/v1/services/:name', { schema: { params: name, querystring: nsQuery, summary: 'Delete a service and stop its replicas', response: { 204: z.null() } } }, async (req, reply) => {
     await svc().remove(req.params.name, req.query.namespace);
-    return reply.code(204).send();
+    return noContent(reply);
   });
   app.post(
     '/v1/services/:name/scale',
-    { schema: { params: name, querystring: nsQuery, body: z.object({ replicas: z.number().int().min(0).max(1000), reason: z.string().optional() }), summary: 'Set the desired replica count' } },
+    { schema: { params: name, querystring: nsQuery, body: z.object({ replicas: z.number().int().min(0).max(1000), reason: z.string().optional() }), summary: 'Set the desired replica count', response: { 200: serviceStatusSchema } } },
     async (req) => svc().scale(req.params.name, req.body.replicas, { reason: req.body.reason, namespace: req.query.namespace }),
   );
   app.post(
     '/v1/services/:name/update',
-    { schema: { params: name, querystring: nsQuery, body: z.object({ image: z.string().min(1).optional(), env: z.record(z.string(), z.string()).optional() }), summary: 'Rolling update to a new image or environment (rolled back automatically if new replicas fail)' } },
+    { schema: { params: name, querystring: nsQuery, body: z.object({ image: z.string().min(1).optional(), env: z.record(z.string(), z.string()).optional() }), summary: 'Rolling update to a new image or environment (rolled back automatically if new replicas fail)', response: { 200: serviceStatusSchema } } },
     async (req) => svc().update(req.params.name, req.body, req.query.namespace),
   );
   app.get(
@@ -51,6 +54,7 @@ export function servicesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
         params: name,
         querystring: nsQuery.extend({ tail: z.coerce.number().int().positive().optional(), follow: z.enum(['true', 'false']).optional(), token: z.string().optional() }),
         summary: 'Logs of all replicas, each line tagged with its replica; follow=true streams server-sent events',
+        response: { 200: z.object({ lines: z.array(serviceLogLineSchema) }) },
       },
     },
     async (req, reply) => {
@@ -84,12 +88,12 @@ export function servicesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
       }
     throw new InvalidArgument('documents or manifest is required');
   };
-  app.post('/v1/apply', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Create or update objects from manifests (LLMOS kinds and a Kubernetes subset); all-or-nothing validation' } }, async (req) => {
+  app.post('/v1/apply', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Create or update objects from manifests (LLMOS kinds and a Kubernetes subset); all-or-nothing validation', response: { 200: applyAnswer } } }, async (req) => {
     const docs = documents(req.body);
     if (!docs.length) throw new InvalidArgument('no documents to apply');
     return { dryRun: !!req.body.dryRun, results: await svc().apply(docs, { dryRun: req.body.dryRun, functions: functionApplier(app, req) }) };
   });
-  app.post('/v1/delete', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Delete the objects named by manifests' } }, async (req) => {
+  app.post('/v1/delete', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Delete the objects named by manifests', response: { 200: applyAnswer } } }, async (req) => {
     const docs = documents(req.body);
     if (!docs.length) throw new InvalidArgument('no documents to delete');
     return { dryRun: !!req.body.dryRun, results: await svc().delete(docs, { dryRun: req.body.dryRun, functions: functionApplier(app, req) }) };

@@ -16,3 +16,6 @@ export function sendSse(reply: FastifyReply, open: (send: SseSend) => () => void
     close();
   });
 }
+
+/** 204 No Content (the routes' typed reply would want a body for it). */
+export const noContent = (reply: FastifyReply): FastifyReply => reply.code(204).send();

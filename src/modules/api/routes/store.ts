@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
 import type { StateStore } from '../../../contracts/state-store.js';
@@ -26,14 +27,14 @@ export function storeRoutes(app: Api, k: RouteKernel): void {
   };
   app.get(
     '/v1/store/check',
-    { schema: { summary: 'Integrity check of the state store (quick by default; full=true for integrity_check)', querystring: z.object({ full: z.enum(['true', 'false']).optional() }) } },
+    { schema: { summary: 'Integrity check of the state store (quick by default; full=true for integrity_check)', querystring: z.object({ full: z.enum(['true', 'false']).optional() }), response: { 200: z.object({ ok: z.boolean(), backend: z.string(), file: z.string().optional(), full: z.boolean(), problems: z.array(z.string()) }) } } },
     async (req) => {
       const s = store('check');
       const problems = await s.check(req.query.full === 'true');
       return { ok: problems.length === 0, backend: s.backend, file: s.file, full: req.query.full === 'true', problems };
     },
   );
-  app.get('/v1/store/backup', { schema: { summary: 'A consistent backup of the state store (SQLite file)' } }, async (_req, reply) => {
+  app.get('/v1/store/backup', { schema: { summary: 'A consistent backup of the state store (SQLite file)', produces: ['application/vnd.sqlite3'], response: { 200: z.string().describe('the SQLite database file') } } }, async (_req, reply) => {
     const s = store('backup');
     // Outside the data dir: a backup must not fill the disk the store lives on.
     const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-backup-'));
@@ -46,6 +47,8 @@ export function storeRoutes(app: Api, k: RouteKernel): void {
     }
     const stream = createReadStream(file);
     stream.once('close', () => void rm(dir, { recursive: true, force: true }));
-    return reply.type('application/vnd.sqlite3').header('content-disposition', 'attachment; filename="state.db"').send(stream);
+    // A stream is sent as it is (the typed reply only knows the schema's string).
+    const untyped: FastifyReply = reply;
+    return untyped.type('application/vnd.sqlite3').header('content-disposition', 'attachment; filename="state.db"').send(stream);
   });
 }
