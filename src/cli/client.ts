@@ -1,7 +1,11 @@
 // The CLI's API client: finds the daemon and its token, turns HTTP errors into one-line reasons.
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { defaultDataDir } from '../paths.js';
+import { NodeResponse, send, type ApiResponse } from './http.js';
+
+export type { ApiResponse } from './http.js';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
@@ -48,30 +52,39 @@ export class ApiClient {
     }
   }
 
-  async fetch(method: string, p: string, body?: unknown, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  /**
+   * Sends a request and returns the answer for the caller to read; non-2xx answers throw CliError
+   * with the server's message. node:http, not the global fetch: fetch's first call compiles undici
+   * (~35 ms of a ~100 ms command) and its kept-alive socket holds the process open after the
+   * command is done; here each request has its own connection, closed after the answer.
+   */
+  async fetch(method: string, p: string, body?: unknown, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<ApiResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...init.headers };
-    let payload: RequestInit['body'];
-    if (body instanceof Uint8Array || typeof body === 'string' || (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')) payload = body as RequestInit['body'];
+    let payload: string | Uint8Array | AsyncIterable<Uint8Array> | undefined;
+    if (body instanceof Uint8Array || typeof body === 'string' || (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')) payload = body as typeof payload;
     else if (body !== undefined) {
       payload = JSON.stringify(body);
       headers['content-type'] = 'application/json';
     }
-    let res: Response;
+    if (typeof payload === 'string' || payload instanceof Uint8Array) headers['content-length'] = String(Buffer.byteLength(payload));
+    let msg: IncomingMessage;
     try {
-      res = await fetch(this.base + p, { method, headers, body: payload, signal: init.signal, ...(payload && typeof payload === 'object' && !(payload instanceof Uint8Array) ? { duplex: 'half' } : {}) } as RequestInit);
+      msg = await send(new URL(this.base + p), method, headers, payload, init.signal);
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code;
-      throw new CliError(`cannot reach the LLMOS daemon at ${this.base}${cause ? ` (${cause})` : ''}: is \`llmos up\` running?`);
+      if (init.signal?.aborted) throw e;
+      const code = (e as { code?: string }).code;
+      throw new CliError(`cannot reach the LLMOS daemon at ${this.base}${code ? ` (${code})` : ''}: is \`llmos up\` running?`);
     }
+    const res = new NodeResponse(msg);
     if (!res.ok) {
       const text = await res.text();
-      let msg = text;
+      let m = text;
       try {
-        msg = (JSON.parse(text) as { error?: string }).error ?? text;
+        m = (JSON.parse(text) as { error?: string }).error ?? text;
       } catch {
         /* plain text */
       }
-      throw new CliError(msg || `${method} ${p}: HTTP ${res.status}`);
+      throw new CliError(m || `${method} ${p}: HTTP ${res.status}`);
     }
     return res;
   }
@@ -82,7 +95,7 @@ export class ApiClient {
     const decoder = new TextDecoder();
     let buf = '';
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res.body) {
         buf += decoder.decode(chunk, { stream: true });
         let i: number;
         while ((i = buf.indexOf('\n\n')) >= 0) {
