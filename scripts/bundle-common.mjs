@@ -11,7 +11,7 @@ import path from 'node:path';
 /** Writes esbuild's in-memory outputs (write: false), with non-ASCII text in .mjs/.js turned to '?'. */
 export async function writeAscii(result) {
   for (const f of result.outputFiles) {
-    const text = /\.m?js$/.test(f.path) ? f.text.replace(/[^\x00-\x7f]/g, (c) => '?'.repeat(c.length)) : f.contents;
+    const text = /\.m?js$/.test(f.path) ? f.text.replace(/[\u0080-\uffff]/g, '?') : f.contents;
     await mkdir(path.dirname(f.path), { recursive: true });
     await writeFile(f.path, text);
   }

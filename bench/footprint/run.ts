@@ -74,6 +74,8 @@ try {
   // 2. N running containers
   const image = (await pushBusyboxImage(reg, 'bench/busybox')).ref;
   await d.api('POST', '/v1/images/pull', { ref: image });
+  const pulledKiB = await settledRss(d.proc.pid!);
+  say(`  after the first pull (busybox)   ${mib(pulledKiB).padStart(7)} MiB  (+${mib(pulledKiB - fullKiB)}: the registry client's undici loads on first use)`);
   const ids: string[] = [];
   if (nContainers > 0) {
     for (let i = 0; i < nContainers; i++) {
@@ -86,26 +88,32 @@ try {
     for (const id of ids) await d.api('DELETE', `/v1/containers/${id}?force=true`);
   }
 
-  // 3. light use, then idle again
+  // 3. light use, then idle again: containers first, then functions, so each one's share shows.
   const code = 'export default { fetch: (req) => new Response("hi " + new URL(req.url).pathname) }';
-  const t0 = Date.now();
-  let cycles = 0;
-  while (Date.now() - t0 < useSeconds * 1000) {
+  const phase = async (label: string, seconds: number, cycle: (i: number) => Promise<void>, ref: number) => {
+    const t0 = Date.now();
+    let i = 0;
+    while (Date.now() - t0 < seconds * 1000) await cycle(i++);
+    const kib = await settledRss(d.proc.pid!);
+    say(`  after ${seconds} s of ${label} (${i} cycles), gone again: ${mib(kib).padStart(7)} MiB  (${kib >= ref ? '+' : ''}${mib(kib - ref)} MiB over the previous figure)`);
+    return kib;
+  };
+  const beforeUse = await settledRss(d.proc.pid!);
+  const afterContainers = await phase('containers run and removed', useSeconds / 2, async () => {
     const r = await d.api<{ id: string }>('POST', '/v1/containers?start=true', { image, cmd: ['/bin/true'], network: 'bridge' });
-    if (r.status === 201) {
-      await d.api('POST', `/v1/containers/${r.body.id}/wait`);
-      await d.api('DELETE', `/v1/containers/${r.body.id}?force=true`);
-    }
-    const fn = `bench-fn-${cycles % 3}`;
+    if (r.status !== 201) throw new Error(`create: ${JSON.stringify(r.body)}`);
+    await d.api('POST', `/v1/containers/${r.body.id}/wait`);
+    await d.api('DELETE', `/v1/containers/${r.body.id}?force=true`);
+    for (const p of ['/v1/status', '/v1/containers?all=true', '/metrics']) await d.api('GET', p);
+  }, beforeUse);
+  const afterFunctions = await phase('functions deployed, invoked 5x and removed', useSeconds / 2, async (i) => {
+    const fn = `bench-fn-${i % 3}`;
     const dep = await d.api('POST', '/v1/functions', { name: fn, code: { files: { 'index.js': code }, entry: 'index.js' } });
     if (dep.status >= 300) throw new Error(`deploy: ${JSON.stringify(dep.body)}`);
-    for (let i = 0; i < 5; i++) await d.api('POST', `/v1/functions/${fn}/invoke`, { method: 'GET', path: '/x' });
+    for (let k = 0; k < 5; k++) await d.api('POST', `/v1/functions/${fn}/invoke`, { method: 'GET', path: '/x' });
     await d.api('DELETE', `/v1/functions/${fn}`);
-    for (const p of ['/v1/status', '/v1/containers?all=true', '/v1/events?limit=50', '/metrics']) await d.api('GET', p);
-    cycles++;
-  }
-  const afterKiB = await settledRss(d.proc.pid!);
-  say(`  after ${useSeconds} s of light use (${cycles} cycles), workloads gone: ${mib(afterKiB)} MiB  (${afterKiB >= fullKiB ? '+' : ''}${mib(afterKiB - fullKiB)} MiB over fresh)`);
+  }, afterContainers);
+  say(`  light use in all: ${mib(afterFunctions)} MiB idle vs ${mib(fullKiB)} MiB fresh (${afterFunctions >= fullKiB ? '+' : ''}${mib(afterFunctions - fullKiB)} MiB)`);
 } finally {
   await reg.stop();
   await d.stop();

@@ -25,7 +25,7 @@ interface Resp {
 // undici loads on the first registry request, not at boot: it is ~16 MiB of the daemon's idle RSS.
 let undiciLib: Promise<typeof import('undici')> | undefined;
 // A CommonJS package: its module.exports is the namespace's default (Node, and esbuild's chunk).
-const undici = () => (undiciLib ??= import('undici').then((m) => ((m as { default?: typeof m }).default ?? m)));
+const undici = () => (undiciLib ??= import('undici').then((m) => ((m as unknown as { default?: typeof m }).default ?? m)));
 
 const header = (h: Resp['headers'], name: string): string | undefined => {
   const v = h[name];
