@@ -7,7 +7,7 @@ import { builtinModules, builtinRegistry, requiredModules } from './builtins.js'
 import type { AnyModuleDef } from './kernel/module.js';
 import { Registry } from './kernel/registry.js';
 import { lockDataDir, type DataDirLock } from './kernel/datadir-lock.js';
-import { errorMessage } from './kernel/errors.js';
+import { InvalidArgument, errorMessage } from './kernel/errors.js';
 import { Kernel, type KernelStatus } from './kernel/kernel.js';
 import { createLogger } from './kernel/log.js';
 import { defaultDataDir } from './paths.js';
@@ -17,6 +17,8 @@ export interface DaemonOptions {
   listen?: string;
   gateway?: string;
   logLevel?: string;
+  /** `full` (default) or `edge`: no dashboard, for small machines (env LLMOS_PROFILE). */
+  profile?: string;
   /** Process start, so the timeline counts Node's own start-up too. */
   t0?: number;
   /** Modules beside the built-in ones (embedding, and tests that need a module that misbehaves). */
@@ -36,7 +38,23 @@ export const shutdownTimeoutMs = (): number => {
   return Number.isFinite(n) && n > 0 ? n : 10_000;
 };
 
+/**
+ * Module settings a profile puts over config.json's. `edge` drops the dashboard (its files and
+ * routes); functions stay, and their isolates start only when a function is first invoked.
+ */
+export const profiles: Readonly<Record<string, Record<string, Record<string, unknown>>>> = {
+  full: {},
+  edge: { dashboard: { enabled: false } },
+};
+
+export function profileModules(name: string | undefined): Record<string, Record<string, unknown>> {
+  const p = profiles[name ?? 'full'];
+  if (!p) throw new InvalidArgument(`unknown profile ${JSON.stringify(name)} (expected ${Object.keys(profiles).join(' or ')})`);
+  return p;
+}
+
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const modules = profileModules(opts.profile ?? (process.env.LLMOS_PROFILE || undefined));
   const dataDir = path.resolve(opts.dataDir ?? process.env.LLMOS_DATA_DIR ?? defaultDataDir());
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700); // it holds the token and the store: owner only, even if made by hand
@@ -49,7 +67,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     log,
     required: requiredModules,
     t0: opts.t0 ?? 0, // performance.now() counts from process start
-    config: { listen: opts.listen ?? process.env.LLMOS_LISTEN, gateway: opts.gateway ?? process.env.LLMOS_GATEWAY },
+    config: { listen: opts.listen ?? process.env.LLMOS_LISTEN, gateway: opts.gateway ?? process.env.LLMOS_GATEWAY, ...(Object.keys(modules).length ? { modules } : {}) },
   });
   try {
     const status = await kernel.boot();

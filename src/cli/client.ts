@@ -1,8 +1,12 @@
 // The CLI's API client: finds the daemon and its token, turns HTTP errors into one-line reasons.
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { defaultDataDir } from '../paths.js';
 import { SseReader, errorAnswer, parseAnswer } from '../contracts/http-wire.js';
+import { NodeResponse, send, type ApiResponse } from './http.js';
+
+export type { ApiResponse } from './http.js';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
@@ -43,21 +47,30 @@ export class ApiClient {
     return parseAnswer<T>(await res.text());
   }
 
-  async fetch(method: string, p: string, body?: unknown, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  /**
+   * Sends a request and returns the answer for the caller to read; non-2xx answers throw CliError
+   * with the server's message. node:http, not the global fetch: fetch's first call compiles undici
+   * (~35 ms of a ~100 ms command) and its kept-alive socket holds the process open after the
+   * command is done; here each request has its own connection, closed after the answer.
+   */
+  async fetch(method: string, p: string, body?: unknown, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<ApiResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...init.headers };
-    let payload: RequestInit['body'];
-    if (body instanceof Uint8Array || typeof body === 'string' || (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')) payload = body as RequestInit['body'];
+    let payload: string | Uint8Array | AsyncIterable<Uint8Array> | undefined;
+    if (body instanceof Uint8Array || typeof body === 'string' || (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')) payload = body as typeof payload;
     else if (body !== undefined) {
       payload = JSON.stringify(body);
       headers['content-type'] = 'application/json';
     }
-    let res: Response;
+    if (typeof payload === 'string' || payload instanceof Uint8Array) headers['content-length'] = String(Buffer.byteLength(payload));
+    let msg: IncomingMessage;
     try {
-      res = await fetch(this.base + p, { method, headers, body: payload, signal: init.signal, ...(payload && typeof payload === 'object' && !(payload instanceof Uint8Array) ? { duplex: 'half' } : {}) } as RequestInit);
+      msg = await send(new URL(this.base + p), method, headers, payload, init.signal);
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code;
-      throw new CliError(`cannot reach the LLMOS daemon at ${this.base}${cause ? ` (${cause})` : ''}: is \`llmos up\` running?`);
+      if (init.signal?.aborted) throw e;
+      const code = (e as { code?: string }).code;
+      throw new CliError(`cannot reach the LLMOS daemon at ${this.base}${code ? ` (${code})` : ''}: is \`llmos up\` running?`);
     }
+    const res = new NodeResponse(msg);
     if (!res.ok) {
       throw new CliError(errorAnswer(await res.text()).message || `${method} ${p}: HTTP ${res.status}`);
     }
@@ -70,7 +83,7 @@ export class ApiClient {
     const decoder = new TextDecoder();
     const sse = new SseReader();
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res.body) {
         for (const e of sse.push(decoder.decode(chunk, { stream: true }))) onEvent(e.event ?? 'message', JSON.parse(e.data));
       }
     } catch (e) {

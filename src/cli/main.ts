@@ -22,8 +22,11 @@ export async function main(argv: string[]): Promise<number> {
     .enablePositionalOptions()
     .exitOverride();
   const ctx = createContext(program);
-  const owner = commandOwners()[firstCommand(argv) ?? ''];
-  for (const g of commandGroups.filter((g) => !owner || g.name === owner)) (await g.load())(program, ctx);
+  const first = firstCommand(argv);
+  const owner = commandOwners()[first ?? ''];
+  // `llmos --version` needs no command group; help and unknown commands need them all.
+  const versionOnly = first === undefined && argv.some((a) => a === '--version' || a === '-V');
+  for (const g of commandGroups.filter((g) => !versionOnly && (!owner || g.name === owner))) (await g.load())(program, ctx);
   globalsOnEveryCommand(program);
   try {
     await program.parseAsync(argv);

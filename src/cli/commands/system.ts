@@ -12,11 +12,12 @@ export function systemCommands(program: Command, ctx: CliContext): void {
     .option('--listen <addr>', 'API address HOST:PORT (env LLMOS_LISTEN; default 127.0.0.1:7070)')
     .option('--gateway <addr>', 'function gateway address HOST:PORT (env LLMOS_GATEWAY; default 127.0.0.1:8080)')
     .option('--log-level <level>', 'terminal log level', 'info')
-    .action(async (o: { dataDir?: string; listen?: string; gateway?: string; logLevel?: string }, cmd: Command) => {
+    .option('--profile <name>', 'full (default) or edge: no dashboard (env LLMOS_PROFILE)')
+    .action(async (o: { dataDir?: string; listen?: string; gateway?: string; logLevel?: string; profile?: string }, cmd: Command) => {
       // The bundled daemon (scripts/bundle-daemon.mjs) boots faster than the module tree.
       const { runDaemon } = (await import(new URL('../../../daemon.mjs', import.meta.url).href)) as DaemonEntry;
       const g = cmd.optsWithGlobals<{ dataDir?: string }>();
-      await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, logLevel: o.logLevel });
+      await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, logLevel: o.logLevel, profile: o.profile });
     });
 
   program

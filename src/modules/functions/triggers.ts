@@ -1,7 +1,7 @@
 // Triggers: a cron schedule (croner) or an MQTT subscription (mqtt.js) that invokes a function.
 // Each firing is a POST to the function's root; the outcome goes to the function's logs.
 import { Cron } from 'croner';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { FunctionLogs } from './logs.js';
 import type { InvokeRequest, InvokeResponse } from './runtime/instance.js';
 import type { FunctionSpec } from './spec.js';
@@ -12,7 +12,14 @@ interface Active {
   key: string;
   cron?: Cron;
   mqtt?: MqttClient;
+  /** Set while mqtt.js loads, before the client exists. */
+  mqttLoading?: boolean;
 }
+
+// mqtt.js (CommonJS, with ws and readable-stream) loads with the first MQTT trigger, not at boot:
+// most nodes have none, and it is several MiB of the daemon's idle RSS (bench/footprint).
+let mqttLib: Promise<typeof import('mqtt').default> | undefined;
+const loadMqtt = () => (mqttLib ??= import('mqtt').then((m) => m.default));
 
 /** Identity of a function's trigger config: unchanged key, nothing to restart on redeploy. */
 const triggerKey = (s: FunctionSpec): string => JSON.stringify([s.schedule ?? null, s.mqtt ?? null]);
@@ -36,18 +43,26 @@ export class Triggers {
     }
     if (spec.mqtt) {
       const { url, topic } = spec.mqtt;
-      const client = mqtt.connect(url, { reconnectPeriod: 1000, connectTimeout: 5000, clientId: `llmos-fn-${name}-${Math.random().toString(16).slice(2, 8)}` });
-      client.on('connect', () => {
-        client.subscribe(topic, { qos: 1 }, (err) => {
-          if (err) this.logs.write(name, 'trigger', 'error', `mqtt: cannot subscribe to ${topic}: ${err.message}`);
-          else this.logs.write(name, 'trigger', 'system', `mqtt: subscribed to ${topic} at ${url}`);
-        });
-      });
-      client.on('error', (err) => this.logs.write(name, 'trigger', 'error', `mqtt ${url}: ${err.message}`));
-      client.on('message', (t, payload) => {
-        void this.fire(name, 'mqtt', [['x-llmos-trigger', 'mqtt'], ['x-mqtt-topic', t], ['content-type', 'application/octet-stream']], payload);
-      });
-      a.mqtt = client;
+      a.mqttLoading = true;
+      void loadMqtt().then(
+        (mqtt) => {
+          if (this.active.get(name) !== a) return; // removed or redeployed while mqtt.js loaded
+          const client = mqtt.connect(url, { reconnectPeriod: 1000, connectTimeout: 5000, clientId: `llmos-fn-${name}-${Math.random().toString(16).slice(2, 8)}` });
+          client.on('connect', () => {
+            client.subscribe(topic, { qos: 1 }, (err) => {
+              if (err) this.logs.write(name, 'trigger', 'error', `mqtt: cannot subscribe to ${topic}: ${err.message}`);
+              else this.logs.write(name, 'trigger', 'system', `mqtt: subscribed to ${topic} at ${url}`);
+            });
+          });
+          client.on('error', (err) => this.logs.write(name, 'trigger', 'error', `mqtt ${url}: ${err.message}`));
+          client.on('message', (t, payload) => {
+            void this.fire(name, 'mqtt', [['x-llmos-trigger', 'mqtt'], ['x-mqtt-topic', t], ['content-type', 'application/octet-stream']], payload);
+          });
+          a.mqtt = client;
+          a.mqttLoading = false;
+        },
+        (e: unknown) => this.logs.write(name, 'trigger', 'error', `mqtt: cannot load mqtt.js: ${(e as Error).message}`),
+      );
     }
     this.active.set(name, a);
   }
@@ -77,7 +92,7 @@ export class Triggers {
     const a = this.active.get(name);
     const out: string[] = [];
     if (a?.cron) out.push(`cron next ${a.cron.nextRun()?.toISOString() ?? '-'}`);
-    if (a?.mqtt) out.push(`mqtt ${a.mqtt.connected ? 'connected' : 'connecting'}`);
+    if (a?.mqtt || a?.mqttLoading) out.push(`mqtt ${a.mqtt?.connected ? 'connected' : 'connecting'}`);
     return out;
   }
 }

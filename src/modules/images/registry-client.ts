@@ -2,7 +2,7 @@
 // the auth dance (anonymous, Basic, Bearer token from the WWW-Authenticate realm/service/scope).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { InvalidArgument, NotFound, Unauthenticated, Unavailable, errorMessage } from '../../kernel/errors.js';
 import { parseChallenge, type Credential } from './auth.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
@@ -22,13 +22,19 @@ interface Resp {
   body: Readable & { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> };
 }
 
+// undici loads on the first registry request, not at boot: it is ~16 MiB of the daemon's idle RSS.
+let undiciLib: Promise<typeof import('undici')> | undefined;
+// A CommonJS package: its module.exports is the namespace's default (Node, and esbuild's chunk).
+const undici = () => (undiciLib ??= import('undici').then((m) => ((m as unknown as { default?: typeof m }).default ?? m)));
+
 const header = (h: Resp['headers'], name: string): string | undefined => {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
 };
 
 export class RegistryClient {
-  private readonly agent = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
+  private agentP?: Promise<Agent>;
+  private readonly agent = () => (this.agentP ??= undici().then((u) => new u.Agent({ connections: 16, keepAliveTimeout: 10_000 })));
   /** Authorization header per registry + repository + action set. */
   private readonly authCache = new Map<string, string>();
 
@@ -39,7 +45,7 @@ export class RegistryClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.agentP) await (await this.agentP).close();
   }
 
   /**
@@ -61,9 +67,9 @@ export class RegistryClient {
       const auth = sameHost ? this.authCache.get(key) : undefined;
       let res: Resp;
       try {
-        res = (await request(url, {
+        res = (await (await undici()).request(url, {
           method,
-          dispatcher: this.agent,
+          dispatcher: await this.agent(),
           headers: { 'user-agent': this.opts.userAgent ?? 'llmos', ...init.headers, ...(auth ? { authorization: auth } : {}) },
           body: init.body?.(),
           signal: init.signal,
@@ -112,7 +118,7 @@ export class RegistryClient {
     if (cred) u.searchParams.set('account', cred.username);
     let res: Resp;
     try {
-      res = (await request(u, { dispatcher: this.agent, headers: { ...(basic ? { authorization: basic } : {}), 'user-agent': this.opts.userAgent ?? 'llmos' }, signal })) as unknown as Resp;
+      res = (await (await undici()).request(u, { dispatcher: await this.agent(), headers: { ...(basic ? { authorization: basic } : {}), 'user-agent': this.opts.userAgent ?? 'llmos' }, signal })) as unknown as Resp;
     } catch (e) {
       throw new Unavailable(`token server ${u.origin}: ${errorMessage(e)}`, { cause: e });
     }

@@ -1,0 +1,38 @@
+// Shared by the bundle scripts.
+//
+// writeAscii: V8 keeps a script's whole source in memory for the life of the
+// process, as one byte per character when the text is ASCII and two otherwise. esbuild already
+// escapes non-ASCII characters in code (charset: ascii); what is left are comments ("§", "’"),
+// so one such character doubles a 6 MB bundle's share of the heap (~6 MiB of idle RSS). Each is
+// replaced by "?" per UTF-16 unit, so columns (and the source map) stay right.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Writes esbuild's in-memory outputs (write: false), with non-ASCII text in .mjs/.js turned to '?'. */
+export async function writeAscii(result) {
+  for (const f of result.outputFiles) {
+    const text = /\.m?js$/.test(f.path) ? f.text.replace(/[\u0080-\uffff]/g, '?') : f.contents;
+    await mkdir(path.dirname(f.path), { recursive: true });
+    await writeFile(f.path, text);
+  }
+}
+
+/**
+ * Bundled files keep the import.meta.url they had in dist/src (cli/main.ts finds
+ * dist/cli-manifest.json from it, cli/commands/system.ts dist/daemon.mjs, version.ts package.json,
+ * the dashboard its assets): each use becomes that file's URL, computed at run time from the
+ * chunk's own URL, so the installed tree may live anywhere. Every chunk must be written to outdir.
+ */
+export function keepFileUrls(outdir) {
+  return {
+    name: 'keep-file-urls',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]dist[\\/]src[\\/].*\.js$/ }, async (args) => {
+        const src = await readFile(args.path, 'utf8');
+        if (!src.includes('import.meta.url')) return undefined;
+        const rel = path.relative(path.resolve(outdir), args.path).split(path.sep).join('/');
+        return { contents: src.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'js', resolveDir: path.dirname(args.path) };
+      });
+    },
+  };
+}
