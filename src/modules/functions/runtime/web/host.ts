@@ -1,0 +1,28 @@
+// The host callbacks the in-isolate prelude calls (they cross the isolate boundary, copying
+// plain values only), and the one place the prelude's modules read them from: install() sets it
+// before any global is used.
+
+/** fetch as the host sees it: [url, method, headers, body, redirect mode]. */
+export type HostFetchRequest = [string, string, [string, string][], ArrayBuffer | null, string];
+/** [status, statusText, headers, body, final url, redirected]. */
+export type HostFetchResponse = [number, string, [string, string][], ArrayBuffer | null, string, boolean];
+
+export interface PreludeHost {
+  /** Parses a URL: returns [href, protocol, username, password, host, hostname, port, pathname, search, hash, origin] or null. */
+  url(input: string, base?: string): string[] | null;
+  log(level: string, text: string): void;
+  uuid(): string;
+  random(n: number): ArrayBuffer;
+  fetch(req: HostFetchRequest): Promise<HostFetchResponse>;
+  sleep(ms: number): Promise<void>;
+  /** crypto.subtle operations on the host's WebCrypto; keys stay there, named by handle. */
+  subtle(op: string, args: unknown[]): Promise<unknown>;
+  /** One-shot (de)compression: op is 'gzip'|'deflate'|'deflate-raw' with a 'c:' or 'd:' prefix. */
+  zlib(op: string, data: ArrayBuffer): Promise<[string, ArrayBuffer | null]>;
+}
+
+export let host: PreludeHost;
+
+export function setHost(h: PreludeHost): void {
+  host = h;
+}
