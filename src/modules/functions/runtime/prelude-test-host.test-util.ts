@@ -33,6 +33,8 @@ export function testHost(logs: Array<[string, string]> = []): PreludeHost {
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     subtle: ((s) => (op: string, args: unknown[]) => s(op, fromContext(args) as unknown[]))(subtleHost()),
     zlib: zlibHost,
+    utf8Encode: (s) => new Uint8Array(Buffer.from(s, 'utf8')).buffer,
+    utf8Decode: (b) => Buffer.from(new Uint8Array(b as ArrayBuffer)).toString('utf8'),
   };
 }
 

@@ -3,6 +3,7 @@
 // decoding, encodeInto. An isolate has no native TextEncoder, so encoding is a tight loop over
 // charCodeAt into a preallocated buffer (the JSON body path depends on it being fast).
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { host } from './host.js';
 
 /** Bytes of any BufferSource, without copying. */
 /** True for an ArrayBuffer of any realm (the host's copies, or another context's). */
@@ -15,8 +16,12 @@ export function viewBytes(b: any): Uint8Array {
   throw new TypeError('The provided value is not of type (ArrayBuffer or ArrayBufferView)');
 }
 
+/** Above this many code units (or bytes) encoding and decoding go to the host's native UTF-8. */
+const NATIVE_FROM = 32 * 1024;
+
 export function utf8Encode(s: string): Uint8Array {
   const n = s.length;
+  if (n > NATIVE_FROM && host) return new Uint8Array(host.utf8Encode(s));
   const ascii = new Uint8Array(n);
   let i = 0;
   for (; i < n; i++) {
@@ -161,7 +166,8 @@ export class TextDecoder {
     const stream = !!options?.stream;
     let b = input === undefined || input === null ? new Uint8Array(0) : viewBytes(input);
     let s: string;
-    if (this.#enc === 'utf-8') s = this.#utf8.decode(b, this.#fatal, !stream);
+    if (this.#enc === 'utf-8' && !stream && !this.#fatal && this.#utf8.need === 0 && b.byteLength > NATIVE_FROM && host) s = host.utf8Decode(b);
+    else if (this.#enc === 'utf-8') s = this.#utf8.decode(b, this.#fatal, !stream);
     else if (this.#enc === 'windows-1252') {
       const codes = new Uint16Array(b.length);
       for (let i = 0; i < b.length; i++) {
@@ -258,7 +264,7 @@ export class TextEncoder {
 const utf8Decoder = new Utf8State();
 /** UTF-8 to string, replacing bad sequences (the body text() path). */
 export const utf8Decode = (b: Uint8Array): string => {
-  let s = utf8Decoder.decode(b, false, true);
+  let s = b.byteLength > NATIVE_FROM && host ? host.utf8Decode(b) : utf8Decoder.decode(b, false, true);
   if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
   return s;
 };
