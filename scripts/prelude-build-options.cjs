@@ -23,6 +23,8 @@ const fetchBlobForIsolates = {
       const start = text.indexOf('if (!globalThis.ReadableStream)');
       const end = text.indexOf('// 64 KiB');
       if (start >= 0 && end > start) text = text.slice(0, start) + text.slice(end);
+      // The File API lowercases the type (fetch-blob keeps it as given).
+      text = text.replace('this.#type = /^[\\x20-\\x7E]*$/.test(type) ? type : \'\'', 'this.#type = /^[\\x20-\\x7E]*$/.test(type) ? type.toLowerCase() : \'\'');
       // formdata-polyfill imports the default export older fetch-blob versions had.
       if (!/export default/.test(text)) text += /index\.js$/.test(args.path) ? '\nexport default Blob;\n' : '\nexport default File;\n';
       return { contents: text, loader: 'js' };

@@ -35,6 +35,8 @@ export function subtleHost(): (op: string, args: unknown[]) => Promise<Outcome> 
   const alg = (a: unknown): webcrypto.AlgorithmIdentifier & Record<string, unknown> => {
     const o = { ...(a as Record<string, unknown>) };
     for (const [k, v] of Object.entries(o)) if (v && typeof v === 'object' && '__key' in v) o[k] = key((v as { __key: number }).__key);
+    // Node wants exactly a Uint8Array here; buffers arrive as ArrayBuffers.
+    if (o.publicExponent instanceof ArrayBuffer) o.publicExponent = new Uint8Array(o.publicExponent);
     return o as webcrypto.AlgorithmIdentifier & Record<string, unknown>;
   };
   const s = webcrypto.subtle;

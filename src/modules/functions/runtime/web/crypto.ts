@@ -83,6 +83,18 @@ async function call(op: string, args: unknown[]): Promise<any> {
 
 const keyOrPair = (r: any) => (r && r.pair ? { publicKey: makeKey(r.publicKey), privateKey: makeKey(r.privateKey) } : makeKey(r));
 
+/** The interface objects: not constructible, the prototypes of crypto and crypto.subtle. */
+export class SubtleCrypto {
+  constructor() {
+    throw new TypeError('Illegal constructor');
+  }
+}
+export class Crypto {
+  constructor() {
+    throw new TypeError('Illegal constructor');
+  }
+}
+
 export const subtle = {
   digest: async (a: any, d: any) => call('digest', [alg(a), data(d)]),
   importKey: async (format: string, keyData: any, a: any, extractable: boolean, usages: string[]) =>
@@ -99,11 +111,13 @@ export const subtle = {
   unwrapKey: async (format: string, wrapped: any, unwrappingKey: CryptoKey, a: any, unwrappedAlg: any, extractable: boolean, usages: string[]) =>
     makeKey(await call('unwrapKey', [String(format), data(wrapped), handleOf(unwrappingKey), alg(a), alg(unwrappedAlg), !!extractable, [...usages]])),
 };
-Object.defineProperty(subtle, Symbol.toStringTag, { value: 'SubtleCrypto' });
+Object.setPrototypeOf(subtle, SubtleCrypto.prototype);
 
 export const crypto = {
   getRandomValues,
   randomUUID: (): string => host.uuid(),
   subtle,
 };
-Object.defineProperty(crypto, Symbol.toStringTag, { value: 'Crypto' });
+Object.setPrototypeOf(crypto, Crypto.prototype);
+Object.defineProperty(Crypto.prototype, Symbol.toStringTag, { value: 'Crypto' });
+Object.defineProperty(SubtleCrypto.prototype, Symbol.toStringTag, { value: 'SubtleCrypto' });

@@ -14,7 +14,7 @@ import {
   WritableStreamDefaultController, WritableStreamDefaultWriter,
 } from 'web-streams-polyfill';
 import { atob, btoa } from './base64.js';
-import { CryptoKey, crypto } from './crypto.js';
+import { Crypto, CryptoKey, SubtleCrypto, crypto } from './crypto.js';
 import { DOMException } from './dom-exception.js';
 import { TextDecoder, TextEncoder, utf8Encode } from './encoding.js';
 import { AbortController, AbortSignal, Event, EventTarget } from './events.js';
@@ -34,7 +34,7 @@ export function install(g: any, host: PreludeHost): void {
     ReadableStream, WritableStream, TransformStream, ReadableStreamDefaultReader, ReadableStreamBYOBReader, ReadableStreamBYOBRequest,
     ReadableStreamDefaultController, ReadableByteStreamController, WritableStreamDefaultWriter, WritableStreamDefaultController,
     TransformStreamDefaultController, ByteLengthQueuingStrategy, CountQueuingStrategy, CompressionStream, DecompressionStream,
-    Event, EventTarget, AbortController, AbortSignal, DOMException, CryptoKey,
+    Event, EventTarget, AbortController, AbortSignal, DOMException, Crypto, CryptoKey, SubtleCrypto,
     console, crypto, performance, navigator, structuredClone, queueMicrotask, reportError, atob, btoa,
     setTimeout, clearTimeout, setInterval, clearInterval: clearTimeout, addEventListener,
     self: g,

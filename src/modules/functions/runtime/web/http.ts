@@ -78,7 +78,7 @@ export class Headers {
 }
 Object.defineProperty(Headers.prototype, Symbol.toStringTag, { value: 'Headers' });
 
-const normalMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
+const normalMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 const forbiddenMethods = new Set(['CONNECT', 'TRACE', 'TRACK']);
 const redirectModes = new Set(['follow', 'error', 'manual']);
 
