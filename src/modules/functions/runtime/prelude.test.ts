@@ -92,3 +92,12 @@ test('fetch goes through the host and answers a Response; timers fire, and clear
   assert.throws(() => g.crypto.getRandomValues(new g.Uint8Array(65537)), (e: any) => e.name === 'QuotaExceededError' && e.code === 22);
   assert.match(g.crypto.randomUUID(), /^[0-9a-f-]{36}$/);
 });
+
+test('a request the gateway received keeps any method Node accepts (TRACE), with a body too', async () => {
+  // Found by test/functions/gateway.fuzz.test.ts: TRACE through the gateway was a 500.
+  const g = preludeGlobals();
+  g.__llmos_bind({ fetch: async (r: any) => new g.Response(r.method + ' ' + (await r.text())) }, {});
+  const [status, , , body] = await g.__llmos_dispatch('TRACE', 'http://h/?a=%zz&b', [], new Uint8Array([0x61]));
+  assert.equal(status, 200);
+  assert.equal(Buffer.from(body).toString(), 'TRACE a');
+});

@@ -27,6 +27,7 @@ export async function fetch(input: any, init?: any): Promise<Response> {
     return new Response(nullBody.has(status) || req.method === 'HEAD' ? null : resBody, { status, statusText, headers, _url: url, _redirected: redirected });
   } finally {
     signal.removeEventListener('abort', onAbort!);
+    // After an abort the host's answer (or failure) has no one waiting for it.
     call.catch(() => undefined);
   }
 }

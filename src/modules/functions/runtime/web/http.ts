@@ -101,7 +101,8 @@ export class Request extends Body {
     }
     let method = init.method !== undefined ? String(init.method) : from ? from.method : 'GET';
     if (!tokenRe.test(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
-    if (forbiddenMethods.has(method.toUpperCase())) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+    // A request the gateway received (trusted) keeps its method: the caller, not the function, chose it.
+    if (!init.trusted && forbiddenMethods.has(method.toUpperCase())) throw new TypeError(`'${method}' HTTP method is unsupported.`);
     if (normalMethods.has(method.toUpperCase())) method = method.toUpperCase();
     this.method = method;
     this.headers = new Headers(init.headers !== undefined ? init.headers : from?.headers);
