@@ -37,6 +37,21 @@ function startPeer(): Promise<void> {
       return res.end();
     }
     if (u.pathname === '/slow') return void req.on('close', () => res.destroy());
+    if (u.pathname === '/big') {
+      // n bytes in 16 KiB writes, no content-length: the reader cannot know the size up front.
+      let left = Number(u.searchParams.get('n') ?? 0);
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(16 * 1024, 0x61);
+      const more = (): void => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!res.write(chunk.subarray(0, n))) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      return more();
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -91,4 +106,24 @@ test('every conformance handler passes on LLMOS; the counts beside workerd', { t
   }
   console.log(['| family | cases | LLMOS passed | workerd passed | workerd failures |', '|---|---|---|---|---|', ...rows].join('\n'));
   assert.deepEqual(llmosFailures, []);
+});
+
+test('a fetch past the host\'s body cap fails in the function only; the daemon answers on', { timeout: 120_000 }, async () => {
+  const f = path.join(dir, 'cap.js');
+  await writeFile(f, `export default { async fetch(req) {
+    const origin = new URL(req.url).searchParams.get('origin');
+    try {
+      const r = await fetch(origin + '/big?n=' + (40 * 1024 * 1024));
+      let n = 0;
+      for await (const c of r.body) n += c.byteLength;
+      return new Response('read ' + n);
+    } catch (e) {
+      return new Response(e.name + ': ' + e.message);
+    }
+  } };`);
+  const r = await d.cli(['fn', 'deploy', 'conf-cap', '--code', f, '--memory', '256Mi']);
+  assert.equal(r.code, 0, r.stderr);
+  const res = await fetch(`${d.gateway}/fn/conf-cap/?origin=${encodeURIComponent(origin)}`, { signal: AbortSignal.timeout(60_000) });
+  assert.match(await res.text(), /^TypeError: .*over the limit of 33554432 bytes/);
+  assert.equal((await d.api('GET', '/v1/functions/conf-cap')).status, 200);
 });

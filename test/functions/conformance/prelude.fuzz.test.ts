@@ -2,7 +2,6 @@
 // keeps every entry (with the newline normalisation browsers apply); arbitrary bytes given to
 // formData() fail only with a TypeError; request bodies read as text agree with Node's decoder.
 // Bounded runs in `npm test`; LLMOS_FUZZ_MINUTES runs for that long.
-/* eslint-disable @typescript-eslint/no-explicit-any -- the in-isolate globals are untyped */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

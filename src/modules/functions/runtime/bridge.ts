@@ -5,7 +5,7 @@
 // for a promise); their failures travel as values so no rejection reaches the daemon.
 import ivm from 'isolated-vm';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { hostFetch } from './host/fetch.js';
+import { fetchHost } from './host/fetch.js';
 import { subtleHost } from './host/subtle.js';
 import { zlibHost } from './host/zlib.js';
 import { preludeScript } from './prelude.js';
@@ -33,11 +33,12 @@ const asyncCall = (ref: string) => `((ref) => (...a) => ref.apply(undefined, a, 
 export const BOOT = `var __name = (f) => f; (() => { ${preludeScript()}; return __llmos_prelude; })().install(globalThis, {
   url: __h_url, log: __h_log, uuid: __h_uuid, random: __h_random, utf8Encode: __h_utf8enc, utf8Decode: __h_utf8dec,
   fetch: ((call) => async (req) => { const [err, res] = await call(req); if (err) throw new TypeError(err); return res; })(${asyncCall('__h_fetchRef')}),
+  fetchRead: ${asyncCall('__h_fetchReadRef')}, fetchCancel: __h_fetchCancel,
   sleep: ((ref) => (ms) => ref.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true } }))(__h_sleepRef),
   subtle: ${asyncCall('__h_subtleRef')},
   zlib: ${asyncCall('__h_zlibRef')},
 });
-for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_sleepRef','__h_subtleRef','__h_zlibRef','__h_utf8enc','__h_utf8dec']) delete globalThis[k];`;
+for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_fetchReadRef','__h_fetchCancel','__h_sleepRef','__h_subtleRef','__h_zlibRef','__h_utf8enc','__h_utf8dec']) delete globalThis[k];`;
 
 /** Puts the host callbacks the prelude needs on a fresh context's global. */
 export function installHost(context: ivm.Context, sink: HostSink): void {
@@ -52,7 +53,10 @@ export function installHost(context: ivm.Context, sink: HostSink): void {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   }));
   g.setSync('__h_utf8dec', new ivm.Callback((b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('utf8')));
-  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof hostFetch>[0]) => hostFetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+  const fetches = fetchHost();
+  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof fetches.fetch>[0]) => fetches.fetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+  g.setSync('__h_fetchReadRef', new ivm.Reference((id: number) => fetches.read(id)));
+  g.setSync('__h_fetchCancel', new ivm.Callback((id: number) => fetches.cancel(id), { ignored: true }));
   g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1)))));
   g.setSync('__h_subtleRef', new ivm.Reference(subtleHost()));
   g.setSync('__h_zlibRef', new ivm.Reference(zlibHost));

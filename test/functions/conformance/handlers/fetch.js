@@ -211,6 +211,23 @@ export default {
         const r = await fetch(origin + '/echo', { method: 'POST', body, duplex: 'half' });
         eq((await r.json()).body, 's1s2');
       });
+      await t('fetch streams a long response body in chunks', async () => {
+        const r = await fetch(origin + '/big?n=300000');
+        let n = 0;
+        let chunks = 0;
+        for await (const c of r.body) {
+          n += c.byteLength;
+          chunks++;
+        }
+        eq(n, 300000);
+        ok(chunks > 1, 'more than one chunk');
+      });
+      await t('cancelling a streamed body', async () => {
+        const r = await fetch(origin + '/big?n=300000');
+        const reader = r.body.getReader();
+        await reader.read();
+        await reader.cancel();
+      });
       await t('fetch response body is a stream', async () => {
         const r = await fetch(origin + '/echo');
         ok(r.body instanceof ReadableStream);

@@ -1,35 +1,22 @@
 // The host half of fetch(): every hop (the first request and each redirect) passes the egress
 // check; redirects follow the fetch standard's rules (303, and 301/302 after POST, become GET
-// without a body; at most 20 hops) or, with redirect 'manual', come back as they are; the
-// response body is read up to a cap so one function cannot make the daemon buffer without bound.
+// without a body; at most 20 hops) or, with redirect 'manual', come back as they are. A short
+// body comes back with the head; a longer one streams: the isolate pulls it chunk by chunk
+// (fetchRead), up to a cap, so the daemon never buffers a whole large body.
 import type { HostFetchRequest, HostFetchResponse } from '../web/host.js';
 import { checkEgress } from '../egress.js';
 
-/** Largest response body a function's fetch may read (the whole body is copied into the isolate). */
+/** Largest response body a function's fetch may read (each chunk is copied into the isolate). */
 export const MAX_FETCH_BODY_BYTES = 32 * 2 ** 20;
+/** A body up to this size comes back with the head, in one copy; past it the rest streams. */
+const INLINE_BODY_BYTES = 64 * 1024;
+/** Response bodies one isolate may have open at a time. */
+const MAX_OPEN_STREAMS = 64;
 const MAX_REDIRECTS = 20;
 const FETCH_TIMEOUT_MS = 30_000;
 
-async function readCapped(res: Response, cap: number): Promise<ArrayBuffer> {
-  const len = Number(res.headers.get('content-length') ?? NaN);
-  if (len > cap) {
-    await res.body?.cancel();
-    throw new RangeError(`fetch: response body of ${len} bytes is over the limit of ${cap} bytes`);
-  }
-  if (!res.body) return new ArrayBuffer(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel();
-      throw new RangeError(`fetch: response body is over the limit of ${cap} bytes`);
-    }
-    chunks.push(value);
-  }
+type Reader = ReadableStreamDefaultReader<Uint8Array>;
+const concat = (chunks: Uint8Array[], total: number): ArrayBuffer => {
   const out = new Uint8Array(total);
   let p = 0;
   for (const c of chunks) {
@@ -37,9 +24,74 @@ async function readCapped(res: Response, cap: number): Promise<ArrayBuffer> {
     p += c.byteLength;
   }
   return out.buffer;
+};
+
+/** One isolate's fetches: the open response bodies it reads through fetchRead. */
+export function fetchHost(cap = MAX_FETCH_BODY_BYTES) {
+  const open = new Map<number, { reader: Reader; read: number }>();
+  let seq = 0;
+  const tooBig = (n: number) => new RangeError(`fetch: response body is over the limit of ${cap} bytes (read ${n})`);
+  return {
+    async fetch(req: HostFetchRequest): Promise<HostFetchResponse> {
+      if (open.size >= MAX_OPEN_STREAMS) throw new RangeError(`fetch: ${MAX_OPEN_STREAMS} response bodies are open already; read or cancel them first`);
+      const [res, finalUrl, redirected] = await request(req);
+      const head = (body: ArrayBuffer | null, stream: number): HostFetchResponse => [res.status, res.statusText, [...res.headers], body, finalUrl, redirected, stream];
+      const len = Number(res.headers.get('content-length') ?? NaN);
+      if (len > cap) {
+        await res.body?.cancel();
+        throw tooBig(len);
+      }
+      if (!res.body) return head(null, -1);
+      const reader = res.body.getReader();
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      while (total <= INLINE_BODY_BYTES) {
+        const { done, value } = await reader.read();
+        if (done) return head(concat(chunks, total), -1);
+        chunks.push(value);
+        total += value.byteLength;
+      }
+      if (total > cap) {
+        await reader.cancel();
+        throw tooBig(total);
+      }
+      open.set(++seq, { reader, read: total });
+      return head(concat(chunks, total), seq);
+    },
+    async read(id: number): Promise<[string, ArrayBuffer | null]> {
+      const s = open.get(id);
+      if (!s) return ['fetch: the response body is closed', null];
+      try {
+        const { done, value } = await s.reader.read();
+        if (done) {
+          open.delete(id);
+          return ['', null];
+        }
+        s.read += value.byteLength;
+        if (s.read > cap) {
+          open.delete(id);
+          await s.reader.cancel();
+          return [tooBig(s.read).message, null];
+        }
+        return ['', value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer];
+      } catch (e) {
+        open.delete(id);
+        return [`fetch: reading the response body failed: ${(e as Error).message}`, null];
+      }
+    },
+    cancel(id: number): void {
+      const s = open.get(id);
+      open.delete(id);
+      s?.reader.cancel().catch(() => undefined); // the peer may be gone already; nothing to report to
+    },
+    /** Closes every open body (the isolate is going away). */
+    close(): void {
+      for (const id of [...open.keys()]) this.cancel(id);
+    },
+  };
 }
 
-export async function hostFetch([url, method, headers, body, redirect]: HostFetchRequest, cap = MAX_FETCH_BODY_BYTES): Promise<HostFetchResponse> {
+async function request([url, method, headers, body, redirect]: HostFetchRequest): Promise<[Response, string, boolean]> {
   let u = new URL(url);
   let m = method;
   let b = body && m !== 'GET' && m !== 'HEAD' ? body : null;
@@ -65,7 +117,6 @@ export async function hostFetch([url, method, headers, body, redirect]: HostFetc
       u = next;
       continue;
     }
-    const buf = await readCapped(res, cap);
-    return [res.status, res.statusText, [...res.headers], buf, u.href, hop > 0];
+    return [res, u.href, hop > 0];
   }
 }

@@ -4,8 +4,11 @@
 
 /** fetch as the host sees it: [url, method, headers, body, redirect mode]. */
 export type HostFetchRequest = [string, string, [string, string][], ArrayBuffer | null, string];
-/** [status, statusText, headers, body, final url, redirected]. */
-export type HostFetchResponse = [number, string, [string, string][], ArrayBuffer | null, string, boolean];
+/**
+ * [status, statusText, headers, body, final url, redirected, stream]: `body` is the whole body
+ * when it was short, else its first bytes, and `stream` (>= 0) names the rest for fetchRead.
+ */
+export type HostFetchResponse = [number, string, [string, string][], ArrayBuffer | null, string, boolean, number];
 
 export interface PreludeHost {
   /** Parses a URL: returns [href, protocol, username, password, host, hostname, port, pathname, search, hash, origin] or null. */
@@ -14,6 +17,9 @@ export interface PreludeHost {
   uuid(): string;
   random(n: number): ArrayBuffer;
   fetch(req: HostFetchRequest): Promise<HostFetchResponse>;
+  /** The next chunk of a fetch response body: [error, chunk]; a null chunk is the end. */
+  fetchRead(stream: number): Promise<[string, ArrayBuffer | null]>;
+  fetchCancel(stream: number): void;
   sleep(ms: number): Promise<void>;
   /** crypto.subtle operations on the host's WebCrypto; keys stay there, named by handle. */
   subtle(op: string, args: unknown[]): Promise<unknown>;
