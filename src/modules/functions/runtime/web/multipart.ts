@@ -20,7 +20,9 @@ export function boundaryOf(contentType: string): string | null {
 }
 
 const param = (header: string, name: string): string | null => {
-  const m = new RegExp(`;\\s*${name}="((?:[^"\\\\]|\\\\.)*)"|;\\s*${name}=([^;\\s]+)`, 'i').exec(header);
+  // Quoted values end at the next quote: senders percent-escape quotes (%22) and do not use
+  // backslash escapes, so a backslash is an ordinary character (a file may be named "\\").
+  const m = new RegExp(`;\\s*${name}="([^"]*)"|;\\s*${name}=([^;\\s]+)`, 'i').exec(header);
   if (!m) return null;
   // formdata-polyfill and browsers percent-escape quotes and newlines in names.
   return (m[1] ?? m[2])!.replace(/%22/g, '"').replace(/%0D/g, '\r').replace(/%0A/g, '\n');
