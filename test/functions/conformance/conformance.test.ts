@@ -121,7 +121,8 @@ test('a fetch past the host\'s body cap fails in the function only; the daemon a
       return new Response(e.name + ': ' + e.message);
     }
   } };`);
-  const r = await d.cli(['fn', 'deploy', 'conf-cap', '--code', f, '--memory', '256Mi']);
+  // A 32 MiB read takes a few hundred pulls; on a loaded machine that is seconds.
+  const r = await d.cli(['fn', 'deploy', 'conf-cap', '--code', f, '--memory', '256Mi', '--timeout', '60s']);
   assert.equal(r.code, 0, r.stderr);
   const res = await fetch(`${d.gateway}/fn/conf-cap/?origin=${encodeURIComponent(origin)}`, { signal: AbortSignal.timeout(60_000) });
   assert.match(await res.text(), /^TypeError: .*over the limit of 33554432 bytes/);

@@ -28,7 +28,7 @@ const concat = (chunks: Uint8Array[], total: number): ArrayBuffer => {
 
 /** One isolate's fetches: the open response bodies it reads through fetchRead. */
 export function fetchHost(cap = MAX_FETCH_BODY_BYTES) {
-  const open = new Map<number, { reader: Reader; read: number }>();
+  const open = new Map<number, { reader: Reader; read: number; done: boolean }>();
   let seq = 0;
   const tooBig = (n: number) => new RangeError(`fetch: response body is over the limit of ${cap} bytes (read ${n})`);
   return {
@@ -55,29 +55,39 @@ export function fetchHost(cap = MAX_FETCH_BODY_BYTES) {
         await reader.cancel();
         throw tooBig(total);
       }
-      open.set(++seq, { reader, read: total });
+      open.set(++seq, { reader, read: total, done: false });
       return head(concat(chunks, total), seq);
     },
     async read(id: number): Promise<[string, ArrayBuffer | null]> {
       const s = open.get(id);
       if (!s) return ['fetch: the response body is closed', null];
+      // Chunks are gathered up to INLINE_BODY_BYTES per pull: each pull is a round trip into the isolate.
+      const chunks: Uint8Array[] = [];
+      let total = 0;
       try {
-        const { done, value } = await s.reader.read();
-        if (done) {
-          open.delete(id);
-          return ['', null];
+        while (!s.done && total < INLINE_BODY_BYTES) {
+          const { done, value } = await s.reader.read();
+          if (done) s.done = true;
+          else {
+            chunks.push(value);
+            total += value.byteLength;
+          }
         }
-        s.read += value.byteLength;
-        if (s.read > cap) {
-          open.delete(id);
-          await s.reader.cancel();
-          return [tooBig(s.read).message, null];
-        }
-        return ['', value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer];
       } catch (e) {
         open.delete(id);
         return [`fetch: reading the response body failed: ${(e as Error).message}`, null];
       }
+      s.read += total;
+      if (s.read > cap) {
+        open.delete(id);
+        await s.reader.cancel();
+        return [tooBig(s.read).message, null];
+      }
+      if (total === 0) {
+        open.delete(id);
+        return ['', null];
+      }
+      return ['', concat(chunks, total)];
     },
     cancel(id: number): void {
       const s = open.get(id);
