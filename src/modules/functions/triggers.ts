@@ -1,10 +1,19 @@
 // Triggers: a cron schedule (croner) or an MQTT subscription (mqtt.js) that invokes a function.
-// Each firing is a POST to the function's root; the outcome goes to the function's logs.
+// A cron firing of an isolate function carries the scheduled method, which the prelude turns into
+// a call of its `scheduled(event, env, ctx)` handler (or, without one, a POST to fetch); other
+// firings are a POST to the function's root. The outcome goes to the function's logs.
 import { Cron } from 'croner';
 import type { MqttClient } from 'mqtt';
 import type { FunctionLogs } from './logs.js';
 import type { InvokeRequest, InvokeResponse } from './runtime/instance.js';
 import type { FunctionSpec } from './spec.js';
+
+/**
+ * The method of a cron invocation of an isolate function (the prelude's web/handlers.ts runs
+ * `scheduled()` for it). Node's HTTP parser only accepts the methods it knows, so no request
+ * through the gateway can carry it: a caller cannot run a function's `scheduled()`.
+ */
+export const SCHEDULED_METHOD = 'LLMOS-SCHEDULED';
 
 type Invoke = (fn: string, req: InvokeRequest) => Promise<InvokeResponse>;
 
@@ -37,8 +46,10 @@ export class Triggers {
     const a: Active = { key };
     const name = spec.name;
     if (spec.schedule) {
-      a.cron = new Cron(spec.schedule, { protect: true, catch: true }, async () => {
-        await this.fire(name, 'cron', [['x-llmos-trigger', 'cron'], ['x-llmos-schedule', spec.schedule!]], null);
+      const method = spec.runtime === 'isolate' ? SCHEDULED_METHOD : 'POST';
+      a.cron = new Cron(spec.schedule, { protect: true, catch: true }, async (job: Cron) => {
+        const at = String(job.currentRun()?.getTime() ?? Date.now());
+        await this.fire(name, 'cron', [['x-llmos-trigger', 'cron'], ['x-llmos-schedule', spec.schedule!], ['x-llmos-scheduled-time', at]], null, method);
       });
     }
     if (spec.mqtt) {
@@ -67,9 +78,9 @@ export class Triggers {
     this.active.set(name, a);
   }
 
-  private async fire(name: string, kind: string, headers: [string, string][], body: Uint8Array | null): Promise<void> {
+  private async fire(name: string, kind: string, headers: [string, string][], body: Uint8Array | null, method = 'POST'): Promise<void> {
     try {
-      const res = await this.invoke(name, { method: 'POST', url: `${this.gatewayBase()}/fn/${name}/`, headers, body });
+      const res = await this.invoke(name, { method, url: `${this.gatewayBase()}/fn/${name}/`, headers, body });
       this.logs.write(name, 'trigger', 'system', `${kind} trigger: function answered ${res.status}`);
     } catch (e) {
       this.logs.write(name, 'trigger', 'error', `${kind} trigger: ${(e as Error).message}`);

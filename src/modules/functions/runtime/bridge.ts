@@ -1,10 +1,14 @@
-// The host side of the web globals: the callbacks the prelude (prelude.ts) calls for what an
-// isolate cannot do itself (URL parsing, randomness, logging, network, timers), installed on each
-// new context, and the boot script that runs the prelude with them. Only plain values cross.
+// The host side of the web globals: the callbacks the prelude (prelude.ts, web/) calls for what an
+// isolate cannot do itself (URL parsing, randomness, logging, network, timers, WebCrypto, zlib),
+// installed on each new context, and the boot script that runs the prelude with them. Only plain
+// values cross. Host calls that return promises go through References (a Callback cannot wait
+// for a promise); their failures travel as values so no rejection reaches the daemon.
 import ivm from 'isolated-vm';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { checkEgress } from './egress.js';
-import { preludeSource } from './prelude.js';
+import { fetchHost } from './host/fetch.js';
+import { subtleHost } from './host/subtle.js';
+import { zlibHost } from './host/zlib.js';
+import { preludeScript } from './prelude.js';
 
 const MAX_LOG_LINE = 8192;
 
@@ -22,20 +26,19 @@ function parseUrl(input: string, base?: string): string[] | null {
   }
 }
 
-async function hostFetch([url, method, headers, body]: [string, string, [string, string][], ArrayBuffer | null]): Promise<[number, string, [string, string][], ArrayBuffer]> {
-  const u = new URL(url);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`fetch: unsupported scheme ${u.protocol}`);
-  checkEgress(u);
-  const res = await fetch(url, { method, headers, body: body && method !== 'GET' && method !== 'HEAD' ? body : undefined, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
-  const buf = await res.arrayBuffer();
-  return [res.status, res.statusText, [...res.headers], buf];
-}
+/** An async host call as the prelude sees it: a function returning a promise of a copy. */
+const asyncCall = (ref: string) => `((ref) => (...a) => ref.apply(undefined, a, { arguments: { copy: true }, result: { promise: true, copy: true } }))(${ref})`;
 
 // `__name` covers the helper esbuild adds when the daemon runs from source under tsx.
-export const BOOT = `var __name = (f) => f; ${preludeSource}(globalThis, { url: __h_url, log: __h_log, uuid: __h_uuid, random: __h_random, b64: __h_b64,
-  fetch: ((ref) => async (req) => { const [err, res] = await ref.apply(undefined, [req], { arguments: { copy: true }, result: { promise: true, copy: true } }); if (err) throw new TypeError(err); return res; })(__h_fetchRef),
-  sleep: ((ref) => (ms) => ref.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true } }))(__h_sleepRef) });
-for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_sleepRef','__h_b64']) delete globalThis[k];`;
+export const BOOT = `var __name = (f) => f; (() => { ${preludeScript()}; return __llmos_prelude; })().install(globalThis, {
+  url: __h_url, log: __h_log, uuid: __h_uuid, random: __h_random, utf8Encode: __h_utf8enc, utf8Decode: __h_utf8dec,
+  fetch: ((call) => async (req) => { const [err, res] = await call(req); if (err) throw new TypeError(err); return res; })(${asyncCall('__h_fetchRef')}),
+  fetchRead: ${asyncCall('__h_fetchReadRef')}, fetchCancel: __h_fetchCancel,
+  sleep: ((ref) => (ms) => ref.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true } }))(__h_sleepRef),
+  subtle: ${asyncCall('__h_subtleRef')},
+  zlib: ${asyncCall('__h_zlibRef')},
+});
+for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_fetchReadRef','__h_fetchCancel','__h_sleepRef','__h_subtleRef','__h_zlibRef','__h_utf8enc','__h_utf8dec']) delete globalThis[k];`;
 
 /** Puts the host callbacks the prelude needs on a fresh context's global. */
 export function installHost(context: ivm.Context, sink: HostSink): void {
@@ -44,11 +47,17 @@ export function installHost(context: ivm.Context, sink: HostSink): void {
   g.setSync('__h_log', new ivm.Callback((level: string, text: string) => sink.log(level, text.length > MAX_LOG_LINE ? text.slice(0, MAX_LOG_LINE) + '…' : text), { ignored: true }));
   g.setSync('__h_uuid', new ivm.Callback(() => randomUUID()));
   g.setSync('__h_random', new ivm.Callback((n: number) => new Uint8Array(randomBytes(Math.min(65536, Math.max(0, n | 0)))).buffer));
-  // Host calls that return promises go through References: a Callback cannot wait for a promise.
-  // A rejected host promise would also surface as an unhandled rejection in the daemon, so
-  // failures travel as values and the prelude throws them inside the isolate.
-  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof hostFetch>[0]) => hostFetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+  // Copies of up to a few megabytes, encoded natively: far less CPU than the isolate's own loop.
+  g.setSync('__h_utf8enc', new ivm.Callback((s: string) => {
+    const b = Buffer.from(String(s), 'utf8');
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  }));
+  g.setSync('__h_utf8dec', new ivm.Callback((b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('utf8')));
+  const fetches = fetchHost();
+  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof fetches.fetch>[0]) => fetches.fetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+  g.setSync('__h_fetchReadRef', new ivm.Reference((id: number) => fetches.read(id)));
+  g.setSync('__h_fetchCancel', new ivm.Callback((id: number) => fetches.cancel(id), { ignored: true }));
   g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1)))));
-  g.setSync('__h_b64', new ivm.Callback((op: string, s: string) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1'))));
+  g.setSync('__h_subtleRef', new ivm.Reference(subtleHost()));
+  g.setSync('__h_zlibRef', new ivm.Reference(zlibHost));
 }
-

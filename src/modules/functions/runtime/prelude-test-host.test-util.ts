@@ -1,7 +1,20 @@
-// A host for running prelude parts directly in Node in unit tests: URLs parsed by Node's own
-// URL (as the daemon's host does), logs collected, sleeps real.
-/* eslint-disable @typescript-eslint/no-explicit-any -- the parts and their scope are untyped in-isolate JS */
-import type { PreludeHost } from './prelude-host.js';
+// The bundled prelude run in a bare node:vm context (only the ECMAScript built-ins, like an
+// isolate) for unit tests, with a host whose URLs are parsed by Node's URL (as the daemon's host
+// does), logs collected, sleeps real, WebCrypto and zlib the daemon's own host halves, and a
+// fetch that answers without a network.
+/* eslint-disable @typescript-eslint/no-explicit-any -- the in-isolate globals are untyped */
+import vm from 'node:vm';
+import { subtleHost } from './host/subtle.js';
+import { zlibHost } from './host/zlib.js';
+import { preludeScript, type PreludeHost } from './prelude.js';
+
+/** Buffers made in the vm context, as copies of this realm (isolated-vm copies the same way). */
+function fromContext(v: unknown): unknown {
+  if (Object.prototype.toString.call(v) === '[object ArrayBuffer]') return new Uint8Array(v as ArrayBuffer).slice().buffer;
+  if (Array.isArray(v)) return v.map(fromContext);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromContext(x)]));
+  return v;
+}
 
 export function testHost(logs: Array<[string, string]> = []): PreludeHost {
   return {
@@ -16,15 +29,20 @@ export function testHost(logs: Array<[string, string]> = []): PreludeHost {
     log: (level, text) => void logs.push([level, text]),
     uuid: () => globalThis.crypto.randomUUID(),
     random: (n) => new Uint8Array(n).fill(7).buffer,
-    fetch: async ([url, method]) => [200, 'OK', [['x-url', url], ['x-method', method]], new TextEncoder().encode('fetched').buffer as ArrayBuffer],
+    fetch: async ([url, method]) => [200, 'OK', [['x-url', url], ['x-method', method]], new TextEncoder().encode('fetched').buffer as ArrayBuffer, url, false, -1],
+    fetchRead: async () => ['no streams in the test host', null],
+    fetchCancel: () => undefined,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    b64: (op, s) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1')),
+    subtle: ((s) => (op: string, args: unknown[]) => s(op, fromContext(args) as unknown[]))(subtleHost()),
+    zlib: zlibHost,
+    utf8Encode: (s) => new Uint8Array(Buffer.from(s, 'utf8')).buffer,
+    utf8Decode: (b) => Buffer.from(new Uint8Array(b as ArrayBuffer)).toString('utf8'),
   };
 }
 
-/** The scope after running `parts` in order. */
-export function scope(parts: Array<(s: any, host: PreludeHost) => void>, host = testHost()): any {
-  const s: Record<string, unknown> = {};
-  for (const p of parts) p(s, host);
-  return s;
+/** A fresh context's global object after the prelude ran in it. */
+export function preludeGlobals(host = testHost()): any {
+  const ctx = vm.createContext({ __host: host });
+  vm.runInContext(`var __name = (f) => f; (() => { ${preludeScript()}; return __llmos_prelude; })().install(globalThis, __host); delete globalThis.__host;`, ctx);
+  return vm.runInContext('globalThis', ctx);
 }

@@ -1,0 +1,116 @@
+// The entry points the host calls: bind (module and env, once per instance), dispatch (one
+// request), and the handler forms a Workers module can take: `export default { fetch, scheduled }`,
+// a bare function, or a service worker's addEventListener('fetch'). ctx.waitUntil promises are
+// tracked so the host can await (and meter, and cut off) the work left after the response.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { readAll } from './body.js';
+import { DOMException } from './dom-exception.js';
+import { Event } from './events.js';
+import { console, inspect } from './globals.js';
+import { Request, Response } from './http.js';
+
+/**
+ * The method a cron trigger's invocation carries. Node's HTTP parser only accepts the methods it
+ * knows, so no request through the gateway can have it: a caller cannot run `scheduled()`.
+ */
+export const SCHEDULED_METHOD = 'LLMOS-SCHEDULED';
+
+let handler: any = null;
+let env: Record<string, string> = {};
+const pending = new Set<Promise<unknown>>();
+const swListeners: Array<(e: any) => void> = [];
+
+const ctx = {
+  waitUntil(p: unknown): void {
+    const tracked = Promise.resolve(p).then(
+      () => undefined,
+      (e) => console.error('waitUntil: ' + inspect(e)),
+    );
+    pending.add(tracked);
+    void tracked.finally(() => pending.delete(tracked));
+  },
+  passThroughOnException(): void {},
+};
+
+/** The FetchEvent of the service-worker syntax. */
+class FetchEvent extends Event<'fetch'> {
+  readonly request: Request;
+  response: Promise<Response> | undefined;
+  constructor(request: Request) {
+    super('fetch');
+    this.request = request;
+  }
+  respondWith(r: Response | Promise<Response>): void {
+    if (this.response) throw new DOMException('respondWith() was already called', 'InvalidStateError');
+    this.response = Promise.resolve(r);
+  }
+  waitUntil(p: unknown): void {
+    ctx.waitUntil(p);
+  }
+  passThroughOnException(): void {}
+}
+
+export function addEventListener(type: string, fn: (e: any) => void): void {
+  if (type === 'fetch' || type === 'scheduled') swListeners.push(Object.assign((e: any) => (e.type === type ? fn(e) : undefined), { type }));
+}
+
+export function bind(mod: any, e: Record<string, string>): string {
+  handler = mod && mod.default !== undefined ? mod.default : mod;
+  env = Object.freeze({ ...e });
+  const ok = handler && (typeof handler.fetch === 'function' || typeof handler.scheduled === 'function' || typeof handler === 'function');
+  if (!ok && swListeners.length) handler = null;
+  return ok || swListeners.length ? '' : 'the module has no default export with a fetch(request, env) method';
+}
+
+async function runFetch(req: Request): Promise<any> {
+  if (handler && typeof handler.fetch === 'function') return handler.fetch(req, env, ctx);
+  if (typeof handler === 'function') return handler(req, env, ctx);
+  const ev = new FetchEvent(req);
+  for (const l of swListeners) l(ev);
+  if (ev.response) return ev.response;
+  throw new TypeError('the module has no default export with a fetch(request, env) method');
+}
+
+async function runScheduled(url: string, headers: [string, string][]): Promise<Response> {
+  const h = new Map(headers);
+  const event = { type: 'scheduled', cron: h.get('x-llmos-schedule') ?? '', scheduledTime: Number(h.get('x-llmos-scheduled-time')) || Date.now(), noRetry() {} };
+  if (handler && typeof handler.scheduled === 'function') {
+    await handler.scheduled(event, env, ctx);
+    return new Response(null, { status: 204 });
+  }
+  // No scheduled(): the cron posts to fetch, as before scheduled handlers existed.
+  return runFetch(new Request(url, { method: 'POST', headers, trusted: true }));
+}
+
+type Out = [number, string, [string, string][], ArrayBuffer | null];
+
+export async function dispatch(method: string, url: string, headers: [string, string][], body: ArrayBuffer | Uint8Array | null): Promise<Out> {
+  let res: any;
+  if (method === SCHEDULED_METHOD) res = await runScheduled(url, headers);
+  else {
+    const req = new Request(url, { method, headers, body: method === 'GET' || method === 'HEAD' ? null : body, trusted: true });
+    res = await runFetch(req);
+  }
+  if (typeof res === 'string') res = new Response(res);
+  if (!(res instanceof Response)) throw new TypeError('fetch() must return a Response, got ' + inspect(res));
+  const peek = res._peekBytes();
+  const stream = res._stream();
+  const b = peek === undefined && stream ? await readAll(stream) : peek ?? null;
+  return [res.status, res.statusText, [...res.headers], b ? (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer) : null];
+}
+
+/** Resolves when every ctx.waitUntil promise so far (and those they add) has settled; returns how many ran. */
+export async function settled(): Promise<number> {
+  let n = 0;
+  while (pending.size) {
+    const list = [...pending];
+    n += list.length;
+    await Promise.all(list);
+  }
+  return n;
+}
+
+/** Forgets the stand-in handler the warm-up used. */
+export function unbind(): void {
+  handler = null;
+}
