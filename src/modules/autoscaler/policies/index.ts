@@ -25,4 +25,5 @@ export function scalingPolicy(name: string): ScalingPolicy<ScalingInput, unknown
 
 export { fixedKeepAlive, hybridKeepAlive, parseKeepAlive } from './keepalive.js';
 export { adaptiveKeepAlive } from './adaptive-keepalive.js';
+export { costKeepAlive } from './cost-keepalive.js';
 export * from './types.js';
