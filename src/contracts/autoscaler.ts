@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ScaleTargetMetrics } from './scaling.js';
 
 /** The scaling policies the autoscaler module implements (its policies/index.ts maps each name). */
-export const scalingPolicyNames = ['threshold', 'concurrency', 'predictive', 'learned'] as const;
+export const scalingPolicyNames = ['threshold', 'concurrency', 'predictive', 'learned', 'blend'] as const;
 export type ScalingPolicyName = (typeof scalingPolicyNames)[number];
 
 export const metricNames = ['cpu', 'memory', 'rps', 'concurrency'] as const;

@@ -22,7 +22,11 @@ export interface ScalingDecision<State> {
  */
 export interface KeepAlivePolicy<State = unknown> {
   readonly name: string;
-  initialState(): State;
+  /**
+   * State for a new function. What is known of it up front lets a policy weigh memory against cold
+   * starts (`memoryMb`) and expect a period (`timer`: only cron triggers invoke it).
+   */
+  initialState(fn?: { memoryMb?: number; timer?: boolean }): State;
   /** Record an invocation arriving at `now`; returns the new state. */
   observe(state: State, now: number): State;
   /** Decide after an invocation finished at `now`. */

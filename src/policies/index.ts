@@ -1,6 +1,7 @@
 // The scaling policies by name: the live autoscaler and the simulator both look them up here.
 import type { ScalingPolicy } from '../contracts/policies.js';
 import { InvalidArgument } from '../kernel/errors.js';
+import { blendPolicy } from './blend.js';
 import { concurrencyPolicy } from './concurrency.js';
 import { learnedPolicy } from './learned.js';
 import { predictivePolicy } from './predictive.js';
@@ -15,6 +16,7 @@ export const scalingPolicies: Readonly<Record<ScalingPolicyName, ScalingPolicy<S
   concurrency: concurrencyPolicy as ScalingPolicy<ScalingInput, unknown, AutoscaleConfig>,
   predictive: predictivePolicy as ScalingPolicy<ScalingInput, unknown, AutoscaleConfig>,
   learned: learnedPolicy as ScalingPolicy<ScalingInput, unknown, AutoscaleConfig>,
+  blend: blendPolicy as ScalingPolicy<ScalingInput, unknown, AutoscaleConfig>,
 });
 
 export function scalingPolicy(name: string): ScalingPolicy<ScalingInput, unknown, AutoscaleConfig> {
@@ -25,4 +27,5 @@ export function scalingPolicy(name: string): ScalingPolicy<ScalingInput, unknown
 
 export { fixedKeepAlive, hybridKeepAlive, parseKeepAlive } from './keepalive.js';
 export { adaptiveKeepAlive } from './adaptive-keepalive.js';
+export { costKeepAlive } from './cost-keepalive.js';
 export * from './types.js';

@@ -4,11 +4,13 @@
 //
 //  - fixed:TTL   keep the instance TTL after each invocation (the industry default, e.g. 10 min).
 //  - hybrid      the hybrid-histogram policy of "Serverless in the Wild" (Shahrad et al., ATC'20).
-//  - adaptive    LLMOS's own policy (see adaptive-keepalive.ts).
+//  - adaptive    LLMOS's first own policy (see adaptive-keepalive.ts).
+//  - cost        LLMOS's cost-aware policy, the default (see cost-keepalive.ts).
 import type { KeepAliveDecision, KeepAlivePolicy } from '../contracts/policies.js';
 import { InvalidArgument } from '../kernel/errors.js';
 import { formatMs, parseDuration } from '../kernel/quantity.js';
 import { adaptiveKeepAlive } from './adaptive-keepalive.js';
+import { costKeepAlive } from './cost-keepalive.js';
 
 const MINUTE = 60_000;
 
@@ -151,13 +153,14 @@ export function binCount(bins: HybridState['bins'], i: number): number {
 }
 
 /** Names accepted by parseKeepAlive, for help texts. */
-export const KEEPALIVE_SPECS = ['fixed:<duration>', 'hybrid', 'adaptive'] as const;
+export const KEEPALIVE_SPECS = ['fixed:<duration>', 'hybrid', 'adaptive', 'cost'] as const;
 
-/** "fixed:10m", "fixed:30s", "hybrid" (or "hybrid-histogram"), "adaptive". */
+/** "fixed:10m", "fixed:30s", "hybrid" (or "hybrid-histogram"), "adaptive", "cost". */
 export function parseKeepAlive(spec: string): KeepAlivePolicy {
   const s = spec.trim();
   if (s.startsWith('fixed:')) return fixedKeepAlive(parseDuration(s.slice(6), 'keep-alive TTL')) as KeepAlivePolicy;
   if (s === 'hybrid' || s === 'hybrid-histogram') return hybridKeepAlive() as KeepAlivePolicy;
   if (s === 'adaptive') return adaptiveKeepAlive() as KeepAlivePolicy;
-  throw new InvalidArgument(`unknown keep-alive policy "${spec}" (use fixed:10m, fixed:30s, hybrid or adaptive)`);
+  if (s === 'cost') return costKeepAlive() as KeepAlivePolicy;
+  throw new InvalidArgument(`unknown keep-alive policy "${spec}" (use fixed:10m, fixed:30s, hybrid, adaptive or cost)`);
 }

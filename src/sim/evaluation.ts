@@ -29,10 +29,17 @@ export interface FunctionVerdict {
   gapClosedPct: number;
   memOurs: number;
   memHybrid: number;
+  coldOurs: number;
+  coldHybrid: number;
   met: boolean;
 }
 
-export function functionVerdict(sample: string, r: FunctionSimResult, ours = 'adaptive'): FunctionVerdict {
+/** The policy the daemon uses by default, checked against the target. */
+export const OURS = 'cost';
+const CHECKED = ['hybrid', 'adaptive', OURS, 'oracle'];
+
+/** Target (issue 22): (a) close half the hybrid-to-oracle p75 gap, (b) no more cold starts, (c) no more wasted memory than hybrid. */
+export function functionVerdict(sample: string, r: FunctionSimResult, ours = OURS): FunctionVerdict {
   const get = (n: string) => r.policies.find((p) => p.name === n)!;
   const h = get('hybrid');
   const o = get('oracle');
@@ -48,8 +55,10 @@ export function functionVerdict(sample: string, r: FunctionSimResult, ours = 'ad
     gapClosedPct,
     memOurs: a.wastedMemoryPct,
     memHybrid: h.wastedMemoryPct,
-    // With no gap (hybrid already at the oracle) there is nothing to close; then only memory and not being worse count.
-    met: (gap > 0 ? gapClosedPct >= 50 : a.coldStartP75Pct <= h.coldStartP75Pct) && a.wastedMemoryPct <= h.wastedMemoryPct,
+    coldOurs: a.coldStarts,
+    coldHybrid: h.coldStarts,
+    // With no gap (hybrid already at the oracle) there is nothing to close; then only not being worse counts.
+    met: (gap > 0 ? gapClosedPct >= 50 : a.coldStartP75Pct <= h.coldStartP75Pct) && a.wastedMemoryPct <= h.wastedMemoryPct && a.coldStarts <= h.coldStarts,
   };
 }
 
@@ -93,7 +102,9 @@ export function generateEvaluation(o: EvaluationOptions): { file: string; functi
     '',
     'Metrics as in "Serverless in the Wild" (ATC\'20): the 3rd quartile of the per-app cold start percentage, and wasted memory',
     'time (memory x time an instance is loaded but idle) normalised to a fixed 10-minute keep-alive (= 100). `oracle` is the',
-    'bound: only each app\'s first invocation is cold and nothing is wasted. `adaptive` is LLMOS\'s policy.',
+    'bound: only each app\'s first invocation is cold and nothing is wasted. `cost` is LLMOS\'s default policy (cost-keepalive.ts),',
+    '`adaptive` its earlier one. The cost policy\'s constants and its prior were chosen on half A of each sample (functions split',
+    'by hash) only; half B, the whole samples, another seed and the time windows below are reported, not tuned on.',
     '',
   ];
   const verdicts: FunctionVerdict[] = [];
@@ -109,20 +120,20 @@ export function generateEvaluation(o: EvaluationOptions): { file: string; functi
     md.push(`### ${sample}`, '', `${r.apps} apps, ${r.invocations} invocations, ${r.minutes} minutes.`, '', functionsTable(r), '', `![${sample}](evaluation/${sample}.svg)`, '');
     md.push(
       `Target: close half of the hybrid-to-oracle gap on the 3rd-quartile cold start, i.e. reach <= ${v.required.toFixed(2)}% ` +
-        `(hybrid ${v.hybrid.toFixed(2)}%, oracle ${v.oracle.toFixed(2)}%), at wasted memory <= hybrid's ${v.memHybrid.toFixed(1)}. ` +
-        `adaptive: ${v.ours.toFixed(2)}% (${v.gapClosedPct.toFixed(0)}% of the gap closed) at ${v.memOurs.toFixed(1)}: ${yes(v.met)}.`,
+        `(hybrid ${v.hybrid.toFixed(2)}%, oracle ${v.oracle.toFixed(2)}%), with no more cold starts than hybrid's ${v.coldHybrid} and wasted memory <= hybrid's ${v.memHybrid.toFixed(1)}. ` +
+        `${OURS}: ${v.ours.toFixed(2)}% (${v.gapClosedPct.toFixed(0)}% of the gap closed), ${v.coldOurs} cold starts, memory ${v.memOurs.toFixed(1)}: ${yes(v.met)}.`,
       '',
     );
     // Generalisation: each half of the functions on its own, and another seed.
     for (const which of [0, 1] as const) {
       const t = loadFunctionTrace(join(o.tracesDir, sample), { filter: half(which) });
-      const hr = simulateFunctions(t, { policies: ['hybrid', 'adaptive', 'oracle'], seed });
+      const hr = simulateFunctions(t, { policies: CHECKED, seed });
       tick(`${sample} half ${which}`);
       const hv = functionVerdict(`${sample}, half ${which === 0 ? 'A' : 'B'} (${hr.apps} apps)`, hr);
       halves.push(verdictRow(hv));
       checks.push(hv);
     }
-    const sr = simulateFunctions(trace, { policies: ['hybrid', 'adaptive', 'oracle'], seed: seed + 1 });
+    const sr = simulateFunctions(trace, { policies: CHECKED, seed: seed + 1 });
     tick(`${sample} seed ${seed + 1}`);
     const sv2 = functionVerdict(`${sample}, seed ${seed + 1}`, sr);
     halves.push(verdictRow(sv2));
@@ -139,7 +150,7 @@ export function generateEvaluation(o: EvaluationOptions): { file: string; functi
   ];
   for (const [sample, from, to] of windows) {
     const t = loadFunctionTrace(join(o.tracesDir, sample), { columns: [from, to] });
-    const wr = simulateFunctions(t, { policies: ['hybrid', 'adaptive', 'oracle'], seed });
+    const wr = simulateFunctions(t, { policies: CHECKED, seed });
     tick(`${sample} window ${from}-${to}`);
     const h0 = (t.startMinute) / 60;
     const wv = functionVerdict(`${sample}, hours ${h0}-${h0 + (to - from) / 60} only (${wr.apps} apps)`, wr);
@@ -150,13 +161,11 @@ export function generateEvaluation(o: EvaluationOptions): { file: string; functi
     '### Does it generalise?',
     '',
     'The same check on each half of the functions (split by function hash), with another random spread of invocations within',
-    'each minute (seed), and on time windows replayed on their own. The full samples, their halves and the full-day hours 8-16',
-    'and 16-24 were used to choose among a few variants of the policy (window size, percentiles, margins, how many idle times',
-    'before trusting percentiles); the other seed, the full-day hours 0-8 and the two 4-hour windows of the 8-hour sample were',
-    'not looked at while choosing.',
+    'each minute (seed), and on time windows replayed on their own. Only the A halves were used to choose the cost policy\'s',
+    'constants and to fit its prior; every other row is held out.',
     '',
-    '| sample | hybrid p75 | oracle p75 | adaptive p75 | gap closed | wasted memory adaptive / hybrid | target |',
-    '|---|---:|---:|---:|---:|---:|---|',
+    `| sample | hybrid p75 | oracle p75 | ${OURS} p75 | gap closed | cold starts ${OURS} / hybrid | wasted memory ${OURS} / hybrid | target |`,
+    '|---|---:|---:|---:|---:|---:|---:|---|',
     ...halves,
     '',
   );
@@ -244,11 +253,16 @@ export function generateEvaluation(o: EvaluationOptions): { file: string; functi
   const summary = [
     '## Summary',
     '',
-    `- Keep-alive, target (close >= 50% of the hybrid-to-oracle gap on the 3rd-quartile per-app cold start at no more wasted memory than hybrid): ` +
-      verdicts.map((v) => `${v.sample} ${v.met ? 'met' : 'not met'} (${v.gapClosedPct.toFixed(0)}% closed, memory ${v.memOurs.toFixed(1)} vs ${v.memHybrid.toFixed(1)})`).join('; ') +
-      `. Generalisation checks met: ${checks.filter((c) => c.met).length} of ${checks.length}.`,
-    `- The price of adaptive's lower 3rd-quartile cold start is more cold starts in total on ${sampleNames} (see the tables): it spends fewer`,
-    '  idle minutes on apps with many invocations, where a few extra cold starts barely move their percentage, and more on rare apps.',
+    `- Keep-alive, target (close >= 50% of the hybrid-to-oracle gap on the 3rd-quartile per-app cold start, with no more cold starts and no more wasted memory than hybrid), policy \`${OURS}\`: ` +
+      verdicts.map((v) => `${v.sample} ${v.met ? 'met' : 'not met'} (${v.gapClosedPct.toFixed(0)}% closed, ${v.coldOurs} vs ${v.coldHybrid} cold starts, memory ${v.memOurs.toFixed(1)} vs ${v.memHybrid.toFixed(1)})`).join('; ') +
+      `. Generalisation checks met: ${checks.filter((c) => c.met).length} of ${checks.length}${checks.some((c) => !c.met) ? ` (not met: ${checks.filter((c) => !c.met).map((c) => c.sample).join('; ')})` : ''}.`,
+    `- Why \`${OURS}\` wins where it wins: it prices each gap. A cold start is worth more for a rarely invoked app (one miss moves its`,
+    '  percentage a lot) and for a small function (its idle time is cheap), so it keeps rare small apps through their gaps and drops big',
+    '  busy ones quickly; a prior from other apps stops it from betting on one idle time, which is where hybrid loses its rare apps.',
+    '  Timers get hybrid\'s exact pre-warm window. Where it loses: apps that are neither periodic nor frequent and whose gaps exceed',
+    '  what the prior suggests are kept and still missed (memory spent for nothing); on the timer-heavy 8-hour sample this makes its',
+    '  memory close to hybrid\'s. `adaptive` (the earlier policy) reaches a low p75 too, but with 2-3x the cold starts of hybrid on',
+    `  ${sampleNames}: it keeps short windows on busy apps.`,
     `- Services, target (best of predictive/learned cuts under-provisioned time >= 50% vs HPA at <= 10% extra replica-minutes): ${sv.met ? 'met' : 'not met'}: ` +
       `${sv.best} cuts it by ${sv.underCutPct.toFixed(0)}% at ${sv.extraReplicaMinutesPct >= 0 ? '+' : ''}${sv.extraReplicaMinutesPct.toFixed(1)}% replica-minutes.` +
       (sv.met ? '' : ' What remains is mostly one-minute spikes (the episode table below) that arrive between two control periods with no sign beforehand; no forecast sees them, and absorbing them needs standing headroom that costs more than the 10% budget.'),
@@ -268,5 +282,5 @@ function pct(v: number, base: number): string {
 
 function verdictRow(v: FunctionVerdict): string {
   const closed = v.hybrid > v.oracle ? `${v.gapClosedPct.toFixed(0)}%` : 'no gap';
-  return `| ${v.sample} | ${v.hybrid.toFixed(2)} | ${v.oracle.toFixed(2)} | ${v.ours.toFixed(2)} | ${closed} | ${v.memOurs.toFixed(1)} / ${v.memHybrid.toFixed(1)} | ${v.met ? 'met' : 'not met'} |`;
+  return `| ${v.sample} | ${v.hybrid.toFixed(2)} | ${v.oracle.toFixed(2)} | ${v.ours.toFixed(2)} | ${closed} | ${v.coldOurs} / ${v.coldHybrid} | ${v.memOurs.toFixed(1)} / ${v.memHybrid.toFixed(1)} | ${v.met ? 'met' : 'not met'} |`;
 }

@@ -9,7 +9,7 @@ import { loadFunctionTrace } from './traces.js';
 import { writeAzure2019Sample } from './synthetic-traces.js';
 
 const MIN = 60_000;
-const app = (minutes: number[], durMs = 1000): AppArrivals => ({ id: 'a', memoryMb: 100, times: Float64Array.from(minutes.map((m) => m * MIN)), durations: new Float64Array(minutes.length).fill(durMs) });
+const app = (minutes: number[], durMs = 1000): AppArrivals => ({ id: 'a', timer: false, memoryMb: 100, times: Float64Array.from(minutes.map((m) => m * MIN)), durations: new Float64Array(minutes.length).fill(durMs) });
 
 test('simulateApp: cold starts and idle time under a fixed keep-alive', () => {
   const cases: Array<{ name: string; minutes: number[]; ttlMin: number; endMin: number; cold: number; idleMin: number }> = [
@@ -28,7 +28,7 @@ test('simulateApp: cold starts and idle time under a fixed keep-alive', () => {
     assert.equal(o.invocations, c.minutes.length);
   }
   // Overlapping executions are one busy period: 3 arrivals 1 s apart running 10 s each = busy 12 s, 1 cold.
-  const busy = simulateApp({ id: 'b', memoryMb: 1, times: Float64Array.from([0, 1000, 2000]), durations: Float64Array.from([10_000, 10_000, 10_000]) }, fixedKeepAlive(0), 60_000);
+  const busy = simulateApp({ id: 'b', timer: false, memoryMb: 1, times: Float64Array.from([0, 1000, 2000]), durations: Float64Array.from([10_000, 10_000, 10_000]) }, fixedKeepAlive(0), 60_000);
   assert.deepEqual(busy, { invocations: 3, coldStarts: 1, idleMs: 0, loadedMs: 12_000 });
 });
 

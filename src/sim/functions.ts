@@ -15,6 +15,8 @@ const MINUTE = 60_000;
 export interface AppArrivals {
   id: string;
   memoryMb: number;
+  /** Every function of the app is timer-triggered (when the trace says; Azure 2019 samples may not). */
+  timer: boolean;
   times: Float64Array;
   durations: Float64Array;
 }
@@ -49,7 +51,7 @@ function expandApp(app: AppTrace, startMinute: number, seed: number): AppArrival
       durations[k++] = d;
     }
   }
-  return { id: app.id, memoryMb: app.memoryMb, times, durations };
+  return { id: app.id, memoryMb: app.memoryMb, timer: app.functions.length > 0 && app.functions.every((f) => f.trigger === 'timer'), times, durations };
 }
 
 export interface AppOutcome {
@@ -65,7 +67,7 @@ export interface AppOutcome {
 export function simulateApp(a: AppArrivals, policy: KeepAlivePolicy, endMs: number): AppOutcome {
   const n = a.times.length;
   if (n === 0) return { invocations: 0, coldStarts: 0, idleMs: 0, loadedMs: 0 };
-  let state = policy.initialState();
+  let state = policy.initialState({ memoryMb: a.memoryMb, timer: a.timer });
   let cold = 1; // nothing is loaded before the first invocation
   let idle = 0;
   let busy = 0;
@@ -109,7 +111,7 @@ export interface FunctionPolicyResult {
   appsOnlyFirstColdPct: number;
 }
 
-export const ALL_FUNCTION_POLICIES = ['fixed:5m', 'fixed:10m', 'fixed:20m', 'fixed:60m', 'hybrid', 'adaptive', 'oracle'] as const;
+export const ALL_FUNCTION_POLICIES = ['fixed:5m', 'fixed:10m', 'fixed:20m', 'fixed:60m', 'hybrid', 'adaptive', 'cost', 'oracle'] as const;
 
 export function expandPolicyList(spec: string): string[] {
   if (spec === 'all') return [...ALL_FUNCTION_POLICIES];

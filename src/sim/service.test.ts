@@ -20,7 +20,7 @@ test('service simulation: a demand step is under-provisioned for about detection
   const r = simulateService(trace, { policies: ['threshold', 'concurrency', 'predictive', 'learned'], capacityRps: 10, startupMs: 30_000, min: 1, max: 50, targetUtilization: 1 });
   const hpa = r.policies.find((p) => p.name === 'threshold')!;
   assert.equal(r.seconds, 1800);
-  assert.equal(hpa.underProvisionedPct, Math.round((100 * 60 * 1000) / 1800) / 1000);
+  assert.equal(hpa.underProvisionedPct, Math.round((100 * 60 * 100_000) / 1800) / 100_000);
   assert.equal(hpa.peakReplicas, 10);
   for (const p of r.policies) {
     assert.ok(p.underProvisionedPct > 0 && p.underProvisionedPct < 10, `${p.name} ${p.underProvisionedPct}`);

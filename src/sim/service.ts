@@ -8,7 +8,7 @@ import { InvalidArgument } from '../kernel/errors.js';
 import type { ServiceTrace } from './traces.js';
 import { round } from './functions.js';
 
-export const ALL_SERVICE_POLICIES = ['threshold', 'concurrency', 'predictive', 'learned'] as const;
+export const ALL_SERVICE_POLICIES = ['threshold', 'concurrency', 'predictive', 'learned', 'blend'] as const;
 
 export interface ServiceSimOptions {
   policies: string[];
@@ -52,7 +52,7 @@ export interface ServiceSimResult {
 }
 
 /** Each policy's own control period, as its peer runs it. */
-const PERIOD_MS: Record<string, number> = { threshold: 15_000, concurrency: 2_000, predictive: 15_000, learned: 15_000 };
+const PERIOD_MS: Record<string, number> = { threshold: 15_000, concurrency: 2_000, predictive: 15_000, learned: 15_000, blend: 2_000 };
 
 export function expandServicePolicies(spec: string): string[] {
   const names = spec === 'all' ? [...ALL_SERVICE_POLICIES] : spec.split(',').map((s) => s.trim()).filter(Boolean);
@@ -169,7 +169,7 @@ export function simulateService(trace: ServiceTrace, o: ServiceSimOptions): Serv
     replicasSeries[name] = series;
     results.push({
       name,
-      underProvisionedPct: round((100 * under) / seconds, 3),
+      underProvisionedPct: round((100 * under) / seconds, 5),
       replicaMinutes: Math.round(replicaSec / 60),
       scalingActions: actions,
       overProvisionedReplicaMinutes: Math.round(Math.max(0, replicaSec - needSec) / 60),
