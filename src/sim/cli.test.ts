@@ -9,7 +9,7 @@ import { projectRoot } from './paths.js';
 import { writeTraceFolder } from './synthetic-traces.js';
 
 const root = projectRoot();
-const llmos = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, ['--no-node-snapshot', join(root, 'bin', 'llmos'), ...args], { cwd: root, encoding: 'utf8', env });
+const llmos = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(join(root, 'bin', 'llmos'), args, { cwd: root, encoding: 'utf8', env });
 // Generated traces in the real traces' layout (the real ones are not in the repository).
 const traces = writeTraceFolder(mkdtempSync(join(tmpdir(), 'llmos-sim-traces-')), 4);
 after(() => rmSync(traces, { recursive: true, force: true }));
