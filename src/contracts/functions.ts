@@ -31,6 +31,8 @@ export const deployInputSchema = z.object({
   asyncTtl: sizeOrNumber.optional(),
   asyncMaxRecords: z.number().int().optional(),
   asyncMaxBytes: sizeOrNumber.optional(),
+  /** `host:port` entries a function's fetch may reach although private/loopback (`--allow-net`). */
+  allowNet: z.array(text(300)).max(100).optional(),
 });
 
 /** The deploy body: the input plus isolate code (file name -> source). */
@@ -81,6 +83,8 @@ export interface FunctionSpec {
   asyncMaxRecords: number;
   /** Bytes of async request and result bodies held at once, at most (then 429). */
   asyncMaxBytes: number;
+  /** `host:port` entries (normalized) the function's fetch may reach besides public addresses. */
+  allowNet: string[];
   createdAt: string;
   updatedAt: string;
   /** Bumped on every deploy; instances of older versions drain and go. */

@@ -15,7 +15,9 @@ export type FailureReason =
   | 'quota-exceeded'
   | 'bad-response'
   | 'unauthenticated'
-  | 'shutting-down';
+  | 'shutting-down'
+  | 'loop-detected'
+  | 'host-crashed';
 
 const codes: Record<FailureReason, ErrorCode> = {
   'not-found': 'E_NOT_FOUND',
@@ -31,6 +33,8 @@ const codes: Record<FailureReason, ErrorCode> = {
   'bad-response': 'E_UNAVAILABLE',
   unauthenticated: 'E_UNAUTHENTICATED',
   'shutting-down': 'E_UNAVAILABLE',
+  'loop-detected': 'E_RESOURCE_EXHAUSTED',
+  'host-crashed': 'E_UNAVAILABLE',
 };
 
 const statuses: Record<FailureReason, number> = {
@@ -47,6 +51,8 @@ const statuses: Record<FailureReason, number> = {
   'bad-response': 502,
   unauthenticated: 401,
   'shutting-down': 503,
+  'loop-detected': 508,
+  'host-crashed': 502,
 };
 
 export class InvocationFailed extends LlmosError {

@@ -18,6 +18,7 @@ import { FunctionMetrics } from './metrics.js';
 import { FunctionPool } from './pool.js';
 import { ContainerInstance, PreparedContainers } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import type { EgressPolicy } from './runtime/egress.js';
 import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
 import { SecretBox } from './secret-box.js';
 import { Secrets } from './secrets.js';
@@ -42,6 +43,10 @@ export interface FunctionsConfig {
   async: AsyncConfig;
   /** How often store history written by async work is compacted while it flows, ms. */
   asyncCompactIntervalMs: number;
+  /** Largest response body of one fetch from a function, bytes (also at most a quarter of its memory). */
+  fetchMaxBytes: number;
+  /** How long timers and waitUntil work may run after the response, ms (Workers: 30 s). */
+  backgroundMs: number;
 }
 
 export interface FunctionsApi {
@@ -114,6 +119,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     imageReadyTimeoutMs: 30_000,
     async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4, maxTotalBytes: 512 * 2 ** 20, maxResultBytes: 6 * 2 ** 20 },
     asyncCompactIntervalMs: 10_000,
+    fetchMaxBytes: 32 * 2 ** 20,
+    backgroundMs: 30_000,
   },
   async init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
@@ -156,12 +163,19 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         cpuMs: spec.cpuMs,
         env,
         fastPath: ctx.config.fastPath,
+        egress: egressPolicy(spec),
+        backgroundMs: ctx.config.backgroundMs,
         onLog: (level, text) => logs.write(spec.name, id, level, text),
       });
       d.codeCache ??= inst.producedCache;
       return inst;
     };
 
+    // The daemon's own listeners are never reachable implicitly, whatever address they are bound to.
+    const egressPolicy = (spec: FunctionSpec): EgressPolicy => {
+      const ownPorts = [ctx.addresses.listen, api.gatewayBase].map((a) => Number(/:(\d+)\/?$/.exec(a)?.[1] ?? 0)).filter((p) => p > 0);
+      return { allow: spec.allowNet, maxResponseBytes: Math.min(ctx.config.fetchMaxBytes, Math.floor(spec.memory / 4)), ownPorts };
+    };
     const poolDeps = { startInstance, metrics, logs, events: ctx.events, workloads: ctx.workloads, now: () => performance.timeOrigin + performance.now() };
     const api: FunctionsApi = {
       gatewayBase: 'http://127.0.0.1',

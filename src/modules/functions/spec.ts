@@ -3,6 +3,7 @@ import { Cron } from 'croner';
 import type { DeployInput, FunctionSpec } from '../../contracts/functions.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { parseKeepAlive } from '../autoscaler/policies/keepalive.js';
+import { normalizeAllowEntry } from './runtime/egress.js';
 import { formatMemory, formatMs, parseDuration, parseMemory } from '../../kernel/quantity.js';
 
 export type { DeployInput, FunctionSpec };
@@ -81,6 +82,19 @@ function int(v: number | undefined, def: number, [lo, hi]: Range, what: string):
   return n;
 }
 
+/** `--allow-net` entries, normalized to host:port and deduplicated. */
+function allowNet(entries: string[] | undefined): string[] {
+  const out = new Set<string>();
+  for (const e of entries ?? []) {
+    try {
+      out.add(normalizeAllowEntry(e));
+    } catch (err) {
+      throw new InvalidArgument((err as Error).message);
+    }
+  }
+  return [...out];
+}
+
 /** Specs stored before a field existed get its default (the store keeps what older versions wrote). */
 export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
   return {
@@ -89,6 +103,7 @@ export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
     asyncTtlMs: s.asyncTtlMs ?? DEFAULTS.asyncTtlMs,
     asyncMaxRecords: s.asyncMaxRecords ?? DEFAULTS.asyncMaxRecords,
     asyncMaxBytes: s.asyncMaxBytes ?? DEFAULTS.asyncMaxBytes,
+    allowNet: s.allowNet ?? [],
   };
 }
 
@@ -149,6 +164,7 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     asyncTtlMs: ms(input.asyncTtl, DEFAULTS.asyncTtlMs, LIMITS.asyncTtlMs, 'async result TTL'),
     asyncMaxRecords: int(input.asyncMaxRecords, DEFAULTS.asyncMaxRecords, LIMITS.asyncMaxRecords, 'async max records'),
     asyncMaxBytes: size(input.asyncMaxBytes, DEFAULTS.asyncMaxBytes, LIMITS.asyncMaxBytes, 'async max bytes'),
+    allowNet: allowNet(input.allowNet),
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
     version: (prev?.version ?? 0) + 1,

@@ -3,7 +3,7 @@
 // new context, and the boot script that runs the prelude with them. Only plain values cross.
 import ivm from 'isolated-vm';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { checkEgress } from './egress.js';
+import { egressFetch, type EgressPolicy } from './egress.js';
 import { preludeSource } from './prelude.js';
 
 const MAX_LOG_LINE = 8192;
@@ -11,7 +11,42 @@ const MAX_LOG_LINE = 8192;
 /** Where an isolate's console output goes; set when a function claims the isolate. */
 export interface HostSink {
   log(level: string, text: string): void;
+  /** The claiming function's egress policy (until a function claims the shell: public only, no body). */
+  egress?: EgressPolicy;
+  /** Host timers behind the isolate's setTimeout/sleep: cleared when the isolate goes (see clearTimers). */
+  timers?: Set<NodeJS.Timeout>;
 }
+
+/** Pending timers one isolate may hold; past it a new one never fires (and is logged), so the host stays bounded. */
+export const MAX_TIMERS = 10_000;
+
+/** Cancels every host timer of an isolate (its callbacks would run in a disposed isolate anyway). */
+export function clearTimers(sink: HostSink): void {
+  for (const t of sink.timers ?? []) clearTimeout(t);
+  sink.timers?.clear();
+}
+
+const capped = new WeakSet<HostSink>();
+
+function sleep(sink: HostSink, ms: number): Promise<void> {
+  const timers = (sink.timers ??= new Set());
+  if (timers.size >= MAX_TIMERS) {
+    if (!capped.has(sink)) {
+      capped.add(sink);
+      sink.log('error', `more than ${MAX_TIMERS} pending timers: new timers do not fire`);
+    }
+    return new Promise<void>(() => undefined);
+  }
+  return new Promise<void>((r) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      r();
+    }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+    timers.add(t);
+  });
+}
+
+const NO_EGRESS: EgressPolicy = { allow: [], maxResponseBytes: 0, ownPorts: [] };
 
 function parseUrl(input: string, base?: string): string[] | null {
   try {
@@ -22,13 +57,9 @@ function parseUrl(input: string, base?: string): string[] | null {
   }
 }
 
-async function hostFetch([url, method, headers, body]: [string, string, [string, string][], ArrayBuffer | null]): Promise<[number, string, [string, string][], ArrayBuffer]> {
-  const u = new URL(url);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`fetch: unsupported scheme ${u.protocol}`);
-  checkEgress(u);
-  const res = await fetch(url, { method, headers, body: body && method !== 'GET' && method !== 'HEAD' ? body : undefined, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
-  const buf = await res.arrayBuffer();
-  return [res.status, res.statusText, [...res.headers], buf];
+async function hostFetch([url, method, headers, body]: [string, string, [string, string][], ArrayBuffer | null], policy: EgressPolicy): Promise<[number, string, [string, string][], ArrayBuffer]> {
+  const r = await egressFetch({ url, method, headers, body }, policy);
+  return [r.status, r.statusText, r.headers, r.body];
 }
 
 // `__name` covers the helper esbuild adds when the daemon runs from source under tsx.
@@ -47,8 +78,8 @@ export function installHost(context: ivm.Context, sink: HostSink): void {
   // Host calls that return promises go through References: a Callback cannot wait for a promise.
   // A rejected host promise would also surface as an unhandled rejection in the daemon, so
   // failures travel as values and the prelude throws them inside the isolate.
-  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof hostFetch>[0]) => hostFetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
-  g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1)))));
+  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof hostFetch>[0]) => hostFetch(req, sink.egress ?? NO_EGRESS).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+  g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => sleep(sink, ms)));
   g.setSync('__h_b64', new ivm.Callback((op: string, s: string) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1'))));
 }
 
