@@ -115,7 +115,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     reapIntervalMs: 250,
     logLines: 2000,
     spareIsolates: 2,
-    fastPath: true,
+    // Off: on the daemon's thread a function turning expensive would hold up the gateway until its CPU limit.
+    fastPath: false,
     imageReadyTimeoutMs: 30_000,
     async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4, maxTotalBytes: 512 * 2 ** 20, maxResultBytes: 6 * 2 ** 20 },
     asyncCompactIntervalMs: 10_000,

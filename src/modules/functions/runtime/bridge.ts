@@ -15,6 +15,8 @@ export interface HostSink {
   egress?: EgressPolicy;
   /** Host timers behind the isolate's setTimeout/sleep: cleared when the isolate goes (see clearTimers). */
   timers?: Set<NodeJS.Timeout>;
+  /** Called when host work hands the isolate something to run (a timer fired, a fetch settled): metering re-arms. */
+  wake?: () => void;
 }
 
 /** Pending timers one isolate may hold; past it a new one never fires (and is logged), so the host stays bounded. */
@@ -40,6 +42,7 @@ function sleep(sink: HostSink, ms: number): Promise<void> {
   return new Promise<void>((r) => {
     const t = setTimeout(() => {
       timers.delete(t);
+      sink.wake?.();
       r();
     }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
     timers.add(t);
@@ -78,7 +81,7 @@ export function installHost(context: ivm.Context, sink: HostSink): void {
   // Host calls that return promises go through References: a Callback cannot wait for a promise.
   // A rejected host promise would also surface as an unhandled rejection in the daemon, so
   // failures travel as values and the prelude throws them inside the isolate.
-  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof hostFetch>[0]) => hostFetch(req, sink.egress ?? NO_EGRESS).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof hostFetch>[0]) => hostFetch(req, sink.egress ?? NO_EGRESS).finally(() => sink.wake?.()).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
   g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => sleep(sink, ms)));
   g.setSync('__h_b64', new ivm.Callback((op: string, s: string) => (op === 'enc' ? Buffer.from(s, 'latin1').toString('base64') : Buffer.from(s, 'base64').toString('latin1'))));
 }

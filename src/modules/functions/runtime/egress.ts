@@ -155,11 +155,12 @@ export interface FetchOut {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;
 
-function cause(e: unknown): string {
-  let c = e as { message?: string; cause?: unknown } | undefined;
+function deepest(e: unknown): { message?: string; code?: string } | undefined {
+  let c = e as { message?: string; code?: string; cause?: unknown } | undefined;
   while (c?.cause) c = c.cause as typeof c;
-  return c?.message ?? String(e);
+  return c;
 }
+const cause = (e: unknown): string => deepest(e)?.message ?? String(e);
 
 /**
  * A function's fetch under its policy. redirect 'follow' checks each hop; 'manual' returns the
@@ -183,7 +184,8 @@ export async function egressFetch(
       try {
         res = await undiciFetch(url, { method, headers, body: body && method !== 'GET' && method !== 'HEAD' ? body : undefined, redirect: 'manual', signal, dispatcher: agent });
       } catch (e) {
-        throw new TypeError(`fetch ${url.origin} failed: ${cause(e)}`);
+        const d = deepest(e);
+        throw new TypeError(d?.code === 'EGRESS_DENIED' ? d.message : `fetch ${url.origin} failed: ${cause(e)}`);
       }
       const location = res.headers.get('location');
       if (REDIRECTS.has(res.status) && location && req.redirect !== 'manual') {

@@ -48,7 +48,9 @@ export class IsolateInstance implements Instance {
   /** Gateway hops of the requests in flight (their largest), carried on by the function's fetch. */
   private hops = 0;
   /** Watches CPU and wall time of work left after the responses (timers, waitUntil). */
-  private background?: { timer: NodeJS.Timeout; cpu0: bigint; since: number };
+  private background?: { timer: NodeJS.Timeout; lastCpu: bigint };
+  /** When the last response went out and the CPU time then: the base of background metering. */
+  private afterResponse?: { since: number; cpu0: bigint };
   private dispatch!: ivm.Reference<(m: string, u: string, h: [string, string][], b: Uint8Array | null) => Promise<unknown>>;
   /** Code cache produced by this instance's compile, for the next instance of the function. */
   producedCache?: ivm.ExternalCopy<ArrayBuffer>;
@@ -83,6 +85,7 @@ export class IsolateInstance implements Instance {
     shell.sink.log = opts.onLog;
     shell.sink.egress = { ...(opts.egress ?? DEFAULT_EGRESS), hops: () => this.hops };
     this.sink = shell.sink;
+    shell.sink.wake = () => this.watchBackground();
     const g = context.global;
     const script: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(opts.code, { filename: `fn:${opts.functionName}`, ...(opts.codeCache ? { cachedData: opts.codeCache } : { produceCachedData: true }) });
     if (script.cachedData && !opts.codeCache) this.producedCache = script.cachedData;
@@ -128,6 +131,7 @@ export class IsolateInstance implements Instance {
     this.hops = this.running > 0 ? Math.max(this.hops, h) : h;
     this.running++;
     this.stopBackground();
+    this.afterResponse = undefined;
     type Out = [number, string, [string, string][], ArrayBuffer | null];
     const args: [string, string, [string, string][], Uint8Array | null] = [req.method, req.url, req.headers, body];
     let run: Promise<Out>;
@@ -166,39 +170,42 @@ export class IsolateInstance implements Instance {
       run.catch(() => undefined);
       this.served++;
       if (!this.isolate.isDisposed) this.cpuEwmaMs = 0.8 * this.cpuEwmaMs + 0.2 * (Number(this.isolate.cpuTime - cpu0) / 1e6);
-      if (this.running === 0) this.watchBackground();
+      if (this.running === 0 && !this.isolate.isDisposed) {
+        this.afterResponse = { since: Date.now(), cpu0: this.isolate.cpuTime };
+        this.watchBackground();
+      }
     }
   }
 
   /**
-   * After the last response, work may go on in timers and waitUntil: it is charged against the CPU
-   * limit (the instance is disposed past it) and allowed for backgroundMs of wall time, after which
-   * its timers are cancelled. Checked only while timers are pending.
+   * After the last response, work may go on in timers, fetches and waitUntil: all of it is charged
+   * against the CPU limit (the instance is disposed past it) and allowed for backgroundMs of wall
+   * time, after which its timers are cancelled. Watched while timers are pending or the isolate
+   * keeps using CPU; a timer firing or a fetch settling re-arms the watch (sink.wake).
    */
   private watchBackground(): void {
-    if (this.dead || !this.sink?.timers?.size) return;
-    const name = this.opts.functionName;
-    const since = Date.now();
+    if (this.dead || this.running > 0 || this.background || !this.afterResponse) return;
+    const { since, cpu0 } = this.afterResponse;
     const limitMs = this.opts.backgroundMs ?? DEFAULT_BACKGROUND_MS;
     const budgetNs = BigInt(Math.round(this.opts.cpuMs * 1e6));
-    const bg = { cpu0: this.isolate.cpuTime, since, timer: undefined as unknown as NodeJS.Timeout };
+    const bg = { timer: undefined as unknown as NodeJS.Timeout, lastCpu: this.isolate.cpuTime };
     const check = () => {
       if (this.dead || this.isolate.isDisposed || this.background !== bg) return;
-      const used = this.isolate.cpuTime - bg.cpu0;
-      if (used >= budgetNs) {
+      const now = this.isolate.cpuTime;
+      if (now - cpu0 >= budgetNs) {
         this.opts.onLog('error', `background work (timers, waitUntil) used more than the CPU time limit of ${this.opts.cpuMs} ms after the response: the instance was killed`);
         this.background = undefined;
         return this.kill('background CPU time limit exceeded');
       }
       const pending = this.sink?.timers?.size ?? 0;
-      if (!pending) return void (this.background = undefined);
-      if (Date.now() - since >= limitMs) {
+      if (pending && Date.now() - since >= limitMs) {
         this.opts.onLog('error', `background work still pending ${limitMs} ms after the response: ${pending} timers cancelled`);
         clearTimers(this.sink!);
-        this.background = undefined;
-        return;
       }
-      bg.timer = setTimeout(check, Math.max(2, Math.min(50, Number(budgetNs - used) / 1e6)));
+      const busy = now !== bg.lastCpu;
+      bg.lastCpu = now;
+      if (!pending && !busy) return void (this.background = undefined);
+      bg.timer = setTimeout(check, Math.max(2, Math.min(50, Number(budgetNs - (now - cpu0)) / 1e6)));
       bg.timer.unref();
     };
     this.background = bg;
