@@ -30,20 +30,23 @@ export function clearTimers(sink: HostSink): void {
 
 const capped = new WeakSet<HostSink>();
 
-function sleep(sink: HostSink, ms: number): Promise<void> {
+/** Resolves true when the timer fired, false at once when the isolate holds too many (the timer must not fire). */
+function sleep(sink: HostSink, ms: number): Promise<boolean> {
   const timers = (sink.timers ??= new Set());
   if (timers.size >= MAX_TIMERS) {
     if (!capped.has(sink)) {
       capped.add(sink);
       sink.log('error', `more than ${MAX_TIMERS} pending timers: new timers do not fire`);
     }
-    return new Promise<void>(() => undefined);
+    // Refused at once, nothing kept: a promise left pending is collected as "abandoned" and a
+    // rejection reaches the daemon as an uncaught exception; the prelude skips a timer resolved false.
+    return Promise.resolve(false);
   }
-  return new Promise<void>((r) => {
+  return new Promise<boolean>((r) => {
     const t = setTimeout(() => {
       timers.delete(t);
       sink.wake?.();
-      r();
+      r(true);
     }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
     timers.add(t);
   });

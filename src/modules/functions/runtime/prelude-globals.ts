@@ -38,8 +38,8 @@ export function globalsPart(s: any, host: PreludeHost): void {
   const setTimeout = (fn: (...a: unknown[]) => void, ms = 0, ...args: unknown[]) => {
     const id = ++timerSeq;
     timers.set(id, true);
-    void host.sleep(Math.max(0, Number(ms) || 0)).then(() => {
-      if (timers.delete(id)) fn(...args);
+    void host.sleep(Math.max(0, Number(ms) || 0)).then((fired) => {
+      if (timers.delete(id) && fired !== false) fn(...args);
     });
     return id;
   };
@@ -48,8 +48,8 @@ export function globalsPart(s: any, host: PreludeHost): void {
     const id = ++timerSeq;
     timers.set(id, true);
     const tick = () =>
-      void host.sleep(Math.max(1, Number(ms) || 0)).then(() => {
-        if (!timers.has(id)) return;
+      void host.sleep(Math.max(1, Number(ms) || 0)).then((fired) => {
+        if (!timers.has(id) || fired === false) return void timers.delete(id);
         fn(...args);
         tick();
       });

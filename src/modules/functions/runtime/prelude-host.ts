@@ -6,6 +6,7 @@ export interface PreludeHost {
   uuid(): string;
   random(n: number): ArrayBuffer;
   fetch(req: [string, string, [string, string][], ArrayBuffer | null]): Promise<[number, string, [string, string][], ArrayBuffer]>;
-  sleep(ms: number): Promise<void>;
+  /** Resolves false when the host refused the timer (too many pending): it must not fire. */
+  sleep(ms: number): Promise<boolean | void>;
   b64(op: 'enc' | 'dec', s: string): string;
 }
