@@ -33,6 +33,10 @@ export const deployInputSchema = z.object({
   asyncMaxBytes: sizeOrNumber.optional(),
   /** `host:port` entries a function's fetch may reach although private/loopback (`--allow-net`). */
   allowNet: z.array(text(300)).max(100).optional(),
+  /** Tenancy unit: functions of one namespace share a function-host process. */
+  namespace: text(63).optional(),
+  /** Run in a function-host process of its own instead of its namespace's (`--own-host`). */
+  ownHost: z.boolean().optional(),
 });
 
 /** The deploy body: the input plus isolate code (file name -> source). */
@@ -85,6 +89,8 @@ export interface FunctionSpec {
   asyncMaxBytes: number;
   /** `host:port` entries (normalized) the function's fetch may reach besides public addresses. */
   allowNet: string[];
+  /** Whether its isolates run in a function-host process of their own (else the namespace's). */
+  ownHost: boolean;
   createdAt: string;
   updatedAt: string;
   /** Bumped on every deploy; instances of older versions drain and go. */

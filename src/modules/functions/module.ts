@@ -18,6 +18,8 @@ import { FunctionMetrics } from './metrics.js';
 import { FunctionPool } from './pool.js';
 import { ContainerInstance, PreparedContainers } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import { FunctionHosts, hostKey } from './host/hosts.js';
+import { hostEntry } from './host/host-client.js';
 import type { EgressPolicy } from './runtime/egress.js';
 import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
 import { SecretBox } from './secret-box.js';
@@ -47,6 +49,12 @@ export interface FunctionsConfig {
   fetchMaxBytes: number;
   /** How long timers and waitUntil work may run after the response, ms (Workers: 30 s). */
   backgroundMs: number;
+  /** Where isolates run: `process` (function-host processes, per namespace or --own-host) or `inline` (the daemon). */
+  hosts: 'process' | 'inline';
+  /** Limits of each function-host process's cgroup. */
+  hostMemory: number;
+  hostCpus: number;
+  hostPids: number;
 }
 
 export interface FunctionsApi {
@@ -99,6 +107,7 @@ interface Internal {
   asyncInv: AsyncInvocations;
   compactor: HistoryCompactor;
   prepared: PreparedContainers;
+  hosts?: FunctionHosts;
   reapIntervalMs: number;
   spareIsolates: number;
 }
@@ -122,6 +131,10 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     asyncCompactIntervalMs: 10_000,
     fetchMaxBytes: 32 * 2 ** 20,
     backgroundMs: 30_000,
+    hosts: 'process',
+    hostMemory: 1024 * 2 ** 20,
+    hostCpus: 1,
+    hostPids: 256,
   },
   async init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
@@ -134,6 +147,22 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const prepared = new PreparedContainers(containers);
     const metrics = new FunctionMetrics();
     const logs = new FunctionLogs(ctx.config.logLines);
+    const entry = ctx.config.hosts === 'process' ? hostEntry() : undefined;
+    if (ctx.config.hosts === 'process' && !entry) ctx.log.warn('function-host entry (host-main.js) not found: isolates run in the daemon');
+    const hosts = entry
+      ? new FunctionHosts(ctx.dataDir, {
+          entry,
+          limits: { memoryBytes: ctx.config.hostMemory, cpus: ctx.config.hostCpus, pids: ctx.config.hostPids },
+          spares: ctx.config.spareIsolates,
+          sparesMb: [DEFAULTS.memory / 2 ** 20],
+          onLog: (fn, id, level, text) => logs.write(fn, id, level, text),
+          onCrash: (key, why) => {
+            ctx.log.warn(why);
+            ctx.events.publish({ topic: '/functions/host-crashed', subject: `function-host/${key}`, message: why });
+          },
+          warn: (t) => ctx.log.warn(t),
+        })
+      : undefined;
     // The module's directory holds the secret key: owner only.
     await chmod(ctx.dir, 0o700);
     const secrets = new Secrets(store, new SecretBox(path.join(ctx.dir, 'secrets.key')), (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
@@ -155,19 +184,20 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         const preparedKey = JSON.stringify([spec.version, spec.image, spec.port, spec.memory, env]);
         return ContainerInstance.start({ id, functionName: spec.name, image: spec.image!, port: spec.port!, memoryBytes: spec.memory, env, readyTimeoutMs: ctx.config.imageReadyTimeoutMs, containers: containers(), prepared, preparedKey });
       }
-      const inst = await IsolateInstance.start({
+      const start = {
         id,
         functionName: spec.name,
         code: d.code!.code,
-        codeCache: d.codeCache,
+        cacheKey: `${spec.name}@${spec.version}`,
         memoryBytes: spec.memory,
         cpuMs: spec.cpuMs,
         env,
         fastPath: ctx.config.fastPath,
         egress: egressPolicy(spec),
         backgroundMs: ctx.config.backgroundMs,
-        onLog: (level, text) => logs.write(spec.name, id, level, text),
-      });
+      };
+      if (hosts) return hosts.start(hostKey(spec), start);
+      const inst = await IsolateInstance.start({ ...start, codeCache: d.codeCache, onLog: (level, text) => logs.write(spec.name, id, level, text) });
       d.codeCache ??= inst.producedCache;
       return inst;
     };
@@ -194,9 +224,14 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
           stored = { entry: code.entry, files: Object.keys(code.files).sort(), code: await compileSource(code) };
           // Load it once now, so code that fails at load time is refused at deploy, not at first call.
           try {
-            const probe = await IsolateInstance.start({ id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, onLog: () => undefined });
-            codeCache = probe.producedCache;
-            await probe.dispose('deploy check');
+            // Its top-level code is the author's: it runs where the function will, not in the daemon.
+            const check = { id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, egress: egressPolicy(spec), backgroundMs: 0, fastPath: false };
+            if (hosts) await (await hosts.start(hostKey(spec), { ...check, cacheKey: `${spec.name}@${spec.version}` })).dispose('deploy check');
+            else {
+              const probe = await IsolateInstance.start({ ...check, onLog: () => undefined });
+              codeCache = probe.producedCache;
+              await probe.dispose('deploy check');
+            }
           } catch (e) {
             throw new InvalidArgument(`function ${spec.name} does not load: ${errorMessage(e).replace(/^function \S+ failed to start: /, '')}`);
           }
@@ -312,12 +347,14 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       compactor.touch(); // their plaintext history goes with the next compactions
     }
     ctx.meta.exports.functions = deployed.size;
-    internals.set(api, { deployed, triggers, asyncInv, compactor, prepared, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
+    if (hosts) ctx.meta.exports.functionHosts = hosts.tag;
+    internals.set(api, { deployed, triggers, asyncInv, compactor, prepared, hosts, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
     return api;
   },
   async start(api, signal) {
-    const { deployed, triggers, asyncInv, prepared, reapIntervalMs, spareIsolates } = internals.get(api)!;
-    setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
+    const { deployed, triggers, asyncInv, prepared, hosts, reapIntervalMs, spareIsolates } = internals.get(api)!;
+    if (hosts) await hosts.sweep();
+    else setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
     // Prepared containers of a previous run are not tracked any more: remove them.
     await prepared.sweep().catch(() => undefined);
     for (const d of deployed.values()) triggers.sync(d.spec);
@@ -330,12 +367,13 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     for (const d of deployed.values()) d.pool.reap(); // start the min instances
   },
   async stop(api) {
-    const { deployed, triggers, asyncInv, compactor, prepared } = internals.get(api)!;
+    const { deployed, triggers, asyncInv, compactor, prepared, hosts } = internals.get(api)!;
     triggers.stop();
     asyncInv.stop();
     compactor.stop();
     await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));
     await prepared.dropAll();
+    await hosts?.closeAll();
     setSpareShells(0);
   },
 });

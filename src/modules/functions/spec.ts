@@ -104,6 +104,7 @@ export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
     asyncMaxRecords: s.asyncMaxRecords ?? DEFAULTS.asyncMaxRecords,
     asyncMaxBytes: s.asyncMaxBytes ?? DEFAULTS.asyncMaxBytes,
     allowNet: s.allowNet ?? [],
+    ownHost: s.ownHost ?? false,
   };
 }
 
@@ -143,7 +144,7 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
   if (input.port !== undefined && (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535)) throw new InvalidArgument(`port must be 1-65535, got ${input.port}`);
   return {
     name: input.name,
-    namespace: 'default',
+    namespace: input.namespace !== undefined ? validateName(input.namespace, 'namespace') : (prev?.namespace ?? 'default'),
     runtime,
     ...(input.image ? { image: input.image, port: input.port } : {}),
     memory,
@@ -165,6 +166,7 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     asyncMaxRecords: int(input.asyncMaxRecords, DEFAULTS.asyncMaxRecords, LIMITS.asyncMaxRecords, 'async max records'),
     asyncMaxBytes: size(input.asyncMaxBytes, DEFAULTS.asyncMaxBytes, LIMITS.asyncMaxBytes, 'async max bytes'),
     allowNet: allowNet(input.allowNet),
+    ownHost: input.ownHost ?? false,
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
     version: (prev?.version ?? 0) + 1,

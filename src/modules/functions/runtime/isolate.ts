@@ -29,6 +29,8 @@ export interface IsolateOptions {
   egress?: EgressPolicy;
   /** How long timers may still run after the last response, ms (Workers: 30 s); then they are cancelled. */
   backgroundMs?: number;
+  /** Told once when the instance dies (a limit, a timeout, background work): a function host passes it on. */
+  onDead?(reason: string): void;
 }
 
 const DEFAULT_EGRESS: EgressPolicy = { allow: [], maxResponseBytes: 16 * 2 ** 20 };
@@ -232,6 +234,7 @@ export class IsolateInstance implements Instance {
   }
 
   private kill(reason: string): void {
+    if (!this.dead) this.opts.onDead?.(reason);
     this.dead ??= reason;
     this.stopBackground();
     if (this.sink) clearTimers(this.sink);
