@@ -57,8 +57,25 @@ describe('metering and cancellation', () => {
     const t0 = performance.now();
     assert.equal((await fetch(`${gw}/healthz`)).status, 200);
     assert.ok(performance.now() - t0 < 200, `/healthz took ${performance.now() - t0} ms`);
-    await until('the background spin to be killed and logged', async () => (await logs('bgspin')).some((l) => /background work .* CPU time limit of 200 ms .* killed/.test(l.text)), 10_000, 50);
+    await until('the background spin to be killed and logged', async () => (await logs('bgspin')).some((l) => /background work .* CPU time limit of 200 ms .* killed/.test(l.text)), 10_000, 50).catch(async (e) => assert.fail(`${e}: ${JSON.stringify(await logs('bgspin'))}`));
     assert.equal(await (await fetch(`${gw}/fn/bgspin/`)).text(), 'ok', 'the next request gets a new instance');
+  });
+
+  test("a function cheap for a while, then spinning, does not block the gateway's or the API's event loop", async () => {
+    await deploy('cheapspin', `export default { async fetch(req) { if (new URL(req.url).pathname === '/spin') { for (;;) {} } return new Response('cheap'); } };`, ['--cpu', '2s', '--concurrency', '1', '--max', '1']);
+    for (let i = 0; i < 20; i++) assert.equal(await (await fetch(`${gw}/fn/cheapspin/`)).text(), 'cheap'); // past 16: the fast path
+    const spin = fetch(`${gw}/fn/cheapspin/spin`);
+    await new Promise((r) => setTimeout(r, 100)); // it is spinning now
+    let worst = 0;
+    for (let i = 0; i < 5; i++) {
+      for (const url of [`${gw}/healthz`, `${d.host}/healthz`]) {
+        const t0 = performance.now();
+        assert.equal((await fetch(url)).status, 200);
+        worst = Math.max(worst, performance.now() - t0);
+      }
+    }
+    assert.ok(worst < 250, `/healthz took up to ${worst.toFixed(0)} ms while a function spun`);
+    assert.equal((await spin).status, 500);
   });
 
   test('a timed-out invocation stops its work: its calls out end with the 504', async () => {

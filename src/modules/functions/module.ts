@@ -10,7 +10,7 @@ import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import { AsyncInvocations, type AsyncConfig, type AsyncRecord } from './async.js';
+import { AsyncInvocations, type AsyncRecord } from './async.js';
 import { InvocationFailed } from './failures.js';
 import { HistoryCompactor } from './history-compactor.js';
 import { FunctionLogs } from './logs.js';
@@ -18,8 +18,8 @@ import { FunctionMetrics } from './metrics.js';
 import { FunctionPool } from './pool.js';
 import { ContainerInstance, PreparedContainers } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
-import { FunctionHosts, hostKey } from './host/hosts.js';
-import { hostEntry } from './host/host-client.js';
+import { FUNCTIONS_DEFAULTS, type FunctionsConfig } from './config.js';
+import { createHosts, hostKey, type FunctionHosts } from './host/hosts.js';
 import type { EgressPolicy } from './runtime/egress.js';
 import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
 import { SecretBox } from './secret-box.js';
@@ -29,33 +29,8 @@ import { DEFAULTS, normalizeSpec, validateName, withSpecDefaults, type DeployInp
 import { Triggers } from './triggers.js';
 import type { Registry } from 'prom-client';
 
-export type { FunctionInfo };
+export type { FunctionInfo, FunctionsConfig };
 
-export interface FunctionsConfig {
-  /** How often idle instances are checked against their keep-alive, ms. */
-  reapIntervalMs: number;
-  /** Log lines kept per function. */
-  logLines: number;
-  /** Isolates kept ready (web globals loaded, no function yet) per memory size, for fast cold starts. */
-  spareIsolates: number;
-  /** Run cheap warm requests' synchronous part on the daemon's thread (faster; see docs). */
-  fastPath: boolean;
-  /** Longest wait for an image function's port, ms. */
-  imageReadyTimeoutMs: number;
-  async: AsyncConfig;
-  /** How often store history written by async work is compacted while it flows, ms. */
-  asyncCompactIntervalMs: number;
-  /** Largest response body of one fetch from a function, bytes (also at most a quarter of its memory). */
-  fetchMaxBytes: number;
-  /** How long timers and waitUntil work may run after the response, ms (Workers: 30 s). */
-  backgroundMs: number;
-  /** Where isolates run: `process` (function-host processes, per namespace or --own-host) or `inline` (the daemon). */
-  hosts: 'process' | 'inline';
-  /** Limits of each function-host process's cgroup. */
-  hostMemory: number;
-  hostCpus: number;
-  hostPids: number;
-}
 
 export interface FunctionsApi {
   deploy(input: DeployInput, code?: SourceBundle): Promise<FunctionInfo>;
@@ -120,22 +95,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   requires: [Kinds.stateStore],
   // Image functions run as containers; isolate functions need nothing more.
   optional: [Kinds.containers],
-  defaults: {
-    reapIntervalMs: 250,
-    logLines: 2000,
-    spareIsolates: 2,
-    // Off: on the daemon's thread a function turning expensive would hold up the gateway until its CPU limit.
-    fastPath: false,
-    imageReadyTimeoutMs: 30_000,
-    async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4, maxTotalBytes: 512 * 2 ** 20, maxResultBytes: 6 * 2 ** 20 },
-    asyncCompactIntervalMs: 10_000,
-    fetchMaxBytes: 32 * 2 ** 20,
-    backgroundMs: 30_000,
-    hosts: 'process',
-    hostMemory: 1024 * 2 ** 20,
-    hostCpus: 1,
-    hostPids: 256,
-  },
+  defaults: FUNCTIONS_DEFAULTS,
+
   async init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
     const containers = (): ContainersApi => {
@@ -147,22 +108,16 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const prepared = new PreparedContainers(containers);
     const metrics = new FunctionMetrics();
     const logs = new FunctionLogs(ctx.config.logLines);
-    const entry = ctx.config.hosts === 'process' ? hostEntry() : undefined;
-    if (ctx.config.hosts === 'process' && !entry) ctx.log.warn('function-host entry (host-main.js) not found: isolates run in the daemon');
-    const hosts = entry
-      ? new FunctionHosts(ctx.dataDir, {
-          entry,
-          limits: { memoryBytes: ctx.config.hostMemory, cpus: ctx.config.hostCpus, pids: ctx.config.hostPids },
-          spares: ctx.config.spareIsolates,
-          sparesMb: [DEFAULTS.memory / 2 ** 20],
-          onLog: (fn, id, level, text) => logs.write(fn, id, level, text),
-          onCrash: (key, why) => {
-            ctx.log.warn(why);
-            ctx.events.publish({ topic: '/functions/host-crashed', subject: `function-host/${key}`, message: why });
-          },
-          warn: (t) => ctx.log.warn(t),
-        })
-      : undefined;
+    const hosts = createHosts({
+      mode: ctx.config.hosts,
+      dataDir: ctx.dataDir,
+      limits: { memoryBytes: ctx.config.hostMemory, cpus: ctx.config.hostCpus, pids: ctx.config.hostPids },
+      spares: ctx.config.spareIsolates,
+      sparesMb: [DEFAULTS.memory / 2 ** 20],
+      onLog: (fn, id, level, text) => logs.write(fn, id, level, text),
+      warn: (t) => ctx.log.warn(t),
+      publish: (key, why) => ctx.events.publish({ topic: '/functions/host-crashed', subject: `function-host/${key}`, message: why }),
+    });
     // The module's directory holds the secret key: owner only.
     await chmod(ctx.dir, 0o700);
     const secrets = new Secrets(store, new SecretBox(path.join(ctx.dir, 'secrets.key')), (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { FunctionSpec } from '../spec.js';
 import type { StartSpec } from './protocol.js';
 import { removeTagDir, sweepCgroups, type HostLimits } from './cgroup.js';
-import { FunctionHost, type HostOptions, type RemoteInstance } from './host-client.js';
+import { FunctionHost, hostEntry, type HostOptions, type RemoteInstance } from './host-client.js';
 
 export const hostKey = (spec: Pick<FunctionSpec, 'name' | 'namespace' | 'ownHost'>): string => (spec.ownHost ? `fn-${spec.name}` : `ns-${spec.namespace}`);
 
@@ -54,4 +54,35 @@ export class FunctionHosts {
     this.hosts.clear();
     await removeTagDir(this.tag);
   }
+}
+
+/** The hosts of a daemon in `process` mode; undefined in `inline` mode (or when host-main.js is missing: warned). */
+export function createHosts(o: {
+  mode: 'process' | 'inline';
+  dataDir: string;
+  limits: HostLimits;
+  spares: number;
+  sparesMb: number[];
+  onLog: HostOptions['onLog'];
+  warn(text: string): void;
+  publish(key: string, why: string): void;
+}): FunctionHosts | undefined {
+  if (o.mode !== 'process') return undefined;
+  const entry = hostEntry();
+  if (!entry) {
+    o.warn('function-host entry (host-main.js) not found: isolates run in the daemon');
+    return undefined;
+  }
+  return new FunctionHosts(o.dataDir, {
+    entry,
+    limits: o.limits,
+    spares: o.spares,
+    sparesMb: o.sparesMb,
+    onLog: o.onLog,
+    warn: o.warn,
+    onCrash: (key, why) => {
+      o.warn(why);
+      o.publish(key, why);
+    },
+  });
 }

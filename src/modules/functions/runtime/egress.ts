@@ -185,7 +185,7 @@ export async function egressFetch(
         res = await undiciFetch(url, { method, headers, body: body && method !== 'GET' && method !== 'HEAD' ? body : undefined, redirect: 'manual', signal, dispatcher: agent });
       } catch (e) {
         const d = deepest(e);
-        throw new TypeError(d?.code === 'EGRESS_DENIED' ? d.message : `fetch ${url.origin} failed: ${cause(e)}`);
+        throw new TypeError(d?.code === 'EGRESS_DENIED' ? d.message! : `fetch ${url.origin} failed: ${cause(e)}`, { cause: e });
       }
       const location = res.headers.get('location');
       if (REDIRECTS.has(res.status) && location && req.redirect !== 'manual') {
@@ -222,7 +222,7 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, max: number, 
     try {
       r = await reader.read();
     } catch (e) {
-      throw new TypeError(`fetch ${url.origin}: reading the body failed: ${cause(e)}`);
+      throw new TypeError(`fetch ${url.origin}: reading the body failed: ${cause(e)}`, { cause: e });
     }
     if (r.done) break;
     size += r.value.byteLength;

@@ -47,6 +47,7 @@ export class IsolateInstance implements Instance {
   private context!: ivm.Context;
   private sink?: HostSink;
   private running = 0;
+  private lastWake = 0;
   /** Gateway hops of the requests in flight (their largest), carried on by the function's fetch. */
   private hops = 0;
   /** Watches CPU and wall time of work left after the responses (timers, waitUntil). */
@@ -87,7 +88,10 @@ export class IsolateInstance implements Instance {
     shell.sink.log = opts.onLog;
     shell.sink.egress = { ...(opts.egress ?? DEFAULT_EGRESS), hops: () => this.hops };
     this.sink = shell.sink;
-    shell.sink.wake = () => this.watchBackground();
+    shell.sink.wake = () => {
+      this.lastWake = Date.now();
+      this.watchBackground();
+    };
     const g = context.global;
     const script: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(opts.code, { filename: `fn:${opts.functionName}`, ...(opts.codeCache ? { cachedData: opts.codeCache } : { produceCachedData: true }) });
     if (script.cachedData && !opts.codeCache) this.producedCache = script.cachedData;
@@ -206,7 +210,9 @@ export class IsolateInstance implements Instance {
       }
       const busy = now !== bg.lastCpu;
       bg.lastCpu = now;
-      if (!pending && !busy) return void (this.background = undefined);
+      // Idle: nothing pending, no CPU since the last check, and no wake-up for a while (the work a
+      // wake-up hands over starts on the isolate's thread a moment later).
+      if (!pending && !busy && Date.now() - this.lastWake > 100) return void (this.background = undefined);
       bg.timer = setTimeout(check, Math.max(2, Math.min(50, Number(budgetNs - (now - cpu0)) / 1e6)));
       bg.timer.unref();
     };
