@@ -37,6 +37,8 @@ export const deployInputSchema = z.object({
   namespace: text(63).optional(),
   /** Run in a function-host process of its own instead of its namespace's (`--own-host`). */
   ownHost: z.boolean().optional(),
+  /** KV bindings: env[NAME] is a Workers-style KV namespace backed by the state store (`--kv NAME`). */
+  kv: z.array(text(64)).max(20).optional(),
 });
 
 /** The deploy body: the input plus isolate code (file name -> source). */
@@ -91,6 +93,8 @@ export interface FunctionSpec {
   allowNet: string[];
   /** Whether its isolates run in a function-host process of their own (else the namespace's). */
   ownHost: boolean;
+  /** KV binding names (env[NAME].get/put/delete/list). */
+  kv: string[];
   createdAt: string;
   updatedAt: string;
   /** Bumped on every deploy; instances of older versions drain and go. */

@@ -106,6 +106,7 @@ export function functionCommands(program: Command, ctx: CliContext): void {
     .option('--async-max-bytes <size>', 'async request and result bytes held at once (default 64m; then 429)')
     .option('-n, --namespace <ns>', 'namespace: its functions share a function-host process (default "default")')
     .option('--own-host', 'run in a function-host process of its own instead of its namespace\'s')
+    .option('--kv <name>', 'KV binding: env[NAME].get/put/delete/list backed by the state store (repeatable)', collect)
     .option('--allow-net <host:port,...>', "private or loopback addresses the handler's fetch may reach (public ones always may; repeatable)", collect)
     .action(async (name: string, o: Record<string, string | number | string[] | undefined>) => {
       const env: Record<string, string> = {};
@@ -138,6 +139,7 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         asyncMaxRecords: o.asyncMax,
         asyncMaxBytes: o.asyncMaxBytes,
         namespace: o.namespace,
+        kv: o.kv,
         ownHost: o.ownHost ? true : undefined,
         allowNet: (o.allowNet as string[] | undefined)?.flatMap((v) => v.split(',').map((x) => x.trim()).filter(Boolean)),
         code: o.code ? await readCode(String(o.code)) : undefined,

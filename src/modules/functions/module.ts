@@ -18,6 +18,7 @@ import { FunctionMetrics } from './metrics.js';
 import { FunctionPool } from './pool.js';
 import { ContainerInstance, PreparedContainers } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import { FunctionKv, type KvOp } from './kv.js';
 import { FUNCTIONS_DEFAULTS, type FunctionsConfig } from './config.js';
 import { createHosts, hostKey, type FunctionHosts } from './host/hosts.js';
 import type { EgressPolicy } from './runtime/egress.js';
@@ -115,12 +116,16 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       spares: ctx.config.spareIsolates,
       sparesMb: [DEFAULTS.memory / 2 ** 20],
       onLog: (fn, id, level, text) => logs.write(fn, id, level, text),
+      kv: (fn, binding, op, args) => kvCall(fn)(binding, op, args),
       warn: (t) => ctx.log.warn(t),
       publish: (key, why) => ctx.events.publish({ topic: '/functions/host-crashed', subject: `function-host/${key}`, message: why }),
     });
     // The module's directory holds the secret key: owner only.
     await chmod(ctx.dir, 0o700);
     const secrets = new Secrets(store, new SecretBox(path.join(ctx.dir, 'secrets.key')), (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
+    const kvStore = new FunctionKv(store);
+    // A function's KV calls, checked against its current spec (a binding removed at redeploy goes at once).
+    const kvCall = (fn: string) => (binding: string, op: string, args: Record<string, unknown>) => kvStore.op(get(fn).spec, binding, op as KvOp, args);
     const get = (name: string): Deployed => {
       const d = deployed.get(name);
       if (!d) throw new InvocationFailed('not-found', `no function named ${name}`);
@@ -150,9 +155,10 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         fastPath: ctx.config.fastPath,
         egress: egressPolicy(spec),
         backgroundMs: ctx.config.backgroundMs,
+        kv: spec.kv,
       };
       if (hosts) return hosts.start(hostKey(spec), start);
-      const inst = await IsolateInstance.start({ ...start, codeCache: d.codeCache, onLog: (level, text) => logs.write(spec.name, id, level, text) });
+      const inst = await IsolateInstance.start({ ...start, kv: { names: spec.kv, call: kvCall(spec.name) }, codeCache: d.codeCache, onLog: (level, text) => logs.write(spec.name, id, level, text) });
       d.codeCache ??= inst.producedCache;
       return inst;
     };
@@ -180,10 +186,10 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
           // Load it once now, so code that fails at load time is refused at deploy, not at first call.
           try {
             // Its top-level code is the author's: it runs where the function will, not in the daemon.
-            const check = { id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, egress: egressPolicy(spec), backgroundMs: 0, fastPath: false };
+            const check = { id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, egress: egressPolicy(spec), backgroundMs: 0, fastPath: false, kv: [] };
             if (hosts) await (await hosts.start(hostKey(spec), { ...check, cacheKey: `${spec.name}@${spec.version}` })).dispose('deploy check');
             else {
-              const probe = await IsolateInstance.start({ ...check, onLog: () => undefined });
+              const probe = await IsolateInstance.start({ ...check, kv: undefined, onLog: () => undefined });
               codeCache = probe.producedCache;
               await probe.dispose('deploy check');
             }

@@ -95,6 +95,16 @@ function allowNet(entries: string[] | undefined): string[] {
   return [...out];
 }
 
+/** KV binding names: env-style names, not shadowing an env variable or secret. */
+function kvNames(names: string[] | undefined, env: Record<string, string>, secrets: string[]): string[] {
+  const out = [...new Set(names ?? [])];
+  for (const n of out) {
+    if (!ENV_KEY.test(n)) throw new InvalidArgument(`KV binding name "${n}" must be letters, digits or _`);
+    if (n in env || secrets.includes(n)) throw new InvalidArgument(`KV binding ${n} would shadow the env variable or secret of the same name`);
+  }
+  return out;
+}
+
 /** Specs stored before a field existed get its default (the store keeps what older versions wrote). */
 export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
   return {
@@ -105,6 +115,7 @@ export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
     asyncMaxBytes: s.asyncMaxBytes ?? DEFAULTS.asyncMaxBytes,
     allowNet: s.allowNet ?? [],
     ownHost: s.ownHost ?? false,
+    kv: s.kv ?? [],
   };
 }
 
@@ -167,6 +178,7 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     asyncMaxBytes: size(input.asyncMaxBytes, DEFAULTS.asyncMaxBytes, LIMITS.asyncMaxBytes, 'async max bytes'),
     allowNet: allowNet(input.allowNet),
     ownHost: input.ownHost ?? false,
+    kv: kvNames(input.kv, env, secrets),
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
     version: (prev?.version ?? 0) + 1,

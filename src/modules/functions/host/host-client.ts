@@ -27,6 +27,8 @@ export interface HostOptions {
   spares: number;
   sparesMb: number[];
   onLog(fn: string, id: string, level: string, text: string): void;
+  /** Serves a KV operation of function `fn`. */
+  kv(fn: string, binding: string, op: string, args: Record<string, unknown>): Promise<unknown>;
   /** Told when the process ended unasked (for the logs and events). */
   onCrash(key: string, why: string): void;
   warn(text: string): void;
@@ -109,6 +111,11 @@ export class FunctionHost {
     switch (m.t) {
       case 'log':
         return this.o.onLog(m.fn, m.id, m.level, m.text);
+      case 'kv':
+        return void this.o.kv(m.fn, m.binding, m.op, m.args).then(
+          (res) => this.post({ t: 'kvres', kid: m.kid, err: '', res }),
+          (e: Error) => this.post({ t: 'kvres', kid: m.kid, err: e?.message || String(e), res: null }),
+        );
       case 'dead': {
         const inst = this.live.get(m.id);
         if (inst) inst.dead ??= m.reason;

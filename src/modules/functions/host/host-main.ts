@@ -12,6 +12,16 @@ const instances = new Map<string, IsolateInstance>();
 // Code caches by function version: a new instance of a known function skips most of the compile.
 const caches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 
+// KV operations go to the daemon, which holds the state store.
+let kid = 0;
+const kvPending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+const kvCall = (fn: string) => (binding: string, op: string, args: Record<string, unknown>) =>
+  new Promise<unknown>((resolve, reject) => {
+    const k = ++kid;
+    kvPending.set(k, { resolve, reject });
+    send({ t: 'kv', kid: k, fn, binding, op, args });
+  });
+
 function fail(rid: number, e: unknown): void {
   const reason = e instanceof InvocationFailed ? e.reason : 'handler-error';
   send({ t: 'err', rid, reason, message: (e as Error)?.message ?? String(e) });
@@ -27,6 +37,7 @@ async function handle(m: ToHost): Promise<void> {
           codeCache: caches.get(spec.cacheKey),
           onLog: (level, text) => send({ t: 'log', fn: spec.functionName, id: spec.id, level, text }),
           onDead: (reason) => send({ t: 'dead', id: spec.id, reason }),
+          kv: { names: spec.kv, call: kvCall(spec.functionName) },
         });
         if (inst.producedCache && !caches.has(spec.cacheKey)) {
           if (caches.size >= 256) caches.delete(caches.keys().next().value!);
@@ -65,6 +76,13 @@ async function handle(m: ToHost): Promise<void> {
     case 'spares':
       setSpareShells(m.n, m.sizesMb);
       return;
+    case 'kvres': {
+      const p = kvPending.get(m.kid);
+      kvPending.delete(m.kid);
+      if (m.err) p?.reject(new Error(m.err));
+      else p?.resolve(m.res);
+      return;
+    }
   }
 }
 

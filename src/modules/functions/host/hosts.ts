@@ -64,6 +64,7 @@ export function createHosts(o: {
   spares: number;
   sparesMb: number[];
   onLog: HostOptions['onLog'];
+  kv: HostOptions['kv'];
   warn(text: string): void;
   publish(key: string, why: string): void;
 }): FunctionHosts | undefined {
@@ -79,6 +80,7 @@ export function createHosts(o: {
     spares: o.spares,
     sparesMb: o.sparesMb,
     onLog: o.onLog,
+    kv: o.kv,
     warn: o.warn,
     onCrash: (key, why) => {
       o.warn(why);

@@ -16,6 +16,8 @@ export interface StartSpec {
   fastPath: boolean;
   egress: Omit<EgressPolicy, 'hops'>;
   backgroundMs: number;
+  /** KV binding names (served by the daemon: see the kv messages). */
+  kv: string[];
 }
 
 /** A request to the host without its id (distributes Omit over the union). */
@@ -26,11 +28,13 @@ export type ToHost =
   | { t: 'invoke'; rid: number; id: string; req: InvokeRequest; timeoutMs: number }
   | { t: 'dispose'; rid: number; id: string; reason: string }
   | { t: 'mem'; rid: number; id: string }
-  | { t: 'spares'; n: number; sizesMb: number[] };
+  | { t: 'spares'; n: number; sizesMb: number[] }
+  | { t: 'kvres'; kid: number; err: string; res: unknown };
 
 export type FromHost =
   | { t: 'ready' }
   | { t: 'ok'; rid: number; value?: InvokeResponse | number }
   | { t: 'err'; rid: number; reason: string; message: string }
   | { t: 'log'; fn: string; id: string; level: string; text: string }
-  | { t: 'dead'; id: string; reason: string };
+  | { t: 'dead'; id: string; reason: string }
+  | { t: 'kv'; kid: number; fn: string; binding: string; op: string; args: Record<string, unknown> };

@@ -9,6 +9,7 @@ import { countInflight, takeShell } from './shells.js';
 
 export { setSpareShells } from './shells.js';
 import type { EgressPolicy } from './egress.js';
+import { installKv, type KvCall } from './kv-glue.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './instance.js';
 import { MODULE_GLOBAL } from '../source.js';
 
@@ -29,6 +30,8 @@ export interface IsolateOptions {
   egress?: EgressPolicy;
   /** How long timers may still run after the last response, ms (Workers: 30 s); then they are cancelled. */
   backgroundMs?: number;
+  /** KV bindings: env[NAME] for each name, served by `call`. */
+  kv?: { names: string[]; call: KvCall };
   /** Told once when the instance dies (a limit, a timeout, background work): a function host passes it on. */
   onDead?(reason: string): void;
 }
@@ -98,7 +101,8 @@ export class IsolateInstance implements Instance {
     script.runSync(context, { timeout: Math.max(50, opts.cpuMs) });
     script.release();
     g.setSync('__llmos_env', new ivm.ExternalCopy(opts.env).copyInto());
-    const problem = context.evalSync(`(() => { const p = __llmos_bind(globalThis.${MODULE_GLOBAL}, __llmos_env); delete globalThis.__llmos_env; return p; })()`) as string;
+    if (opts.kv?.names.length) installKv(context, opts.kv.names, opts.kv.call);
+    const problem = context.evalSync(`(() => { const e = Object.assign(__llmos_env, globalThis.__llmos_kv); delete globalThis.__llmos_kv; const p = __llmos_bind(globalThis.${MODULE_GLOBAL}, e); delete globalThis.__llmos_env; return p; })()`) as string;
     if (problem) throw new Error(problem);
     this.dispatch = g.getSync('__llmos_dispatch', { reference: true }) as typeof this.dispatch;
   }
