@@ -31,6 +31,14 @@ export const deployInputSchema = z.object({
   asyncTtl: sizeOrNumber.optional(),
   asyncMaxRecords: z.number().int().optional(),
   asyncMaxBytes: sizeOrNumber.optional(),
+  /** `host:port` entries a function's fetch may reach although private/loopback (`--allow-net`). */
+  allowNet: z.array(text(300)).max(100).optional(),
+  /** Tenancy unit: functions of one namespace share a function-host process. */
+  namespace: text(63).optional(),
+  /** Run in a function-host process of its own instead of its namespace's (`--own-host`). */
+  ownHost: z.boolean().optional(),
+  /** KV bindings: env[NAME] is a Workers-style KV namespace backed by the state store (`--kv NAME`). */
+  kv: z.array(text(64)).max(20).optional(),
 });
 
 /** The deploy body: the input plus isolate code (file name -> source). */
@@ -81,6 +89,12 @@ export interface FunctionSpec {
   asyncMaxRecords: number;
   /** Bytes of async request and result bodies held at once, at most (then 429). */
   asyncMaxBytes: number;
+  /** `host:port` entries (normalized) the function's fetch may reach besides public addresses. */
+  allowNet: string[];
+  /** Whether its isolates run in a function-host process of their own (else the namespace's). */
+  ownHost: boolean;
+  /** KV binding names (env[NAME].get/put/delete/list). */
+  kv: string[];
   createdAt: string;
   updatedAt: string;
   /** Bumped on every deploy; instances of older versions drain and go. */
@@ -248,7 +262,7 @@ export const secretInfoSchema = z.object({ name: z.string(), size: z.number(), c
 export const invokeResultSchema = z.object({ status: z.number(), headers: headerPairs, body: z.string() });
 
 /** Why an invocation did not produce the function's own response (InvocationFailed.reason). */
-export const failureReasons = ['not-found', 'cpu-limit', 'memory-limit', 'timeout', 'handler-error', 'start-failed', 'queue-full', 'queue-timeout', 'body-too-large', 'quota-exceeded', 'bad-response', 'unauthenticated', 'shutting-down'] as const;
+export const failureReasons = ['not-found', 'cpu-limit', 'memory-limit', 'timeout', 'handler-error', 'start-failed', 'queue-full', 'queue-timeout', 'body-too-large', 'quota-exceeded', 'bad-response', 'unauthenticated', 'shutting-down', 'loop-detected', 'host-crashed'] as const;
 export type FailureReason = (typeof failureReasons)[number];
 /** The JSON body the gateway and the invoke route send for a failed invocation. */
 export const failureBodySchema = z.object({ error: z.string(), code: z.string(), reason: z.enum(failureReasons) });

@@ -43,6 +43,8 @@ const failureStatuses: Record<FailureReason, number> = {
   'bad-response': 502,
   unauthenticated: 401,
   'shutting-down': 503,
+  'loop-detected': 508,
+  'host-crashed': 502,
 };
 
 export const failureStatus = (reason: FailureReason): number => failureStatuses[reason];

@@ -20,6 +20,8 @@ const codes: Record<FailureReason, ErrorCode> = {
   'bad-response': 'E_UNAVAILABLE',
   unauthenticated: 'E_UNAUTHENTICATED',
   'shutting-down': 'E_UNAVAILABLE',
+  'loop-detected': 'E_RESOURCE_EXHAUSTED',
+  'host-crashed': 'E_UNAVAILABLE',
 };
 
 export class InvocationFailed extends LlmosError {

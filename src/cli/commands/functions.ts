@@ -104,6 +104,10 @@ export function functionCommands(program: Command, ctx: CliContext): void {
     .option('--async-ttl <duration>', 'how long async results are kept (default 1h)')
     .option('--async-max <n>', 'async invocations held at once, queued or kept (default 1000; then 429)', int)
     .option('--async-max-bytes <size>', 'async request and result bytes held at once (default 64m; then 429)')
+    .option('-n, --namespace <ns>', 'namespace: its functions share a function-host process (default "default")')
+    .option('--own-host', 'run in a function-host process of its own instead of its namespace\'s')
+    .option('--kv <name>', 'KV binding: env[NAME].get/put/delete/list backed by the state store (repeatable)', collect)
+    .option('--allow-net <host:port,...>', "private or loopback addresses the handler's fetch may reach (public ones always may; repeatable)", collect)
     .action(async (name: string, o: Record<string, string | number | string[] | undefined>) => {
       const env: Record<string, string> = {};
       for (const kv of (o.env as string[] | undefined) ?? []) {
@@ -134,6 +138,10 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         asyncTtl: o.asyncTtl,
         asyncMaxRecords: o.asyncMax,
         asyncMaxBytes: o.asyncMaxBytes,
+        namespace: o.namespace,
+        kv: o.kv,
+        ownHost: o.ownHost ? true : undefined,
+        allowNet: (o.allowNet as string[] | undefined)?.flatMap((v) => v.split(',').map((x) => x.trim()).filter(Boolean)),
         code: o.code ? await readCode(String(o.code)) : undefined,
       };
       if (!body.code && !body.image) throw new CliError('give --code FILE|DIR or --image IMAGE');
@@ -170,6 +178,7 @@ export function functionCommands(program: Command, ctx: CliContext): void {
           ['async', `${s.asyncPublic ? 'public' : 'token required'}, ${f.async.records}/${s.asyncMaxRecords} held, ${bytes(f.async.bytes)}/${bytes(s.asyncMaxBytes)}, results kept ${Math.round(s.asyncTtlMs / 1000)} s`],
           ['env', Object.keys(s.env).join(', ') || '-'],
           ['secrets', s.secrets.join(', ') || '-'],
+          ['allow-net', s.allowNet?.join(', ') || '-'],
           ['triggers', [s.schedule ? `cron "${s.schedule}"` : '', s.mqtt ? `mqtt ${s.mqtt.topic} @ ${s.mqtt.url}` : '', ...f.triggers].filter(Boolean).join('; ') || '-'],
           ['stats', `${f.stats.invocations} invocations, ${f.stats.errors} errors, ${f.stats.coldStarts} cold starts, ${f.stats.inflight} in flight, ${f.stats.queued} queued`],
           ['last error', f.stats.lastError ?? '-'],

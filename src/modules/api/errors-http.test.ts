@@ -147,6 +147,8 @@ const failures: Array<[FailureReason, number, string]> = [
   ['bad-response', 502, 'E_UNAVAILABLE'],
   ['unauthenticated', 401, 'E_UNAUTHENTICATED'],
   ['shutting-down', 503, 'E_UNAVAILABLE'],
+  ['loop-detected', 508, 'E_RESOURCE_EXHAUSTED'],
+  ['host-crashed', 502, 'E_UNAVAILABLE'],
 ];
 
 test('invocation failures: every reason maps to its status, code and headers, the same body on both edges', () => {

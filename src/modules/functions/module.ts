@@ -10,7 +10,7 @@ import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import { AsyncInvocations, type AsyncConfig, type AsyncRecord } from './async.js';
+import { AsyncInvocations, type AsyncRecord } from './async.js';
 import { InvocationFailed } from './failures.js';
 import { HistoryCompactor } from './history-compactor.js';
 import { FunctionLogs } from './logs.js';
@@ -18,6 +18,10 @@ import { FunctionMetrics } from './metrics.js';
 import { FunctionPool } from './pool.js';
 import { ContainerInstance, PreparedContainers } from './runtime/container.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import { FunctionKv, type KvOp } from './kv.js';
+import { FUNCTIONS_DEFAULTS, type FunctionsConfig } from './config.js';
+import { createHosts, hostKey, type FunctionHosts } from './host/hosts.js';
+import type { EgressPolicy } from './runtime/egress.js';
 import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
 import { SecretBox } from './secret-box.js';
 import { Secrets } from './secrets.js';
@@ -26,23 +30,8 @@ import { DEFAULTS, normalizeSpec, validateName, withSpecDefaults, type DeployInp
 import { Triggers } from './triggers.js';
 import type { Registry } from 'prom-client';
 
-export type { FunctionInfo };
+export type { FunctionInfo, FunctionsConfig };
 
-export interface FunctionsConfig {
-  /** How often idle instances are checked against their keep-alive, ms. */
-  reapIntervalMs: number;
-  /** Log lines kept per function. */
-  logLines: number;
-  /** Isolates kept ready (web globals loaded, no function yet) per memory size, for fast cold starts. */
-  spareIsolates: number;
-  /** Run cheap warm requests' synchronous part on the daemon's thread (faster; see docs). */
-  fastPath: boolean;
-  /** Longest wait for an image function's port, ms. */
-  imageReadyTimeoutMs: number;
-  async: AsyncConfig;
-  /** How often store history written by async work is compacted while it flows, ms. */
-  asyncCompactIntervalMs: number;
-}
 
 export interface FunctionsApi {
   deploy(input: DeployInput, code?: SourceBundle): Promise<FunctionInfo>;
@@ -94,6 +83,7 @@ interface Internal {
   asyncInv: AsyncInvocations;
   compactor: HistoryCompactor;
   prepared: PreparedContainers;
+  hosts?: FunctionHosts;
   reapIntervalMs: number;
   spareIsolates: number;
 }
@@ -106,15 +96,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   requires: [Kinds.stateStore],
   // Image functions run as containers; isolate functions need nothing more.
   optional: [Kinds.containers],
-  defaults: {
-    reapIntervalMs: 250,
-    logLines: 2000,
-    spareIsolates: 2,
-    fastPath: true,
-    imageReadyTimeoutMs: 30_000,
-    async: { maxAttempts: 3, retryBaseMs: 1000, retryCapMs: 60_000, retentionMs: 3_600_000, parallel: 4, maxTotalBytes: 512 * 2 ** 20, maxResultBytes: 6 * 2 ** 20 },
-    asyncCompactIntervalMs: 10_000,
-  },
+  defaults: FUNCTIONS_DEFAULTS,
+
   async init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
     const containers = (): ContainersApi => {
@@ -126,9 +109,23 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const prepared = new PreparedContainers(containers);
     const metrics = new FunctionMetrics();
     const logs = new FunctionLogs(ctx.config.logLines);
+    const hosts = createHosts({
+      mode: ctx.config.hosts,
+      dataDir: ctx.dataDir,
+      limits: { memoryBytes: ctx.config.hostMemory, cpus: ctx.config.hostCpus, pids: ctx.config.hostPids },
+      spares: ctx.config.spareIsolates,
+      sparesMb: [DEFAULTS.memory / 2 ** 20],
+      onLog: (fn, id, level, text) => logs.write(fn, id, level, text),
+      kv: (fn, binding, op, args) => kvCall(fn)(binding, op, args),
+      warn: (t) => ctx.log.warn(t),
+      publish: (key, why) => ctx.events.publish({ topic: '/functions/host-crashed', subject: `function-host/${key}`, message: why }),
+    });
     // The module's directory holds the secret key: owner only.
     await chmod(ctx.dir, 0o700);
     const secrets = new Secrets(store, new SecretBox(path.join(ctx.dir, 'secrets.key')), (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
+    const kvStore = new FunctionKv(store);
+    // A function's KV calls, checked against its current spec (a binding removed at redeploy goes at once).
+    const kvCall = (fn: string) => (binding: string, op: string, args: Record<string, unknown>) => kvStore.op(get(fn).spec, binding, op as KvOp, args);
     const get = (name: string): Deployed => {
       const d = deployed.get(name);
       if (!d) throw new InvocationFailed('not-found', `no function named ${name}`);
@@ -147,21 +144,30 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         const preparedKey = JSON.stringify([spec.version, spec.image, spec.port, spec.memory, env]);
         return ContainerInstance.start({ id, functionName: spec.name, image: spec.image!, port: spec.port!, memoryBytes: spec.memory, env, readyTimeoutMs: ctx.config.imageReadyTimeoutMs, containers: containers(), prepared, preparedKey });
       }
-      const inst = await IsolateInstance.start({
+      const start = {
         id,
         functionName: spec.name,
         code: d.code!.code,
-        codeCache: d.codeCache,
+        cacheKey: `${spec.name}@${spec.version}`,
         memoryBytes: spec.memory,
         cpuMs: spec.cpuMs,
         env,
         fastPath: ctx.config.fastPath,
-        onLog: (level, text) => logs.write(spec.name, id, level, text),
-      });
+        egress: egressPolicy(spec),
+        backgroundMs: ctx.config.backgroundMs,
+        kv: spec.kv,
+      };
+      if (hosts) return hosts.start(hostKey(spec), start);
+      const inst = await IsolateInstance.start({ ...start, kv: { names: spec.kv, call: kvCall(spec.name) }, codeCache: d.codeCache, onLog: (level, text) => logs.write(spec.name, id, level, text) });
       d.codeCache ??= inst.producedCache;
       return inst;
     };
 
+    // The daemon's own listeners are never reachable implicitly, whatever address they are bound to.
+    const egressPolicy = (spec: FunctionSpec): EgressPolicy => {
+      const ownPorts = [ctx.addresses.listen, api.gatewayBase].map((a) => Number(/:(\d+)\/?$/.exec(a)?.[1] ?? 0)).filter((p) => p > 0);
+      return { allow: spec.allowNet, maxResponseBytes: Math.min(ctx.config.fetchMaxBytes, Math.floor(spec.memory / 4)), ownPorts };
+    };
     const poolDeps = { startInstance, metrics, logs, events: ctx.events, workloads: ctx.workloads, now: () => performance.timeOrigin + performance.now() };
     const api: FunctionsApi = {
       gatewayBase: 'http://127.0.0.1',
@@ -179,9 +185,14 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
           stored = { entry: code.entry, files: Object.keys(code.files).sort(), code: await compileSource(code) };
           // Load it once now, so code that fails at load time is refused at deploy, not at first call.
           try {
-            const probe = await IsolateInstance.start({ id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, onLog: () => undefined });
-            codeCache = probe.producedCache;
-            await probe.dispose('deploy check');
+            // Its top-level code is the author's: it runs where the function will, not in the daemon.
+            const check = { id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, egress: egressPolicy(spec), backgroundMs: 0, fastPath: false, kv: [] };
+            if (hosts) await (await hosts.start(hostKey(spec), { ...check, cacheKey: `${spec.name}@${spec.version}` })).dispose('deploy check');
+            else {
+              const probe = await IsolateInstance.start({ ...check, kv: undefined, onLog: () => undefined });
+              codeCache = probe.producedCache;
+              await probe.dispose('deploy check');
+            }
           } catch (e) {
             throw new InvalidArgument(`function ${spec.name} does not load: ${errorMessage(e).replace(/^function \S+ failed to start: /, '')}`);
           }
@@ -297,12 +308,14 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       compactor.touch(); // their plaintext history goes with the next compactions
     }
     ctx.meta.exports.functions = deployed.size;
-    internals.set(api, { deployed, triggers, asyncInv, compactor, prepared, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
+    if (hosts) ctx.meta.exports.functionHosts = hosts.tag;
+    internals.set(api, { deployed, triggers, asyncInv, compactor, prepared, hosts, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
     return api;
   },
   async start(api, signal) {
-    const { deployed, triggers, asyncInv, prepared, reapIntervalMs, spareIsolates } = internals.get(api)!;
-    setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
+    const { deployed, triggers, asyncInv, prepared, hosts, reapIntervalMs, spareIsolates } = internals.get(api)!;
+    if (hosts) await hosts.sweep();
+    else setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
     // Prepared containers of a previous run are not tracked any more: remove them.
     await prepared.sweep().catch(() => undefined);
     for (const d of deployed.values()) triggers.sync(d.spec);
@@ -315,12 +328,13 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     for (const d of deployed.values()) d.pool.reap(); // start the min instances
   },
   async stop(api) {
-    const { deployed, triggers, asyncInv, compactor, prepared } = internals.get(api)!;
+    const { deployed, triggers, asyncInv, compactor, prepared, hosts } = internals.get(api)!;
     triggers.stop();
     asyncInv.stop();
     compactor.stop();
     await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));
     await prepared.dropAll();
+    await hosts?.closeAll();
     setSpareShells(0);
   },
 });

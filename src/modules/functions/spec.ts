@@ -3,6 +3,7 @@ import { Cron } from 'croner';
 import type { DeployInput, FunctionSpec } from '../../contracts/functions.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { parseKeepAlive } from '../../policies/keepalive.js';
+import { normalizeAllowEntry } from './runtime/egress.js';
 import { formatMemory, formatMs, parseDuration, parseMemory } from '../../kernel/quantity.js';
 
 export type { DeployInput, FunctionSpec };
@@ -81,6 +82,29 @@ function int(v: number | undefined, def: number, [lo, hi]: Range, what: string):
   return n;
 }
 
+/** `--allow-net` entries, normalized to host:port and deduplicated. */
+function allowNet(entries: string[] | undefined): string[] {
+  const out = new Set<string>();
+  for (const e of entries ?? []) {
+    try {
+      out.add(normalizeAllowEntry(e));
+    } catch (err) {
+      throw new InvalidArgument((err as Error).message);
+    }
+  }
+  return [...out];
+}
+
+/** KV binding names: env-style names, not shadowing an env variable or secret. */
+function kvNames(names: string[] | undefined, env: Record<string, string>, secrets: string[]): string[] {
+  const out = [...new Set(names ?? [])];
+  for (const n of out) {
+    if (!ENV_KEY.test(n)) throw new InvalidArgument(`KV binding name "${n}" must be letters, digits or _`);
+    if (n in env || secrets.includes(n)) throw new InvalidArgument(`KV binding ${n} would shadow the env variable or secret of the same name`);
+  }
+  return out;
+}
+
 /** Specs stored before a field existed get its default (the store keeps what older versions wrote). */
 export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
   return {
@@ -89,6 +113,9 @@ export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
     asyncTtlMs: s.asyncTtlMs ?? DEFAULTS.asyncTtlMs,
     asyncMaxRecords: s.asyncMaxRecords ?? DEFAULTS.asyncMaxRecords,
     asyncMaxBytes: s.asyncMaxBytes ?? DEFAULTS.asyncMaxBytes,
+    allowNet: s.allowNet ?? [],
+    ownHost: s.ownHost ?? false,
+    kv: s.kv ?? [],
   };
 }
 
@@ -128,7 +155,7 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
   if (input.port !== undefined && (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535)) throw new InvalidArgument(`port must be 1-65535, got ${input.port}`);
   return {
     name: input.name,
-    namespace: 'default',
+    namespace: input.namespace !== undefined ? validateName(input.namespace, 'namespace') : (prev?.namespace ?? 'default'),
     runtime,
     ...(input.image ? { image: input.image, port: input.port } : {}),
     memory,
@@ -149,6 +176,9 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     asyncTtlMs: ms(input.asyncTtl, DEFAULTS.asyncTtlMs, LIMITS.asyncTtlMs, 'async result TTL'),
     asyncMaxRecords: int(input.asyncMaxRecords, DEFAULTS.asyncMaxRecords, LIMITS.asyncMaxRecords, 'async max records'),
     asyncMaxBytes: size(input.asyncMaxBytes, DEFAULTS.asyncMaxBytes, LIMITS.asyncMaxBytes, 'async max bytes'),
+    allowNet: allowNet(input.allowNet),
+    ownHost: input.ownHost ?? false,
+    kv: kvNames(input.kv, env, secrets),
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
     version: (prev?.version ?? 0) + 1,

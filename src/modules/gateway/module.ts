@@ -11,6 +11,8 @@ import { createGatewayServer } from './server.js';
 export interface GatewayConfig {
   /** HOST:PORT; empty means the kernel's `gateway` setting. */
   listen: string;
+  /** Host-based routing: NAME.DOMAIN and NAME.NAMESPACE.DOMAIN reach function NAME at its own root. */
+  domain: string;
 }
 
 export interface GatewayApi {
@@ -24,12 +26,12 @@ export const gatewayModule = (): ModuleDef<GatewayConfig, GatewayApi> => ({
   id: 'http',
   description: 'public HTTP gateway for functions: /fn/NAME/PATH and /async/fn/NAME/PATH',
   requires: [Kinds.functions],
-  defaults: { listen: '' },
+  defaults: { listen: '', domain: 'fn.localhost' },
   async init(ctx) {
     const functions = ctx.lookup<FunctionsApi>(Kinds.functions);
     // The API token (made at first boot, whichever module comes first): async calls to non-public functions need it.
     const token = await ensureToken(ctx.dataDir);
-    const server = createGatewayServer(functions, { token });
+    const server = createGatewayServer(functions, { token, domain: ctx.config.domain });
     const { host, port } = parseListen(ctx.config.listen || ctx.addresses.gateway);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -3,16 +3,21 @@
 // one and answers 202. /fn is public, like OpenFaaS's gateway; /async stores what it is sent, so it
 // takes the API token unless the function is deployed --async-public. The token, when sent, is
 // never passed on to the function (its author is not trusted with it).
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { LlmosError } from '../../kernel/errors.js';
 import { failureResponse, toHttp } from '../../kernel/http-errors.js';
 import { InvocationFailed } from '../../kernel/invocation-failed.js';
 import type { FunctionsApi } from '../functions/module.js';
 import type { InvokeRequest } from '../functions/runtime/instance.js';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authorization', 'content-length']);
+import { HOPS_HEADER, MAX_HOPS, hopsOf, requestHeaders, responseHeaders, routeByHost, validHost } from './headers.js';
 const ROUTE = /^\/(async\/)?fn\/([^/?#]+)(\/[^?#]*)?$/;
+
+/** Per request: its id (x-request-id, and in the logs) and, once routed, the function. */
+interface Ctx {
+  requestId: string;
+  fn?: string;
+}
 
 export interface ParsedRoute {
   async: boolean;
@@ -40,13 +45,23 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
   res.end(body);
 }
 
-function sendError(res: ServerResponse, e: unknown): void {
+/** Failures whose message may carry what the function threw or printed: the caller gets a generic one. */
+const PRIVATE_REASONS = new Set(['handler-error', 'start-failed']);
+
+function sendError(res: ServerResponse, e: unknown, requestId: string, logError?: (fn: string, text: string) => void, fn?: string): void {
   if (e instanceof InvocationFailed) {
+    if (PRIVATE_REASONS.has(e.reason) && fn) {
+      // The full error goes to `llmos fn logs`, found by the request id; the caller learns no more.
+      logError?.(fn, `request ${requestId}: ${e.message}`);
+      const generic = new InvocationFailed(e.reason, `function ${fn} failed (request id ${requestId}; the error is in llmos fn logs ${fn})`);
+      const f = failureResponse(generic);
+      return send(res, f.status, { ...f.headers, 'x-request-id': requestId }, f.body);
+    }
     const f = failureResponse(e);
-    return send(res, f.status, f.headers, f.body);
+    return send(res, f.status, { ...f.headers, 'x-request-id': requestId }, f.body);
   }
   const { status, body } = toHttp(e instanceof LlmosError ? e : e);
-  send(res, status, { 'content-type': 'application/json' }, JSON.stringify(body));
+  send(res, status, { 'content-type': 'application/json', 'x-request-id': requestId }, JSON.stringify(body));
 }
 
 /** Reads the body up to limit bytes; rejects with body-too-large past it. */
@@ -83,15 +98,23 @@ export function hasToken(authorization: string | undefined, token: string): bool
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export function createGatewayServer(functions: () => FunctionsApi, opts: { token: string }): Server {
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    void handle(req, res, false).catch((e: unknown) => sendError(res, e));
-  });
+export function createGatewayServer(functions: () => FunctionsApi, opts: { token: string; domain?: string }): Server {
+  const domain = opts.domain || 'fn.localhost';
+  const logError = (fn: string, text: string) => {
+    try {
+      functions().logs.write(fn, 'gateway', 'error', text);
+    } catch {
+      // The functions module went away meanwhile: the caller still gets its answer.
+    }
+  };
+  const serve = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => {
+    const ctx: Ctx = { requestId: randomUUID() };
+    void handle(req, res, expectContinue, ctx).catch((e: unknown) => sendError(res, e, ctx.requestId, logError, ctx.fn));
+  };
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => serve(req, res, false));
   // Expect: 100-continue: every check that needs no body (route, token, limits, quota) answers
   // before the client sends it; only then "100 Continue".
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    void handle(req, res, true).catch((e: unknown) => sendError(res, e));
-  });
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, true));
 
   /** Drops the rest of a body not wanted; a body larger than the limit is not worth reading: close. */
   function refuseBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
@@ -99,15 +122,28 @@ export function createGatewayServer(functions: () => FunctionsApi, opts: { token
     if (!(Number(req.headers['content-length'] ?? 0) <= limit) || req.headers['transfer-encoding']) res.setHeader('connection', 'close');
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean, ctx: Ctx): Promise<void> {
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const pathname = q < 0 ? raw : raw.slice(0, q);
     const search = q < 0 ? '' : raw.slice(q);
-    if (pathname === '/healthz') return send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
-    const route = parseRoute(pathname);
+    const host = validHost(req.headers.host);
+    if (host === undefined) {
+      res.setHeader('connection', 'close');
+      return send(res, 400, { 'content-type': 'application/json' }, JSON.stringify({ error: 'the Host header is not a valid host[:port]', code: 'E_INVALID_ARGUMENT' }));
+    }
+    const byHost = routeByHost(host, domain);
+    if (pathname === '/healthz' && !byHost) return send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+    const route: ParsedRoute | undefined = byHost ? { async: false, name: byHost.name, path: pathname.startsWith('/') ? pathname : '/' } : parseRoute(pathname);
     if (!route) return send(res, 404, { 'content-type': 'application/json' }, JSON.stringify({ error: `no route ${pathname}: use /fn/NAME/PATH or /async/fn/NAME/PATH`, code: 'E_NOT_FOUND' }));
     const fns = functions();
+    if (byHost?.namespace !== undefined && fns.inspect(route.name).spec.namespace !== byHost.namespace) throw new InvocationFailed('not-found', `no function named ${route.name} in namespace ${byHost.namespace}`);
+    ctx.fn = route.name;
+    const hops = hopsOf(req.headers[HOPS_HEADER]);
+    if (hops >= MAX_HOPS) {
+      refuseBody(req, res, 0);
+      throw new InvocationFailed('loop-detected', `function ${route.name}: the request passed the gateway ${hops} times (limit ${MAX_HOPS}): a function calling itself?`);
+    }
     const authorized = hasToken(req.headers.authorization, opts.token);
     let limit: number;
     if (route.async) {
@@ -133,24 +169,15 @@ export function createGatewayServer(functions: () => FunctionsApi, opts: { token
       res.setHeader('connection', 'close');
       throw e;
     }
-    const headers: [string, string][] = [];
-    const rh = req.rawHeaders;
-    for (let i = 0; i < rh.length; i += 2) {
-      const k = rh[i]!.toLowerCase();
-      if (!HOP_BY_HOP.has(k) && !(authorized && k === 'authorization')) headers.push([k, rh[i + 1]!]);
-    }
-    headers.push(['x-forwarded-prefix', `/fn/${route.name}`]);
-    if (req.socket.remoteAddress) headers.push(['x-forwarded-for', req.socket.remoteAddress]);
-    const ir: InvokeRequest = { method: req.method ?? 'GET', url: `http://${req.headers.host ?? 'localhost'}${route.path}${search}`, headers, body };
+    const headers = requestHeaders(req.rawHeaders, { dropAuthorization: authorized, remoteAddress: req.socket.remoteAddress, prefix: byHost ? '' : `/fn/${route.name}`, hops, requestId: ctx.requestId });
+    const ir: InvokeRequest = { method: req.method ?? 'GET', url: `http://${host}${route.path}${search}`, headers, body };
     if (route.async) {
       const rec = await fns.submitAsync(route.name, ir);
-      return send(res, 202, { 'content-type': 'application/json', 'x-llmos-invocation-id': rec.id }, JSON.stringify({ id: rec.id, function: rec.function, status: rec.status }));
+      return send(res, 202, { 'content-type': 'application/json', 'x-llmos-invocation-id': rec.id, 'x-request-id': ctx.requestId }, JSON.stringify({ id: rec.id, function: rec.function, status: rec.status }));
     }
     const out = await fns.invoke(route.name, ir);
-    const flat: string[] = [];
-    for (const [k, v] of out.headers) if (!HOP_BY_HOP.has(k)) flat.push(k, v);
     const b = out.body ?? new Uint8Array(0);
-    flat.push('content-length', String(b.byteLength));
+    const flat = responseHeaders(out.headers, ctx.requestId, b.byteLength);
     try {
       res.writeHead(out.status, out.statusText || undefined, flat);
     } catch (e) {

@@ -9,12 +9,52 @@ import { fetchHost } from './host/fetch.js';
 import { subtleHost } from './host/subtle.js';
 import { zlibHost } from './host/zlib.js';
 import { preludeScript } from './prelude.js';
+import type { EgressPolicy } from './egress.js';
 
 const MAX_LOG_LINE = 8192;
 
 /** Where an isolate's console output goes; set when a function claims the isolate. */
 export interface HostSink {
   log(level: string, text: string): void;
+  /** The claiming function's egress policy (until a function claims the shell: public only, no body). */
+  egress?: EgressPolicy;
+  /** Host timers behind the isolate's setTimeout/sleep: cleared when the isolate goes (see clearTimers). */
+  timers?: Set<NodeJS.Timeout>;
+  /** Called when host work hands the isolate something to run (a timer fired, a fetch settled): metering re-arms. */
+  wake?: () => void;
+}
+
+/** Pending timers one isolate may hold; past it a new one never fires (and is logged), so the host stays bounded. */
+export const MAX_TIMERS = 10_000;
+
+/** Cancels every host timer of an isolate (its callbacks would run in a disposed isolate anyway). */
+export function clearTimers(sink: HostSink): void {
+  for (const t of sink.timers ?? []) clearTimeout(t);
+  sink.timers?.clear();
+}
+
+const capped = new WeakSet<HostSink>();
+
+/** Resolves true when the timer fired, false at once when the isolate holds too many (the timer must not fire). */
+function sleep(sink: HostSink, ms: number): Promise<boolean> {
+  const timers = (sink.timers ??= new Set());
+  if (timers.size >= MAX_TIMERS) {
+    if (!capped.has(sink)) {
+      capped.add(sink);
+      sink.log('error', `more than ${MAX_TIMERS} pending timers: new timers do not fire`);
+    }
+    // Refused at once, nothing kept: a promise left pending is collected as "abandoned" and a
+    // rejection reaches the daemon as an uncaught exception; the prelude skips a timer resolved false.
+    return Promise.resolve(false);
+  }
+  return new Promise<boolean>((r) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      sink.wake?.();
+      r(true);
+    }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+    timers.add(t);
+  });
 }
 
 function parseUrl(input: string, base?: string): string[] | null {
@@ -53,11 +93,11 @@ export function installHost(context: ivm.Context, sink: HostSink): void {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   }));
   g.setSync('__h_utf8dec', new ivm.Callback((b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('utf8')));
-  const fetches = fetchHost();
-  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof fetches.fetch>[0]) => fetches.fetch(req).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
-  g.setSync('__h_fetchReadRef', new ivm.Reference((id: number) => fetches.read(id)));
+  const fetches = fetchHost(sink);
+  g.setSync('__h_fetchRef', new ivm.Reference((req: Parameters<typeof fetches.fetch>[0]) => fetches.fetch(req).finally(() => sink.wake?.()).then((r) => ['', r] as const, (e: Error) => [e.message || String(e), null] as const)));
+  g.setSync('__h_fetchReadRef', new ivm.Reference((id: number) => fetches.read(id).finally(() => sink.wake?.())));
   g.setSync('__h_fetchCancel', new ivm.Callback((id: number) => fetches.cancel(id), { ignored: true }));
-  g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 2 ** 31 - 1)))));
+  g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => sleep(sink, ms)));
   g.setSync('__h_subtleRef', new ivm.Reference(subtleHost()));
   g.setSync('__h_zlibRef', new ivm.Reference(zlibHost));
 }

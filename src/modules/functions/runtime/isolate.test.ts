@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { compileSource } from '../source.js';
-import { isLoopbackHost } from './egress.js';
+import type { EgressPolicy } from './egress.js';
 import { IsolateInstance } from './isolate.js';
 
-async function run(body: string, opts: { env?: Record<string, string>; cpuMs?: number; memory?: number; fastPath?: boolean } = {}) {
+async function run(body: string, opts: { env?: Record<string, string>; cpuMs?: number; memory?: number; fastPath?: boolean; egress?: EgressPolicy; backgroundMs?: number } = {}) {
   const code = await compileSource({ entry: 'index.js', files: { 'index.js': `export default { async fetch(request, env) { ${body} } };` } });
   const logs: string[] = [];
-  const inst = await IsolateInstance.start({ id: 't', functionName: 't', code, memoryBytes: opts.memory ?? 32 * 2 ** 20, cpuMs: opts.cpuMs ?? 1000, env: opts.env ?? {}, fastPath: opts.fastPath, onLog: (l, t) => logs.push(`${l}: ${t}`) });
+  const inst = await IsolateInstance.start({ id: 't', functionName: 't', code, memoryBytes: opts.memory ?? 32 * 2 ** 20, cpuMs: opts.cpuMs ?? 1000, env: opts.env ?? {}, fastPath: opts.fastPath, egress: opts.egress, backgroundMs: opts.backgroundMs, onLog: (l, t) => logs.push(`${l}: ${t}`) });
   return {
     inst,
     logs,
@@ -59,27 +59,25 @@ test('request body, headers and method reach the handler; status and headers com
   await inst.dispose('done');
 });
 
-test('fetch reaches loopback services only', async () => {
+test('fetch reaches loopback only when listed with --allow-net; other private addresses are refused', async () => {
   const srv = createServer((req, res) => res.end(`upstream ${req.method} ${req.url}`));
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as { port: number }).port;
-  try {
-    const { inst, call } = await run(`
-      const ok = await fetch('http://127.0.0.1:${port}/x?y=1', { method: 'POST', body: 'z' });
+  const body = `
+      const ok = await fetch('http://127.0.0.1:${port}/x?y=1', { method: 'POST', body: 'z' }).then((r) => r.text(), (e) => e.message);
       let refused = '';
-      try { await fetch('http://192.0.2.1/'); } catch (e) { refused = e.message; }
-      return new Response(ok.status + ' ' + (await ok.text()) + ' | ' + refused);`);
-    const r = await call();
-    assert.match(r.text, /^200 upstream POST \/x\?y=1 \| fetch: 192\.0\.2\.1 is not a loopback address/);
-    await inst.dispose('done');
+      try { await fetch('http://192.168.1.1/'); } catch (e) { refused = e.message; }
+      return new Response(ok + ' | ' + refused);`;
+  try {
+    const listed = await run(body, { egress: { allow: [`127.0.0.1:${port}`], maxResponseBytes: 2 ** 20 } });
+    assert.match((await listed.call()).text, /^upstream POST \/x\?y=1 \| fetch: 192\.168\.1\.1 is a private, loopback or reserved address/);
+    await listed.inst.dispose('done');
+    const unlisted = await run(body, { egress: { allow: [], maxResponseBytes: 2 ** 20 } });
+    assert.match((await unlisted.call()).text, /^fetch: 127\.0\.0\.1 is a private, loopback or reserved address: deploy the function with --allow-net 127\.0\.0\.1:\d+/);
+    await unlisted.inst.dispose('done');
   } finally {
     srv.close();
   }
-});
-
-test('isLoopbackHost', () => {
-  for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', 'api.localhost']) assert.equal(isLoopbackHost(h), true, h);
-  for (const h of ['example.com', '10.0.0.1', '192.168.1.1', '[::2]', '128.0.0.1']) assert.equal(isLoopbackHost(h), false, h);
 });
 
 test('limits: CPU time, memory, and a thrown error are reported by reason', async () => {

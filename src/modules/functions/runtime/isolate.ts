@@ -4,7 +4,12 @@
 // when a request exceeds its CPU budget.
 import ivm from 'isolated-vm';
 import { InvocationFailed } from '../failures.js';
-import { BOOT, installHost, type HostSink } from './bridge.js';
+import { clearTimers, type HostSink } from './bridge.js';
+import { countInflight, takeShell } from './shells.js';
+
+export { setSpareShells } from './shells.js';
+import type { EgressPolicy } from './egress.js';
+import { installKv, type KvCall } from './kv-glue.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './instance.js';
 import { MODULE_GLOBAL } from '../source.js';
 
@@ -21,139 +26,37 @@ export interface IsolateOptions {
   onLog(level: string, text: string): void;
   /** Allow the same-thread fast path for cheap requests (see invoke). */
   fastPath?: boolean;
+  /** Where the function's fetch may go (egress.ts); default: public addresses, 16 MiB bodies. */
+  egress?: EgressPolicy;
+  /** How long timers may still run after the last response, ms (Workers: 30 s); then they are cancelled. */
+  backgroundMs?: number;
+  /** KV bindings: env[NAME] for each name, served by `call`. */
+  kv?: { names: string[]; call: KvCall };
+  /** Told once when the instance dies (a limit, a timeout, background work): a function host passes it on. */
+  onDead?(reason: string): void;
 }
+
+const DEFAULT_EGRESS: EgressPolicy = { allow: [], maxResponseBytes: 16 * 2 ** 20 };
+const DEFAULT_BACKGROUND_MS = 30_000;
 
 /** Requests averaging less CPU than this run their synchronous part on the daemon's thread. */
 const FAST_PATH_CPU_MS = 0.5;
 /** Requests an instance serves on the pool before it may take the fast path. */
 const FAST_PATH_AFTER = 16;
 
-// The prelude is the same for every isolate: compile it once with a code cache and reuse the cache.
-let preludeCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
-
-/** An isolate with a context holding the web globals, not yet bound to a function. */
-interface Shell {
-  isolate: ivm.Isolate;
-  context: ivm.Context;
-  /** Where console output goes; set when a function claims the shell. */
-  sink: HostSink;
-}
-
-const bootOptions = () => ({ filename: 'llmos:prelude', ...(preludeCache ? { cachedData: preludeCache } : { produceCachedData: true }) });
-
-/** A shell made on the request path: synchronous, each step well under a millisecond. */
-function createShell(memoryMb: number): Shell {
-  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
-  const sink = { log: (_l: string, _t: string) => undefined as void };
-  try {
-    const context = isolate.createContextSync();
-    installHost(context, sink);
-    const prelude: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(BOOT, bootOptions());
-    if (!preludeCache && prelude.cachedData) preludeCache = prelude.cachedData;
-    prelude.runSync(context);
-    prelude.release();
-    return { isolate, context, sink };
-  } catch (e) {
-    if (!isolate.isDisposed) isolate.dispose();
-    throw e;
-  }
-}
-
-/**
- * A spare shell, made off the request path: the steps run on isolated-vm's threads so the event
- * loop stays free, and a warm-up request gets V8 to compile the request path ahead of time.
- */
-async function createSpareShell(memoryMb: number): Promise<Shell> {
-  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
-  const sink = { log: (_l: string, _t: string) => undefined as void };
-  try {
-    const context = await isolate.createContext();
-    installHost(context, sink);
-    const prelude: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = await isolate.compileScript(BOOT, bootOptions());
-    if (!preludeCache && prelude.cachedData) preludeCache = prelude.cachedData;
-    await prelude.run(context);
-    prelude.release();
-    await context.eval('__llmos_warmup()');
-    return { isolate, context, sink };
-  } catch (e) {
-    if (!isolate.isDisposed) isolate.dispose();
-    throw e;
-  }
-}
-
-// Spare shells ("stem cells"), made ahead per memory size so a cold start only has to load the
-// function's own code: isolate and context creation (~1.5 ms) leave the request path.
-const spares = new Map<number, Shell[]>();
-let spareTarget = 0;
-let refilling = false;
-
-async function refill(): Promise<void> {
-  if (refilling) return;
-  refilling = true;
-  try {
-    for (;;) {
-      const next = [...spares.entries()].find(([, list]) => list.length < spareTarget);
-      if (!next || spareTarget <= 0) return;
-      const shell = await createSpareShell(next[0]);
-      // The size may have been dropped (or spares turned off) meanwhile.
-      if (spares.get(next[0]) === next[1] && next[1].length < spareTarget) next[1].push(shell);
-      else shell.isolate.dispose();
-    }
-  } catch {
-    // Out of memory or similar: the next take creates inline and tries the refill again.
-  } finally {
-    refilling = false;
-  }
-}
-
-function takeShell(memoryMb: number): Shell {
-  if (spareTarget <= 0) return createShell(memoryMb);
-  let list = spares.get(memoryMb);
-  if (!list) {
-    // Keep spares for a few sizes only; the default size is by far the most common.
-    if (spares.size >= 4) {
-      const [mb, old] = spares.entries().next().value!;
-      spares.delete(mb);
-      for (const sh of old) sh.isolate.dispose();
-    }
-    spares.set(memoryMb, (list = []));
-  }
-  const shell = list.shift() ?? createShell(memoryMb);
-  scheduleRefill(0);
-  return shell;
-}
-
-// Requests running in any isolate. Making a spare blocks the event loop for about a millisecond
-// (new Isolate is synchronous), so the refill waits for a moment with none in flight, up to ~100 ms.
-let inflight = 0;
-let refillTimer: NodeJS.Timeout | undefined;
-function scheduleRefill(tries: number): void {
-  if (refillTimer && tries === 0) return;
-  refillTimer = setTimeout(() => {
-    refillTimer = undefined;
-    if (inflight > 0 && tries < 20) scheduleRefill(tries + 1);
-    else void refill();
-  }, 5);
-  refillTimer.unref();
-}
-
-/** Sets how many spare shells to keep per memory size (0 disables and disposes them); `sizesMb` are made now. */
-export function setSpareShells(n: number, sizesMb: number[] = []): void {
-  spareTarget = Math.max(0, n);
-  for (const list of spares.values()) for (const sh of list.splice(spareTarget)) sh.isolate.dispose();
-  if (spareTarget === 0) {
-    clearTimeout(refillTimer);
-    refillTimer = undefined;
-    return spares.clear();
-  }
-  for (const mb of sizesMb) if (!spares.has(mb)) spares.set(mb, []);
-  void refill();
-}
-
 export class IsolateInstance implements Instance {
   dead: string | undefined;
   private isolate!: ivm.Isolate;
   private context!: ivm.Context;
+  private sink?: HostSink;
+  private running = 0;
+  private lastWake = 0;
+  /** Gateway hops of the requests in flight (their largest), carried on by the function's fetch. */
+  private hops = 0;
+  /** Watches CPU and wall time of work left after the responses (timers, waitUntil). */
+  private background?: { timer: NodeJS.Timeout; lastCpu: bigint };
+  /** When the last response went out and the CPU time then: the base of background metering. */
+  private afterResponse?: { since: number; cpu0: bigint };
   private dispatch!: ivm.Reference<(m: string, u: string, h: [string, string][], b: Uint8Array | null) => Promise<unknown>>;
   /** Code cache produced by this instance's compile, for the next instance of the function. */
   producedCache?: ivm.ExternalCopy<ArrayBuffer>;
@@ -186,13 +89,20 @@ export class IsolateInstance implements Instance {
     this.isolate = isolate;
     this.context = context;
     shell.sink.log = opts.onLog;
+    shell.sink.egress = { ...(opts.egress ?? DEFAULT_EGRESS), hops: () => this.hops };
+    this.sink = shell.sink;
+    shell.sink.wake = () => {
+      this.lastWake = Date.now();
+      this.watchBackground();
+    };
     const g = context.global;
     const script: ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> } = isolate.compileScriptSync(opts.code, { filename: `fn:${opts.functionName}`, ...(opts.codeCache ? { cachedData: opts.codeCache } : { produceCachedData: true }) });
     if (script.cachedData && !opts.codeCache) this.producedCache = script.cachedData;
     script.runSync(context, { timeout: Math.max(50, opts.cpuMs) });
     script.release();
     g.setSync('__llmos_env', new ivm.ExternalCopy(opts.env).copyInto());
-    const problem = context.evalSync(`(() => { const p = __llmos_bind(globalThis.${MODULE_GLOBAL}, __llmos_env); delete globalThis.__llmos_env; return p; })()`) as string;
+    if (opts.kv?.names.length) installKv(context, opts.kv.names, opts.kv.call);
+    const problem = context.evalSync(`(() => { const e = Object.assign(__llmos_env, globalThis.__llmos_kv); delete globalThis.__llmos_kv; const p = __llmos_bind(globalThis.${MODULE_GLOBAL}, e); delete globalThis.__llmos_env; return p; })()`) as string;
     if (problem) throw new Error(problem);
     this.dispatch = g.getSync('__llmos_dispatch', { reference: true }) as typeof this.dispatch;
   }
@@ -219,10 +129,19 @@ export class IsolateInstance implements Instance {
         watchdog = setTimeout(check, Math.max(2, Number(budgetNs - used) / 1e6));
       };
       watchdog = setTimeout(check, Math.max(2, this.opts.cpuMs));
-      deadline = setTimeout(() => reject(new InvocationFailed('timeout', `function ${name} did not answer within its timeout of ${timeoutMs} ms`)), timeoutMs);
+      deadline = setTimeout(() => {
+        // A timed-out request's work must stop too (it could go on calling out): the instance goes.
+        this.kill('timed out');
+        reject(new InvocationFailed('timeout', `function ${name} did not answer within its timeout of ${timeoutMs} ms; the instance was replaced`));
+      }, timeoutMs);
     });
     const body = req.body && req.body.byteLength ? req.body : null;
-    inflight++;
+    countInflight(1);
+    const h = Number(req.headers.find(([k]) => k === 'x-llmos-hops')?.[1] ?? 0) || 0;
+    this.hops = this.running > 0 ? Math.max(this.hops, h) : h;
+    this.running++;
+    this.stopBackground();
+    this.afterResponse = undefined;
     type Out = [number, string, [string, string][], ArrayBuffer | null];
     const args: [string, string, [string, string][], Uint8Array | null] = [req.method, req.url, req.headers, body];
     let run: Promise<Out>;
@@ -234,7 +153,8 @@ export class IsolateInstance implements Instance {
       try {
         run = this.dispatch.applySync(undefined, args, { arguments: { copy: true }, result: { promise: true, copy: true }, timeout: Math.max(1, Math.ceil(this.opts.cpuMs)) }) as unknown as Promise<Out>;
       } catch (e) {
-        inflight--;
+        countInflight(-1);
+        this.running--;
         clearTimeout(watchdog);
         clearTimeout(deadline);
         limits.catch(() => undefined);
@@ -253,13 +173,61 @@ export class IsolateInstance implements Instance {
       if (breach) throw breach;
       throw this.translate(e);
     } finally {
-      inflight--;
+      countInflight(-1);
+      this.running--;
       clearTimeout(watchdog);
       clearTimeout(deadline);
       run.catch(() => undefined);
       this.served++;
       if (!this.isolate.isDisposed) this.cpuEwmaMs = 0.8 * this.cpuEwmaMs + 0.2 * (Number(this.isolate.cpuTime - cpu0) / 1e6);
+      if (this.running === 0 && !this.isolate.isDisposed) {
+        this.afterResponse = { since: Date.now(), cpu0: this.isolate.cpuTime };
+        this.watchBackground();
+      }
     }
+  }
+
+  /**
+   * After the last response, work may go on in timers, fetches and waitUntil: all of it is charged
+   * against the CPU limit (the instance is disposed past it) and allowed for backgroundMs of wall
+   * time, after which its timers are cancelled. Watched while timers are pending or the isolate
+   * keeps using CPU; a timer firing or a fetch settling re-arms the watch (sink.wake).
+   */
+  private watchBackground(): void {
+    if (this.dead || this.running > 0 || this.background || !this.afterResponse) return;
+    const { since, cpu0 } = this.afterResponse;
+    const limitMs = this.opts.backgroundMs ?? DEFAULT_BACKGROUND_MS;
+    const budgetNs = BigInt(Math.round(this.opts.cpuMs * 1e6));
+    const bg = { timer: undefined as unknown as NodeJS.Timeout, lastCpu: this.isolate.cpuTime };
+    const check = () => {
+      if (this.dead || this.isolate.isDisposed || this.background !== bg) return;
+      const now = this.isolate.cpuTime;
+      if (now - cpu0 >= budgetNs) {
+        this.opts.onLog('error', `background work (timers, waitUntil) used more than the CPU time limit of ${this.opts.cpuMs} ms after the response: the instance was killed`);
+        this.background = undefined;
+        return this.kill('background CPU time limit exceeded');
+      }
+      const pending = this.sink?.timers?.size ?? 0;
+      if (pending && Date.now() - since >= limitMs) {
+        this.opts.onLog('error', `background work still pending ${limitMs} ms after the response: ${pending} timers cancelled`);
+        clearTimers(this.sink!);
+      }
+      const busy = now !== bg.lastCpu;
+      bg.lastCpu = now;
+      // Idle: nothing pending, no CPU since the last check, and no wake-up for a while (the work a
+      // wake-up hands over starts on the isolate's thread a moment later).
+      if (!pending && !busy && Date.now() - this.lastWake > 100) return void (this.background = undefined);
+      bg.timer = setTimeout(check, Math.max(2, Math.min(50, Number(budgetNs - (now - cpu0)) / 1e6)));
+      bg.timer.unref();
+    };
+    this.background = bg;
+    bg.timer = setTimeout(check, 2);
+    bg.timer.unref();
+  }
+
+  private stopBackground(): void {
+    if (this.background) clearTimeout(this.background.timer);
+    this.background = undefined;
   }
 
   private translate(e: unknown): InvocationFailed {
@@ -276,7 +244,10 @@ export class IsolateInstance implements Instance {
   }
 
   private kill(reason: string): void {
+    if (!this.dead) this.opts.onDead?.(reason);
     this.dead ??= reason;
+    this.stopBackground();
+    if (this.sink) clearTimers(this.sink);
     if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
   }
 

@@ -33,8 +33,9 @@ const timers = new Map<number, boolean>();
 export const setTimeout = (fn: (...a: unknown[]) => void, ms = 0, ...args: unknown[]): number => {
   const id = ++timerSeq;
   timers.set(id, true);
-  void host.sleep(Math.max(0, Number(ms) || 0)).then(() => {
-    if (timers.delete(id)) fn(...args);
+  // A sleep resolved false was refused by the host (too many pending timers): it must not fire.
+  void host.sleep(Math.max(0, Number(ms) || 0)).then((fired) => {
+    if (timers.delete(id) && fired !== false) fn(...args);
   });
   return id;
 };
@@ -43,8 +44,8 @@ export const setInterval = (fn: (...a: unknown[]) => void, ms = 0, ...args: unkn
   const id = ++timerSeq;
   timers.set(id, true);
   const tick = () =>
-    void host.sleep(Math.max(1, Number(ms) || 0)).then(() => {
-      if (!timers.has(id)) return;
+    void host.sleep(Math.max(1, Number(ms) || 0)).then((fired) => {
+      if (!timers.has(id) || fired === false) return void timers.delete(id);
       fn(...args);
       tick();
     });

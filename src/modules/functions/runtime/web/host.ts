@@ -20,7 +20,8 @@ export interface PreludeHost {
   /** The next chunk of a fetch response body: [error, chunk]; a null chunk is the end. */
   fetchRead(stream: number): Promise<[string, ArrayBuffer | null]>;
   fetchCancel(stream: number): void;
-  sleep(ms: number): Promise<void>;
+  /** Resolves false when the host refused the timer (too many pending): it must not fire. */
+  sleep(ms: number): Promise<boolean | void>;
   /** crypto.subtle operations on the host's WebCrypto; keys stay there, named by handle. */
   subtle(op: string, args: unknown[]): Promise<unknown>;
   /** One-shot (de)compression: op is 'gzip'|'deflate'|'deflate-raw' with a 'c:' or 'd:' prefix. */

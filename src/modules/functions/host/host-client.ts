@@ -1,0 +1,203 @@
+// The daemon's side of a function-host process (host-main.ts): forks it with a bare environment
+// (no API token, no other tenant's secrets), puts it in its own cgroup, and speaks the protocol.
+// When the process dies, every in-flight request of it fails with 502 host-crashed naming the
+// cause, its instances are marked dead (the pools replace them) and the next start forks a new one.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { InvocationFailed, type FailureReason } from '../failures.js';
+import type { Instance, InvokeRequest, InvokeResponse } from '../runtime/instance.js';
+import { joinCgroup, removeCgroup, type HostLimits } from './cgroup.js';
+import type { FromHost, HostCall, StartSpec, ToHost } from './protocol.js';
+
+/** host-main.js beside this file (tsc output) or under dist/src when running from the bundle. */
+export function hostEntry(): string | undefined {
+  for (const rel of ['./host-main.js', './src/modules/functions/host/host-main.js']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export interface HostOptions {
+  key: string;
+  tag: string;
+  entry: string;
+  limits: HostLimits;
+  spares: number;
+  sparesMb: number[];
+  onLog(fn: string, id: string, level: string, text: string): void;
+  /** Serves a KV operation of function `fn`. */
+  kv(fn: string, binding: string, op: string, args: Record<string, unknown>): Promise<unknown>;
+  /** Told when the process ended unasked (for the logs and events). */
+  onCrash(key: string, why: string): void;
+  warn(text: string): void;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  fn: string;
+}
+
+export class FunctionHost {
+  private proc?: ChildProcess;
+  private ready?: Promise<void>;
+  private readonly pending = new Map<number, Pending>();
+  private readonly live = new Map<string, RemoteInstance>();
+  private rid = 0;
+  private closing = false;
+  private removed: Promise<void> = Promise.resolve();
+  /** Process ids this host ran, oldest first (for tests and `inspect`). */
+  readonly pids: number[] = [];
+
+  constructor(private readonly o: HostOptions) {}
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  private spawn(): Promise<void> {
+    const proc = fork(this.o.entry, [], {
+      execArgv: ['--no-node-snapshot'],
+      // A bare environment: the daemon's variables (tokens, LLMOS_*) stay in the daemon.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    this.proc = proc;
+    let stderr = '';
+    proc.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+    const ready = new Promise<void>((resolve, reject) => {
+      proc.once('error', reject);
+      proc.on('message', (m: FromHost) => {
+        if (m.t === 'ready') return resolve();
+        this.onMessage(m);
+      });
+      proc.once('exit', (code, signal) => {
+        const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory in its cgroup, or killed)' : ''}` : `exited with code ${code}`;
+        const tail = stderr.trim().split('\n').slice(-1)[0];
+        this.onExit(proc, `function host ${this.o.key} ${why}${tail ? `: ${tail.slice(0, 300)}` : ''}`);
+        reject(new InvocationFailed('host-crashed', `function host ${this.o.key} ${why} while starting`));
+      });
+    });
+    if (proc.pid) this.pids.push(proc.pid);
+    return (async () => {
+      try {
+        if (proc.pid) await joinCgroup(this.o.tag, this.o.key, proc.pid, this.o.limits);
+      } catch (e) {
+        this.o.warn(`function host ${this.o.key} runs without its own cgroup: ${(e as Error).message}`);
+      }
+      await ready;
+      this.post({ t: 'spares', n: this.o.spares, sizesMb: this.o.sparesMb });
+    })();
+  }
+
+  private onExit(proc: ChildProcess, why: string): void {
+    if (this.proc !== proc) return;
+    this.proc = undefined;
+    this.ready = undefined;
+    for (const [rid, p] of this.pending) {
+      this.pending.delete(rid);
+      p.reject(new InvocationFailed('host-crashed', `function ${p.fn}: ${why}; the request was lost`));
+    }
+    for (const inst of this.live.values()) inst.dead ??= why;
+    this.live.clear();
+    this.removed = removeCgroup(this.o.tag, this.o.key).catch((e: Error) => this.o.warn(`function host ${this.o.key}: cgroup not removed: ${e.message}`));
+    if (!this.closing) this.o.onCrash(this.o.key, why);
+  }
+
+  private onMessage(m: FromHost): void {
+    switch (m.t) {
+      case 'log':
+        return this.o.onLog(m.fn, m.id, m.level, m.text);
+      case 'kv':
+        return void this.o.kv(m.fn, m.binding, m.op, m.args).then(
+          (res) => this.post({ t: 'kvres', kid: m.kid, err: '', res }),
+          (e: Error) => this.post({ t: 'kvres', kid: m.kid, err: e?.message || String(e), res: null }),
+        );
+      case 'dead': {
+        const inst = this.live.get(m.id);
+        if (inst) inst.dead ??= m.reason;
+        return;
+      }
+      case 'ok':
+      case 'err': {
+        const p = this.pending.get(m.rid);
+        if (!p) return;
+        this.pending.delete(m.rid);
+        if (m.t === 'ok') p.resolve(m.value);
+        else p.reject(new InvocationFailed(m.reason as FailureReason, m.message));
+      }
+    }
+  }
+
+  private post(m: ToHost): void {
+    this.proc?.send(m);
+  }
+
+  /** Sends a request and waits for its answer; a host that dies meanwhile rejects it (host-crashed). */
+  async call<T>(fn: string, m: HostCall): Promise<T> {
+    if (this.closing) throw new InvocationFailed('shutting-down', `function host ${this.o.key} is stopping`);
+    if (!this.proc) this.ready = this.spawn();
+    await this.ready;
+    const rid = ++this.rid;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject, fn });
+      this.post({ ...m, rid } as ToHost);
+    });
+  }
+
+  async start(spec: StartSpec): Promise<RemoteInstance> {
+    await this.call(spec.functionName, { t: 'start', spec });
+    const inst = new RemoteInstance(this, spec.id, spec.functionName);
+    this.live.set(spec.id, inst);
+    return inst;
+  }
+
+  forget(id: string): void {
+    this.live.delete(id);
+  }
+
+  /** Instances living in this host now. */
+  get instances(): number {
+    return this.live.size;
+  }
+
+  /** Ends the process (SIGKILL after a grace period) and removes its cgroup. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const proc = this.proc;
+    if (proc) {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(t);
+    }
+    await this.removed;
+  }
+}
+
+/** An isolate instance living in a function host. */
+export class RemoteInstance implements Instance {
+  dead: string | undefined;
+  constructor(private readonly host: FunctionHost, readonly id: string, private readonly fn: string) {}
+
+  invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
+    if (this.dead) return Promise.reject(new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`));
+    return this.host.call<InvokeResponse>(this.fn, { t: 'invoke', id: this.id, req, timeoutMs });
+  }
+
+  async memoryBytes(): Promise<number> {
+    if (this.dead) return 0;
+    return this.host.call<number>(this.fn, { t: 'mem', id: this.id }).catch(() => 0);
+  }
+
+  async dispose(reason: string): Promise<void> {
+    this.host.forget(this.id);
+    const wasDead = this.dead;
+    this.dead ??= reason;
+    if (!wasDead) await this.host.call(this.fn, { t: 'dispose', id: this.id, reason }).catch(() => undefined);
+  }
+}

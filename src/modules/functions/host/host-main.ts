@@ -1,0 +1,92 @@
+// A function-host process: isolates of one namespace (or one function) run here, away from the
+// daemon's memory (API token, other tenants' secrets) and event loop. The daemon (host-client.ts)
+// sends start/invoke/dispose over the IPC channel; this process holds no state worth keeping, so
+// when it dies the daemon fails its in-flight requests and starts a new one.
+import type ivm from 'isolated-vm';
+import { InvocationFailed } from '../failures.js';
+import { IsolateInstance, setSpareShells } from '../runtime/isolate.js';
+import type { FromHost, ToHost } from './protocol.js';
+
+const send = (m: FromHost): void => void process.send?.(m);
+const instances = new Map<string, IsolateInstance>();
+// Code caches by function version: a new instance of a known function skips most of the compile.
+const caches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+
+// KV operations go to the daemon, which holds the state store.
+let kid = 0;
+const kvPending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+const kvCall = (fn: string) => (binding: string, op: string, args: Record<string, unknown>) =>
+  new Promise<unknown>((resolve, reject) => {
+    const k = ++kid;
+    kvPending.set(k, { resolve, reject });
+    send({ t: 'kv', kid: k, fn, binding, op, args });
+  });
+
+function fail(rid: number, e: unknown): void {
+  const reason = e instanceof InvocationFailed ? e.reason : 'handler-error';
+  send({ t: 'err', rid, reason, message: (e as Error)?.message ?? String(e) });
+}
+
+async function handle(m: ToHost): Promise<void> {
+  switch (m.t) {
+    case 'start': {
+      const { spec } = m;
+      try {
+        const inst = await IsolateInstance.start({
+          ...spec,
+          codeCache: caches.get(spec.cacheKey),
+          onLog: (level, text) => send({ t: 'log', fn: spec.functionName, id: spec.id, level, text }),
+          onDead: (reason) => send({ t: 'dead', id: spec.id, reason }),
+          kv: { names: spec.kv, call: kvCall(spec.functionName) },
+        });
+        if (inst.producedCache && !caches.has(spec.cacheKey)) {
+          if (caches.size >= 256) caches.delete(caches.keys().next().value!);
+          caches.set(spec.cacheKey, inst.producedCache);
+        }
+        instances.set(spec.id, inst);
+        send({ t: 'ok', rid: m.rid });
+      } catch (e) {
+        fail(m.rid, e);
+      }
+      return;
+    }
+    case 'invoke': {
+      const inst = instances.get(m.id);
+      if (!inst) return fail(m.rid, new InvocationFailed('start-failed', `instance ${m.id} is not in this host`));
+      try {
+        const value = await inst.invoke(m.req, { timeoutMs: m.timeoutMs });
+        send({ t: 'ok', rid: m.rid, value });
+      } catch (e) {
+        fail(m.rid, e);
+      }
+      return;
+    }
+    case 'dispose': {
+      const inst = instances.get(m.id);
+      instances.delete(m.id);
+      await inst?.dispose(m.reason);
+      send({ t: 'ok', rid: m.rid });
+      return;
+    }
+    case 'mem': {
+      const inst = instances.get(m.id);
+      send({ t: 'ok', rid: m.rid, value: inst ? await inst.memoryBytes().catch(() => 0) : 0 });
+      return;
+    }
+    case 'spares':
+      setSpareShells(m.n, m.sizesMb);
+      return;
+    case 'kvres': {
+      const p = kvPending.get(m.kid);
+      kvPending.delete(m.kid);
+      if (m.err) p?.reject(new Error(m.err));
+      else p?.resolve(m.res);
+      return;
+    }
+  }
+}
+
+process.on('message', (m: ToHost) => void handle(m));
+// The daemon going away (its end of the channel closes) ends this host too.
+process.on('disconnect', () => process.exit(0));
+send({ t: 'ready' });

@@ -1,0 +1,40 @@
+// The messages between the daemon and a function-host process (host-main.ts), over the IPC channel
+// of child_process.fork with structured-clone serialization (bodies travel as bytes, no base64).
+import type { EgressPolicy } from '../runtime/egress.js';
+import type { InvokeRequest, InvokeResponse } from '../runtime/instance.js';
+
+/** What the host needs to make an isolate instance (IsolateOptions without the callbacks). */
+export interface StartSpec {
+  id: string;
+  functionName: string;
+  code: string;
+  /** Code caches are kept in the host by this key (function name and version). */
+  cacheKey: string;
+  memoryBytes: number;
+  cpuMs: number;
+  env: Record<string, string>;
+  fastPath: boolean;
+  egress: Omit<EgressPolicy, 'hops'>;
+  backgroundMs: number;
+  /** KV binding names (served by the daemon: see the kv messages). */
+  kv: string[];
+}
+
+/** A request to the host without its id (distributes Omit over the union). */
+export type HostCall = ToHost extends infer M ? (M extends { rid: number } ? Omit<M, 'rid'> : never) : never;
+
+export type ToHost =
+  | { t: 'start'; rid: number; spec: StartSpec }
+  | { t: 'invoke'; rid: number; id: string; req: InvokeRequest; timeoutMs: number }
+  | { t: 'dispose'; rid: number; id: string; reason: string }
+  | { t: 'mem'; rid: number; id: string }
+  | { t: 'spares'; n: number; sizesMb: number[] }
+  | { t: 'kvres'; kid: number; err: string; res: unknown };
+
+export type FromHost =
+  | { t: 'ready' }
+  | { t: 'ok'; rid: number; value?: InvokeResponse | number }
+  | { t: 'err'; rid: number; reason: string; message: string }
+  | { t: 'log'; fn: string; id: string; level: string; text: string }
+  | { t: 'dead'; id: string; reason: string }
+  | { t: 'kv'; kid: number; fn: string; binding: string; op: string; args: Record<string, unknown> };
