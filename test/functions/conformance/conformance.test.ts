@@ -97,7 +97,7 @@ test('every conformance handler passes on LLMOS; the counts beside workerd', { t
   const rows: string[] = [];
   const llmosFailures: string[] = [];
   for (const f of families) {
-    const r = await d.cli(['fn', 'deploy', `conf-${f}`, '--code', path.join(dir, `${f}.js`)]);
+    const r = await d.cli(['fn', 'deploy', `conf-${f}`, '--code', path.join(dir, `${f}.js`), '--allow-net', new URL(origin).host]);
     assert.equal(r.code, 0, r.stderr);
     const ours = await run(`${d.gateway}/fn/conf-${f}`);
     const theirs = w ? await run(w.url[f]!) : undefined;
@@ -122,7 +122,7 @@ test('a fetch past the host\'s body cap fails in the function only; the daemon a
     }
   } };`);
   // A 32 MiB read takes a few hundred pulls; on a loaded machine that is seconds.
-  const r = await d.cli(['fn', 'deploy', 'conf-cap', '--code', f, '--memory', '256Mi', '--timeout', '60s']);
+  const r = await d.cli(['fn', 'deploy', 'conf-cap', '--code', f, '--memory', '256Mi', '--timeout', '60s', '--allow-net', new URL(origin).host]);
   assert.equal(r.code, 0, r.stderr);
   const res = await fetch(`${d.gateway}/fn/conf-cap/?origin=${encodeURIComponent(origin)}`, { signal: AbortSignal.timeout(60_000) });
   assert.match(await res.text(), /^TypeError: .*over the limit of 33554432 bytes/);
