@@ -89,21 +89,22 @@ export function containerRoutes(app: Api, k: RouteKernel, _svc: KernelServices):
   }, async (req) => api().exec(req.params.id, req.body.cmd, { env: req.body.env, timeoutMs: req.body.timeoutMs }));
   app.get('/v1/containers/:id/stats', { schema: { summary: 'CPU, memory and PIDs from the cgroup', params: idParam } }, async (req) => api().stats(req.params.id));
   app.get('/v1/containers/:id/logs', {
-    schema: { summary: 'Log lines; follow=true streams them as server-sent events', params: idParam, querystring: z.object({ tail: z.coerce.number().int().min(0).optional(), follow: bool, token: z.string().optional() }) },
+    schema: { summary: 'Log lines (since/until: epoch ms); follow=true streams them as server-sent events', params: idParam, querystring: z.object({ tail: z.coerce.number().int().min(0).optional(), follow: bool, token: z.string().optional(), since: z.coerce.number().finite().optional(), until: z.coerce.number().finite().optional() }) },
   }, async (req, reply) => {
     const a = api();
     const { tail } = req.query;
+    const range = { sinceMs: req.query.since, untilMs: req.query.until };
     await a.inspect(req.params.id); // 404 before any streaming starts
     if (!truthy(req.query.follow)) {
       const lines: LogLine[] = [];
-      for await (const l of a.logs(req.params.id, { tail })) lines.push(l);
+      for await (const l of a.logs(req.params.id, { tail, ...range })) lines.push(l);
       return { lines };
     }
     const ac = new AbortController();
     sendSse(reply, (send) => {
       void (async () => {
         try {
-          for await (const l of a.logs(req.params.id, { tail, follow: true, signal: ac.signal })) send('log', l);
+          for await (const l of a.logs(req.params.id, { tail, follow: true, signal: ac.signal, ...range })) send('log', l);
           send('end', {});
         } catch (e) {
           send('error', { error: errorMessage(e) });
