@@ -10,6 +10,7 @@ import type { ContainerInfo, ContainerStats, LogLine, PortMapping } from '../../
 import { buildRunSpec, parseEnv, splitAtFirstPositional } from './run-flags.js';
 import { goDuration } from './run-flags-docker.js';
 import { lifecycleCommands } from './containers-lifecycle.js';
+import { volumeCommands } from './volumes.js';
 
 export { buildRunSpec, parseEnv, parseEnvFile, parsePort, parseRestart, parseVolume, splitAtFirstPositional } from './run-flags.js';
 
@@ -87,6 +88,7 @@ async function execCode<T>(fn: () => Promise<T>): Promise<T> {
 export function containerCommands(program: Command, ctx: CliContext): void {
   const enc = encodeURIComponent;
   lifecycleCommands(program, ctx);
+  volumeCommands(program, ctx);
 
   program
     .command('run')

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Kinds } from '../../contracts/kinds.js';
+import { volumesKind } from '../../contracts/volumes.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { createApiServer, type Api } from './server.js';
@@ -56,7 +57,7 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   description: 'REST API under /v1 with bearer-token auth and OpenAPI',
   requires: [Kinds.stateStore],
   // Every kind a route serves; each may be unloaded, and then its routes answer 503.
-  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler],
+  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind],
   defaults: { listen: '' },
   async init(ctx) {
     const token = await ensureToken(ctx.dataDir);

@@ -9,6 +9,7 @@ import type { ImageRecord } from '../../contracts/images.js';
 import { AlreadyExists, FailedPrecondition, ResourceExhausted, errorMessage, isNotFound } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { containerRequests } from './admission.js';
+import { copyUp } from './copy-up.js';
 import { containerHostname, hostsFile, writeBundle } from './bundle.js';
 import { newEntry, type Entry } from './entries.js';
 import { ContainerExits } from './exits.js';
@@ -120,8 +121,10 @@ export abstract class ContainerLifecycle extends ContainerExits {
       faultPoint('containers.create.rootfs');
       const { path: rootfs } = await this.d.images().createRootfs(spec.image, id);
       rec.rootfs = rootfs;
+      faultPoint('containers.create.volumes');
+      const volumeSources = await this.mountVolumes(rec);
       faultPoint('containers.create.bundle');
-      await writeBundle(this.d, rec, dir, image);
+      await writeBundle(this.d, rec, dir, image, volumeSources);
       rec.creating = undefined;
       faultPoint('containers.create.record-done');
       await this.save(rec);
@@ -130,10 +133,37 @@ export abstract class ContainerLifecycle extends ContainerExits {
       return this.info(rec);
     } catch (err) {
       this.entries.delete(id);
+      await this.releaseVolumes(rec);
       await this.d.images().removeRootfs(id).catch((e2) => this.d.log.warn({ err: e2 }, `removing the rootfs of failed create ${id}`));
       await this.d.store.removeDir(id);
       throw err;
     }
+  }
+
+  /**
+   * Named and anonymous volumes: acquired (created on first use) and recorded; a new volume gets
+   * the image's files at that path, as Docker copies them up. Returns their host paths by target.
+   */
+  protected async mountVolumes(rec: ContainerRecord): Promise<Record<string, string>> {
+    const wanted = (rec.spec.mounts ?? []).filter((m) => m.type === 'volume');
+    if (!wanted.length) return {};
+    const vols = this.d.volumes?.();
+    if (!vols) throw new FailedPrecondition('named volumes need the volumes module, and it is not loaded');
+    const out: Record<string, string> = {};
+    rec.volumes = {};
+    for (const m of wanted) {
+      const { volume, created } = await vols.acquire(m.source, rec.id);
+      rec.volumes[m.target] = volume.name;
+      await this.save(rec);
+      if (created) await copyUp(rec.rootfs, m.target, volume.mountpoint);
+      out[m.target] = volume.mountpoint;
+    }
+    return out;
+  }
+
+  protected async releaseVolumes(rec: ContainerRecord): Promise<void> {
+    const vols = this.d.volumes?.();
+    for (const name of Object.values(rec.volumes ?? {})) await vols?.release(name, rec.id, { removeAnonymous: !!rec.spec.autoRemove });
   }
 
   async start(idOrName: string): Promise<ContainerInfo> {

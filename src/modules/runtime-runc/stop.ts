@@ -111,6 +111,7 @@ export abstract class ContainerStopping extends ContainerLifecycle {
         await this.d.images().removeRootfs(rec.id);
       })(),
       rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true }),
+      this.releaseVolumes(rec),
     ]);
     faultPoint('containers.remove.bundle');
     await this.d.store.removeDir(rec.id);
