@@ -10,7 +10,7 @@ import { InvalidArgument } from '../../kernel/errors.js';
 import type { ContainerRecord } from './records.js';
 import { readFileInRoot } from './rootfs-files.js';
 import { buildSpec, resolveUser } from './spec.js';
-import type { DeviceNode } from './spec-flags.js';
+import { capabilitiesOfMask, type DeviceNode } from './spec-flags.js';
 
 export interface BundleDeps {
   tag: string;
@@ -41,6 +41,16 @@ async function deviceNodes(spec: ContainerSpec): Promise<DeviceNode[]> {
     out.push({ path: d.containerPath, type: st.isCharacterDevice() ? 'c' : 'b', major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), fileMode: st.mode & 0o777, access: d.permissions });
   }
   return out;
+}
+
+let hostCaps: Promise<string[] | undefined> | undefined;
+/** This process's bounding set (a container cannot get more); undefined when unreadable. */
+function hostCapabilities(): Promise<string[] | undefined> {
+  hostCaps ??= readFile('/proc/self/status', 'utf8').then((t) => {
+    const m = /^CapBnd:\s+([0-9a-f]+)$/m.exec(t);
+    return m ? capabilitiesOfMask(m[1]!) : undefined;
+  }, () => undefined);
+  return hostCaps;
 }
 
 function groupIds(groups: readonly string[], groupFile: string): number[] {
@@ -79,6 +89,7 @@ export async function writeBundle(d: BundleDeps, rec: ContainerRecord, dir: stri
     volumeSources,
     extraGids: groupIds(rec.spec.groupAdd ?? [], group ?? ''),
     devices: await deviceNodes(rec.spec),
+    hostCapabilities: await hostCapabilities(),
   });
   await writeFile(path.join(dir, 'config.json'), JSON.stringify(oci));
 }

@@ -24,14 +24,21 @@ export function capabilityName(c: string): string {
 }
 
 /** The bounding set: the defaults, minus --cap-drop, plus --cap-add (Docker's order: ALL first). */
-export function capabilitySet(s: Pick<ContainerSpec, 'capAdd' | 'capDrop' | 'privileged'>, defaults: readonly string[]): string[] {
-  if (s.privileged) return [...allCapabilities];
+export function capabilitySet(s: Pick<ContainerSpec, 'capAdd' | 'capDrop' | 'privileged'>, defaults: readonly string[], available: readonly string[] = allCapabilities): string[] {
+  // "All" is what this daemon may hand out (its own bounding set), as Docker's --privileged.
+  if (s.privileged) return [...available];
   const add = (s.capAdd ?? []).map(capabilityName);
   const drop = (s.capDrop ?? []).map(capabilityName);
   let caps = drop.includes('ALL') ? [] : defaults.filter((c) => !drop.includes(c));
-  if (add.includes('ALL')) caps = [...allCapabilities];
+  if (add.includes('ALL')) caps = [...available];
   for (const c of add) if (c !== 'ALL' && !caps.includes(c)) caps.push(c);
   return caps;
+}
+
+/** The capabilities in a CapBnd mask of /proc/self/status (bit n is capability n of allCapabilities). */
+export function capabilitiesOfMask(hex: string): string[] {
+  const mask = BigInt('0x' + hex);
+  return allCapabilities.filter((_, i) => (mask >> BigInt(i)) & 1n);
 }
 
 /** Sysctls that live in a container's own namespaces (Docker's rule); the rest would change the host. */

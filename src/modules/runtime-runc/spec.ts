@@ -60,6 +60,8 @@ export interface SpecInput {
   extraGids?: number[];
   /** --device, as found on the host. */
   devices?: DeviceNode[];
+  /** The daemon's own bounding set: all that --privileged or --cap-add ALL can give. */
+  hostCapabilities?: readonly string[];
 }
 
 /** The command a container runs: Docker's rule that overriding the entrypoint drops the image's Cmd. */
@@ -158,7 +160,7 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   }
   const cwd = s.workingDir ?? i.image.workingDir ?? '/';
   if (!cwd.startsWith('/')) throw new InvalidArgument(`working directory ${cwd} must be absolute`);
-  const caps = capabilitySet(s, defaultCapabilities);
+  const caps = capabilitySet(s, defaultCapabilities, i.hostCapabilities);
   // Like Docker, a non-root user gets the bounding set but no effective capabilities.
   const nonRoot = i.user.uid !== 0;
   const namespaces: Array<Record<string, string>> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
