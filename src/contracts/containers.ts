@@ -160,6 +160,8 @@ export interface ContainerInfo {
   restartCount: number;
   labels: Record<string, string>;
   spec: ContainerSpec;
+  /** Frozen by pause (state stays running). */
+  paused?: boolean;
   /** The container's cgroup, relative to the hierarchy root (v1: below each controller), e.g. "/llmos/1a2b3c4d/ID". */
   cgroupPath?: string;
 }
@@ -213,6 +215,23 @@ export interface ContainersApi {
 }
 
 // ---- Extensions (compatible additions) ------------------------------------------------------
+
+/** Docker's other life-cycle operations; the runc runtime implements them (check with `'pause' in api`). */
+export interface ContainerControlApi {
+  /** Freezes the container's processes (freezer cgroup); `inspect` shows paused: true. */
+  pause(idOrName: string): Promise<ContainerInfo>;
+  unpause(idOrName: string): Promise<ContainerInfo>;
+  rename(idOrName: string, newName: string): Promise<ContainerInfo>;
+  /** The container's processes as `ps` sees them on the host. */
+  top(idOrName: string): Promise<{ titles: string[]; processes: string[][] }>;
+  /** New limits for a container (applied at once when it runs, and kept for its next start). */
+  update(idOrName: string, limits: ContainerLimits): Promise<ContainerInfo>;
+  /** exec with Docker's -u and -w. */
+  exec(idOrName: string, cmd: string[], opts?: { env?: Record<string, string>; timeoutMs?: number; user?: string; workingDir?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}
+
+export const containerLimitsSchema = z.object({ cpus: z.number().optional(), memory: z.number().optional(), memorySwap: z.number().optional(), pidsLimit: z.number().optional(), cpuShares: z.number().optional(), restart: restartPolicySchema.optional() }).strict();
+export type ContainerLimits = z.infer<typeof containerLimitsSchema>;
 
 /** A container's network as the network module set it up; stored with the container record. */
 export interface NetworkAttachment {

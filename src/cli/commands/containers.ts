@@ -11,6 +11,7 @@ import { buildRunSpec, parseEnv, splitAtFirstPositional } from './run-flags.js';
 import { goDuration } from './run-flags-docker.js';
 import { lifecycleCommands } from './containers-lifecycle.js';
 import { volumeCommands } from './volumes.js';
+import { filterContainers, formatContainers } from './ps-format.js';
 
 export { buildRunSpec, parseEnv, parseEnvFile, parsePort, parseRestart, parseVolume, splitAtFirstPositional } from './run-flags.js';
 
@@ -163,9 +164,16 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .option('-q, --quiet', 'only ids')
     .option('--owner <owner>', 'only containers of this owner (e.g. service/web)')
     .option('-n, --namespace <ns>', 'only containers of this namespace')
-    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string; namespace?: string }) => {
-      const q = new URLSearchParams({ ...(o.all ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) });
-      const { containers } = await ctx.client().request<{ containers: ContainerInfo[] }>('GET', `/v1/containers?${q}`);
+    .option('-f, --filter <k=v...>', 'name=, id=, label=K[=V], status=running|exited|created|paused, ancestor=IMAGE')
+    .option('--format <template>', 'Go-template subset: {{.ID}} {{.Names}} {{.Image}} {{.Status}} {{.Ports}} {{.State}} {{.Command}} {{json .}}, "table ..."')
+    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string; namespace?: string; filter?: string[]; format?: string }) => {
+      const q = new URLSearchParams({ ...(o.all || o.filter?.some((f) => f.startsWith('status=')) ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) });
+      const all = (await ctx.client().request<{ containers: ContainerInfo[] }>('GET', `/v1/containers?${q}`)).containers;
+      const containers = filterContainers(all, o.filter ?? []);
+      if (o.format !== undefined && !ctx.json()) {
+        process.stdout.write(formatContainers(containers, o.format) + '\n');
+        return;
+      }
       ctx.out(containers, () =>
         o.quiet
           ? containers.map((c) => short(c.id)).join('\n')
@@ -249,9 +257,10 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .allowExcessArguments()
     .argument('[args...]')
     .action(async () => {
-      const { values, positional: name, rest } = splitAtFirstPositional(rawArgsAfter(program, 'exec'), { env: { type: 'string', short: 'e', multiple: true } } as const);
-      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]');
-      const r = await ctx.client().request<{ exitCode: number; stdout: string; stderr: string }>('POST', `/v1/containers/${enc(name)}/exec`, { cmd: rest, env: parseEnv((values.env as string[] | undefined) ?? []) });
+      const { values, positional: name, rest } = splitAtFirstPositional(rawArgsAfter(program, 'exec'), { env: { type: 'string', short: 'e', multiple: true }, user: { type: 'string', short: 'u' }, workdir: { type: 'string', short: 'w' }, interactive: { type: 'boolean', short: 'i' }, tty: { type: 'boolean', short: 't' } } as const);
+      if (values.interactive || values.tty) throw new CliError(`exec ${values.tty ? '-t/--tty' : '-i/--interactive'} is not supported yet`);
+      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]');
+      const r = await ctx.client().request<{ exitCode: number; stdout: string; stderr: string }>('POST', `/v1/containers/${enc(name)}/exec`, { cmd: rest, env: parseEnv((values.env as string[] | undefined) ?? []), ...(values.user ? { user: values.user } : {}), ...(values.workdir ? { workingDir: values.workdir } : {}) });
       if (ctx.json()) ctx.out(r, () => '');
       else {
         process.stdout.write(r.stdout);

@@ -10,7 +10,7 @@ import { InvalidArgument, SkipModule } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { daemonTag } from '../network/cni-network.js';
 import { detectCgroupVersion } from './cgroups.js';
-import { RuncContainers } from './containers.js';
+import { RuncContainerControl as RuncContainers } from './control.js';
 import { containerAdmission } from './admission.js';
 import type { SchedulerApi } from '../../contracts/scheduler.js';
 import { RecordStore } from './records.js';

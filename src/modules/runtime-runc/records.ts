@@ -37,6 +37,7 @@ export interface ContainerRecord {
   networkIntent?: boolean;
   /** Named volumes it mounts: container path -> volume name (released at removal). */
   volumes?: Record<string, string>;
+  paused?: boolean;
 }
 
 export class RecordStore {
