@@ -10,13 +10,14 @@ import { monitorModule } from './modules/monitor/module.js';
 import { networkModule } from './modules/network/module.js';
 import { runcContainersModule } from './modules/runtime-runc/module.js';
 import { imagesModule } from './modules/images/module.js';
+import { volumesModule } from './modules/volumes/module.js';
 import { dashboardModule } from './modules/dashboard/module.js';
 import { functionsModule } from './modules/functions/module.js';
 import { gatewayModule } from './modules/gateway/module.js';
 import { servicesModule } from './modules/services/module.js';
 import { autoscalerModule } from './modules/autoscaler/module.js';
 
-export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), networkModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule()];
+export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), networkModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule()];
 
 export const builtinRegistry = (): Registry => Registry.of(builtinModules());
 

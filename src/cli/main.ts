@@ -8,6 +8,8 @@ import { LLMOS_VERSION } from '../version.js';
 import { LlmosError } from '../kernel/errors.js';
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that went away (`llmos logs x | head`) ends the command quietly, as SIGPIPE does for Docker's CLI.
+  for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
   const program = new Command('llmos')
     .description('LLMOS: a lightweight cloud operating system for containers and functions')
     .version(LLMOS_VERSION)

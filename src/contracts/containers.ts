@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { workloadStateSchema, type WorkloadState } from './workloads.js';
 
 const portMappingSchema = z.object({
-  hostPort: z.number().int().min(1).max(65535),
+  /** 0: any free host port, chosen at create (Docker's -p CONTAINERPORT and -P). */
+  hostPort: z.number().int().min(0).max(65535),
   containerPort: z.number().int().min(1).max(65535),
   protocol: z.enum(['tcp', 'udp']).default('tcp'),
   hostIp: z.string().optional(),
@@ -16,6 +17,38 @@ export type VolumeMount = z.infer<typeof volumeMountSchema>;
 
 const restartPolicySchema = z.union([z.object({ name: z.literal('no') }), z.object({ name: z.literal('always') }), z.object({ name: z.literal('on-failure'), maxRetries: z.number().int().min(0).optional() })]);
 export type RestartPolicy = z.infer<typeof restartPolicySchema>;
+
+/**
+ * A mount beyond `volumes` (Docker's --mount, --tmpfs, and -v NAME:/path): a host path (bind), a
+ * named volume of the volumes module (created on first use, filled from the image's path), or a tmpfs.
+ */
+const mountSchema = z.object({
+  type: z.enum(['bind', 'volume', 'tmpfs']),
+  /** bind: an absolute host path; volume: the volume's name (absent: an anonymous volume); tmpfs: unused. */
+  source: z.string().min(1).optional(),
+  target: z.string().min(1),
+  readOnly: z.boolean().optional(),
+  /** tmpfs size in bytes and mode (default 1777). */
+  tmpfsSize: z.number().optional(),
+  tmpfsMode: z.number().optional(),
+});
+export type Mount = z.infer<typeof mountSchema>;
+
+const ulimitSchema = z.object({ name: z.string().min(1), soft: z.number(), hard: z.number() });
+export type Ulimit = z.infer<typeof ulimitSchema>;
+
+const deviceSchema = z.object({ hostPath: z.string().min(1), containerPath: z.string().min(1), permissions: z.string().default('rwm') });
+export type DeviceMapping = z.infer<typeof deviceSchema>;
+
+const healthcheckSchema = z.object({
+  /** Run in the container: ["CMD", ...args] or ["CMD-SHELL", "cmd"] as Docker; ["NONE"] disables. */
+  test: z.array(z.string()).min(1),
+  intervalMs: z.number().optional(),
+  timeoutMs: z.number().optional(),
+  retries: z.number().optional(),
+  startPeriodMs: z.number().optional(),
+});
+export type Healthcheck = z.infer<typeof healthcheckSchema>;
 
 /**
  * A container as a client asks for it (`POST /v1/containers`, and what services and functions
@@ -54,6 +87,51 @@ export const containerSpecSchema = z
     /** Owning object, e.g. "service/web" or "function/hello". */
     owner: z.string().optional(),
     priority: z.number().optional(),
+    // ---- Docker's run flags (all optional; ranges in runtime-runc/spec-checks.ts) ----
+    /** Default: the id's first 12 characters (the host's name with the host network). */
+    hostname: z.string().optional(),
+    mounts: z.array(mountSchema).optional(),
+    /** "NAME:IP" lines added to /etc/hosts. */
+    extraHosts: z.array(z.string()).optional(),
+    /** Name servers for /etc/resolv.conf (instead of the host's). */
+    dns: z.array(z.string()).optional(),
+    dnsSearch: z.array(z.string()).optional(),
+    capAdd: z.array(z.string()).optional(),
+    capDrop: z.array(z.string()).optional(),
+    /** Every capability, the host's devices, no seccomp, no masked paths (Docker's --privileged). */
+    privileged: z.boolean().optional(),
+    /** Default true (LLMOS hardening; Docker's --security-opt no-new-privileges). */
+    noNewPrivileges: z.boolean().optional(),
+    /** "unconfined", or a seccomp profile as JSON text (Docker's format: defaultAction, syscalls). */
+    seccomp: z.string().optional(),
+    ulimits: z.array(ulimitSchema).optional(),
+    /** /dev/shm size in bytes (default 64 MiB). */
+    shmSize: z.number().optional(),
+    /** Overrides the image's stop signal. */
+    stopSignal: z.string().optional(),
+    /** Seconds between the stop signal and KILL (default 10). */
+    stopTimeout: z.number().optional(),
+    /** Memory plus swap in bytes; -1 for unlimited swap (Docker's --memory-swap). */
+    memorySwap: z.number().optional(),
+    memoryReservation: z.number().optional(),
+    /** Relative CPU weight (cgroup cpu.shares, 2-262144). */
+    cpuShares: z.number().optional(),
+    /** CPUs the container may run on, e.g. "0-1" or "0,1". */
+    cpusetCpus: z.string().optional(),
+    /** Extra groups (numeric ids or names from the image's /etc/group). */
+    groupAdd: z.array(z.string()).optional(),
+    /** Namespaced sysctls only (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*). */
+    sysctls: z.record(z.string(), z.string()).optional(),
+    devices: z.array(deviceSchema).optional(),
+    /** Ports the container listens on beyond the image's (Docker's --expose): "80", "53/udp". */
+    expose: z.array(z.string()).optional(),
+    /** Publish every exposed port (image and `expose`) on a free host port (-P). */
+    publishAll: z.boolean().optional(),
+    healthcheck: healthcheckSchema.optional(),
+    /** Image pull policy at create: missing (default), always, never. */
+    pull: z.enum(['missing', 'always', 'never']).optional(),
+    /** OS/ARCH of the image to pull. */
+    platform: z.string().optional(),
   })
   .strict();
 export type ContainerSpec = z.infer<typeof containerSpecSchema>;
@@ -82,6 +160,8 @@ export interface ContainerInfo {
   restartCount: number;
   labels: Record<string, string>;
   spec: ContainerSpec;
+  /** Frozen by pause (state stays running). */
+  paused?: boolean;
   /** The container's cgroup, relative to the hierarchy root (v1: below each controller), e.g. "/llmos/1a2b3c4d/ID". */
   cgroupPath?: string;
 }
@@ -89,7 +169,21 @@ export interface ContainerInfo {
 export interface LogLine {
   time: string;
   stream: 'stdout' | 'stderr';
+  /** The line's bytes decoded as UTF-8, without the newline (lossy when `data` is set). */
   text: string;
+  /** The exact bytes, base64, when they are not valid UTF-8 (binary output): use these, not `text`. */
+  data?: string;
+  /** The output's last bytes, not ended by a newline (print them without one). */
+  partial?: boolean;
+}
+
+/** Options of ContainersApi.logs; since/until are epoch milliseconds. */
+export interface LogOptions {
+  tail?: number;
+  follow?: boolean;
+  signal?: AbortSignal;
+  sinceMs?: number;
+  untilMs?: number;
 }
 
 export interface ContainerStats {
@@ -131,13 +225,30 @@ export interface ContainersApi {
   remove(idOrName: string, opts?: { force?: boolean }): Promise<void>;
   inspect(idOrName: string): Promise<ContainerInfo>;
   list(opts?: { all?: boolean; owner?: string; namespace?: string }): Promise<ContainerInfo[]>;
-  logs(idOrName: string, opts?: { tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogLine>;
+  logs(idOrName: string, opts?: LogOptions): AsyncIterable<LogLine>;
   exec(idOrName: string, cmd: string[], opts?: { env?: Record<string, string>; timeoutMs?: number }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   wait(idOrName: string, signal?: AbortSignal): Promise<{ exitCode: number; oomKilled: boolean }>;
   stats(idOrName: string): Promise<ContainerStats>;
 }
 
 // ---- Extensions (compatible additions) ------------------------------------------------------
+
+/** Docker's other life-cycle operations; the runc runtime implements them (check with `'pause' in api`). */
+export interface ContainerControlApi {
+  /** Freezes the container's processes (freezer cgroup); `inspect` shows paused: true. */
+  pause(idOrName: string): Promise<ContainerInfo>;
+  unpause(idOrName: string): Promise<ContainerInfo>;
+  rename(idOrName: string, newName: string): Promise<ContainerInfo>;
+  /** The container's processes as `ps` sees them on the host. */
+  top(idOrName: string): Promise<{ titles: string[]; processes: string[][] }>;
+  /** New limits for a container (applied at once when it runs, and kept for its next start). */
+  update(idOrName: string, limits: ContainerLimits): Promise<ContainerInfo>;
+  /** exec with Docker's -u and -w. */
+  exec(idOrName: string, cmd: string[], opts?: { env?: Record<string, string>; timeoutMs?: number; user?: string; workingDir?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}
+
+export const containerLimitsSchema = z.object({ cpus: z.number().optional(), memory: z.number().optional(), memorySwap: z.number().optional(), pidsLimit: z.number().optional(), cpuShares: z.number().optional(), restart: restartPolicySchema.optional() }).strict();
+export type ContainerLimits = z.infer<typeof containerLimitsSchema>;
 
 /** A container's network as the network module set it up; stored with the container record. */
 export interface NetworkAttachment {
@@ -197,7 +308,7 @@ export const containerInfoSchema = z.object({
   spec: containerSpecOutSchema,
   cgroupPath: z.string().optional(),
 });
-export const logLineSchema = z.object({ time: z.string(), stream: z.enum(['stdout', 'stderr']), text: z.string() });
+export const logLineSchema = z.object({ time: z.string(), stream: z.enum(['stdout', 'stderr']), text: z.string(), data: z.string().optional(), partial: z.boolean().optional() });
 export const containerStatsSchema = z.object({
   id: z.string(),
   name: z.string(),

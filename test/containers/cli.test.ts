@@ -140,24 +140,28 @@ describe('containers end to end', { skip, concurrency: false }, () => {
   });
 
   test('bad flags and missing images give one clear line and exit 1', async () => {
-    const cases: Array<[string[], RegExp]> = [
-      [['run', '--memory', 'lots', image], /--memory quantity "lots" is not like/],
-      [['run', '-p', '80', image], /invalid port mapping "80"/],
+    const cases: Array<[string[], RegExp, number?]> = [
+      [['run', '--memory', 'lots', image], /invalid --memory "lots": use a size like/],
+      [['run', '-p', '80:x', image], /invalid port mapping "80:x"/],
       [['run', '--restart', 'sometimes', image], /invalid restart policy/],
       [['run', '--network', 'overlay', image], /invalid --network/],
       [['run', '--bogus', image], /bogus/],
       [['run'], /run needs an image/],
       [['run', '--rm', `${reg.host}/does/not-exist:1`, '/bin/true'], /not.found|unknown|does not exist/i],
-      [['run', '--rm', image, '/no/such/binary'], /no such file|not found/i],
+      // Docker's exit code for a command that is not there.
+      [['run', '--rm', image, '/no/such/binary'], /no such file|not found/i, 127],
       [['logs', 'nope'], /no such container: nope/],
       // Issue 13 finding 9: absurd resource values are the caller's mistake, refused before anything is created.
       [['run', '--cpus', '1e308', image, '/bin/true'], /cpus 1e\+308 is more than the \d+ CPUs of this host/],
       [['run', '--cpus', '0.001', image, '/bin/true'], /cpus 0.001 is not a number of at least 0.01/],
       [['run', '--memory', '100t', image, '/bin/true'], /is more than the [\d.]+ GiB of this host/],
+      [['run', '-t', image], /-t\/--tty is not supported yet/],
+      [['run', '--sysctl', 'kernel.panic=1', image], /--sysctl kernel.panic is not namespaced/],
+      [['run', '--cap-add', 'NOPE', image], /unknown capability "NOPE"/],
     ];
-    for (const [args, re] of cases) {
+    for (const [args, re, code = 1] of cases) {
       const r = await d.cli(args);
-      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
     }

@@ -2,11 +2,16 @@
 // `run` and `exec` parse their own flags, so everything after the image (or container) name
 // belongs to the command, as with Docker: their flag parsing is in run-flags.ts.
 import type { Command } from 'commander';
+import { existsSync, writeFileSync } from 'node:fs';
 import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
 import { ago, bytes, table } from '../output.js';
 import type { ContainerInfo, ContainerStats, LogLine, PortMapping } from '../../contracts/containers.js';
 import { buildRunSpec, parseEnv, splitAtFirstPositional } from './run-flags.js';
+import { goDuration } from './run-flags-docker.js';
+import { lifecycleCommands } from './containers-lifecycle.js';
+import { volumeCommands } from './volumes.js';
+import { filterContainers, formatContainers } from './ps-format.js';
 
 export { buildRunSpec, parseEnv, parseEnvFile, parsePort, parseRestart, parseVolume, splitAtFirstPositional } from './run-flags.js';
 
@@ -19,8 +24,11 @@ const commandText = (c: ContainerInfo) => {
   return s.length > 30 ? JSON.stringify(s.slice(0, 29) + '…') : s ? JSON.stringify(s) : '-';
 };
 
+/** Writes a line's exact bytes (binary output included; a last partial line without a newline). */
 function printLine(l: LogLine, timestamps: boolean): void {
-  (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${timestamps ? l.time + ' ' : ''}${l.text}\n`);
+  const out = l.stream === 'stderr' ? process.stderr : process.stdout;
+  if (timestamps) out.write(l.time + ' ');
+  out.write(l.data === undefined ? (l.partial ? l.text : l.text + '\n') : Buffer.concat([Buffer.from(l.data, 'base64'), Buffer.from(l.partial ? '' : '\n')]));
 }
 
 export function statsTable(rows: ContainerStats[]): string {
@@ -34,10 +42,44 @@ export function statsTable(rows: ContainerStats[]): string {
   ]);
 }
 
+/** Docker's exit codes for a command that cannot run: 127 not found, 126 not executable (decided from the error, as Docker's CLI does). */
+export function execFailureCode(message: string): number | undefined {
+  if (!/\bexec: /.test(message)) return undefined;
+  if (/executable file not found|no such file or directory/.test(message)) return 127;
+  if (/permission denied|exec format error|is a directory/.test(message)) return 126;
+  return undefined;
+}
+
+/** Docker's log times: RFC 3339, Unix seconds (with fractions), or a Go duration back from now. */
+export function logTime(s: string, flag: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
+  if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
+    const t = Date.parse(s);
+    if (Number.isFinite(t)) return t;
+  }
+  try {
+    return now - goDuration(s, flag);
+  } catch {
+    throw new CliError(`invalid ${flag} ${JSON.stringify(s)}: use an RFC 3339 time, Unix seconds or a duration like 10m`);
+  }
+}
+
+async function execCode<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const code = e instanceof CliError ? execFailureCode(e.message) : undefined;
+    if (code !== undefined) throw new CliError(e instanceof Error ? e.message : String(e), code);
+    throw e;
+  }
+}
+
 // ---- commands ------------------------------------------------------------------------------------
 
 export function containerCommands(program: Command, ctx: CliContext): void {
   const enc = encodeURIComponent;
+  lifecycleCommands(program, ctx);
+  volumeCommands(program, ctx);
 
   program
     .command('run')
@@ -58,14 +100,18 @@ export function containerCommands(program: Command, ctx: CliContext): void {
         }
         throw e;
       }
-      const { spec, detach } = parsed;
+      const { spec, detach, cidfile } = parsed;
+      // Docker refuses an existing cid file before creating anything.
+      if (cidfile && existsSync(cidfile)) throw new CliError(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);
+      const writeCid = (id: string) => cidfile && writeFileSync(cidfile, id);
       const client = ctx.client();
       if (detach) {
-        const c = await client.request<ContainerInfo>('POST', '/v1/containers/run', spec);
+        const c = await execCode(() => client.request<ContainerInfo>('POST', '/v1/containers/run', spec));
+        writeCid(c.id);
         ctx.out(c, () => c.id);
         return;
       }
-      const res = await client.fetch('POST', '/v1/containers/run?attach=true', spec);
+      const res = await execCode(() => client.fetch('POST', '/v1/containers/run?attach=true', spec));
       let id: string | undefined;
       const forward = (sig: NodeJS.Signals) => {
         if (id) void client.request('POST', `/v1/containers/${id}/kill?signal=${sig}`).catch(() => undefined);
@@ -78,7 +124,7 @@ export function containerCommands(program: Command, ctx: CliContext): void {
       const handle = (line: string) => {
         if (!line) return;
         const m = JSON.parse(line) as { type: string; id?: string; error?: string; exitCode?: number; oomKilled?: boolean } & LogLine;
-        if (m.type === 'container') id = m.id;
+        if (m.type === 'container') writeCid((id = m.id!));
         else if (m.type === 'log') printLine(m, false);
         else if (m.type === 'exit') exit = { exitCode: m.exitCode!, oomKilled: !!m.oomKilled };
         else if (m.type === 'error') throw new CliError(m.error ?? 'the container stream failed');
@@ -109,9 +155,16 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .option('-q, --quiet', 'only ids')
     .option('--owner <owner>', 'only containers of this owner (e.g. service/web)')
     .option('-n, --namespace <ns>', 'only containers of this namespace')
-    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string; namespace?: string }) => {
-      const q = new URLSearchParams({ ...(o.all ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) });
-      const { containers } = await ctx.client().request<{ containers: ContainerInfo[] }>('GET', `/v1/containers?${q}`);
+    .option('-f, --filter <k=v...>', 'name=, id=, label=K[=V], status=running|exited|created|paused, ancestor=IMAGE')
+    .option('--format <template>', 'Go-template subset: {{.ID}} {{.Names}} {{.Image}} {{.Status}} {{.Ports}} {{.State}} {{.Command}} {{json .}}, "table ..."')
+    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string; namespace?: string; filter?: string[]; format?: string }) => {
+      const q = new URLSearchParams({ ...(o.all || o.filter?.some((f) => f.startsWith('status=')) ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) });
+      const all = (await ctx.client().request<{ containers: ContainerInfo[] }>('GET', `/v1/containers?${q}`)).containers;
+      const containers = filterContainers(all, o.filter ?? []);
+      if (o.format !== undefined && !ctx.json()) {
+        process.stdout.write(formatContainers(containers, o.format) + '\n');
+        return;
+      }
       ctx.out(containers, () =>
         o.quiet
           ? containers.map((c) => short(c.id)).join('\n')
@@ -133,9 +186,13 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .option('-f, --follow', 'keep streaming until the container exits')
     .option('-n, --tail <n>', 'only the last n lines')
     .option('-t, --timestamps', 'prefix each line with its time')
-    .action(async (name: string, o: { follow?: boolean; tail?: string; timestamps?: boolean }) => {
+    .option('--since <time>', 'only lines since a time (RFC 3339, Unix seconds) or for a duration back (10m)')
+    .option('--until <time>', 'only lines before a time (RFC 3339, Unix seconds) or a duration ago (10m)')
+    .action(async (name: string, o: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string }) => {
       if (o.tail !== undefined && !/^\d+$/.test(o.tail)) throw new CliError(`invalid --tail ${JSON.stringify(o.tail)}: expected a number of lines`);
       const q = new URLSearchParams(o.tail !== undefined ? { tail: o.tail } : {});
+      if (o.since !== undefined) q.set('since', String(logTime(o.since, '--since')));
+      if (o.until !== undefined) q.set('until', String(logTime(o.until, '--until')));
       const print = (l: LogLine) => (ctx.json() ? process.stdout.write(JSON.stringify(l) + '\n') : printLine(l, !!o.timestamps));
       if (o.follow) {
         q.set('follow', 'true');
@@ -192,9 +249,10 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .passThroughOptions()
     .argument('[args...]')
     .action(async (args: string[]) => {
-      const { values, positional: name, rest } = splitAtFirstPositional(args, { env: { type: 'string', short: 'e', multiple: true } } as const);
-      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]');
-      const r = await ctx.client().request<{ exitCode: number; stdout: string; stderr: string }>('POST', `/v1/containers/${enc(name)}/exec`, { cmd: rest, env: parseEnv((values.env as string[] | undefined) ?? []) });
+      const { values, positional: name, rest } = splitAtFirstPositional(args, { env: { type: 'string', short: 'e', multiple: true }, user: { type: 'string', short: 'u' }, workdir: { type: 'string', short: 'w' }, interactive: { type: 'boolean', short: 'i' }, tty: { type: 'boolean', short: 't' } } as const);
+      if (values.interactive || values.tty) throw new CliError(`exec ${values.tty ? '-t/--tty' : '-i/--interactive'} is not supported yet`);
+      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]');
+      const r = await ctx.client().request<{ exitCode: number; stdout: string; stderr: string }>('POST', `/v1/containers/${enc(name)}/exec`, { cmd: rest, env: parseEnv((values.env as string[] | undefined) ?? []), ...(values.user ? { user: values.user } : {}), ...(values.workdir ? { workingDir: values.workdir } : {}) });
       if (ctx.json()) ctx.out(r, () => '');
       else {
         process.stdout.write(r.stdout);

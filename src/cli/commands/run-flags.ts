@@ -3,26 +3,45 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CliError } from '../client.js';
-import type { ContainerSpec, PortMapping, RestartPolicy, VolumeMount } from '../../contracts/containers.js';
-import { parseMemory } from '../../kernel/quantity.js';
+import path from 'node:path';
+import type { ContainerSpec, Mount, PortMapping, RestartPolicy, VolumeMount } from '../../contracts/containers.js';
+import { dockerMemory, runFlagSpec, runFlagOptions } from './run-flags-docker.js';
 
-/** "8080:80", "8080:80/udp", "127.0.0.1:8080:80". */
-export function parsePort(s: string): PortMapping {
-  const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(s);
-  if (!m) throw new CliError(`invalid port mapping ${JSON.stringify(s)}: use HOSTPORT:CONTAINERPORT[/tcp|udp]`);
-  const hostPort = Number(m[2]);
-  const containerPort = Number(m[3]);
-  for (const p of [hostPort, containerPort]) if (p < 1 || p > 65535) throw new CliError(`invalid port ${p} in ${s}: ports are 1-65535`);
-  return { hostPort, containerPort, protocol: (m[4] as 'tcp' | 'udp' | undefined) ?? 'tcp', ...(m[1] ? { hostIp: m[1] } : {}) };
+/** "8080:80", "8080:80/udp", "127.0.0.1:8080:80", "80" (any free host port), "8000-8001:80-81" (ranges of equal length). */
+export function parsePorts(s: string): PortMapping[] {
+  const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(?:(\d+)(?:-(\d+))?:)?(\d+)(?:-(\d+))?(?:\/(tcp|udp))?$/.exec(s);
+  if (!m) throw new CliError(`invalid port mapping ${JSON.stringify(s)}: use [HOSTPORT:]CONTAINERPORT[/tcp|udp] (ranges: 8000-8001:80-81)`);
+  const protocol = (m[6] as 'tcp' | 'udp' | undefined) ?? 'tcp';
+  const c0 = Number(m[4]);
+  const c1 = m[5] !== undefined ? Number(m[5]) : c0;
+  const h0 = m[2] !== undefined ? Number(m[2]) : 0;
+  const h1 = m[3] !== undefined ? Number(m[3]) : m[2] !== undefined ? h0 + (c1 - c0) : 0;
+  for (const p of [c0, c1, ...(m[2] !== undefined ? [h0, h1] : [])]) if (p < 1 || p > 65535) throw new CliError(`invalid port ${p} in ${s}: ports are 1-65535`);
+  if (c1 < c0 || (m[2] !== undefined && h1 - h0 !== c1 - c0)) throw new CliError(`invalid port range in ${s}: the host and container ranges must be ascending and of the same length`);
+  if (c1 - c0 > 1000) throw new CliError(`invalid port range in ${s}: at most 1000 ports`);
+  const out: PortMapping[] = [];
+  for (let i = 0; i <= c1 - c0; i++) out.push({ hostPort: m[2] !== undefined ? h0 + i : 0, containerPort: c0 + i, protocol, ...(m[1] ? { hostIp: m[1] } : {}) });
+  return out;
 }
 
-/** "/host:/ctr" or "/host:/ctr:ro". */
-export function parseVolume(s: string, cwd = process.cwd()): VolumeMount {
+/** One mapping (the first of a range). */
+export function parsePort(s: string): PortMapping {
+  return parsePorts(s)[0]!;
+}
+
+/** "/host:/ctr[:ro]" (a bind mount; "./rel" is relative to here), or "NAME:/ctr[:ro]" (a named volume: a bare name, no slash), or "/ctr" (an anonymous volume). */
+export function parseVolume(s: string, cwd = process.cwd()): VolumeMount | Mount {
   const parts = s.split(':');
+  if (parts.length === 1 && s.startsWith('/')) return { type: 'volume', target: s };
   const mode = parts.length === 3 ? parts[2] : 'rw';
-  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (mode !== 'ro' && mode !== 'rw')) throw new CliError(`invalid volume ${JSON.stringify(s)}: use HOSTDIR:CONTAINERDIR[:ro]`);
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (mode !== 'ro' && mode !== 'rw')) throw new CliError(`invalid volume ${JSON.stringify(s)}: use HOSTDIR:CONTAINERDIR[:ro] or NAME:CONTAINERDIR[:ro]`);
   if (!parts[1].startsWith('/')) throw new CliError(`invalid volume ${s}: the container path must be absolute`);
-  const hostPath = parts[0].startsWith('/') ? parts[0] : `${cwd}/${parts[0]}`;
+  // Docker's rule: a source without a slash is a volume name, a path (absolute or ./relative) a bind mount.
+  if (!parts[0].includes('/') && parts[0] !== '.' && parts[0] !== '..') {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(parts[0])) throw new CliError(`invalid volume name ${JSON.stringify(parts[0])}: use letters, digits, _ . -`);
+    return { type: 'volume', source: parts[0], target: parts[1], ...(mode === 'ro' ? { readOnly: true } : {}) };
+  }
+  const hostPath = parts[0].startsWith('/') ? parts[0] : path.resolve(cwd, parts[0]);
   return { hostPath, containerPath: parts[1], readOnly: mode === 'ro' };
 }
 
@@ -74,7 +93,8 @@ const runOptions = {
   label: { type: 'string', short: 'l', multiple: true },
   namespace: { type: 'string', short: 'n' },
   priority: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  help: { type: 'boolean' },
+  ...runFlagOptions,
 } as const;
 
 /** Splits "[flags] NAME [ARGS...]": flags end at the first positional, as in Docker. */
@@ -104,7 +124,7 @@ function invalid(name: string, value: string): never {
   throw new CliError(`invalid --${name} ${JSON.stringify(value)}: expected an integer`);
 }
 
-export function buildRunSpec(args: string[], readFile: (f: string) => string = (f) => readFileSync(f, 'utf8')): { spec: ContainerSpec; detach: boolean } {
+export function buildRunSpec(args: string[], readFile: (f: string) => string = (f) => readFileSync(f, 'utf8')): { spec: ContainerSpec; detach: boolean; interactive: boolean; tty: boolean; cidfile?: string } {
   const { values: v, positional: image, rest } = splitAtFirstPositional(args, runOptions);
   if (v.help) throw new CliError(runUsage, 0);
   if (!image) throw new CliError('run needs an image: llmos run [OPTIONS] IMAGE [COMMAND] [ARG...]');
@@ -125,6 +145,9 @@ export function buildRunSpec(args: string[], readFile: (f: string) => string = (
     }
     return parseEnvFile(text);
   }), ...((v.env as string[] | undefined) ?? [])];
+  const vols = ((v.volume as string[] | undefined) ?? []).map((x) => parseVolume(x));
+  const binds = vols.filter((x): x is VolumeMount => 'hostPath' in x);
+  const volumeMounts = vols.filter((x): x is Mount => 'type' in x);
   const labels = Object.fromEntries(((v.label as string[] | undefined) ?? []).map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
   const spec: ContainerSpec = {
     image,
@@ -132,10 +155,10 @@ export function buildRunSpec(args: string[], readFile: (f: string) => string = (
     ...(v.entrypoint !== undefined ? { entrypoint: (v.entrypoint as string) ? [v.entrypoint as string] : [] } : {}),
     ...(v.name ? { name: v.name as string } : {}),
     ...(envList.length ? { env: parseEnv(envList) } : {}),
-    ...(v.publish ? { ports: (v.publish as string[]).map(parsePort) } : {}),
-    ...(v.volume ? { volumes: (v.volume as string[]).map((s) => parseVolume(s)) } : {}),
+    ...(v.publish ? { ports: (v.publish as string[]).flatMap(parsePorts) } : {}),
+    ...(binds.length ? { volumes: binds } : {}),
     ...(v.cpus !== undefined ? { cpus: num('cpus', v.cpus as string, false) } : {}),
-    ...(v.memory !== undefined ? { memory: parseMemory(v.memory as string, '--memory') } : {}),
+    ...(v.memory !== undefined ? { memory: dockerMemory(v.memory as string, '--memory') } : {}),
     ...(v['pids-limit'] !== undefined ? { pidsLimit: num('pids-limit', v['pids-limit'] as string, true) } : {}),
     ...(v.user ? { user: v.user as string } : {}),
     ...(v.workdir ? { workingDir: v.workdir as string } : {}),
@@ -148,7 +171,9 @@ export function buildRunSpec(args: string[], readFile: (f: string) => string = (
     ...(v.namespace ? { namespace: v.namespace as string } : {}),
     ...(v.priority !== undefined ? { priority: Number.isInteger(Number(v.priority)) ? Number(v.priority) : invalid('priority', v.priority as string) } : {}),
   };
-  return { spec, detach: !!v.detach };
+  const extra = runFlagSpec(v, readFile);
+  if (volumeMounts.length) extra.mounts = [...volumeMounts, ...(extra.mounts ?? [])];
+  return { spec: { ...spec, ...extra, ...(extra.labels || spec.labels ? { labels: { ...extra.labels, ...spec.labels } } : {}) }, detach: !!v.detach, interactive: !!v.interactive, tty: !!v.tty, cidfile: v.cidfile as string | undefined };
 }
 
 const runUsage = `Usage: llmos run [OPTIONS] IMAGE [COMMAND] [ARG...]

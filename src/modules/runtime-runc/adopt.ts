@@ -62,8 +62,9 @@ export abstract class ContainerAdoption extends ContainerStopping {
         }
         adopted++;
         this.publish('adopt', rec, `re-adopted (pid ${st.pid})`);
-        // A stop was under way when the daemon died: finish it (its grace is over).
-        if (rec.state === 'stopping') void this.d.runc.kill(rec.id, 'KILL', true).then(() => this.waitExit(e, this.exited(e), 0)).catch((err) => this.d.log.warn({ err }, `finishing the stop of ${rec.name}`));
+        // A stop was under way when the daemon died: finish it (its grace is over) before the boot
+        // goes on, so no client sees it stuck "stopping" (its exit now also releases its network).
+        if (rec.state === 'stopping') await this.d.runc.kill(rec.id, 'KILL', true).then(() => this.waitExit(e, this.exited(e), 0)).catch((err) => this.d.log.warn({ err }, `finishing the stop of ${rec.name}`));
         continue;
       }
       ended++;

@@ -5,7 +5,7 @@
 // (exits and restarts), lifecycle (create, start), stop (stop, kill, remove), adopt (boot);
 // this file adds the queries, log following, exec and stats.
 import { readFile } from 'node:fs/promises';
-import type { ContainerInfo, ContainerStats, ContainersApi, ContainerUsage, ContainerUsageApi, LogLine } from '../../contracts/containers.js';
+import type { ContainerInfo, ContainerStats, ContainersApi, ContainerUsage, ContainerUsageApi, LogLine, LogOptions } from '../../contracts/containers.js';
 import { FailedPrecondition, InvalidArgument } from '../../kernel/errors.js';
 import { ContainerAdoption } from './adopt.js';
 import { cgroupExists, readCgroup } from './cgroups.js';
@@ -52,7 +52,7 @@ export class RuncContainers extends ContainerAdoption implements ContainersApi, 
     return activeStates.includes(e.rec.state) || !!e.rec.restartAt;
   }
 
-  async *logs(idOrName: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
+  async *logs(idOrName: string, opts: LogOptions = {}): AsyncIterable<LogLine> {
     const e = this.entry(idOrName);
     const target = {
       active: () => this.active(e),

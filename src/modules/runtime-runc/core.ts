@@ -5,6 +5,7 @@ import type { FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ContainerInfo, ContainerNetworkApi } from '../../contracts/containers.js';
 import type { ImagesApi } from '../../contracts/images.js';
+import type { VolumesApi } from '../../contracts/volumes.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadTable } from '../../kernel/workloads.js';
 import type { ContainerAdmission } from './admission.js';
@@ -20,6 +21,8 @@ export interface ContainersDeps {
   store: RecordStore;
   images: () => ImagesPort;
   network: () => ContainerNetworkApi;
+  /** The volumes module, when loaded (named volumes need it). */
+  volumes?: () => VolumesApi | undefined;
   workloads: WorkloadTable;
   admission: ContainerAdmission;
   events: EventBus;

@@ -63,5 +63,6 @@ export function containerInfo(rec: ContainerRecord, now: number): ContainerInfo 
     labels: rec.spec.labels ?? {},
     spec: rec.spec,
     cgroupPath: rec.cgroupsPath,
+    ...(rec.paused && rec.state === 'running' ? { paused: true } : {}),
   };
 }

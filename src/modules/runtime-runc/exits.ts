@@ -7,6 +7,8 @@ import type { ContainerInfo } from '../../contracts/containers.js';
 import { readCgroup } from './cgroups.js';
 import { activeStates, ContainersCore } from './core.js';
 import type { Entry } from './entries.js';
+import type { ContainerRecord } from './records.js';
+import { faultPoint } from '../../kernel/faults.js';
 import { decideRestart } from './restart.js';
 import { reapContainer, supervisorAlive } from './supervision.js';
 
@@ -52,6 +54,18 @@ export abstract class ContainerExits extends ContainersCore {
       if (ended.length) this.d.log.warn(`container ${rec.name}: ${lost}; ended ${ended.join('; ')}`);
     } else await this.d.runc.delete(rec.id, true).catch((err) => this.d.log.warn({ err }, `runc delete ${rec.id}`));
     await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
+    const decision = decideRestart({
+      policy: rec.spec.restart,
+      exitCode,
+      stoppedByUser: rec.stoppedByUser,
+      restartCount: rec.restartCount,
+      backoffStep: rec.backoffStep,
+      startedAt: Date.parse(rec.startedAt ?? rec.createdAt),
+      finishedAt: this.now(),
+    });
+    // A container that stays down gives back its host ports and address (as Docker's does); a
+    // start attaches it again. One about to restart keeps them.
+    if (!(decision.restart && !this.closed)) await this.releaseNetwork(rec);
     rec.state = 'exited';
     rec.exitCode = exitCode;
     rec.oomKilled = oomKilled;
@@ -63,15 +77,6 @@ export abstract class ContainerExits extends ContainersCore {
     this.publish('die', rec, `exited with code ${exitCode}`, { exitCode, oomKilled });
     for (const w of e.waiters.splice(0)) w({ exitCode, oomKilled });
     for (const w of e.wakers ?? []) w();
-    const decision = decideRestart({
-      policy: rec.spec.restart,
-      exitCode,
-      stoppedByUser: rec.stoppedByUser,
-      restartCount: rec.restartCount,
-      backoffStep: rec.backoffStep,
-      startedAt: Date.parse(rec.startedAt ?? rec.createdAt),
-      finishedAt: this.now(),
-    });
     if (decision.restart && !this.closed) {
       rec.backoffStep = decision.nextBackoffStep;
       rec.restartAt = new Date(this.now() + decision.delayMs).toISOString();
@@ -86,6 +91,20 @@ export abstract class ContainerExits extends ContainersCore {
       }
     }
     await this.save(rec);
+  }
+
+  /** Undoes the network attachment of a container that stays down; a failure is logged and left to removal (detach is idempotent). */
+  protected async releaseNetwork(rec: ContainerRecord): Promise<void> {
+    if (!rec.network && !rec.networkIntent) return;
+    try {
+      faultPoint('containers.exit.network');
+      if (rec.network) await this.d.network().detach(rec.id, rec.network);
+      else await this.d.network().detach(rec.id);
+      rec.network = undefined;
+      rec.networkIntent = undefined;
+    } catch (err) {
+      this.d.log.warn({ err }, `releasing the network of exited container ${rec.name}`);
+    }
   }
 
   protected scheduleRestart(e: Entry, delayMs: number): void {

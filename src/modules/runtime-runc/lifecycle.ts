@@ -4,16 +4,18 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ContainerInfo, ContainerSpec, NetworkAttachment } from '../../contracts/containers.js';
+import type { ContainerInfo, ContainerSpec, NetworkAttachment, PortMapping } from '../../contracts/containers.js';
 import type { ImageRecord } from '../../contracts/images.js';
-import { AlreadyExists, FailedPrecondition, errorMessage, isNotFound } from '../../kernel/errors.js';
+import { AlreadyExists, FailedPrecondition, ResourceExhausted, errorMessage, isNotFound } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { containerRequests } from './admission.js';
-import { hostsFile, writeBundle } from './bundle.js';
+import { copyUp } from './copy-up.js';
+import { containerHostname, hostsFile, writeBundle } from './bundle.js';
 import { newEntry, type Entry } from './entries.js';
 import { ContainerExits } from './exits.js';
+import { activeStates } from './core.js';
 import type { ContainerRecord } from './records.js';
-import { hostPortFree, validateSpec } from './spec-checks.js';
+import { freeHostPort, hostPortFree, validateSpec } from './spec-checks.js';
 import { normalizeSignal } from './status.js';
 
 /** A container without a name is named after its image's last path part and the id's start. */
@@ -21,25 +23,71 @@ export function defaultName(image: string, id: string): string {
   return `${(image.split('/').pop() ?? 'c').split(/[:@]/)[0]!.replace(/[^a-zA-Z0-9_.-]/g, '')}-${id.slice(0, 6)}`;
 }
 
+/** 127 when the command was not found, 126 when it could not be executed (runc's exec errors), else undefined. */
+export function execFailureCode(reason: string): number | undefined {
+  if (!/\bexec: /.test(reason)) return undefined;
+  if (/executable file not found|no such file or directory/.test(reason)) return 127;
+  if (/permission denied|exec format error|is a directory/.test(reason)) return 126;
+  return undefined;
+}
+
 export abstract class ContainerLifecycle extends ContainerExits {
   protected validate(spec: ContainerSpec): void {
-    validateSpec(spec, [...this.entries.values()].map((e) => e.rec.spec), { cpus: this.d.hostCpus ?? os.availableParallelism(), memory: this.d.hostMemory });
+    validateSpec(spec, [...this.entries.values()].map((e) => e.rec.spec), { cpus: this.d.hostCpus ?? os.availableParallelism(), memory: this.d.hostMemory }, this.upSpecs());
   }
 
-  protected async image(ref: string): Promise<ImageRecord> {
+  /** Specs of the containers that hold their host ports: running, starting, stopping, or about to restart. */
+  protected upSpecs(except?: string): ContainerSpec[] {
+    return [...this.entries.values()].filter((e) => e.rec.id !== except && (activeStates.includes(e.rec.state) || !!e.rec.restartAt)).map((e) => e.rec.spec);
+  }
+
+  /** The image by the spec's pull policy (--pull missing|always|never) and platform. */
+  protected async image(ref: string, spec: Pick<ContainerSpec, 'pull' | 'platform'> = {}): Promise<ImageRecord> {
     const images = this.d.images();
+    const pull = () => images.pull(ref, spec.platform ? { platform: spec.platform } : undefined);
+    if (spec.pull === 'always') return pull();
     try {
       return await images.get(ref);
     } catch (e) {
-      if (!isNotFound(e)) throw e;
-      return images.pull(ref);
+      if (!isNotFound(e) || spec.pull === 'never') throw e;
+      return pull();
     }
   }
 
-  async create(spec: ContainerSpec): Promise<ContainerInfo> {
-    this.validate(spec);
+  /** The spec's ports with -P's exposed ports added and every host port 0 given a free port. */
+  protected async resolvePorts(spec: ContainerSpec, image: ImageRecord): Promise<PortMapping[]> {
+    const ports = [...(spec.ports ?? [])];
+    if (spec.publishAll) {
+      for (const e of [...(image.config.exposedPorts ?? []), ...(spec.expose ?? [])]) {
+        const [n, proto = 'tcp'] = e.split('/') as [string, string | undefined];
+        const containerPort = Number(n);
+        if (!(containerPort >= 1 && containerPort <= 65535) || (proto !== 'tcp' && proto !== 'udp')) continue;
+        if (!ports.some((p) => p.containerPort === containerPort && p.protocol === proto)) ports.push({ hostPort: 0, containerPort, protocol: proto });
+      }
+    }
+    const taken = new Set(this.upSpecs().flatMap((s) => (s.ports ?? []).map((p) => `${p.hostPort}/${p.protocol}`)));
+    for (const p of ports) {
+      if (p.hostPort !== 0) continue;
+      for (let tries = 0; ; tries++) {
+        const port = await freeHostPort(p.protocol, p.hostIp);
+        if (!taken.has(`${port}/${p.protocol}`)) {
+          p.hostPort = port;
+          taken.add(`${port}/${p.protocol}`);
+          break;
+        }
+        if (tries > 20) throw new ResourceExhausted('no free host port found');
+      }
+    }
+    return ports;
+  }
+
+  async create(input: ContainerSpec): Promise<ContainerInfo> {
+    this.validate(input);
+    const image = await this.image(input.image, input);
+    // -P and -p CONTAINERPORT: free host ports are chosen now and recorded in the spec.
+    const spec = { ...input, ports: await this.resolvePorts(input, image) };
+    if (!spec.ports.length) delete (spec as Partial<ContainerSpec>).ports;
     for (const p of spec.ports ?? []) if (!(await hostPortFree(p))) throw new AlreadyExists(`host port ${p.hostPort}/${p.protocol} is already in use on this host`);
-    const image = await this.image(spec.image);
     const id = randomBytes(32).toString('hex');
     const name = spec.name ?? defaultName(spec.image, id);
     if ([...this.entries.values()].some((e) => e.rec.name === name)) throw new AlreadyExists(`container name ${name} is already in use`);
@@ -58,7 +106,7 @@ export abstract class ContainerLifecycle extends ContainerExits {
       stoppedByUser: false,
       rootfs: '',
       cgroupsPath: `/llmos/${this.d.tag}/${id}`,
-      stopSignal: normalizeSignal(image.config.stopSignal, 'TERM'),
+      stopSignal: normalizeSignal(spec.stopSignal ?? image.config.stopSignal, 'TERM'),
       creating: true,
     };
     // Reserve the name at once so a concurrent create with the same name fails.
@@ -73,8 +121,10 @@ export abstract class ContainerLifecycle extends ContainerExits {
       faultPoint('containers.create.rootfs');
       const { path: rootfs } = await this.d.images().createRootfs(spec.image, id);
       rec.rootfs = rootfs;
+      faultPoint('containers.create.volumes');
+      const volumeSources = await this.mountVolumes(rec);
       faultPoint('containers.create.bundle');
-      await writeBundle(this.d, rec, dir, image);
+      await writeBundle(this.d, rec, dir, image, volumeSources);
       rec.creating = undefined;
       faultPoint('containers.create.record-done');
       await this.save(rec);
@@ -83,10 +133,37 @@ export abstract class ContainerLifecycle extends ContainerExits {
       return this.info(rec);
     } catch (err) {
       this.entries.delete(id);
+      await this.releaseVolumes(rec);
       await this.d.images().removeRootfs(id).catch((e2) => this.d.log.warn({ err: e2 }, `removing the rootfs of failed create ${id}`));
       await this.d.store.removeDir(id);
       throw err;
     }
+  }
+
+  /**
+   * Named and anonymous volumes: acquired (created on first use) and recorded; a new volume gets
+   * the image's files at that path, as Docker copies them up. Returns their host paths by target.
+   */
+  protected async mountVolumes(rec: ContainerRecord): Promise<Record<string, string>> {
+    const wanted = (rec.spec.mounts ?? []).filter((m) => m.type === 'volume');
+    if (!wanted.length) return {};
+    const vols = this.d.volumes?.();
+    if (!vols) throw new FailedPrecondition('named volumes need the volumes module, and it is not loaded');
+    const out: Record<string, string> = {};
+    rec.volumes = {};
+    for (const m of wanted) {
+      const { volume, created } = await vols.acquire(m.source, rec.id);
+      rec.volumes[m.target] = volume.name;
+      await this.save(rec);
+      if (created) await copyUp(rec.rootfs, m.target, volume.mountpoint);
+      out[m.target] = volume.mountpoint;
+    }
+    return out;
+  }
+
+  protected async releaseVolumes(rec: ContainerRecord): Promise<void> {
+    const vols = this.d.volumes?.();
+    for (const name of Object.values(rec.volumes ?? {})) await vols?.release(name, rec.id, { removeAnonymous: !!rec.spec.autoRemove });
   }
 
   async start(idOrName: string): Promise<ContainerInfo> {
@@ -104,6 +181,11 @@ export abstract class ContainerLifecycle extends ContainerExits {
     if (e.restartTimer) clearTimeout(e.restartTimer);
     e.restartTimer = undefined;
     rec.restartAt = undefined;
+    // An exited container gave its host ports back: another may hold them now.
+    for (const p of rec.spec.ports ?? []) {
+      const holder = this.upSpecs(rec.id).find((s) => (s.ports ?? []).some((q) => q.hostPort === p.hostPort && q.protocol === p.protocol));
+      if (holder) throw new AlreadyExists(`cannot start container ${rec.name}: host port ${p.hostPort}/${p.protocol} is already published by container ${holder.name}`);
+    }
     const ledgerId = `container/${rec.id}`;
     if (!this.d.admission.has(ledgerId)) this.d.admission.admit(ledgerId, rec.spec, `container/${rec.name}`);
     const dir = this.d.store.dir(rec.id);
@@ -138,7 +220,7 @@ export abstract class ContainerLifecycle extends ContainerExits {
         rec.network = att.value;
         faultPoint('containers.start.record-network');
         await this.save(rec);
-        if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(rec.id.slice(0, 12), rec.name, rec.network.ip));
+        if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(containerHostname(rec), rec.name, rec.network.ip, rec.spec.extraHosts));
       }
       if (created.status === 'rejected') throw created.reason;
       rec.pid = created.value;
@@ -161,8 +243,11 @@ export abstract class ContainerLifecycle extends ContainerExits {
       const reason = errorMessage(err);
       await this.d.runc.delete(rec.id, true).catch((e2) => this.d.log.warn({ err: e2 }, `runc delete after a failed start of ${rec.name}`));
       this.d.admission.release(ledgerId);
+      await this.releaseNetwork(rec);
       rec.state = 'failed';
       rec.reason = reason;
+      // Docker's codes for a command that cannot run: 127 not found, 126 not executable.
+      rec.exitCode = execFailureCode(reason);
       rec.finishedAt = new Date(this.now()).toISOString();
       rec.pid = undefined;
       if (this.d.workloads.has(rec.id)) this.d.workloads.transition(rec.id, 'failed', { reason });

@@ -4,12 +4,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerNetworkApi, ContainersApi } from '../../contracts/containers.js';
 import type { ImagesApi } from '../../contracts/images.js';
+import { volumesKind, type VolumesApi } from '../../contracts/volumes.js';
 import { Kinds } from '../../contracts/kinds.js';
 import { InvalidArgument, SkipModule } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { daemonTag } from '../../kernel/daemon-tag.js';
 import { detectCgroupVersion } from './cgroups.js';
-import { RuncContainers } from './containers.js';
+import { RuncContainerControl as RuncContainers } from './control.js';
 import { containerAdmission } from './admission.js';
 import type { SchedulerApi } from '../../contracts/scheduler.js';
 import { RecordStore } from './records.js';
@@ -46,7 +47,7 @@ export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> =>
   description: 'containers on runc, supervised by conmon',
   requires: [Kinds.images, Kinds.network],
   // Admission and preemption go through the scheduler when it is loaded (see admission.ts).
-  optional: [Kinds.scheduler],
+  optional: [Kinds.scheduler, volumesKind],
   defaults: { logSizeMax: 50 * 2 ** 20, exitCheckMs: 2000 },
   validate(c) {
     if (!(c.logSizeMax >= 4096)) throw new InvalidArgument('logSizeMax must be at least 4096 bytes');
@@ -74,6 +75,7 @@ export const runcContainersModule = (): ModuleDef<RuncConfig, RuncContainers> =>
       store: new RecordStore(path.join(ctx.dir, 'containers')),
       images: ctx.lookup<ImagesApi>(Kinds.images),
       network: ctx.lookup<ContainerNetworkApi>(Kinds.network),
+      volumes: () => ctx.getOptional<VolumesApi>(volumesKind),
       workloads: ctx.workloads,
       admission: containerAdmission(ctx.ledger, scheduler),
       events: ctx.events,

@@ -35,6 +35,9 @@ export interface ContainerRecord {
   creating?: boolean;
   /** Intent log: a bridge network may exist for this container (set before the netns is made). */
   networkIntent?: boolean;
+  /** Named volumes it mounts: container path -> volume name (released at removal). */
+  volumes?: Record<string, string>;
+  paused?: boolean;
 }
 
 export class RecordStore {

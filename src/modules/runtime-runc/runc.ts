@@ -141,11 +141,37 @@ export class Runc {
     return (JSON.parse(stdout || 'null') as RuncState[] | null) ?? [];
   }
 
+  /** Freezes every process of the container (the freezer cgroup). */
+  async pause(id: string): Promise<void> {
+    await this.run(['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.run(['resume', id]);
+  }
+
+  /** Changes the cgroup limits of a running container. */
+  async update(id: string, r: { memory?: number; memorySwap?: number; cpuQuota?: number; cpuPeriod?: number; pidsLimit?: number; cpuShares?: number }): Promise<void> {
+    const args = ['update'];
+    if (r.memory !== undefined) args.push('--memory', String(r.memory), '--memory-swap', String(r.memorySwap ?? r.memory));
+    if (r.cpuQuota !== undefined) args.push('--cpu-quota', String(r.cpuQuota), '--cpu-period', String(r.cpuPeriod ?? 100_000));
+    if (r.pidsLimit !== undefined) args.push('--pids-limit', String(r.pidsLimit));
+    if (r.cpuShares !== undefined) args.push('--cpu-share', String(r.cpuShares));
+    await this.run([...args, id]);
+  }
+
+  /** Host pids of the container's processes. */
+  async pids(id: string): Promise<number[]> {
+    const { stdout } = await this.run(['ps', '--format', 'json', id], 10_000);
+    return (JSON.parse(stdout || '[]') as number[] | null) ?? [];
+  }
+
   /** Runs a process in the container with the container's user, capabilities and seccomp profile. */
-  exec(id: string, cmd: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  exec(id: string, cmd: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; user?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     const args = ['--root', this.o.root, 'exec'];
     for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`);
     if (opts.cwd) args.push('--cwd', opts.cwd);
+    if (opts.user) args.push('--user', opts.user);
     args.push(id, ...cmd);
     return new Promise((resolve, reject) => {
       const p = spawn(this.o.runc, args, { stdio: ['ignore', 'pipe', 'pipe'] });

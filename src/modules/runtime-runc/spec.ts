@@ -4,6 +4,7 @@ import type { ContainerSpec } from '../../contracts/containers.js';
 import type { ImageRunConfig } from '../../contracts/images.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { defaultSeccompProfile } from './seccomp.js';
+import { applyRunFlags, capabilitySet, type DeviceNode } from './spec-flags.js';
 
 /**
  * Docker's default capability set without CAP_NET_RAW (as podman's): raw and packet sockets let a
@@ -53,6 +54,14 @@ export interface SpecInput {
   /** The host's hard limit on open files: an rlimit above it makes runc fail. */
   nofileHardLimit: number;
   arch?: string;
+  /** Host paths of the named-volume mounts, by container path. */
+  volumeSources?: Record<string, string>;
+  /** --group-add, resolved to ids. */
+  extraGids?: number[];
+  /** --device, as found on the host. */
+  devices?: DeviceNode[];
+  /** The daemon's own bounding set: all that --privileged or --cap-add ALL can give. */
+  hostCapabilities?: readonly string[];
 }
 
 /** The command a container runs: Docker's rule that overriding the entrypoint drops the image's Cmd. */
@@ -151,7 +160,7 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   }
   const cwd = s.workingDir ?? i.image.workingDir ?? '/';
   if (!cwd.startsWith('/')) throw new InvalidArgument(`working directory ${cwd} must be absolute`);
-  const caps = [...defaultCapabilities];
+  const caps = capabilitySet(s, defaultCapabilities, i.hostCapabilities);
   // Like Docker, a non-root user gets the bounding set but no effective capabilities.
   const nonRoot = i.user.uid !== 0;
   const namespaces: Array<Record<string, string>> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
@@ -175,7 +184,7 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
     resources.pids = { limit: s.pidsLimit };
   }
   const nofile = Math.min(1_048_576, i.nofileHardLimit);
-  return {
+  const oci: Record<string, unknown> = {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
@@ -205,4 +214,6 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
       seccomp: defaultSeccompProfile(caps, i.arch),
     },
   };
+  applyRunFlags(oci, s, { volumeSources: i.volumeSources, extraGids: i.extraGids, devices: i.devices });
+  return oci;
 }

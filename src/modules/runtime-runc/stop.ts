@@ -33,7 +33,7 @@ export abstract class ContainerStopping extends ContainerLifecycle {
       await this.save(rec);
     }
     if (rec.state !== 'running' && rec.state !== 'starting') return this.info(rec);
-    const grace = Math.max(0, opts.timeoutSeconds ?? 10);
+    const grace = Math.max(0, opts.timeoutSeconds ?? rec.spec.stopTimeout ?? 10);
     rec.stoppedByUser = true;
     const done = this.exited(e);
     if (rec.state === 'running') {
@@ -111,6 +111,7 @@ export abstract class ContainerStopping extends ContainerLifecycle {
         await this.d.images().removeRootfs(rec.id);
       })(),
       rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true }),
+      this.releaseVolumes(rec),
     ]);
     faultPoint('containers.remove.bundle');
     await this.d.store.removeDir(rec.id);

@@ -14,6 +14,8 @@ export interface ReplicaView {
   state: WorkloadState;
   /** Passing its readiness probe (or running, when it has none). */
   ready: boolean;
+  /** Running, but its readiness has no probe result yet (e.g. just adopted after a daemon restart): not known to be unready. */
+  pending?: boolean;
   /** The liveness probe has failed failureThreshold times in a row. */
   livenessFailed: boolean;
   /** An explicit readiness probe has failed failureThreshold times in a row. */
@@ -71,12 +73,14 @@ export function plan(input: PlanInput): Action[] {
   const curReady = curKept.filter((r) => r.ready).length;
 
   // Old replicas: unready ones serve nothing and go at once; ready ones go as new ones become ready.
+  // Pending ones (no probe result since a restart) are kept until their probes answer.
   const oldReady = old.filter((r) => r.ready);
-  for (const r of old.filter((r) => !r.ready)) remove(r, 'replaced by the new template');
+  const oldPending = old.filter((r) => !r.ready && r.pending).length;
+  for (const r of old.filter((r) => !r.ready && !r.pending)) remove(r, 'replaced by the new template');
   const removableReady = Math.max(0, curReady + oldReady.length - desired);
   const oldSorted = [...oldReady].sort(byRemovalPreference);
   for (const r of oldSorted.slice(0, removableReady)) remove(r, 'replaced by the new template');
-  const oldKept = oldReady.length - Math.min(removableReady, oldReady.length);
+  const oldKept = oldReady.length - Math.min(removableReady, oldReady.length) + oldPending;
 
   const total = curKept.length + oldKept;
   const cap = oldKept > 0 ? desired + MAX_SURGE : desired;
@@ -94,8 +98,9 @@ function rolloutFailure(input: PlanInput, dead: readonly ReplicaView[], cur: rea
   if (unhealthy) return `new replica ${unhealthy.name} failed its readiness probe`;
   if (input.startErrors > 0) return `new replica could not start: ${input.lastStartError ?? 'unknown error'}`;
   // Progress is per replica: each new one has the deadline to become ready.
-  const slow = cur.find((r) => !r.ready && input.now - r.createdAt > input.progressDeadlineSeconds * 1000);
-  const noneReady = !cur.some((r) => r.ready) && input.now - Date.parse(input.rollout!.startedAt) > input.progressDeadlineSeconds * 1000;
+  // A pending replica (no probe result yet since a restart) is not known to be slow.
+  const slow = cur.find((r) => !r.ready && !r.pending && input.now - r.createdAt > input.progressDeadlineSeconds * 1000);
+  const noneReady = !cur.some((r) => r.ready || r.pending) && input.now - Date.parse(input.rollout!.startedAt) > input.progressDeadlineSeconds * 1000;
   if (slow || noneReady) return `${slow ? `new replica ${slow.name} did not` : 'no new replica did'} become ready within progressDeadlineSeconds (${input.progressDeadlineSeconds} s)`;
   return undefined;
 }

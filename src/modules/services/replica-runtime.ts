@@ -51,6 +51,13 @@ export function isReady(r: ReplicaRuntime): boolean {
   return r.info.state === 'running' && !r.removing && !!r.probed && (r.readiness ? r.readiness.t.passing : true);
 }
 
+/** Running but without a readiness result yet (probes not set up, or none answered): after a daemon restart every adopted replica starts so. */
+export function isPending(r: ReplicaRuntime): boolean {
+  if (r.info.state !== 'running' || r.removing || isReady(r)) return false;
+  if (!r.probed) return true;
+  return !!r.readiness && r.readiness.t.successes === 0 && r.readiness.t.failures === 0;
+}
+
 /** How the plan sees a replica; one stuck in "created" past the grace counts as failed. */
 export function replicaView(r: ReplicaRuntime, now: number, createdGraceMs = 30_000): ReplicaView {
   const created = Date.parse(r.info.createdAt) || now;
@@ -61,6 +68,7 @@ export function replicaView(r: ReplicaRuntime, now: number, createdGraceMs = 30_
     hash: r.hash,
     state: r.removing ? 'stopping' : stuck ? 'failed' : r.info.state,
     ready: isReady(r),
+    ...(isPending(r) ? { pending: true } : {}),
     livenessFailed: !!r.liveness && !r.liveness.t.passing,
     readinessFailedOut: !!r.readiness && !r.readiness.implicit && failedOut(r.readiness.t, r.readiness.spec),
     createdAt: created,

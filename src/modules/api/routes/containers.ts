@@ -1,11 +1,11 @@
 // Container routes: create/run (optionally attached: the output streams back as NDJSON and the
 // last line carries the exit code), life cycle, logs (SSE with follow), exec, wait, stats.
 import { z } from 'zod';
-import { containerInfoSchema, containerSpecSchema, containerStatsSchema, execResultSchema, logLineSchema, waitResultSchema, type ContainerSpec, type ContainersApi, type LogLine } from '../../../contracts/containers.js';
+import { containerInfoSchema, containerLimitsSchema, containerSpecSchema, containerStatsSchema, execResultSchema, logLineSchema, waitResultSchema, type ContainerControlApi, type ContainerLimits, type ContainerSpec, type ContainersApi, type LogLine } from '../../../contracts/containers.js';
 import { Kinds } from '../../../contracts/kinds.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
-import { errorMessage } from '../../../kernel/errors.js';
+import { Unavailable, errorMessage } from '../../../kernel/errors.js';
 import { MAX_DURATION_MS } from '../../../kernel/quantity.js';
 import type { Api } from '../server.js';
 import { noContent, sendSse } from './sse.js';
@@ -85,25 +85,40 @@ export function containerRoutes(app: Api, k: RouteKernel, _svc: KernelServices):
     return api().wait(req.params.id, ac.signal);
   });
   app.post('/v1/containers/:id/exec', {
-    schema: { summary: 'Run a command in a running container', params: idParam, body: z.object({ cmd: z.array(z.string()).min(1), env: z.record(z.string(), z.string()).optional(), timeoutMs: z.number().int().positive().max(MAX_DURATION_MS).optional() }), response: { 200: execResultSchema } },
-  }, async (req) => api().exec(req.params.id, req.body.cmd, { env: req.body.env, timeoutMs: req.body.timeoutMs }));
+    schema: { summary: 'Run a command in a running container', params: idParam, body: z.object({ cmd: z.array(z.string()).min(1), env: z.record(z.string(), z.string()).optional(), timeoutMs: z.number().int().positive().max(MAX_DURATION_MS).optional(), user: z.string().min(1).optional(), workingDir: z.string().min(1).optional() }), response: { 200: execResultSchema } },
+  }, async (req) => {
+    const { cmd, env, timeoutMs, user, workingDir } = req.body;
+    if (user !== undefined || workingDir !== undefined) return control().exec(req.params.id, cmd, { env, timeoutMs, user, workingDir });
+    return api().exec(req.params.id, cmd, { env, timeoutMs });
+  });
+  const control = (): ContainersApi & ContainerControlApi => {
+    const a = api();
+    if (!('pause' in a)) throw new Unavailable('this containers runtime has no pause, rename, top or update');
+    return a as ContainersApi & ContainerControlApi;
+  };
+  app.post('/v1/containers/:id/pause', { schema: { summary: 'Freeze the container (freezer cgroup)', params: idParam, response: { 200: containerInfoSchema } } }, async (req) => control().pause(req.params.id));
+  app.post('/v1/containers/:id/unpause', { schema: { summary: 'Thaw a paused container', params: idParam, response: { 200: containerInfoSchema } } }, async (req) => control().unpause(req.params.id));
+  app.post('/v1/containers/:id/rename', { schema: { summary: 'Rename a container', params: idParam, querystring: z.object({ name: z.string().min(1) }), response: { 200: containerInfoSchema } } }, async (req) => control().rename(req.params.id, req.query.name));
+  app.get('/v1/containers/:id/top', { schema: { summary: 'The container\'s processes', params: idParam, response: { 200: z.object({ titles: z.array(z.string()), processes: z.array(z.array(z.string())) }) } } }, async (req) => control().top(req.params.id));
+  app.post('/v1/containers/:id/update', { schema: { summary: 'Change limits (now when running, and for the next start)', params: idParam, body: containerLimitsSchema, response: { 200: containerInfoSchema } } }, async (req) => control().update(req.params.id, req.body as ContainerLimits));
   app.get('/v1/containers/:id/stats', { schema: { summary: 'CPU, memory and PIDs from the cgroup', params: idParam, response: { 200: containerStatsSchema } } }, async (req) => api().stats(req.params.id));
   app.get('/v1/containers/:id/logs', {
-    schema: { summary: 'Log lines; follow=true streams them as server-sent events', params: idParam, querystring: z.object({ tail: z.coerce.number().int().min(0).optional(), follow: bool, token: z.string().optional() }), response: { 200: z.object({ lines: z.array(logLineSchema) }) } },
+    schema: { summary: 'Log lines (since/until: epoch ms); follow=true streams them as server-sent events', params: idParam, querystring: z.object({ tail: z.coerce.number().int().min(0).optional(), follow: bool, token: z.string().optional(), since: z.coerce.number().finite().optional(), until: z.coerce.number().finite().optional() }), response: { 200: z.object({ lines: z.array(logLineSchema) }) } },
   }, async (req, reply) => {
     const a = api();
     const { tail } = req.query;
+    const range = { sinceMs: req.query.since, untilMs: req.query.until };
     await a.inspect(req.params.id); // 404 before any streaming starts
     if (!truthy(req.query.follow)) {
       const lines: LogLine[] = [];
-      for await (const l of a.logs(req.params.id, { tail })) lines.push(l);
+      for await (const l of a.logs(req.params.id, { tail, ...range })) lines.push(l);
       return { lines };
     }
     const ac = new AbortController();
     sendSse(reply, (send) => {
       void (async () => {
         try {
-          for await (const l of a.logs(req.params.id, { tail, follow: true, signal: ac.signal })) send('log', l);
+          for await (const l of a.logs(req.params.id, { tail, follow: true, signal: ac.signal, ...range })) send('log', l);
           send('end', {});
         } catch (e) {
           send('error', { error: errorMessage(e) });

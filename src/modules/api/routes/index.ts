@@ -12,7 +12,8 @@ import { schedulerRoutes } from './scheduler.js';
 import { monitorRoutes } from './monitor.js';
 import { autoscalerRoutes } from './autoscaler.js';
 import { storeRoutes } from './store.js';
+import { volumeRoutes } from './volumes.js';
 
 export type RouteGroup = (app: Api, kernel: RouteKernel, services: KernelServices) => void;
 
-export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes, storeRoutes];
+export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes, storeRoutes, volumeRoutes];
