@@ -3,7 +3,6 @@
 import { Kinds } from '../../contracts/kinds.js';
 import { boundAddress, ensureToken, parseListen } from '../../kernel/http-listen.js';
 import { volumesKind } from '../../contracts/volumes.js';
-import { InvalidArgument } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { createApiServer, type Api } from './server.js';
 import { allRoutes } from './routes/index.js';
