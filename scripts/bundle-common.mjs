@@ -3,15 +3,17 @@
 // writeAscii: V8 keeps a script's whole source in memory for the life of the
 // process, as one byte per character when the text is ASCII and two otherwise. esbuild already
 // escapes non-ASCII characters in code (charset: ascii); what is left are comments ("§", "’"),
-// so one such character doubles a 6 MB bundle's share of the heap (~6 MiB of idle RSS). Each is
-// replaced by "?" per UTF-16 unit, so columns (and the source map) stay right.
+// so one such character doubles a 6 MB bundle's share of the heap (~6 MiB of idle RSS). Each
+// UTF-16 unit becomes its \uXXXX escape, which means the same character in a string, template or
+// regular expression literal (esbuild leaves some there, e.g. "µs" in a regex) and is harmless in a
+// comment; only the source map's columns after it on that line shift.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Writes esbuild's in-memory outputs (write: false), with non-ASCII text in .mjs/.js turned to '?'. */
 export async function writeAscii(result) {
   for (const f of result.outputFiles) {
-    const text = /\.m?js$/.test(f.path) ? f.text.replace(/[\u0080-\uffff]/g, '?') : f.contents;
+    const text = /\.m?js$/.test(f.path) ? f.text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : f.contents;
     await mkdir(path.dirname(f.path), { recursive: true });
     await writeFile(f.path, text);
   }
