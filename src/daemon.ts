@@ -16,6 +16,7 @@ export interface DaemonOptions {
   dataDir?: string;
   listen?: string;
   gateway?: string;
+  dockerSocket?: string;
   logLevel?: string;
   /** Process start, so the timeline counts Node's own start-up too. */
   t0?: number;
@@ -49,7 +50,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     log,
     required: requiredModules,
     t0: opts.t0 ?? 0, // performance.now() counts from process start
-    config: { listen: opts.listen ?? process.env.LLMOS_LISTEN, gateway: opts.gateway ?? process.env.LLMOS_GATEWAY },
+    config: { listen: opts.listen ?? process.env.LLMOS_LISTEN, gateway: opts.gateway ?? process.env.LLMOS_GATEWAY, dockerSocket: opts.dockerSocket ?? process.env.LLMOS_DOCKER_SOCKET },
   });
   try {
     const status = await kernel.boot();

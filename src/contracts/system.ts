@@ -85,5 +85,5 @@ export interface LlmosEvent {
 
 /** What `llmos up` calls in the bundled daemon (dist/daemon.mjs, built from src/daemon.ts). */
 export interface DaemonEntry {
-  runDaemon(opts: { dataDir?: string; listen?: string; gateway?: string; logLevel?: string }): Promise<never>;
+  runDaemon(opts: { dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string }): Promise<never>;
 }

@@ -1,0 +1,22 @@
+// Every route group of the Docker API, in match order (explicit 501s last).
+import type { DockerDeps } from '../deps.js';
+import { Router } from '../router.js';
+import { containerRoutes } from './containers.js';
+import { execRoutes } from './exec.js';
+import { imageRoutes } from './images.js';
+import { statsRoutes } from './stats.js';
+import { streamRoutes } from './streams.js';
+import { systemRoutes } from './system.js';
+import { unsupportedRoutes } from './unsupported.js';
+
+export function dockerRouter(d: DockerDeps): Router {
+  const r = new Router();
+  systemRoutes(r, d);
+  imageRoutes(r, d);
+  containerRoutes(r, d);
+  streamRoutes(r, d);
+  execRoutes(r, d);
+  statsRoutes(r, d);
+  unsupportedRoutes(r, d);
+  return r;
+}
