@@ -4,6 +4,7 @@ import { Router } from '../router.js';
 import { containerRoutes } from './containers.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
+import { networkRoutes } from './networks.js';
 import { statsRoutes } from './stats.js';
 import { streamRoutes } from './streams.js';
 import { systemRoutes } from './system.js';
@@ -17,6 +18,7 @@ export function dockerRouter(d: DockerDeps): Router {
   streamRoutes(r, d);
   execRoutes(r, d);
   statsRoutes(r, d);
+  networkRoutes(r, d);
   unsupportedRoutes(r, d);
   return r;
 }

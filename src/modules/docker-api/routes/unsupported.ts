@@ -19,9 +19,15 @@ export function unsupportedRoutes(r: Router, d: DockerDeps): void {
   r.on('POST', `/containers/${ID}/update`, no('docker update', 'the containers module cannot change limits of a container in this build', exists));
   r.on('POST', '/build', no('docker build', 'LLMOS does not build images'));
   r.on('POST', '/commit', no('docker commit', 'LLMOS does not build images'));
-  r.on(['GET', 'POST', 'DELETE'], '/volumes(/.*)?', no('volumes (/volumes)', 'named volumes are not in this build'));
-  r.on(['GET', 'POST', 'DELETE'], '/networks(/.*)?', no('networks (/networks)', 'user-defined networks are not in this build'));
-  r.on(['GET', 'POST', 'DELETE'], '/(swarm|services|nodes|tasks|secrets|configs|plugins|session|distribution)(/.*)?', no('swarm, plugins and sessions', 'LLMOS is not a swarm'));
+  // What dockerd answers on a node that is not in a swarm (the CLI's inspect knows it).
+  r.on(['GET', 'POST', 'DELETE'], '/(swarm|services|nodes|tasks|secrets|configs)(/.*)?', async () => {
+    throw new DockerError(503, 'This node is not a swarm manager. LLMOS does not run swarm mode.');
+  });
+  r.on('GET', '/plugins', async (c) => c.json(200, []));
+  r.on('GET', '/plugins/(?<name>.+)/json', async (c) => {
+    throw new DockerError(404, `plugin ${c.params.name} not found`);
+  });
+  r.on(['GET', 'POST', 'DELETE'], '/(plugins|session|distribution)(/.*)?', no('plugins, sessions and distribution', 'not offered'));
   r.on('POST', '/auth', no('docker login (POST /auth)', 'use `llmos login`, whose credentials the daemon uses for pulls and pushes'));
   r.on('GET', '/system/df', no('docker system df', 'not offered'));
 }
