@@ -16,7 +16,7 @@ export function isDefault(v: unknown): boolean {
 
 // Fields that say nothing LLMOS must act on (client-side attach wishes, image metadata, defaults
 // spelled out). Values listed are the ones accepted; `true` accepts any.
-const ignoredConfig: Record<string, true | unknown[]> = { AttachStdin: true, AttachStdout: true, AttachStderr: true, StdinOnce: true, ExposedPorts: true, ArgsEscaped: true, NetworkDisabled: [false], OnBuild: true, Shell: true };
+const ignoredConfig: Record<string, true | unknown[]> = { AttachStdin: true, AttachStdout: true, AttachStderr: true, StdinOnce: true, ExposedPorts: true, ArgsEscaped: true, NetworkDisabled: [false], OnBuild: true, Shell: true, name: true }; // dockerode repeats the name query in the body
 const ignoredHost: Record<string, true | unknown[]> = {
   ConsoleSize: true,
   MemorySwappiness: [-1],
