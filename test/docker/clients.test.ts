@@ -67,28 +67,28 @@ services:
     const compose = (...args: string[]) => client(composeBin, ['-p', 'h17', ...args], sock, { cwd: tmp, timeoutMs: 120_000 });
     const up = await compose('up', '-d');
     try {
-    assert.equal(up.code, 0, up.stderr);
-    const ps = await compose('ps');
-    assert.match(ps.stdout, /h17_web_1 .* Up /);
-    assert.match(ps.stdout, /h17_worker_1 .* Up /);
-    assert.match(ps.stdout, /h17_once_1 .* Exit 0/);
-    assert.match((await compose('logs', 'once')).stdout, /ran-once/);
-    // The worker reaches web over the bridge (by address: names need user networks' DNS).
-    const webIp = (await docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'h17_web_1')).stdout.trim();
-    const got = await until('worker -> web', async () => {
-      const r = await docker('exec', 'h17_worker_1', 'wget', '-qO-', `http://${webIp}:8080/`);
-      return r.code === 0 && r.stdout;
-    });
-    assert.equal(got, 'hello-from-web\n');
-    assert.equal(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()), 'hello-from-web\n');
-    assert.equal((await docker('inspect', '-f', '{{index .Config.Labels "com.docker.compose.service"}}', 'h17_worker_1')).stdout.trim(), 'worker');
-    assert.match((await docker('exec', 'h17_worker_1', 'sh', '-c', 'echo $ROLE')).stdout, /^worker$/m);
-    const llmos = JSON.parse((await d.cli(['ps', '--json'])).stdout) as Array<{ name: string }>;
-    assert.deepEqual(llmos.map((c) => c.name).sort(), ['h17_web_1', 'h17_worker_1']);
+      assert.equal(up.code, 0, up.stderr);
+      const ps = await compose('ps');
+      assert.match(ps.stdout, /h17_web_1 .* Up /);
+      assert.match(ps.stdout, /h17_worker_1 .* Up /);
+      assert.match(ps.stdout, /h17_once_1 .* Exit 0/);
+      assert.match((await compose('logs', 'once')).stdout, /ran-once/);
+      // The worker reaches web over the bridge (by address: names need user networks' DNS).
+      const webIp = (await docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'h17_web_1')).stdout.trim();
+      const got = await until('worker -> web', async () => {
+        const r = await docker('exec', 'h17_worker_1', 'wget', '-qO-', `http://${webIp}:8080/`);
+        return r.code === 0 && r.stdout;
+      });
+      assert.equal(got, 'hello-from-web\n');
+      assert.equal(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()), 'hello-from-web\n');
+      assert.equal((await docker('inspect', '-f', '{{index .Config.Labels "com.docker.compose.service"}}', 'h17_worker_1')).stdout.trim(), 'worker');
+      assert.match((await docker('exec', 'h17_worker_1', 'sh', '-c', 'echo $ROLE')).stdout, /^worker$/m);
+      const llmos = JSON.parse((await d.cli(['ps', '--json'])).stdout) as Array<{ name: string }>;
+      assert.deepEqual(llmos.map((c) => c.name).sort(), ['h17_web_1', 'h17_worker_1']);
     } finally {
-    const down = await compose('down');
-    assert.equal(down.code, 0, down.stderr);
-    assert.equal((await docker('ps', '-aq')).stdout, '');
+      const down = await compose('down');
+      assert.equal(down.code, 0, down.stderr);
+      assert.equal((await docker('ps', '-aq')).stdout, '');
     }
   });
 
