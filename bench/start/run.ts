@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { llmosBin, startDaemon } from '../../test/support/daemon.js';
 import { pushBusyboxImage, startRegistry } from '../../test/support/registry.js';
+import { dockerSocketLines } from './docker-socket.js';
 
 const exec = promisify(execFile);
 const n = Number(process.argv[2] ?? 10);
@@ -121,6 +122,7 @@ try {
     lines.push(`  ratio llmos/podman (bridge): ${(median(t.llmos) / median(t.podman)).toFixed(2)}x  (target <= 0.25x)`);
     lines.push(`  ratio llmos/podman (none):   ${(median(t.llmosNone) / median(t.podmanNone)).toFixed(2)}x`);
   }
+  lines.push(...(await dockerSocketLines({ d, image, n, podman })));
   lines.push(`  ratio API create+start / runc run: bridge ${(median(t.apiBridge) / median(t.runcRun)).toFixed(2)}x, none ${(median(t.apiNone) / median(t.runcRun)).toFixed(2)}x  (target <= 1.5x)`);
 
   // 100 at once.
