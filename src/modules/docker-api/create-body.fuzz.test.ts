@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { toContainerSpec } from './create-body.js';
+import { configExtras, hostExtras } from './create-extra.js';
 import { DockerError } from './errors.js';
 
 const minutes = Number(process.env.LLMOS_FUZZ_MINUTES) || 0;
@@ -44,4 +45,21 @@ test('fuzz: create bodies are a spec or a 400', async () => {
   );
   assert.ok(refusals > 0);
   process.stdout.write(`# create-body fuzz: ${specs} specs, ${refusals} refusals; top reasons: ${[...why].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, n]) => `${k} (${n})`).join('; ')}\n`);
+});
+
+test('fuzz: the optional-field mappers (used once the contract has the fields) are a value or a 400', () => {
+  const all = { ...configExtras, ...hostExtras };
+  let ok = 0;
+  fc.assert(
+    fc.property(fc.constantFrom(...Object.keys(all)), value, (k, v) => {
+      try {
+        all[k]![1](v, k);
+        ok++;
+      } catch (e) {
+        if (!(e instanceof DockerError) || e.status !== 400) throw e;
+      }
+    }),
+    runs,
+  );
+  assert.ok(ok > 0);
 });

@@ -100,6 +100,9 @@ test('a set field LLMOS cannot honour is a 400 naming it, never ignored', async 
     [{ Env: ['NOVALUE'] }, /not KEY=VALUE/],
     [{ HostConfig: { LogConfig: { Type: 'syslog' } } }, /LogConfig\.Type syslog/],
     [{ HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/t' }] } }, /Mounts\[0\]\.Type tmpfs/],
+    // Found by the fuzz suite: a key named after an Object.prototype member was a TypeError (a 500).
+    [{ HostConfig: { toString: { '': ' ' } } }, /HostConfig\.toString is not supported/],
+    [{ constructor: 1 }, /Config\.constructor is not supported/],
   ];
   for (const [extra, re] of cases) {
     const body = { Image: 'img', ...extra };

@@ -2,6 +2,7 @@
 // The docker CLI and compose send every field with its zero value, so a field counts only when
 // it is set to something else; a set field LLMOS cannot honour is a 400 naming it (never ignored).
 import type { ContainerSpec, PortMapping, RestartPolicy, VolumeMount } from '../../contracts/containers.js';
+import { applyExtra, configExtras, hostExtras, specHas } from './create-extra.js';
 import { badParameter } from './errors.js';
 
 type Obj = Record<string, unknown>;
@@ -32,11 +33,12 @@ const ignoredHost: Record<string, true | unknown[]> = {
 const handledConfig = new Set(['Image', 'Cmd', 'Entrypoint', 'Env', 'User', 'WorkingDir', 'Labels', 'Tty', 'OpenStdin']);
 const handledHost = new Set(['Binds', 'Mounts', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'RestartPolicy', 'AutoRemove', 'Memory', 'NanoCpus', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ReadonlyRootfs', 'Init', 'LogConfig']);
 
-function refuseUnknown(o: Obj, where: string, handled: Set<string>, ignored: Record<string, true | unknown[]>): void {
+function refuseUnknown(o: Obj, where: string, handled: Set<string>, ignored: Record<string, true | unknown[]>, extras: Parameters<typeof applyExtra>[0], spec: Obj): void {
   for (const [k, v] of Object.entries(o)) {
     if (handled.has(k) || isDefault(v)) continue;
-    const ok = ignored[k];
+    const ok = Object.hasOwn(ignored, k) ? ignored[k] : undefined;
     if (ok === true || (Array.isArray(ok) && ok.includes(v))) continue;
+    if (applyExtra(extras, k, v, where, spec)) continue;
     throw badParameter(`${where}.${k} is not supported by LLMOS`);
   }
 }
@@ -73,13 +75,14 @@ export interface CreateOptions {
 export async function toContainerSpec(body: unknown, name: string | null, o: CreateOptions): Promise<ContainerSpec> {
   const c = obj(body, 'body');
   const h = obj(c.HostConfig, 'HostConfig');
-  refuseUnknown(Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'HostConfig' && k !== 'NetworkingConfig')), 'Config', handledConfig, ignoredConfig);
-  refuseUnknown(h, 'HostConfig', handledHost, ignoredHost);
+  const extra: Obj = {};
+  refuseUnknown(Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'HostConfig' && k !== 'NetworkingConfig')), 'Config', handledConfig, ignoredConfig, configExtras, extra);
+  refuseUnknown(h, 'HostConfig', handledHost, ignoredHost, hostExtras, extra);
   if (c.Tty === true) throw badParameter('Config.Tty (docker run -t) is not supported by LLMOS yet');
   if (c.OpenStdin === true) throw badParameter('Config.OpenStdin (docker run -i) is not supported by LLMOS yet');
   const image = str(c.Image, 'Image');
   if (!image) throw badParameter('Config.Image is required');
-  const spec: ContainerSpec = { image };
+  const spec = { image, ...extra } as ContainerSpec;
   if (name) {
     if (!nameRe.test(name)) throw badParameter(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     spec.name = name.replace(/^\//, '');
@@ -107,7 +110,9 @@ export async function toContainerSpec(body: unknown, name: string | null, o: Cre
 
   const logType = str(obj(h.LogConfig, 'LogConfig').Type, 'LogConfig.Type');
   if (logType && logType !== 'json-file' && logType !== 'local') throw badParameter(`HostConfig.LogConfig.Type ${logType} is not supported by LLMOS (it keeps logs itself)`);
-  const volumes = [...binds(strs(h.Binds, 'Binds') ?? []), ...mounts(h.Mounts)];
+  const named: unknown[] = [];
+  const volumes = [...binds(strs(h.Binds, 'Binds') ?? [], named), ...mounts(h.Mounts, named)];
+  if (named.length) (spec as { mounts?: unknown[] }).mounts = [...((spec as { mounts?: unknown[] }).mounts ?? []), ...named];
   if (c.Volumes && !isDefault(c.Volumes)) throw badParameter('Config.Volumes (anonymous volumes) is not supported by LLMOS');
   if (volumes.length) spec.volumes = volumes;
   spec.network = networkMode(str(h.NetworkMode, 'NetworkMode'), obj(c.NetworkingConfig, 'NetworkingConfig'));
@@ -129,27 +134,38 @@ export async function toContainerSpec(body: unknown, name: string | null, o: Cre
   return spec;
 }
 
-function binds(list: string[]): VolumeMount[] {
-  return list.map((b) => {
+function binds(list: string[], named: unknown[]): VolumeMount[] {
+  return list.flatMap((b) => {
     const [src, dst, opts, ...more] = b.split(':');
     if (!src || !dst || more.length) throw badParameter(`invalid bind ${JSON.stringify(b)}: expected SOURCE:TARGET[:OPTIONS]`);
-    if (!src.startsWith('/')) throw badParameter(`bind ${JSON.stringify(b)}: named volumes are not supported by LLMOS's Docker API yet`);
     const flags = opts ? opts.split(',') : [];
-    for (const f of flags) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private'].includes(f)) throw badParameter(`bind ${JSON.stringify(b)}: option ${f} is not supported by LLMOS`);
-    return { hostPath: src, containerPath: dst, readOnly: flags.includes('ro') };
+    for (const f of flags) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'nocopy'].includes(f)) throw badParameter(`bind ${JSON.stringify(b)}: option ${f} is not supported by LLMOS`);
+    if (!src.startsWith('/')) {
+      if (!specHas('mounts')) throw badParameter(`bind ${JSON.stringify(b)}: named volumes are not supported by LLMOS's Docker API yet`);
+      named.push({ type: 'volume', source: src, target: dst, readOnly: flags.includes('ro') });
+      return [];
+    }
+    return [{ hostPath: src, containerPath: dst, readOnly: flags.includes('ro') }];
   });
 }
 
-function mounts(v: unknown): VolumeMount[] {
+function mounts(v: unknown, named: unknown[]): VolumeMount[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw badParameter('HostConfig.Mounts must be a list');
-  return v.map((m: unknown, i) => {
+  return v.flatMap((m: unknown, i) => {
     const o = obj(m, `Mounts[${i}]`);
+    if ((o.Type === 'volume' || o.Type === 'tmpfs') && specHas('mounts')) {
+      const target = str(o.Target, 'Target');
+      if (!target) throw badParameter(`HostConfig.Mounts[${i}] needs a Target`);
+      const size = obj(o.TmpfsOptions, 'TmpfsOptions').SizeBytes;
+      named.push({ type: o.Type, ...(o.Type === 'volume' && str(o.Source, 'Source') ? { source: o.Source } : {}), target, readOnly: o.ReadOnly === true, ...(typeof size === 'number' && size > 0 ? { tmpfsSize: size } : {}) });
+      return [];
+    }
     if (o.Type !== 'bind') throw badParameter(`HostConfig.Mounts[${i}].Type ${String(o.Type)} is not supported by LLMOS (bind only)`);
     const src = str(o.Source, 'Source');
     const dst = str(o.Target, 'Target');
     if (!src?.startsWith('/') || !dst) throw badParameter(`HostConfig.Mounts[${i}] needs an absolute Source and a Target`);
-    return { hostPath: src, containerPath: dst, readOnly: o.ReadOnly === true };
+    return [{ hostPath: src, containerPath: dst, readOnly: o.ReadOnly === true }];
   });
 }
 

@@ -6,6 +6,7 @@ import type { ContainersApi } from '../../contracts/containers.js';
 import type { ImageRecord, ImagesApi, PullProgress } from '../../contracts/images.js';
 import type { MonitorApi } from '../../contracts/monitor.js';
 import type { HostProbe, LlmosEvent } from '../../contracts/system.js';
+import type { VolumesPort } from './routes/volumes.js';
 
 export interface ContainersExtra extends ContainersApi {
   /** Keeps an auto-removing container while a client is attached (runtime-runc has it). */
@@ -29,6 +30,7 @@ export interface DockerDeps {
   containers(): ContainersExtra;
   images(): ImagesExtra;
   monitor(): MonitorApi | undefined;
+  volumes(): VolumesPort | undefined;
   host: HostProbe;
   dataDir: string;
   version: string;

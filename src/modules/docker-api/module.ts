@@ -11,6 +11,7 @@ import type { ModuleDef } from '../../kernel/module.js';
 import { LLMOS_VERSION } from '../../kernel/kernel.js';
 import type { ContainersExtra, DockerDeps, ImagesExtra } from './deps.js';
 import { dockerRouter } from './routes/index.js';
+import { VOLUMES_KIND, type VolumesPort } from './routes/volumes.js';
 import { createDockerServer } from './server.js';
 import { prepareSocket, secureSocket, socketPath } from './socket.js';
 
@@ -31,7 +32,7 @@ export const dockerApiModule = (): ModuleDef<DockerApiConfig, DockerApiModule> =
   kind: DOCKER_API_KIND,
   id: 'socket',
   description: 'Docker Engine API v1.41 on a Unix socket (docker CLI, compose, dockerode)',
-  optional: [Kinds.containers, Kinds.images, Kinds.monitor],
+  optional: [Kinds.containers, Kinds.images, Kinds.monitor, VOLUMES_KIND],
   defaults: { socket: '' },
   async init(ctx) {
     const need = <T>(kind: ModuleKind, what: string): T => {
@@ -46,6 +47,7 @@ export const dockerApiModule = (): ModuleDef<DockerApiConfig, DockerApiModule> =
       containers: () => need<ContainersExtra>(Kinds.containers, 'containers'),
       images: () => need<ImagesExtra>(Kinds.images, 'images'),
       monitor: () => ctx.getOptional<MonitorApi>(Kinds.monitor),
+      volumes: () => ctx.getOptional<VolumesPort>(VOLUMES_KIND),
       host: ctx.host,
       dataDir: ctx.dataDir,
       version: LLMOS_VERSION,

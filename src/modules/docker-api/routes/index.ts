@@ -9,6 +9,7 @@ import { statsRoutes } from './stats.js';
 import { streamRoutes } from './streams.js';
 import { systemRoutes } from './system.js';
 import { unsupportedRoutes } from './unsupported.js';
+import { volumeRoutes } from './volumes.js';
 
 export function dockerRouter(d: DockerDeps): Router {
   const r = new Router();
@@ -19,6 +20,7 @@ export function dockerRouter(d: DockerDeps): Router {
   execRoutes(r, d);
   statsRoutes(r, d);
   networkRoutes(r, d);
+  volumeRoutes(r, () => d.volumes());
   unsupportedRoutes(r, d);
   return r;
 }

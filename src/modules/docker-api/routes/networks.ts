@@ -1,6 +1,5 @@
-// Networks and volumes as far as this build has them: the three built-in networks (bridge, host,
-// none) can be listed and inspected, and there are no named volumes to list. Creating, removing,
-// connecting and pruning answer 501: user networks and named volumes are not in this build.
+// Networks as far as this build has them: the three built-in networks (bridge, host, none) can be
+// listed and inspected; creating, removing, connecting and pruning answer 501 (no user networks).
 import { DockerError } from '../errors.js';
 import type { DockerDeps } from '../deps.js';
 import type { Router } from '../router.js';
@@ -15,7 +14,7 @@ const builtin = [
 const netId = (name: string) => Buffer.from(`llmos-network-${name}`).toString('hex').padEnd(64, '0').slice(0, 64);
 
 const notHere = (what: string) => async () => {
-  throw new DockerError(501, `${what} is not implemented by LLMOS: user-defined networks and named volumes are not in this build`);
+  throw new DockerError(501, `${what} is not implemented by LLMOS: user-defined networks are not in this build`);
 };
 
 export function networkRoutes(r: Router, d: DockerDeps): void {
@@ -51,11 +50,4 @@ export function networkRoutes(r: Router, d: DockerDeps): void {
   r.on('POST', '/networks/(?<id>[^/]+)/(connect|disconnect)', notHere('docker network connect/disconnect'));
   r.on('DELETE', '/networks/(?<id>[^/]+)', notHere('docker network rm'));
 
-  r.on('GET', '/volumes', async (c) => c.json(200, { Volumes: [], Warnings: ['named volumes are not in this LLMOS build'] }));
-  r.on('GET', '/volumes/(?<name>[^/]+)', async (c) => {
-    throw new DockerError(404, `get ${c.params.name}: no such volume`);
-  });
-  r.on('POST', '/volumes/create', notHere('docker volume create'));
-  r.on('POST', '/volumes/prune', notHere('docker volume prune'));
-  r.on('DELETE', '/volumes/(?<name>[^/]+)', notHere('docker volume rm'));
 }

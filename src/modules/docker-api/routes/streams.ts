@@ -41,7 +41,11 @@ export function logFrame(l: LogLine, f: LogFilter): Buffer | undefined {
   const t = Date.parse(l.time);
   if (f.since !== undefined && t < f.since) return undefined;
   if (f.until !== undefined && t > f.until) return undefined;
-  return frame(l.stream === 'stdout' ? STDOUT : STDERR, `${f.timestamps ? `${l.time} ` : ''}${l.text}\n`);
+  // Runtimes that keep bytes send them base64 in `data`, and mark a last line without a newline.
+  const x = l as LogLine & { data?: string; partial?: boolean };
+  const body = x.data !== undefined ? Buffer.from(x.data, 'base64') : Buffer.from(l.text, 'utf8');
+  const parts = [...(f.timestamps ? [Buffer.from(`${l.time} `)] : []), body, ...(x.partial ? [] : [Buffer.from('\n')])];
+  return frame(l.stream === 'stdout' ? STDOUT : STDERR, Buffer.concat(parts));
 }
 
 export function streamRoutes(r: Router, d: DockerDeps): void {
