@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
+import http from 'node:http';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { assertNoLeaks } from '../support/leaks.js';
 import { freePort, pushBusyboxImage, startRegistry, type TestRegistry } from '../support/registry.js';
@@ -101,6 +102,39 @@ describe('[docker-api] docker CLI against the LLMOS socket', { skip: dockerSkip(
     assert.match(ins.NetworkSettings.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
     assert.deepEqual(ins.NetworkSettings.Ports['8080/tcp'], [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }]);
     assert.equal(ins.Config.Labels.team, 'a');
+  });
+
+  test('run without --rm waits for the exit; logs --tail, -t, --until and -f; stats streams', async () => {
+    const r = await docker('run', '--name', 'plain', image, 'sh', '-c', 'echo a; echo b; echo c >&2');
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'a\nb\n', 'c\n']);
+    const tail = await docker('logs', '--tail', '1', 'plain');
+    assert.equal((tail.stdout + tail.stderr).split('\n').filter(Boolean).length, 1, 'one line of the three, either stream');
+    const tail2 = await docker('logs', '--tail', '3', 'plain');
+    assert.deepEqual([tail2.stdout, tail2.stderr], ['a\nb\n', 'c\n']);
+    const ts = await docker('logs', '-t', 'plain');
+    assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z a\n/);
+    assert.equal((await docker('logs', '--until', '2000-01-01T00:00:00Z', 'plain')).stdout, '');
+    const f = await docker('logs', '-f', 'plain');
+    assert.deepEqual([f.code, f.stdout, f.stderr], [0, 'a\nb\n', 'c\n'], 'follow of an exited container ends');
+    assert.equal((await docker('rm', 'plain')).code, 0);
+    // The stats stream: one JSON object a second until the client goes away.
+    const first = await new Promise<string>((resolve, reject) => {
+      const req = http.get({ socketPath: sock, path: '/v1.41/containers/web/stats' }, (res) => {
+        let buf = '';
+        res.on('data', (b: Buffer) => {
+          buf += b;
+          if (buf.includes('\n')) {
+            req.destroy();
+            resolve(buf.split('\n')[0]!);
+          }
+        });
+      });
+      req.on('error', reject);
+    });
+    const st = JSON.parse(first);
+    assert.ok(st.cpu_stats.cpu_usage.total_usage > 0);
+    assert.ok(st.precpu_stats.system_cpu_usage > 0, 'the previous sample is filled for the CLI\'s CPU %');
+    assert.equal(st.memory_stats.limit, 64 * 2 ** 20);
   });
 
   test('stop, start, restart, kill, wait and rm move the container as Docker does', async () => {

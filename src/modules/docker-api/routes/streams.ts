@@ -44,7 +44,7 @@ export function logFrame(l: LogLine, f: LogFilter): Buffer | undefined {
   // Runtimes that keep bytes send them base64 in `data`, and mark a last line without a newline.
   const x = l as LogLine & { data?: string; partial?: boolean };
   const body = x.data !== undefined ? Buffer.from(x.data, 'base64') : Buffer.from(l.text, 'utf8');
-  const parts = [...(f.timestamps ? [Buffer.from(`${l.time} `)] : []), body, ...(x.partial ? [] : [Buffer.from('\n')])];
+  const parts = [...(f.timestamps ? [Buffer.from(`${l.time.replace(/\+00:00$/, 'Z')} `)] : []), body, ...(x.partial ? [] : [Buffer.from('\n')])];
   return frame(l.stream === 'stdout' ? STDOUT : STDERR, Buffer.concat(parts));
 }
 
