@@ -69,7 +69,7 @@ async function apiRun(d: TestDaemon, image: string): Promise<number> {
 }
 
 export async function dockerSocketLines(o: { d: TestDaemon; image: string; n: number; podman: boolean }): Promise<string[]> {
-  const sock = path.join(o.d.dataDir, 'docker.sock');
+  const sock = path.join(o.d.dataDir, 'modules', 'llmos.docker-api.v1.socket', 'docker.sock');
   const env = { ...process.env, LLMOS_HOST: o.d.host, LLMOS_DATA_DIR: o.d.dataDir, DOCKER_HOST: `unix://${sock}` };
   const docker = '/usr/bin/docker';
   if (!existsSync(docker)) return ['  docker run --rm: skipped (Debian docker.io CLI not installed)'];

@@ -8,7 +8,7 @@ import { InvalidArgument, errorMessage } from './errors.js';
 export interface LlmosConfig {
   listen: string;
   gateway: string;
-  /** Docker Engine API socket; '' = /run/llmos/docker.sock for the default data dir, else <data-dir>/docker.sock. */
+  /** Docker Engine API socket; '' = /run/llmos/docker.sock for the default data dir, else <data-dir>/modules/llmos.docker-api.v1.socket/docker.sock. */
   dockerSocket: string;
   /** Per-module config by short name ("images") or uri; `enabled: false` keeps it unloaded. */
   modules: Record<string, { enabled?: boolean } & Record<string, unknown>>;

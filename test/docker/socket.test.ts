@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { client, dockerBin, dockerSkip } from './support.js';
+import { client, dockerBin, dockerSkip, socketOf } from './support.js';
 
 describe('[docker-api] the socket', { skip: dockerSkip(), concurrency: false }, () => {
   const daemons: TestDaemon[] = [];
@@ -23,7 +23,7 @@ describe('[docker-api] the socket', { skip: dockerSkip(), concurrency: false }, 
     const a = await startDaemon({ args: ['--docker-socket', sock] });
     daemons.push(a);
     assert.equal(statSync(sock).mode & 0o777, 0o660);
-    assert.ok(!existsSync(path.join(a.dataDir, 'docker.sock')));
+    assert.ok(!existsSync(socketOf(a)), 'not at the default place');
     const v = await client(dockerBin, ['version', '--format', '{{.Server.APIVersion}}'], sock);
     assert.equal(v.stdout.trim(), '1.41', v.stderr);
     const b = await startDaemon({ args: ['--docker-socket', sock] });

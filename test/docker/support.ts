@@ -3,6 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { TestDaemon } from '../support/daemon.js';
 import { registrySkipReason } from '../support/registry.js';
@@ -13,7 +14,7 @@ export const composeBin = '/usr/bin/docker-compose';
 export const dockerSkip = (): string | false =>
   registrySkipReason() || (!existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : false) || (!existsSync(dockerBin) ? 'Debian docker.io (its CLI) is not installed' : false);
 
-export const socketOf = (d: TestDaemon): string => path.join(d.dataDir, 'docker.sock');
+export const socketOf = (d: TestDaemon): string => path.join(d.dataDir, 'modules', 'llmos.docker-api.v1.socket', 'docker.sock');
 
 export interface Run {
   code: number;
@@ -24,7 +25,7 @@ export interface Run {
 /** Runs a client (docker, docker-compose, script) with DOCKER_HOST pointing at the daemon's socket. */
 export function client(bin: string, args: string[], sock: string, opts: { input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const p = spawn(bin, args, { cwd: opts.cwd, env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(path.dirname(sock), '.docker-client') }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(bin, args, { cwd: opts.cwd, env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(os.tmpdir(), 'llmos-docker-client-config') }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -11,7 +11,7 @@ export function systemCommands(program: Command, ctx: CliContext): void {
     .option('--data-dir <dir>', 'data directory (env LLMOS_DATA_DIR; default /var/lib/llmos as root)')
     .option('--listen <addr>', 'API address HOST:PORT (env LLMOS_LISTEN; default 127.0.0.1:7070)')
     .option('--gateway <addr>', 'function gateway address HOST:PORT (env LLMOS_GATEWAY; default 127.0.0.1:8080)')
-    .option('--docker-socket <path>', 'Docker Engine API socket (env LLMOS_DOCKER_SOCKET; default /run/llmos/docker.sock with the default data dir, else DATA_DIR/docker.sock)')
+    .option('--docker-socket <path>', 'Docker Engine API socket (env LLMOS_DOCKER_SOCKET; default /run/llmos/docker.sock with the default data dir, else in its module dir under DATA_DIR)')
     .option('--log-level <level>', 'terminal log level', 'info')
     .action(async (o: { dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string }, cmd: Command) => {
       // The bundled daemon (scripts/bundle-daemon.mjs) boots faster than the module tree.

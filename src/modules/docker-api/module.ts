@@ -54,7 +54,7 @@ export const dockerApiModule = (): ModuleDef<DockerApiConfig, DockerApiModule> =
       subscribe: (h) => ctx.events.subscribe('', h),
       recentEvents: () => ctx.events.recent(),
     };
-    const socket = socketPath(ctx.config.socket || ctx.addresses.dockerSocket, ctx.dataDir);
+    const socket = socketPath(ctx.config.socket || ctx.addresses.dockerSocket, ctx.dataDir, ctx.dir);
     await prepareSocket(socket);
     const server = createDockerServer({ router: dockerRouter(deps), serverName: `LLMOS/${LLMOS_VERSION} (linux)`, warn: (o, m) => ctx.log.warn(o, m) });
     const sockets = new Set<Socket>();

@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { prepareSocket, socketPath } from './socket.js';
 
-test('the default socket: /run/llmos for the default data dir, else inside the data dir', () => {
+test('the default socket: /run/llmos for the default data dir, else in the module dir', () => {
   assert.equal(socketPath('', '/var/lib/llmos'), '/run/llmos/docker.sock');
-  assert.equal(socketPath(undefined, '/tmp/d1'), '/tmp/d1/docker.sock');
+  assert.equal(socketPath(undefined, '/tmp/d1'), '/tmp/d1/modules/llmos.docker-api.v1.socket/docker.sock');
+  assert.match(socketPath(undefined, `/tmp/${'d'.repeat(80)}`), /^\/run\/llmos\/docker-[0-9a-f]{12}\.sock$/, 'too long for a socket path: /run/llmos');
   assert.equal(socketPath('/run/x.sock', '/tmp/d1'), '/run/x.sock');
   assert.throws(() => socketPath('rel.sock', '/tmp'), /not an absolute path/);
   assert.throws(() => socketPath(`/${'x'.repeat(120)}`, '/tmp'), /longer than the 107 bytes/);

@@ -1,6 +1,7 @@
 // The Unix socket the Docker API listens on: never TCP. It is root-equivalent (whoever can
 // write to it runs containers with host bind mounts), so it is 0660, group `llmos` when that
 // group exists (else root's), in a directory only root writes.
+import { createHash } from 'node:crypto';
 import { chown, chmod, lstat, mkdir, readFile, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,11 +11,19 @@ export const DEFAULT_SOCKET = '/run/llmos/docker.sock';
 export const DEFAULT_DATA_DIR = '/var/lib/llmos';
 
 /**
- * The configured path, else /run/llmos/docker.sock for the default data dir and
- * <data-dir>/docker.sock for any other (so test and side-by-side daemons never share one).
+ * The configured path, else /run/llmos/docker.sock for the default data dir, else docker.sock in
+ * this module's own directory (0700, inside the data dir: test and side-by-side daemons never
+ * share one), or /run/llmos/docker-HASH.sock when that path is too long for a Unix socket.
  */
-export function socketPath(configured: string | undefined, dataDir: string): string {
-  const p = configured || (path.resolve(dataDir) === DEFAULT_DATA_DIR ? DEFAULT_SOCKET : path.join(dataDir, 'docker.sock'));
+export function socketPath(configured: string | undefined, dataDir: string, moduleDir = path.join(dataDir, 'modules', 'llmos.docker-api.v1.socket')): string {
+  let p = configured;
+  if (!p) {
+    if (path.resolve(dataDir) === DEFAULT_DATA_DIR) p = DEFAULT_SOCKET;
+    else {
+      p = path.join(moduleDir, 'docker.sock');
+      if (Buffer.byteLength(p) > 107) p = `/run/llmos/docker-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}.sock`;
+    }
+  }
   if (!path.isAbsolute(p)) throw new InvalidArgument(`docker socket ${p} is not an absolute path`);
   if (Buffer.byteLength(p) > 107) throw new InvalidArgument(`docker socket path ${p} is longer than the 107 bytes a Unix socket path may have`);
   return p;
