@@ -3,7 +3,7 @@
 // when the module in this build has them they are used, else the endpoint answers 501.
 import type { Readable } from 'node:stream';
 import type { ContainersApi } from '../../contracts/containers.js';
-import type { ImageRecord, ImagesApi, PullProgress } from '../../contracts/images.js';
+import type { ImageRecord, ImagesApi } from '../../contracts/images.js';
 import type { MonitorApi } from '../../contracts/monitor.js';
 import type { HostProbe, LlmosEvent } from '../../contracts/system.js';
 import type { VolumesPort } from './routes/volumes.js';
@@ -21,7 +21,8 @@ export interface ImagesExtra extends ImagesApi {
   tag?(source: string, target: string): Promise<ImageRecord>;
   remove?(ref: string, opts?: { force?: boolean }): Promise<{ untagged: string[]; deleted?: string }>;
   prune?(): Promise<{ images: string[]; bytes: number }>;
-  push?(ref: string, opts?: { onProgress?: (p: PullProgress) => void; signal?: AbortSignal }): Promise<unknown>;
+  /** The images service's push (h14mod's ImageStoreApi shape). */
+  push?(ref: string, onBlob?: (blob: { digest: string; status: 'exists' | 'pushed' }) => void): Promise<{ ref: string; digest: string }>;
   load?(archive: Readable): Promise<ImageRecord[]>;
   save?(refs: string[]): Promise<Readable>;
 }

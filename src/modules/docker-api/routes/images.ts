@@ -104,8 +104,9 @@ export function imageRoutes(r: Router, d: DockerDeps): void {
     const out = c.stream(200, 'application/json');
     out.write(JSON.stringify({ status: `The push refers to repository [${repoOf(ref)}]` }) + '\n');
     try {
-      await images.push!(ref, { signal: c.signal, onProgress: (p) => out.write(JSON.stringify({ status: p.status === 'done' ? 'Pushed' : p.status === 'exists' ? 'Layer already exists' : 'Pushing', progressDetail: { current: p.current, total: p.total }, id: shortId(p.layer) }) + '\n') });
-      out.write(JSON.stringify({ status: `${ref.split(':').pop()}: digest: ${img.digest} size: ${img.size}` }) + '\n');
+      const res = await images.push!(ref, (b) => out.write(JSON.stringify({ status: b.status === 'exists' ? 'Layer already exists' : 'Pushed', progressDetail: {}, id: shortId(b.digest) }) + '\n'));
+      out.write(JSON.stringify({ status: `${ref.split(':').pop()}: digest: ${res.digest} size: ${img.size}` }) + '\n');
+      out.write(JSON.stringify({ aux: { Tag: ref.split(':').pop(), Digest: res.digest, Size: img.size } }) + '\n');
     } catch (e) {
       streamError(out, e);
     }
