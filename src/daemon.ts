@@ -16,6 +16,7 @@ export interface DaemonOptions {
   dataDir?: string;
   listen?: string;
   gateway?: string;
+  dockerSocket?: string;
   logLevel?: string;
   /** `full` (default) or `edge`: no dashboard, for small machines (env LLMOS_PROFILE). */
   profile?: string;
@@ -67,7 +68,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     log,
     required: requiredModules,
     t0: opts.t0 ?? 0, // performance.now() counts from process start
-    config: { listen: opts.listen ?? process.env.LLMOS_LISTEN, gateway: opts.gateway ?? process.env.LLMOS_GATEWAY, ...(Object.keys(modules).length ? { modules } : {}) },
+    config: { listen: opts.listen ?? process.env.LLMOS_LISTEN, gateway: opts.gateway ?? process.env.LLMOS_GATEWAY, dockerSocket: opts.dockerSocket ?? process.env.LLMOS_DOCKER_SOCKET, ...(Object.keys(modules).length ? { modules } : {}) },
   });
   try {
     const status = await kernel.boot();

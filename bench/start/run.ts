@@ -16,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { llmosBin, startDaemon } from '../../test/support/daemon.js';
 import { pushBusyboxImage, startRegistry } from '../../test/support/registry.js';
+import { dockerSocketLines } from './docker-socket.js';
 
 const exec = promisify(execFile);
 const n = Number(process.argv[2] ?? 10);
@@ -136,6 +137,7 @@ try {
   const w = median(t.waitBridge) / median(t.runcRun);
   lines.push(`  ratio API create+start+wait / runc run: bridge ${w.toFixed(2)}x (target <= 1.2x: ${w <= 1.2 ? 'MET' : 'NOT MET'}), none ${(median(t.waitNone) / median(t.runcRun)).toFixed(2)}x`);
   lines.push(`  ratio API create+start / runc run: bridge ${(median(t.apiBridge) / median(t.runcRun)).toFixed(2)}x, none ${(median(t.apiNone) / median(t.runcRun)).toFixed(2)}x`);
+  lines.push(...(await dockerSocketLines({ d, image, n, podman })));
 
   // 100 at once.
   const count = Number(process.env.BENCH_BURST ?? 100);

@@ -14,6 +14,7 @@ export const Kinds = {
   autoscaler: 'llmos.autoscaler.v1',
   monitor: 'llmos.monitor.v1',
   dashboard: 'llmos.dashboard.v1',
+  dockerApi: 'llmos.docker-api.v1',
 } as const;
 
 export type ModuleKind = (typeof Kinds)[keyof typeof Kinds] | `${string}.${string}.v${number}`;

@@ -8,6 +8,8 @@ import { InvalidArgument, errorMessage } from './errors.js';
 export interface LlmosConfig {
   listen: string;
   gateway: string;
+  /** Docker Engine API socket; '' = /run/llmos/docker.sock for the default data dir, else <data-dir>/modules/llmos.docker-api.v1.socket/docker.sock. */
+  dockerSocket: string;
   /** Per-module config by short name ("images") or uri; `enabled: false` keeps it unloaded. */
   modules: Record<string, { enabled?: boolean } & Record<string, unknown>>;
   /** Capacity held back for the system and LLMOS itself. */
@@ -17,6 +19,7 @@ export interface LlmosConfig {
 export const defaultConfig: LlmosConfig = {
   listen: '127.0.0.1:7070',
   gateway: '127.0.0.1:8080',
+  dockerSocket: '',
   modules: {},
   reserved: { cpu: 100, memory: 256 * 2 ** 20 },
 };
@@ -29,6 +32,7 @@ export const configFileSchema = z
   .object({
     listen: address.optional(),
     gateway: address.optional(),
+    dockerSocket: z.string().min(1).max(107).startsWith('/', 'expected an absolute path').optional(),
     modules: z.record(z.string().min(1), moduleSettings).optional(),
     reserved: z
       .object({

@@ -180,7 +180,7 @@ export class Kernel implements KernelServices, ModuleControl {
         log: this.log.child({ module: shortName(def) }),
         ...declaredLookup(def, (kind) => this.loadedOfKind(kind).map((x) => x.api)),
         meta,
-        addresses: { listen: this.config.listen, gateway: this.config.gateway },
+        addresses: { listen: this.config.listen, gateway: this.config.gateway, dockerSocket: this.config.dockerSocket },
         control: this.control,
       };
       const api = await def.init(ctx);

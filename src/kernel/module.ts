@@ -28,6 +28,8 @@ export interface ModuleControl {
 export interface NodeAddresses {
   readonly listen: string;
   readonly gateway: string;
+  /** The Docker Engine API socket path ('' = the module's default). */
+  readonly dockerSocket?: string;
 }
 
 /** Lookups of other modules by kind, limited to the kinds the module declares (requires + optional). */

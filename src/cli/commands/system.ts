@@ -11,13 +11,14 @@ export function systemCommands(program: Command, ctx: CliContext): void {
     .option('--data-dir <dir>', 'data directory (env LLMOS_DATA_DIR; default /var/lib/llmos as root)')
     .option('--listen <addr>', 'API address HOST:PORT (env LLMOS_LISTEN; default 127.0.0.1:7070)')
     .option('--gateway <addr>', 'function gateway address HOST:PORT (env LLMOS_GATEWAY; default 127.0.0.1:8080)')
+    .option('--docker-socket <path>', 'Docker Engine API socket (env LLMOS_DOCKER_SOCKET; default /run/llmos/docker.sock with the default data dir, else in its module dir under DATA_DIR)')
     .option('--log-level <level>', 'terminal log level', 'info')
     .option('--profile <name>', 'full (default) or edge: no dashboard (env LLMOS_PROFILE)')
-    .action(async (o: { dataDir?: string; listen?: string; gateway?: string; logLevel?: string; profile?: string }, cmd: Command) => {
+    .action(async (o: { dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string; profile?: string }, cmd: Command) => {
       // The bundled daemon (scripts/bundle-daemon.mjs) boots faster than the module tree.
       const { runDaemon } = (await import(new URL('../../../daemon.mjs', import.meta.url).href)) as DaemonEntry;
       const g = cmd.optsWithGlobals<{ dataDir?: string }>();
-      await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, logLevel: o.logLevel, profile: o.profile });
+      await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, dockerSocket: o.dockerSocket, logLevel: o.logLevel, profile: o.profile });
     });
 
   program
