@@ -163,9 +163,9 @@ describe('[docker-api] docker CLI against the LLMOS socket', { skip: dockerSkip(
     const dup = await docker('create', '--name', 'dup', image);
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /Conflict\. The container name "\/dup" is already in use/);
-    const priv = await docker('run', '--rm', '--privileged', image, 'true');
-    assert.equal(priv.code, 125);
-    assert.match(priv.stderr, /HostConfig\.Privileged is not supported by LLMOS/);
+    const opt = await docker('run', '--rm', '--security-opt', 'apparmor=unconfined', image, 'true');
+    assert.equal(opt.code, 125);
+    assert.match(opt.stderr, /HostConfig\.SecurityOpt apparmor=unconfined is not supported by LLMOS/);
     const bad = await raw(sock, 'POST', '/v1.41/containers/create', { Image: image, HostConfig: { RestartPolicy: { Name: 'sometimes' } } });
     assert.equal(bad.status, 400);
     assert.match(JSON.parse(bad.body).message, /invalid restart policy sometimes/);
@@ -196,10 +196,15 @@ describe('[docker-api] docker CLI against the LLMOS socket', { skip: dockerSkip(
     assert.equal((await docker('rmi', `${reg.host}/no/such:x`)).code, 1);
   });
 
-  test('cp, volumes and networks answer 501 naming what is missing (never a silent success)', async () => {
+  test('volumes are LLMOS volumes; cp and user networks answer 501 naming what is missing (never a silent success)', async () => {
     assert.deepEqual((await docker('network', 'ls', '--format', '{{.Name}} {{.Driver}}')).stdout.split('\n').filter(Boolean), ['bridge bridge', 'host host', 'none null']);
     assert.equal((await docker('volume', 'ls', '-q')).stdout, '');
-    for (const args of [['volume', 'create', 'v1'], ['volume', 'rm', 'v1'], ['network', 'create', 'n1'], ['network', 'connect', 'bridge', 'x'], ['network', 'rm', 'n1']]) {
+    assert.equal((await docker('volume', 'create', 'v1')).code, 0);
+    assert.equal((await docker('volume', 'ls', '-q')).stdout.trim(), 'v1');
+    assert.match((await d.cli(['volume', 'ls'])).stdout, /v1/);
+    assert.equal((await docker('volume', 'rm', 'v1')).code, 0);
+    assert.equal((await docker('volume', 'ls', '-q')).stdout, '');
+    for (const args of [['network', 'create', 'n1'], ['network', 'connect', 'bridge', 'x'], ['network', 'rm', 'n1']]) {
       const r = await docker(...args);
       assert.equal(r.code, 1, args.join(' '));
       assert.match(r.stderr, /not implemented by LLMOS/);
