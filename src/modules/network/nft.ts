@@ -65,14 +65,18 @@ export function tableScript(tag: string, services: readonly ProgrammedService[])
 
 function nft(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn('nft', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('nft', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('error', (e) => resolve({ code: 127, stdout, stderr: e.message }));
     p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    p.stdin.end(input ?? '');
+    if (input !== undefined) {
+      // nft may exit (on a syntax error) before reading all of it: the close handler reports that.
+      p.stdin!.on('error', () => undefined);
+      p.stdin!.end(input);
+    }
   });
 }
 

@@ -3,11 +3,12 @@
 // and the Deployment it selects usually share a name (the guestbook's redis-leader): the v1
 // Service owns the name then, as in Kubernetes.
 import type { VirtualService } from '../../contracts/network.js';
-import type { ExposureRecord, ServiceRecord } from './types.js';
+import { LABEL_SERVICE, type ExposureRecord, type ServiceRecord } from './types.js';
 
 const selects = (x: ExposureRecord, rec: ServiceRecord): boolean => {
   if (x.namespace !== rec.namespace || !Object.keys(x.selector).length) return false;
-  const labels = { ...rec.labels, ...rec.spec.template.labels };
+  // Every replica also carries llmos.io/service=NAME, so a v1 Service can select a CLI-made service.
+  const labels: Record<string, string> = { ...rec.labels, ...rec.spec.template.labels, [LABEL_SERVICE]: rec.name };
   return Object.entries(x.selector).every(([k, v]) => labels[k] === v);
 };
 
