@@ -90,7 +90,7 @@ describe('service networking end to end', { skip, concurrency: false }, () => {
     assert.match(resolv, /^search default\.svc\.llmos\.local svc\.llmos\.local llmos\.local$/m);
     assert.match(resolv, /^options ndots:5$/m);
     // The names resolve to the ClusterIP, and the ClusterIP answers.
-    for (const n of ['nweb', 'web.default', 'web.default.svc.llmos.local']) assert.deepEqual(addresses(await exec(`nslookup ${n}`)), [ip], n);
+    for (const n of ['nweb', 'nweb.default', 'nweb.default.svc.llmos.local']) assert.deepEqual(addresses(await exec(`nslookup ${n}`)), [ip], n);
     const page = await exec(`printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} 80`);
     assert.match(page, /replica [0-9a-f]{12}/);
     // Container names resolve too.

@@ -10,7 +10,7 @@ test('the table script: delete and re-create in one transaction, one chain per e
   assert.match(s, /fib daddr type local tcp dport 9000 counter jump svc-default-web-80 comment "svc default\/web hostport 9000"/);
   // Endpoints sorted, so the same set gives the same script.
   assert.match(s, /numgen random mod 2 vmap \{ 0 : jump svc-default-web-80-ep0, 1 : jump svc-default-web-80-ep1 \}/);
-  assert.match(s, /chain svc-default-web-80-ep0 \{\n    meta l4proto tcp counter dnat to 10\.89\.0\.2:8080/);
+  assert.match(s, /chain svc-default-web-80-ep0 \{\n {4}meta l4proto tcp counter dnat to 10\.89\.0\.2:8080/);
   assert.match(s, /masquerade/);
 });
 
