@@ -17,7 +17,7 @@ const exec = promisify(execFile);
 const seconds = Number(process.argv[2] ?? 10);
 const rounds = Number(process.argv[3] ?? 3);
 const connections = 32;
-const nginx = ['nginx', '-g', 'daemon off; worker_processes 1;'];
+const nginx = ['nginx', '-g', 'daemon off;'];
 
 async function cpuTicks(pid: number): Promise<number> {
   const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');

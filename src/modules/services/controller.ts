@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ContainerInfo, ContainersApi } from '../../contracts/containers.js';
 import type { ServiceNetworkApi } from '../../contracts/network.js';
 import type { StateStore } from '../../contracts/state-store.js';
-import { errorMessage, isNotFound, Conflict } from '../../kernel/errors.js';
+import { errorMessage, isNotFound } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
@@ -18,8 +18,9 @@ import { effectiveReadiness, failedOut, newTracker, probeDue, recordProbe } from
 import { runProbe } from './prober.js';
 import { rolledBack, rolloutComplete } from './records.js';
 import { isReady, readyBackends, replicaSpec, replicaView, rtKey, serviceStatus, templateFor, type ReplicaRuntime, type ServiceRuntime } from './replica-runtime.js';
-import { LABEL_HASH, serviceKey, type ExposureRecord, type ServiceRecord, type ServiceStatus } from './types.js';
-import { endpointsOf } from './endpoints.js';
+import { LABEL_HASH, type ExposureRecord, type ServiceRecord, type ServiceStatus } from './types.js';
+import { kernelEndpoints } from './endpoints.js';
+import { updateRecord } from './record-cas.js';
 import { NetSync } from './net-sync.js';
 
 export interface ControllerOptions {
@@ -59,7 +60,7 @@ export class ServicesController {
 
   constructor(private readonly o: ControllerOptions) {
     this.now = o.now ?? Date.now;
-    this.net = new NetSync(() => o.net?.(), () => ({ records: this.records, exposures: this.exposures, ready: (ns, n) => this.readyIps(ns, n), kernelPorts: this.kernelPorts() }), o.log);
+    this.net = new NetSync(() => o.net?.(), () => ({ records: this.records, exposures: this.exposures, ready: (ns, n) => readyBackends(this.services.get(rtKey(ns, n)), 0).map((b) => b.host), kernelPorts: this.kernelPorts() }), o.log);
     this.ports = new HostPorts({ addresses: o.addresses, log: o.log, publish: (svc, topic, message, data) => this.publish(svc, topic, message, data) });
   }
 
@@ -276,22 +277,8 @@ export class ServicesController {
     }
   }
 
-  private async updateRecord(rec: ServiceRecord, fn: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord | undefined> {
-    const key = serviceKey(rec.namespace, rec.name);
-    for (let i = 0; i < 5; i++) {
-      const kv = await this.o.store.get<ServiceRecord>(key);
-      if (!kv) return undefined;
-      // Only act on the state the decision was made from: a newer user change wins.
-      if (kv.value.templateHash !== rec.templateHash || kv.value.generation !== rec.generation) return kv.value;
-      const next = fn(kv.value);
-      try {
-        await this.o.store.put(key, next, { prevRevision: kv.modRevision });
-        return next;
-      } catch (e) {
-        if (!(e instanceof Conflict)) throw e;
-      }
-    }
-    return undefined;
+  private updateRecord(rec: ServiceRecord, fn: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord | undefined> {
+    return updateRecord(this.o.store, rec, fn);
   }
 
   // ---- probes -------------------------------------------------------------------------------
@@ -341,17 +328,11 @@ export class ServicesController {
     return !this.o.userspaceProxy && !!this.o.net?.();
   }
 
-  private readyIps(ns: string, name: string): string[] {
-    return [...(this.services.get(rtKey(ns, name))?.replicas.values() ?? [])].filter((r) => isReady(r) && r.info.ip).map((r) => r.info.ip!);
-  }
-
   // ---- introspection ------------------------------------------------------------------------
 
   status(rec: ServiceRecord): ServiceStatus {
     const k = rtKey(rec.namespace, rec.name);
-    const endpoints = this.kernelPorts()
-      ? endpointsOf([rec], this.exposures).endpoints.map((e) => ({ hostPort: e.hostPort, containerPort: e.containerPort, protocol: e.protocol, addresses: ['*'], ...(e.via ? { via: `${e.via} (kernel)` } : { via: 'kernel' }) }))
-      : this.ports.endpoints(k);
+    const endpoints = this.kernelPorts() ? kernelEndpoints(rec, this.exposures) : this.ports.endpoints(k);
     return serviceStatus(rec, this.services.get(k), endpoints);
   }
 
