@@ -226,6 +226,8 @@ export class ServicesController {
           faultPoint(step(rec, r.hash === rec.templateHash ? 'drain-replica' : 'switch'));
           r.removing = true;
           this.refreshBackends();
+          // The kernel rules must stop sending new connections to it before it stops.
+          await this.net.sync();
           await this.removeReplica(r.info, a.reason, rtKey(rt.namespace, rt.name), a.failed);
           if (rt.replicas.get(a.id) === r) rt.replicas.delete(a.id);
         }

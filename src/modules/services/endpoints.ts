@@ -35,5 +35,5 @@ export function endpointsOf(records: ServiceRecord[], exposures: ExposureRecord[
 
 /** The host ports of one service when the kernel serves them: on every local address. */
 export function kernelEndpoints(rec: ServiceRecord, exposures: ExposureRecord[]): ServiceStatus['endpoints'] {
-  return endpointsOf([rec], exposures).endpoints.map((e) => ({ hostPort: e.hostPort, containerPort: e.containerPort, protocol: e.protocol, addresses: ['*'], via: e.via ? `${e.via} (kernel)` : 'kernel' }));
+  return endpointsOf([rec], exposures).endpoints.map((e) => ({ hostPort: e.hostPort, containerPort: e.containerPort, protocol: e.protocol, addresses: ['*'], ...(e.via ? { via: e.via } : {}) }));
 }
