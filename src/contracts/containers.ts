@@ -1,6 +1,7 @@
 // What other modules (services, functions, monitor, autoscaler) need of the containers module.
 // Owned by the containers module; extend it, do not break it.
 import { z } from 'zod';
+import type { DnsConfig } from './network.js';
 import { workloadStateSchema, type WorkloadState } from './workloads.js';
 
 const portMappingSchema = z.object({
@@ -262,12 +263,14 @@ export interface NetworkAttachment {
   ports: PortMapping[];
   /** The CNI result of ADD, handed back to DEL. */
   cniResult?: unknown;
+  /** The network's DNS server for the container's /etc/resolv.conf (resolvConfText in contracts/network.ts). */
+  dns?: DnsConfig;
 }
 
 /** What the containers runtime needs of the network module (kind llmos.network.v1). */
 export interface ContainerNetworkApi {
   /** Creates the container's network namespace and plugs it into the network. */
-  attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[] }): Promise<NetworkAttachment>;
+  attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[]; /** DNS record NAME -> the container's address. */ name?: string; /** Search domains of the container's resolv.conf. */ namespace?: string }): Promise<NetworkAttachment>;
   /**
    * Optional: creates the (still empty) network namespace of a bridge-mode container and returns
    * its path, so the runtime can create the container while attach configures the namespace.

@@ -2,6 +2,7 @@
 // replicas and applied manifests; the CLI reads these. Types only.
 import { z } from 'zod';
 import { logLineSchema, type LogLine } from './containers.js';
+import type { ServiceNetState } from './network.js';
 
 /** A probe with Kubernetes semantics; exactly one of exec, httpGet, tcpSocket is set. */
 export interface ProbeSpec {
@@ -34,6 +35,8 @@ export interface ReplicaTemplate {
   /** Overrides the image's cmd (Kubernetes `args`). */
   args?: string[];
   env: Record<string, string>;
+  /** Env vars from the replica itself (Kubernetes env[].valueFrom.fieldRef): NAME -> fieldPath, e.g. metadata.name. */
+  fieldEnv?: Record<string, string>;
   /** CPU limit in cores. */
   cpus?: number;
   /** Memory limit in bytes. */
@@ -93,7 +96,11 @@ export interface ExposureRecord {
   namespace: string;
   type: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
   selector: Record<string, string>;
-  ports: Array<{ name?: string; hostPort?: number; targetPort: number | string; protocol: PortProtocol }>;
+  /** port: on the ClusterIP (absent in records written before ClusterIPs: hostPort or targetPort). */
+  ports: Array<{ name?: string; port?: number; hostPort?: number; targetPort: number | string; protocol: PortProtocol }>;
+  /** clusterIP: None (headless): the name answers with the ready endpoints' addresses. */
+  headless?: boolean;
+  sessionAffinity?: 'None' | 'ClientIP';
 }
 
 /** Stored at /autoscalers/NAMESPACE/NAME for the autoscaler module. */
@@ -131,6 +138,8 @@ export interface ServiceStatus extends ServiceRecord {
   replicaStatus: ReplicaStatus[];
   /** Host ports this service is published on, with where each listens and whether the bind succeeded. */
   endpoints: Array<{ hostPort: number; containerPort: number; protocol: PortProtocol; addresses: string[]; error?: string; via?: string }>;
+  /** ClusterIP, DNS names and the kernel rules (with packet counters) of the service's name and of the v1 Services selecting it (inspect only). */
+  network?: Array<ServiceNetState & { service: string }>;
 }
 
 /** What `llmos apply` / `delete` did to one object. */

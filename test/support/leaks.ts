@@ -99,6 +99,12 @@ export async function listLeaks(dataDirIn: string, opts: LeakOptions = {}): Prom
   for (const table of ['nat', 'filter', 'mangle']) for (const r of (await run('iptables', ['-w', '5', '-t', table, '-S'])).split('\n')) if (r.includes(prefix)) leaks.push(`iptables ${table}: ${r}`);
   for (const r of (await run('nft', ['list', 'ruleset'])).split('\n')) if (r.includes(prefix)) leaks.push(`nft: ${r.trim()}`);
 
+  // DNS records (network/dns.ts): one hosts file per daemon and bridge; records left for nothing are leaks.
+  for (const bridge of await list('/run/llmos/dns')) {
+    const text = await readFile(path.join('/run/llmos/dns', bridge, 'hosts.d', tag), 'utf8').catch(() => '');
+    for (const l of text.split('\n').filter((x) => x.trim())) leaks.push(`DNS record on ${bridge}: ${l}`);
+  }
+
   for (const d of await cgroupDirs(tag)) leaks.push(`cgroup ${d}`);
 
   for (const line of (await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')).split('\n')) {

@@ -103,6 +103,28 @@ function inspectText(s: ServiceStatus): string {
         ])
       : '(no host ports)',
   );
+  if (s.network?.length) {
+    out.push('', 'NETWORK');
+    out.push(
+      table(s.network, [
+        { header: 'SERVICE', get: (n) => n.service },
+        { header: 'CLUSTER IP', get: (n) => n.clusterIp ?? 'None (headless)' },
+        { header: 'NAMES', get: (n) => n.dnsNames.join(' ') },
+      ]),
+    );
+    const rules = s.network.flatMap((n) => n.rules.map((r) => ({ service: n.service, ...r })));
+    out.push('', 'KERNEL RULES');
+    out.push(
+      rules.length
+        ? table(rules, [
+            { header: 'SERVICE', get: (r) => r.service },
+            { header: 'RULE', get: (r) => r.rule },
+            { header: 'PACKETS', get: (r) => r.packets, align: 'right' },
+            { header: 'BYTES', get: (r) => r.bytes, align: 'right' },
+          ])
+        : '(none)',
+    );
+  }
   out.push('', 'REPLICAS');
   out.push(
     table(s.replicaStatus, [

@@ -5,8 +5,10 @@ import { readdir } from 'node:fs/promises';
 import type { ContainerNetworkApi } from '../../contracts/containers.js';
 import type { CniNetwork } from './cni-network.js';
 import { installGuard, removeGuard } from './guard.js';
+import type { ServiceNet } from './service-net.js';
 
-export function guardedNetwork(net: CniNetwork, bridge: string): ContainerNetworkApi {
+/** With `names`: bridge containers get the bridge's DNS server and a record for their name. */
+export function guardedNetwork(net: CniNetwork, bridge: string, names?: ServiceNet): ContainerNetworkApi {
   return {
     async attach(containerId, opts) {
       if (opts.mode !== 'bridge') return net.attach(containerId, opts);
@@ -14,15 +16,22 @@ export function guardedNetwork(net: CniNetwork, bridge: string): ContainerNetwor
       const att = await net.attach(containerId, opts);
       try {
         await installGuard(bridge);
+        if (names && att.ip && opts.name) await names.addContainer(containerId, opts.name, att.ip);
       } catch (e) {
         await net.detach(containerId, att).catch(() => undefined);
         throw e;
       }
-      return att;
+      return names ? { ...att, dns: names.dnsConfig(opts.namespace) } : att;
     },
     prepare: (id) => net.prepare(id),
-    detach: (id, att) => net.detach(id, att),
-    removeLeftovers: (keep) => net.removeLeftovers(keep),
+    async detach(id, att) {
+      await names?.removeContainer(id);
+      await net.detach(id, att);
+    },
+    async removeLeftovers(keep) {
+      await names?.keepContainers(keep);
+      return net.removeLeftovers(keep);
+    },
     residue: (id) => net.residue(id),
   };
 }

@@ -1,11 +1,15 @@
 // Registration of the CNI network module: the container bridge network (kind llmos.network.v1).
 import { Kinds } from '../../contracts/kinds.js';
 import type { ContainerNetworkApi } from '../../contracts/containers.js';
+import type { ServiceNetworkApi } from '../../contracts/network.js';
 import { InvalidArgument, SkipModule, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { CniNetwork, daemonTag, validateSubnet } from './cni-network.js';
+import path from 'node:path';
 import { guardChain, installGuard } from './guard.js';
+import { svcTable } from './nft.js';
 import { guardedNetwork, releaseGuard } from './guarded.js';
+import { ServiceNet } from './service-net.js';
 
 export interface NetworkConfig {
   /** Private subnet of the bridge; podman uses 10.88.0.0/16, so LLMOS takes the next one. */
@@ -14,18 +18,28 @@ export interface NetworkConfig {
   name: string;
   /** host-local lease store, shared with other LLMOS daemons on the host. */
   ipamDir: string;
+  /** ClusterIPs of services (Kubernetes' default service CIDR is 10.96.0.0/12). */
+  serviceCidr: string;
+  /** Names for containers and services (dnsmasq on the bridge address). */
+  dns: boolean;
+  /** Where the per-bridge dnsmasq directories live. */
+  dnsDir: string;
 }
 
-export const networkModule = (): ModuleDef<NetworkConfig, ContainerNetworkApi> => {
+export type NetworkApi = ContainerNetworkApi & ServiceNetworkApi;
+
+export const networkModule = (): ModuleDef<NetworkConfig, NetworkApi> => {
   let bridge = '';
   let log: ((msg: string) => void) | undefined;
+  let names: ServiceNet | undefined;
   return {
     kind: Kinds.network,
     id: 'cni',
     description: 'container networking: CNI bridge, host-local IPAM, portmap, loopback guard',
-    defaults: { subnet: '10.89.0.0/16', bridge: 'llmos0', name: 'llmos', ipamDir: '/var/lib/cni/networks' },
+    defaults: { subnet: '10.89.0.0/16', bridge: 'llmos0', name: 'llmos', ipamDir: '/var/lib/cni/networks', serviceCidr: '10.96.0.0/16', dns: true, dnsDir: '/run/llmos/dns' },
     validate(c) {
       validateSubnet(c.subnet);
+      validateSubnet(c.serviceCidr);
       if (!/^[A-Za-z0-9_.-]{1,15}$/.test(c.bridge)) throw new InvalidArgument(`bridge name ${JSON.stringify(c.bridge)} must be 1-15 letters, digits, '.', '_' or '-'`);
       return c;
     },
@@ -43,9 +57,18 @@ export const networkModule = (): ModuleDef<NetworkConfig, ContainerNetworkApi> =
       ctx.meta.exports.subnet = ctx.config.subnet;
       ctx.meta.exports.bridge = bridge;
       ctx.meta.exports.guardChain = guardChain(bridge);
-      return guardedNetwork(net, bridge);
+      const tag = daemonTag(ctx.dataDir);
+      names = new ServiceNet({ tag, bridge, gateway: validateSubnet(ctx.config.subnet).gateway, serviceCidr: ctx.config.serviceCidr, leaseDir: path.join(ctx.config.ipamDir, 'llmos-services'), stateDir: ctx.dir, dnsRoot: ctx.config.dnsDir });
+      // Without dnsmasq the network still works; containers then get the host's resolv.conf.
+      const dnsOn = ctx.config.dns && (await names.start().then(() => true, (e) => (ctx.log.warn(`container DNS is off: ${errorMessage(e)}`), false)));
+      ctx.meta.exports.serviceCidr = ctx.config.serviceCidr;
+      ctx.meta.exports.serviceTable = `ip ${svcTable(tag)}`;
+      ctx.meta.exports.dns = dnsOn ? names.dns.dir : 'off';
+      const n = names;
+      return { ...guardedNetwork(net, bridge, dnsOn ? n : undefined), syncServices: (s) => n.syncServices(s), serviceState: (ns, name) => n.serviceState(ns, name), clusterIps: () => n.clusterIps() };
     },
     async stop() {
+      await names?.stop().catch((e) => log?.(`dnsmasq of ${bridge} not stopped: ${errorMessage(e)}`));
       if (!bridge) return;
       await releaseGuard(bridge).catch((e) => log?.(`bridge guard ${guardChain(bridge)} not removed: ${errorMessage(e)}`));
     },

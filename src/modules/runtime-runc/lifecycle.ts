@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ContainerInfo, ContainerSpec, NetworkAttachment, PortMapping } from '../../contracts/containers.js';
 import type { ImageRecord } from '../../contracts/images.js';
+import { resolvConfText } from '../../contracts/network.js';
 import { AlreadyExists, FailedPrecondition, ResourceExhausted, errorMessage, isNotFound } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { containerRequests } from './admission.js';
@@ -204,7 +205,7 @@ export abstract class ContainerLifecycle extends ContainerExits {
       if (!rec.network) {
         const net = this.d.network();
         if (mode === 'bridge' && net.prepare) await net.prepare(rec.id);
-        attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [] });
+        attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [], name: rec.name, namespace: rec.namespace });
         if (mode !== 'bridge' || !net.prepare) rec.network = await attaching;
       }
       // A previous run's runc state (exited, or left by a crash) must go before create.
@@ -221,6 +222,9 @@ export abstract class ContainerLifecycle extends ContainerExits {
         faultPoint('containers.start.record-network');
         await this.save(rec);
         if (rec.network.ip) await writeFile(path.join(dir, 'hosts'), hostsFile(containerHostname(rec), rec.name, rec.network.ip, rec.spec.extraHosts));
+        // The network's DNS server (names of services and containers) replaces the host's resolvers,
+        // unless the user chose their own (--dns/--dns-search, written with the bundle).
+        if (rec.network.dns && !rec.spec.dns?.length && !rec.spec.dnsSearch?.length) await writeFile(path.join(dir, 'resolv.conf'), resolvConfText(rec.network.dns));
       }
       if (created.status === 'rejected') throw created.reason;
       rec.pid = created.value;

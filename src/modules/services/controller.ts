@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ContainerInfo, ContainersApi } from '../../contracts/containers.js';
+import type { ServiceNetworkApi } from '../../contracts/network.js';
 import type { StateStore } from '../../contracts/state-store.js';
-import { errorMessage, isNotFound, Conflict } from '../../kernel/errors.js';
+import { errorMessage, isNotFound } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
@@ -17,7 +18,10 @@ import { effectiveReadiness, failedOut, newTracker, probeDue, recordProbe } from
 import { runProbe } from './prober.js';
 import { rolledBack, rolloutComplete } from './records.js';
 import { isReady, readyBackends, replicaSpec, replicaView, rtKey, serviceStatus, templateFor, type ReplicaRuntime, type ServiceRuntime } from './replica-runtime.js';
-import { LABEL_HASH, serviceKey, type ExposureRecord, type ServiceRecord, type ServiceStatus } from './types.js';
+import { LABEL_HASH, type ExposureRecord, type ServiceRecord, type ServiceStatus } from './types.js';
+import { kernelEndpoints } from './endpoints.js';
+import { updateRecord } from './record-cas.js';
+import { NetSync } from './net-sync.js';
 
 export interface ControllerOptions {
   store: StateStore;
@@ -26,6 +30,10 @@ export interface ControllerOptions {
   log: Logger;
   /** Addresses every host port listens on (127.0.0.1 first). */
   addresses: readonly string[];
+  /** The network's service data path (ClusterIPs, kernel rules, DNS), when loaded. */
+  net?: () => ServiceNetworkApi | undefined;
+  /** Host ports through the userspace proxy instead of the kernel (opt-in: least outstanding requests for HTTP). */
+  userspaceProxy?: boolean;
   /** A container stuck in "created" this long is treated as failed. */
   createdGraceMs?: number;
   now?: () => number;
@@ -46,9 +54,13 @@ export class ServicesController {
   private stopped = false;
   private probeTimer?: NodeJS.Timeout;
   private readonly now: () => number;
+  private records: ServiceRecord[] = [];
+  private exposures: ExposureRecord[] = [];
+  private readonly net: NetSync;
 
   constructor(private readonly o: ControllerOptions) {
     this.now = o.now ?? Date.now;
+    this.net = new NetSync(() => o.net?.(), () => ({ records: this.records, exposures: this.exposures, ready: (ns, n) => readyBackends(this.services.get(rtKey(ns, n)), 0).map((b) => b.host), kernelPorts: this.kernelPorts() }), o.log);
     this.ports = new HostPorts({ addresses: o.addresses, log: o.log, publish: (svc, topic, message, data) => this.publish(svc, topic, message, data) });
   }
 
@@ -81,6 +93,7 @@ export class ServicesController {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.net.stopped = true;
     if (this.probeTimer) clearInterval(this.probeTimer);
     await this.running?.catch(() => undefined);
     // Replicas keep running: the next daemon adopts them. Only the host ports close.
@@ -99,8 +112,12 @@ export class ServicesController {
       const k = rtKey(c.namespace, c.owner.slice('service/'.length));
       byOwner.set(k, [...(byOwner.get(k) ?? []), c]);
     }
+    this.records = records.map((r) => r.value);
+    this.exposures = exposures.map((e) => e.value);
     // Host ports first: they depend only on desired state, and are ready when replicas become so.
-    await this.ports.reconcile(records.map((r) => r.value), exposures.map((e) => e.value));
+    // With the kernel data path, the rules serve them and the userspace proxy opens none.
+    if (this.kernelPorts()) await this.ports.reconcile([], []);
+    else await this.ports.reconcile(this.records, this.exposures);
     const wanted = new Set<string>();
     await Promise.all(
       records.map(async ({ value: rec }) => {
@@ -120,6 +137,7 @@ export class ServicesController {
     }
     for (const k of [...this.services.keys()]) if (!wanted.has(k)) this.services.delete(k);
     this.refreshBackends();
+    await this.net.sync();
   }
 
   // ---- one service --------------------------------------------------------------------------
@@ -208,6 +226,8 @@ export class ServicesController {
           faultPoint(step(rec, r.hash === rec.templateHash ? 'drain-replica' : 'switch'));
           r.removing = true;
           this.refreshBackends();
+          // The kernel rules must stop sending new connections to it before it stops.
+          await this.net.sync();
           await this.removeReplica(r.info, a.reason, rtKey(rt.namespace, rt.name), a.failed);
           if (rt.replicas.get(a.id) === r) rt.replicas.delete(a.id);
         }
@@ -221,7 +241,7 @@ export class ServicesController {
   private async startReplica(rt: ServiceRuntime): Promise<boolean> {
     const rec = rt.record!;
     const t = rec.spec.template;
-    const spec = replicaSpec(rec, randomBytes(3).toString('hex'));
+    const spec = replicaSpec(rec, randomBytes(3).toString('hex'), this.net.env(rec.namespace));
     const name = spec.name!;
     try {
       faultPoint(step(rec, 'create-replica'));
@@ -259,22 +279,8 @@ export class ServicesController {
     }
   }
 
-  private async updateRecord(rec: ServiceRecord, fn: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord | undefined> {
-    const key = serviceKey(rec.namespace, rec.name);
-    for (let i = 0; i < 5; i++) {
-      const kv = await this.o.store.get<ServiceRecord>(key);
-      if (!kv) return undefined;
-      // Only act on the state the decision was made from: a newer user change wins.
-      if (kv.value.templateHash !== rec.templateHash || kv.value.generation !== rec.generation) return kv.value;
-      const next = fn(kv.value);
-      try {
-        await this.o.store.put(key, next, { prevRevision: kv.modRevision });
-        return next;
-      } catch (e) {
-        if (!(e instanceof Conflict)) throw e;
-      }
-    }
-    return undefined;
+  private updateRecord(rec: ServiceRecord, fn: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord | undefined> {
+    return updateRecord(this.o.store, rec, fn);
   }
 
   // ---- probes -------------------------------------------------------------------------------
@@ -317,13 +323,26 @@ export class ServicesController {
 
   private refreshBackends(): void {
     this.ports.refresh((service, port) => readyBackends(this.services.get(service), port));
+    void this.net.sync();
+  }
+
+  private kernelPorts(): boolean {
+    return !this.o.userspaceProxy && !!this.o.net?.();
   }
 
   // ---- introspection ------------------------------------------------------------------------
 
   status(rec: ServiceRecord): ServiceStatus {
     const k = rtKey(rec.namespace, rec.name);
-    return serviceStatus(rec, this.services.get(k), this.ports.endpoints(k));
+    const endpoints = this.kernelPorts() ? kernelEndpoints(rec, this.exposures) : this.ports.endpoints(k);
+    return serviceStatus(rec, this.services.get(k), endpoints);
+  }
+
+  /** status plus the network's view: ClusterIPs, names, rules with their counters. */
+  async inspect(rec: ServiceRecord): Promise<ServiceStatus> {
+    const s = this.status(rec);
+    const network = await this.net.state(rec, this.exposures);
+    return network ? { ...s, network } : s;
   }
 
   /** Ready replicas' container ids (for metrics). */

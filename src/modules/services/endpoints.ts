@@ -1,5 +1,5 @@
 // Which host port goes where: pure, from desired state only (the controller binds the listeners).
-import type { ExposureRecord, PortProtocol, ServiceRecord } from './types.js';
+import type { ExposureRecord, PortProtocol, ServiceRecord, ServiceStatus } from './types.js';
 
 export interface Endpoint {
   /** "NAMESPACE/NAME" of the service. */
@@ -31,4 +31,9 @@ export function endpointsOf(records: ServiceRecord[], exposures: ExposureRecord[
     }
   }
   return { endpoints, problems };
+}
+
+/** The host ports of one service when the kernel serves them: on every local address. */
+export function kernelEndpoints(rec: ServiceRecord, exposures: ExposureRecord[]): ServiceStatus['endpoints'] {
+  return endpointsOf([rec], exposures).endpoints.map((e) => ({ hostPort: e.hostPort, containerPort: e.containerPort, protocol: e.protocol, addresses: ['*'], ...(e.via ? { via: e.via } : {}) }));
 }

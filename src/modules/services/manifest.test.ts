@@ -50,7 +50,7 @@ test('a Deployment + Service pair becomes a service and an exposure, with warnin
   assert.deepEqual(t.readinessProbe, { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
   assert.equal(t.livenessProbe?.periodSeconds, 10);
   assert.deepEqual(d!.warnings.map((w) => w.path).sort(), ['spec.strategy', 'spec.template.spec.containers[0].securityContext']);
-  assert.deepEqual(s!.target, { type: 'exposure', value: { name: 'web', namespace: 'default', type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ name: 'http', hostPort: 8080, targetPort: 'http', protocol: 'http' }] } });
+  assert.deepEqual(s!.target, { type: 'exposure', value: { name: 'web', namespace: 'default', type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ name: 'http', port: 8080, hostPort: 8080, targetPort: 'http', protocol: 'http' }] } });
 });
 
 test('bad fields are reported with their paths, for every invalid document', () => {
@@ -100,4 +100,47 @@ test('documents come from multi-document YAML, JSON objects, JSON lists and v1 L
 test('the same object twice in one apply is refused', () => {
   const doc = '{"apiVersion":"llmos.io/v1","kind":"Service","metadata":{"name":"w"},"spec":{"image":"x"}}';
   assert.throws(() => assertValid(parseDocuments([JSON.parse(doc), JSON.parse(doc)])), /duplicate Service w/);
+});
+
+test('an HPA metric LLMOS does not know is a warning with its path; the rest applies (issue 16)', () => {
+  const hpa = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'web' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+      maxReplicas: 5,
+      metrics: [
+        { type: 'External', external: { metric: { name: 'queue_depth' }, target: { type: 'AverageValue', averageValue: '30' } } },
+        { type: 'Pods', pods: { metric: { name: 'packets-per-second' }, target: { type: 'AverageValue', averageValue: '1k' } } },
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } },
+      ],
+    },
+  };
+  const r = parseDocuments([hpa]);
+  assert.deepEqual(r.errors, []);
+  const o = r.objects[0]!;
+  assert.deepEqual(o.warnings.map((w) => w.path), ['spec.metrics[0].external', 'spec.metrics[0].type', 'spec.metrics[1].pods.metric.name']);
+  assert.equal(o.target.type, 'autoscaler');
+  if (o.target.type === 'autoscaler') assert.deepEqual(o.target.value.metrics, [{ name: 'cpu', type: 'Utilization', target: 60 }]);
+});
+
+test('env valueFrom.fieldRef is kept by field path; an unsupported one is a warning', () => {
+  const dep = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'c', image: 'x', env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, { name: 'A', value: 'b' }] }] },
+      },
+    },
+  };
+  const r = parseDocuments([dep]);
+  assert.deepEqual(r.errors, []);
+  const o = r.objects[0]!;
+  assert.deepEqual(o.warnings.map((w) => w.path), ['spec.template.spec.containers[0].env[1].valueFrom.fieldRef.fieldPath']);
+  if (o.target.type === 'service') assert.deepEqual([o.target.spec.template.env, o.target.spec.template.fieldEnv], [{ A: 'b' }, { POD: 'metadata.name' }]);
 });

@@ -117,12 +117,14 @@ function llmosService(v: unknown, f: Fields, labels: Record<string, string>): Pa
   const image = f.str(s.image, 'spec.image', { required: true });
   const replicas = f.int(s.replicas, 'spec.replicas', { min: 0, max: 1000 }) ?? 1;
   const ports = llmosPorts(s.ports, f);
-  const env = Array.isArray(s.env) ? k8sEnv(s.env, f, 'spec.env') : f.stringMap(s.env, 'spec.env');
+  const fieldEnv: Record<string, string> = {};
+  const env = Array.isArray(s.env) ? k8sEnv(s.env, f, 'spec.env', fieldEnv) : f.stringMap(s.env, 'spec.env');
   const template: ReplicaTemplate = {
     image: image ?? '',
     ...optional('command', f.strings(s.command, 'spec.command')),
     ...optional('args', f.strings(s.args, 'spec.args')),
     env: env ?? {},
+    ...(Object.keys(fieldEnv).length ? { fieldEnv } : {}),
     ...resources(s.resources, f, 'spec.resources'),
     ...optional('readinessProbe', probe(s.readinessProbe, f, 'spec.readinessProbe', ports, 'readiness')),
     ...optional('livenessProbe', probe(s.livenessProbe, f, 'spec.livenessProbe', ports, 'liveness')),
@@ -182,6 +184,7 @@ function deployment(v: unknown, f: Fields, labels: Record<string, string>): Pars
   f.str(c.imagePullPolicy, `${cp}.imagePullPolicy`, { oneOf: ['Always', 'IfNotPresent', 'Never'] });
   const image = f.str(c.image, `${cp}.image`, { required: true });
   const ports: ServicePort[] = [];
+  const fieldEnv: Record<string, string> = {};
   f.arr(c.ports, `${cp}.ports`)?.forEach((p, i) => {
     const path = `${cp}.ports[${i}]`;
     const o = f.obj(p, path, ['name', 'containerPort', 'hostPort', 'protocol']);
@@ -198,7 +201,8 @@ function deployment(v: unknown, f: Fields, labels: Record<string, string>): Pars
     image: image ?? '',
     ...optional('command', f.strings(c.command, `${cp}.command`)),
     ...optional('args', f.strings(c.args, `${cp}.args`)),
-    env: k8sEnv(c.env, f, `${cp}.env`) ?? {},
+    env: k8sEnv(c.env, f, `${cp}.env`, fieldEnv) ?? {},
+    ...(Object.keys(fieldEnv).length ? { fieldEnv } : {}),
     ...resources(c.resources, f, `${cp}.resources`),
     ...optional('readinessProbe', probe(c.readinessProbe, f, `${cp}.readinessProbe`, ports, 'readiness', 10)),
     ...optional('livenessProbe', probe(c.livenessProbe, f, `${cp}.livenessProbe`, ports, 'liveness', 10)),
@@ -223,12 +227,17 @@ function checkHostPortsUnique(ports: ServicePort[], f: Fields, path: string): vo
 export const NODE_PORT_RANGE = [30000, 32767] as const;
 
 function k8sService(v: unknown, f: Fields, name: string, namespace: string): ParsedTarget | undefined {
-  const s = f.obj(v, 'spec', ['type', 'selector', 'ports'], { required: true, ignored: ['clusterIP', 'clusterIPs', 'sessionAffinity', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy', 'externalTrafficPolicy'] });
+  const s = f.obj(v, 'spec', ['type', 'selector', 'ports', 'clusterIP', 'sessionAffinity'], { required: true, ignored: ['clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy', 'externalTrafficPolicy', 'sessionAffinityConfig'] });
   if (!s) return;
   const type = (f.str(s.type, 'spec.type', { oneOf: ['ClusterIP', 'NodePort', 'LoadBalancer'] }) ?? 'ClusterIP') as ExposureRecord['type'];
   const selector = f.stringMap(s.selector, 'spec.selector');
   if (!selector || !Object.keys(selector).length) f.error('spec.selector', 'required: LLMOS publishes the services whose labels match it');
-  if (type === 'ClusterIP') f.warn('spec.type', 'ClusterIP has no host port in LLMOS: use LoadBalancer (host port = port) or NodePort (host port = nodePort)');
+  // LLMOS allocates the ClusterIP itself (stable for the service's life); only None (headless) is honoured.
+  const clusterIP = f.str(s.clusterIP, 'spec.clusterIP');
+  const headless = clusterIP === 'None';
+  if (clusterIP !== undefined && !headless && clusterIP !== '') f.warn('spec.clusterIP', `LLMOS allocates ClusterIPs itself; ${clusterIP} is not used`);
+  if (headless && type !== 'ClusterIP') f.error('spec.clusterIP', 'None (headless) needs type ClusterIP');
+  const sessionAffinity = f.str(s.sessionAffinity, 'spec.sessionAffinity', { oneOf: ['None', 'ClientIP'] }) as ExposureRecord['sessionAffinity'];
   const ports: ExposureRecord['ports'] = [];
   f.arr(s.ports, 'spec.ports', { required: true, min: 1 })?.forEach((p, i) => {
     const path = `spec.ports[${i}]`;
@@ -245,9 +254,9 @@ function k8sService(v: unknown, f: Fields, name: string, namespace: string): Par
     else targetPort = f.int(typeof o.targetPort === 'string' ? Number(o.targetPort) : o.targetPort, `${path}.targetPort`, { min: 1, max: 65535 }) ?? port;
     const hostPort = type === 'LoadBalancer' ? port : type === 'NodePort' ? nodePort : undefined;
     const http = /^(https?|kubernetes\.io\/h2c|http2?)$/i.test(appProtocol ?? '') || /^http/.test(pname ?? '');
-    if (port && targetPort !== undefined) ports.push({ ...optional('name', pname), ...optional('hostPort', hostPort), targetPort, protocol: http ? 'http' : 'tcp' });
+    if (port && targetPort !== undefined) ports.push({ ...optional('name', pname), port, ...optional('hostPort', hostPort), targetPort, protocol: http ? 'http' : 'tcp' });
   });
-  return { type: 'exposure', value: { name, namespace, type, selector: selector ?? {}, ports } };
+  return { type: 'exposure', value: { name, namespace, type, selector: selector ?? {}, ports, ...(headless ? { headless } : {}), ...optional('sessionAffinity', sessionAffinity) } };
 }
 
 // ---- Kubernetes autoscaling/v2 HorizontalPodAutoscaler ---------------------------------------
@@ -265,7 +274,13 @@ function hpa(v: unknown, f: Fields, name: string, namespace: string): ParsedTarg
   f.arr(s.metrics, 'spec.metrics')?.forEach((m, i) => {
     const path = `spec.metrics[${i}]`;
     const o = f.obj(m, path, ['type', 'resource', 'pods']);
-    const type = f.str(o?.type, `${path}.type`, { required: true, oneOf: ['Resource', 'Pods'] });
+    const type = f.str(o?.type, `${path}.type`, { required: true });
+    // A metric LLMOS cannot read is skipped with a warning: the rest of the autoscaler (and the apply) stands.
+    if (type !== undefined && type !== 'Resource' && type !== 'Pods') return f.warn(`${path}.type`, `${type} metrics are not supported (Resource cpu/memory, Pods rps/concurrency are); this metric is ignored`);
+    if (type === 'Resource' && o?.resource && typeof (o.resource as { name?: unknown }).name === 'string' && !['cpu', 'memory'].includes((o.resource as { name: string }).name))
+      return f.warn(`${path}.resource.name`, `resource metric ${(o.resource as { name: string }).name} is not supported (cpu, memory are); this metric is ignored`);
+    if (type === 'Pods' && typeof (o?.pods as { metric?: { name?: unknown } } | undefined)?.metric?.name === 'string' && !['rps', 'concurrency'].includes((o!.pods as { metric: { name: string } }).metric.name))
+      return f.warn(`${path}.pods.metric.name`, `pods metric ${(o!.pods as { metric: { name: string } }).metric.name} is not known to LLMOS (rps, concurrency are); this metric is ignored`);
     if (type === 'Resource') {
       const r = f.obj(o?.resource, `${path}.resource`, ['name', 'target'], { required: true });
       const rname = f.str(r?.name, `${path}.resource.name`, { required: true, oneOf: ['cpu', 'memory'] }) as 'cpu' | 'memory' | undefined;
@@ -286,7 +301,7 @@ function hpa(v: unknown, f: Fields, name: string, namespace: string): ParsedTarg
       if (mname && n) metrics.push({ name: mname, type: 'AverageValue', target: n });
     }
   });
-  if (!metrics.length && !f.errors.length) metrics.push({ name: 'cpu', type: 'Utilization', target: 80 }); // Kubernetes' default
+  if (!metrics.length && s.metrics === undefined && !f.errors.length) metrics.push({ name: 'cpu', type: 'Utilization', target: 80 }); // Kubernetes' default
   if (!target || max === undefined) return;
   return { type: 'autoscaler', value: { name, namespace, target: `service/${target}`, policy: 'threshold', min, max, metrics, source: 'HorizontalPodAutoscaler' } };
 }

@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import type { ContainersApi } from '../../contracts/containers.js';
 import { Kinds } from '../../contracts/kinds.js';
+import type { ServiceNetworkApi } from '../../contracts/network.js';
 import type { ServiceLogLine } from '../../contracts/services.js';
 import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
@@ -24,6 +25,11 @@ export interface ServicesConfig {
   reconcileMs: number;
   /** How often due probes are started. */
   probeTickMs: number;
+  /**
+   * Host ports through the userspace proxy (least outstanding requests for HTTP) instead of the
+   * kernel's DNAT rules. Off by default: the kernel path keeps the daemon out of the packet path.
+   */
+  userspaceProxy: boolean;
 }
 
 export interface ServicesApi {
@@ -55,18 +61,25 @@ export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [int
   id: 'default',
   description: 'replicated services: reconcile loop, probes, rolling updates, host-port load balancing, apply',
   requires: [Kinds.stateStore, Kinds.containers],
-  defaults: { addresses: [], reconcileMs: 1000, probeTickMs: 200 },
+  optional: [Kinds.network],
+  defaults: { addresses: [], reconcileMs: 1000, probeTickMs: 200, userspaceProxy: false },
   validate(c) {
     if (!Array.isArray(c.addresses) || c.addresses.some((a) => typeof a !== 'string' || !isIP(a))) throw new InvalidArgument('services.addresses must be a list of IP addresses');
     if (!(c.reconcileMs >= 100)) throw new InvalidArgument('services.reconcileMs must be at least 100');
     if (!(c.probeTickMs >= 20)) throw new InvalidArgument('services.probeTickMs must be at least 20');
+    if (typeof c.userspaceProxy !== 'boolean') throw new InvalidArgument('services.userspaceProxy must be true or false');
     return c;
   },
   init(ctx) {
     const store = ctx.getSingle<StateStore>(Kinds.stateStore);
     const containers = ctx.lookup<ContainersApi>(Kinds.containers);
     const addresses = [...new Set(['127.0.0.1', ...ctx.config.addresses])];
-    const controller = new ServicesController({ store, containers, events: ctx.events, log: ctx.log, addresses });
+    // The network module's service data path, when it has one (ClusterIPs, kernel rules, names).
+    const net = (): ServiceNetworkApi | undefined => {
+      const n = ctx.getOptional<Partial<ServiceNetworkApi>>(Kinds.network);
+      return n?.syncServices ? (n as ServiceNetworkApi) : undefined;
+    };
+    const controller = new ServicesController({ store, containers, events: ctx.events, log: ctx.log, addresses, net, userspaceProxy: ctx.config.userspaceProxy });
     const unregister = ctx.reconciler.register('services', () => controller.kick(), ctx.config.reconcileMs);
     ctx.meta.exports.addresses = addresses;
     ctx.meta.exports.storeKeys = ['/services/NS/NAME', '/service-exposures/NS/NAME', '/autoscalers/NS/NAME'];
@@ -99,7 +112,7 @@ export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [int
         return items.map((kv) => controller.status(kv.value));
       },
       async get(name, namespace = 'default') {
-        return controller.status((await getRecord(name, namespace)).value);
+        return controller.inspect((await getRecord(name, namespace)).value);
       },
       async create(manifest) {
         const [obj] = assertValid(parseDocuments([manifest]));
@@ -154,7 +167,7 @@ export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [int
           return items.map(({ value: r }) => ({ name: r.name, namespace: r.namespace, min: r.spec.autoscale?.min ?? r.spec.replicas, max: r.spec.autoscale?.max ?? r.spec.replicas }));
         },
         async metrics(name, namespace = 'default') {
-          const s = await api.get(name, namespace);
+          const s = controller.status((await getRecord(name, namespace)).value);
           const load = controller.sampleLoad(namespace, name);
           const t = s.spec.template;
           const ids = controller.readyReplicaIds(namespace, name);

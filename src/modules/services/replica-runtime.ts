@@ -1,11 +1,13 @@
 // What the services controller keeps per service and replica between passes, and the pure
 // decisions on it: which template a replica runs, whether it is ready, how the plan sees it,
 // which container spec a new replica gets.
+import os from 'node:os';
 import type { ContainerInfo, ContainerSpec } from '../../contracts/containers.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
 import type { ReplicaView } from './plan.js';
 import { failedOut, type ProbeTracker } from './probes.js';
 import type { Backend } from './proxy.js';
+import { expandVars, replicaEnv } from './virtual.js';
 import { LABEL_HASH, LABEL_SERVICE, ownerOf, type ProbeSpec, type ReplicaStatus, type ReplicaTemplate, type ServiceRecord, type ServiceStatus } from './types.js';
 
 export interface Probe {
@@ -76,15 +78,20 @@ export function replicaView(r: ReplicaRuntime, now: number, createdGraceMs = 30_
   };
 }
 
-/** `suffix` makes the name unique (random in the controller). */
-export function replicaSpec(rec: ServiceRecord, suffix: string): ContainerSpec {
+/** `suffix` makes the name unique (random in the controller); `serviceEnv`: the services' env vars at start. */
+export function replicaSpec(rec: ServiceRecord, suffix: string, serviceEnv: Record<string, string> = {}): ContainerSpec {
   const t = rec.spec.template;
+  const name = `${rec.namespace === 'default' ? '' : `${rec.namespace}-`}${rec.name}-${rec.templateHash.slice(0, 5)}-${suffix}`;
+  const fields: Record<string, string> = { 'metadata.name': name, 'metadata.namespace': rec.namespace, 'spec.nodeName': os.hostname(), 'spec.serviceAccountName': 'default' };
+  const fieldEnv = Object.fromEntries(Object.entries(t.fieldEnv ?? {}).map(([k, fp]) => [k, fields[fp] ?? '']));
+  const env = replicaEnv({ ...serviceEnv, ...fieldEnv }, t.env);
   return {
-    name: `${rec.namespace === 'default' ? '' : `${rec.namespace}-`}${rec.name}-${rec.templateHash.slice(0, 5)}-${suffix}`,
+    name,
     image: t.image,
-    ...(t.command ? { entrypoint: t.command } : {}),
-    ...(t.args ? { cmd: t.args } : {}),
-    env: t.env,
+    // Kubernetes expands $(VAR) in command and args from the container's env.
+    ...(t.command ? { entrypoint: t.command.map((a) => expandVars(a, env)) } : {}),
+    ...(t.args ? { cmd: t.args.map((a) => expandVars(a, env)) } : {}),
+    env,
     ...(t.cpus !== undefined ? { cpus: t.cpus } : {}),
     ...(t.memory !== undefined ? { memory: t.memory } : {}),
     ...(t.requests ? { requests: t.requests } : {}),

@@ -5,13 +5,25 @@ import { parseCpu, parseMemory } from '../../kernel/quantity.js';
 import type { Fields } from './fields.js';
 import type { ProbeSpec, ReplicaTemplate, ServicePort } from './types.js';
 
-export function k8sEnv(v: unknown, f: Fields, path: string): Record<string, string> | undefined {
+/** The pod fields a replica's env can name (Kubernetes downward API); status.podIP is known only once the replica runs. */
+export const FIELD_PATHS = ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'spec.serviceAccountName'] as const;
+
+/** `fieldEnv` (when given) receives env[].valueFrom.fieldRef entries: NAME -> fieldPath. */
+export function k8sEnv(v: unknown, f: Fields, path: string, fieldEnv?: Record<string, string>): Record<string, string> | undefined {
   const list = f.arr(v, path);
   if (!list) return;
   const out: Record<string, string> = {};
   list.forEach((e, i) => {
-    const o = f.obj(e, `${path}[${i}]`, ['name', 'value']);
+    const o = f.obj(e, `${path}[${i}]`, ['name', 'value', ...(fieldEnv ? ['valueFrom'] : [])]);
     const name = f.str(o?.name, `${path}[${i}].name`, { required: true, pattern: /^[^=\0]+$/, patternHint: 'must not contain "="' });
+    if (o?.valueFrom !== undefined && fieldEnv) {
+      const vf = f.obj(o.valueFrom, `${path}[${i}].valueFrom`, ['fieldRef']);
+      const fr = f.obj(vf?.fieldRef, `${path}[${i}].valueFrom.fieldRef`, ['fieldPath', 'apiVersion'], { required: !!vf });
+      const fp = f.str(fr?.fieldPath, `${path}[${i}].valueFrom.fieldRef.fieldPath`, { required: !!fr });
+      if (fp !== undefined && !(FIELD_PATHS as readonly string[]).includes(fp)) f.warn(`${path}[${i}].valueFrom.fieldRef.fieldPath`, `${fp} is not supported (${FIELD_PATHS.join(', ')} are); ${name ?? 'the variable'} is not set`);
+      else if (fp && name) fieldEnv[name] = fp;
+      return;
+    }
     const value = o?.value;
     // Only scalars are stringified: String() of an object runs its (attacker-chosen) toString.
     if (value === undefined || value === null) {
