@@ -69,7 +69,7 @@ export class FunctionPool {
     const l = { function: spec.name };
     this.m = { queueWait: deps.metrics.queueWait.labels(l), duration: deps.metrics.duration.labels(l), concurrency: deps.metrics.concurrency.labels(l) };
     this.policy = parseKeepAlive(spec.keepAlive);
-    this.kaState = this.policy.initialState();
+    this.kaState = this.policy.initialState(keepAliveHints(spec));
     this.sample.at = deps.now();
   }
 
@@ -286,7 +286,7 @@ export class FunctionPool {
   update(spec: FunctionSpec): void {
     if (spec.keepAlive !== this.spec.keepAlive) {
       this.policy = parseKeepAlive(spec.keepAlive);
-      this.kaState = this.policy.initialState();
+      this.kaState = this.policy.initialState(keepAliveHints(spec));
     }
     this.spec = spec;
     this.floorRetryAt = 0;
@@ -346,4 +346,9 @@ export class FunctionPool {
     // Instances still starting are disposed by startOne when they arrive; wait for them too.
     await Promise.all([...this.starting]);
   }
+}
+
+/** What a keep-alive policy may know of a function up front: its memory, and that a cron triggers it. */
+function keepAliveHints(spec: FunctionSpec): { memoryMb: number; timer: boolean } {
+  return { memoryMb: spec.memory / 2 ** 20, timer: !!spec.schedule && !spec.mqtt };
 }
