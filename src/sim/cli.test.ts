@@ -40,7 +40,7 @@ test('llmos sim service --json on one day of WorldCup98', { skip: !built && 'not
   const r = llmos(['sim', 'service', '--trace', wc, '--from', '1998-06-30', '--to', '1998-07-01', '--policy', 'all', '--startup', '45s', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as { policies: Array<Record<string, unknown>> };
-  assert.deepEqual(j.policies.map((p) => p['name']), ['threshold', 'concurrency', 'predictive', 'learned']);
+  assert.deepEqual(j.policies.map((p) => p['name']), ['threshold', 'concurrency', 'predictive', 'learned', 'blend']);
   for (const p of j.policies) assert.deepEqual(Object.keys(p).sort(), ['name', 'replicaMinutes', 'scalingActions', 'underProvisionedPct']);
 });
 

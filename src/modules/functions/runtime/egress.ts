@@ -4,8 +4,8 @@
 // resolved first and every resolved address is checked inside the connection's own lookup, so the
 // connection goes to a checked address (no DNS rebinding between check and connect); each
 // redirect hop is checked again. A response body past the cap fails that fetch only.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Agent, fetch as undiciFetch } from 'undici';
 
@@ -127,11 +127,9 @@ export function checkUrl(url: URL, policy: EgressPolicy): void {
   if (isIP(host) && !addressAllowed(url, host, policy)) throw new TypeError(deniedMessage(url, host));
 }
 
-type LookupCb = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
 /** A dispatcher whose connections resolve names through the policy: only checked addresses are dialled. */
 function agentFor(url: URL, policy: EgressPolicy): Agent {
-  const lookup = (hostname: string, options: { all?: boolean }, cb: LookupCb) => {
+  const lookup: LookupFunction = (hostname, options, cb) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (err, addrs) => {
       if (err) return cb(err, []);
       const bad = addrs.find((a) => !addressAllowed(url, a.address, policy));
@@ -141,7 +139,7 @@ function agentFor(url: URL, policy: EgressPolicy): Agent {
       else cb(null, addrs[0]!.address, addrs[0]!.family);
     });
   };
-  return new Agent({ connect: { lookup: lookup as never }, connections: 4, pipelining: 0 });
+  return new Agent({ connect: { lookup }, connections: 4, pipelining: 0 });
 }
 
 function deepest(e: unknown): { message?: string; code?: string } | undefined {
