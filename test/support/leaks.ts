@@ -54,7 +54,8 @@ async function processes(dataDir: string, tag: string): Promise<string[]> {
     // A zombie holds nothing but its pid, and init reaps it (conmon's children are reparented there when conmon dies).
     if (!args.length) continue;
     // The daemon itself (`llmos up --data-dir D`) is not a leak; only what it started.
-    if (args.some((a) => a.endsWith('llmos') || a.endsWith('llmos.js')) && args.includes('up')) continue;
+    // (bin/llmos execs node on the bundled CLI, dist/src/cli-bundle/main.mjs).
+    if (args.some((a) => a.endsWith('llmos') || a.endsWith('llmos.js') || a.endsWith('cli-bundle/main.mjs')) && args.includes('up')) continue;
     const inCgroup = cgroup.includes(`/llmos/${tag}/`);
     const namesDir = args.some((a) => a === dataDir || a.startsWith(dataDir + '/') || a.includes('=' + dataDir + '/'));
     if (inCgroup || namesDir) out.push(`process ${pid} (${args.join(' ').slice(0, 160) || 'zombie'})${inCgroup ? ' in a daemon cgroup' : ''}`);
