@@ -1,6 +1,5 @@
 // What other modules (containers, functions) need of the images module. Owned by the images
 // module; extend it, do not break it.
-import type { Readable } from 'node:stream';
 
 import { z } from 'zod';
 
@@ -78,9 +77,9 @@ export interface ImageStoreApi extends ImagesApi {
   login(registry: string, username: string, password: string): Promise<void>;
   logout(registry: string): Promise<void>;
   /** `docker save` archives, OCI archives and layouts (a tar stream, optionally gzip). */
-  load(src: Readable): Promise<ImageRecord[]>;
+  load(src: AsyncIterable<Uint8Array>): Promise<ImageRecord[]>;
   /** A root filesystem tarball (optionally gzip/zstd) becomes a one-layer image named `name`. */
-  importRootfs(src: Readable, name: string, opts?: { cmd?: string[]; env?: string[] }): Promise<ImageRecord>;
+  importRootfs(src: AsyncIterable<Uint8Array>, name: string, opts?: { cmd?: string[]; env?: string[] }): Promise<ImageRecord>;
 }
 
 // ---- Response schemas (the API's answers) ----

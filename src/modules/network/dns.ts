@@ -5,6 +5,7 @@
 // (/etc/resolv.conf). dnsmasq daemonizes, so names keep answering while a daemon restarts; every
 // daemon on the bridge checks it each second and starts it again if it died. The last daemon to
 // leave stops it and removes the directory.
+import { Mutex } from 'async-mutex';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -44,6 +45,8 @@ export class Dnsmasq {
   private readonly pidFile: string;
   private timer?: NodeJS.Timeout;
   private last = '';
+  /** One write of the hosts file at a time (in call order): two would race on the same temporary file. */
+  private readonly writing = new Mutex();
 
   constructor(private readonly o: DnsOptions) {
     this.dir = path.join(o.root ?? '/run/llmos/dns', o.bridge);
@@ -120,10 +123,12 @@ export class Dnsmasq {
   }
 
   private async writeFile(text: string): Promise<void> {
-    faultPoint('network.dns.records');
-    const tmp = path.join(this.dir, `.${this.o.tag}.tmp`);
-    await writeFile(tmp, text, { mode: 0o644 });
-    await rename(tmp, this.hostsFile);
+    await this.writing.runExclusive(async () => {
+      faultPoint('network.dns.records');
+      const tmp = path.join(this.dir, `.${this.o.tag}.tmp`);
+      await writeFile(tmp, text, { mode: 0o644 });
+      await rename(tmp, this.hostsFile);
+    });
   }
 
   /** Removes this daemon's records; the last daemon on the bridge stops dnsmasq and removes the directory. */

@@ -2,6 +2,7 @@
 // and the DNS records (dns.ts) of this daemon's services and named containers, kept together so
 // one sync makes all three match. Container records are kept in the module's directory, so a
 // restarted daemon still answers for the containers it adopts.
+import { Mutex } from 'async-mutex';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DnsConfig, ServiceNetState, ServiceNetworkApi, VirtualService } from '../../contracts/network.js';
@@ -30,6 +31,8 @@ export class ServiceNet implements ServiceNetworkApi {
   /** Serialises syncs: each rebuild sees the state the previous one left. */
   private chain: Promise<unknown> = Promise.resolve();
   private synced = false;
+  /** One write of the records file at a time: two would race on the same temporary file. */
+  private readonly saving = new Mutex();
 
   constructor(private readonly o: ServiceNetOptions) {
     this.dns = new Dnsmasq({ bridge: o.bridge, address: o.gateway, tag: o.tag, root: o.dnsRoot });
@@ -72,9 +75,11 @@ export class ServiceNet implements ServiceNetworkApi {
   }
 
   private async saveContainers(): Promise<void> {
-    const tmp = `${this.recordsFile}.tmp`;
-    await writeFile(tmp, JSON.stringify(Object.fromEntries(this.containers)), { mode: 0o600 });
-    await rename(tmp, this.recordsFile);
+    await this.saving.runExclusive(async () => {
+      const tmp = `${this.recordsFile}.tmp`;
+      await writeFile(tmp, JSON.stringify(Object.fromEntries(this.containers)), { mode: 0o600 });
+      await rename(tmp, this.recordsFile);
+    });
     await this.writeRecords();
   }
 
