@@ -4,6 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import { untilNoLeaks } from '../support/leaks.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
@@ -17,11 +20,16 @@ describe('autoscaling a service', { skip, concurrency: false }, () => {
   let reg: TestRegistry;
   let d: TestDaemon;
   let port: number;
+  let dataDir: string;
 
   before(async () => {
     reg = await startRegistry();
     const image = (await pushBusyboxImage(reg, 'test/web', { tag: '1' })).ref;
-    d = await startDaemon();
+    // Request-rate metrics come from the userspace proxy; the kernel data path (the default for
+    // host ports) has no per-request view (docs/services.md).
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'llmos-test-'));
+    await writeFile(path.join(dataDir, 'config.json'), JSON.stringify({ modules: { services: { userspaceProxy: true } } }));
+    d = await startDaemon({ dataDir });
     port = await freePort();
     const r = await d.cli(['service', 'create', 'web', '--image', image, '--replicas', '1', '-p', `${port}:80`, '--', '/bin/sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 80 -h /www']);
     assert.equal(r.code, 0, r.stderr);
@@ -34,6 +42,7 @@ describe('autoscaling a service', { skip, concurrency: false }, () => {
       await untilNoLeaks(d.dataDir);
       await d.stop();
     }
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
     await reg?.stop();
   });
 
