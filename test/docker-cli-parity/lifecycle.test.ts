@@ -21,8 +21,7 @@ describe('docker parity: life cycle', { skip, concurrency: false }, () => {
   });
   after(async () => {
     if (d) {
-      const ps = await d.cli(['ps', '-a', '-q']).catch(() => undefined);
-      for (const id of ps?.stdout.split('\n').filter(Boolean) ?? []) await d.cli(['rm', '-f', id]);
+      await d.removeContainers();
       await d.stop();
       await assertNoLeaks(d.dataDir);
     }

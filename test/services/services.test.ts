@@ -81,8 +81,7 @@ describe('services end to end', { skip, concurrency: false }, () => {
     if (d) {
       const { body } = await d.api<{ services: ServiceStatus[] }>('GET', '/v1/services').catch(() => ({ body: { services: [] } }));
       for (const s of body.services ?? []) await d.cli(['service', 'rm', s.name]);
-      const ps = await d.cli(['ps', '-a', '-q']).catch(() => undefined);
-      for (const id of ps?.stdout.split('\n').filter(Boolean) ?? []) await d.cli(['rm', '-f', id]);
+      await d.removeContainers();
       await untilNoLeaks(d.dataDir);
       await d.stop();
     }

@@ -21,6 +21,8 @@ export interface TestDaemon {
   /** Runs the CLI against this daemon. */
   cli(args: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult>;
   api<T = unknown>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Removes every container (`rm -f` each of `ps -a -q`), for teardowns; a daemon that no longer answers has none to remove. */
+  removeContainers(): Promise<void>;
   /** SIGTERM and wait; removes the data dir unless keepData. */
   stop(opts?: { keepData?: boolean }): Promise<void>;
   /** SIGKILL and wait (the data dir is kept, to restart on it). */
@@ -87,6 +89,10 @@ export async function startDaemon(opts: { dataDir?: string; env?: Record<string,
         /* not JSON */
       }
       return { status: res.status, body: parsed as never };
+    },
+    async removeContainers() {
+      const ps = await d.cli(['ps', '-a', '-q']).catch(() => undefined);
+      for (const id of ps?.stdout.split('\n').filter(Boolean) ?? []) await d.cli(['rm', '-f', id]);
     },
     async stop(o = {}) {
       if (proc.exitCode === null && proc.signalCode === null) {
