@@ -7,7 +7,8 @@
 // UTF-16 unit becomes its \uXXXX escape, which means the same character in a string, template or
 // regular expression literal (esbuild leaves some there, e.g. "µs" in a regex) and is harmless in a
 // comment; only the source map's columns after it on that line shift.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { build } from 'esbuild';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Writes esbuild's in-memory outputs (write: false), with non-ASCII text in .mjs/.js turned to '?'. */
@@ -37,4 +38,31 @@ export function keepFileUrls(outdir) {
       });
     },
   };
+}
+
+/**
+ * Bundles one compiled entry into `outdir` as ESM chunks for Node 20 (the CLI's and the daemon's
+ * bundles differ only in `entryPoints` and `extra`): the directory is emptied first (chunk names
+ * carry hashes, so no stale ones stay), native addons and packages loaded on demand stay external,
+ * files keep their import.meta.url, and the output is written ASCII-only.
+ */
+export async function bundleNode(entryPoints, outdir, extra = {}) {
+  await rm(outdir, { recursive: true, force: true });
+  await writeAscii(await build({
+    entryPoints,
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'warning',
+    write: false,
+    external: ['better-sqlite3', 'isolated-vm', 'esbuild', 'typescript', 'playwright-core'],
+    plugins: [keepFileUrls(outdir)],
+    // Bundled CommonJS packages (commander, yaml, ...) call require(); give the ESM chunks one.
+    banner: { js: "import { createRequire as __llmosRequire } from 'node:module'; const require = __llmosRequire(import.meta.url);" },
+    ...extra,
+  }));
 }
