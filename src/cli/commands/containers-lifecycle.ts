@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
 import type { ContainerInfo, PortMapping } from '../../contracts/containers.js';
-import { buildRunSpec, parseRestart } from './run-flags.js';
+import { buildRunSpec, ownFlagsCommand, parseRestart } from './run-flags.js';
 import { dockerMemory } from './run-flags-docker.js';
 import { table } from '../output.js';
 
@@ -19,14 +19,7 @@ export function portLines(ports: readonly PortMapping[], filter?: string): strin
 export function lifecycleCommands(program: Command, ctx: CliContext): void {
   const enc = encodeURIComponent;
 
-  program
-    .command('create')
-    .description('create a container without starting it (the flags of llmos run)')
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .passThroughOptions()
-    .argument('[args...]')
+  ownFlagsCommand(program, 'create', 'create a container without starting it (the flags of llmos run)')
     .action(async (args: string[]) => {
       const { spec, cidfile, detach } = buildRunSpec(args);
       if (detach) throw new CliError('create does not take -d (the container is not started)');

@@ -7,7 +7,7 @@ import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
 import { ago, bytes, table } from '../output.js';
 import type { ContainerInfo, ContainerStats, LogLine, PortMapping } from '../../contracts/containers.js';
-import { buildRunSpec, parseEnv, splitAtFirstPositional } from './run-flags.js';
+import { buildRunSpec, ownFlagsCommand, parseEnv, splitAtFirstPositional } from './run-flags.js';
 import { goDuration } from './run-flags-docker.js';
 import { lifecycleCommands } from './containers-lifecycle.js';
 import { volumeCommands } from './volumes.js';
@@ -81,14 +81,7 @@ export function containerCommands(program: Command, ctx: CliContext): void {
   lifecycleCommands(program, ctx);
   volumeCommands(program, ctx);
 
-  program
-    .command('run')
-    .description('create and start a container (see llmos run --help)')
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .passThroughOptions()
-    .argument('[args...]')
+  ownFlagsCommand(program, 'run', 'create and start a container (see llmos run --help)')
     .action(async (args: string[]) => {
       let parsed: ReturnType<typeof buildRunSpec>;
       try {
@@ -240,14 +233,7 @@ export function containerCommands(program: Command, ctx: CliContext): void {
       ctx.out({ removed: names }, () => names.join('\n'));
     });
 
-  program
-    .command('exec')
-    .description('run a command in a running container: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]')
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .passThroughOptions()
-    .argument('[args...]')
+  ownFlagsCommand(program, 'exec', 'run a command in a running container: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]')
     .action(async (args: string[]) => {
       const { values, positional: name, rest } = splitAtFirstPositional(args, { env: { type: 'string', short: 'e', multiple: true }, user: { type: 'string', short: 'u' }, workdir: { type: 'string', short: 'w' }, interactive: { type: 'boolean', short: 'i' }, tty: { type: 'boolean', short: 't' } } as const);
       if (values.interactive || values.tty) throw new CliError(`exec ${values.tty ? '-t/--tty' : '-i/--interactive'} is not supported yet`);

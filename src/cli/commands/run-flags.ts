@@ -1,5 +1,6 @@
 // Flag parsing for `llmos run` and `llmos exec` (pure): Docker's flags, where everything after
 // the image (or container) name belongs to the command.
+import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CliError } from '../client.js';
@@ -202,3 +203,11 @@ Options:
   -l, --label K=V           set a label
   -n, --namespace NS        namespace (tenant) whose quota the container counts against (default: default)
       --priority N          higher may preempt lower-priority workloads when the node is full (default 0)`;
+
+/**
+ * A command that parses Docker's flags itself (run, create, exec): commander hands every argument
+ * after the command name through untouched, as `args`, and shows no help of its own.
+ */
+export function ownFlagsCommand(program: Command, name: string, description: string): Command {
+  return program.command(name).description(description).helpOption(false).allowUnknownOption().allowExcessArguments().passThroughOptions().argument('[args...]');
+}

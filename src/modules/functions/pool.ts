@@ -11,7 +11,7 @@ import type { FunctionLogs } from './logs.js';
 import type { FunctionMetrics } from './metrics.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
 import { instancesToReclaim, instancesToStart } from './scaling.js';
-import type { FunctionSpec } from './spec.js';
+import { keepAliveHints, type FunctionSpec } from './spec.js';
 import type { InstanceInfo, PoolStats } from '../../contracts/functions.js';
 
 export type { InstanceInfo, PoolStats };
@@ -348,7 +348,3 @@ export class FunctionPool {
   }
 }
 
-/** What a keep-alive policy may know of a function up front: its memory, and that a cron triggers it. */
-function keepAliveHints(spec: FunctionSpec): { memoryMb: number; timer: boolean } {
-  return { memoryMb: spec.memory / 2 ** 20, timer: !!spec.schedule && !spec.mqtt };
-}

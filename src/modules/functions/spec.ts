@@ -184,3 +184,8 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     version: (prev?.version ?? 0) + 1,
   };
 }
+
+/** What a keep-alive policy may know of a function up front: its memory, and that a cron triggers it. */
+export function keepAliveHints(spec: FunctionSpec): { memoryMb: number; timer: boolean } {
+  return { memoryMb: spec.memory / 2 ** 20, timer: !!spec.schedule && !spec.mqtt };
+}
