@@ -11,10 +11,10 @@ import { build } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Writes esbuild's in-memory outputs (write: false), with non-ASCII text in .mjs/.js turned to '?'. */
+/** Writes esbuild's in-memory outputs (write: false), with non-ASCII text in .mjs/.cjs/.js turned to '?'. */
 export async function writeAscii(result) {
   for (const f of result.outputFiles) {
-    const text = /\.m?js$/.test(f.path) ? f.text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : f.contents;
+    const text = /\.[mc]?js$/.test(f.path) ? f.text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : f.contents;
     await mkdir(path.dirname(f.path), { recursive: true });
     await writeFile(f.path, text);
   }

@@ -1,5 +1,6 @@
 // bench/boot: time from `llmos up` process start until the API answers, and per boot stage,
-// against bare `node --no-node-snapshot -e 0` (the daemon runs with that flag for isolated-vm),
+// against bare `node --no-node-snapshot -e 0` (the baseline issue 18 names; the daemon itself now keeps
+// Node's snapshot, since isolated-vm runs only in the function-host processes),
 // interleaved in the same run. Target (issue 18): API ready with every built-in module loaded
 // <= 3x the baseline. `--profile edge` is measured too.
 // Run: npm run build && node dist/bench/boot/run.js [runs]

@@ -8,7 +8,7 @@ import type { FunctionInfo } from '../../contracts/functions.js';
 import { Kinds } from '../../contracts/kinds.js';
 import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
-import { InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js';
+import { FailedPrecondition, InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { AsyncInvocations, type AsyncRecord } from './async.js';
 import { InvocationFailed } from './failures.js';
@@ -22,7 +22,9 @@ import { FunctionKv, type KvOp } from './kv.js';
 import { FUNCTIONS_DEFAULTS, type FunctionsConfig } from './config.js';
 import { createHosts, hostKey, type FunctionHosts } from './host/hosts.js';
 import type { EgressPolicy } from './runtime/egress.js';
-import { IsolateInstance, setSpareShells } from './runtime/isolate.js';
+// The in-process runtime (and with it isolated-vm, which needs Node's --no-node-snapshot) loads
+// only in `hosts: inline` mode: with function-host processes the daemon never makes an isolate.
+const inlineRuntime = () => import('./runtime/isolate.js');
 import { SecretBox } from './secret-box.js';
 import { Secrets } from './secrets.js';
 import { compileSource, type SourceBundle } from './source.js';
@@ -120,6 +122,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       warn: (t) => ctx.log.warn(t),
       publish: (key, why) => ctx.events.publish({ topic: '/functions/host-crashed', subject: `function-host/${key}`, message: why }),
     });
+    const snapshotOff = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].includes('--no-node-snapshot');
+    if (!hosts && !snapshotOff) throw new FailedPrecondition('functions run in the daemon (hosts: inline) need Node started with --no-node-snapshot, as isolated-vm requires: set NODE_OPTIONS=--no-node-snapshot or use hosts: process');
     // The module's directory holds the secret key: owner only.
     await chmod(ctx.dir, 0o700);
     const secrets = new Secrets(store, new SecretBox(path.join(ctx.dir, 'secrets.key')), (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
@@ -158,7 +162,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         kv: spec.kv,
       };
       if (hosts) return hosts.start(hostKey(spec), start);
-      const inst = await IsolateInstance.start({ ...start, kv: { names: spec.kv, call: kvCall(spec.name) }, codeCache: d.codeCache, onLog: (level, text) => logs.write(spec.name, id, level, text) });
+      const inst = await (await inlineRuntime()).IsolateInstance.start({ ...start, kv: { names: spec.kv, call: kvCall(spec.name) }, codeCache: d.codeCache, onLog: (level, text) => logs.write(spec.name, id, level, text) });
       d.codeCache ??= inst.producedCache;
       return inst;
     };
@@ -189,7 +193,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
             const check = { id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, egress: egressPolicy(spec), backgroundMs: 0, fastPath: false, kv: [] };
             if (hosts) await (await hosts.start(hostKey(spec), { ...check, cacheKey: `${spec.name}@${spec.version}` })).dispose('deploy check');
             else {
-              const probe = await IsolateInstance.start({ ...check, kv: undefined, onLog: () => undefined });
+              const probe = await (await inlineRuntime()).IsolateInstance.start({ ...check, kv: undefined, onLog: () => undefined });
               codeCache = probe.producedCache;
               await probe.dispose('deploy check');
             }
@@ -315,7 +319,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   async start(api, signal) {
     const { deployed, triggers, asyncInv, prepared, hosts, reapIntervalMs, spareIsolates } = internals.get(api)!;
     if (hosts) await hosts.sweep();
-    else setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
+    else (await inlineRuntime()).setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
     // Prepared containers of a previous run are not tracked any more: remove them.
     await prepared.sweep().catch(() => undefined);
     for (const d of deployed.values()) triggers.sync(d.spec);
@@ -334,8 +338,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     compactor.stop();
     await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));
     await prepared.dropAll();
-    await hosts?.closeAll();
-    setSpareShells(0);
+    if (hosts) await hosts.closeAll();
+    else (await inlineRuntime()).setSpareShells(0);
   },
 });
 
