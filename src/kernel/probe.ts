@@ -2,7 +2,7 @@
 // throws: a missing facility is recorded as absent, and modules decide whether they can work.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { access, readFile, readdir } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import os from 'node:os';
 import type { BinaryInfo, HostProbe } from '../contracts/system.js';
@@ -27,16 +27,51 @@ export async function which(name: string): Promise<string | null> {
   return null;
 }
 
-async function binary(name: string, versionArgs: string[] = ['--version']): Promise<BinaryInfo> {
+/**
+ * Versions already asked, by binary path, size and mtime: forking each binary for `--version` was
+ * most of the probe stage of every boot. Kept in /run (root only, gone at reboot, as are the facts).
+ */
+const VERSION_CACHE = '/run/llmos/host-probe.json';
+type VersionCache = Record<string, string>;
+
+async function readVersionCache(): Promise<VersionCache> {
+  if (process.getuid?.() !== 0) return {};
+  try {
+    const v: unknown = JSON.parse(await readFile(VERSION_CACHE, 'utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as VersionCache) : {};
+  } catch {
+    return {};
+  }
+}
+
+async function writeVersionCache(cache: VersionCache): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  try {
+    await mkdir('/run/llmos', { recursive: true, mode: 0o755 });
+    const tmp = `${VERSION_CACHE}.${process.pid}`;
+    await writeFile(tmp, JSON.stringify(cache), { mode: 0o644 });
+    await rename(tmp, VERSION_CACHE);
+  } catch {
+    /* no cache: the next boot asks again */
+  }
+}
+
+async function binary(name: string, cache: VersionCache, versionArgs: string[] = ['--version']): Promise<BinaryInfo> {
   const path = await which(name);
   if (!path) return { path: null, version: null };
+  const st = await stat(path).catch(() => null);
+  const key = st ? `${path}:${st.size}:${st.mtimeMs}` : '';
+  const known = key ? cache[key] : undefined;
+  if (typeof known === 'string') return { path, version: known };
+  let version: string | null = null;
   try {
     const { stdout, stderr } = await run(path, versionArgs, { timeout: 2000 });
-    const m = /(\d+\.\d+(\.\d+)?)/.exec(stdout || stderr);
-    return { path, version: m ? m[1]! : null };
+    version = /(\d+\.\d+(\.\d+)?)/.exec(stdout || stderr)?.[1] ?? null;
   } catch {
-    return { path, version: null };
+    /* present but not answering: no version */
   }
+  if (key && version) cache[key] = version; // a failure (a timeout under load) is asked again next boot
+  return { path, version };
 }
 
 async function probeCgroup(): Promise<HostProbe['cgroup']> {
@@ -77,16 +112,19 @@ async function probeCni(): Promise<HostProbe['cni']> {
 }
 
 export async function probeHost(): Promise<HostProbe> {
+  const cache = await readVersionCache();
+  const known = Object.keys(cache).length;
   const [cgroup, namespaces, filesystems, runc, conmon, iptables, catatonit, cni] = await Promise.all([
     probeCgroup(),
     readdir('/proc/self/ns').catch(() => [] as string[]),
     readFile('/proc/filesystems', 'utf8').catch(() => ''),
-    binary('runc'),
-    binary('conmon'),
-    binary('iptables'),
-    binary('catatonit'),
+    binary('runc', cache),
+    binary('conmon', cache),
+    binary('iptables', cache),
+    binary('catatonit', cache),
     probeCni(),
   ]);
+  if (Object.keys(cache).length !== known) await writeVersionCache(cache);
   return {
     kernel: os.release(),
     arch: os.arch(),

@@ -31,7 +31,7 @@ test('--profile edge boots without the dashboard; an unknown profile is refused 
   }
 });
 
-test('the launcher finds `up` after global options and starts it with --no-node-snapshot (isolated-vm needs it)', async () => {
+test('the launcher finds `up` after global options and starts it with the daemon\'s V8 flags, keeping Node\'s snapshot (isolated-vm runs only in function hosts)', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-launch-'));
   const p = spawn(llmosBin, ['--data-dir', dir, 'up', '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LLMOS_LOG_LEVEL: 'warn' } });
   const exited = new Promise((r) => p.once('exit', r));
@@ -40,7 +40,8 @@ test('the launcher finds `up` after global options and starts it with --no-node-
     p.stdout.on('data', (b: Buffer) => (out += b));
     await within(new Promise<void>((r) => p.stdout.on('data', () => /API on/.test(out) && r())), 30_000, 'the daemon to start');
     const argv = (await readFile(`/proc/${p.pid}/cmdline`, 'utf8')).split('\0');
-    assert.ok(argv.includes('--no-node-snapshot'), argv.join(' '));
+    assert.ok(argv.includes('--optimize-for-size'), argv.join(' '));
+    assert.ok(!argv.includes('--no-node-snapshot'), argv.join(' '));
     assert.ok(argv.includes('up'));
   } finally {
     p.kill('SIGTERM');
