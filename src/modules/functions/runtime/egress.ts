@@ -7,7 +7,7 @@
 import { lookup as dnsLookup } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Agent } from 'undici';
 
 export interface EgressPolicy {
   /** `host:port` entries the function was deployed with (host lowercase, IPv6 in brackets). */
@@ -128,7 +128,7 @@ export function checkUrl(url: URL, policy: EgressPolicy): void {
 }
 
 /** A dispatcher whose connections resolve names through the policy: only checked addresses are dialled. */
-function agentFor(url: URL, policy: EgressPolicy): Agent {
+function agentFor(AgentClass: typeof Agent, url: URL, policy: EgressPolicy): Agent {
   const lookup: LookupFunction = (hostname, options, cb) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (err, addrs) => {
       if (err) return cb(err, []);
@@ -139,7 +139,7 @@ function agentFor(url: URL, policy: EgressPolicy): Agent {
       else cb(null, addrs[0]!.address, addrs[0]!.family);
     });
   };
-  return new Agent({ connect: { lookup }, connections: 4, pipelining: 0 });
+  return new AgentClass({ connect: { lookup }, connections: 4, pipelining: 0 });
 }
 
 function deepest(e: unknown): { message?: string; code?: string } | undefined {
@@ -165,10 +165,12 @@ export function egressHeaders(headers: [string, string][], policy: EgressPolicy)
  */
 export async function egressRequest(url: URL, init: { method: string; headers: [string, string][]; body: ArrayBuffer | Uint8Array | null; signal: AbortSignal }, policy: EgressPolicy): Promise<{ res: Response; close: () => void }> {
   checkUrl(url, policy);
-  const agent = agentFor(url, policy);
+  // undici loads on a function's first fetch: the daemon imports this file for egressPolicy only.
+  const undici = await import('undici');
+  const agent = agentFor(undici.Agent, url, policy);
   const close = () => void agent.close().catch(() => undefined);
   try {
-    const res = await undiciFetch(url, { method: init.method, headers: init.headers, body: init.body ?? undefined, redirect: 'manual', signal: init.signal, dispatcher: agent });
+    const res = await undici.fetch(url, { method: init.method, headers: init.headers, body: init.body ?? undefined, redirect: 'manual', signal: init.signal, dispatcher: agent });
     return { res: res as unknown as Response, close };
   } catch (e) {
     close();
