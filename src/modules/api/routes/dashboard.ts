@@ -11,7 +11,8 @@ import type { RouteKernel } from './context.js';
 import type { DashboardApi } from '../../../contracts/dashboard.js';
 import type { Api } from '../server.js';
 
-const hide = { schema: { hide: true } } as const;
+// The page's files answer HEAD too (the API's routes do not: server.ts exposeHeadRoutes).
+const hide = { schema: { hide: true }, exposeHeadRoute: true } as const;
 
 export function dashboardRoutes(app: Api, k: RouteKernel): void {
   app.get('/', hide, async (_req, reply) => reply.redirect('/ui/'));
