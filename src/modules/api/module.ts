@@ -1,5 +1,7 @@
 // Registration of the API module: creates the token at first boot, serves every capability's
 // routes (each route looks its module up at request time, so unloaded modules answer 503).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Kinds } from '../../contracts/kinds.js';
 import { boundAddress, ensureToken, parseListen } from '../../kernel/http-listen.js';
 import { volumesKind } from '../../contracts/volumes.js';
@@ -7,6 +9,9 @@ import type { ModuleDef } from '../../kernel/module.js';
 import { createApiServer, type Api } from './server.js';
 import { allRoutes } from './routes/index.js';
 import { routeKernel } from './routes/context.js';
+
+/** dist/openapi.json, written by the build (scripts/openapi.mjs); absent when run from sources. */
+const builtDocument = fileURLToPath(new URL('../../../openapi.json', import.meta.url));
 
 export interface ApiConfig {
   listen: string;
@@ -30,7 +35,7 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   defaults: { listen: '' },
   async init(ctx) {
     const token = await ensureToken(ctx.dataDir);
-    const app = await createApiServer({ token, log: ctx.log });
+    const app = await createApiServer({ token, log: ctx.log, document: existsSync(builtDocument) ? builtDocument : undefined });
     const kernel = routeKernel(ctx);
     for (const register of allRoutes) register(app, kernel, ctx);
     const { host, port } = parseListen(ctx.config.listen || ctx.addresses.listen);

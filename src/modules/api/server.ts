@@ -2,9 +2,9 @@
 // auth, response schemas on every route (responses.ts), and LLMOS errors mapped to HTTP statuses
 // by the mapping both HTTP edges share (src/kernel/http-errors.ts).
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import swagger from '@fastify/swagger';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { toHttp } from './errors-http.js';
 import { addResponseSchemas, checkedSerializer, openapiTransform } from './responses.js';
@@ -31,7 +31,12 @@ function tokenMatches(given: string | undefined, token: string): boolean {
 // Fastify types these factories for Ajv's compile functions; zod's have the same call shape.
 const zodCompilers = { buildValidator: () => validatorCompiler, buildSerializer: () => checkedSerializer } as unknown as NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 
-export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number }): Promise<Api> {
+/**
+ * `document`: the OpenAPI document the build wrote (dist/openapi.json, by scripts/openapi.mjs with this
+ * same function), served as is. Without it the routes are described live by @fastify/swagger, which
+ * the build and the in-process route tests use; the daemon skips loading it (~30 ms of every boot).
+ */
+export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number; document?: string }): Promise<Api> {
   // forceCloseConnections: close() also ends in-flight requests (an `events -f` stream, a slow
   // client), which otherwise kept the API's stop, and so the daemon's shutdown, waiting forever.
   // Every route validates and serializes with zod: giving Fastify those compilers up front keeps it
@@ -47,14 +52,17 @@ export async function createApiServer(opts: { token: string; log: Logger; bodyLi
   }).withTypeProvider<ZodTypeProvider>();
   // Before swagger's own onRoute hook, so the document shows the added error responses.
   app.addHook('onRoute', addResponseSchemas);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'LLMOS API', version: LLMOS_VERSION },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: openapiTransform,
-  });
+  if (!opts.document) {
+    const { default: swagger } = await import('@fastify/swagger');
+    await app.register(swagger, {
+      openapi: {
+        info: { title: 'LLMOS API', version: LLMOS_VERSION },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearer: [] }],
+      },
+      transform: openapiTransform,
+    });
+  }
 
   app.addHook('onRequest', async (req, reply) => {
     if (publicPath(req.url.split('?')[0]!)) return;
@@ -72,6 +80,9 @@ export async function createApiServer(opts: { token: string; log: Logger; bodyLi
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'E_NOT_FOUND' }));
 
   app.route({ method: ['GET', 'HEAD'], url: '/healthz', schema: { hide: true }, handler: async () => ({ status: 'ok' }) });
-  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const document = opts.document;
+  let text: Promise<string> | undefined;
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async (_req, reply) =>
+    document ? reply.type('application/json').send(await (text ??= readFile(document, 'utf8'))) : app.swagger());
   return app;
 }
