@@ -2,7 +2,7 @@
 // (no API token, no other tenant's secrets), puts it in its own cgroup, and speaks the protocol.
 // When the process dies, every in-flight request of it fails with 502 host-crashed naming the
 // cause, its instances are marked dead (the pools replace them) and the next start forks a new one.
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InvocationFailed, type FailureReason } from '../failures.js';
@@ -19,8 +19,24 @@ export function hostEntry(): string | undefined {
   return undefined;
 }
 
+/** Node's flags for a host: isolated-vm wants no start-up snapshot; LLMOS_HOST_EXEC_ARGV adds more (profiling). */
+function nodeArgs(): string[] {
+  return ['--no-node-snapshot', ...(process.env.LLMOS_HOST_EXEC_ARGV ?? '').split(' ').filter(Boolean)];
+}
+
+/** The seccomp launcher (native/seccomp-exec.c) built into dist/native, if it was built. */
+export function launcherPath(): string | undefined {
+  for (const rel of ['../../../../native/seccomp-exec', './native/seccomp-exec']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
 export interface HostOptions {
   key: string;
+  /** The seccomp launcher the process is spawned through; undefined: none (warned at boot). */
+  launcher?: string;
   tag: string;
   entry: string;
   limits: HostLimits;
@@ -58,8 +74,10 @@ export class FunctionHost {
   }
 
   private spawn(): Promise<void> {
-    const proc = fork(this.o.entry, [], {
-      execArgv: ['--no-node-snapshot'],
+    // The last argument names the host (as its cgroup): for `ps`, and for the tests' leak checker.
+    const node = [...nodeArgs(), this.o.entry, `llmos-functions/${this.o.tag}/${this.o.key}`];
+    // Through the seccomp launcher when built (spawn, not fork, so the launcher can exec node).
+    const proc = spawn(this.o.launcher ?? process.execPath, this.o.launcher ? [process.execPath, ...node] : node, {
       // A bare environment: the daemon's variables (tokens, LLMOS_*) stay in the daemon.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
       serialization: 'advanced',

@@ -89,4 +89,6 @@ async function handle(m: ToHost): Promise<void> {
 process.on('message', (m: ToHost) => void handle(m));
 // The daemon going away (its end of the channel closes) ends this host too.
 process.on('disconnect', () => process.exit(0));
+// A normal exit on SIGTERM (the daemon's close(); SIGKILL follows if it hangs) also writes --cpu-prof profiles.
+process.on('SIGTERM', () => process.exit(0));
 send({ t: 'ready' });
