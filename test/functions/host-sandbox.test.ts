@@ -80,9 +80,10 @@ describe('the leak checker and function hosts', () => {
   test('a killed daemon leaves host cgroups and a stuck host process: both are reported', async () => {
     d = await startDaemon();
     const dataDir = d.dataDir;
+    let pid: number | undefined;
     try {
       await deployHello('leaky');
-      const [pid] = hostPids();
+      [pid] = hostPids();
       assert.ok(pid);
       const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8').match(/memory:(\/llmos-functions\/\S+)/)?.[1];
       assert.ok(cg, 'the host is in its cgroup');
@@ -103,6 +104,7 @@ describe('the leak checker and function hosts', () => {
       }
       assert.deepEqual(await listLeaks(dataDir), []);
     } finally {
+      if (pid) process.kill(pid, 'SIGKILL'); // stopped by this test: never left behind, even when it failed
       await d.stop();
     }
   });

@@ -154,15 +154,34 @@ export class FunctionHost {
     this.proc?.send(m);
   }
 
-  /** Sends a request and waits for its answer; a host that dies meanwhile rejects it (host-crashed). */
-  async call<T>(fn: string, m: HostCall): Promise<T> {
+  /**
+   * Sends a request and waits for its answer; a host that dies meanwhile rejects it (host-crashed).
+   * `onAbort` (invokes): when `signal` fires first the answer is no longer awaited, and the host is
+   * told to cancel the request (the message onAbort returns).
+   */
+  async call<T>(fn: string, m: HostCall, signal?: AbortSignal, onAbort?: (rid: number) => ToHost): Promise<T> {
     if (this.closing) throw new InvocationFailed('shutting-down', `function host ${this.o.key} is stopping`);
     if (!this.proc) this.ready = this.spawn();
     await this.ready;
     const rid = ++this.rid;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject, fn });
+      if (!signal) {
+        this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject, fn });
+        return this.post({ ...m, rid } as ToHost);
+      }
+      const abort = () => {
+        if (!this.pending.delete(rid)) return;
+        if (onAbort) this.post(onAbort(rid));
+        reject(new InvocationFailed('timeout', `function ${fn}: the client closed the connection; the request was cancelled`));
+      };
+      const done = <V>(f: (v: V) => void) => (v: V) => {
+        signal.removeEventListener('abort', abort);
+        f(v);
+      };
+      this.pending.set(rid, { resolve: done(resolve as (v: unknown) => void), reject: done(reject), fn });
       this.post({ ...m, rid } as ToHost);
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
     });
   }
 
@@ -202,9 +221,25 @@ export class RemoteInstance implements Instance {
   dead: string | undefined;
   constructor(private readonly host: FunctionHost, readonly id: string, private readonly fn: string) {}
 
-  invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
-    if (this.dead) return Promise.reject(new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`));
-    return this.host.call<InvokeResponse>(this.fn, { t: 'invoke', id: this.id, req, timeoutMs });
+  private inflight = 0;
+
+  async invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
+    if (this.dead) throw new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`);
+    const { signal, ...wire } = req; // a signal does not cross processes: a cancel message does
+    // A cancelled request's work can only be stopped with its isolate: when it is the instance's
+    // only request the instance goes (marked dead here, so the pool replaces it at once); with
+    // others in flight it runs on under its CPU limit and timeout, unanswered.
+    const onAbort = (rid: number): ToHost => {
+      const kill = this.inflight === 1;
+      if (kill) this.dead ??= 'cancelled: its only request lost its client';
+      return { t: 'cancel', rid, id: this.id, kill };
+    };
+    this.inflight++;
+    try {
+      return await this.host.call<InvokeResponse>(this.fn, { t: 'invoke', id: this.id, req: wire, timeoutMs }, signal, onAbort);
+    } finally {
+      this.inflight--;
+    }
   }
 
   async memoryBytes(): Promise<number> {

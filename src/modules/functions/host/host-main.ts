@@ -9,6 +9,7 @@ import type { FromHost, ToHost } from './protocol.js';
 
 const send = (m: FromHost): void => void process.send?.(m);
 const instances = new Map<string, IsolateInstance>();
+const names = new Map<string, string>(); // instance id -> function name
 // Code caches by function version: a new instance of a known function skips most of the compile.
 const caches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 
@@ -44,6 +45,7 @@ async function handle(m: ToHost): Promise<void> {
           caches.set(spec.cacheKey, inst.producedCache);
         }
         instances.set(spec.id, inst);
+        names.set(spec.id, spec.functionName);
         send({ t: 'ok', rid: m.rid });
       } catch (e) {
         fail(m.rid, e);
@@ -61,9 +63,20 @@ async function handle(m: ToHost): Promise<void> {
       }
       return;
     }
+    case 'cancel': {
+      // The daemon already failed the request; stopping its work means ending the isolate.
+      const inst = instances.get(m.id);
+      if (!m.kill || !inst) return;
+      instances.delete(m.id);
+      names.delete(m.id);
+      send({ t: 'log', fn: names.get(m.id) ?? '', id: m.id, level: 'warn', text: 'the client closed the connection: its request was cancelled and the instance stopped' });
+      await inst.dispose('cancelled: the client closed the connection');
+      return;
+    }
     case 'dispose': {
       const inst = instances.get(m.id);
       instances.delete(m.id);
+      names.delete(m.id);
       await inst?.dispose(m.reason);
       send({ t: 'ok', rid: m.rid });
       return;

@@ -27,6 +27,8 @@ export type ToHost =
   | { t: 'start'; rid: number; spec: StartSpec }
   | { t: 'invoke'; rid: number; id: string; req: InvokeRequest; timeoutMs: number }
   | { t: 'dispose'; rid: number; id: string; reason: string }
+  /** The caller of request `rid` went away; `kill`: it was the instance's only request, so its isolate goes. */
+  | { t: 'cancel'; rid: number; id: string; kill: boolean }
   | { t: 'mem'; rid: number; id: string }
   | { t: 'spares'; n: number; sizesMb: number[] }
   | { t: 'kvres'; kid: number; err: string; res: unknown };

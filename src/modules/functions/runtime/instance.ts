@@ -9,6 +9,8 @@ export interface InvokeRequest {
   url: string;
   headers: [string, string][];
   body: Uint8Array | null;
+  /** Aborted when the caller went away (the gateway's client closed): the work is cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface InvokeResponse {
