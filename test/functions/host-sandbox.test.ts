@@ -104,7 +104,7 @@ describe('the leak checker and function hosts', () => {
       }
       assert.deepEqual(await listLeaks(dataDir), []);
     } finally {
-      if (pid) process.kill(pid, 'SIGKILL'); // stopped by this test: never left behind, even when it failed
+      if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } // stopped by this test: never left behind, even when it failed
       await d.stop();
     }
   });

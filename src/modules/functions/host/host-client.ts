@@ -4,11 +4,13 @@
 // cause, its instances are marked dead (the pools replace them) and the next start forks a new one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { InvocationFailed, type FailureReason } from '../failures.js';
 import type { Instance, InvokeRequest, InvokeResponse } from '../runtime/instance.js';
 import { joinCgroup, removeCgroup, type HostLimits } from './cgroup.js';
 import type { FromHost, HostCall, StartSpec, ToHost } from './protocol.js';
+import { Wire } from './wire.js';
 
 /** host-main.js beside this file (tsc output) or under dist/src when running from the bundle. */
 export function hostEntry(): string | undefined {
@@ -58,6 +60,7 @@ interface Pending {
 
 export class FunctionHost {
   private proc?: ChildProcess;
+  private wire?: Wire<FromHost, ToHost>;
   private ready?: Promise<void>;
   private readonly pending = new Map<number, Pending>();
   private readonly live = new Map<string, RemoteInstance>();
@@ -80,18 +83,24 @@ export class FunctionHost {
     const proc = spawn(this.o.launcher ?? process.execPath, this.o.launcher ? [process.execPath, ...node] : node, {
       // A bare environment: the daemon's variables (tokens, LLMOS_*) stay in the daemon.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // fd 3: the socketpair the protocol's frames travel on (wire.ts).
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
+    const sock = proc.stdio[3] as Duplex;
+    sock.on('error', () => undefined); // the host died: its 'exit' reports why
     let stderr = '';
     proc.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
     const ready = new Promise<void>((resolve, reject) => {
       proc.once('error', reject);
-      proc.on('message', (m: FromHost) => {
-        if (m.t === 'ready') return resolve();
-        this.onMessage(m);
-      });
+      this.wire = new Wire<FromHost, ToHost>(
+        sock,
+        (m) => (m.t === 'ready' ? resolve() : this.onMessage(m)),
+        (why) => {
+          this.o.warn(`function host ${this.o.key} sent ${why}: killed`);
+          proc.kill('SIGKILL');
+        },
+      );
       proc.once('exit', (code, signal) => {
         const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory in its cgroup, or killed)' : ''}` : `exited with code ${code}`;
         const tail = stderr.trim().split('\n').slice(-1)[0];
@@ -114,6 +123,7 @@ export class FunctionHost {
   private onExit(proc: ChildProcess, why: string): void {
     if (this.proc !== proc) return;
     this.proc = undefined;
+    this.wire = undefined;
     this.ready = undefined;
     for (const [rid, p] of this.pending) {
       this.pending.delete(rid);
@@ -151,37 +161,36 @@ export class FunctionHost {
   }
 
   private post(m: ToHost): void {
-    this.proc?.send(m);
+    this.wire?.send(m);
   }
 
   /**
    * Sends a request and waits for its answer; a host that dies meanwhile rejects it (host-crashed).
-   * `onAbort` (invokes): when `signal` fires first the answer is no longer awaited, and the host is
-   * told to cancel the request (the message onAbort returns).
+   * `onCancel` (invokes): when the caller goes first, the answer is no longer awaited and the host
+   * is sent the message `cancel` returns.
    */
-  async call<T>(fn: string, m: HostCall, signal?: AbortSignal, onAbort?: (rid: number) => ToHost): Promise<T> {
+  async call<T>(fn: string, m: HostCall, onCancel?: InvokeRequest['onCancel'], cancel?: (rid: number) => ToHost): Promise<T> {
     if (this.closing) throw new InvocationFailed('shutting-down', `function host ${this.o.key} is stopping`);
     if (!this.proc) this.ready = this.spawn();
     await this.ready;
     const rid = ++this.rid;
     return new Promise<T>((resolve, reject) => {
-      if (!signal) {
+      if (!onCancel) {
         this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject, fn });
         return this.post({ ...m, rid } as ToHost);
       }
-      const abort = () => {
-        if (!this.pending.delete(rid)) return;
-        if (onAbort) this.post(onAbort(rid));
-        reject(new InvocationFailed('timeout', `function ${fn}: the client closed the connection; the request was cancelled`));
-      };
-      const done = <V>(f: (v: V) => void) => (v: V) => {
-        signal.removeEventListener('abort', abort);
+      let off = (): void => undefined;
+      const settle = <V>(f: (v: V) => void) => (v: V) => {
+        off();
         f(v);
       };
-      this.pending.set(rid, { resolve: done(resolve as (v: unknown) => void), reject: done(reject), fn });
+      this.pending.set(rid, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject), fn });
       this.post({ ...m, rid } as ToHost);
-      if (signal.aborted) abort();
-      else signal.addEventListener('abort', abort, { once: true });
+      off = onCancel(() => {
+        if (!this.pending.delete(rid)) return;
+        if (cancel) this.post(cancel(rid));
+        reject(new InvocationFailed('timeout', `function ${fn}: the client closed the connection; the request was cancelled`));
+      });
     });
   }
 
@@ -225,7 +234,7 @@ export class RemoteInstance implements Instance {
 
   async invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
     if (this.dead) throw new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`);
-    const { signal, ...wire } = req; // a signal does not cross processes: a cancel message does
+    const { onCancel, ...wire } = req; // a callback does not cross processes: a cancel message does
     // A cancelled request's work can only be stopped with its isolate: when it is the instance's
     // only request the instance goes (marked dead here, so the pool replaces it at once); with
     // others in flight it runs on under its CPU limit and timeout, unanswered.
@@ -236,7 +245,7 @@ export class RemoteInstance implements Instance {
     };
     this.inflight++;
     try {
-      return await this.host.call<InvokeResponse>(this.fn, { t: 'invoke', id: this.id, req: wire, timeoutMs }, signal, onAbort);
+      return await this.host.call<InvokeResponse>(this.fn, { t: 'invoke', id: this.id, req: wire, timeoutMs }, onCancel, onAbort);
     } finally {
       this.inflight--;
     }

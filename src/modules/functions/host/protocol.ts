@@ -1,5 +1,5 @@
-// The messages between the daemon and a function-host process (host-main.ts), over the IPC channel
-// of child_process.fork with structured-clone serialization (bodies travel as bytes, no base64).
+// The messages between the daemon and a function-host process (host-main.ts), carried over
+// a socketpair, framed by wire.ts (v8 serialization: bodies travel as bytes, no base64).
 import type { EgressPolicy } from '../runtime/egress.js';
 import type { InvokeRequest, InvokeResponse } from '../runtime/instance.js';
 
