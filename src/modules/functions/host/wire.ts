@@ -66,14 +66,17 @@ export class Wire<In, Out> {
       }
       const frame = buf.subarray(off + 4, off + 4 + len);
       off += 4 + len;
-      let m: In;
+      // The peer runs untrusted code: a frame that is not a message, or that its handler throws
+      // on, breaks the connection (the host is killed and replaced), never this process.
+      let m: unknown;
       try {
-        m = deserialize(frame) as In;
+        m = deserialize(frame);
+        if (typeof m !== 'object' || m === null || typeof (m as { t?: unknown }).t !== 'string') throw new Error('not a message');
+        this.onMessage(m as In);
       } catch (e) {
         this.sock.destroy();
-        return this.onBroken(`an unreadable frame: ${(e as Error).message}`);
+        return this.onBroken(`an unreadable frame: ${(e as Error)?.message ?? String(e)}`);
       }
-      this.onMessage(m);
     }
     const rest = buf.length - off;
     this.chunks = rest ? [off ? buf.subarray(off) : buf] : [];
