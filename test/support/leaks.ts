@@ -1,8 +1,10 @@
 // The one leak checker for test teardowns: given a daemon's data dir, lists what of that daemon is
 // still on the host. A daemon's host objects are found by its tag (daemonTag(dataDir)): CNI ids and
 // netns names are `llmos-<tag>-<id>`, cgroups live under /llmos/<tag>/, and conmon's arguments
-// name paths inside the data dir. Read-only: it never removes anything.
+// name paths inside the data dir; function-host processes and their cgroups are named by a
+// longer tag of the data dir (/llmos-functions/<tag>/<key>/). Read-only: it never removes anything.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { daemonTag } from '../../src/modules/network/cni-network.js';
@@ -44,8 +46,38 @@ async function cgroupDirs(tag: string): Promise<string[]> {
   return found;
 }
 
-/** Pids of processes whose command line names the data dir (conmon, a stuck runc) or whose cgroup is the daemon's. */
-async function processes(dataDir: string, tag: string): Promise<string[]> {
+/**
+ * The tags of the daemon's function-host cgroups, /llmos-functions/<tag>/<host key>/
+ * (functions/host/hosts.ts: sha256 of the data dir as the daemon was given it, 12 hex digits).
+ */
+function functionTags(dataDirIn: string): string[] {
+  const t = (d: string) => createHash('sha256').update(d).digest('hex').slice(0, 12);
+  return [...new Set([t(dataDirIn), t(path.resolve(dataDirIn))])];
+}
+
+/** The function-host cgroups left (any host cgroup after the daemon stopped is a leak), and the daemon's dir itself. */
+async function functionCgroups(ftags: string[]): Promise<string[]> {
+  const found: string[] = [];
+  const v2 = (await readFile(path.join(cgroupRoot, 'cgroup.controllers'), 'utf8').catch(() => undefined)) !== undefined;
+  const hierarchies = v2 ? [cgroupRoot] : ['memory', 'cpu', 'pids'].map((c) => path.join(cgroupRoot, c));
+  for (const h of hierarchies) {
+    for (const ftag of ftags) {
+      const d = path.join(h, 'llmos-functions', ftag);
+      const children = await readdir(d, { withFileTypes: true }).catch(() => undefined);
+      if (!children) continue;
+      const dirs = children.filter((c) => c.isDirectory());
+      if (!dirs.length) found.push(d);
+      for (const c of dirs) found.push(path.join(d, c.name));
+    }
+  }
+  return found;
+}
+
+/**
+ * Pids of processes whose command line names the data dir (conmon, a stuck runc), whose cgroup is
+ * the daemon's, or that are its function hosts (argv names llmos-functions/<tag>/, or in a host cgroup).
+ */
+async function processes(dataDir: string, tag: string, ftags: string[] = functionTags(dataDir)): Promise<string[]> {
   const out: string[] = [];
   for (const pid of await list('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
@@ -56,9 +88,10 @@ async function processes(dataDir: string, tag: string): Promise<string[]> {
     // The daemon itself (`llmos up --data-dir D`) is not a leak; only what it started.
     // (bin/llmos execs node on the bundled CLI, dist/src/cli-bundle/main.mjs).
     if (args.some((a) => a.endsWith('llmos') || a.endsWith('llmos.js') || a.endsWith('cli-bundle/main.mjs')) && args.includes('up')) continue;
-    const inCgroup = cgroup.includes(`/llmos/${tag}/`);
+    const inCgroup = cgroup.includes(`/llmos/${tag}/`) || ftags.some((f) => cgroup.includes(`/llmos-functions/${f}/`));
     const namesDir = args.some((a) => a === dataDir || a.startsWith(dataDir + '/') || a.includes('=' + dataDir + '/'));
-    if (inCgroup || namesDir) out.push(`process ${pid} (${args.join(' ').slice(0, 160) || 'zombie'})${inCgroup ? ' in a daemon cgroup' : ''}`);
+    const fnHost = args.some((a) => ftags.some((f) => a.startsWith(`llmos-functions/${f}/`)));
+    if (inCgroup || namesDir || fnHost) out.push(`process ${pid} (${args.join(' ').slice(0, 160) || 'zombie'})${inCgroup ? ' in a daemon cgroup' : fnHost ? ' (a function host)' : ''}`);
   }
   return out;
 }
@@ -107,13 +140,14 @@ export async function listLeaks(dataDirIn: string, opts: LeakOptions = {}): Prom
   }
 
   for (const d of await cgroupDirs(tag)) leaks.push(`cgroup ${d}`);
+  for (const d of await functionCgroups(functionTags(dataDirIn))) leaks.push(`function-host cgroup ${d}`);
 
   for (const line of (await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')).split('\n')) {
     const mp = line.split(' ')[4]?.replace(/\\040/g, ' ');
     if (mp && (mp === dataDir || mp.startsWith(dataDir + '/'))) leaks.push(`mount ${mp}`);
   }
 
-  leaks.push(...(await processes(dataDir, tag)));
+  leaks.push(...(await processes(dataDir, tag, functionTags(dataDirIn))));
   return leaks.filter((l) => !allowed(l));
 }
 

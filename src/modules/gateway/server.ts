@@ -175,6 +175,16 @@ export function createGatewayServer(functions: () => FunctionsApi, opts: { token
       const rec = await fns.submitAsync(route.name, ir);
       return send(res, 202, { 'content-type': 'application/json', 'x-llmos-invocation-id': rec.id, 'x-request-id': ctx.requestId }, JSON.stringify({ id: rec.id, function: rec.function, status: rec.status }));
     }
+    // A client that goes before its answer cancels the invocation (the host stops its work).
+    ir.onCancel = (cancel) => {
+      if (req.socket.destroyed) {
+        cancel();
+        return () => undefined;
+      }
+      const onClose = () => res.writableFinished || cancel();
+      res.once('close', onClose);
+      return () => res.off('close', onClose);
+    };
     const out = await fns.invoke(route.name, ir);
     const b = out.body ?? new Uint8Array(0);
     const flat = responseHeaders(out.headers, ctx.requestId, b.byteLength);

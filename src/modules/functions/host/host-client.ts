@@ -2,13 +2,15 @@
 // (no API token, no other tenant's secrets), puts it in its own cgroup, and speaks the protocol.
 // When the process dies, every in-flight request of it fails with 502 host-crashed naming the
 // cause, its instances are marked dead (the pools replace them) and the next start forks a new one.
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { InvocationFailed, type FailureReason } from '../failures.js';
 import type { Instance, InvokeRequest, InvokeResponse } from '../runtime/instance.js';
 import { joinCgroup, removeCgroup, type HostLimits } from './cgroup.js';
 import type { FromHost, HostCall, StartSpec, ToHost } from './protocol.js';
+import { Wire } from './wire.js';
 
 /** host-main.js beside this file (tsc output) or under dist/src when running from the bundle. */
 export function hostEntry(): string | undefined {
@@ -19,8 +21,24 @@ export function hostEntry(): string | undefined {
   return undefined;
 }
 
+/** Node's flags for a host: isolated-vm wants no start-up snapshot; LLMOS_HOST_EXEC_ARGV adds more (profiling). */
+function nodeArgs(): string[] {
+  return ['--no-node-snapshot', ...(process.env.LLMOS_HOST_EXEC_ARGV ?? '').split(' ').filter(Boolean)];
+}
+
+/** The seccomp launcher (native/seccomp-exec.c) built into dist/native, if it was built. */
+export function launcherPath(): string | undefined {
+  for (const rel of ['../../../../native/seccomp-exec', './native/seccomp-exec']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
 export interface HostOptions {
   key: string;
+  /** The seccomp launcher the process is spawned through; undefined: none (warned at boot). */
+  launcher?: string;
   tag: string;
   entry: string;
   limits: HostLimits;
@@ -42,6 +60,7 @@ interface Pending {
 
 export class FunctionHost {
   private proc?: ChildProcess;
+  private wire?: Wire<FromHost, ToHost>;
   private ready?: Promise<void>;
   private readonly pending = new Map<number, Pending>();
   private readonly live = new Map<string, RemoteInstance>();
@@ -58,22 +77,30 @@ export class FunctionHost {
   }
 
   private spawn(): Promise<void> {
-    const proc = fork(this.o.entry, [], {
-      execArgv: ['--no-node-snapshot'],
+    // The last argument names the host (as its cgroup): for `ps`, and for the tests' leak checker.
+    const node = [...nodeArgs(), this.o.entry, `llmos-functions/${this.o.tag}/${this.o.key}`];
+    // Through the seccomp launcher when built (spawn, not fork, so the launcher can exec node).
+    const proc = spawn(this.o.launcher ?? process.execPath, this.o.launcher ? [process.execPath, ...node] : node, {
       // A bare environment: the daemon's variables (tokens, LLMOS_*) stay in the daemon.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // fd 3: the socketpair the protocol's frames travel on (wire.ts).
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
+    const sock = proc.stdio[3] as Duplex;
+    sock.on('error', () => undefined); // the host died: its 'exit' reports why
     let stderr = '';
     proc.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
     const ready = new Promise<void>((resolve, reject) => {
       proc.once('error', reject);
-      proc.on('message', (m: FromHost) => {
-        if (m.t === 'ready') return resolve();
-        this.onMessage(m);
-      });
+      this.wire = new Wire<FromHost, ToHost>(
+        sock,
+        (m) => (m.t === 'ready' ? resolve() : this.onMessage(m)),
+        (why) => {
+          this.o.warn(`function host ${this.o.key} sent ${why}: killed`);
+          proc.kill('SIGKILL');
+        },
+      );
       proc.once('exit', (code, signal) => {
         const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory in its cgroup, or killed)' : ''}` : `exited with code ${code}`;
         const tail = stderr.trim().split('\n').slice(-1)[0];
@@ -96,6 +123,7 @@ export class FunctionHost {
   private onExit(proc: ChildProcess, why: string): void {
     if (this.proc !== proc) return;
     this.proc = undefined;
+    this.wire = undefined;
     this.ready = undefined;
     for (const [rid, p] of this.pending) {
       this.pending.delete(rid);
@@ -133,18 +161,36 @@ export class FunctionHost {
   }
 
   private post(m: ToHost): void {
-    this.proc?.send(m);
+    this.wire?.send(m);
   }
 
-  /** Sends a request and waits for its answer; a host that dies meanwhile rejects it (host-crashed). */
-  async call<T>(fn: string, m: HostCall): Promise<T> {
+  /**
+   * Sends a request and waits for its answer; a host that dies meanwhile rejects it (host-crashed).
+   * `onCancel` (invokes): when the caller goes first, the answer is no longer awaited and the host
+   * is sent the message `cancel` returns.
+   */
+  async call<T>(fn: string, m: HostCall, onCancel?: InvokeRequest['onCancel'], cancel?: (rid: number) => ToHost): Promise<T> {
     if (this.closing) throw new InvocationFailed('shutting-down', `function host ${this.o.key} is stopping`);
     if (!this.proc) this.ready = this.spawn();
     await this.ready;
     const rid = ++this.rid;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject, fn });
+      if (!onCancel) {
+        this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject, fn });
+        return this.post({ ...m, rid } as ToHost);
+      }
+      let off = (): void => undefined;
+      const settle = <V>(f: (v: V) => void) => (v: V) => {
+        off();
+        f(v);
+      };
+      this.pending.set(rid, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject), fn });
       this.post({ ...m, rid } as ToHost);
+      off = onCancel(() => {
+        if (!this.pending.delete(rid)) return;
+        if (cancel) this.post(cancel(rid));
+        reject(new InvocationFailed('timeout', `function ${fn}: the client closed the connection; the request was cancelled`));
+      });
     });
   }
 
@@ -184,9 +230,25 @@ export class RemoteInstance implements Instance {
   dead: string | undefined;
   constructor(private readonly host: FunctionHost, readonly id: string, private readonly fn: string) {}
 
-  invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
-    if (this.dead) return Promise.reject(new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`));
-    return this.host.call<InvokeResponse>(this.fn, { t: 'invoke', id: this.id, req, timeoutMs });
+  private inflight = 0;
+
+  async invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
+    if (this.dead) throw new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`);
+    const { onCancel, ...wire } = req; // a callback does not cross processes: a cancel message does
+    // A cancelled request's work can only be stopped with its isolate: when it is the instance's
+    // only request the instance goes (marked dead here, so the pool replaces it at once); with
+    // others in flight it runs on under its CPU limit and timeout, unanswered.
+    const onAbort = (rid: number): ToHost => {
+      const kill = this.inflight === 1;
+      if (kill) this.dead ??= 'cancelled: its only request lost its client';
+      return { t: 'cancel', rid, id: this.id, kill };
+    };
+    this.inflight++;
+    try {
+      return await this.host.call<InvokeResponse>(this.fn, { t: 'invoke', id: this.id, req: wire, timeoutMs }, onCancel, onAbort);
+    } finally {
+      this.inflight--;
+    }
   }
 
   async memoryBytes(): Promise<number> {

@@ -1,14 +1,20 @@
 // A function-host process: isolates of one namespace (or one function) run here, away from the
 // daemon's memory (API token, other tenants' secrets) and event loop. The daemon (host-client.ts)
-// sends start/invoke/dispose over the IPC channel; this process holds no state worth keeping, so
+// sends start/invoke/dispose over a socketpair (wire.ts); this process holds no state worth keeping, so
 // when it dies the daemon fails its in-flight requests and starts a new one.
 import type ivm from 'isolated-vm';
 import { InvocationFailed } from '../failures.js';
 import { IsolateInstance, setSpareShells } from '../runtime/isolate.js';
 import type { FromHost, ToHost } from './protocol.js';
+import { Wire } from './wire.js';
+import { Socket } from 'node:net';
 
-const send = (m: FromHost): void => void process.send?.(m);
+// fd 3 is the daemon's end of a socketpair (host-client.ts); frames as in wire.ts.
+const sock = new Socket({ fd: 3, readable: true, writable: true });
+const wire = new Wire<ToHost, FromHost>(sock, (m) => void handle(m), () => process.exit(1));
+const send = (m: FromHost): void => wire.send(m);
 const instances = new Map<string, IsolateInstance>();
+const names = new Map<string, string>(); // instance id -> function name
 // Code caches by function version: a new instance of a known function skips most of the compile.
 const caches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 
@@ -44,6 +50,7 @@ async function handle(m: ToHost): Promise<void> {
           caches.set(spec.cacheKey, inst.producedCache);
         }
         instances.set(spec.id, inst);
+        names.set(spec.id, spec.functionName);
         send({ t: 'ok', rid: m.rid });
       } catch (e) {
         fail(m.rid, e);
@@ -61,9 +68,20 @@ async function handle(m: ToHost): Promise<void> {
       }
       return;
     }
+    case 'cancel': {
+      // The daemon already failed the request; stopping its work means ending the isolate.
+      const inst = instances.get(m.id);
+      if (!m.kill || !inst) return;
+      instances.delete(m.id);
+      names.delete(m.id);
+      send({ t: 'log', fn: names.get(m.id) ?? '', id: m.id, level: 'warn', text: 'the client closed the connection: its request was cancelled and the instance stopped' });
+      await inst.dispose('cancelled: the client closed the connection');
+      return;
+    }
     case 'dispose': {
       const inst = instances.get(m.id);
       instances.delete(m.id);
+      names.delete(m.id);
       await inst?.dispose(m.reason);
       send({ t: 'ok', rid: m.rid });
       return;
@@ -86,7 +104,9 @@ async function handle(m: ToHost): Promise<void> {
   }
 }
 
-process.on('message', (m: ToHost) => void handle(m));
-// The daemon going away (its end of the channel closes) ends this host too.
-process.on('disconnect', () => process.exit(0));
+// The daemon going away (its end of the socket closes) ends this host too.
+sock.on('end', () => process.exit(0));
+sock.on('error', () => process.exit(0));
+// A normal exit on SIGTERM (the daemon's close(); SIGKILL follows if it hangs) also writes --cpu-prof profiles.
+process.on('SIGTERM', () => process.exit(0));
 send({ t: 'ready' });

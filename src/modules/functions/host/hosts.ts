@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { FunctionSpec } from '../spec.js';
 import type { StartSpec } from './protocol.js';
 import { removeTagDir, sweepCgroups, type HostLimits } from './cgroup.js';
-import { FunctionHost, hostEntry, type HostOptions, type RemoteInstance } from './host-client.js';
+import { FunctionHost, hostEntry, launcherPath, type HostOptions, type RemoteInstance } from './host-client.js';
 
 export const hostKey = (spec: Pick<FunctionSpec, 'name' | 'namespace' | 'ownHost'>): string => (spec.ownHost ? `fn-${spec.name}` : `ns-${spec.namespace}`);
 
@@ -74,8 +74,11 @@ export function createHosts(o: {
     o.warn('function-host entry (host-main.js) not found: isolates run in the daemon');
     return undefined;
   }
+  const launcher = launcherPath();
+  if (!launcher) o.warn('seccomp launcher (dist/native/seccomp-exec) not built: function hosts run without a syscall filter');
   return new FunctionHosts(o.dataDir, {
     entry,
+    launcher,
     limits: o.limits,
     spares: o.spares,
     sparesMb: o.sparesMb,

@@ -1,5 +1,5 @@
-// The messages between the daemon and a function-host process (host-main.ts), over the IPC channel
-// of child_process.fork with structured-clone serialization (bodies travel as bytes, no base64).
+// The messages between the daemon and a function-host process (host-main.ts), carried over
+// a socketpair, framed by wire.ts (v8 serialization: bodies travel as bytes, no base64).
 import type { EgressPolicy } from '../runtime/egress.js';
 import type { InvokeRequest, InvokeResponse } from '../runtime/instance.js';
 
@@ -27,6 +27,8 @@ export type ToHost =
   | { t: 'start'; rid: number; spec: StartSpec }
   | { t: 'invoke'; rid: number; id: string; req: InvokeRequest; timeoutMs: number }
   | { t: 'dispose'; rid: number; id: string; reason: string }
+  /** The caller of request `rid` went away; `kill`: it was the instance's only request, so its isolate goes. */
+  | { t: 'cancel'; rid: number; id: string; kill: boolean }
   | { t: 'mem'; rid: number; id: string }
   | { t: 'spares'; n: number; sizesMb: number[] }
   | { t: 'kvres'; kid: number; err: string; res: unknown };

@@ -9,6 +9,12 @@ export interface InvokeRequest {
   url: string;
   headers: [string, string][];
   body: Uint8Array | null;
+  /**
+   * Registers what to do when the caller goes away (the gateway's client closed) before the answer;
+   * returns the unregistration. A callback, not an AbortSignal: one of those per request costs
+   * measurable time on the warm path.
+   */
+  onCancel?: (cancel: () => void) => () => void;
 }
 
 export interface InvokeResponse {
