@@ -137,7 +137,8 @@ test('a result larger than the quota allows is dropped, not stored', () =>
 test('compaction: a stream of large async bodies keeps the SQLite file bounded', () =>
   withStore(async (store, file) => {
     const compactor = new HistoryCompactor(store, 3_600_000, silentLogger()); // ticked by hand below
-    const limits: AsyncLimits = { ttlMs: 1000, maxRecords: 100, maxBytes: 2 ** 30 };
+    // Expired by hand below (a short real TTL raced the polling of a loaded machine).
+    const limits: AsyncLimits = { ttlMs: 60_000, maxRecords: 100, maxBytes: 2 ** 30 };
     const a = new AsyncInvocations(store, async () => ({ status: 204, headers: [], body: null }), cfg, silentLogger(), () => limits, compactor);
     await a.start();
     const body = Buffer.alloc(1 << 20, 97); // 1 MiB each
@@ -146,7 +147,7 @@ test('compaction: a stream of large async bodies keeps the SQLite file bounded',
       const ids = [];
       for (let i = 0; i < 5; i++) ids.push((await a.submit('f', { method: 'POST', url: 'http://gw/', headers: [], body })).id);
       for (const id of ids) await settle(a, id);
-      await a.expire(Date.now() + 2000);
+      await a.expire(Date.now() + 61_000);
       await compactor.tick();
       await compactor.tick();
     };
