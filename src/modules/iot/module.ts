@@ -71,7 +71,19 @@ export const iotModule = (): ModuleDef<IotConfig, IotApi> => ({
     if (broker) {
       await broker.reapStale();
       await svc.writeBrokerFiles();
-      await broker.start();
+      try {
+        await broker.start();
+      } catch (e) {
+        // A chosen (not configured) port taken meanwhile, e.g. 1883 by another broker: another free one.
+        if (cfg.port) throw e;
+        const port = await freePortOn(cfg.host);
+        await store.put(PORT_KEY, port);
+        ctx.log.warn(`iot: mosquitto did not start (${(e as Error).message}); trying port ${port}`);
+        broker = new ManagedBroker(files!, cfg.host, port, ctx.log);
+        svc.setBroker(broker, broker.url);
+        url = broker.url;
+        await broker.start();
+      }
     }
     const link = new Link(url, auth, (d, ch, p) => svc.ingest.handle(d, ch, p), () => void svc.republishAll(), ctx.log);
     svc.link = link;

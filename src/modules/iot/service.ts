@@ -37,6 +37,12 @@ export class IotService implements IotApi {
   private readonly listeners = new Set<Listener>();
   private readonly now: () => number;
 
+  /** The managed broker was restarted on another port at boot. */
+  setBroker(b: ManagedBroker, url: string): void {
+    this.d.broker = b;
+    this.d.url = url;
+  }
+
   constructor(private readonly d: ServiceDeps) {
     this.now = d.now ?? Date.now;
     this.ingest = new Ingest(d.reg, d.series, d.log, (ev) => this.emit(ev), this.now);
