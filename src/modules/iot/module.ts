@@ -12,7 +12,7 @@ import type { MonitorApi } from '../../contracts/monitor.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { InvalidArgument, SkipModule } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import { ManagedBroker, brokerFiles } from './broker.js';
+import { ManagedBroker, brokerFiles, type BrokerFiles } from './broker.js';
 import { Link } from './link.js';
 import { Registry } from './registry.js';
 import { IotService } from './service.js';
@@ -50,9 +50,8 @@ export const iotModule = (): ModuleDef<IotConfig, IotApi> => ({
     await reg.load();
     const series = monitor.createSeriesStore?.({ recentPoints: cfg.telemetry.recentPoints, bucketMs: cfg.telemetry.bucketMs, buckets: cfg.telemetry.buckets });
 
-    let broker: ManagedBroker | undefined;
-    let files;
-    let url: string;
+    let files: BrokerFiles | undefined;
+    let url = '';
     let auth: { username?: string; password?: string };
     const superuser = { username: SUPERUSER, password: randomBytes(24).toString('base64url') };
     if (cfg.mqttUrl) {
@@ -63,31 +62,36 @@ export const iotModule = (): ModuleDef<IotConfig, IotApi> => ({
       if (!(await hasMosquitto())) throw new SkipModule('mosquitto is not installed (apt-get install mosquitto), and no mqttUrl is configured');
       files = brokerFiles(path.join(ctx.dir, 'broker'));
       await mkdir(files.dir, { recursive: true, mode: 0o700 });
-      broker = new ManagedBroker(files, cfg.host, await brokerPort(store, cfg), ctx.log);
-      url = broker.url;
+      await new ManagedBroker(files, cfg.host, 0, ctx.log).reapStale();
       auth = superuser;
     }
-    const svc = new IotService({ reg, log: ctx.log, series, broker, files, url, superuser });
-    if (broker) {
-      await broker.reapStale();
-      await svc.writeBrokerFiles();
-      try {
-        await broker.start();
-      } catch (e) {
-        // A chosen (not configured) port taken meanwhile, e.g. 1883 by another broker: another free one.
-        if (cfg.port) throw e;
-        const port = await freePortOn(cfg.host);
-        await store.put(PORT_KEY, port);
-        ctx.log.warn(`iot: mosquitto did not start (${(e as Error).message}); trying port ${port}`);
-        broker = new ManagedBroker(files!, cfg.host, port, ctx.log);
+    const svc = new IotService({ reg, log: ctx.log, series, files, url, superuser });
+    let link: Link | undefined;
+    // The broker and the MQTT client (mqtt.js is several MiB) start with the first device, not at
+    // boot: a node without devices pays nothing for the module.
+    svc.setActivator(async () => {
+      if (files) {
+        let broker = new ManagedBroker(files, cfg.host, await brokerPort(store, cfg), ctx.log);
         svc.setBroker(broker, broker.url);
-        url = broker.url;
-        await broker.start();
+        await svc.writeBrokerFiles();
+        try {
+          await broker.start();
+        } catch (e) {
+          // A chosen (not configured) port taken meanwhile, e.g. 1883 by another broker: another free one.
+          if (cfg.port) throw e;
+          const port = await freePortOn(cfg.host);
+          await store.put(PORT_KEY, port);
+          ctx.log.warn(`iot: mosquitto did not start (${(e as Error).message}); trying port ${port}`);
+          broker = new ManagedBroker(files, cfg.host, port, ctx.log);
+          svc.setBroker(broker, broker.url);
+          await broker.start();
+        }
       }
-    }
-    const link = new Link(url, auth, (d, ch, p) => svc.ingest.handle(d, ch, p), () => void svc.republishAll(), ctx.log);
-    svc.link = link;
-    await link.start();
+      link = new Link(svc.url, auth, (d, ch, p) => svc.ingest.handle(d, ch, p), () => void svc.republishAll(), ctx.log);
+      svc.link = link;
+      await link.start();
+    });
+    if (reg.devices.size) await svc.activate();
     ctx.reconciler.register('iot/flush', () => svc.flush(), cfg.flushMs);
 
     new Gauge({
@@ -113,15 +117,15 @@ export const iotModule = (): ModuleDef<IotConfig, IotApi> => ({
     });
     new Gauge({ name: 'llmos_iot_rejected_messages', help: 'Device messages refused (bad JSON, type or range, unknown device or property)', registers: [monitor.registry], collect() { this.set(svc.ingest.rejected); } });
 
-    ctx.meta.exports.url = url;
-    ctx.meta.exports.managedBroker = !!broker;
+    ctx.meta.exports.url = cfg.mqttUrl ? url : `mqtt://${cfg.host}:(chosen at the first device)`;
+    ctx.meta.exports.managedBroker = !!files;
     ctx.meta.exports.devices = reg.devices.size;
     stops.set(svc, async () => {
       ctx.reconciler.unregister('iot/flush');
       for (const n of ['llmos_device_telemetry', 'llmos_device_online', 'llmos_iot_rejected_messages']) monitor.registry.removeSingleMetric(n);
       await svc.flush().catch((e: Error) => ctx.log.warn(`iot: twins not written at stop: ${e.message}`));
-      await link.stop();
-      await broker?.stop();
+      await link?.stop();
+      await svc.managedBroker?.stop();
     });
     return svc;
   },

@@ -5,7 +5,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { BrokerInfo, DeviceCredentials, DeviceEvent, DeviceInfo, DeviceTelemetry, IotApi, ModelCreate, ModelInfo } from '../../contracts/iot.js';
 import type { SeriesStoreHandle } from '../../contracts/monitor.js';
-import { InvalidArgument } from '../../kernel/errors.js';
+import { InvalidArgument, Unavailable } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import type { BrokerFiles, ManagedBroker } from './broker.js';
 import { Ingest, TELEMETRY_SERIES } from './ingest.js';
@@ -37,10 +37,35 @@ export class IotService implements IotApi {
   private readonly listeners = new Set<Listener>();
   private readonly now: () => number;
 
-  /** The managed broker was restarted on another port at boot. */
+  /** The managed broker (once started) and its URL. */
   setBroker(b: ManagedBroker, url: string): void {
     this.d.broker = b;
     this.d.url = url;
+  }
+
+  get managedBroker(): ManagedBroker | undefined {
+    return this.d.broker;
+  }
+
+  get url(): string {
+    return this.d.url;
+  }
+
+  private activator?: () => Promise<void>;
+  private activating?: Promise<void>;
+
+  setActivator(fn: () => Promise<void>): void {
+    this.activator = fn;
+  }
+
+  /** Starts the broker and the MQTT link once (the first device); a failure is retried at the next call. */
+  activate(): Promise<void> {
+    if (!this.activator) return Promise.resolve();
+    this.activating ??= this.activator().catch((e: Error) => {
+      this.activating = undefined;
+      throw new Unavailable(`the MQTT broker is not available: ${e.message}`, { cause: e });
+    });
+    return this.activating;
   }
 
   constructor(private readonly d: ServiceDeps) {
@@ -102,7 +127,7 @@ export class IotService implements IotApi {
       const recs = this.d.reg.parseDevices(ds);
       await this.d.reg.putDevices(recs);
       return recs.map((r) => r.name);
-    });
+    }).then(async (names) => (await this.activate(), names));
   }
 
   async listDevices(filter: { model?: string; labels?: Record<string, string> } = {}): Promise<DeviceInfo[]> {
@@ -131,6 +156,8 @@ export class IotService implements IotApi {
   }
 
   async rotateCredentials(name: string): Promise<DeviceCredentials> {
+    this.d.reg.device(name);
+    await this.activate();
     return this.d.reg.lock.runExclusive(async () => {
       const rec = this.d.reg.device(name);
       const password = newPassword();
@@ -142,6 +169,8 @@ export class IotService implements IotApi {
   }
 
   async setDesired(name: string, props: Record<string, unknown>): Promise<DeviceInfo> {
+    this.d.reg.device(name);
+    await this.activate();
     return this.d.reg.lock.runExclusive(async () => {
       const rec = this.d.reg.device(name);
       const model = this.d.reg.model(rec.model);
@@ -193,7 +222,9 @@ export class IotService implements IotApi {
     return { url: this.d.url, managed: !!this.d.broker, connected: !!this.link?.connected, restarts: this.d.broker?.restarts ?? 0, rejected: this.ingest.rejected, received: this.link?.received ?? 0 };
   }
 
-  apply(docs: unknown[], opts: { dryRun?: boolean } = {}) {
-    return applyIotManifests(this.d.reg, docs, opts);
+  async apply(docs: unknown[], opts: { dryRun?: boolean } = {}) {
+    const out = await applyIotManifests(this.d.reg, docs, opts);
+    if (!opts.dryRun && this.d.reg.devices.size) await this.activate();
+    return out;
   }
 }
