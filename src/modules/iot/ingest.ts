@@ -31,7 +31,8 @@ export class Ingest {
   ) {}
 
   private seriesCount = 0;
-  private readonly known = new Set<string>();
+  /** Last point time per series: the series keeps times strictly increasing. */
+  private readonly known = new Map<string, number>();
 
   /** Logs a refusal, at most 20 a minute (a misbehaving device must not flood the log). */
   private refuse(device: string, what: string, why: string): void {
@@ -98,20 +99,23 @@ export class Ingest {
 
   private addPoint(device: string, property: string, t: number, v: number): void {
     const key = `${device}\u0000${property}`;
-    if (!this.known.has(key)) {
+    const last = this.known.get(key);
+    if (last === undefined) {
       // Bounded: past maxSeries new series are refused (counted), existing ones keep recording.
       if (this.seriesCount >= this.maxSeries) return void this.rejected++;
-      this.known.add(key);
       this.seriesCount++;
     }
-    this.series!.add(TELEMETRY_SERIES, { device, property }, t, v);
+    // Points of one series less than 1 ms apart are spaced 1 ms (the series drops equal times).
+    const at = last !== undefined && t <= last ? last + 1 : t;
+    this.known.set(key, at);
+    this.series!.add(TELEMETRY_SERIES, { device, property }, at, v);
   }
 
   forget(device: string): void {
     this.latest.delete(device);
     this.dirty.delete(device);
     const n = this.series?.drop({ device }) ?? 0;
-    for (const k of [...this.known]) if (k.startsWith(`${device}\u0000`)) this.known.delete(k);
+    for (const k of [...this.known.keys()]) if (k.startsWith(`${device}\u0000`)) this.known.delete(k);
     this.seriesCount = Math.max(0, this.seriesCount - n);
   }
 }
