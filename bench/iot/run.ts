@@ -27,7 +27,19 @@ async function publish(url: string, auth: { username?: string; password?: string
   await c.endAsync();
 }
 
-async function brokerBaseline(tmp: string): Promise<{ rate: number; subscriber: string }> {
+/** mosquitto_pub -l: one message per stdin line, n lines from one process. */
+async function mosquittoPub(port: number, auth: { username?: string; password?: string }, topic: string, n: number): Promise<void> {
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-t', topic, '-l', '-q', '0', ...(auth.username ? ['-u', auth.username, '-P', auth.password ?? ''] : [])];
+  const p = spawn('mosquitto_pub', args, { stdio: ['pipe', 'ignore', 'inherit'] });
+  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ temperature: 20 + (i % 100) / 10 })).join('\n') + '\n';
+  p.stdin.end(lines);
+  await new Promise<void>((r) => p.once('exit', () => r()));
+}
+
+const hasClients = existsSync('/usr/bin/mosquitto_pub') && existsSync('/usr/bin/mosquitto_sub');
+type Publisher = 'mqtt.js' | 'mosquitto_pub';
+
+async function brokerBaseline(tmp: string, publisher: Publisher = 'mqtt.js'): Promise<{ rate: number; subscriber: string }> {
   const port = await freePort();
   const conf = path.join(tmp, 'plain.conf');
   await writeFile(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n`);
@@ -53,7 +65,7 @@ async function brokerBaseline(tmp: string): Promise<{ rate: number; subscriber: 
       void done.then(() => c.end(true));
     }
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => publish(url, {}, `devices/p${i}/telemetry`, total / PUBLISHERS)));
+    await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => (publisher === 'mosquitto_pub' ? mosquittoPub(port, {}, `devices/p${i}/telemetry`, total / PUBLISHERS) : publish(url, {}, `devices/p${i}/telemetry`, total / PUBLISHERS))));
     await done;
     return { rate: total / ((performance.now() - t0) / 1000), subscriber };
   } finally {
@@ -78,22 +90,28 @@ async function main(): Promise<void> {
     if (r.code) throw new Error(r.stderr);
     console.log(`bulk create: ${DEVICES} devices in ${(bulkMs / 1000).toFixed(2)} s (${Math.round(DEVICES / (bulkMs / 1000))} devices/s, CLI included; target < 10 s)`);
 
-    const creds = [];
+    const creds: Array<{ username: string; password: string; url: string }> = [];
     for (let i = 0; i < PUBLISHERS; i++) creds.push((await d.api<{ username: string; password: string; url: string }>('POST', `/v1/devices/s${i}/credentials`)).body);
-    const before = (await d.api<{ received: number }>('GET', '/v1/iot/broker')).body.received;
-    const t1 = performance.now();
-    await Promise.all(creds.map((c) => publish(c.url, { username: c.username, password: c.password }, `devices/${c.username}/telemetry`, N / PUBLISHERS)));
-    for (;;) {
-      const b = (await d.api<{ received: number }>('GET', '/v1/iot/broker')).body.received;
-      if (b - before >= N) break;
-      if (performance.now() - t1 > 120_000) throw new Error(`only ${b - before} of ${N} messages arrived`);
-      await new Promise((res) => setTimeout(res, 20));
+    const ingestRate = async (publisher: Publisher): Promise<number> => {
+      const before = (await d.api<{ received: number }>('GET', '/v1/iot/broker')).body.received;
+      const t1 = performance.now();
+      await Promise.all(creds.map((c) => (publisher === 'mosquitto_pub' ? mosquittoPub(Number(new URL(c.url).port), c, `devices/${c.username}/telemetry`, N / PUBLISHERS) : publish(c.url, { username: c.username, password: c.password }, `devices/${c.username}/telemetry`, N / PUBLISHERS))));
+      for (;;) {
+        const b = (await d.api<{ received: number }>('GET', '/v1/iot/broker')).body.received;
+        if (b - before >= N) break;
+        if (performance.now() - t1 > 120_000) throw new Error(`only ${b - before} of ${N} messages arrived`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      return N / ((performance.now() - t1) / 1000);
+    };
+    for (const publisher of (hasClients ? ['mqtt.js', 'mosquitto_pub'] : ['mqtt.js']) as Publisher[]) {
+      const ingest = await ingestRate(publisher);
+      const base = await brokerBaseline(tmp, publisher);
+      console.log(`publisher ${publisher}, ${N} messages, ${PUBLISHERS} publishers, QoS 0:`);
+      console.log(`  telemetry ingest through LLMOS (validated, into series): ${Math.round(ingest)} msg/s`);
+      console.log(`  mosquitto alone (subscriber ${base.subscriber}): ${Math.round(base.rate)} msg/s`);
+      console.log(`  ratio: ${(ingest / base.rate).toFixed(2)}x (target >= 0.5x)`);
     }
-    const ingest = N / ((performance.now() - t1) / 1000);
-    const base = await brokerBaseline(tmp);
-    console.log(`telemetry ingest through LLMOS: ${Math.round(ingest)} msg/s (${N} messages, ${PUBLISHERS} publishers, QoS 0)`);
-    console.log(`mosquitto alone (subscriber ${base.subscriber}): ${Math.round(base.rate)} msg/s`);
-    console.log(`ratio: ${(ingest / base.rate).toFixed(2)}x (target >= 0.5x)`);
   } finally {
     await d.stop();
     await rm(tmp, { recursive: true, force: true });
