@@ -3,7 +3,7 @@
 // own directory (loopback listener, per-device passwords, ACLs), or an existing broker
 // (`mqttUrl` in the module config). Telemetry lives in the monitor's bounded series store.
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Gauge } from 'prom-client';
 import { Kinds } from '../../contracts/kinds.js';
@@ -126,6 +126,7 @@ export const iotModule = (): ModuleDef<IotConfig, IotApi> => ({
       await svc.flush().catch((e: Error) => ctx.log.warn(`iot: twins not written at stop: ${e.message}`));
       await link?.stop();
       await svc.managedBroker?.stop();
+      if (files && !svc.managedBroker) await rm(files.dir, { recursive: true, force: true });
     });
     return svc;
   },
