@@ -17,8 +17,9 @@ import { gatewayModule } from './modules/gateway/module.js';
 import { servicesModule } from './modules/services/module.js';
 import { autoscalerModule } from './modules/autoscaler/module.js';
 import { dockerApiModule } from './modules/docker-api/module.js';
+import { iotModule } from './modules/iot/module.js';
 
-export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), networkModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule()];
+export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), iotModule(), networkModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule()];
 
 export const builtinRegistry = (): Registry => Registry.of(builtinModules());
 

@@ -39,6 +39,9 @@ export const deployInputSchema = z.object({
   ownHost: z.boolean().optional(),
   /** KV bindings: env[NAME] is a Workers-style KV namespace backed by the state store (`--kv NAME`). */
   kv: z.array(text(64)).max(20).optional(),
+  /** Device rule (issue 21): a device selector (`model=thermometer`) and an expression (`temperature > 30`). */
+  onDevice: text(1024).optional(),
+  when: text(1024).optional(),
 });
 
 /** The deploy body: the input plus isolate code (file name -> source). */
@@ -81,6 +84,8 @@ export interface FunctionSpec {
   keepAlive: string;
   schedule?: string;
   mqtt?: { url: string; topic: string };
+  /** Device rule: invoked when a matching device's values make `when` true (the iot module's events). */
+  device?: { selector: string; when: string };
   /** Whether the gateway takes async invocations without an API token (POST /async/fn/NAME). */
   asyncPublic: boolean;
   /** How long an async invocation's result is kept after it finishes, ms. */
@@ -204,6 +209,7 @@ export const functionSpecSchema = z.object({
   kv: z.array(z.string()),
   schedule: z.string().optional(),
   mqtt: z.object({ url: z.string(), topic: z.string() }).optional(),
+  device: z.object({ selector: z.string(), when: z.string() }).optional(),
   asyncPublic: z.boolean(),
   asyncTtlMs: z.number(),
   asyncMaxRecords: z.number(),

@@ -66,6 +66,15 @@ export interface MonitorApi {
   query(name: string, labels: Record<string, string>, range?: { from?: number; to?: number }): Array<Point & { downsampled?: true; max?: number }>;
   /** Prometheus registry of this module (container_*, node_*, llmos_*). */
   readonly registry: Registry;
+  /** A new bounded, downsampled series store of the monitor's kind, for another module's own series (iot telemetry). */
+  createSeriesStore?(limits: { recentPoints: number; bucketMs: number; buckets: number }): SeriesStoreHandle;
+}
+
+/** What createSeriesStore gives: add points, read one series, drop by labels. */
+export interface SeriesStoreHandle {
+  add(name: string, labels: Record<string, string>, t: number, v: number): void;
+  get(name: string, labels: Record<string, string>): { query(from?: number, to?: number): Array<Point & { downsampled?: true; max?: number }>; latest(): Point | undefined } | undefined;
+  drop(labels: Record<string, string>): number;
 }
 
 // ---- Response schemas (the API's answers) ----

@@ -1,6 +1,7 @@
 // The API in-process for route tests: a real kernel (temp data dir, a fixed host probe) with the
 // real modules that need no root, and a fake of the containers contract in place of runc. Requests
 // go through fastify.inject (the API module's own Fastify instance; no client socket).
+import { iotModule } from '../../src/modules/iot/module.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,7 +51,7 @@ export interface ApiRig {
 /** Every module the routes serve that runs without root; `without` leaves some out (to see 503s). */
 export const rigModules = (containers: ReturnType<typeof fakeContainers>): AnyModuleDef[] => [
   sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), fakeContainersModule(containers), imagesModule(), dashboardModule(),
-  functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), volumesModule(),
+  functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), volumesModule(), iotModule(),
 ] as AnyModuleDef[];
 
 export async function startRig(opts: { without?: string[]; config?: Record<string, unknown> } = {}): Promise<ApiRig> {

@@ -11,6 +11,7 @@ import { functionsPage } from './pages/functions.js';
 import { autoscalingPage } from './pages/autoscaling.js';
 import { imagesPage } from './pages/images.js';
 import { simulatorPage } from './pages/simulator.js';
+import { devicesPage } from './pages/devices.js';
 
 const pages: { path: string; title: string; page: Page }[] = [
   { path: 'overview', title: 'Overview', page: overviewPage },
@@ -18,6 +19,7 @@ const pages: { path: string; title: string; page: Page }[] = [
   { path: 'functions', title: 'Functions', page: functionsPage },
   { path: 'autoscaling', title: 'Autoscaling', page: autoscalingPage },
   { path: 'images', title: 'Images', page: imagesPage },
+  { path: 'devices', title: 'Devices', page: devicesPage },
   { path: 'simulator', title: 'Simulator', page: simulatorPage },
 ];
 

@@ -100,6 +100,8 @@ export function functionCommands(program: Command, ctx: CliContext): void {
     .option('--schedule <cron>', 'invoke on a cron schedule, e.g. "*/5 * * * *" (6 fields for seconds)')
     .option('--mqtt-topic <topic>', 'invoke for each MQTT message on this topic (with --mqtt-url)')
     .option('--mqtt-url <url>', 'MQTT broker, e.g. mqtt://127.0.0.1:1883')
+    .option('--on-device <selector>', "device rule: devices it watches, e.g. 'model=thermometer' or 'room=lab' (with --when; env.devices.set sets desired state)")
+    .option('--when <expr>', "device rule: fire when this becomes true, e.g. 'temperature > 30' (with --on-device)")
     .option('--async-public', 'take async invocations (POST /async/fn/NAME) without the API token')
     .option('--async-ttl <duration>', 'how long async results are kept (default 1h)')
     .option('--async-max <n>', 'async invocations held at once, queued or kept (default 1000; then 429)', int)
@@ -134,6 +136,8 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         schedule: o.schedule,
         mqttTopic: o.mqttTopic,
         mqttUrl: o.mqttUrl,
+        onDevice: o.onDevice,
+        when: o.when,
         asyncPublic: o.asyncPublic ? true : undefined,
         asyncTtl: o.asyncTtl,
         asyncMaxRecords: o.asyncMax,

@@ -30,6 +30,9 @@ import { Secrets } from './secrets.js';
 import { compileSource, type SourceBundle } from './source.js';
 import { DEFAULTS, normalizeSpec, validateName, withSpecDefaults, type DeployInput, type FunctionSpec } from './spec.js';
 import { Triggers } from './triggers.js';
+import { DeviceTriggers } from './device-triggers.js';
+import { DEVICES_BINDING } from './device-rule.js';
+import { iotKind } from '../../contracts/iot.js';
 import type { Registry } from 'prom-client';
 
 export type { FunctionInfo, FunctionsConfig };
@@ -82,6 +85,7 @@ interface Deployed {
 interface Internal {
   deployed: Map<string, Deployed>;
   triggers: Triggers;
+  deviceTriggers: DeviceTriggers;
   asyncInv: AsyncInvocations;
   compactor: HistoryCompactor;
   prepared: PreparedContainers;
@@ -97,7 +101,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   description: 'serverless functions in V8 isolates or containers: pools, scale to zero, async, cron and MQTT triggers',
   requires: [Kinds.stateStore],
   // Image functions run as containers; isolate functions need nothing more.
-  optional: [Kinds.containers],
+  optional: [Kinds.containers, iotKind],
   defaults: FUNCTIONS_DEFAULTS,
 
   async init(ctx) {
@@ -129,7 +133,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const secrets = new Secrets(store, new SecretBox(path.join(ctx.dir, 'secrets.key')), (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
     const kvStore = new FunctionKv(store);
     // A function's KV calls, checked against its current spec (a binding removed at redeploy goes at once).
-    const kvCall = (fn: string) => (binding: string, op: string, args: Record<string, unknown>) => kvStore.op(get(fn).spec, binding, op as KvOp, args);
+    const kvCall = (fn: string) => (binding: string, op: string, args: Record<string, unknown>) => (binding === DEVICES_BINDING ? deviceTriggers.set(get(fn).spec, args) : kvStore.op(get(fn).spec, binding, op as KvOp, args));
     const get = (name: string): Deployed => {
       const d = deployed.get(name);
       if (!d) throw new InvocationFailed('not-found', `no function named ${name}`);
@@ -221,6 +225,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         if (!d) throw new NotFound(`no function named ${name}`);
         deployed.delete(name);
         triggers.remove(name);
+        deviceTriggers.remove(name);
         await d.pool.close(`function ${name} removed`);
         await prepared.drop(name);
         await store.txn({ compare: [], success: [{ type: 'delete', key: SPEC + name }, { type: 'delete', key: CODE + name }] });
@@ -275,6 +280,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     };
     const asyncInv = new AsyncInvocations(store, api.invoke, ctx.config.async, ctx.log, asyncLimits, compactor);
     const triggers = new Triggers(api.invoke, logs, () => api.gatewayBase);
+    const deviceTriggers = new DeviceTriggers(ctx, api.invoke, logs, () => api.gatewayBase);
 
     function install(spec: FunctionSpec, code: StoredCode | undefined, codeCache?: ivm.ExternalCopy<ArrayBuffer>): void {
       const d = deployed.get(spec.name);
@@ -285,6 +291,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         d.pool.update(spec);
       } else deployed.set(spec.name, { spec, code, codeCache, pool: new FunctionPool(spec, poolDeps) });
       triggers.sync(spec);
+      deviceTriggers.sync(spec);
     }
 
     function info(d: Deployed): FunctionInfo {
@@ -293,7 +300,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         ...(d.code ? { code: { entry: d.code.entry, files: d.code.files, bytes: d.code.code.length } } : {}),
         stats: d.pool.stats(),
         instances: d.pool.instances(),
-        triggers: triggers.describe(d.spec.name),
+        triggers: [...triggers.describe(d.spec.name), ...deviceTriggers.describe(d.spec)],
         url: `${api.gatewayBase}/fn/${d.spec.name}/`,
         async: asyncInv.usage(d.spec.name),
       };
@@ -313,7 +320,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     }
     ctx.meta.exports.functions = deployed.size;
     if (hosts) ctx.meta.exports.functionHosts = hosts.tag;
-    internals.set(api, { deployed, triggers, asyncInv, compactor, prepared, hosts, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
+    internals.set(api, { deployed, triggers, deviceTriggers, asyncInv, compactor, prepared, hosts, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
     return api;
   },
   async start(api, signal) {
@@ -332,8 +339,9 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     for (const d of deployed.values()) d.pool.reap(); // start the min instances
   },
   async stop(api) {
-    const { deployed, triggers, asyncInv, compactor, prepared, hosts } = internals.get(api)!;
+    const { deployed, triggers, deviceTriggers, asyncInv, compactor, prepared, hosts } = internals.get(api)!;
     triggers.stop();
+    deviceTriggers.stop();
     asyncInv.stop();
     compactor.stop();
     await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));

@@ -1,4 +1,5 @@
 // A function's desired state, and the pure normalization of what a user asks for into it.
+import { deviceRuleSpec, withDevicesBinding } from './device-rule.js';
 import { Cron } from 'croner';
 import type { DeployInput, FunctionSpec } from '../../contracts/functions.js';
 import { InvalidArgument } from '../../kernel/errors.js';
@@ -152,6 +153,7 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
   }
   if ((input.mqttTopic === undefined) !== (input.mqttUrl === undefined)) throw new InvalidArgument('--mqtt-topic and --mqtt-url go together');
   if (input.mqttUrl && !/^mqtts?:\/\//.test(input.mqttUrl)) throw new InvalidArgument(`--mqtt-url ${input.mqttUrl} must start with mqtt:// or mqtts://`);
+  const deviceRule = deviceRuleSpec(input);
   if (input.port !== undefined && (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535)) throw new InvalidArgument(`port must be 1-65535, got ${input.port}`);
   return {
     name: input.name,
@@ -172,13 +174,14 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     keepAlive,
     ...(input.schedule ? { schedule: input.schedule } : {}),
     ...(input.mqttTopic && input.mqttUrl ? { mqtt: { url: input.mqttUrl, topic: input.mqttTopic } } : {}),
+    ...deviceRule,
     asyncPublic: input.asyncPublic ?? DEFAULTS.asyncPublic,
     asyncTtlMs: ms(input.asyncTtl, DEFAULTS.asyncTtlMs, LIMITS.asyncTtlMs, 'async result TTL'),
     asyncMaxRecords: int(input.asyncMaxRecords, DEFAULTS.asyncMaxRecords, LIMITS.asyncMaxRecords, 'async max records'),
     asyncMaxBytes: size(input.asyncMaxBytes, DEFAULTS.asyncMaxBytes, LIMITS.asyncMaxBytes, 'async max bytes'),
     allowNet: allowNet(input.allowNet),
     ownHost: input.ownHost ?? false,
-    kv: kvNames(input.kv, env, secrets),
+    kv: withDevicesBinding(kvNames(input.kv, env, secrets), deviceRule),
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
     version: (prev?.version ?? 0) + 1,

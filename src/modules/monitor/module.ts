@@ -189,6 +189,7 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
       series: (f = {}) => series.find(f.name, f.labels).map(({ key, name, labels }) => ({ key, name, labels })),
       query: (name, labels, range = {}) => series.get(name, labels)?.query(range.from, range.to) ?? [],
       registry,
+      createSeriesStore: (limits) => new SeriesStore(limits),
       async stopMonitor() {
         unsubscribe();
         ctx.reconciler.unregister('monitor/sample');

@@ -11,6 +11,7 @@ import type { FunctionApplier } from '../../services/apply.js';
 import type { ServicesApi } from '../../services/module.js';
 import type { Api } from '../server.js';
 import { noContent, sendSse } from './sse.js';
+import { iotApplyPart } from './iot.js';
 import { applyOutcomeSchema, serviceLogLineSchema, serviceStatusSchema } from '../../../contracts/services.js';
 
 const applyAnswer = z.object({ dryRun: z.boolean(), results: z.array(applyOutcomeSchema) });
@@ -91,7 +92,10 @@ export function servicesRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
   app.post('/v1/apply', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Create or update objects from manifests (LLMOS kinds and a Kubernetes subset); all-or-nothing validation', response: { 200: applyAnswer } } }, async (req) => {
     const docs = documents(req.body);
     if (!docs.length) throw new InvalidArgument('no documents to apply');
-    return { dryRun: !!req.body.dryRun, results: await svc().apply(docs, { dryRun: req.body.dryRun, functions: functionApplier(app, req) }) };
+    const iot = iotApplyPart(k, docs, !!req.body.dryRun); // DeviceModel / Device: checked first, applied last
+    await iot.check();
+    const results = iot.rest.length ? await svc().apply(iot.rest, { dryRun: req.body.dryRun, functions: functionApplier(app, req) }) : [];
+    return { dryRun: !!req.body.dryRun, results: [...results, ...(await iot.apply())] };
   });
   app.post('/v1/delete', { bodyLimit: APPLY_BODY_LIMIT, schema: { body: applyBody, summary: 'Delete the objects named by manifests', response: { 200: applyAnswer } } }, async (req) => {
     const docs = documents(req.body);

@@ -35,7 +35,8 @@ const GLUE = `(names) => {
     async list(o = {}) { return call(b, 'list', { prefix: o.prefix, limit: o.limit, cursor: o.cursor }); },
   });
   const out = {};
-  for (const n of names) out[n] = make(n);
+  // '@devices' (a function with a device rule) is env.devices: set(name, {property: value}) sets desired state.
+  for (const n of names) if (n === '@devices') out.devices = Object.freeze({ async set(d, p) { return call(n, 'set', { device: String(d), props: JSON.parse(JSON.stringify(p ?? {})) }); } }); else out[n] = make(n);
   return out;
 }`;
 
