@@ -324,3 +324,31 @@ export const containerStatsSchema = z.object({
 });
 export const execResultSchema = z.object({ exitCode: z.number(), stdout: z.string(), stderr: z.string() });
 export const waitResultSchema = z.object({ exitCode: z.number(), oomKilled: z.boolean() });
+
+// ---- Copying files (Docker's cp and /containers/{id}/archive) ----
+
+/** A path inside a container, as `cp` reports it (Docker's X-Docker-Container-Path-Stat). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** Unix st_mode: file type and permission bits. */
+  mode: number;
+  mtime: string;
+  /** For a symbolic link: its target as a container path (else ''). */
+  linkTarget: string;
+}
+
+/**
+ * Tar-safe copies in and out of a container, running or stopped: the container path resolves
+ * inside its root filesystem as the kernel would in a chroot (no symlink leads out of it).
+ */
+export interface ContainerCopyApi {
+  statPath(idOrName: string, path: string): Promise<ContainerPathStat>;
+  /** A tar of the path (its last component not followed; a directory with its contents). */
+  getArchive(idOrName: string, path: string): Promise<{ stat: ContainerPathStat; tar: AsyncIterable<Uint8Array> }>;
+  /**
+   * Extracts a tar into the directory `path`; copyUidGid keeps the archive's owners (else root);
+   * rename extracts the top entry `from` as `to` (cp to a path that does not exist yet).
+   */
+  putArchive(idOrName: string, path: string, tar: AsyncIterable<Uint8Array>, opts?: { copyUidGid?: boolean; noOverwriteDirNonDir?: boolean; rename?: { from: string; to: string } }): Promise<void>;
+}
