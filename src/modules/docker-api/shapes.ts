@@ -76,9 +76,9 @@ export function containerInspect(c: ContainerInfo, image?: ImageRecord): Record<
     Path: args[0] ?? '',
     Args: args.slice(1),
     State: {
-      Status: state,
+      Status: c.paused ? 'paused' : state,
       Running: state === 'running',
-      Paused: false,
+      Paused: !!c.paused,
       Restarting: state === 'restarting',
       OOMKilled: c.oomKilled,
       Dead: false,

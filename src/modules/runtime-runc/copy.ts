@@ -35,7 +35,7 @@ const isUnder = (p: string, dir: string) => dir === '/' || p === dir || p.starts
 
 export class RuncContainerCopy extends RuncContainerControl implements ContainerCopyApi {
   /** Where a container path lives on the host: the deepest mount holding it, else the rootfs. */
-  private async locate(e: Entry, p: string): Promise<Located> {
+  private async locate(e: Entry, p: string, follow = false): Promise<Located> {
     if (typeof p !== 'string' || !p.startsWith('/')) throw new InvalidArgument(`container path ${JSON.stringify(p)} must be absolute`);
     if (p.includes('\0')) throw new InvalidArgument('container path contains a NUL byte');
     if (!e.rec.rootfs) throw new FailedPrecondition(`container ${e.rec.name} has no root filesystem`);
@@ -63,6 +63,12 @@ export class RuncContainerCopy extends RuncContainerControl implements Container
     }
     const rel = posix.relative(rootAt, clean);
     if (!rel) return { host: root, clean, root, rootAt, readOnly };
+    if (follow) {
+      // Extraction goes into what the path names once every link is followed (in the root), as dockerd's.
+      const host = await resolveInRoot(root, rel);
+      if (!host) throw new NotFound(`no such file or directory in container ${e.rec.name}: ${clean}`);
+      return { host, clean, root, rootAt, readOnly };
+    }
     const parent = await resolveInRoot(root, posix.dirname(rel));
     if (!parent || !(await lstat(parent)).isDirectory()) throw new NotFound(`no such file or directory in container ${e.rec.name}: ${clean}`);
     return { host: path.join(parent, posix.basename(rel)), clean, root, rootAt, readOnly };
@@ -130,7 +136,7 @@ export class RuncContainerCopy extends RuncContainerControl implements Container
     const release = this.hold(e.rec.id);
     try {
       await this.frozen(e, async () => {
-        const loc = await this.locate(e, p);
+        const loc = await this.locate(e, p, true);
         const st = await this.statOf(e, loc);
         if ((st.mode & 0o170000) !== 0o040000) throw new InvalidArgument(`extraction point is not a directory: ${loc.clean} in container ${e.rec.name}`);
         if (loc.readOnly) throw new FailedPrecondition(`${loc.clean} is read-only in container ${e.rec.name}`);
