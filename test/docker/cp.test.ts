@@ -195,6 +195,7 @@ describe('[docker-api] cp, archives, save/load, push, pause/rename/update', { sk
   });
 
   test('docker save | docker load round-trips; llmos save/load; podman\'s docker and OCI archives load', async () => {
+    await d.removeContainers(); // an image in use cannot be removed and loaded again
     const file = path.join(tmp, 'saved.tar');
     const s = await docker('save', '-o', file, image);
     assert.equal(s.code, 0, s.stderr);
