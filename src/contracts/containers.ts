@@ -165,6 +165,22 @@ export interface ContainerInfo {
   paused?: boolean;
   /** The container's cgroup, relative to the hierarchy root (v1: below each controller), e.g. "/llmos/1a2b3c4d/ID". */
   cgroupPath?: string;
+  /** Its health check's state while it runs (Docker's State.Health), when it has one. */
+  health?: ContainerHealth;
+}
+
+export interface HealthResult {
+  start: string;
+  end: string;
+  exitCode: number;
+  output: string;
+}
+
+export interface ContainerHealth {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failingStreak: number;
+  /** The last results, oldest first (at most 5, as Docker). */
+  log: HealthResult[];
 }
 
 export interface LogLine {
@@ -310,6 +326,13 @@ export const containerInfoSchema = z.object({
   labels: z.record(z.string(), z.string()),
   spec: containerSpecOutSchema,
   cgroupPath: z.string().optional(),
+  health: z
+    .object({
+      status: z.enum(['starting', 'healthy', 'unhealthy']),
+      failingStreak: z.number(),
+      log: z.array(z.object({ start: z.string(), end: z.string(), exitCode: z.number(), output: z.string() })),
+    })
+    .optional(),
 });
 export const logLineSchema = z.object({ time: z.string(), stream: z.enum(['stdout', 'stderr']), text: z.string(), data: z.string().optional(), partial: z.boolean().optional() });
 export const containerStatsSchema = z.object({

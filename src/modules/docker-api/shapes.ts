@@ -87,6 +87,7 @@ export function containerInspect(c: ContainerInfo, image?: ImageRecord): Record<
       Error: c.state === 'failed' ? (c.reason ?? '') : '',
       StartedAt: c.startedAt ?? ZERO_TIME,
       FinishedAt: c.finishedAt ?? ZERO_TIME,
+      ...(c.health ? { Health: { Status: c.health.status, FailingStreak: c.health.failingStreak, Log: c.health.log.map((r) => ({ Start: r.start, End: r.end, ExitCode: r.exitCode, Output: r.output })) } } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: '',
