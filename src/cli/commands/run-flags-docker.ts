@@ -161,7 +161,10 @@ function healthFlags(str: (k: string) => string | undefined): ContainerSpec['hea
     const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
     let m: RegExpExecArray | null;
     let seen = 0;
-    while ((m = re.exec(s))) (ms += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2]!]!), (seen = re.lastIndex);
+    while ((m = re.exec(s))) {
+      ms += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2]!]!;
+      seen = re.lastIndex;
+    }
     if (!s || seen !== s.length) throw new CliError(`invalid --${k} ${JSON.stringify(s)}: use a duration with a unit, like 30s, 1m30s or 500ms`);
     return Math.round(ms);
   };

@@ -135,7 +135,11 @@ export class RuncContainerHealth extends RuncContainerCopy {
     const doomed = new Set([pid]);
     for (let grew = true; grew; ) {
       grew = false;
-      for (const [p, pp] of parent) if (!doomed.has(p) && doomed.has(pp)) (doomed.add(p), (grew = true));
+      for (const [p, pp] of parent) {
+        if (doomed.has(p) || !doomed.has(pp)) continue;
+        doomed.add(p);
+        grew = true;
+      }
     }
     for (const p of doomed) {
       try {
