@@ -5,10 +5,10 @@
 # Idempotent: skips apt when every binary is already present. npm start and npm test run it first.
 set -euo pipefail
 pkgs=(runc conmon containernetworking-plugins iptables iproute2 catatonit
-      docker-registry skopeo umoci busybox-static mosquitto chromium apache2-utils zstd
+      docker-registry skopeo umoci busybox-static mosquitto mosquitto-clients chromium apache2-utils zstd
       gcc libc6-dev dnsmasq-base nftables etcd-server etcd-client docker.io docker-compose
       containerd hyperfine wrk podman mmdebstrap)
-bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto chromium htpasswd zstd
+bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto mosquitto_pub chromium htpasswd zstd
       gcc /usr/include/stdio.h dnsmasq nft etcd etcdctl docker docker-compose containerd hyperfine wrk podman mmdebstrap)
 missing=0
 for b in "${bins[@]}"; do

@@ -165,6 +165,22 @@ export interface ContainerInfo {
   paused?: boolean;
   /** The container's cgroup, relative to the hierarchy root (v1: below each controller), e.g. "/llmos/1a2b3c4d/ID". */
   cgroupPath?: string;
+  /** Its health check's state while it runs (Docker's State.Health), when it has one. */
+  health?: ContainerHealth;
+}
+
+export interface HealthResult {
+  start: string;
+  end: string;
+  exitCode: number;
+  output: string;
+}
+
+export interface ContainerHealth {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failingStreak: number;
+  /** The last results, oldest first (at most 5, as Docker). */
+  log: HealthResult[];
 }
 
 export interface LogLine {
@@ -310,6 +326,13 @@ export const containerInfoSchema = z.object({
   labels: z.record(z.string(), z.string()),
   spec: containerSpecOutSchema,
   cgroupPath: z.string().optional(),
+  health: z
+    .object({
+      status: z.enum(['starting', 'healthy', 'unhealthy']),
+      failingStreak: z.number(),
+      log: z.array(z.object({ start: z.string(), end: z.string(), exitCode: z.number(), output: z.string() })),
+    })
+    .optional(),
 });
 export const logLineSchema = z.object({ time: z.string(), stream: z.enum(['stdout', 'stderr']), text: z.string(), data: z.string().optional(), partial: z.boolean().optional() });
 export const containerStatsSchema = z.object({
@@ -324,3 +347,31 @@ export const containerStatsSchema = z.object({
 });
 export const execResultSchema = z.object({ exitCode: z.number(), stdout: z.string(), stderr: z.string() });
 export const waitResultSchema = z.object({ exitCode: z.number(), oomKilled: z.boolean() });
+
+// ---- Copying files (Docker's cp and /containers/{id}/archive) ----
+
+/** A path inside a container, as `cp` reports it (Docker's X-Docker-Container-Path-Stat). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** Unix st_mode: file type and permission bits. */
+  mode: number;
+  mtime: string;
+  /** For a symbolic link: its target as a container path (else ''). */
+  linkTarget: string;
+}
+
+/**
+ * Tar-safe copies in and out of a container, running or stopped: the container path resolves
+ * inside its root filesystem as the kernel would in a chroot (no symlink leads out of it).
+ */
+export interface ContainerCopyApi {
+  statPath(idOrName: string, path: string): Promise<ContainerPathStat>;
+  /** A tar of the path (its last component not followed; a directory with its contents). */
+  getArchive(idOrName: string, path: string): Promise<{ stat: ContainerPathStat; tar: AsyncIterable<Uint8Array> }>;
+  /**
+   * Extracts a tar into the directory `path`; copyUidGid keeps the archive's owners (else root);
+   * rename extracts the top entry `from` as `to` (cp to a path that does not exist yet).
+   */
+  putArchive(idOrName: string, path: string, tar: AsyncIterable<Uint8Array>, opts?: { copyUidGid?: boolean; noOverwriteDirNonDir?: boolean; rename?: { from: string; to: string } }): Promise<void>;
+}

@@ -78,6 +78,8 @@ export interface ImageStoreApi extends ImagesApi {
   logout(registry: string): Promise<void>;
   /** `docker save` archives, OCI archives and layouts (a tar stream, optionally gzip). */
   load(src: AsyncIterable<Uint8Array>): Promise<ImageRecord[]>;
+  /** `docker save`: a docker-archive tar (manifest.json, repositories, uncompressed layer tars) of local images. */
+  save?(refs: readonly string[]): Promise<AsyncIterable<Uint8Array>>;
   /** A root filesystem tarball (optionally gzip/zstd) becomes a one-layer image named `name`. */
   importRootfs(src: AsyncIterable<Uint8Array>, name: string, opts?: { cmd?: string[]; env?: string[] }): Promise<ImageRecord>;
 }

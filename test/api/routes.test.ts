@@ -16,6 +16,7 @@ import { functionCases } from './cases-functions.js';
 import { serviceCases } from './cases-services.js';
 import { imageCases } from './cases-images.js';
 import { iotCases } from './cases-iot.js';
+import { archiveCases } from './cases-archives.js';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -62,6 +63,7 @@ test('API routes in-process', { timeout: 180_000 }, async (t) => {
     await kernelCases(t, rig);
     await containerCases(t, rig);
     await imageCases(t, rig);
+    await archiveCases(t, rig);
     await functionCases(t, rig);
     await serviceCases(t, rig);
     await iotCases(t, rig);

@@ -211,8 +211,7 @@ describe('[docker-api] docker CLI against the LLMOS socket', { skip: dockerSkip(
     }
     assert.equal((await docker('run', '-d', '--name', 'cpx', image, 'sleep', '60')).code, 0);
     const cp = await docker('cp', 'cpx:/etc/passwd', `${d.dataDir}/passwd`);
-    assert.equal(cp.code, 1);
-    assert.match(cp.stderr, /not implemented by LLMOS/);
+    assert.equal(cp.code, 0, cp.stderr);
     assert.match((await docker('cp', 'nope:/etc/passwd', '/tmp/x')).stderr, /No such container:path: nope/);
     assert.equal((await docker('rm', '-f', 'cpx')).code, 0);
   });

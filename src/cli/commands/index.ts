@@ -20,4 +20,5 @@ export const commandGroups: readonly GroupLoader[] = [
   { name: 'autoscaler', load: async () => (await import('./autoscaler.js')).autoscalerCommands },
   { name: 'store', load: async () => (await import('./store.js')).storeCommands },
   { name: 'devices', load: async () => (await import('./devices.js')).deviceCommands },
+  { name: 'copy', load: async () => (await import('./copy.js')).copyCommands },
 ];

@@ -148,6 +148,31 @@ function securityOpts(list: readonly string[], readFile: (f: string) => string):
   return out;
 }
 
+/** --health-cmd and its interval, timeout, retries and start period (Go durations with a unit: 30s, 1m30s, 500ms). */
+function healthFlags(str: (k: string) => string | undefined): ContainerSpec['healthcheck'] {
+  const keys = ['health-cmd', 'health-interval', 'health-retries', 'health-timeout', 'health-start-period'];
+  if (!keys.some((k) => str(k) !== undefined)) return undefined;
+  const cmd = str('health-cmd');
+  if (cmd === undefined) throw new CliError('--health-interval, --health-timeout, --health-retries and --health-start-period need --health-cmd (LLMOS does not read an image\'s HEALTHCHECK yet)');
+  const dur = (k: string): number | undefined => {
+    const s = str(k);
+    if (s === undefined) return undefined;
+    let ms = 0;
+    const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+    let m: RegExpExecArray | null;
+    let seen = 0;
+    while ((m = re.exec(s))) {
+      ms += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2]!]!;
+      seen = re.lastIndex;
+    }
+    if (!s || seen !== s.length) throw new CliError(`invalid --${k} ${JSON.stringify(s)}: use a duration with a unit, like 30s, 1m30s or 500ms`);
+    return Math.round(ms);
+  };
+  const retries = str('health-retries');
+  if (retries !== undefined && !/^\d+$/.test(retries)) throw new CliError(`invalid --health-retries ${JSON.stringify(retries)}: use a whole number`);
+  return { test: ['CMD-SHELL', cmd], intervalMs: dur('health-interval'), timeoutMs: dur('health-timeout'), startPeriodMs: dur('health-start-period'), ...(retries !== undefined ? { retries: Number(retries) } : {}) };
+}
+
 function keyValues(list: readonly string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list) {
@@ -163,7 +188,8 @@ export function runFlagSpec(v: Record<string, unknown>, readFile: (f: string) =>
   const list = (k: string) => (v[k] as string[] | undefined) ?? [];
   const str = (k: string) => v[k] as string | undefined;
   if (v.interactive || v.tty) throw new CliError(`${v.tty ? '-t/--tty' : '-i/--interactive'} is not supported yet: run without it (output streams; use -d and llmos logs)`);
-  for (const k of ['health-cmd', 'health-interval', 'health-retries', 'health-timeout', 'health-start-period']) if (str(k) !== undefined) throw new CliError(`--${k} is not supported yet for containers (services have --health-cmd)`);
+  const healthcheck = healthFlags(str);
+  if (healthcheck && v['no-healthcheck']) throw new CliError('--no-healthcheck conflicts with --health-* options');
   const pull = str('pull');
   if (pull !== undefined && !['missing', 'always', 'never'].includes(pull)) throw new CliError(`invalid --pull ${JSON.stringify(pull)}: use missing, always or never`);
   const labels = list('label-file').flatMap((f) => {
@@ -195,7 +221,7 @@ export function runFlagSpec(v: Record<string, unknown>, readFile: (f: string) =>
     ...(str('memory-reservation') !== undefined ? { memoryReservation: dockerMemory(str('memory-reservation')!, '--memory-reservation') } : {}),
     ...(str('cpu-shares') !== undefined ? { cpuShares: int(str('cpu-shares')!, '--cpu-shares') } : {}),
     ...(str('cpuset-cpus') !== undefined ? { cpusetCpus: str('cpuset-cpus') } : {}),
-    ...(v['no-healthcheck'] ? { healthcheck: { test: ['NONE'] } } : {}),
+    ...(v['no-healthcheck'] ? { healthcheck: { test: ['NONE'] } } : healthcheck ? { healthcheck } : {}),
     ...(pull !== undefined ? { pull: pull as ContainerSpec['pull'] } : {}),
     ...(str('platform') !== undefined ? { platform: str('platform') } : {}),
     ...(list('group-add').length ? { groupAdd: list('group-add') } : {}),

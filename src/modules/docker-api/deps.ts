@@ -2,7 +2,7 @@
 // (a module that is not loaded answers 503). Operations beyond a contract are optional methods:
 // when the module in this build has them they are used, else the endpoint answers 501.
 import type { Readable } from 'node:stream';
-import type { ContainersApi } from '../../contracts/containers.js';
+import type { ContainerCopyApi, ContainerLimits, ContainersApi } from '../../contracts/containers.js';
 import type { ImageRecord, ImagesApi } from '../../contracts/images.js';
 import type { MonitorApi } from '../../contracts/monitor.js';
 import type { HostProbe, LlmosEvent } from '../../contracts/system.js';
@@ -15,6 +15,10 @@ export interface ContainersExtra extends ContainersApi {
   pause?(idOrName: string): Promise<unknown>;
   unpause?(idOrName: string): Promise<unknown>;
   rename?(idOrName: string, name: string): Promise<unknown>;
+  update?(idOrName: string, limits: ContainerLimits): Promise<unknown>;
+  statPath?: ContainerCopyApi['statPath'];
+  getArchive?: ContainerCopyApi['getArchive'];
+  putArchive?: ContainerCopyApi['putArchive'];
 }
 
 export interface ImagesExtra extends ImagesApi {

@@ -9,6 +9,7 @@ import type { StateStore } from '../../contracts/state-store.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../../kernel/errors.js';
 import { importRootfs, loadArchive, pushImage } from './archive.js';
+import { saveArchive } from './save.js';
 import type { CredentialStore } from './auth.js';
 import type { BlobStore } from './blob-store.js';
 import { ImageContent } from './content.js';
@@ -137,6 +138,7 @@ export class ImageService implements ImageStoreApi {
     return publicRecord(await importRootfs(this, src, name, opts));
   }
 
+  readonly save = (refs: readonly string[]): Promise<Readable> => saveArchive(this, refs); // docker save (save.ts)
   push(ref: string, onBlob?: (blob: { digest: string; status: 'exists' | 'pushed' }) => void): Promise<{ ref: string; digest: string }> {
     return pushImage(this, ref, (d, status) => onBlob?.({ digest: d.digest, status }));
   }

@@ -10,7 +10,7 @@ import { InvalidArgument, SkipModule } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { daemonTag } from '../../kernel/daemon-tag.js';
 import { detectCgroupVersion } from './cgroups.js';
-import { RuncContainerControl as RuncContainers } from './control.js';
+import { RuncContainerHealth as RuncContainers } from './health.js';
 import { containerAdmission } from './admission.js';
 import type { SchedulerApi } from '../../contracts/scheduler.js';
 import { RecordStore } from './records.js';

@@ -167,8 +167,9 @@ export class Runc {
   }
 
   /** Runs a process in the container with the container's user, capabilities and seccomp profile. */
-  exec(id: string, cmd: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; user?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  exec(id: string, cmd: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; user?: string; /** Where runc writes the process's host pid (health checks kill it at their timeout). */ pidFile?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     const args = ['--root', this.o.root, 'exec'];
+    if (opts.pidFile) args.push('--pid-file', opts.pidFile);
     for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`);
     if (opts.cwd) args.push('--cwd', opts.cwd);
     if (opts.user) args.push('--user', opts.user);

@@ -14,7 +14,23 @@ import { autoscalerRoutes } from './autoscaler.js';
 import { storeRoutes } from './store.js';
 import { volumeRoutes } from './volumes.js';
 import { iotRoutes } from './iot.js';
+import { archiveRoutes } from './archives.js';
 
 export type RouteGroup = (app: Api, kernel: RouteKernel, services: KernelServices) => void;
 
-export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes, storeRoutes, volumeRoutes, iotRoutes];
+// One group per line: the list every capability's routes join.
+export const allRoutes: readonly RouteGroup[] = [
+  systemRoutes,
+  schedulerRoutes,
+  monitorRoutes,
+  containerRoutes,
+  imagesRoutes,
+  dashboardRoutes,
+  functionRoutes,
+  servicesRoutes,
+  autoscalerRoutes,
+  storeRoutes,
+  volumeRoutes,
+  iotRoutes,
+  archiveRoutes,
+];

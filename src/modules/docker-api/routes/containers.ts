@@ -1,8 +1,8 @@
 // Container life cycle on the containers contract: create (Docker's Config + HostConfig), list
-// with filters, inspect, start, stop, restart, kill, remove, prune, rename/pause when offered.
+// with filters, inspect, start, stop, restart, kill, remove, prune, rename/pause/update when offered.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { ContainerInfo } from '../../../contracts/containers.js';
+import type { ContainerInfo, ContainerLimits } from '../../../contracts/containers.js';
 import type { ImageRecord } from '../../../contracts/images.js';
 import { isAlreadyExists, isNotFound } from '../../../kernel/errors.js';
 import { jsonBody, qbool, qfilters, qint, type Call } from '../call.js';
@@ -53,6 +53,36 @@ export function filterContainers(list: ContainerInfo[], f: Record<string, string
           return i < 0 ? l in (c.labels ?? {}) : c.labels?.[l.slice(0, i)] === l.slice(i + 1);
         })),
   );
+}
+
+const num = (v: unknown, k: string): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw badParameter(`${k} must be a number`);
+  return v;
+};
+
+/** Docker's update body (the CLI sends every field, zero when unset) as the runtime's limits. */
+export function updateLimits(b: Record<string, unknown>): ContainerLimits {
+  const l: ContainerLimits = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (v === 0 || v === '' || v === null || v === false || (Array.isArray(v) && !v.length)) continue;
+    if (k === 'Memory') l.memory = num(v, k);
+    else if (k === 'MemorySwap') l.memorySwap = num(v, k);
+    else if (k === 'NanoCpus' || k === 'NanoCPUs') l.cpus = num(v, k) / 1e9;
+    else if (k === 'CpuQuota') l.cpus = num(v, k) / num(b.CpuPeriod || 100_000, 'CpuPeriod');
+    else if (k === 'CpuPeriod') num(v, k);
+    else if (k === 'CpuShares') l.cpuShares = num(v, k);
+    else if (k === 'PidsLimit') l.pidsLimit = num(v, k);
+    else if (k === 'RestartPolicy') {
+      const rp = v as { Name?: string; MaximumRetryCount?: number };
+      if (!rp.Name) continue;
+      if (rp.Name === 'no' || rp.Name === 'always') l.restart = { name: rp.Name };
+      else if (rp.Name === 'unless-stopped') l.restart = { name: 'always' };
+      else if (rp.Name === 'on-failure') l.restart = { name: 'on-failure', ...(rp.MaximumRetryCount ? { maxRetries: rp.MaximumRetryCount } : {}) };
+      else throw badParameter(`invalid restart policy ${rp.Name}`);
+    } else if (typeof v === 'object' && v && !Object.values(v).some((x) => x !== 0 && x !== '' && x !== null)) continue;
+    else throw badParameter(`${k} is not supported by LLMOS for docker update (memory, memory-swap, cpus, cpu-shares, pids-limit, restart)`);
+  }
+  return l;
 }
 
 export function containerRoutes(r: Router, d: DockerDeps): void {
@@ -173,6 +203,14 @@ export function containerRoutes(r: Router, d: DockerDeps): void {
       c.empty(204);
     });
   }
+
+  r.on('POST', `/containers/${ID}/update`, async (c) => {
+    const info = await inspect(c.params.id!);
+    const a = ctrs();
+    if (!a.update) throw notImplemented('POST /containers/{id}/update');
+    await a.update(info.id, updateLimits((await jsonBody<Record<string, unknown>>(c)) ?? {}));
+    c.json(200, { Warnings: [] });
+  });
 
   r.on('POST', `/containers/${ID}/resize`, async (c) => {
     await inspect(c.params.id!);

@@ -1,6 +1,7 @@
 // Every route group of the Docker API, in match order (explicit 501s last).
 import type { DockerDeps } from '../deps.js';
 import { Router } from '../router.js';
+import { archiveRoutes } from './archive.js';
 import { containerRoutes } from './containers.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
@@ -16,6 +17,7 @@ export function dockerRouter(d: DockerDeps): Router {
   systemRoutes(r, d);
   imageRoutes(r, d);
   containerRoutes(r, d);
+  archiveRoutes(r, d);
   streamRoutes(r, d);
   execRoutes(r, d);
   statsRoutes(r, d);

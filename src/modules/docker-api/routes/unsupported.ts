@@ -13,10 +13,8 @@ const no = (what: string, why: string, before?: (c: Call) => Promise<unknown>) =
 export function unsupportedRoutes(r: Router, d: DockerDeps): void {
   // A missing container is still a 404 (what the CLI reports first).
   const exists = (c: Call) => orNoSuch('container', c.params.id!, () => d.containers().inspect(c.params.id!));
-  r.on(['GET', 'HEAD', 'PUT'], `/containers/${ID}/archive`, no('copying files (docker cp, /containers/{id}/archive)', 'the containers module has no tar-safe copy in this build', exists));
   r.on('GET', `/containers/${ID}/export`, no('docker export', 'not offered', exists));
   r.on('GET', `/containers/${ID}/changes`, no('docker diff', 'not offered', exists));
-  r.on('POST', `/containers/${ID}/update`, no('docker update', 'the containers module cannot change limits of a container in this build', exists));
   r.on('POST', '/build', no('docker build', 'LLMOS does not build images'));
   r.on('POST', '/commit', no('docker commit', 'LLMOS does not build images'));
   // What dockerd answers on a node that is not in a swarm (the CLI's inspect knows it).
