@@ -29,6 +29,7 @@ export interface ChannelHost {
   log(level: string, text: string): void;
 }
 
+type Frame = [op: 'send' | 'close', data: string | ArrayBuffer | null, code: number, reason: string];
 type Ref = ivm.Reference<(...a: unknown[]) => unknown>;
 const copyAll = { arguments: { copy: true }, result: { promise: true, copy: true } } as const;
 const bytesOf = (d: string | Uint8Array | ArrayBuffer): number => (typeof d === 'string' ? Buffer.byteLength(d) : d.byteLength);
@@ -37,6 +38,8 @@ export class Channels {
   private readonly streams = new Set<number>();
   private readonly sockets = new Map<number, LocalSocket>();
   private readonly idle: Array<() => void> = [];
+  /** Frames the function sent before its response reached the host (socket() takes them). */
+  private readonly unclaimed = new Map<number, Frame[]>();
   private refs?: { read: Ref; cancel: Ref; ws: Ref };
   private dead?: string;
 
@@ -143,13 +146,19 @@ export class Channels {
       this.settle();
     });
     this.sockets.set(sid, s);
+    for (const f of this.unclaimed.get(sid) ?? []) this.fromIsolate(sid, ...f);
+    this.unclaimed.delete(sid);
     return s;
   }
 
   /** A frame or close the function sent (sink.ws). */
   fromIsolate(sid: number, op: 'send' | 'close', data: string | ArrayBuffer | null, code: number, reason: string): void {
     const s = this.sockets.get(sid);
-    if (!s) return;
+    if (!s) {
+      const list = this.unclaimed.get(sid) ?? [];
+      if (list.length < MAX_QUEUED_IN && (list.length || this.unclaimed.size < MAX_SOCKETS)) this.unclaimed.set(sid, [...list, [op, data, code, reason]]);
+      return;
+    }
     if (op === 'send' && data !== null && bytesOf(data) > MAX_MESSAGE_BYTES) {
       this.h.log('error', `WebSocket message of ${bytesOf(data)} bytes is over the limit of ${MAX_MESSAGE_BYTES}: the socket was closed`);
       return s.out('close', null, 1009, 'message too big');
