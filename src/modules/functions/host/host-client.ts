@@ -47,6 +47,8 @@ export class FunctionHost {
   private readonly live = new Map<string, RemoteInstance>();
   /** The callers' ends of open WebSockets, by "instance/sid". */
   readonly peers = new Map<string, SocketPeer>();
+  /** Frames that came before their socket's answer was handled (several IPC messages can land in one turn). */
+  readonly unclaimed = new Map<string, Array<(p: SocketPeer) => void>>();
   private rid = 0;
   private closing = false;
   private removed: Promise<void> = Promise.resolve();
@@ -122,9 +124,12 @@ export class FunctionHost {
         );
       case 'wsout': {
         const key = `${m.id}/${m.sid}`;
+        const data = m.data;
+        const f = (p: SocketPeer) => (m.op === 'send' && data !== null ? p.send(data) : p.close(m.code, m.reason));
         const p = this.peers.get(key);
-        if (m.op === 'send' && m.data !== null) p?.send(m.data);
-        else p?.close(m.code, m.reason);
+        if (p) return f(p);
+        const list = this.unclaimed.get(key) ?? [];
+        if (list.length < 64 && (list.length || this.unclaimed.size < 256)) this.unclaimed.set(key, [...list, f]);
         return;
       }
       case 'dead': {
@@ -245,8 +250,16 @@ export class RemoteInstance implements Instance {
   private socket(sid: number): FunctionSocket {
     const key = `${this.id}/${sid}`;
     const closed = this.opened();
+    // Frames the function sends before the gateway attaches wait here.
+    const early: Array<(p: SocketPeer) => void> = this.host.unclaimed.get(key) ?? [];
+    this.host.unclaimed.delete(key);
+    this.host.peers.set(key, { send: (d) => void early.push((p) => p.send(d)), close: (c, r) => void early.push((p) => p.close(c, r)) });
     return {
-      attach: (peer) => void this.host.peers.set(key, { send: (d) => peer.send(d), close: (code, reason) => (closed(), peer.close(code, reason)) }),
+      attach: (peer) => {
+        const p: SocketPeer = { send: (d) => peer.send(d), close: (code, reason) => (closed(), peer.close(code, reason)) };
+        this.host.peers.set(key, p);
+        for (const f of early.splice(0)) f(p);
+      },
       message: (data) => this.host.call<void>(this.fn, { t: 'wsin', id: this.id, sid, data }),
       close: (code, reason) => {
         closed();

@@ -62,15 +62,16 @@ async function handle(m: ToHost): Promise<void> {
         const { stream, webSocket, ...rest } = await inst.invoke(m.req, { timeoutMs: m.timeoutMs });
         const value: WireResponse = rest;
         if (stream) streams.set(`${m.id}/${(value.sid = ++channelId)}`, stream);
+        const sid = webSocket ? (value.ws = ++channelId) : 0;
+        send({ t: 'ok', rid: m.rid, value });
+        // After the answer, so the daemon knows the socket before its first frame arrives.
         if (webSocket) {
-          const sid = (value.ws = ++channelId);
           sockets.set(`${m.id}/${sid}`, webSocket);
           webSocket.attach({
             send: (data) => send({ t: 'wsout', id: m.id, sid, op: 'send', data, code: 0, reason: '' }),
             close: (code, reason) => send({ t: 'wsout', id: m.id, sid, op: 'close', data: null, code, reason }),
           });
         }
-        send({ t: 'ok', rid: m.rid, value });
       } catch (e) {
         fail(m.rid, e);
       }
