@@ -44,6 +44,8 @@ interface Open {
   total: number;
   err?: string;
   ended: Promise<void>;
+  /** Settles when the stream errors or closes (a write's callback may then never come). */
+  stopped: Promise<void>;
 }
 
 const buf = (chunks: Buffer[]): ArrayBuffer | null => {
@@ -71,7 +73,7 @@ export function zlibStreams() {
       if (!make) return `unsupported compression format ${op.slice(2)}`;
       if (open.size >= MAX_ZLIB_STREAMS) return `more than ${MAX_ZLIB_STREAMS} compression streams open at once`;
       const z = make();
-      const o: Open = { z, out: [], total: 0, ended: new Promise((r) => z.once('end', r)) };
+      const o: Open = { z, out: [], total: 0, ended: new Promise((r) => z.once('end', r)), stopped: new Promise((r) => (z.once('error', () => r()), z.once('close', () => r()))) };
       const inflate = op.startsWith('d:');
       z.on('data', (b: Buffer) => {
         o.total += b.length;
@@ -90,8 +92,8 @@ export function zlibStreams() {
       const o = open.get(id);
       if (!o) return ['stream closed', null];
       if (!o.err) {
-        if (data) await new Promise<void>((r) => o.z.write(Buffer.from(data), () => r()));
-        else await Promise.race([(o.z.end(), o.ended), new Promise<void>((r) => o.z.once('close', r))]);
+        if (data) await Promise.race([new Promise<void>((r) => o.z.write(Buffer.from(data), () => r())), o.stopped]);
+        else await Promise.race([(o.z.end(), o.ended), o.stopped]);
       }
       if (o.err) return [o.err, null];
       return ['', buf(o.out.splice(0))];
