@@ -152,6 +152,20 @@ describe('WebSockets through the gateway, beside workerd', () => {
     ws.terminate();
   });
 
+  test('an instance reaped while idle keeps serving its open socket; closing it lets the instance go', { timeout: 90_000 }, async () => {
+    const r = await d.cli(['fn', 'deploy', 'chan-ka', '--code', path.join(dir, 'chan.js'), '--keepalive', 'fixed:1s']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = await connect(`${d.gateway}/fn/chan-ka/echo`);
+    assert.deepEqual(await c.next(1), ['welcome']);
+    // The pool lets the idle instance go (keep-alive 1 s)...
+    await until('the pool to reap the idle instance', async () => (await d.api<{ instances: unknown[] }>('GET', '/v1/functions/chan-ka')).body.instances.length === 0, 30_000, 100);
+    // ...but its isolate lives on for the socket.
+    c.ws.send('still there?');
+    assert.deepEqual(await c.next(2), ['welcome', 'echo:still there?']);
+    c.ws.send('close');
+    assert.deepEqual(await c.closed, [4000, 'asked to']);
+  });
+
   test('a Hono app with upgradeWebSocket from hono/cloudflare-workers', { timeout: 60_000 }, async () => {
     assert.ok(hono, 'the Hono app bundled');
     const urls = [`${d.gateway}/fn/hono-ws`, ...(w ? [w.url['hono-ws']!] : [])];
