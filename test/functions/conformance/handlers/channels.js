@@ -1,4 +1,4 @@
-/* global CompressionStream, DecompressionStream, Response, TextDecoder, TextEncoder, WebSocketPair, MessageEvent, CloseEvent, crypto, setTimeout -- the web platform of the runtime under test */
+/* global CompressionStream, DecompressionStream, Response, TextDecoder, TextEncoder, WebSocketPair, MessageEvent, CloseEvent, crypto -- the web platform of the runtime under test */
 // Workers' WebSocketPair surface (developers.cloudflare.com/workers/runtime-apis/websockets) and
 // incremental CompressionStream/DecompressionStream, from web-platform-tests compression/
 // (decompression-split-chunk, compression-large-flush-output): output comes as input arrives.
