@@ -12,6 +12,7 @@ import { AsyncQuota, type AsyncLimits } from './async-quota.js';
 import { InvocationFailed } from './failures.js';
 import type { HistoryCompactor } from './history-compactor.js';
 import type { InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import { wholeBody } from './runtime/whole-body.js';
 import { retryDelayMs } from './scaling.js';
 import type { AsyncRecord } from '../../contracts/functions.js';
 
@@ -205,7 +206,7 @@ export class AsyncInvocations {
     const stored = r.body ?? (r.bodyBytes ? (await this.store.get<string>(BODY + id))?.value : undefined);
     let done: AsyncRecord;
     try {
-      const res = await this.invoke(rec.function, { method: r.method, url: r.url, headers: r.headers, body: stored ? Buffer.from(stored, 'base64') : null });
+      const res = await wholeBody(await this.invoke(rec.function, { method: r.method, url: r.url, headers: r.headers, body: stored ? Buffer.from(stored, 'base64') : null }), this.cfg.maxResultBytes + 1);
       if (res.status >= 500 && rec.attempts < this.cfg.maxAttempts) done = this.retry(rec, `function answered ${res.status}`);
       else done = this.finish(rec, res.status >= 500 ? 'failed' : 'succeeded', { res });
     } catch (e) {

@@ -6,6 +6,7 @@ import { Cron } from 'croner';
 import type { MqttClient } from 'mqtt';
 import type { FunctionLogs } from './logs.js';
 import type { InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import { wholeBody } from './runtime/whole-body.js';
 import type { FunctionSpec } from './spec.js';
 
 /**
@@ -80,7 +81,7 @@ export class Triggers {
 
   private async fire(name: string, kind: string, headers: [string, string][], body: Uint8Array | null, method = 'POST'): Promise<void> {
     try {
-      const res = await this.invoke(name, { method, url: `${this.gatewayBase()}/fn/${name}/`, headers, body });
+      const res = await wholeBody(await this.invoke(name, { method, url: `${this.gatewayBase()}/fn/${name}/`, headers, body }));
       this.logs.write(name, 'trigger', 'system', `${kind} trigger: function answered ${res.status}`);
     } catch (e) {
       this.logs.write(name, 'trigger', 'error', `${kind} trigger: ${(e as Error).message}`);

@@ -11,6 +11,8 @@ import { InvocationFailed } from '../../kernel/invocation-failed.js';
 import type { FunctionsApi } from '../functions/module.js';
 import type { InvokeRequest } from '../functions/runtime/instance.js';
 import { HOPS_HEADER, MAX_HOPS, hopsOf, requestHeaders, responseHeaders, routeByHost, validHost } from './headers.js';
+import { sendStreamed } from './stream-out.js';
+import { attachWebSockets } from './websocket.js';
 const ROUTE = /^\/(async\/)?fn\/([^/?#]+)(\/[^?#]*)?$/;
 
 /** Per request: its id (x-request-id, and in the logs) and, once routed, the function. */
@@ -188,6 +190,7 @@ export function createGatewayServer(functions: () => FunctionsApi, opts: { token
     const out = await fns.invoke(route.name, ir);
     const b = out.body ?? new Uint8Array(0);
     const flat = responseHeaders(out.headers, ctx.requestId, b.byteLength);
+    if (out.stream || out.webSocket) return sendStreamed(res, out, flat, route.name);
     try {
       res.writeHead(out.status, out.statusText || undefined, flat);
     } catch (e) {
@@ -197,5 +200,6 @@ export function createGatewayServer(functions: () => FunctionsApi, opts: { token
     res.end(b);
   }
 
+  attachWebSockets(server, functions, opts);
   return server;
 }

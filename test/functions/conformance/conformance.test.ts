@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { projectRoot, startDaemon, type TestDaemon } from '../../support/daemon.js';
 import { startWorkerd, workerdBin, type Workerd } from '../workerd.js';
 
-const families = ['url', 'encoding', 'fetch', 'streams', 'clone', 'crypto', 'globals'];
+const families = ['url', 'encoding', 'fetch', 'streams', 'clone', 'crypto', 'globals', 'channels'];
 const handlersDir = path.join(projectRoot, 'test', 'functions', 'conformance', 'handlers');
 
 interface Outcome {

@@ -62,7 +62,11 @@ export function functionRoutes(app: Api, k: RouteKernel, _svc: KernelServices): 
     try {
       if (bytes && bytes.length > api.bodyLimit(req.params.name)) throw new InvocationFailed('body-too-large', `request body exceeds the limit of ${api.bodyLimit(req.params.name)} bytes of function ${req.params.name}`);
       const res = await api.invoke(req.params.name, { method: method.toUpperCase(), url: `${api.gatewayBase}${p}`, headers: Object.entries(headers).map(([h, v]) => [h.toLowerCase(), v]), body: bytes });
-      const b = Buffer.from(res.body ?? new Uint8Array());
+      // A streamed body is read to its end (the runtime caps it); a WebSocket needs the gateway.
+      const parts = [res.body ?? new Uint8Array()];
+      if (res.stream) for (let c = await res.stream.read(); c; c = await res.stream.read()) parts.push(c);
+      res.webSocket?.close(1011, 'WebSockets need the gateway');
+      const b = Buffer.concat(parts);
       return { status: res.status, headers: res.headers, body: b.toString('base64') };
     } catch (e) {
       if (!(e instanceof InvocationFailed)) throw e;

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { InvocationFailed, type FailureReason } from '../failures.js';
-import type { Instance, InvokeRequest, InvokeResponse } from '../runtime/instance.js';
+import type { BodyStream, FunctionSocket, Instance, InvokeRequest, InvokeResponse, SocketPeer } from '../runtime/instance.js';
 import { joinCgroup, removeCgroup, type HostLimits } from './cgroup.js';
-import type { FromHost, HostCall, StartSpec, ToHost } from './protocol.js';
+import type { FromHost, HostCall, StartSpec, ToHost, WireResponse } from './protocol.js';
 import { Wire } from './wire.js';
 
 /** host-main.js beside this file (tsc output) or under dist/src when running from the bundle. */
@@ -64,6 +64,10 @@ export class FunctionHost {
   private ready?: Promise<void>;
   private readonly pending = new Map<number, Pending>();
   private readonly live = new Map<string, RemoteInstance>();
+  /** The callers' ends of open WebSockets, by "instance/sid". */
+  readonly peers = new Map<string, SocketPeer>();
+  /** Frames that came before their socket's answer was handled (several IPC messages can land in one turn). */
+  readonly unclaimed = new Map<string, Array<(p: SocketPeer) => void>>();
   private rid = 0;
   private closing = false;
   private removed: Promise<void> = Promise.resolve();
@@ -130,6 +134,8 @@ export class FunctionHost {
       p.reject(new InvocationFailed('host-crashed', `function ${p.fn}: ${why}; the request was lost`));
     }
     for (const inst of this.live.values()) inst.dead ??= why;
+    for (const p of this.peers.values()) p.close(1011, 'the function host ended');
+    this.peers.clear();
     this.live.clear();
     this.removed = removeCgroup(this.o.tag, this.o.key).catch((e: Error) => this.o.warn(`function host ${this.o.key}: cgroup not removed: ${e.message}`));
     if (!this.closing) this.o.onCrash(this.o.key, why);
@@ -144,6 +150,16 @@ export class FunctionHost {
           (res) => this.post({ t: 'kvres', kid: m.kid, err: '', res }),
           (e: Error) => this.post({ t: 'kvres', kid: m.kid, err: e?.message || String(e), res: null }),
         );
+      case 'wsout': {
+        const key = `${m.id}/${m.sid}`;
+        const data = m.data;
+        const f = (p: SocketPeer) => (m.op === 'send' && data !== null ? p.send(data) : p.close(m.code, m.reason));
+        const p = this.peers.get(key);
+        if (p) return f(p);
+        const list = this.unclaimed.get(key) ?? [];
+        if (list.length < 64 && (list.length || this.unclaimed.size < 256)) this.unclaimed.set(key, [...list, f]);
+        return;
+      }
       case 'dead': {
         const inst = this.live.get(m.id);
         if (inst) inst.dead ??= m.reason;
@@ -158,6 +174,11 @@ export class FunctionHost {
         else p.reject(new InvocationFailed(m.reason as FailureReason, m.message));
       }
     }
+  }
+
+  /** A message that needs no answer (stream cancel, socket close). */
+  notify(m: ToHost): void {
+    this.post(m);
   }
 
   private post(m: ToHost): void {
@@ -228,6 +249,9 @@ export class FunctionHost {
 /** An isolate instance living in a function host. */
 export class RemoteInstance implements Instance {
   dead: string | undefined;
+  /** Streams and sockets still open (they keep an idle instance: see dispose). */
+  private open = 0;
+  private idle: Array<() => void> = [];
   constructor(private readonly host: FunctionHost, readonly id: string, private readonly fn: string) {}
 
   private inflight = 0;
@@ -244,11 +268,69 @@ export class RemoteInstance implements Instance {
       return { t: 'cancel', rid, id: this.id, kill };
     };
     this.inflight++;
+    let out: WireResponse;
     try {
-      return await this.host.call<InvokeResponse>(this.fn, { t: 'invoke', id: this.id, req: wire, timeoutMs }, onCancel, onAbort);
+      out = await this.host.call<WireResponse>(this.fn, { t: 'invoke', id: this.id, req: wire, timeoutMs }, onCancel, onAbort);
     } finally {
       this.inflight--;
     }
+    const { sid, ws, ...rest } = out;
+    const res: InvokeResponse = rest;
+    if (sid) res.stream = this.stream(sid);
+    if (ws) res.webSocket = this.socket(ws);
+    return res;
+  }
+
+  private opened(): () => void {
+    this.open++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.open === 0) for (const r of this.idle.splice(0)) r();
+    };
+  }
+
+  private stream(sid: number): BodyStream {
+    const closed = this.opened();
+    return {
+      read: async () => {
+        try {
+          const c = await this.host.call<Uint8Array | null>(this.fn, { t: 'sread', id: this.id, sid });
+          if (!c) closed();
+          return c;
+        } catch (e) {
+          closed();
+          throw e;
+        }
+      },
+      cancel: (reason) => {
+        closed();
+        this.host.notify({ t: 'scancel', id: this.id, sid, reason });
+      },
+    };
+  }
+
+  private socket(sid: number): FunctionSocket {
+    const key = `${this.id}/${sid}`;
+    const closed = this.opened();
+    // Frames the function sends before the gateway attaches wait here.
+    const early: Array<(p: SocketPeer) => void> = this.host.unclaimed.get(key) ?? [];
+    this.host.unclaimed.delete(key);
+    this.host.peers.set(key, { send: (d) => void early.push((p) => p.send(d)), close: (c, r) => void early.push((p) => p.close(c, r)) });
+    return {
+      attach: (peer) => {
+        const p: SocketPeer = { send: (d) => peer.send(d), close: (code, reason) => (closed(), peer.close(code, reason)) };
+        this.host.peers.set(key, p);
+        for (const f of early.splice(0)) f(p);
+      },
+      message: (data) => this.host.call<void>(this.fn, { t: 'wsin', id: this.id, sid, data }),
+      close: (code, reason) => {
+        closed();
+        this.host.peers.delete(key);
+        this.host.notify({ t: 'wsclose', id: this.id, sid, code, reason });
+      },
+    };
   }
 
   async memoryBytes(): Promise<number> {
@@ -257,6 +339,12 @@ export class RemoteInstance implements Instance {
   }
 
   async dispose(reason: string): Promise<void> {
+    // Reaped while idle: open WebSockets and streams keep the instance, up to 15 minutes.
+    if (reason.startsWith('idle') && this.open && !this.dead) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => this.idle.push(r)), new Promise<void>((r) => (t = setTimeout(r, 15 * 60_000)))]);
+      clearTimeout(t);
+    }
     this.host.forget(this.id);
     const wasDead = this.dead;
     this.dead ??= reason;

@@ -5,7 +5,8 @@
 import type ivm from 'isolated-vm';
 import { InvocationFailed } from '../failures.js';
 import { IsolateInstance, setSpareShells } from '../runtime/isolate.js';
-import type { FromHost, ToHost } from './protocol.js';
+import type { BodyStream, FunctionSocket } from '../runtime/instance.js';
+import type { FromHost, ToHost, WireResponse } from './protocol.js';
 import { Wire } from './wire.js';
 import { Socket } from 'node:net';
 
@@ -17,6 +18,10 @@ const instances = new Map<string, IsolateInstance>();
 const names = new Map<string, string>(); // instance id -> function name
 // Code caches by function version: a new instance of a known function skips most of the compile.
 const caches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+// Open streamed bodies and WebSockets of answers, by "instance/id".
+const streams = new Map<string, BodyStream>();
+const sockets = new Map<string, FunctionSocket>();
+let channelId = 0;
 
 // KV operations go to the daemon, which holds the state store.
 let kid = 0;
@@ -61,8 +66,19 @@ async function handle(m: ToHost): Promise<void> {
       const inst = instances.get(m.id);
       if (!inst) return fail(m.rid, new InvocationFailed('start-failed', `instance ${m.id} is not in this host`));
       try {
-        const value = await inst.invoke(m.req, { timeoutMs: m.timeoutMs });
+        const { stream, webSocket, ...rest } = await inst.invoke(m.req, { timeoutMs: m.timeoutMs });
+        const value: WireResponse = rest;
+        if (stream) streams.set(`${m.id}/${(value.sid = ++channelId)}`, stream);
+        const sid = webSocket ? (value.ws = ++channelId) : 0;
         send({ t: 'ok', rid: m.rid, value });
+        // After the answer, so the daemon knows the socket before its first frame arrives.
+        if (webSocket) {
+          sockets.set(`${m.id}/${sid}`, webSocket);
+          webSocket.attach({
+            send: (data) => send({ t: 'wsout', id: m.id, sid, op: 'send', data, code: 0, reason: '' }),
+            close: (code, reason) => send({ t: 'wsout', id: m.id, sid, op: 'close', data: null, code, reason }),
+          });
+        }
       } catch (e) {
         fail(m.rid, e);
       }
@@ -91,6 +107,36 @@ async function handle(m: ToHost): Promise<void> {
       send({ t: 'ok', rid: m.rid, value: inst ? await inst.memoryBytes().catch(() => 0) : 0 });
       return;
     }
+    case 'sread': {
+      const key = `${m.id}/${m.sid}`;
+      const s = streams.get(key);
+      try {
+        const chunk = s ? await s.read() : null;
+        if (!chunk) streams.delete(key);
+        send({ t: 'ok', rid: m.rid, value: chunk });
+      } catch (e) {
+        streams.delete(key);
+        fail(m.rid, e);
+      }
+      return;
+    }
+    case 'scancel':
+      streams.get(`${m.id}/${m.sid}`)?.cancel(m.reason);
+      streams.delete(`${m.id}/${m.sid}`);
+      return;
+    case 'wsin': {
+      try {
+        await sockets.get(`${m.id}/${m.sid}`)?.message(m.data);
+        send({ t: 'ok', rid: m.rid });
+      } catch (e) {
+        fail(m.rid, e);
+      }
+      return;
+    }
+    case 'wsclose':
+      sockets.get(`${m.id}/${m.sid}`)?.close(m.code, m.reason);
+      sockets.delete(`${m.id}/${m.sid}`);
+      return;
     case 'spares':
       setSpareShells(m.n, m.sizesMb);
       return;

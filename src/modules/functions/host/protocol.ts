@@ -31,12 +31,21 @@ export type ToHost =
   | { t: 'cancel'; rid: number; id: string; kill: boolean }
   | { t: 'mem'; rid: number; id: string }
   | { t: 'spares'; n: number; sizesMb: number[] }
-  | { t: 'kvres'; kid: number; err: string; res: unknown };
+  | { t: 'kvres'; kid: number; err: string; res: unknown }
+  // Streamed bodies and WebSockets of an invoke's answer (WireResponse.sid / .ws).
+  | { t: 'sread'; rid: number; id: string; sid: number }
+  | { t: 'scancel'; id: string; sid: number; reason: string }
+  | { t: 'wsin'; rid: number; id: string; sid: number; data: string | Uint8Array }
+  | { t: 'wsclose'; id: string; sid: number; code: number; reason: string };
+
+/** An invoke's answer on the wire: a streamed body or a WebSocket travels as an id. */
+export type WireResponse = Omit<InvokeResponse, 'stream' | 'webSocket'> & { sid?: number; ws?: number };
 
 export type FromHost =
   | { t: 'ready' }
-  | { t: 'ok'; rid: number; value?: InvokeResponse | number }
+  | { t: 'ok'; rid: number; value?: WireResponse | number | Uint8Array | null }
   | { t: 'err'; rid: number; reason: string; message: string }
   | { t: 'log'; fn: string; id: string; level: string; text: string }
   | { t: 'dead'; id: string; reason: string }
-  | { t: 'kv'; kid: number; fn: string; binding: string; op: string; args: Record<string, unknown> };
+  | { t: 'kv'; kid: number; fn: string; binding: string; op: string; args: Record<string, unknown> }
+  | { t: 'wsout'; id: string; sid: number; op: 'send' | 'close'; data: string | Uint8Array | null; code: number; reason: string };

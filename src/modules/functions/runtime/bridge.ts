@@ -7,7 +7,7 @@ import ivm from 'isolated-vm';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fetchHost } from './host/fetch.js';
 import { subtleHost } from './host/subtle.js';
-import { zlibHost } from './host/zlib.js';
+import { zlibHost, zlibStreams } from './host/zlib.js';
 import { preludeScript } from './prelude.js';
 import type { EgressPolicy } from './egress.js';
 
@@ -22,6 +22,10 @@ export interface HostSink {
   timers?: Set<NodeJS.Timeout>;
   /** Called when host work hands the isolate something to run (a timer fired, a fetch settled): metering re-arms. */
   wake?: () => void;
+  /** Frames and closes the function sends on its WebSockets (set by the instance). */
+  ws?: (sid: number, op: 'send' | 'close', data: string | ArrayBuffer | null, code: number, reason: string) => void;
+  /** Host resources to free when the isolate goes (zlib streams). */
+  closers?: Array<() => void>;
 }
 
 /** Pending timers one isolate may hold; past it a new one never fires (and is logged), so the host stays bounded. */
@@ -31,6 +35,12 @@ export const MAX_TIMERS = 10_000;
 export function clearTimers(sink: HostSink): void {
   for (const t of sink.timers ?? []) clearTimeout(t);
   sink.timers?.clear();
+}
+
+/** Frees what the isolate held on the host besides timers (open zlib streams). */
+export function closeHostResources(sink: HostSink): void {
+  clearTimers(sink);
+  for (const c of sink.closers ?? []) c();
 }
 
 const capped = new WeakSet<HostSink>();
@@ -77,8 +87,10 @@ export const BOOT = `var __name = (f) => f; (() => { ${preludeScript()}; return 
   sleep: ((ref) => (ms) => ref.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true } }))(__h_sleepRef),
   subtle: ${asyncCall('__h_subtleRef')},
   zlib: ${asyncCall('__h_zlibRef')},
+  zlibOpen: __h_zlibOpen, zlibPush: ${asyncCall('__h_zlibPushRef')}, zlibClose: __h_zlibClose,
+  wsSend: __h_wsSend, wsClose: __h_wsClose,
 });
-for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_fetchReadRef','__h_fetchCancel','__h_sleepRef','__h_subtleRef','__h_zlibRef','__h_utf8enc','__h_utf8dec']) delete globalThis[k];`;
+for (const k of ['__h_url','__h_log','__h_uuid','__h_random','__h_fetchRef','__h_fetchReadRef','__h_fetchCancel','__h_sleepRef','__h_subtleRef','__h_zlibRef','__h_zlibOpen','__h_zlibPushRef','__h_zlibClose','__h_wsSend','__h_wsClose','__h_utf8enc','__h_utf8dec']) delete globalThis[k];`;
 
 /** Puts the host callbacks the prelude needs on a fresh context's global. */
 export function installHost(context: ivm.Context, sink: HostSink): void {
@@ -100,4 +112,11 @@ export function installHost(context: ivm.Context, sink: HostSink): void {
   g.setSync('__h_sleepRef', new ivm.Reference((ms: number) => sleep(sink, ms)));
   g.setSync('__h_subtleRef', new ivm.Reference(subtleHost()));
   g.setSync('__h_zlibRef', new ivm.Reference(zlibHost));
+  const z = zlibStreams();
+  (sink.closers ??= []).push(z.closeAll);
+  g.setSync('__h_zlibOpen', new ivm.Callback(z.open));
+  g.setSync('__h_zlibPushRef', new ivm.Reference((id: number, data: ArrayBuffer | null) => z.push(id, data).finally(() => sink.wake?.())));
+  g.setSync('__h_zlibClose', new ivm.Callback(z.close, { ignored: true }));
+  g.setSync('__h_wsSend', new ivm.Callback((sid: number, data: string | ArrayBuffer) => sink.ws?.(sid, 'send', data, 0, ''), { ignored: true }));
+  g.setSync('__h_wsClose', new ivm.Callback((sid: number, code: number, reason: string) => sink.ws?.(sid, 'close', null, code, String(reason).slice(0, 123)), { ignored: true }));
 }

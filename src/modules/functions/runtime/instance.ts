@@ -22,6 +22,34 @@ export interface InvokeResponse {
   statusText?: string;
   headers: [string, string][];
   body: Uint8Array | null;
+  /** A streamed body: `body` holds what was ready at once, the rest comes by read() (null at the end). */
+  stream?: BodyStream;
+  /** A 101 answer's server end of a WebSocketPair (the gateway accepts the upgrade only with one). */
+  webSocket?: FunctionSocket;
+}
+
+/** The rest of a streamed response body, pulled chunk by chunk (the pull is the backpressure). */
+export interface BodyStream {
+  /** The next chunk, null at the end; rejects when the function's stream errored or a limit was hit. */
+  read(): Promise<Uint8Array | null>;
+  /** The client went away: the function's stream is cancelled (its cancel() runs). */
+  cancel(reason: string): void;
+}
+
+/** Where a function's WebSocket frames go (the gateway's client connection). */
+export interface SocketPeer {
+  send(data: string | Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/** The function's server end of a WebSocket, as the gateway drives it. */
+export interface FunctionSocket {
+  /** Frames the function sends (and its close) go to `peer`; those sent before wait for it. */
+  attach(peer: SocketPeer): void;
+  /** A frame from the client: resolves once the function's listeners ran (metered like a request). */
+  message(data: string | Uint8Array): Promise<void>;
+  /** The client closed or the connection broke. */
+  close(code: number, reason: string): void;
 }
 
 export interface Instance {

@@ -4,7 +4,8 @@
 // when a request exceeds its CPU budget.
 import ivm from 'isolated-vm';
 import { InvocationFailed } from '../failures.js';
-import { clearTimers, type HostSink } from './bridge.js';
+import { clearTimers, closeHostResources, type HostSink } from './bridge.js';
+import { Channels } from './channels.js';
 import { countInflight, takeShell } from './shells.js';
 
 export { setSpareShells } from './shells.js';
@@ -34,10 +35,14 @@ export interface IsolateOptions {
   kv?: { names: string[]; call: KvCall };
   /** Told once when the instance dies (a limit, a timeout, background work): a function host passes it on. */
   onDead?(reason: string): void;
+  /** Largest streamed response, bytes (default channels.ts MAX_STREAM_BYTES). */
+  streamMaxBytes?: number;
 }
 
 const DEFAULT_EGRESS: EgressPolicy = { allow: [], maxResponseBytes: 16 * 2 ** 20 };
 const DEFAULT_BACKGROUND_MS = 30_000;
+/** How long an idle instance is kept for its open WebSockets and streams before it goes anyway. */
+const MAX_HOLD_MS = 15 * 60_000;
 
 /** Requests averaging less CPU than this run their synchronous part on the daemon's thread. */
 const FAST_PATH_CPU_MS = 0.5;
@@ -63,6 +68,8 @@ export class IsolateInstance implements Instance {
   /** Moving average of CPU time per request, ms: picks the fast path (see invoke). */
   private cpuEwmaMs = 0;
   private served = 0;
+  /** Streamed bodies and WebSockets still open after their responses. */
+  private channels!: Channels;
 
   private constructor(private readonly opts: IsolateOptions) {
     this.id = opts.id;
@@ -105,6 +112,11 @@ export class IsolateInstance implements Instance {
     const problem = context.evalSync(`(() => { const e = Object.assign(__llmos_env, globalThis.__llmos_kv); delete globalThis.__llmos_kv; const p = __llmos_bind(globalThis.${MODULE_GLOBAL}, e); delete globalThis.__llmos_env; return p; })()`) as string;
     if (problem) throw new Error(problem);
     this.dispatch = g.getSync('__llmos_dispatch', { reference: true }) as typeof this.dispatch;
+    this.channels = new Channels({
+      isolate, context, name: opts.functionName, cpuMs: opts.cpuMs, idleMs: opts.backgroundMs ?? DEFAULT_BACKGROUND_MS, streamMaxBytes: opts.streamMaxBytes,
+      kill: (r) => this.kill(r), touch: () => this.touch(), log: opts.onLog,
+    });
+    shell.sink.ws = (sid, op, data, code, reason) => this.channels.fromIsolate(sid, op, data, code, reason);
   }
 
   async invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
@@ -142,7 +154,7 @@ export class IsolateInstance implements Instance {
     this.running++;
     this.stopBackground();
     this.afterResponse = undefined;
-    type Out = [number, string, [string, string][], ArrayBuffer | null];
+    type Out = [number, string, [string, string][], ArrayBuffer | null, number, number];
     const args: [string, string, [string, string][], Uint8Array | null] = [req.method, req.url, req.headers, body];
     let run: Promise<Out>;
     // Fast path: a function whose requests take little CPU runs its synchronous part on this
@@ -166,8 +178,11 @@ export class IsolateInstance implements Instance {
       }
     } else run = this.dispatch.apply(undefined, args, { arguments: { copy: true }, result: { promise: true, copy: true } }) as unknown as Promise<Out>;
     try {
-      const [status, statusText, headers, resBody] = await Promise.race([run, limits]);
-      return { status, statusText, headers, body: resBody ? new Uint8Array(resBody) : null };
+      const [status, statusText, headers, resBody, sid, wsid] = await Promise.race([run, limits]);
+      const out: InvokeResponse = { status, statusText, headers, body: resBody ? new Uint8Array(resBody) : null };
+      if (sid) out.stream = this.channels.stream(sid);
+      if (wsid) out.webSocket = this.channels.socket(wsid);
+      return out;
     } catch (e) {
       if (e instanceof InvocationFailed) throw e;
       if (breach) throw breach;
@@ -225,6 +240,14 @@ export class IsolateInstance implements Instance {
     bg.timer.unref();
   }
 
+  /** Work for an open stream or socket ran: background metering counts from now. */
+  private touch(): void {
+    if (this.dead || this.running > 0 || this.isolate.isDisposed) return;
+    this.afterResponse = { since: Date.now(), cpu0: this.isolate.cpuTime };
+    this.stopBackground();
+    this.watchBackground();
+  }
+
   private stopBackground(): void {
     if (this.background) clearTimeout(this.background.timer);
     this.background = undefined;
@@ -247,7 +270,8 @@ export class IsolateInstance implements Instance {
     if (!this.dead) this.opts.onDead?.(reason);
     this.dead ??= reason;
     this.stopBackground();
-    if (this.sink) clearTimers(this.sink);
+    this.channels?.closeAll(reason);
+    if (this.sink) closeHostResources(this.sink);
     if (this.isolate && !this.isolate.isDisposed) this.isolate.dispose();
   }
 
@@ -258,6 +282,12 @@ export class IsolateInstance implements Instance {
   }
 
   async dispose(reason: string): Promise<void> {
+    // Reaped while idle: open WebSockets and streams keep the instance, up to MAX_HOLD_MS.
+    if (reason.startsWith('idle') && this.channels?.open && !this.dead) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([this.channels.whenIdle(), new Promise<void>((r) => (t = setTimeout(r, MAX_HOLD_MS)))]);
+      clearTimeout(t);
+    }
     this.kill(reason);
   }
 }

@@ -5,7 +5,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the in-isolate globals are untyped */
 import vm from 'node:vm';
 import { subtleHost } from './host/subtle.js';
-import { zlibHost } from './host/zlib.js';
+import { zlibHost, zlibStreams } from './host/zlib.js';
 import { preludeScript, type PreludeHost } from './prelude.js';
 
 /** Buffers made in the vm context, as copies of this realm (isolated-vm copies the same way). */
@@ -17,6 +17,7 @@ function fromContext(v: unknown): unknown {
 }
 
 export function testHost(logs: Array<[string, string]> = []): PreludeHost {
+  const z = zlibStreams();
   return {
     url(input, base) {
       try {
@@ -35,6 +36,11 @@ export function testHost(logs: Array<[string, string]> = []): PreludeHost {
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     subtle: ((s) => (op: string, args: unknown[]) => s(op, fromContext(args) as unknown[]))(subtleHost()),
     zlib: zlibHost,
+    zlibOpen: z.open,
+    zlibPush: (id, data) => z.push(id, data ? (fromContext(data) as ArrayBuffer) : null),
+    zlibClose: z.close,
+    wsSend: () => undefined,
+    wsClose: () => undefined,
     utf8Encode: (s) => new Uint8Array(Buffer.from(s, 'utf8')).buffer,
     utf8Decode: (b) => Buffer.from(new Uint8Array(b as ArrayBuffer)).toString('utf8'),
   };

@@ -25,6 +25,8 @@ import { setHost, type PreludeHost } from './host.js';
 import { Headers, Request, Response } from './http.js';
 import { CompressionStream, DecompressionStream, TextDecoderStream, TextEncoderStream } from './streams.js';
 import { URL, URLSearchParams } from './url.js';
+import { cancelChunks, readChunk } from './stream-out.js';
+import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, deliver } from './websocket.js';
 
 export function install(g: any, host: PreludeHost): void {
   setHost(host);
@@ -34,6 +36,7 @@ export function install(g: any, host: PreludeHost): void {
     ReadableStream, WritableStream, TransformStream, ReadableStreamDefaultReader, ReadableStreamBYOBReader, ReadableStreamBYOBRequest,
     ReadableStreamDefaultController, ReadableByteStreamController, WritableStreamDefaultWriter, WritableStreamDefaultController,
     TransformStreamDefaultController, ByteLengthQueuingStrategy, CountQueuingStrategy, CompressionStream, DecompressionStream,
+    WebSocket, WebSocketPair, MessageEvent, CloseEvent,
     Event, EventTarget, AbortController, AbortSignal, DOMException, Crypto, CryptoKey, SubtleCrypto,
     console, crypto, performance, navigator, structuredClone, queueMicrotask, reportError, atob, btoa,
     setTimeout, clearTimeout, setInterval, clearInterval: clearTimeout, addEventListener,
@@ -51,6 +54,9 @@ export function install(g: any, host: PreludeHost): void {
   });
   hidden('__llmos_dispatch', dispatch);
   hidden('__llmos_settled', settled);
+  hidden('__llmos_read', readChunk);
+  hidden('__llmos_cancel', cancelChunks);
+  hidden('__llmos_ws', deliver);
   // Spare isolates run one request through a stand-in handler ahead of time, so V8 has compiled
   // the request path (its functions are compiled lazily) before a real cold start needs it.
   hidden('__llmos_warmup', () => {

@@ -3,7 +3,8 @@
 // a bare function, or a service worker's addEventListener('fetch'). ctx.waitUntil promises are
 // tracked so the host can await (and meter, and cut off) the work left after the response.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { readAll } from './body.js';
+import { takeReady } from './stream-out.js';
+import { attachSocket, WebSocket } from './websocket.js';
 import { DOMException } from './dom-exception.js';
 import { Event } from './events.js';
 import { console, inspect } from './globals.js';
@@ -82,7 +83,8 @@ async function runScheduled(url: string, headers: [string, string][]): Promise<R
   return runFetch(new Request(url, { method: 'POST', headers, trusted: true }));
 }
 
-type Out = [number, string, [string, string][], ArrayBuffer | null];
+/** [status, statusText, headers, body, stream id (0: body is whole), socket id (0: none)]. */
+type Out = [number, string, [string, string][], ArrayBuffer | null, number, number];
 
 export async function dispatch(method: string, url: string, headers: [string, string][], body: ArrayBuffer | Uint8Array | null): Promise<Out> {
   let res: any;
@@ -93,10 +95,15 @@ export async function dispatch(method: string, url: string, headers: [string, st
   }
   if (typeof res === 'string') res = new Response(res);
   if (!(res instanceof Response)) throw new TypeError('fetch() must return a Response, got ' + inspect(res));
+  if (res.status === 101) {
+    if (!(res.webSocket instanceof WebSocket)) throw new TypeError('a 101 response must carry the client end of a WebSocketPair');
+    return [101, res.statusText, [...res.headers], null, 0, attachSocket(res.webSocket)];
+  }
   const peek = res._peekBytes();
   const stream = res._stream();
-  const b = peek === undefined && stream ? await readAll(stream) : peek ?? null;
-  return [res.status, res.statusText, [...res.headers], b ? (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer) : null];
+  // A stream body goes out as it comes: what is ready now, then the host pulls the rest.
+  const [b, sid] = peek === undefined && stream ? await takeReady(stream) : [peek ?? null, 0];
+  return [res.status, res.statusText, [...res.headers], b ? (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer) : null, sid, 0];
 }
 
 /** Resolves when every ctx.waitUntil promise so far (and those they add) has settled; returns how many ran. */

@@ -26,6 +26,14 @@ export interface PreludeHost {
   subtle(op: string, args: unknown[]): Promise<unknown>;
   /** One-shot (de)compression: op is 'gzip'|'deflate'|'deflate-raw' with a 'c:' or 'd:' prefix. */
   zlib(op: string, data: ArrayBuffer): Promise<[string, ArrayBuffer | null]>;
+  /** Incremental (de)compression: opens a stream (op as for zlib), returns its id or an error text. */
+  zlibOpen(op: string): number | string;
+  /** Feeds a chunk (null: the end) to stream `id`: [error, output so far]. */
+  zlibPush(id: number, data: ArrayBuffer | null): Promise<[string, ArrayBuffer | null]>;
+  zlibClose(id: number): void;
+  /** A frame the function sends on WebSocket `sid` (string: text, else binary). */
+  wsSend(sid: number, data: string | ArrayBuffer): void;
+  wsClose(sid: number, code: number, reason: string): void;
   /** Native UTF-8 for large strings and bodies (an isolate's JS loop is ~30x slower on megabytes). */
   utf8Encode(s: string): ArrayBuffer;
   utf8Decode(b: ArrayBuffer | Uint8Array): string;

@@ -139,20 +139,23 @@ export class Response extends Body {
   readonly type: string;
   readonly url: string;
   readonly redirected: boolean;
-  /** workerd's server-side WebSocket field; always null here. */
-  readonly webSocket = null;
+  /** The client end of a WebSocketPair, for a 101 answer (workerd's field). */
+  readonly webSocket: any;
   constructor(body: any = null, init: any = {}) {
     super();
     init = init ?? {};
     const status = init.status === undefined ? 200 : Number(init.status);
     // 0 only for Response.error(), which passes it through the internal init.
-    if (!(init._error && status === 0) && (!Number.isInteger(status) || status < 200 || status > 599)) throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
+    // 101 only with a WebSocket to hand over, as on workerd.
+    const upgrade = status === 101 && init.webSocket != null;
+    if (!(init._error && status === 0) && !upgrade && (!Number.isInteger(status) || status < 200 || status > 599)) throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
     this.status = status;
     this.statusText = init.statusText !== undefined ? String(init.statusText) : statusTexts[status] ?? '';
     this.headers = new Headers(init.headers);
     this.type = init._error ? 'error' : init._type ?? 'default';
     this.url = init._url ?? '';
     this.redirected = !!init._redirected;
+    this.webSocket = upgrade ? init.webSocket : null;
     if (body !== null && body !== undefined && nullBodyStatus.has(status)) throw new TypeError(`Response with null body status ${status} cannot have body`);
     if (init._body) this._initBody(init._body);
     else {

@@ -1,8 +1,7 @@
 // Streams that web-streams-polyfill does not ship: TextEncoderStream, TextDecoderStream, and
-// CompressionStream/DecompressionStream (the bytes go to the host's zlib, one shot, at the end).
+// CompressionStream/DecompressionStream (chunk by chunk through a zlib stream on the host).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { TransformStream } from 'web-streams-polyfill';
-import { concat } from './body.js';
 import { TextDecoder, utf8Encode, viewBytes } from './encoding.js';
 import { host } from './host.js';
 
@@ -51,24 +50,38 @@ export class TextDecoderStream extends TransformStream<any, string> {
 }
 
 const formats = new Set(['gzip', 'deflate', 'deflate-raw']);
+/** Chunk by chunk through a host zlib stream: each chunk's output is enqueued as zlib gives it. */
 function zlibStream(dir: 'c' | 'd', format: unknown): Transformer<any, Uint8Array> {
   const f = String(format);
   if (!formats.has(f)) throw new TypeError(`Unsupported compression format: '${f}'`);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  const what = dir === 'c' ? 'compression' : 'decompression';
+  let id = 0;
+  const push = async (c: any, data: ArrayBuffer | null) => {
+    if (!id) {
+      const opened = host.zlibOpen(`${dir}:${f}`);
+      if (typeof opened === 'string') throw new TypeError(`${what} failed: ${opened}`);
+      id = opened;
+    }
+    const [err, out] = await host.zlibPush(id, data);
+    if (err) {
+      host.zlibClose(id);
+      throw new TypeError(`${what} failed: ${err}`);
+    }
+    if (out && out.byteLength) c.enqueue(new Uint8Array(out));
+  };
   return {
-    transform(chunk) {
-      const b = viewBytes(chunk).slice();
-      chunks.push(b);
-      total += b.byteLength;
+    async transform(chunk, c) {
+      const b = viewBytes(chunk);
+      if (b.byteLength) await push(c, b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
     },
     async flush(c) {
-      const all = concat(chunks, total);
-      const [err, out] = await host.zlib(`${dir}:${f}`, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer);
-      if (err) throw new TypeError(`${dir === 'c' ? 'compression' : 'decompression'} failed: ${err}`);
-      if (out && out.byteLength) c.enqueue(new Uint8Array(out));
+      await push(c, null);
+      host.zlibClose(id);
     },
-  };
+    cancel() {
+      if (id) host.zlibClose(id);
+    },
+  } as Transformer<any, Uint8Array>;
 }
 type Transformer<I, O> = ConstructorParameters<typeof TransformStream<I, O>>[0] & object;
 
