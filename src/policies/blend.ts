@@ -18,7 +18,6 @@ export interface BlendState {
   reactive: ConcurrencyState;
 }
 
-
 /** The forecast floor's settings, unless the autoscaler's `learned` settings say otherwise. */
 export const BLEND_FORECAST: Readonly<Partial<LearnedSettings>> = Object.freeze({ quantile: 0.9, downStabilizationMs: 120_000 });
 
