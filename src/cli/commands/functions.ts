@@ -145,7 +145,7 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         code: o.code ? await readCode(String(o.code)) : undefined,
       };
       if (!body.code && !body.image) throw new CliError('give --code FILE|DIR or --image IMAGE');
-      if (o.autoscale && !['concurrency', 'threshold', 'predictive', 'learned'].includes(String(o.autoscale))) throw new CliError(`--autoscale ${o.autoscale}: use concurrency, threshold, predictive or learned`);
+      if (o.autoscale && !['blend', 'concurrency', 'threshold', 'predictive', 'learned'].includes(String(o.autoscale))) throw new CliError(`--autoscale ${o.autoscale}: use blend, concurrency, threshold, predictive or learned`);
       const info = await ctx.client().request<FunctionInfo>('POST', '/v1/functions', body);
       if (o.autoscale) {
         // The target is the per-instance concurrency: KPA's "target concurrency" (its 70% utilisation applies on top).
