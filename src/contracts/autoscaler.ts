@@ -25,7 +25,7 @@ export const autoscalerSpecSchema = z
     namespace: z.string().regex(dnsName).default('default'),
     /** "service/NAME" or "function/NAME". */
     target: z.string().regex(/^(service|function)\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be service/NAME or function/NAME'),
-    policy: z.enum(scalingPolicyNames),
+    policy: z.enum(scalingPolicyNames).default('blend'),
     min: z.number().int().min(0),
     max: z.number().int().min(1),
     metrics: z

@@ -64,7 +64,7 @@ export const COST_DEFAULTS: Readonly<CostConfig> = Object.freeze({
   window: 128,
   tauMs: 30 * MINUTE,
   rate0PerDay: 300,
-  tauMaxFactor: 30,
+  tauMaxFactor: 15,
   memRefMb: 150,
   memExp: 1.2,
   prior: PRIOR_MINUTES.map((m) => m * MINUTE),
@@ -77,7 +77,7 @@ export const COST_DEFAULTS: Readonly<CostConfig> = Object.freeze({
   rateSpanMinMs: 60 * MINUTE,
   regularMin: 5,
   regularSpread: 0.05,
-  periodMargin: 0.1,
+  periodMargin: 0.03,
   periodSlackMs: MINUTE,
 });
 

@@ -82,6 +82,12 @@ test('llmos sim report needs the traces folder: --trace DIR or LLMOS_TRACES, els
     const j = JSON.parse(r.stdout) as { functions: Array<{ sample: string }> };
     assert.deepEqual(j.functions.map((f) => f.sample), ['azure2019-fullday-1000', 'azure2019-8h-250']);
     assert.match(readFileSync(join(out, 'evaluation.md'), 'utf8'), /^# Evaluation: /);
+    // The Pareto view (cold starts vs wasted memory) marks hybrid and the oracle and shades what beats hybrid.
+    const pareto = readFileSync(join(out, 'evaluation', 'azure2019-8h-250-pareto.svg'), 'utf8');
+    assert.match(pareto, />hybrid \(baseline\)</);
+    assert.match(pareto, />oracle \(bound\)</);
+    assert.match(pareto, /class="dominates"/);
+    assert.match(pareto, />cold starts \(total\)</);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionSimResult } from './functions.js';
 import type { ServiceSimResult } from './service.js';
-import { linesSvg, scatterSvg } from './svg.js';
+import { linesSvg, paretoSvg, scatterSvg } from './svg.js';
 
 export function functionsTable(r: FunctionSimResult): string {
   const rows = r.policies.map(
@@ -31,6 +31,17 @@ export function functionsChart(r: FunctionSimResult, title: string): string {
     r.policies.map((p) => ({ label: p.name, x: p.wastedMemoryPct, y: p.coldStartP75Pct })),
     'wasted memory time (fixed:10m = 100)',
     '3rd-quartile per-app cold start %',
+  );
+}
+
+/** Total cold starts vs wasted memory per policy, hybrid (the baseline to beat) and the oracle marked. */
+export function functionsParetoChart(r: FunctionSimResult, title: string): string {
+  return paretoSvg(
+    title,
+    r.policies.map((p) => ({ label: p.name, x: p.wastedMemoryPct, y: p.coldStarts })),
+    { hybrid: 'baseline', oracle: 'bound' },
+    'wasted memory time (fixed:10m = 100)',
+    'cold starts (total)',
   );
 }
 

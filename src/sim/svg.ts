@@ -85,3 +85,36 @@ export function linesSvg(title: string, t: number[], series: Array<{ label: stri
   });
   return wrap(w, h, title, body.join('\n'));
 }
+
+/**
+ * The Pareto view of keep-alive policies: total cold starts against wasted memory, both lower is
+ * better. `marked` points (hybrid, the oracle) are drawn as rings with their role in the label, and
+ * the quadrant that beats the first marked point on both axes is shaded.
+ */
+export function paretoSvg(title: string, points: Array<{ label: string; x: number; y: number }>, marked: Record<string, string>, xLabel: string, yLabel: string): string {
+  const w = 640;
+  const h = 440;
+  const m = { l: 64, r: 20, t: 44, b: 40 };
+  const xMax = niceMax(Math.max(1, ...points.map((p) => p.x)) * 1.1);
+  const yMax = niceMax(Math.max(1, ...points.map((p) => p.y)) * 1.1);
+  const pw = w - m.l - m.r;
+  const ph = h - m.t - m.b;
+  const px = (v: number) => m.l + (pw * v) / xMax;
+  const py = (v: number) => m.t + ph - (ph * v) / yMax;
+  const body = [axes(w, h, m, xMax, yMax, xLabel, yLabel, (v) => v.toFixed(0), (v) => v.toFixed(0))];
+  const ref = points.find((p) => p.label === Object.keys(marked)[0]);
+  if (ref) body.push(`<rect class="dominates" x="${m.l}" y="${py(ref.y).toFixed(1)}" width="${(px(ref.x) - m.l).toFixed(1)}" height="${(m.t + ph - py(ref.y)).toFixed(1)}" fill="#2ca02c" fill-opacity="0.08" stroke="#2ca02c" stroke-dasharray="4 3"/>`);
+  const placed: Array<{ x: number; y: number }> = [];
+  points.forEach((p, i) => {
+    const x = px(p.x);
+    const y = py(p.y);
+    const c = COLORS[i % COLORS.length];
+    const role = marked[p.label];
+    body.push(role ? `<circle class="marked" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="7" fill="none" stroke="${c}" stroke-width="2.5"/>` : `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="5" fill="${c}"/>`);
+    let ly = y - 8;
+    while (placed.some((q) => Math.abs(q.x - (x + 9)) < 90 && Math.abs(q.y - ly) < 12)) ly += 13;
+    placed.push({ x: x + 9, y: ly });
+    body.push(`<text x="${(x + 9).toFixed(1)}" y="${ly.toFixed(1)}" fill="${c}"${role ? ' font-weight="bold"' : ''}>${esc(role ? `${p.label} (${role})` : p.label)}</text>`);
+  });
+  return wrap(w, h, title, body.join('\n'));
+}

@@ -20,7 +20,7 @@ export function autoscalerCommands(program: Command, ctx: CliContext): void {
     .command('autoscale')
     .description('scale a service or function automatically: llmos autoscale NAME --policy threshold --metric cpu=60% --min 1 --max 10')
     .argument('[target]', 'service name, service/NAME or function/NAME')
-    .option('--policy <policy>', 'threshold | concurrency | predictive | learned', 'threshold')
+    .option('--policy <policy>', 'blend | threshold | concurrency | predictive | learned', 'blend')
     .option('--metric <metric>', 'cpu=60% | memory=70% | rps=100 | concurrency=10 (repeatable; max wins)', collect, [])
     .option('--min <n>', 'fewest replicas (0 allows scale to zero)', '1')
     .option('--max <n>', 'most replicas', '10')

@@ -95,7 +95,7 @@ export function functionCommands(program: Command, ctx: CliContext): void {
     .option('--body-limit <size>', 'largest request body (default 6m; then 413)')
     .option('--env <K=V>', 'environment variable for the handler (repeatable)', collect)
     .option('--secret <name>', 'secret given to the handler as env[NAME] (repeatable)', collect)
-    .option('--keepalive <policy>', 'keep-alive policy: fixed:10m (default), fixed:30s, hybrid, adaptive, cost')
+    .option('--keepalive <policy>', 'keep-alive policy: cost (default), fixed:10m, fixed:30s, hybrid, adaptive')
     .option('--autoscale <policy>', 'attach an autoscaler: concurrency (KPA, on in-flight requests per instance), threshold, predictive or learned')
     .option('--schedule <cron>', 'invoke on a cron schedule, e.g. "*/5 * * * *" (6 fields for seconds)')
     .option('--mqtt-topic <topic>', 'invoke for each MQTT message on this topic (with --mqtt-url)')
@@ -149,7 +149,7 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         code: o.code ? await readCode(String(o.code)) : undefined,
       };
       if (!body.code && !body.image) throw new CliError('give --code FILE|DIR or --image IMAGE');
-      if (o.autoscale && !['concurrency', 'threshold', 'predictive', 'learned'].includes(String(o.autoscale))) throw new CliError(`--autoscale ${o.autoscale}: use concurrency, threshold, predictive or learned`);
+      if (o.autoscale && !['blend', 'concurrency', 'threshold', 'predictive', 'learned'].includes(String(o.autoscale))) throw new CliError(`--autoscale ${o.autoscale}: use blend, concurrency, threshold, predictive or learned`);
       const info = await ctx.client().request<FunctionInfo>('POST', '/v1/functions', body);
       if (o.autoscale) {
         // The target is the per-instance concurrency: KPA's "target concurrency" (its 70% utilisation applies on top).

@@ -34,7 +34,7 @@ export function simCommands(program: Command, ctx: CliContext): void {
     .command('functions')
     .description('keep-alive policies on an Azure-Functions-format trace folder')
     .requiredOption('--trace <dir>', 'trace folder (recognised by CSV headers), e.g. traces/azure2019-fullday-1000')
-    .option('--policy <list>', 'fixed:10m|hybrid|adaptive|oracle|..., comma-separated, or all', 'all')
+    .option('--policy <list>', 'cost|hybrid|adaptive|fixed:10m|oracle|..., comma-separated, or all', 'all')
     .option('--seed <n>', 'random seed for spreading invocations within each minute', '1')
     .option('--half <a|b>', 'only one half of the functions (split by hash), for held-out checks')
     .option('--out <dir>', 'write a Markdown report, JSON and an SVG chart here')
@@ -66,7 +66,7 @@ export function simCommands(program: Command, ctx: CliContext): void {
     .command('service')
     .description('service autoscaling policies on a time,count CSV (WorldCup98 format)')
     .requiredOption('--trace <file>', 'CSV of time,count rows, e.g. traces/worldcup98/invocation_count.csv')
-    .option('--policy <list>', 'threshold|concurrency|predictive|learned, comma-separated, or all', 'all')
+    .option('--policy <list>', 'blend|threshold|concurrency|predictive|learned, comma-separated, or all', 'all')
     .option('--capacity <rps>', 'requests per second one replica serves', String(SERVICE_DEFAULTS.capacityRps))
     .option('--startup <duration>', 'time from scale-up to a ready replica', `${SERVICE_DEFAULTS.startupMs / 1000}s`)
     .option('--target-utilization <fraction>', 'target share of a replica\'s capacity', String(SERVICE_DEFAULTS.targetUtilization))
@@ -122,8 +122,8 @@ export function simCommands(program: Command, ctx: CliContext): void {
       ctx.out(r, () =>
         [
           `wrote ${r.file}`,
-          ...r.functions.map((v) => `${v.sample}: adaptive p75 ${v.ours.toFixed(2)}% vs hybrid ${v.hybrid.toFixed(2)}% / oracle ${v.oracle.toFixed(2)}% (${v.gapClosedPct.toFixed(0)}% of gap), memory ${v.memOurs.toFixed(1)} vs ${v.memHybrid.toFixed(1)}: ${v.met ? 'target met' : 'target not met'}`),
-          `worldcup98: ${r.service.best} cuts under-provisioned time ${r.service.underCutPct.toFixed(0)}% at ${r.service.extraReplicaMinutesPct.toFixed(1)}% replica-minutes: ${r.service.met ? 'target met' : 'target not met'}`,
+          ...r.functions.map((v) => `${v.sample}: cost p75 ${v.ours.toFixed(2)}% vs hybrid ${v.hybrid.toFixed(2)}% / oracle ${v.oracle.toFixed(2)}% (${v.gapClosedPct.toFixed(0)}% of gap), memory ${v.memOurs.toFixed(1)} vs ${v.memHybrid.toFixed(1)}: ${v.met ? 'target met' : 'target not met'}`),
+          `worldcup98: ${r.service.best} cuts under-provisioned time ${r.service.underCutPct.toFixed(0)}% at ${r.service.extraReplicaMinutesPct.toFixed(1)}% replica-minutes: ${r.service.met ? 'target met' : 'target not met'}; Azure-derived series: target met on ${r.series.met} of ${r.series.of}`,
         ].join('\n'),
       );
     });

@@ -14,9 +14,9 @@ export function parseAutoscalerSpec(input: unknown): AutoscalerSpec {
   return r.data;
 }
 
-/** Sampling periods as the peers use them: KPA ticks every 2 s, HPA syncs every 15 s. */
+/** Sampling periods as the peers use them: KPA ticks every 2 s (and blend, whose fast path is KPA's), HPA syncs every 15 s. */
 export function defaultPeriodMs(policy: string): number {
-  return policy === 'concurrency' ? 2000 : 15_000;
+  return policy === 'concurrency' || policy === 'blend' ? 2000 : 15_000;
 }
 
 export function policyConfig(spec: AutoscalerSpec): AutoscaleConfig {

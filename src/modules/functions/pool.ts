@@ -10,7 +10,7 @@ import { InvocationFailed, failureStatus, type FailureReason } from './failures.
 import type { FunctionLogs } from './logs.js';
 import type { FunctionMetrics } from './metrics.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
-import { instancesToReclaim, instancesToStart } from './scaling.js';
+import { instancesToReclaim, instancesToStart, prewarmEvent, reapEvent, scaleOutEvent } from './scaling.js';
 import { keepAliveHints, type FunctionSpec } from './spec.js';
 import type { InstanceInfo, PoolStats } from '../../contracts/functions.js';
 
@@ -187,7 +187,7 @@ export class FunctionPool {
     }
     const current = this.slots.filter((s) => s.version === this.spec.version);
     const ready = current.filter((s) => s.state === 'ready' && !s.inst!.dead);
-    const n = instancesToStart({
+    const shape = {
       ready: ready.length,
       freeSlots: ready.reduce((a, s) => a + Math.max(0, this.spec.concurrency - s.inflight), 0),
       starting: current.filter((s) => s.state === 'starting').length,
@@ -195,7 +195,9 @@ export class FunctionPool {
       concurrency: this.spec.concurrency,
       max: this.spec.max,
       floor: this.deps.now() >= this.floorRetryAt ? this.floor : 0,
-    });
+    };
+    const n = instancesToStart(shape);
+    if (n > 0) this.deps.events.publish(scaleOutEvent(this.name, shape, n));
     for (let i = 0; i < n; i++) this.startOne();
     this.updateGauges();
   }
@@ -274,11 +276,17 @@ export class FunctionPool {
     for (const s of this.slots.filter((x) => x.state === 'ready' && x.inflight === 0 && x.version !== this.spec.version)) void this.retire(s, 'replaced by a new version');
     const live = this.slots.filter((s) => s.state === 'ready');
     const idle = live.filter((s) => s.inflight === 0).map((s) => ({ id: s.id, expiresAt: s.expiresAt, lastUsedAt: s.lastUsedAt }));
-    for (const id of instancesToReclaim(idle, live.length, this.floor, now)) void this.retire(this.slots.find((s) => s.id === id)!, `idle: keep-alive ${this.policy.name} expired`);
+    for (const id of instancesToReclaim(idle, live.length, this.floor, now)) {
+      this.deps.events.publish(reapEvent(this.name, id, now - idle.find((i) => i.id === id)!.lastUsedAt, this.policy.name, this.policy.decide(this.kaState, now).reason));
+      void this.retire(this.slots.find((s) => s.id === id)!, `idle: keep-alive ${this.policy.name} expired`);
+    }
     if (this.prewarm && now >= this.prewarm.at) {
       const keepMs = this.prewarm.keepMs;
       this.prewarm = undefined;
-      if (!this.slots.length) this.startOne(keepMs);
+      if (!this.slots.length) {
+        this.deps.events.publish(prewarmEvent(this.name, keepMs, this.policy.name));
+        this.startOne(keepMs);
+      }
     }
     this.pump();
   }

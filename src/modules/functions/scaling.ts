@@ -53,3 +53,20 @@ export function instancesToReclaim(idle: readonly IdleInstance[], live: number, 
 export function retryDelayMs(attempt: number, baseMs: number, capMs: number): number {
   return Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
+
+/** The event for a scale-out decision: what the pool saw and why it starts `n` instances. */
+export function scaleOutEvent(fn: string, p: PoolShape, n: number): { topic: string; subject: string; message: string } {
+  const uncovered = p.queued - p.freeSlots - p.starting * p.concurrency;
+  const why = uncovered > 0 ? `${p.queued} queued, ${p.freeSlots} free slots, ${p.starting} starting x ${p.concurrency}` : `floor ${p.floor} (${p.ready} ready, ${p.starting} starting)`;
+  return { topic: '/functions/scale-out', subject: `function/${fn}`, message: `function ${fn}: start ${n} instance${n === 1 ? '' : 's'}: ${why}; max ${p.max}` };
+}
+
+/** The event for reaping an idle instance: how long it was idle and the keep-alive decision that let it go. */
+export function reapEvent(fn: string, id: string, idleMs: number, policy: string, reason: string): { topic: string; subject: string; message: string } {
+  return { topic: '/functions/reap', subject: `function/${fn}`, message: `function ${fn}: stop idle instance ${id} after ${Math.round(idleMs / 1000)} s idle: keep-alive ${policy}: ${reason}` };
+}
+
+/** The event for a pre-warm: the keep-alive policy asked for an instance before the next call. */
+export function prewarmEvent(fn: string, keepMs: number, policy: string): { topic: string; subject: string; message: string } {
+  return { topic: '/functions/prewarm', subject: `function/${fn}`, message: `function ${fn}: pre-warm an instance for ${Math.round(keepMs / 1000)} s: keep-alive ${policy}` };
+}

@@ -17,7 +17,7 @@ test('normalizeSpec: defaults, versions, and clear refusals', () => {
   const s = normalizeSpec({ name: 'hello' }, undefined, true, now);
   assert.equal(s.runtime, 'isolate');
   assert.equal(s.memory, DEFAULTS.memory);
-  assert.equal(s.keepAlive, 'fixed:10m');
+  assert.equal(s.keepAlive, 'cost');
   assert.equal(s.version, 1);
   const s2 = normalizeSpec({ name: 'hello', timeout: '200ms', min: 1, max: 2 }, s, true, now);
   assert.equal(s2.version, 2);

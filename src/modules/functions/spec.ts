@@ -19,7 +19,7 @@ export const DEFAULTS = {
   queue: 1000,
   queueWaitMs: 10_000,
   bodyLimit: 6 * 2 ** 20,
-  keepAlive: 'fixed:10m',
+  keepAlive: 'cost',
   asyncPublic: false,
   asyncTtlMs: 3_600_000,
   asyncMaxRecords: 1000,
