@@ -12,8 +12,8 @@ import { LLMOS_VERSION } from '../../kernel/kernel.js';
 
 export type Api = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Paths served without a token: health, the API description, and the dashboard's static files. */
-const publicPath = (url: string): boolean => url === '/healthz' || url.startsWith('/v1/openapi.json') || url === '/ui' || url.startsWith('/ui/') || url === '/';
+/** Paths served without a token: health, the API description, the dashboard's static files, and the agents' join and lease calls (they carry a join token or node credential instead). */
+const publicPath = (url: string): boolean => url === '/healthz' || url.startsWith('/v1/cluster/agent/') || url.startsWith('/v1/openapi.json') || url === '/ui' || url.startsWith('/ui/') || url === '/';
 
 /** The credentials of `Authorization: Bearer X`; the scheme name is case-insensitive (RFC 7235 2.1). */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -28,10 +28,10 @@ function tokenMatches(given: string | undefined, token: string): boolean {
   return timingSafeEqual(digest(given), digest(token));
 }
 
-export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number }): Promise<Api> {
+export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number; https?: { key: string; cert: string } }): Promise<Api> {
   // forceCloseConnections: close() also ends in-flight requests (an `events -f` stream, a slow
   // client), which otherwise kept the API's stop, and so the daemon's shutdown, waiting forever.
-  const app = Fastify({ loggerInstance: opts.log.child({}, { level: opts.log.levelVal > 40 ? opts.log.level : 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20, forceCloseConnections: true }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ loggerInstance: opts.log.child({}, { level: opts.log.levelVal > 40 ? opts.log.level : 'warn' }), bodyLimit: opts.bodyLimit ?? 64 * 2 ** 20, forceCloseConnections: true, ...(opts.https ? { https: opts.https } : {}) } as Parameters<typeof Fastify>[0]).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(checkedSerializer);
   // Before swagger's own onRoute hook, so the document shows the added error responses.
