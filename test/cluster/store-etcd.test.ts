@@ -5,13 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { startEtcd, type TestEtcd } from '../support/etcd.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
-import { untilNoLeaks } from '../support/leaks.js';
+import { assertNoLeaks, untilNoLeaks } from '../support/leaks.js';
 import { until } from '../support/until.js';
 import type { ModuleStatus } from '../../src/contracts/system.js';
 
@@ -63,7 +63,8 @@ describe('the state store on etcd (--store etcd://)', { skip, concurrency: false
 
   test('the state is in etcd: a second daemon on another data dir reads the first one\'s service', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-etcd-2-'));
-    // The first daemon keeps running; the second reads through the API only.
+    // The first daemon keeps running; the second only reads (no services or containers of its own to reconcile).
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ modules: { services: { enabled: false }, containers: { enabled: false }, autoscaler: { enabled: false } } }));
     const second = await startDaemon({ dataDir: dir, args: ['--store', store, '--profile', 'edge'] });
     try {
       const ls = await second.cli(['service', 'ls', '--json']);
@@ -71,6 +72,7 @@ describe('the state store on etcd (--store etcd://)', { skip, concurrency: false
       assert.ok(JSON.stringify(JSON.parse(ls.stdout)).includes('etcdweb'), ls.stdout);
     } finally {
       await second.stop();
+      await assertNoLeaks(dir);
       await rm(dir, { recursive: true, force: true });
     }
   });
