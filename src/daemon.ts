@@ -66,6 +66,7 @@ export function profileModules(name: string | undefined): Record<string, Record<
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const store = parseStoreUrl(opts.store ?? (process.env.LLMOS_STORE || undefined));
+  if (opts.join === undefined && (opts.joinToken !== undefined || opts.nodeName !== undefined)) throw new InvalidArgument('--token and --node-name go with --join https://SERVER:PORT');
   const modules: Record<string, Record<string, unknown>> = { ...profileModules(opts.profile ?? (process.env.LLMOS_PROFILE || undefined)) };
   if (store.backend === 'etcd') modules['state-store'] = { endpoints: store.endpoints };
   if (opts.join !== undefined) modules.agent = { server: opts.join, token: opts.joinToken ?? '', nodeName: opts.nodeName ?? '', labels: opts.nodeLabels ?? {} };

@@ -1,7 +1,6 @@
 // The agent's HTTPS calls to the server. The first one (the CA) is made without trusting the
 // server's certificate: what it answers is trusted only once its hash matches the join token's.
 // Every later call verifies the server against that CA (and its name against the certificate).
-import { request } from 'node:https';
 import { errorAnswer } from '../../contracts/http-wire.js';
 import { Unavailable, Unauthenticated, AlreadyExists, InvalidArgument, FailedPrecondition } from '../../kernel/errors.js';
 
@@ -18,6 +17,7 @@ export interface ServerCall {
 /** One HTTPS request to the server; a non-2xx answer throws the matching LLMOS error with the server's message. */
 export async function callServer<T>(server: URL, c: ServerCall): Promise<T> {
   const payload = c.body === undefined ? undefined : JSON.stringify(c.body);
+  const { request } = await import('node:https'); // loaded only by an agent, not at every boot
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(new URL(c.path, server), {
       method: c.method,
