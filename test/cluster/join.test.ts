@@ -108,6 +108,10 @@ describe('cluster: TLS, join tokens, agents and node leases', { skip, concurrenc
     assert.ok(oneLine(badLabel.stderr));
     await a.stop({ keepData: true });
     await until('n1 NotReady once its lease lapses', async () => (await nodesJson(server))[0]!.status === 'NotReady', 15_000, 200);
+    // The node monitor said so on the event bus, once.
+    const events = async () => (JSON.parse((await server.cli(['events', '--prefix', '/nodes/', '--subject', 'node/n1', '--json'])).stdout) as Array<{ topic: string }>).map((e) => e.topic);
+    await until('a /nodes/not-ready event', async () => (await events()).includes('/nodes/not-ready'), 10_000, 200);
+    assert.deepEqual((await events()).filter((t) => t !== '/nodes/joined'), ['/nodes/ready', '/nodes/not-ready']);
   });
 
   test('refused: a wrong or malformed token; nothing registered', { timeout: 60_000 }, async () => {

@@ -8,6 +8,7 @@ import { InvalidArgument, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { JoinTokens } from './tokens.js';
 import { NodeRegistry, type NodeTiming } from './nodes.js';
+import { NodeMonitor } from './node-monitor.js';
 
 export type ClusterConfig = NodeTiming;
 
@@ -31,6 +32,14 @@ export const clusterModule = (): ModuleDef<ClusterConfig, ClusterApi> => ({
     const nodes = new NodeRegistry(store, ctx.config);
     ctx.meta.exports.leaseIntervalMs = ctx.config.leaseIntervalMs;
     ctx.meta.exports.leaseGraceMs = ctx.config.leaseGraceMs;
+    const monitor = new NodeMonitor();
+    ctx.reconciler.register('cluster/node-monitor', async () => {
+      for (const c of monitor.changes(await nodes.list())) {
+        const topic = c.status === 'Ready' ? '/nodes/ready' : '/nodes/not-ready';
+        ctx.events.publish({ topic, subject: `node/${c.name}`, message: `node ${c.name} is ${c.status}${c.status === 'NotReady' ? ` (last heartbeat ${c.lastHeartbeat ?? 'never'})` : ''}` });
+        if (c.status === 'NotReady') ctx.log.warn(`cluster: node ${c.name} is NotReady (last heartbeat ${c.lastHeartbeat ?? 'never'})`);
+      }
+    }, ctx.config.leaseIntervalMs);
     const refused = (name: string, from: string, e: unknown): never => {
       ctx.log.warn(`cluster: refused join of node ${name} from ${from}: ${errorMessage(e)}`);
       ctx.events.publish({ topic: '/nodes/refused', subject: `node/${name}`, message: `join of node ${name} from ${from} refused: ${errorMessage(e)}` });
