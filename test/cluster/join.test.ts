@@ -171,8 +171,10 @@ describe('cluster: TLS, join tokens, agents and node leases', { skip, concurrenc
     assert.ok(oneLine(r.stderr), r.stderr);
     assert.match(r.stderr, /node dup is already registered by another machine: remove it first with `llmos node rm dup`/);
     await until('the server logs it', async () => /refused join of node dup .*another machine/.test(await serverLog(server)), 5000, 100);
-    // The same machine (its data dir) rejoins after a restart.
+    // The same machine (its data dir) comes back after a restart with its saved node credential,
+    // even once its join token is gone (tokens expire; the node stays).
     await a.stop({ keepData: true });
+    assert.equal((await server.cli(['token', 'rm', token.split('::')[1]!.split('.')[0]!])).code, 0);
     const again = await startAgent(server.url, token, 'dup', { dataDir: a.dataDir });
     agents.push(again);
     assert.equal((await nodesJson(server)).find((n) => n.name === 'dup')?.status, 'Ready');
@@ -181,7 +183,7 @@ describe('cluster: TLS, join tokens, agents and node leases', { skip, concurrenc
     const rm1 = await server.cli(['node', 'rm', 'dup']);
     assert.equal(rm1.code, 1);
     assert.match(rm1.stderr, /no node dup/);
-    const b = await startAgent(server.url, token, 'dup', { dataDir: other });
+    const b = await startAgent(server.url, await createToken(server), 'dup', { dataDir: other });
     agents.push(b);
     assert.equal((await nodesJson(server)).find((n) => n.name === 'dup')?.status, 'Ready');
   });

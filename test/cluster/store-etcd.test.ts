@@ -61,15 +61,18 @@ describe('the state store on etcd (--store etcd://)', { skip, concurrency: false
     assert.equal(seen.size, 2);
   });
 
-  test('the state is in etcd: a second daemon on another data dir reads the first one\'s service', { timeout: 120_000 }, async () => {
+  test('the state is in etcd: a second daemon on another data dir reads what the first one wrote', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-etcd-2-'));
     // The first daemon keeps running; the second only reads (no services or containers of its own to reconcile).
     await writeFile(path.join(dir, 'config.json'), JSON.stringify({ modules: { services: { enabled: false }, containers: { enabled: false }, autoscaler: { enabled: false } } }));
     const second = await startDaemon({ dataDir: dir, args: ['--store', store, '--profile', 'edge'] });
     try {
-      const ls = await second.cli(['service', 'ls', '--json']);
+      // A join token made on the first daemon is listed by the second (the cluster module reads the store).
+      const made = await d.cli(['token', 'create', '--json', '--description', 'from-the-first']);
+      assert.equal(made.code, 0, made.stderr);
+      const ls = await second.cli(['token', 'ls', '--json']);
       assert.equal(ls.code, 0, ls.stderr);
-      assert.ok(JSON.stringify(JSON.parse(ls.stdout)).includes('etcdweb'), ls.stdout);
+      assert.deepEqual((JSON.parse(ls.stdout) as Array<{ id: string; description: string }>).map((t) => [t.id, t.description]), [[(JSON.parse(made.stdout) as { id: string }).id, 'from-the-first']]);
     } finally {
       await second.stop();
       await assertNoLeaks(dir);

@@ -12,6 +12,7 @@ import { InvalidArgument, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { callServer } from './http.js';
 import { joinServer } from './join.js';
+import { resume, saveCredential } from './credential.js';
 import { nodeReport } from './report.js';
 
 export interface AgentConfig {
@@ -75,7 +76,8 @@ export const agentModule = (): ModuleDef<AgentConfig, AgentApi> => {
     async init(ctx) {
       const server = new URL(ctx.config.server);
       const report = () => nodeReport(ctx, ctx.getOptional<ImagesApi>(Kinds.images), ctx.getOptional(Kinds.functions) !== undefined);
-      const joined = await joinServer(server, {
+      const resumed = await resume(ctx.dir, server, ctx.config.nodeName, ctx.config.token, await report());
+      const joined = resumed ?? await joinServer(server, {
         token: ctx.config.token,
         name: ctx.config.nodeName,
         machineId: await machineId(ctx.dir),
@@ -83,10 +85,10 @@ export const agentModule = (): ModuleDef<AgentConfig, AgentApi> => {
         taints: ctx.config.taints,
         report: await report(),
       });
-      await writeFile(path.join(ctx.dir, 'ca.crt'), joined.ca, { mode: 0o600 });
+      if (!resumed) await saveCredential(ctx.dir, server, joined);
       ctx.meta.exports.server = server.origin;
       ctx.meta.exports.nodeName = joined.name;
-      ctx.log.info(`agent: joined ${server.origin} as node ${joined.name}`);
+      ctx.log.info(`agent: ${resumed ? 'rejoined with its saved credential' : 'joined'} ${server.origin} as node ${joined.name}`);
       let last: string | undefined = new Date().toISOString();
       let failing = false;
       let interval = joined.leaseIntervalMs;
