@@ -80,13 +80,16 @@ describe('the state store on etcd (--store etcd://)', { skip, concurrency: false
     }
   });
 
-  test('a malformed --store and an unreachable etcd each refuse boot with one line', { timeout: 60_000 }, async () => {
+  test('a malformed --store, a join token without --join and an unreachable etcd each refuse boot with one line', { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-etcd-bad-'));
     try {
       const bad = await runCli(['up', '--data-dir', dir, '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0', '--store', 'mysql://x']);
       assert.equal(bad.code, 1);
       assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
       assert.match(bad.stderr, /--store "mysql:\/\/x": expected sqlite or etcd:\/\//);
+      const stray = await runCli(['up', '--data-dir', dir, '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0', '--token', 'K10x']);
+      assert.equal(stray.code, 1);
+      assert.equal(stray.stderr.trim(), 'llmos: --token and --node-name go with --join https://SERVER:PORT');
       const gone = await runCli(['up', '--data-dir', dir, '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0', '--store', `etcd://127.0.0.1:${await freePort()}`], { timeoutMs: 45_000 });
       assert.equal(gone.code, 1);
       assert.equal(gone.stderr.trim().split('\n').length, 1, gone.stderr);
