@@ -59,7 +59,7 @@ export async function bundleNode(entryPoints, outdir, extra = {}) {
     outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
     write: false,
-    external: ['better-sqlite3', 'isolated-vm', 'esbuild', 'typescript', 'playwright-core'],
+    external: ['better-sqlite3', 'isolated-vm', 'esbuild', 'typescript', 'playwright-core', 'etcd3'], // etcd3 reads its .proto files beside itself
     plugins: [keepFileUrls(outdir)],
     // Bundled CommonJS packages (commander, yaml, ...) call require(); give the ESM chunks one.
     banner: { js: "import { createRequire as __llmosRequire } from 'node:module'; const require = __llmosRequire(import.meta.url);" },

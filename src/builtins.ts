@@ -18,8 +18,18 @@ import { servicesModule } from './modules/services/module.js';
 import { autoscalerModule } from './modules/autoscaler/module.js';
 import { dockerApiModule } from './modules/docker-api/module.js';
 import { iotModule } from './modules/iot/module.js';
+import { clusterModule } from './modules/cluster/module.js';
+import { etcdStoreModule } from './modules/state-store-etcd/module.js';
+import { agentModule } from './modules/agent/module.js';
+import type { StoreSelection } from './modules/state-store-etcd/store-url.js';
 
-export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), iotModule(), networkModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule()];
+export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), iotModule(), networkModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule(), clusterModule()];
+
+/** Cluster mode: the etcd store in place of SQLite (`--store etcd://...`), and the node agent (`--join`). */
+export const clusterModules = (defs: AnyModuleDef[], store: StoreSelection, join: boolean): AnyModuleDef[] => [
+  ...(store.backend === 'etcd' ? defs.map((d) => (d.kind === 'llmos.state-store.v1' && d.id === 'sqlite' ? etcdStoreModule() : d)) : defs),
+  ...(join ? [agentModule()] : []),
+];
 
 export const builtinRegistry = (): Registry => Registry.of(builtinModules());
 

@@ -3,7 +3,8 @@
 import { chmod, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { builtinModules, builtinRegistry, requiredModules } from './builtins.js';
+import { builtinModules, clusterModules, requiredModules } from './builtins.js';
+import { parseStoreUrl } from './modules/state-store-etcd/store-url.js';
 import type { AnyModuleDef } from './kernel/module.js';
 import { Registry } from './kernel/registry.js';
 import { lockDataDir, type DataDirLock } from './kernel/datadir-lock.js';
@@ -22,6 +23,15 @@ export interface DaemonOptions {
   profile?: string;
   /** Process start, so the timeline counts Node's own start-up too. */
   t0?: number;
+  /** `sqlite` (default) or `etcd://HOST:PORT,...` (env LLMOS_STORE): the state store's back end. */
+  store?: string;
+  /** Cluster mode: join the server at this URL (https://SERVER:7070) as a node agent, with joinToken. */
+  join?: string;
+  joinToken?: string;
+  /** The agent's node name (default: the host name). */
+  nodeName?: string;
+  /** The agent's node labels (`--node-label k=v`), e.g. llmos.io/cloud=public, llmos.io/zone=z1. */
+  nodeLabels?: Record<string, string>;
   /** Modules beside the built-in ones (embedding, and tests that need a module that misbehaves). */
   extraModules?: AnyModuleDef[];
 }
@@ -55,7 +65,11 @@ export function profileModules(name: string | undefined): Record<string, Record<
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
-  const modules = profileModules(opts.profile ?? (process.env.LLMOS_PROFILE || undefined));
+  const store = parseStoreUrl(opts.store ?? (process.env.LLMOS_STORE || undefined));
+  if (opts.join === undefined && (opts.joinToken !== undefined || opts.nodeName !== undefined)) throw new InvalidArgument('--token and --node-name go with --join https://SERVER:PORT');
+  const modules: Record<string, Record<string, unknown>> = { ...profileModules(opts.profile ?? (process.env.LLMOS_PROFILE || undefined)) };
+  if (store.backend === 'etcd') modules['state-store'] = { endpoints: store.endpoints };
+  if (opts.join !== undefined) modules.agent = { server: opts.join, token: opts.joinToken ?? '', nodeName: opts.nodeName ?? '', labels: opts.nodeLabels ?? {} };
   const dataDir = path.resolve(opts.dataDir ?? process.env.LLMOS_DATA_DIR ?? defaultDataDir());
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700); // it holds the token and the store: owner only, even if made by hand
@@ -64,9 +78,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = createLogger({ file: path.join(dataDir, 'llmos.log'), level: opts.logLevel ?? process.env.LLMOS_LOG_LEVEL ?? 'info' });
   const kernel = new Kernel({
     dataDir,
-    registry: opts.extraModules?.length ? Registry.of([...builtinModules(), ...opts.extraModules]) : builtinRegistry(),
+    registry: Registry.of([...clusterModules(builtinModules(), store, opts.join !== undefined), ...(opts.extraModules ?? [])]),
     log,
-    required: requiredModules,
+    required: opts.join !== undefined ? [...requiredModules, 'agent'] : requiredModules,
     t0: opts.t0 ?? 0, // performance.now() counts from process start
     config: { listen: opts.listen ?? process.env.LLMOS_LISTEN, gateway: opts.gateway ?? process.env.LLMOS_GATEWAY, dockerSocket: opts.dockerSocket ?? process.env.LLMOS_DOCKER_SOCKET, ...(Object.keys(modules).length ? { modules } : {}) },
   });
@@ -120,7 +134,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<never> {
   }
   const { kernel, status, log, lock } = d;
   const api = status.modules.find((m) => m.name === 'api');
-  process.stdout.write(formatTimeline(status) + `\n  API on http://${api?.exports.address ?? '?'}  (token in ${path.join(kernel.dataDir, 'token')})\n`);
+  const agent = status.modules.find((m) => m.name === 'agent');
+  const joined = agent ? `\n  joined ${String(agent.exports.server)} as node ${String(agent.exports.nodeName)}` : '';
+  process.stdout.write(formatTimeline(status) + `\n  API on ${String(api?.exports.url ?? `http://${String(api?.exports.address ?? '?')}`)}  (token in ${path.join(kernel.dataDir, 'token')})${joined}\n`);
   const sig = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -18,6 +18,8 @@ export interface ClientOptions {
   host?: string;
   dataDir?: string;
   token?: string;
+  /** CA certificate file to trust for an https:// daemon (default: the data dir's cluster CA). */
+  ca?: string;
 }
 
 export class ApiClient {
@@ -26,6 +28,19 @@ export class ApiClient {
 
   constructor(private readonly opts: ClientOptions = {}) {
     this.base = (opts.host ?? process.env.LLMOS_HOST ?? 'http://127.0.0.1:7070').replace(/\/$/, '');
+  }
+
+  /** For https://: the CA to verify the daemon with (--ca, LLMOS_CA, else the data dir's cluster CA when there is one). */
+  private trust(): { ca?: string } {
+    if (!this.base.startsWith('https:')) return {};
+    const given = this.opts.ca ?? process.env.LLMOS_CA;
+    const file = given ?? path.join(this.opts.dataDir ?? process.env.LLMOS_DATA_DIR ?? defaultDataDir(), 'ca', 'ca.crt');
+    try {
+      return { ca: readFileSync(file, 'utf8') };
+    } catch {
+      if (given) throw new CliError(`cannot read the CA certificate ${given} (--ca / LLMOS_CA)`);
+      return {}; // no cluster CA here: the system's trust store decides
+    }
   }
 
   get token(): string {
@@ -64,10 +79,12 @@ export class ApiClient {
     if (typeof payload === 'string' || payload instanceof Uint8Array) headers['content-length'] = String(Buffer.byteLength(payload));
     let msg: IncomingMessage;
     try {
-      msg = await send(new URL(this.base + p), method, headers, payload, init.signal);
+      msg = await send(new URL(this.base + p), method, headers, payload, init.signal, this.trust());
     } catch (e) {
       if (init.signal?.aborted) throw e;
       const code = (e as { code?: string }).code;
+      if (e instanceof CliError) throw e;
+      if (typeof code === 'string' && /CERT|TLS|SELF_SIGNED/.test(code)) throw new CliError(`cannot verify the daemon at ${this.base} (${code}): pass its cluster CA with --ca FILE or LLMOS_CA`);
       throw new CliError(`cannot reach the LLMOS daemon at ${this.base}${code ? ` (${code})` : ''}: is \`llmos up\` running?`);
     }
     const res = new NodeResponse(msg);

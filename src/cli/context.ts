@@ -14,10 +14,10 @@ export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
 export function createContext(program: Command): CliContext {
   let client: ApiClient | undefined;
-  const opts = () => program.opts<{ host?: string; dataDir?: string; token?: string; json?: boolean; output?: string }>();
+  const opts = () => program.opts<{ host?: string; dataDir?: string; token?: string; ca?: string; json?: boolean; output?: string }>();
   const json = () => !!opts().json || opts().output === 'json';
   return {
-    client: () => (client ??= new ApiClient({ host: opts().host, dataDir: opts().dataDir, token: opts().token })),
+    client: () => (client ??= new ApiClient({ host: opts().host, dataDir: opts().dataDir, token: opts().token, ca: opts().ca })),
     json,
     out(data, human) {
       if (json()) printJson(data);

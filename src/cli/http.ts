@@ -47,11 +47,11 @@ export class NodeResponse implements ApiResponse {
 }
 
 /** Sends one request; resolves with the answer's head once it arrives (its body is still to read). */
-export async function send(url: URL, method: string, headers: OutgoingHttpHeaders, payload: string | Uint8Array | AsyncIterable<Uint8Array> | undefined, signal?: AbortSignal): Promise<IncomingMessage> {
+export async function send(url: URL, method: string, headers: OutgoingHttpHeaders, payload: string | Uint8Array | AsyncIterable<Uint8Array> | undefined, signal?: AbortSignal, tls: { ca?: string } = {}): Promise<IncomingMessage> {
   const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   return new Promise((resolve, reject) => {
     // agent: false: a connection of its own, closed after the answer, so nothing holds the process open.
-    const req = request(url, { method, headers, agent: false, signal }, resolve);
+    const req = request(url, { method, headers, agent: false, signal, ...tls }, resolve);
     req.on('error', reject);
     if (payload === undefined || typeof payload === 'string' || payload instanceof Uint8Array) req.end(payload);
     else pipeline(Readable.from(payload), req).catch(reject);

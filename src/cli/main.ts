@@ -16,6 +16,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--host <url>', 'daemon address (env LLMOS_HOST)', undefined)
     .option('--data-dir <dir>', 'data directory holding the API token (env LLMOS_DATA_DIR)')
     .option('--token <token>', 'API token (env LLMOS_TOKEN)')
+    .option('--ca <file>', 'CA certificate to trust for an https:// daemon (env LLMOS_CA; default: the data dir\'s cluster CA)')
     .option('--json', 'print JSON for scripts')
     .option('-o, --output <format>', 'output format: table or json', 'table')
     .showHelpAfterError('(run with --help for usage)')
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const globalOptionsWithValue = new Set(['--host', '--data-dir', '--token', '-o', '--output']);
+const globalOptionsWithValue = new Set(['--host', '--data-dir', '--token', '--ca', '-o', '--output']);
 
 /**
  * With positional options the program's own options (--json, --host, ...) would count only before

@@ -17,6 +17,7 @@ import { serviceCases } from './cases-services.js';
 import { imageCases } from './cases-images.js';
 import { iotCases } from './cases-iot.js';
 import { archiveCases } from './cases-archives.js';
+import { clusterCases } from './cases-cluster.js';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -67,6 +68,7 @@ test('API routes in-process', { timeout: 180_000 }, async (t) => {
     await functionCases(t, rig);
     await serviceCases(t, rig);
     await iotCases(t, rig);
+    await clusterCases(t, rig);
     await t.test('dashboard files: index, a hashed asset cached for good, page paths fall back to the app', async () => {
       const idx = await rig.req('GET', '/ui/');
       assert.equal(idx.statusCode, 200);

@@ -52,7 +52,7 @@ export async function startDaemon(opts: { dataDir?: string; env?: Record<string,
   const host = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`daemon did not start in 30 s:\n${out}`)), 30_000);
     const check = () => {
-      const m = /API on (http:\/\/\S+)/.exec(out);
+      const m = /API on (https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

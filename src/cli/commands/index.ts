@@ -21,4 +21,5 @@ export const commandGroups: readonly GroupLoader[] = [
   { name: 'store', load: async () => (await import('./store.js')).storeCommands },
   { name: 'devices', load: async () => (await import('./devices.js')).deviceCommands },
   { name: 'copy', load: async () => (await import('./copy.js')).copyCommands },
+  { name: 'cluster', load: async () => (await import('./cluster.js')).clusterCommands },
 ];

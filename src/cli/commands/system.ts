@@ -14,11 +14,17 @@ export function systemCommands(program: Command, ctx: CliContext): void {
     .option('--docker-socket <path>', 'Docker Engine API socket (env LLMOS_DOCKER_SOCKET; default /run/llmos/docker.sock with the default data dir, else in its module dir under DATA_DIR)')
     .option('--log-level <level>', 'terminal log level', 'info')
     .option('--profile <name>', 'full (default) or edge: no dashboard (env LLMOS_PROFILE)')
-    .action(async (o: { dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string; profile?: string }, cmd: Command) => {
+    .option('--store <url>', 'state store: sqlite (default) or etcd://HOST:PORT[,HOST:PORT...] (env LLMOS_STORE)')
+    .option('--join <url>', 'run as a node agent of the server at this URL (https://SERVER:7070)')
+    .option('--token <token>', 'with --join: the join token from `llmos token create` on the server')
+    .option('--node-name <name>', 'with --join: this node\'s name (default: the host name)')
+    .option('--node-label <k=v>', 'with --join: a node label, repeatable (llmos.io/cloud=public, llmos.io/zone=z1)', (v: string, acc: string[] = []) => [...acc, v])
+    .action(async (o: { dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string; profile?: string; store?: string; join?: string; token?: string; nodeName?: string; nodeLabel?: string[] }, cmd: Command) => {
       // The bundled daemon (scripts/bundle-daemon.mjs) boots faster than the module tree.
       const { runDaemon } = (await import(new URL('../../../daemon.mjs', import.meta.url).href)) as DaemonEntry;
       const g = cmd.optsWithGlobals<{ dataDir?: string }>();
-      await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, dockerSocket: o.dockerSocket, logLevel: o.logLevel, profile: o.profile });
+      const nodeLabels = Object.fromEntries((o.nodeLabel ?? []).map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, ''])));
+      await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, dockerSocket: o.dockerSocket, logLevel: o.logLevel, profile: o.profile, store: o.store, join: o.join, joinToken: o.token, nodeName: o.nodeName, nodeLabels });
     });
 
   program

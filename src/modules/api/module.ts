@@ -6,6 +6,8 @@ import { Kinds } from '../../contracts/kinds.js';
 import { boundAddress, ensureToken, parseListen } from '../../kernel/http-listen.js';
 import { volumesKind } from '../../contracts/volumes.js';
 import { iotKind } from '../../contracts/iot.js';
+import { clusterKind } from '../../contracts/cluster.js';
+import { isLoopback, serverTls } from '../../kernel/cluster-ca.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { createApiServer, type Api } from './server.js';
 import { allRoutes } from './routes/index.js';
@@ -32,17 +34,20 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   description: 'REST API under /v1 with bearer-token auth and OpenAPI',
   requires: [Kinds.stateStore],
   // Every kind a route serves; each may be unloaded, and then its routes answer 503.
-  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind, iotKind],
+  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind, iotKind, clusterKind],
   defaults: { listen: '' },
   async init(ctx) {
     const token = await ensureToken(ctx.dataDir);
-    const app = await createApiServer({ token, log: ctx.log, document: existsSync(builtDocument) ? builtDocument : undefined });
+    const { host, port } = parseListen(ctx.config.listen || ctx.addresses.listen);
+    // Off loopback the API is reachable by other machines (agents): TLS with the cluster CA.
+    const https = isLoopback(host) ? undefined : await serverTls(ctx.dataDir, host);
+    const app = await createApiServer({ token, log: ctx.log, https, document: existsSync(builtDocument) ? builtDocument : undefined });
     const kernel = routeKernel(ctx);
     for (const register of allRoutes) register(app, kernel, ctx);
-    const { host, port } = parseListen(ctx.config.listen || ctx.addresses.listen);
     await app.listen({ host, port });
     const address = boundAddress(app.server);
     ctx.meta.exports.address = address;
+    ctx.meta.exports.url = `${https ? 'https' : 'http'}://${address}`;
     return { app, address, token };
   },
   stop: ({ app }) => app.close(),

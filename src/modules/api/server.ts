@@ -12,8 +12,8 @@ import { LLMOS_VERSION } from '../../kernel/kernel.js';
 
 export type Api = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Paths served without a token: health, the API description, and the dashboard's static files. */
-const publicPath = (url: string): boolean => url === '/healthz' || url.startsWith('/v1/openapi.json') || url === '/ui' || url.startsWith('/ui/') || url === '/';
+/** Paths served without a token: health, the API description, the dashboard's static files, and the agents' join and lease calls (they carry a join token or node credential instead). */
+const publicPath = (url: string): boolean => url === '/healthz' || url.startsWith('/v1/cluster/agent/') || url.startsWith('/v1/openapi.json') || url === '/ui' || url.startsWith('/ui/') || url === '/';
 
 /** The credentials of `Authorization: Bearer X`; the scheme name is case-insensitive (RFC 7235 2.1). */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -36,7 +36,7 @@ const zodCompilers = { buildValidator: () => validatorCompiler, buildSerializer:
  * same function), served as is. Without it the routes are described live by @fastify/swagger, which
  * the build and the in-process route tests use; the daemon skips loading it (~30 ms of every boot).
  */
-export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number; document?: string }): Promise<Api> {
+export async function createApiServer(opts: { token: string; log: Logger; bodyLimit?: number; document?: string; https?: { key: string; cert: string } }): Promise<Api> {
   // forceCloseConnections: close() also ends in-flight requests (an `events -f` stream, a slow
   // client), which otherwise kept the API's stop, and so the daemon's shutdown, waiting forever.
   // Every route validates and serializes with zod: giving Fastify those compilers up front keeps it
@@ -49,7 +49,8 @@ export async function createApiServer(opts: { token: string; log: Logger; bodyLi
     // the API sends HEAD (only /healthz answers it, for load-balancer checks).
     exposeHeadRoutes: false,
     schemaController: { compilersFactory: zodCompilers },
-  }).withTypeProvider<ZodTypeProvider>();
+    ...(opts.https ? { https: opts.https } : {}),
+  } as Parameters<typeof Fastify>[0]).withTypeProvider<ZodTypeProvider>();
   // Before swagger's own onRoute hook, so the document shows the added error responses.
   app.addHook('onRoute', addResponseSchemas);
   if (!opts.document) {

@@ -15,6 +15,7 @@ import { storeRoutes } from './store.js';
 import { volumeRoutes } from './volumes.js';
 import { iotRoutes } from './iot.js';
 import { archiveRoutes } from './archives.js';
+import { clusterRoutes } from './cluster.js';
 
 export type RouteGroup = (app: Api, kernel: RouteKernel, services: KernelServices) => void;
 
@@ -33,4 +34,5 @@ export const allRoutes: readonly RouteGroup[] = [
   volumeRoutes,
   iotRoutes,
   archiveRoutes,
+  clusterRoutes,
 ];
