@@ -7,9 +7,9 @@ set -euo pipefail
 pkgs=(runc conmon containernetworking-plugins iptables iproute2 catatonit
       docker-registry skopeo umoci busybox-static mosquitto mosquitto-clients chromium apache2-utils zstd
       gcc libc6-dev dnsmasq-base nftables etcd-server etcd-client docker.io docker-compose
-      containerd hyperfine wrk podman mmdebstrap)
+      containerd hyperfine wrk podman mmdebstrap openssl)
 bins=(runc conmon /usr/lib/cni/bridge iptables ip catatonit docker-registry skopeo umoci busybox mosquitto mosquitto_pub chromium htpasswd zstd
-      gcc /usr/include/stdio.h dnsmasq nft etcd etcdctl docker docker-compose containerd hyperfine wrk podman mmdebstrap)
+      gcc /usr/include/stdio.h dnsmasq nft etcd etcdctl docker docker-compose containerd hyperfine wrk podman mmdebstrap openssl)
 missing=0
 for b in "${bins[@]}"; do
   if [[ "$b" == /* ]]; then [[ -e "$b" ]] || missing=1; else command -v "$b" >/dev/null 2>&1 || missing=1; fi
