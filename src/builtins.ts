@@ -8,6 +8,7 @@ import { apiModule } from './modules/api/module.js';
 import { schedulerModule } from './modules/scheduler/module.js';
 import { monitorModule } from './modules/monitor/module.js';
 import { networkModule } from './modules/network/module.js';
+import { userNetworksModule } from './modules/network/user-networks-module.js';
 import { runcContainersModule } from './modules/runtime-runc/module.js';
 import { imagesModule } from './modules/images/module.js';
 import { volumesModule } from './modules/volumes/module.js';
@@ -18,7 +19,7 @@ import { servicesModule } from './modules/services/module.js';
 import { autoscalerModule } from './modules/autoscaler/module.js';
 import { dockerApiModule } from './modules/docker-api/module.js';
 
-export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), networkModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule()];
+export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), networkModule(), userNetworksModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule()];
 
 export const builtinRegistry = (): Registry => Registry.of(builtinModules());
 

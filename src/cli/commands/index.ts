@@ -19,4 +19,5 @@ export const commandGroups: readonly GroupLoader[] = [
   { name: 'services', load: async () => (await import('./services.js')).servicesCommands },
   { name: 'autoscaler', load: async () => (await import('./autoscaler.js')).autoscalerCommands },
   { name: 'store', load: async () => (await import('./store.js')).storeCommands },
+  { name: 'networks', load: async () => (await import('./networks.js')).networkCommands },
 ];

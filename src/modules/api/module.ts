@@ -3,6 +3,7 @@
 import { Kinds } from '../../contracts/kinds.js';
 import { boundAddress, ensureToken, parseListen } from '../../kernel/http-listen.js';
 import { volumesKind } from '../../contracts/volumes.js';
+import { userNetworksKind } from '../../contracts/user-networks.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { createApiServer, type Api } from './server.js';
 import { allRoutes } from './routes/index.js';
@@ -26,7 +27,7 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   description: 'REST API under /v1 with bearer-token auth and OpenAPI',
   requires: [Kinds.stateStore],
   // Every kind a route serves; each may be unloaded, and then its routes answer 503.
-  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind],
+  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind, userNetworksKind],
   defaults: { listen: '' },
   async init(ctx) {
     const token = await ensureToken(ctx.dataDir);
