@@ -15,6 +15,7 @@ import { containerCases } from './cases-containers.js';
 import { functionCases } from './cases-functions.js';
 import { serviceCases } from './cases-services.js';
 import { imageCases } from './cases-images.js';
+import { networkCases } from './cases-networks.js';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -63,6 +64,7 @@ test('API routes in-process', { timeout: 180_000 }, async (t) => {
     await imageCases(t, rig);
     await functionCases(t, rig);
     await serviceCases(t, rig);
+    await networkCases(t, rig);
     await t.test('dashboard files: index, a hashed asset cached for good, page paths fall back to the app', async () => {
       const idx = await rig.req('GET', '/ui/');
       assert.equal(idx.statusCode, 200);
