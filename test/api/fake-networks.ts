@@ -32,7 +32,11 @@ export function fakeNetworks(): UserNetworksApi {
     },
     async prune() {
       const out: string[] = [];
-      for (const v of [...nets.values()]) if (!Object.keys(v.containers).length) (nets.delete(v.id), out.push(v.name));
+      for (const v of [...nets.values()]) {
+        if (Object.keys(v.containers).length) continue;
+        nets.delete(v.id);
+        out.push(v.name);
+      }
       return out;
     },
     async connect(n, id, o) {
