@@ -28,6 +28,8 @@ export interface UserNetEndpoint {
   ip: string;
   ifName: string;
   cniResult?: unknown;
+  /** Written before CNI ADD; cleared once it is done (boot removes a pending one). */
+  pending?: boolean;
 }
 
 /** CNI network name: also the host-local lease directory under the IPAM dir. */

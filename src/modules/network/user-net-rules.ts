@@ -53,6 +53,8 @@ export async function applyIsolation(tag: string, defaultBridge: string, nets: r
   const ch = isolationChains(tag);
   const parents = [['FORWARD', ch.forward], ['INPUT', ch.input]] as const;
   if (!nets.length) {
+    // Nothing to remove (every boot without user networks): no step.
+    if ((await ipt(['-S', ch.forward])).code !== 0 && (await ipt(['-S', ch.input])).code !== 0) return;
     faultPoint('network.user.rules-remove');
     for (const [p, c] of parents) {
       while ((await ipt(['-C', ...jump(tag, p, c)])).code === 0) await ipt(['-D', ...jump(tag, p, c)]);

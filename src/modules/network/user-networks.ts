@@ -72,7 +72,10 @@ export class UserNetworks implements UserNetworksApi {
       /* first boot */
     }
     for (const c of await this.o.claims.all()) if (c.tag === this.o.tag && !this.nets.has(c.id)) await this.teardown(c).catch((e) => this.o.warn(`leftover network ${c.bridge}: ${errorMessage(e)}`));
-    for (const rec of this.nets.values()) await this.ensure(rec).catch((e) => this.o.warn(`user network ${rec.name}: ${errorMessage(e)}`));
+    for (const rec of this.nets.values()) {
+      await this.ensure(rec).catch((e) => this.o.warn(`user network ${rec.name}: ${errorMessage(e)}`));
+      for (const [id, e] of Object.entries(rec.containers)) if (e.pending) await this.unplug(rec, id).catch((err) => this.o.warn(`pending endpoint ${e.name} on ${rec.name}: ${errorMessage(err)}`));
+    }
     await this.rules();
   }
 
@@ -108,7 +111,7 @@ export class UserNetworks implements UserNetworksApi {
   }
 
   private records(rec: UserNetRecord) {
-    return Object.entries(rec.containers).map(([id, e]) => ({ ip: e.ip, names: [...new Set([e.name, ...e.aliases, id.slice(0, 12)])] }));
+    return Object.entries(rec.containers).filter(([, e]) => e.ip).map(([id, e]) => ({ ip: e.ip, names: [...new Set([e.name, ...e.aliases, id.slice(0, 12)])] }));
   }
 
   private find(nameOrId: string): UserNetRecord {
@@ -129,7 +132,7 @@ export class UserNetworks implements UserNetworksApi {
       internal: r.internal,
       labels: r.labels,
       createdAt: r.createdAt,
-      containers: Object.fromEntries(Object.entries(r.containers).map(([id, e]) => [id, { name: e.name, ip: e.ip, aliases: e.aliases }])),
+      containers: Object.fromEntries(Object.entries(r.containers).filter(([, e]) => !e.pending).map(([id, e]) => [id, { name: e.name, ip: e.ip, aliases: e.aliases }])),
       ...(this.dns.has(r.bridge) ? { dnsServer: r.gateway } : {}),
     };
   }
@@ -223,12 +226,15 @@ export class UserNetworks implements UserNetworksApi {
   private async plug(rec: UserNetRecord, containerId: string, o: { name: string; aliases: string[]; netns: string; ifName: string; ports: PortMapping[] }): Promise<UserNetEndpoint> {
     const inv = { containerId: this.o.cniId(containerId), netns: o.netns, ifName: o.ifName, runtimeConfig: { portMappings: o.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp ?? '' })) } };
     await installGuard(rec.bridge);
+    // Intent first: a crash after CNI ADD leaves a pending endpoint that boot removes (CNI DEL).
+    rec.containers[containerId] = { name: o.name, aliases: o.aliases, ip: '', ifName: o.ifName, pending: true };
+    await this.save();
     faultPoint('network.user.cni-add');
     let result: CniResult | undefined;
     try {
       result = await addNetworkList(this.o.pluginDir, userNetConfList(rec, this.o.ipamDir, o.ports.length > 0), inv);
     } catch (e) {
-      await delNetworkList(this.o.pluginDir, userNetConfList(rec, this.o.ipamDir, o.ports.length > 0), inv).catch(() => undefined);
+      await this.unplug(rec, containerId).catch(() => undefined);
       throw e;
     }
     const ip = result?.ips?.[0]?.address?.split('/')[0] ?? '';
