@@ -96,8 +96,7 @@ describe('user network faults', { skip, concurrency: false }, () => {
     const failures: string[] = [];
     // By default (npm test's budget: each point is two daemon boots) the record write right after
     // the first CNI ADD (where a crash leaked the ADD's nat rules and lease), the bridge's creation
-    // and its removal; LLMOS_FAULT_STEPS=FROM-TO (e.g. 1-99) runs those kill points instead (all 18
-    // passed on 2026-12-01).
+    // and its removal; LLMOS_FAULT_STEPS=FROM-TO (e.g. 1-99) runs those kill points instead.
     const range = process.env.LLMOS_FAULT_STEPS?.split('-').map(Number);
     const picked = [steps.indexOf('network.user.cni-add') + 2, steps.indexOf('network.user.bridge-add') + 1, steps.indexOf('network.user.bridge-del') + 1];
     const points = steps.map((_, i) => i + 1).filter((n) => (range ? n >= range[0]! && n <= range[1]! : picked.includes(n)));
