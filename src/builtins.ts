@@ -8,6 +8,7 @@ import { apiModule } from './modules/api/module.js';
 import { schedulerModule } from './modules/scheduler/module.js';
 import { monitorModule } from './modules/monitor/module.js';
 import { networkModule } from './modules/network/module.js';
+import { userNetworksModule } from './modules/network/user-networks-module.js';
 import { runcContainersModule } from './modules/runtime-runc/module.js';
 import { imagesModule } from './modules/images/module.js';
 import { volumesModule } from './modules/volumes/module.js';
@@ -23,7 +24,7 @@ import { etcdStoreModule } from './modules/state-store-etcd/module.js';
 import { agentModule } from './modules/agent/module.js';
 import type { StoreSelection } from './modules/state-store-etcd/store-url.js';
 
-export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), iotModule(), networkModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule(), clusterModule()];
+export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), iotModule(), networkModule(), userNetworksModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule(), clusterModule()];
 
 /** Cluster mode: the etcd store in place of SQLite (`--store etcd://...`), and the node agent (`--join`). */
 export const clusterModules = (defs: AnyModuleDef[], store: StoreSelection, join: boolean): AnyModuleDef[] => [

@@ -78,6 +78,10 @@ export const containerSpecSchema = z
     workingDir: z.string().optional(),
     readOnly: z.boolean().optional(),
     network: z.enum(['bridge', 'host', 'none']).optional(),
+    /** A user-defined network (contracts/user-networks.ts) to join instead of the default bridge; network stays bridge. */
+    userNetwork: z.string().optional(),
+    /** Extra DNS names on the user network (Docker's --network-alias). */
+    networkAliases: z.array(z.string()).optional(),
     restart: restartPolicySchema.optional(),
     /** Run an init (catatonit) as PID 1 that forwards signals and reaps zombies. */
     init: z.boolean().optional(),
@@ -281,12 +285,14 @@ export interface NetworkAttachment {
   cniResult?: unknown;
   /** The network's DNS server for the container's /etc/resolv.conf (resolvConfText in contracts/network.ts). */
   dns?: DnsConfig;
+  /** Id of the user network eth0 is on (absent: the default bridge). */
+  userNetwork?: string;
 }
 
 /** What the containers runtime needs of the network module (kind llmos.network.v1). */
 export interface ContainerNetworkApi {
   /** Creates the container's network namespace and plugs it into the network. */
-  attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[]; /** DNS record NAME -> the container's address. */ name?: string; /** Search domains of the container's resolv.conf. */ namespace?: string }): Promise<NetworkAttachment>;
+  attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[]; /** DNS record NAME -> the container's address. */ name?: string; /** Search domains of the container's resolv.conf. */ namespace?: string; /** Join this user network instead of the default bridge. */ userNetwork?: string; aliases?: string[] }): Promise<NetworkAttachment>;
   /**
    * Optional: creates the (still empty) network namespace of a bridge-mode container and returns
    * its path, so the runtime can create the container while attach configures the namespace.

@@ -1,15 +1,21 @@
 // User-defined bridge networks (Docker's `docker network create|ls|inspect|rm|connect|disconnect`):
 // the contract the network module's user-network part is to implement, and what the containers
-// runtime and the Docker API module (h17api) will call. Types only; NOT IMPLEMENTED YET (issue 17):
-// the runtime still knows only bridge|host|none (ContainerSpec.network).
+// runtime, the REST API and the Docker API module call. Implemented by network/user-networks.ts; a
+// container joins one at start with ContainerSpec.userNetwork (its network mode stays "bridge":
+// its own netns, plugged into the user network's bridge instead of the default one).
 import { z } from 'zod';
 import type { NetworkAttachment, PortMapping } from './containers.js';
 
 export const userNetworksKind = 'llmos.user-networks.v1' as const;
 
+/** Docker's network names: a letter or digit, then letters, digits, '_', '.', '-'. */
+export const networkNameRe = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Names that are network modes, never user networks. */
+export const builtinNetworks = ['bridge', 'host', 'none', 'default'] as const;
+
 export const userNetworkCreateSchema = z
   .object({
-    name: z.string().min(1).max(64),
+    name: z.string().regex(networkNameRe, 'a network name is a letter or digit then letters, digits, _ . -').refine((n) => !(builtinNetworks as readonly string[]).includes(n), 'bridge, host, none and default are built-in networks'),
     /** "10.90.3.0/24"; default: the next free /24 of the module's pool. */
     subnet: z.string().optional(),
     gateway: z.string().optional(),
@@ -47,7 +53,11 @@ export interface UserNetworksApi {
    * Plugs a container's netns into the network (CNI ADD on its bridge) and registers its name and
    * aliases with the network's DNS; ports are published on the first network only.
    */
-  connect(nameOrId: string, containerId: string, opts: { name: string; aliases?: string[]; netnsPath: string; ports?: PortMapping[] }): Promise<NetworkAttachment>;
+  connect(nameOrId: string, containerId: string, opts: { name: string; aliases?: string[]; netnsPath?: string; ports?: PortMapping[] }): Promise<NetworkAttachment>;
   /** Undoes connect (CNI DEL, DNS entry). Idempotent. */
   disconnect(nameOrId: string, containerId: string): Promise<void>;
+  /** Removes every network no container is attached to; returns their names. */
+  prune(): Promise<string[]>;
+  /** A container was renamed: its DNS names follow. */
+  renamed(containerId: string, name: string): Promise<void>;
 }

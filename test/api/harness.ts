@@ -27,6 +27,7 @@ import { autoscalerModule } from '../../src/modules/autoscaler/module.js';
 import { volumesModule } from '../../src/modules/volumes/module.js';
 import { clusterModule } from '../../src/modules/cluster/module.js';
 import { fakeContainers, fakeContainersModule } from './fake-containers.js';
+import { fakeNetworksModule } from './fake-networks.js';
 
 // Answers with a field their schema does not declare fail here (a 500), so the document stays whole.
 process.env.LLMOS_STRICT_RESPONSES = '1';
@@ -52,7 +53,7 @@ export interface ApiRig {
 /** Every module the routes serve that runs without root; `without` leaves some out (to see 503s). */
 export const rigModules = (containers: ReturnType<typeof fakeContainers>): AnyModuleDef[] => [
   sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), fakeContainersModule(containers), imagesModule(), dashboardModule(),
-  functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), volumesModule(), iotModule(), clusterModule(),
+  functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), volumesModule(), iotModule(), clusterModule(), fakeNetworksModule(),
 ] as AnyModuleDef[];
 
 export async function startRig(opts: { without?: string[]; config?: Record<string, unknown> } = {}): Promise<ApiRig> {

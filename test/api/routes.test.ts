@@ -18,6 +18,7 @@ import { imageCases } from './cases-images.js';
 import { iotCases } from './cases-iot.js';
 import { archiveCases } from './cases-archives.js';
 import { clusterCases } from './cases-cluster.js';
+import { networkCases } from './cases-networks.js';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -69,6 +70,7 @@ test('API routes in-process', { timeout: 180_000 }, async (t) => {
     await serviceCases(t, rig);
     await iotCases(t, rig);
     await clusterCases(t, rig);
+    await networkCases(t, rig);
     await t.test('dashboard files: index, a hashed asset cached for good, page paths fall back to the app', async () => {
       const idx = await rig.req('GET', '/ui/');
       assert.equal(idx.statusCode, 200);

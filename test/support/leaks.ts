@@ -148,6 +148,7 @@ export async function listLeaks(dataDirIn: string, opts: LeakOptions = {}): Prom
   }
 
   leaks.push(...(await processes(dataDir, tag, functionTags(dataDirIn))));
+  leaks.push(...(await listUserNetworkLeaks(dataDir)));
   return leaks.filter((l) => !allowed(l));
 }
 
@@ -162,4 +163,37 @@ export async function untilNoLeaks(dataDir: string, opts: LeakOptions = {}, time
   const end = Date.now() + timeoutMs;
   while ((await listLeaks(dataDir, opts)).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 250));
   await assertNoLeaks(dataDir, opts);
+}
+
+/**
+ * User networks (network/user-networks.ts) of the daemon: its subnet claims, their bridges, DNS
+ * directories and hosts files, and every dnsmasq serving one of them. (The default bridge's DNS
+ * is shared by the daemons on the host; its records of this daemon are checked above.)
+ */
+export async function listUserNetworkLeaks(dataDirIn: string): Promise<string[]> {
+  const tag = daemonTag(path.resolve(dataDirIn));
+  const out: string[] = [];
+  const claimsDir = '/run/llmos/user-networks';
+  const dirs = new Set<string>();
+  const links = await list('/sys/class/net');
+  const claimed = new Set<string>();
+  for (const f of await list(claimsDir)) {
+    const c = JSON.parse((await readFile(path.join(claimsDir, f), 'utf8').catch(() => '')) || '{}') as { tag?: string; bridge?: string; subnet?: string };
+    if (c.bridge) claimed.add(path.join('/run/llmos/dns', c.bridge));
+    if (c.tag !== tag || !c.bridge) continue;
+    out.push(`user network claim ${c.subnet} (${c.bridge})`);
+    if (links.includes(c.bridge)) out.push(`bridge ${c.bridge}`);
+    dirs.add(path.join('/run/llmos/dns', c.bridge));
+  }
+  for (const dir of dirs) if ((await list(path.join(dir, 'hosts.d'))).includes(tag)) out.push(`DNS hosts file ${dir}/hosts.d/${tag}`);
+  for (const pid of await list('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (!args[0]?.endsWith('dnsmasq')) continue;
+    const dir = args.find((a) => a.startsWith('--hostsdir='))?.slice('--hostsdir='.length).replace(/\/hosts\.d$/, '');
+    if (dir && dirs.has(dir)) out.push(`dnsmasq ${pid} (${dir})`);
+    // A user network's dnsmasq starts after its claim and stops before the claim goes: without one it is an orphan.
+    else if (dir?.startsWith('/run/llmos/dns/llmosu') && !claimed.has(dir)) out.push(`dnsmasq ${pid} of no user network (${dir})`);
+  }
+  return out;
 }

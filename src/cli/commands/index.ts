@@ -22,4 +22,5 @@ export const commandGroups: readonly GroupLoader[] = [
   { name: 'devices', load: async () => (await import('./devices.js')).deviceCommands },
   { name: 'copy', load: async () => (await import('./copy.js')).copyCommands },
   { name: 'cluster', load: async () => (await import('./cluster.js')).clusterCommands },
+  { name: 'networks', load: async () => (await import('./networks.js')).networkCommands },
 ];

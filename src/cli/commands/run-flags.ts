@@ -88,6 +88,7 @@ const runOptions = {
   workdir: { type: 'string', short: 'w' },
   'read-only': { type: 'boolean' },
   network: { type: 'string' },
+  'network-alias': { type: 'string', multiple: true },
   restart: { type: 'string' },
   init: { type: 'boolean' },
   entrypoint: { type: 'string' },
@@ -136,7 +137,10 @@ export function buildRunSpec(args: string[], readFile: (f: string) => string = (
     return n;
   };
   const network = v.network as string | undefined;
-  if (network !== undefined && !['bridge', 'host', 'none'].includes(network)) throw new CliError(`invalid --network ${JSON.stringify(network)}: use bridge, host or none`);
+  if (network !== undefined && !['bridge', 'host', 'none'].includes(network) && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(network)) throw new CliError(`invalid --network ${JSON.stringify(network)}: use bridge, host, none or a network's name`);
+  const userNetwork = network !== undefined && !['bridge', 'host', 'none'].includes(network) ? network : undefined;
+  const aliases = (v['network-alias'] as string[] | undefined) ?? [];
+  if (aliases.length && !userNetwork) throw new CliError('--network-alias needs a user-defined --network NAME');
   const envList = [...((v['env-file'] as string[] | undefined) ?? []).flatMap((f) => {
     let text: string;
     try {
@@ -164,7 +168,8 @@ export function buildRunSpec(args: string[], readFile: (f: string) => string = (
     ...(v.user ? { user: v.user as string } : {}),
     ...(v.workdir ? { workingDir: v.workdir as string } : {}),
     ...(v['read-only'] ? { readOnly: true } : {}),
-    ...(network ? { network: network as ContainerSpec['network'] } : {}),
+    ...(network && !userNetwork ? { network: network as ContainerSpec['network'] } : {}),
+    ...(userNetwork ? { userNetwork, ...(aliases.length ? { networkAliases: aliases } : {}) } : {}),
     ...(v.restart ? { restart: parseRestart(v.restart as string) } : {}),
     ...(v.init ? { init: true } : {}),
     ...(v.rm ? { autoRemove: true } : {}),
@@ -196,7 +201,8 @@ Options:
   -u, --user USER[:GROUP]   user to run as
   -w, --workdir DIR         working directory
       --read-only           mount the root filesystem read-only
-      --network MODE        bridge (default), host or none
+      --network MODE        bridge (default), host, none or a user network's name (llmos network create)
+      --network-alias A     another DNS name of the container on its user network
       --restart POLICY      no (default), on-failure[:N] or always
       --init                run an init as PID 1 (forwards signals, reaps zombies)
       --entrypoint CMD      override the image's entrypoint

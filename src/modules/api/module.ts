@@ -8,6 +8,7 @@ import { volumesKind } from '../../contracts/volumes.js';
 import { iotKind } from '../../contracts/iot.js';
 import { clusterKind } from '../../contracts/cluster.js';
 import { isLoopback, serverTls } from '../../kernel/cluster-ca.js';
+import { userNetworksKind } from '../../contracts/user-networks.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { createApiServer, type Api } from './server.js';
 import { allRoutes } from './routes/index.js';
@@ -34,7 +35,7 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   description: 'REST API under /v1 with bearer-token auth and OpenAPI',
   requires: [Kinds.stateStore],
   // Every kind a route serves; each may be unloaded, and then its routes answer 503.
-  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind, iotKind, clusterKind],
+  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind, iotKind, clusterKind, userNetworksKind],
   defaults: { listen: '' },
   async init(ctx) {
     const token = await ensureToken(ctx.dataDir);

@@ -84,6 +84,13 @@ test('the docker CLI\'s create body becomes the LLMOS spec, zero values ignored'
   });
 });
 
+test('a user network and its aliases (docker run --network N --network-alias A, compose) become userNetwork and networkAliases', async () => {
+  const spec = await toContainerSpec({ Image: 'img', HostConfig: { NetworkMode: 'app_default' }, NetworkingConfig: { EndpointsConfig: { app_default: { Aliases: ['web', 'web'], IPAMConfig: null } } } }, null, opts);
+  assert.equal(spec.network, undefined);
+  assert.equal(spec.userNetwork, 'app_default');
+  assert.deepEqual(spec.networkAliases, ['web']);
+});
+
 test('a set field LLMOS cannot honour is a 400 naming it, never ignored', async () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ HostConfig: { SecurityOpt: ['apparmor=unconfined'] } }, /HostConfig\.SecurityOpt apparmor=unconfined is not supported/],
@@ -91,8 +98,9 @@ test('a set field LLMOS cannot honour is a 400 naming it, never ignored', async 
     [{ Domainname: 'example.com' }, /Config\.Domainname is not supported/],
     [{ Tty: true }, /Config\.Tty/],
     [{ OpenStdin: true }, /Config\.OpenStdin/],
-    [{ HostConfig: { NetworkMode: 'mynet' } }, /user-defined networks/],
-    [{ HostConfig: { NetworkMode: 'container:x' } }, /container and user-defined networks/],
+    [{ HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { other: {} } } }, /connect others after/],
+    [{ HostConfig: { NetworkMode: 'bridge' }, NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['a'] } } } }, /aliases need a user-defined network/],
+    [{ HostConfig: { NetworkMode: 'container:x' } }, /sharing another container's network/],
     [{ HostConfig: { RestartPolicy: { Name: 'sometimes' } } }, /invalid restart policy/],
     [{ HostConfig: { PortBindings: { '80-81/tcp': [] } } }, /invalid port/],
     [{ HostConfig: { Memory: -1 } }, /Memory must be a non-negative integer/],

@@ -115,7 +115,7 @@ export async function toContainerSpec(body: unknown, name: string | null, o: Cre
   if (named.length) (spec as { mounts?: unknown[] }).mounts = [...((spec as { mounts?: unknown[] }).mounts ?? []), ...named];
   if (c.Volumes && !isDefault(c.Volumes)) throw badParameter('Config.Volumes (anonymous volumes) is not supported by LLMOS');
   if (volumes.length) spec.volumes = volumes;
-  spec.network = networkMode(str(h.NetworkMode, 'NetworkMode'), obj(c.NetworkingConfig, 'NetworkingConfig'));
+  Object.assign(spec, networkMode(str(h.NetworkMode, 'NetworkMode'), obj(c.NetworkingConfig, 'NetworkingConfig')));
   const ports = await portBindings(obj(h.PortBindings, 'PortBindings'), h.PublishAllPorts === true ? Object.keys(obj(c.ExposedPorts, 'ExposedPorts')) : [], o);
   if (ports.length) spec.ports = ports;
   const restart = restartPolicy(obj(h.RestartPolicy, 'RestartPolicy'));
@@ -169,11 +169,20 @@ function mounts(v: unknown, named: unknown[]): VolumeMount[] {
   });
 }
 
-function networkMode(mode: string | undefined, nc: Obj): ContainerSpec['network'] {
+function networkMode(mode: string | undefined, nc: Obj): Pick<ContainerSpec, 'network' | 'userNetwork' | 'networkAliases'> {
   const m = !mode || mode === 'default' ? 'bridge' : mode;
-  if (m !== 'bridge' && m !== 'host' && m !== 'none') throw badParameter(`network ${m}: container and user-defined networks are not supported by LLMOS's Docker API yet`);
-  for (const k of Object.keys(obj(nc.EndpointsConfig, 'EndpointsConfig'))) if (k !== m && k !== 'bridge') throw badParameter(`network ${k}: user-defined networks are not supported by LLMOS's Docker API yet`);
-  return m;
+  if (m.startsWith('container:')) throw badParameter(`network ${m}: sharing another container's network is not supported by LLMOS`);
+  const eps = obj(nc.EndpointsConfig, 'EndpointsConfig');
+  for (const k of Object.keys(eps)) if (k !== m && !(k === 'bridge' && m === 'default')) throw badParameter(`network ${k}: a container is created on one network (its NetworkMode ${m}); connect others after`);
+  const ep = obj(eps[m], `EndpointsConfig.${m}`);
+  const ipam = ep.IPAMConfig && typeof ep.IPAMConfig === 'object' ? (ep.IPAMConfig as Obj) : {};
+  if (ipam.IPv4Address || ipam.IPv6Address) throw badParameter('--ip is not supported by LLMOS (addresses come from the network)');
+  const aliases = Array.isArray(ep.Aliases) ? (ep.Aliases as unknown[]).map(String) : [];
+  if (m === 'bridge' || m === 'host' || m === 'none') {
+    if (aliases.length) throw badParameter('network aliases need a user-defined network');
+    return { network: m };
+  }
+  return { userNetwork: m, ...(aliases.length ? { networkAliases: [...new Set(aliases)] } : {}) };
 }
 
 async function portBindings(pb: Obj, publishAll: string[], o: CreateOptions): Promise<PortMapping[]> {

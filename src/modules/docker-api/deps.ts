@@ -7,6 +7,7 @@ import type { ImageRecord, ImagesApi } from '../../contracts/images.js';
 import type { MonitorApi } from '../../contracts/monitor.js';
 import type { HostProbe, LlmosEvent } from '../../contracts/system.js';
 import type { VolumesPort } from './routes/volumes.js';
+import type { UserNetworksApi } from '../../contracts/user-networks.js';
 
 export interface ContainersExtra extends ContainersApi {
   /** Keeps an auto-removing container while a client is attached (runtime-runc has it). */
@@ -36,6 +37,8 @@ export interface DockerDeps {
   images(): ImagesExtra;
   monitor(): MonitorApi | undefined;
   volumes(): VolumesPort | undefined;
+  /** User-defined networks (absent in builds or hosts without them). */
+  networks?(): UserNetworksApi | undefined;
   host: HostProbe;
   dataDir: string;
   version: string;

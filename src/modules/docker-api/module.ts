@@ -12,6 +12,7 @@ import { LLMOS_VERSION } from '../../kernel/kernel.js';
 import type { ContainersExtra, DockerDeps, ImagesExtra } from './deps.js';
 import { dockerRouter } from './routes/index.js';
 import { VOLUMES_KIND, type VolumesPort } from './routes/volumes.js';
+import { userNetworksKind, type UserNetworksApi } from '../../contracts/user-networks.js';
 import { createDockerServer } from './server.js';
 import { prepareSocket, secureSocket, socketPath } from './socket.js';
 
@@ -32,7 +33,7 @@ export const dockerApiModule = (): ModuleDef<DockerApiConfig, DockerApiModule> =
   kind: DOCKER_API_KIND,
   id: 'socket',
   description: 'Docker Engine API v1.41 on a Unix socket (docker CLI, compose, dockerode)',
-  optional: [Kinds.containers, Kinds.images, Kinds.monitor, VOLUMES_KIND],
+  optional: [Kinds.containers, Kinds.images, Kinds.monitor, VOLUMES_KIND, userNetworksKind],
   defaults: { socket: '' },
   async init(ctx) {
     const need = <T>(kind: ModuleKind, what: string): T => {
@@ -48,6 +49,7 @@ export const dockerApiModule = (): ModuleDef<DockerApiConfig, DockerApiModule> =
       images: () => need<ImagesExtra>(Kinds.images, 'images'),
       monitor: () => ctx.getOptional<MonitorApi>(Kinds.monitor),
       volumes: () => ctx.getOptional<VolumesPort>(VOLUMES_KIND),
+      networks: () => ctx.getOptional<UserNetworksApi>(userNetworksKind),
       host: ctx.host,
       dataDir: ctx.dataDir,
       version: LLMOS_VERSION,

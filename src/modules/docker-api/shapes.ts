@@ -29,11 +29,13 @@ export function portMap(ports: PortMapping[], exposed: string[] = []): Record<st
 }
 
 function networkMode(c: ContainerInfo): string {
-  return c.spec.network ?? 'bridge';
+  return c.spec.userNetwork ?? c.spec.network ?? 'bridge';
 }
 
 function networks(c: ContainerInfo): Record<string, unknown> {
   const mode = networkMode(c);
+  // Docker gives a container its short id as an alias on a user network (compose checks it).
+  if (c.spec.userNetwork) return { [mode]: { ...endpoint(c.ip ?? '', c.ip ? 24 : 0), Aliases: [...(c.spec.networkAliases ?? []), c.id.slice(0, 12)] } };
   if (mode === 'none') return { none: endpoint('', 0) };
   return { [mode]: endpoint(c.ip ?? '', c.ip ? 16 : 0) };
 }

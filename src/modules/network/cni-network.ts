@@ -95,6 +95,15 @@ export class CniNetwork implements ContainerNetworkApi {
     return netns;
   }
 
+  /** The netns prepare made for this container, or a new one (a user network's attach). */
+  async takeNetns(containerId: string): Promise<string> {
+    return this.prepared.delete(containerId) ? this.netnsPath(this.cniId(containerId)) : this.prepare(containerId);
+  }
+
+  containerNetns(containerId: string): string {
+    return this.netnsPath(this.cniId(containerId));
+  }
+
   async attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[] }): Promise<NetworkAttachment> {
     if (opts.mode !== 'bridge') {
       if (opts.ports.length) throw new InvalidArgument(`published ports need the bridge network, not ${opts.mode}`);

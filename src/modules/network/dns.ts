@@ -131,6 +131,11 @@ export class Dnsmasq {
     });
   }
 
+  /** Stops watching dnsmasq and leaves it running with its records (the network outlives the daemon). */
+  detach(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
   /** Removes this daemon's records; the last daemon on the bridge stops dnsmasq and removes the directory. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);

@@ -3,15 +3,27 @@
 // another daemon sharing the bridge removed the guard while the bridge was empty.
 import { readdir } from 'node:fs/promises';
 import type { ContainerNetworkApi } from '../../contracts/containers.js';
+import { Unavailable } from '../../kernel/errors.js';
 import type { CniNetwork } from './cni-network.js';
 import { installGuard, removeGuard } from './guard.js';
 import type { ServiceNet } from './service-net.js';
+import type { UserNetworks } from './user-networks.js';
 
 /** With `names`: bridge containers get the bridge's DNS server and a record for their name. */
-export function guardedNetwork(net: CniNetwork, bridge: string, names?: ServiceNet): ContainerNetworkApi {
+export function guardedNetwork(net: CniNetwork, bridge: string, names?: ServiceNet, users?: UserNetworks): ContainerNetworkApi {
   return {
     async attach(containerId, opts) {
       if (opts.mode !== 'bridge') return net.attach(containerId, opts);
+      // A user network instead of the default bridge: its own bridge and DNS (user-networks.ts).
+      if (opts.userNetwork) {
+        if (!users) throw new Unavailable(`user network ${opts.userNetwork}: user networks need root and the CNI plugins`);
+        try {
+          return await users.attachPrimary(containerId, opts.userNetwork, { name: opts.name, aliases: opts.aliases, ports: opts.ports });
+        } catch (e) {
+          await net.detach(containerId).catch(() => undefined);
+          throw e;
+        }
+      }
       await installGuard(bridge);
       const att = await net.attach(containerId, opts);
       try {
@@ -25,10 +37,13 @@ export function guardedNetwork(net: CniNetwork, bridge: string, names?: ServiceN
     },
     prepare: (id) => net.prepare(id),
     async detach(id, att) {
+      await users?.detachAll(id);
       await names?.removeContainer(id);
-      await net.detach(id, att);
+      // A user network's CNI result means nothing to the default bridge's DEL.
+      await net.detach(id, att?.userNetwork ? { ...att, cniResult: undefined } : att);
     },
     async removeLeftovers(keep) {
+      await users?.keepContainers(keep);
       await names?.keepContainers(keep);
       return net.removeLeftovers(keep);
     },

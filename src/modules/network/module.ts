@@ -10,6 +10,9 @@ import { guardChain, installGuard } from './guard.js';
 import { svcTable } from './nft.js';
 import { guardedNetwork, releaseGuard } from './guarded.js';
 import { ServiceNet } from './service-net.js';
+import type { UserNetworksApi } from '../../contracts/user-networks.js';
+import { UserNetworks } from './user-networks.js';
+import { SubnetClaims } from './user-subnets.js';
 
 export interface NetworkConfig {
   /** Private subnet of the bridge; podman uses 10.88.0.0/16, so LLMOS takes the next one. */
@@ -24,22 +27,29 @@ export interface NetworkConfig {
   dns: boolean;
   /** Where the per-bridge dnsmasq directories live. */
   dnsDir: string;
+  /** User networks: their /24s come from here unless --subnet is given; claims shared host-wide. */
+  userPool: string;
+  userClaimsDir: string;
 }
 
-export type NetworkApi = ContainerNetworkApi & ServiceNetworkApi;
+/** userNetworks: re-provided under its own kind by user-networks-module.ts. */
+export type NetworkApi = ContainerNetworkApi & ServiceNetworkApi & { userNetworks?: UserNetworksApi };
 
 export const networkModule = (): ModuleDef<NetworkConfig, NetworkApi> => {
   let bridge = '';
   let log: ((msg: string) => void) | undefined;
   let names: ServiceNet | undefined;
+  let users: UserNetworks | undefined;
+  let unsubscribe: (() => void) | undefined;
   return {
     kind: Kinds.network,
     id: 'cni',
     description: 'container networking: CNI bridge, host-local IPAM, portmap, loopback guard',
-    defaults: { subnet: '10.89.0.0/16', bridge: 'llmos0', name: 'llmos', ipamDir: '/var/lib/cni/networks', serviceCidr: '10.96.0.0/16', dns: true, dnsDir: '/run/llmos/dns' },
+    defaults: { subnet: '10.89.0.0/16', bridge: 'llmos0', name: 'llmos', ipamDir: '/var/lib/cni/networks', serviceCidr: '10.96.0.0/16', dns: true, dnsDir: '/run/llmos/dns', userPool: '10.90.0.0/16', userClaimsDir: '/run/llmos/user-networks' },
     validate(c) {
       validateSubnet(c.subnet);
       validateSubnet(c.serviceCidr);
+      validateSubnet(c.userPool);
       if (!/^[A-Za-z0-9_.-]{1,15}$/.test(c.bridge)) throw new InvalidArgument(`bridge name ${JSON.stringify(c.bridge)} must be 1-15 letters, digits, '.', '_' or '-'`);
       return c;
     },
@@ -65,9 +75,32 @@ export const networkModule = (): ModuleDef<NetworkConfig, NetworkApi> => {
       ctx.meta.exports.serviceTable = `ip ${svcTable(tag)}`;
       ctx.meta.exports.dns = dnsOn ? names.dns.dir : 'off';
       const n = names;
-      return { ...guardedNetwork(net, bridge, dnsOn ? n : undefined), syncServices: (s) => n.syncServices(s), serviceState: (ns, name) => n.serviceState(ns, name), clusterIps: () => n.clusterIps() };
+      const u = new UserNetworks({
+        tag,
+        defaultBridge: bridge,
+        pluginDir: dir,
+        ipamDir: ctx.config.ipamDir,
+        dnsRoot: ctx.config.dnsDir,
+        stateDir: ctx.dir,
+        claims: new SubnetClaims(ctx.config.userClaimsDir, [ctx.config.subnet, ctx.config.serviceCidr, '10.88.0.0/16'], ctx.config.userPool),
+        cniId: (id) => net.cniId(id),
+        netnsPath: (id) => net.containerNetns(id),
+        takeNetns: (id) => net.takeNetns(id),
+        warn: (m) => ctx.log.warn(m),
+      });
+      await u.start();
+      users = u;
+      // A renamed container answers to its new name on its user networks.
+      unsubscribe = ctx.events.subscribe('/containers/rename', (e) => {
+        const id = e.data?.id;
+        const name = e.subject?.replace(/^container\//, '');
+        if (typeof id === 'string' && name) void u.renamed(id, name).catch((err) => ctx.log.warn(`DNS of renamed ${name}: ${errorMessage(err)}`));
+      });
+      return { ...guardedNetwork(net, bridge, dnsOn ? n : undefined, u), userNetworks: u, syncServices: (s) => n.syncServices(s), serviceState: (ns, name) => n.serviceState(ns, name), clusterIps: () => n.clusterIps() };
     },
     async stop() {
+      unsubscribe?.();
+      users?.stop();
       await names?.stop().catch((e) => log?.(`dnsmasq of ${bridge} not stopped: ${errorMessage(e)}`));
       if (!bridge) return;
       await releaseGuard(bridge).catch((e) => log?.(`bridge guard ${guardChain(bridge)} not removed: ${errorMessage(e)}`));

@@ -205,7 +205,7 @@ export abstract class ContainerLifecycle extends ContainerExits {
       if (!rec.network) {
         const net = this.d.network();
         if (mode === 'bridge' && net.prepare) await net.prepare(rec.id);
-        attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [], name: rec.name, namespace: rec.namespace });
+        attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [], name: rec.name, namespace: rec.namespace, userNetwork: rec.spec.userNetwork, aliases: rec.spec.networkAliases });
         if (mode !== 'bridge' || !net.prepare) rec.network = await attaching;
       }
       // A previous run's runc state (exited, or left by a crash) must go before create.

@@ -4,6 +4,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
+import { networkNameRe } from '../../contracts/user-networks.js';
 import type { ContainerSpec, PortMapping } from '../../contracts/containers.js';
 import { AlreadyExists, InvalidArgument } from '../../kernel/errors.js';
 import { capabilityName, namespacedSysctl, ulimitNames } from './spec-flags.js';
@@ -106,6 +107,8 @@ export function validateSpec(spec: ContainerSpec, existing: readonly ContainerSp
   const mode = spec.network ?? 'bridge';
   if (!['bridge', 'host', 'none'].includes(mode)) throw new InvalidArgument(`network ${mode} is not bridge, host or none`);
   if (mode !== 'bridge' && spec.ports?.length) throw new InvalidArgument(`published ports need the bridge network, not ${mode}`);
+  if (spec.userNetwork !== undefined && (mode !== 'bridge' || !networkNameRe.test(spec.userNetwork))) throw new InvalidArgument(`network ${JSON.stringify(spec.userNetwork)}: a user network is a name (letters, digits, _ . -) and needs the bridge mode`);
+  for (const a of spec.networkAliases ?? []) if (!spec.userNetwork || !hostnameRe.test(a)) throw new InvalidArgument(`--network-alias ${JSON.stringify(a)}: ${spec.userNetwork ? 'not a host name' : 'needs a user-defined --network'}`);
   for (const p of (spec.ports ?? []).filter((q) => q.hostPort !== 0))
     for (const s of up)
       if ((s.ports ?? []).some((q) => q.hostPort === p.hostPort && q.protocol === p.protocol)) throw new AlreadyExists(`host port ${p.hostPort}/${p.protocol} is already published by container ${s.name}`);

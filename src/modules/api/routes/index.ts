@@ -16,6 +16,7 @@ import { volumeRoutes } from './volumes.js';
 import { iotRoutes } from './iot.js';
 import { archiveRoutes } from './archives.js';
 import { clusterRoutes } from './cluster.js';
+import { networkRoutes } from './networks.js';
 
 export type RouteGroup = (app: Api, kernel: RouteKernel, services: KernelServices) => void;
 
@@ -35,4 +36,5 @@ export const allRoutes: readonly RouteGroup[] = [
   iotRoutes,
   archiveRoutes,
   clusterRoutes,
+  networkRoutes,
 ];
