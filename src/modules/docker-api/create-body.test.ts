@@ -89,8 +89,6 @@ test('a set field LLMOS cannot honour is a 400 naming it, never ignored', async 
     [{ HostConfig: { SecurityOpt: ['apparmor=unconfined'] } }, /HostConfig\.SecurityOpt apparmor=unconfined is not supported/],
     [{ HostConfig: { Runtime: 'kata' } }, /HostConfig\.Runtime is not supported/],
     [{ Domainname: 'example.com' }, /Config\.Domainname is not supported/],
-    [{ Tty: true }, /Config\.Tty/],
-    [{ OpenStdin: true }, /Config\.OpenStdin/],
     [{ HostConfig: { NetworkMode: 'mynet' } }, /user-defined networks/],
     [{ HostConfig: { NetworkMode: 'container:x' } }, /container and user-defined networks/],
     [{ HostConfig: { RestartPolicy: { Name: 'sometimes' } } }, /invalid restart policy/],

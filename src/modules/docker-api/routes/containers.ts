@@ -173,9 +173,4 @@ export function containerRoutes(r: Router, d: DockerDeps): void {
       c.empty(204);
     });
   }
-
-  r.on('POST', `/containers/${ID}/resize`, async (c) => {
-    await inspect(c.params.id!);
-    throw new DockerError(409, 'container has no TTY (LLMOS runs containers without one through this API)');
-  });
 }
