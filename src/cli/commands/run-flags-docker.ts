@@ -162,7 +162,6 @@ function keyValues(list: readonly string[], flag: string): Record<string, string
 export function runFlagSpec(v: Record<string, unknown>, readFile: (f: string) => string): Partial<ContainerSpec> {
   const list = (k: string) => (v[k] as string[] | undefined) ?? [];
   const str = (k: string) => v[k] as string | undefined;
-  if (v.interactive || v.tty) throw new CliError(`${v.tty ? '-t/--tty' : '-i/--interactive'} is not supported yet: run without it (output streams; use -d and llmos logs)`);
   for (const k of ['health-cmd', 'health-interval', 'health-retries', 'health-timeout', 'health-start-period']) if (str(k) !== undefined) throw new CliError(`--${k} is not supported yet for containers (services have --health-cmd)`);
   const pull = str('pull');
   if (pull !== undefined && !['missing', 'always', 'never'].includes(pull)) throw new CliError(`invalid --pull ${JSON.stringify(pull)}: use missing, always or never`);

@@ -45,7 +45,8 @@ export class StdioAttacher {
       tty: !!spec.tty,
       // Docker ignores stdin for a container created without -i.
       stdin: !!opts.stdin && !!spec.openStdin,
-      detachKeys: parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS),
+      // As Docker, detach keys apply only with a TTY (a pipe carries arbitrary bytes).
+      detachKeys: spec.tty ? parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS) : Buffer.alloc(0),
       resize: (r, c) => this.resize(e, r, c),
       onClose: () => this.waiting.get(id)?.delete(session),
     });
@@ -114,7 +115,7 @@ export class StdioAttacher {
   async exec(e: Entry, cmd: string[], opts: ExecStdioOptions = {}): Promise<StdioSession> {
     if (!cmd.length) throw new InvalidArgument('exec needs a command');
     if (e.rec.state !== 'running') throw new FailedPrecondition(`container ${e.rec.name} is not running`);
-    const detachKeys = parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
+    const detachKeys = opts.tty ? parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS) : Buffer.alloc(0);
     const o = this.d.runc.o;
     const args = ['--root', o.root, 'exec'];
     for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`);

@@ -61,23 +61,33 @@ static int do_attach(const char *path) {
   int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) < 0) { perror("connect attach socket"); return 125; }
   if (frame(9, "", 0) < 0) return 0;  // connected: the daemon may start the process now
-  static char buf[65536];
+  static char buf[65536], in[4096];
+  ssize_t pending = 0;
   int in_open = 1;
+  // Input waits in the in buffer until conmon takes it (never block on the socket while its output waits
+  // for us: conmon would block writing to us and we on writing to it).
   for (;;) {
-    struct pollfd p[2] = {{s, POLLIN, 0}, {0, POLLIN, 0}};
-    if (poll(p, in_open ? 2 : 1, -1) < 0) { if (errno == EINTR) continue; return 125; }
-    if (p[0].revents) {
-      ssize_t n = recv(s, buf, sizeof buf, 0);
-      if (n < 0 && errno == EINTR) continue;
+    struct pollfd p[2] = {{s, POLLIN | (pending ? POLLOUT : 0), 0}, {0, POLLIN, 0}};
+    if (poll(p, in_open && !pending ? 2 : 1, -1) < 0) { if (errno == EINTR) continue; return 125; }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = recv(s, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) return 0;
       if (n > 1 && (buf[0] == 2 || buf[0] == 3) && frame(buf[0] == 3 ? 2 : 1, buf + 1, (size_t)n - 1) < 0) return 0;
     }
-    if (in_open && p[1].revents) {
+    if (pending && (p[0].revents & POLLOUT)) {
+      ssize_t w = send(s, in, (size_t)pending, MSG_DONTWAIT);
+      if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (w < 0) return 0;
+      pending = 0;
+      if (!in_open) shutdown(s, SHUT_WR);
+    }
+    if (in_open && !pending && p[1].revents) {
       // conmon reads at most 32 KiB a packet; stay well below.
-      ssize_t n = read(0, buf, 4096);
+      ssize_t n = read(0, in, sizeof in);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) { shutdown(s, SHUT_WR); in_open = 0; continue; }
-      if (send(s, buf, (size_t)n, 0) < 0) return 0;
+      pending = n;
     }
   }
 }

@@ -13,7 +13,8 @@ import { monitorRoutes } from './monitor.js';
 import { autoscalerRoutes } from './autoscaler.js';
 import { storeRoutes } from './store.js';
 import { volumeRoutes } from './volumes.js';
+import { stdioRoutes } from './stdio.js';
 
 export type RouteGroup = (app: Api, kernel: RouteKernel, services: KernelServices) => void;
 
-export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes, storeRoutes, volumeRoutes];
+export const allRoutes: readonly RouteGroup[] = [systemRoutes, schedulerRoutes, monitorRoutes, containerRoutes, imagesRoutes, dashboardRoutes, functionRoutes, servicesRoutes, autoscalerRoutes, storeRoutes, volumeRoutes, stdioRoutes];
