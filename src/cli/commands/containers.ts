@@ -95,7 +95,9 @@ export function containerCommands(program: Command, ctx: CliContext): void {
         }
         throw e;
       }
-      const { spec, detach, cidfile } = parsed;
+      const { detach, cidfile } = parsed;
+      // -t and -i hold for detached runs too (attach later); -d -i keeps stdin open across attaches.
+      const spec = { ...parsed.spec, ...(parsed.tty ? { tty: true } : {}), ...(parsed.interactive ? { openStdin: true } : {}) };
       // Docker refuses an existing cid file before creating anything.
       if (cidfile && existsSync(cidfile)) throw new CliError(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);
       const writeCid = (id: string) => cidfile && writeFileSync(cidfile, id);
@@ -106,7 +108,7 @@ export function containerCommands(program: Command, ctx: CliContext): void {
         ctx.out(c, () => c.id);
         return;
       }
-      if (parsed.interactive || parsed.tty) return runAttached(client, { ...spec, ...(parsed.tty ? { tty: true } : {}), ...(parsed.interactive ? { openStdin: true, stdinOnce: true } : {}) }, parsed.interactive, writeCid);
+      if (parsed.interactive || parsed.tty) return runAttached(client, { ...spec, ...(parsed.interactive ? { stdinOnce: true } : {}) }, parsed.interactive, writeCid);
       const res = await execCode(() => client.fetch('POST', '/v1/containers/run?attach=true', spec));
       let id: string | undefined;
       const forward = (sig: NodeJS.Signals) => {

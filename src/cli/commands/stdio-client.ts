@@ -65,7 +65,7 @@ export async function runStdio(client: ApiClient, p: string, o: StdioRun): Promi
     stdin.setRawMode(true);
     process.once('SIGTERM', onSignalExit);
   }
-  process.on('SIGWINCH', sendSize);
+  process.stdout.on('resize', sendSize);
   const onData = (d: Buffer) => sock.write(frameOf(0, d));
   const onEnd = () => sock.write(frameOf(3, ''));
   try {
@@ -97,7 +97,7 @@ export async function runStdio(client: ApiClient, p: string, o: StdioRun): Promi
     return end.detached ? undefined : (end.exitCode ?? 0);
   } finally {
     restore();
-    process.off('SIGWINCH', sendSize);
+    process.stdout.off('resize', sendSize);
     process.off('SIGTERM', onSignalExit);
     stdin.off('data', onData);
     stdin.off('end', onEnd);

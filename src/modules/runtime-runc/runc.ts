@@ -33,7 +33,8 @@ export function runcMessage(text: string): string {
 
 /** conmon's terminal (-t: runc hands it the pty master) and stdin pipe (-i) flags; stdin stays open across attaches unless stdinOnce. */
 export function conmonStdioArgs(o: { tty?: boolean; openStdin?: boolean; stdinOnce?: boolean } = {}): string[] {
-  return [...(o.tty ? ['-t'] : []), ...(o.openStdin ? ['-i', ...(o.stdinOnce ? [] : ['--leave-stdin-open'])] : [])];
+  // With a TTY a client's end (a detach) never closes stdin, as in Docker.
+  return [...(o.tty ? ['-t'] : []), ...(o.openStdin ? ['-i', ...(o.stdinOnce && !o.tty ? [] : ['--leave-stdin-open'])] : [])];
 }
 
 export class Runc {
