@@ -14,8 +14,18 @@ export function stdioApi(d: DockerDeps, endpoint: string): ContainerStdioApi {
   return c as ContainerStdioApi;
 }
 
-export async function bridge(s: StdioSession, raw: RawStream, signal: AbortSignal, want: { stdout: boolean; stderr: boolean }): Promise<StdioEnd> {
-  raw.in.on('data', (b: Buffer) => s.write(b));
+export async function bridge(s: StdioSession, raw: RawStream, signal: AbortSignal, want: { stdout: boolean; stderr: boolean }, bodyLength = 0): Promise<StdioEnd> {
+  // A request body (dockerode sends its options as one) comes before the stream: not stdin.
+  let skip = Number.isSafeInteger(bodyLength) && bodyLength > 0 ? bodyLength : 0;
+  raw.in.on('data', (b: Buffer) => {
+    if (skip) {
+      const n = Math.min(skip, b.length);
+      skip -= n;
+      b = b.subarray(n);
+      if (!b.length) return;
+    }
+    s.write(b);
+  });
   raw.in.on('end', () => s.closeStdin());
   raw.in.on('error', () => s.close());
   const gone = () => s.close();

@@ -132,7 +132,7 @@ async function attachStdio(c: Call, d: DockerDeps, id: string, f: LogFilter): Pr
   const release = d.containers().hold?.(id);
   try {
     const raw = c.hijack();
-    await bridge(session, raw, c.signal, f);
+    await bridge(session, raw, c.signal, f, Number(c.headers['content-length'] ?? 0));
     raw.end();
   } finally {
     session.close();
