@@ -137,6 +137,12 @@ export const containerSpecSchema = z
     pull: z.enum(['missing', 'always', 'never']).optional(),
     /** OS/ARCH of the image to pull. */
     platform: z.string().optional(),
+    /** A pseudo-terminal for the process (Docker's -t): output is one raw stream. */
+    tty: z.boolean().optional(),
+    /** Keep a stdin open for attached clients (Docker's -i / OpenStdin). */
+    openStdin: z.boolean().optional(),
+    /** Close the process's stdin when the first attached client detaches or ends its input (Docker's StdinOnce). */
+    stdinOnce: z.boolean().optional(),
   })
   .strict();
 export type ContainerSpec = z.infer<typeof containerSpecSchema>;
@@ -380,4 +386,57 @@ export interface ContainerCopyApi {
    * rename extracts the top entry `from` as `to` (cp to a path that does not exist yet).
    */
   putArchive(idOrName: string, path: string, tar: AsyncIterable<Uint8Array>, opts?: { copyUidGid?: boolean; noOverwriteDirNonDir?: boolean; rename?: { from: string; to: string } }): Promise<void>;
+}
+
+// ---- Terminals and stdin (attach, interactive exec) ----
+
+/** One piece of a process's output. With a TTY everything is stdout. */
+export interface StdioChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
+/** How a stdio session ended: the process's exit (exec), the output's end (attach), or a detach. */
+export interface StdioEnd {
+  exitCode?: number;
+  detached?: boolean;
+}
+
+/** A live connection to a process's stdio (conmon's attach socket, or an interactive exec). */
+export interface StdioSession {
+  readonly tty: boolean;
+  /** Output as it comes; ends when the process ends, the session detaches, or close() is called. */
+  output: AsyncIterable<StdioChunk>;
+  /** Bytes for the process's stdin (ignored when the session has no stdin); the detach keys are watched here. */
+  write(data: Buffer): void;
+  /** End of input: the process's stdin is closed (for a container: unless it keeps stdin open). */
+  closeStdin(): void;
+  resize(rows: number, cols: number): Promise<void>;
+  /** Resolves once the output is over. */
+  done: Promise<StdioEnd>;
+  /** Stops relaying (a detach); the process keeps running. */
+  close(): void;
+}
+
+export interface AttachOptions {
+  stdin?: boolean;
+  /** Docker's format: "ctrl-p,ctrl-q" (the default), "a,ctrl-b", or "" for none. */
+  detachKeys?: string;
+}
+
+export interface ExecStdioOptions extends AttachOptions {
+  tty?: boolean;
+  env?: Record<string, string>;
+  user?: string;
+  workingDir?: string;
+}
+
+/** Offered by a runtime with terminals and stdin (check with `'attach' in api`). */
+export interface ContainerStdioApi {
+  /** Attaches to the container's stdio; a created container is attached from its start (call start after this resolves). */
+  attach(idOrName: string, opts?: AttachOptions): Promise<StdioSession>;
+  /** Resizes the container's TTY. */
+  resize(idOrName: string, rows: number, cols: number): Promise<void>;
+  /** Runs a process in the container with its stdio connected (-i, -t). */
+  execStdio(idOrName: string, cmd: string[], opts?: ExecStdioOptions): Promise<StdioSession>;
 }

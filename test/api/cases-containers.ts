@@ -85,4 +85,9 @@ export async function containerCases(t: TestContext, rig: ApiRig): Promise<void>
     assert.equal(r.statusCode, 400);
     assert.match((r.json() as J).error, /superuser/);
   });
+  await t.test('containers: attach and exec-stdio need an HTTP upgrade; resize needs a runtime with terminals (the fake has none: 503)', async () => {
+    assert.equal((await req('POST', '/v1/containers/web/attach?stdin=true')).statusCode, 400);
+    assert.equal((await req('POST', '/v1/containers/web/exec-stdio?cmd=sh&tty=true')).statusCode, 400);
+    assert.equal((await req('POST', '/v1/containers/web/resize', { rows: 24, cols: 80 })).statusCode, 503);
+  });
 }

@@ -135,12 +135,12 @@ services:
     await assert.rejects(c.inspect(), (x: { statusCode?: number; message?: string }) => x.statusCode === 404 && /No such container/.test(String(x.message)));
   });
 
-  test('docker run -it through a pseudo-terminal is refused with the reason and leaves no container', async () => {
-    // `script` gives docker a real terminal; LLMOS's runtime has no TTY yet, so create says so.
+  test('docker run -it through a pseudo-terminal runs the typed commands on a TTY and leaves no container', async () => {
+    // `script` gives docker a real terminal (test/docker/tty.test.ts drives it interactively).
     const before = (await docker('ps', '-aq')).stdout;
-    const r = await client('script', ['-qec', `${dockerBin} run -it --rm ${image} sh`, '/dev/null'], sock, { input: 'echo typed-$((6*7))\nexit\n', timeoutMs: 30_000 });
-    assert.match(r.stdout, /Config\.Tty \(docker run -t\) is not supported by LLMOS yet/);
-    assert.equal((await docker('ps', '-aq')).stdout, before);
+    const r = await client('script', ['-qfec', `${dockerBin} run -it --rm ${image} sh`, '/dev/null'], sock, { input: 'echo typed-$((6*7))\nexit\n', timeoutMs: 30_000 });
+    assert.match(r.stdout, /typed-42/);
+    await until('the --rm container is gone', async () => (await docker('ps', '-aq')).stdout === before);
   });
 });
 

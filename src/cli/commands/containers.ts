@@ -12,6 +12,7 @@ import { goDuration } from './run-flags-docker.js';
 import { lifecycleCommands } from './containers-lifecycle.js';
 import { volumeCommands } from './volumes.js';
 import { filterContainers, formatContainers } from './ps-format.js';
+import { attachCommands, execAttached, runAttached } from './containers-stdio.js';
 
 export { buildRunSpec, parseEnv, parseEnvFile, parsePort, parseRestart, parseVolume, splitAtFirstPositional } from './run-flags.js';
 
@@ -79,6 +80,7 @@ async function execCode<T>(fn: () => Promise<T>): Promise<T> {
 export function containerCommands(program: Command, ctx: CliContext): void {
   const enc = encodeURIComponent;
   lifecycleCommands(program, ctx);
+  attachCommands(program, ctx);
   volumeCommands(program, ctx);
 
   ownFlagsCommand(program, 'run', 'create and start a container (see llmos run --help)')
@@ -93,7 +95,9 @@ export function containerCommands(program: Command, ctx: CliContext): void {
         }
         throw e;
       }
-      const { spec, detach, cidfile } = parsed;
+      const { detach, cidfile } = parsed;
+      // -t and -i hold for detached runs too (attach later); -d -i keeps stdin open across attaches.
+      const spec = { ...parsed.spec, ...(parsed.tty ? { tty: true } : {}), ...(parsed.interactive ? { openStdin: true } : {}) };
       // Docker refuses an existing cid file before creating anything.
       if (cidfile && existsSync(cidfile)) throw new CliError(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);
       const writeCid = (id: string) => cidfile && writeFileSync(cidfile, id);
@@ -104,6 +108,7 @@ export function containerCommands(program: Command, ctx: CliContext): void {
         ctx.out(c, () => c.id);
         return;
       }
+      if (parsed.interactive || parsed.tty) return runAttached(client, { ...spec, ...(parsed.interactive ? { stdinOnce: true } : {}) }, parsed.interactive, writeCid);
       const res = await execCode(() => client.fetch('POST', '/v1/containers/run?attach=true', spec));
       let id: string | undefined;
       const forward = (sig: NodeJS.Signals) => {
@@ -236,8 +241,8 @@ export function containerCommands(program: Command, ctx: CliContext): void {
   ownFlagsCommand(program, 'exec', 'run a command in a running container: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]')
     .action(async (args: string[]) => {
       const { values, positional: name, rest } = splitAtFirstPositional(args, { env: { type: 'string', short: 'e', multiple: true }, user: { type: 'string', short: 'u' }, workdir: { type: 'string', short: 'w' }, interactive: { type: 'boolean', short: 'i' }, tty: { type: 'boolean', short: 't' } } as const);
-      if (values.interactive || values.tty) throw new CliError(`exec ${values.tty ? '-t/--tty' : '-i/--interactive'} is not supported yet`);
-      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]');
+      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] [-u USER] [-w DIR] [-i] [-t] CONTAINER COMMAND [ARG...]');
+      if (values.interactive || values.tty) return execAttached(ctx.client(), name, rest, { stdin: !!values.interactive, tty: !!values.tty, env: (values.env as string[] | undefined) ?? [], user: values.user as string | undefined, workdir: values.workdir as string | undefined });
       const r = await ctx.client().request<{ exitCode: number; stdout: string; stderr: string }>('POST', `/v1/containers/${enc(name)}/exec`, { cmd: rest, env: parseEnv((values.env as string[] | undefined) ?? []), ...(values.user ? { user: values.user } : {}), ...(values.workdir ? { workingDir: values.workdir } : {}) });
       if (ctx.json()) ctx.out(r, () => '');
       else {

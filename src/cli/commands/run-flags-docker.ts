@@ -187,7 +187,6 @@ function keyValues(list: readonly string[], flag: string): Record<string, string
 export function runFlagSpec(v: Record<string, unknown>, readFile: (f: string) => string): Partial<ContainerSpec> {
   const list = (k: string) => (v[k] as string[] | undefined) ?? [];
   const str = (k: string) => v[k] as string | undefined;
-  if (v.interactive || v.tty) throw new CliError(`${v.tty ? '-t/--tty' : '-i/--interactive'} is not supported yet: run without it (output streams; use -d and llmos logs)`);
   const healthcheck = healthFlags(str);
   if (healthcheck && v['no-healthcheck']) throw new CliError('--no-healthcheck conflicts with --health-* options');
   const pull = str('pull');

@@ -53,7 +53,7 @@ test('Docker\'s run flags: -h is the hostname, binary memory units, mounts, limi
   assert.deepEqual([spec.publishAll, spec.expose, spec.stopSignal, spec.stopTimeout, spec.cpuShares, spec.cpusetCpus], [true, ['8080'], 'INT', 3, 512, '0']);
   assert.deepEqual(spec.devices, [{ hostPath: '/dev/fuse', containerPath: '/dev/fuse', permissions: 'rwm' }]);
   assert.deepEqual([spec.pull, spec.platform, spec.noNewPrivileges, spec.sysctls], ['never', 'linux/amd64', true, { 'net.ipv4.ip_forward': '1' }]);
-  assert.throws(() => buildRunSpec(['-it', 'img']), /-t\/--tty is not supported/);
+  assert.deepEqual(((r) => [r.interactive, r.tty])(buildRunSpec(['-it', 'img'])), [true, true]);
   assert.throws(() => buildRunSpec(['--health-cmd', 'true', 'img']), /--health-cmd is not supported/);
   assert.throws(() => buildRunSpec(['--security-opt', 'apparmor=x', 'img']), /--security-opt "apparmor=x" is not supported/);
   assert.throws(() => buildRunSpec(['-m', '64Q', 'img']), /invalid --memory/);

@@ -78,11 +78,13 @@ export async function toContainerSpec(body: unknown, name: string | null, o: Cre
   const extra: Obj = {};
   refuseUnknown(Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'HostConfig' && k !== 'NetworkingConfig')), 'Config', handledConfig, ignoredConfig, configExtras, extra);
   refuseUnknown(h, 'HostConfig', handledHost, ignoredHost, hostExtras, extra);
-  if (c.Tty === true) throw badParameter('Config.Tty (docker run -t) is not supported by LLMOS yet');
-  if (c.OpenStdin === true) throw badParameter('Config.OpenStdin (docker run -i) is not supported by LLMOS yet');
   const image = str(c.Image, 'Image');
   if (!image) throw badParameter('Config.Image is required');
   const spec = { image, ...extra } as ContainerSpec;
+  // docker run -t / -i (StdinOnce: stdin closes when the first attached client ends its input).
+  if (c.Tty === true) spec.tty = true;
+  if (c.OpenStdin === true) spec.openStdin = true;
+  if (c.OpenStdin === true && c.StdinOnce === true) spec.stdinOnce = true;
   if (name) {
     if (!nameRe.test(name)) throw badParameter(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     spec.name = name.replace(/^\//, '');

@@ -5,10 +5,11 @@
 // (exits and restarts), lifecycle (create, start), stop (stop, kill, remove), adopt (boot);
 // this file adds the queries, log following, exec and stats.
 import { readFile } from 'node:fs/promises';
-import type { ContainerInfo, ContainerStats, ContainersApi, ContainerUsage, ContainerUsageApi, LogLine, LogOptions } from '../../contracts/containers.js';
+import type { AttachOptions, ContainerInfo, ContainerStats, ContainerStdioApi, ContainersApi, ContainerUsage, ContainerUsageApi, ExecStdioOptions, LogLine, LogOptions, StdioSession } from '../../contracts/containers.js';
 import { FailedPrecondition, InvalidArgument } from '../../kernel/errors.js';
 import { ContainerAdoption } from './adopt.js';
 import { cgroupExists, readCgroup } from './cgroups.js';
+import { StdioAttacher } from './attach.js';
 import { activeStates } from './core.js';
 import type { Entry } from './entries.js';
 import { readLog } from './follow.js';
@@ -17,7 +18,25 @@ import { sampleStats } from './stats.js';
 export type { ContainersDeps, ImagesPort } from './core.js';
 export { humanDuration, normalizeSignal, statusText } from './status.js';
 
-export class RuncContainers extends ContainerAdoption implements ContainersApi, ContainerUsageApi {
+export class RuncContainers extends ContainerAdoption implements ContainersApi, ContainerUsageApi, ContainerStdioApi {
+  private stdioAttacher?: StdioAttacher;
+  private get stdio(): StdioAttacher {
+    return (this.stdioAttacher ??= new StdioAttacher(this.d));
+  }
+  protected override beforeProcessStart = (id: string): Promise<void> => (this.stdioAttacher ? this.stdioAttacher.beforeStart(id) : Promise.resolve());
+
+  attach(idOrName: string, opts?: AttachOptions): Promise<StdioSession> {
+    return this.stdio.attach(this.entry(idOrName), opts);
+  }
+
+  resize(idOrName: string, rows: number, cols: number): Promise<void> {
+    return this.stdio.resize(this.entry(idOrName), rows, cols);
+  }
+
+  execStdio(idOrName: string, cmd: string[], opts?: ExecStdioOptions): Promise<StdioSession> {
+    return this.stdio.exec(this.entry(idOrName), cmd, opts);
+  }
+
   async inspect(idOrName: string): Promise<ContainerInfo> {
     return this.info(this.entry(idOrName).rec);
   }

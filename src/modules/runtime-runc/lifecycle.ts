@@ -33,6 +33,9 @@ export function execFailureCode(reason: string): number | undefined {
 }
 
 export abstract class ContainerLifecycle extends ContainerExits {
+  /** Called between runc create and runc start (attach.ts connects waiting clients). */
+  protected beforeProcessStart?: (id: string) => Promise<void>;
+
   protected validate(spec: ContainerSpec): void {
     validateSpec(spec, [...this.entries.values()].map((e) => e.rec.spec), { cpus: this.d.hostCpus ?? os.availableParallelism(), memory: this.d.hostMemory }, this.upSpecs());
   }
@@ -214,7 +217,7 @@ export abstract class ContainerLifecycle extends ContainerExits {
       faultPoint('containers.start.conmon');
       const [att, created] = await Promise.allSettled([
         attaching ?? Promise.resolve(rec.network!),
-        this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid') }),
+        this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid'), stdio: rec.spec }),
       ]);
       if (att.status === 'rejected') throw att.reason;
       if (attaching) {
@@ -228,6 +231,8 @@ export abstract class ContainerLifecycle extends ContainerExits {
       }
       if (created.status === 'rejected') throw created.reason;
       rec.pid = created.value;
+      // Clients waiting to attach connect to conmon now, so they see the process's first output.
+      await this.beforeProcessStart?.(rec.id);
       faultPoint('containers.start.runc-start');
       await this.d.runc.start(rec.id);
       rec.state = 'running';

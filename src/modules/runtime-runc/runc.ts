@@ -31,6 +31,12 @@ export function runcMessage(text: string): string {
   return msg.replace(/^runc (create|run) failed: /, '').replace(/^unable to start container process: /, '');
 }
 
+/** conmon's terminal (-t: runc hands it the pty master) and stdin pipe (-i) flags; stdin stays open across attaches unless stdinOnce. */
+export function conmonStdioArgs(o: { tty?: boolean; openStdin?: boolean; stdinOnce?: boolean } = {}): string[] {
+  // With a TTY a client's end (a detach) never closes stdin, as in Docker.
+  return [...(o.tty ? ['-t'] : []), ...(o.openStdin ? ['-i', ...(o.stdinOnce && !o.tty ? [] : ['--leave-stdin-open'])] : [])];
+}
+
 export class Runc {
   constructor(readonly o: RuncOptions) {}
 
@@ -48,8 +54,8 @@ export class Runc {
   }
 
   /** Creates the container under a new conmon; resolves with the container's pid once runc create is done. */
-  create(id: string, f: { bundle: string; logPath: string; pidFile: string; conmonPidFile: string }): Promise<number> {
-    const args = ['-c', id, '-u', id, '-r', this.o.runc, '-b', f.bundle, '-p', f.pidFile, '-P', f.conmonPidFile, '-l', `k8s-file:${f.logPath}`, '--exit-dir', this.o.exitDir, '--socket-dir-path', this.o.socketDir, '--runtime-arg', `--root=${this.o.root}`, '--log-level', 'error'];
+  create(id: string, f: { bundle: string; logPath: string; pidFile: string; conmonPidFile: string; stdio?: { tty?: boolean; openStdin?: boolean; stdinOnce?: boolean } }): Promise<number> {
+    const args = [...conmonStdioArgs(f.stdio), '-c', id, '-u', id, '-r', this.o.runc, '-b', f.bundle, '-p', f.pidFile, '-P', f.conmonPidFile, '-l', `k8s-file:${f.logPath}`, '--exit-dir', this.o.exitDir, '--socket-dir-path', this.o.socketDir, '--runtime-arg', `--root=${this.o.root}`, '--log-level', 'error'];
     if (this.o.logSizeMax) args.push('--log-size-max', String(this.o.logSizeMax));
     return new Promise((resolve, reject) => {
       const p = spawn(this.o.conmon, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, detached: true });

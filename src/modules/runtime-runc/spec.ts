@@ -187,10 +187,11 @@ export function buildSpec(i: SpecInput): Record<string, unknown> {
   const oci: Record<string, unknown> = {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: !!s.tty,
       user: { uid: i.user.uid, gid: i.user.gid, ...(i.user.additionalGids.length ? { additionalGids: i.user.additionalGids } : {}) },
       args,
-      env: processEnv(i.image, s.env, hostname),
+      // Docker sets TERM for a TTY unless the image or the user did.
+      env: ((e) => (s.tty && !e.some((x) => x.startsWith('TERM=')) ? [...e, 'TERM=xterm'] : e))(processEnv(i.image, s.env, hostname)),
       cwd,
       capabilities: { bounding: caps, effective: nonRoot ? [] : caps, permitted: nonRoot ? [] : caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],

@@ -17,6 +17,7 @@ import { iotRoutes } from './iot.js';
 import { archiveRoutes } from './archives.js';
 import { clusterRoutes } from './cluster.js';
 import { networkRoutes } from './networks.js';
+import { stdioRoutes } from './stdio.js';
 
 export type RouteGroup = (app: Api, kernel: RouteKernel, services: KernelServices) => void;
 
@@ -37,4 +38,5 @@ export const allRoutes: readonly RouteGroup[] = [
   archiveRoutes,
   clusterRoutes,
   networkRoutes,
+  stdioRoutes,
 ];

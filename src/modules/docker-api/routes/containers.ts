@@ -211,9 +211,4 @@ export function containerRoutes(r: Router, d: DockerDeps): void {
     await a.update(info.id, updateLimits((await jsonBody<Record<string, unknown>>(c)) ?? {}));
     c.json(200, { Warnings: [] });
   });
-
-  r.on('POST', `/containers/${ID}/resize`, async (c) => {
-    await inspect(c.params.id!);
-    throw new DockerError(409, 'container has no TTY (LLMOS runs containers without one through this API)');
-  });
 }

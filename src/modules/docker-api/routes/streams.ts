@@ -1,16 +1,17 @@
 // The output side: logs (multiplexed frames, follow, since/until, timestamps, tail), attach
-// (stdout/stderr over the hijacked connection; stdin needs the TTY/stdin support the runtime
-// does not have yet) and wait (not-running, next-exit, removed).
+// (stdout/stderr from the log over the hijacked connection; with stdin or a TTY, conmon's attach
+// socket through the runtime's stdio session), resize, and wait (not-running, next-exit, removed).
 import type { Writable } from 'node:stream';
 import type { LogLine } from '../../../contracts/containers.js';
 import { errorMessage } from '../../../kernel/errors.js';
-import { qbool, type Call } from '../call.js';
+import { qbool, qint, type Call } from '../call.js';
 import type { DockerDeps } from '../deps.js';
 import { badParameter, orNoSuch } from '../errors.js';
 import { frame, STDERR, STDOUT } from '../frames.js';
 import type { Router } from '../router.js';
 import { dockerState } from '../shapes.js';
 import { ID } from './containers.js';
+import { bridge, stdioApi } from './stdio-bridge.js';
 
 /** Docker's since/until: unix seconds with an optional fraction, or an RFC 3339 time. */
 export function parseTime(v: string | null, name: string): number | undefined {
@@ -64,9 +65,10 @@ export function streamRoutes(r: Router, d: DockerDeps): void {
 
   r.on('POST', `/containers/${ID}/attach`, async (c) => {
     const info = await orNoSuch('container', c.params.id!, () => ctrs().inspect(c.params.id!));
-    if (qbool(c, 'stdin')) throw badParameter('attaching stdin is not supported by LLMOS yet');
     const f: LogFilter = { stdout: qbool(c, 'stdout'), stderr: qbool(c, 'stderr'), timestamps: false };
     const stream = qbool(c, 'stream');
+    // stdin, or a TTY's raw output: conmon's attach socket (the log has no stdin, and no raw tty bytes to follow).
+    if (stream && (qbool(c, 'stdin') || info.spec.tty)) return attachStdio(c, d, info.id, f);
     // A container not started yet streams everything from its start; a running one only what
     // comes next, unless logs=1 asks for what it printed before.
     const tail = qbool(c, 'logs') || dockerState(info) === 'created' ? undefined : 0;
@@ -78,6 +80,12 @@ export function streamRoutes(r: Router, d: DockerDeps): void {
     } finally {
       release?.();
     }
+  });
+
+  r.on('POST', `/containers/${ID}/resize`, async (c) => {
+    const info = await orNoSuch('container', c.params.id!, () => ctrs().inspect(c.params.id!));
+    await stdioApi(d, 'POST /containers/{id}/resize').resize(info.id, qint(c, 'h') ?? 0, qint(c, 'w') ?? 0);
+    c.empty(200);
   });
 
   r.on('POST', `/containers/${ID}/wait`, async (c) => {
@@ -117,6 +125,19 @@ export function streamRoutes(r: Router, d: DockerDeps): void {
     }
     if (!c.signal.aborted) out.end(JSON.stringify(body) + '\n');
   });
+}
+
+async function attachStdio(c: Call, d: DockerDeps, id: string, f: LogFilter): Promise<void> {
+  const session = await stdioApi(d, 'POST /containers/{id}/attach with stdin or a TTY').attach(id, { stdin: qbool(c, 'stdin'), detachKeys: c.query.get('detachKeys') ?? undefined });
+  const release = d.containers().hold?.(id);
+  try {
+    const raw = c.hijack();
+    await bridge(session, raw, c.signal, f, Number(c.headers['content-length'] ?? 0));
+    raw.end();
+  } finally {
+    session.close();
+    release?.();
+  }
 }
 
 async function pump(out: Writable, c: Call, lines: () => AsyncIterable<LogLine>, f: LogFilter): Promise<void> {
