@@ -96,8 +96,6 @@ test('a set field LLMOS cannot honour is a 400 naming it, never ignored', async 
     [{ HostConfig: { SecurityOpt: ['apparmor=unconfined'] } }, /HostConfig\.SecurityOpt apparmor=unconfined is not supported/],
     [{ HostConfig: { Runtime: 'kata' } }, /HostConfig\.Runtime is not supported/],
     [{ Domainname: 'example.com' }, /Config\.Domainname is not supported/],
-    [{ Tty: true }, /Config\.Tty/],
-    [{ OpenStdin: true }, /Config\.OpenStdin/],
     [{ HostConfig: { NetworkMode: 'mynet' }, NetworkingConfig: { EndpointsConfig: { other: {} } } }, /connect others after/],
     [{ HostConfig: { NetworkMode: 'bridge' }, NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['a'] } } } }, /aliases need a user-defined network/],
     [{ HostConfig: { NetworkMode: 'container:x' } }, /sharing another container's network/],

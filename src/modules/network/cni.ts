@@ -2,6 +2,7 @@
 // binary with the CNI_* environment and the config on stdin, threads prevResult through ADD,
 // and runs DEL in reverse order with the result ADD returned.
 import { spawn } from 'node:child_process';
+import { hostportLockArgs } from './iptables.js';
 import path from 'node:path';
 import { Internal } from '../../kernel/errors.js';
 
@@ -38,8 +39,12 @@ export const pluginDeadlineMs = 30_000;
 
 export function execPlugin(binDir: string, command: 'ADD' | 'DEL' | 'CHECK', conf: Record<string, unknown>, inv: CniInvocation, deadlineMs = pluginDeadlineMs): Promise<CniResult | undefined> {
   const type = String(conf.type);
+  // portmap runs under a shared host-wide lock that the removal of its shared chains takes
+  // exclusively (iptables.ts): else a cleanup by another container's removal (or another daemon)
+  // could delete CNI-HOSTPORT-SETMARK between portmap creating it and jumping to it.
+  const [cmd, args] = type === 'portmap' ? ['flock', hostportLockArgs('-s', path.join(binDir, type))] : [path.join(binDir, type), []];
   return new Promise((resolve, reject) => {
-    const p = spawn(path.join(binDir, type), [], {
+    const p = spawn(cmd, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: inv.containerId, CNI_NETNS: inv.netns, CNI_IFNAME: inv.ifName, CNI_PATH: binDir },
       timeout: deadlineMs,

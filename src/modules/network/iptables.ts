@@ -1,6 +1,16 @@
 // iptables housekeeping around CNI: finding what a container left in the nat table, and removing
 // the shared CNI-HOSTPORT-* chains portmap never deletes, once no port mapping uses them.
 import { execFile, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+
+/** The lock between portmap runs (shared) and the removal of the chains they share (exclusive). */
+const HOSTPORT_LOCK = '/run/llmos/cni-hostport.lock';
+
+/** `flock` arguments running `cmd` under the hostport lock (util-linux's flock: Node has no flock). */
+export function hostportLockArgs(mode: '-s' | '-x', cmd: string, ...args: string[]): string[] {
+  mkdirSync('/run/llmos', { recursive: true, mode: 0o755 });
+  return [mode, '-w', '30', HOSTPORT_LOCK, cmd, ...args];
+}
 
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -67,7 +77,7 @@ export function purgeScript(rules: readonly string[], cniId: string): string | u
 
 async function restore(script: string): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const p = spawn('iptables-restore', ['-w', '5', '--noflush'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const p = spawn('flock', hostportLockArgs('-x', 'iptables-restore', '-w', '5', '--noflush'), { stdio: ['pipe', 'ignore', 'ignore'] });
     p.on('error', () => resolve(false));
     p.on('close', (code) => resolve(code === 0));
     p.stdin.end(script);
