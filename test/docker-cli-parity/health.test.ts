@@ -6,7 +6,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { assertNoLeaks } from '../support/leaks.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../support/registry.js';
 import { until } from '../support/until.js';
 import { client, dockerBin, dockerSkip, socketOf } from '../docker/support.js';
@@ -32,11 +31,7 @@ describe('docker parity: health checks', { skip: dockerSkip(), concurrency: fals
     sock = socketOf(d);
   });
   after(async () => {
-    if (d) {
-      await d.removeContainers();
-      await d.stop();
-      await assertNoLeaks(d.dataDir);
-    }
+    await d?.finish();
     await reg?.stop();
   });
 

@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { assertNoLeaks } from '../support/leaks.js';
 import { pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 
 const skip = registrySkipReason() || (!existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : false);
@@ -20,11 +19,7 @@ describe('docker parity: life cycle', { skip, concurrency: false }, () => {
     d = await startDaemon();
   });
   after(async () => {
-    if (d) {
-      await d.removeContainers();
-      await d.stop();
-      await assertNoLeaks(d.dataDir);
-    }
+    await d?.finish();
     await reg?.stop();
   });
 

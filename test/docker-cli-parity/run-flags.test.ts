@@ -7,7 +7,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { assertNoLeaks } from '../support/leaks.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 
 const skip = registrySkipReason() || (!existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : false);
@@ -25,11 +24,7 @@ describe('docker parity: run flags', { skip, concurrency: false }, () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'llmos-flags-'));
   });
   after(async () => {
-    if (d) {
-      await d.removeContainers();
-      await d.stop();
-      await assertNoLeaks(d.dataDir);
-    }
+    await d?.finish();
     await reg?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });

@@ -12,7 +12,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { llmosBin, startDaemon, type TestDaemon } from '../support/daemon.js';
-import { assertNoLeaks } from '../support/leaks.js';
 import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
 
 const skip = registrySkipReason() || (!existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : false);
@@ -58,11 +57,7 @@ describe('docker parity: streams and CLI bugs', { skip, concurrency: false }, ()
     if (havePodman) execFileSync('bash', ['-c', podman(`pull -q --tls-verify=false ${image}`)], { stdio: 'ignore' });
   });
   after(async () => {
-    if (d) {
-      await d.removeContainers();
-      await d.stop();
-      await assertNoLeaks(d.dataDir);
-    }
+    await d?.finish();
     await reg?.stop();
     if (havePodman && podmanRoot) execFileSync('bash', ['-c', `${podman('rm -af')} >/dev/null 2>&1; ${podman('rmi -af')} >/dev/null 2>&1; umount -R ${podmanRoot}/root 2>/dev/null; true`]);
     if (tmp) await rm(tmp, { recursive: true, force: true });

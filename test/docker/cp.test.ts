@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { llmosBin, startDaemon, type TestDaemon } from '../support/daemon.js';
-import { assertNoLeaks } from '../support/leaks.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../support/registry.js';
 import { until } from '../support/until.js';
 import { client, dockerBin, dockerSkip, socketOf } from './support.js';
@@ -64,11 +63,7 @@ describe('[docker-api] cp, archives, save/load, push, pause/rename/update', { sk
     assert.equal((await docker('pull', image)).code, 0);
   });
   after(async () => {
-    if (d) {
-      await d.removeContainers();
-      await d.stop();
-      await assertNoLeaks(d.dataDir);
-    }
+    await d?.finish();
     await reg?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });

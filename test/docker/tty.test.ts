@@ -10,7 +10,6 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { assertNoLeaks } from '../support/leaks.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../support/registry.js';
 import { until } from '../support/until.js';
 import { Pty } from '../docker-cli-parity/pty.js';
@@ -39,11 +38,7 @@ describe('[docker-api] docker -i/-t, attach and exec -it against the LLMOS socke
   });
   after(async () => {
     for (const p of ptys) p.kill();
-    if (d) {
-      await d.removeContainers();
-      await d.stop();
-      await assertNoLeaks(d.dataDir);
-    }
+    await d?.finish();
     await reg?.stop();
   });
 

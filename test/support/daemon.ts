@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertNoLeaks } from './leaks.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** LLMOS_TEST_BIN runs the suites against another build (e.g. the main checkout, to see a regression test fail before a fix). */
@@ -25,6 +26,8 @@ export interface TestDaemon {
   removeContainers(): Promise<void>;
   /** SIGTERM and wait; removes the data dir unless keepData. */
   stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** The usual teardown: removeContainers, stop, then assertNoLeaks on the data dir. */
+  finish(): Promise<void>;
   /** SIGKILL and wait (the data dir is kept, to restart on it). */
   kill(): Promise<void>;
 }
@@ -93,6 +96,11 @@ export async function startDaemon(opts: { dataDir?: string; env?: Record<string,
     async removeContainers() {
       const ps = await d.cli(['ps', '-a', '-q']).catch(() => undefined);
       for (const id of ps?.stdout.split('\n').filter(Boolean) ?? []) await d.cli(['rm', '-f', id]);
+    },
+    async finish() {
+      await d.removeContainers();
+      await d.stop();
+      await assertNoLeaks(dataDir);
     },
     async stop(o = {}) {
       if (proc.exitCode === null && proc.signalCode === null) {

@@ -30,9 +30,10 @@ test('openapi: every operation declares a 2xx answer with a schema, and the erro
   for (const [p, methods] of Object.entries(doc.paths))
     for (const [m, op] of Object.entries(methods)) {
       ops++;
-      const ok = Object.entries(op.responses ?? {}).filter(([code]) => /^2/.test(code));
+      // An HTTP upgrade (attach, exec with stdio) succeeds with 101 and no body.
+      const ok = Object.entries(op.responses ?? {}).filter(([code]) => /^2/.test(code) || code === '101');
       // 204 has no body (declared as type null, so no content); every other 2xx names its content's schema.
-      if (!ok.length || ok.some(([code, r]) => code !== '204' && !Object.values(r.content ?? {}).every((c) => c.schema))) missing.push(`${m.toUpperCase()} ${p}: no 2xx schema`);
+      if (!ok.length || ok.some(([code, r]) => code !== '204' && code !== '101' && !Object.values(r.content ?? {}).every((c) => c.schema))) missing.push(`${m.toUpperCase()} ${p}: no 2xx schema`);
       for (const code of ['4XX', '5XX']) {
         type S = { required?: string[]; anyOf?: S[] };
         const schema = op.responses?.[code]?.content?.['application/json']?.schema as S | undefined;

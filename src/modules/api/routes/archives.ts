@@ -2,6 +2,7 @@
 // copy) and `llmos save` (a docker-archive of local images). Tars are raw bodies both ways.
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import type { ContainerCopyApi, ContainersApi } from '../../../contracts/containers.js';
 import type { ImageStoreApi } from '../../../contracts/images.js';
@@ -28,17 +29,18 @@ export function archiveRoutes(app: Api, k: RouteKernel, _svc: KernelServices): v
   app.get('/v1/containers/:id/archive/stat', { schema: { summary: 'A container path: name, size, mode, mtime and link target (for cp)', params: idParam, querystring: pathQuery, response: { 200: statSchema } } }, async (req) =>
     copy().statPath(req.params.id, req.query.path),
   );
-  app.get('/v1/containers/:id/archive', { schema: { summary: 'A tar of a path in a container (its stat in X-LLMOS-Path-Stat, base64 JSON)', params: idParam, querystring: pathQuery } }, async (req, reply) => {
+  app.get('/v1/containers/:id/archive', { schema: { summary: 'A tar of a path in a container (its stat in X-LLMOS-Path-Stat, base64 JSON)', params: idParam, querystring: pathQuery, produces: ['application/x-tar'], response: { 200: z.string().describe('a tar archive') } } }, async (req, reply) => {
     const { stat, tar } = await copy().getArchive(req.params.id, req.query.path);
-    void reply.header('x-llmos-path-stat', Buffer.from(JSON.stringify(stat)).toString('base64')).type('application/x-tar');
-    return reply.send(Readable.from(tar));
+    // A stream is sent as it is (the typed reply only knows the schema's string).
+    const untyped: FastifyReply = reply;
+    return untyped.header('x-llmos-path-stat', Buffer.from(JSON.stringify(stat)).toString('base64')).type('application/x-tar').send(Readable.from(tar));
   });
-  app.get('/v1/images/save', { schema: { summary: 'Local images as a docker-archive tar (docker save)', querystring: z.object({ ref: z.union([z.string().min(1), z.array(z.string().min(1))]) }) } }, async (req, reply) => {
+  app.get('/v1/images/save', { schema: { summary: 'Local images as a docker-archive tar (docker save)', querystring: z.object({ ref: z.union([z.string().min(1), z.array(z.string().min(1))]) }), produces: ['application/x-tar'], response: { 200: z.string().describe('a docker-archive tar') } } }, async (req, reply) => {
     const svc = images();
     if (!svc.save) throw new Unavailable('this images module cannot save');
     const tar = await svc.save(([] as string[]).concat(req.query.ref));
-    void reply.type('application/x-tar');
-    return reply.send(Readable.from(tar));
+    const untyped: FastifyReply = reply;
+    return untyped.type('application/x-tar').send(Readable.from(tar));
   });
 
   void app.register(async (plain) => {
