@@ -1,6 +1,7 @@
 // A client of the OCI distribution API: manifests, blobs (with Range for resume), uploads, and
 // the auth dance (anonymous, Basic, Bearer token from the WWW-Authenticate realm/service/scope).
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import { InvalidArgument, NotFound, Unauthenticated, Unavailable, errorMessage } from '../../kernel/errors.js';
@@ -233,6 +234,9 @@ function registryUrl(registry: string, location: string, base: string, what: str
     throw new InvalidArgument(`registry ${registry} sent a malformed ${what} URL "${location.slice(0, 200)}"`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgument(`registry ${registry} sent a ${what} URL that is not http(s): "${location.slice(0, 200)}"`);
+  // WHATWG URLs accept hosts no resolver could answer ("http://=/"): the registry's mistake, not an outage.
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (!isIP(host) && !/^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i.test(host)) throw new InvalidArgument(`registry ${registry} sent a ${what} URL with an invalid host: "${location.slice(0, 200)}"`);
   return u.toString();
 }
 
