@@ -67,7 +67,7 @@ describe('container faults', { skip, concurrency: false }, () => {
   });
   after(async () => {
     if (d) {
-      for (const id of (await d.cli(['ps', '-a', '-q'])).stdout.split('\n').filter(Boolean)) await d.cli(['rm', '-f', id]);
+      await d.removeContainers();
       await d.stop({ keepData: true });
     }
     await reg?.stop();

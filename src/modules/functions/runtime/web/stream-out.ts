@@ -2,6 +2,7 @@
 // what is ready at once and a stream id, and the host pulls the rest with __llmos_read (one chunk
 // per pull, so the function's stream sees the client's backpressure) or cancels it (client gone).
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { concat } from './body.js';
 import { utf8Encode, viewBytes } from './encoding.js';
 
 interface Open {
@@ -41,26 +42,14 @@ export async function takeReady(stream: any): Promise<[Uint8Array | null, number
       o.pending = read;
       break;
     }
-    if (r.done) return [join(chunks, total), 0];
+    if (r.done) return [total ? concat(chunks, total) : null, 0];
     const b = toBytes(r.value);
     chunks.push(b);
     total += b.byteLength;
   }
   const id = nextId++;
   open.set(id, o);
-  return [join(chunks, total), id];
-}
-
-function join(chunks: Uint8Array[], total: number): Uint8Array | null {
-  if (!total) return null;
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
-    p += c.byteLength;
-  }
-  return out;
+  return [total ? concat(chunks, total) : null, id];
 }
 
 /** The next non-empty chunk of stream `id`, or null at its end. */
