@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { FunctionSpec } from '../spec.js';
 import type { StartSpec } from './protocol.js';
 import { removeTagDir, sweepCgroups, type HostLimits } from './cgroup.js';
-import { FunctionHost, hostEntry, launcherPath, type HostOptions, type RemoteInstance } from './host-client.js';
+import { FunctionHost, hostEntry, launcherPath, type HostOptions } from './host-client.js';
+import type { RemoteInstance } from './remote-instance.js';
 
 export const hostKey = (spec: Pick<FunctionSpec, 'name' | 'namespace' | 'ownHost'>): string => (spec.ownHost ? `fn-${spec.name}` : `ns-${spec.namespace}`);
 
