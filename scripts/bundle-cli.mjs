@@ -8,4 +8,21 @@
 // dist/daemon.mjs, its own bundle, by a computed URL that esbuild leaves alone.
 import { bundleNode } from './bundle-common.mjs';
 
-await bundleNode({ main: 'dist/src/cli/bin.js' }, 'dist/src/cli-bundle');
+/**
+ * commander requires node:child_process when it loads, for executable subcommands, which the CLI
+ * does not use: Node then compiles child_process, its internals and dgram (10 built-ins) for every
+ * command, `--version` included (bench/cli counts them). Inside commander it becomes a stand-in
+ * that requires the real module on first use, so nothing changes if commander ever spawns.
+ */
+const lazyChildProcessInCommander = {
+  name: 'lazy-child-process-in-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'llmos-lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'llmos-lazy' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_, k) => (real ??= require('node:child_process'))[k] });",
+      loader: 'js',
+    }));
+  },
+};
+
+await bundleNode({ main: 'dist/src/cli/bin.js' }, 'dist/src/cli-bundle', { plugins: [lazyChildProcessInCommander] });

@@ -46,7 +46,7 @@ export function keepFileUrls(outdir) {
  * carry hashes, so no stale ones stay), native addons and packages loaded on demand stay external,
  * files keep their import.meta.url, and the output is written ASCII-only.
  */
-export async function bundleNode(entryPoints, outdir, extra = {}) {
+export async function bundleNode(entryPoints, outdir, { plugins = [], ...extra } = {}) {
   await rm(outdir, { recursive: true, force: true });
   await writeAscii(await build({
     entryPoints,
@@ -60,7 +60,7 @@ export async function bundleNode(entryPoints, outdir, extra = {}) {
     logLevel: 'warning',
     write: false,
     external: ['better-sqlite3', 'isolated-vm', 'esbuild', 'typescript', 'playwright-core', 'etcd3'], // etcd3 reads its .proto files beside itself
-    plugins: [keepFileUrls(outdir)],
+    plugins: [keepFileUrls(outdir), ...plugins],
     // Bundled CommonJS packages (commander, yaml, ...) call require(); give the ESM chunks one.
     banner: { js: "import { createRequire as __llmosRequire } from 'node:module'; const require = __llmosRequire(import.meta.url);" },
     ...extra,

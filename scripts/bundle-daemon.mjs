@@ -11,6 +11,13 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { bundleNode } from './bundle-common.mjs';
 
 const outdir = 'dist/src/daemon-bundle';
+const daemonExternal = ['better-sqlite3', 'isolated-vm', 'esbuild', 'typescript', 'playwright-core', 'etcd3', 'cockatiel'];
+// V8 keeps the whole bundle's source in memory for the life of the daemon, also the parts boot never
+// runs. These direct dependencies load only on first use (undici on the first pull or function fetch,
+// mqtt.js on the first MQTT link, @fastify/swagger never in a build with dist/openapi.json): left out
+// of the bundle, Node loads them from node_modules then. 1.9 MB less source, ~3 MiB less idle RSS
+// (bench/footprint).
+const lazyPackages = ['undici', 'mqtt', '@fastify/swagger'];
 await bundleNode({ daemon: 'dist/src/daemon.js' }, outdir, {
   format: 'cjs',
   splitting: false,
@@ -20,8 +27,15 @@ await bundleNode({ daemon: 'dist/src/daemon.js' }, outdir, {
   supported: { 'dynamic-import': false },
   // keepFileUrls' import.meta.url, in a CommonJS file: the bundle's own URL.
   define: { 'import.meta.url': '__llmosBundleUrl' },
-  banner: { js: "const __llmosBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The file is the function expression that the loader compiles as is, as Node's own CommonJS
+  // wrapper would be (a wrapper added by the loader would be a second copy of the source in memory).
+  banner: { js: "(function (exports, require, module, __filename, __dirname) { const __llmosBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  footer: { js: '\n})' },
   sourcemap: 'linked', // read only with NODE_OPTIONS=--enable-source-maps (bin/llmos says why)
+  external: [...daemonExternal, ...lazyPackages],
+  // Whitespace only (names, and so stack traces' function names, stay): the source V8 keeps is 30%
+  // smaller, ~2 MiB of idle RSS. Line and column numbers come from the source map, as before.
+  minifyWhitespace: true,
 });
 const hash = createHash('sha256').update(await readFile(`${outdir}/daemon.cjs`)).digest('hex').slice(0, 16);
 await rm('dist/daemon.mjs.map', { force: true }); // from the single-file bundle of earlier builds

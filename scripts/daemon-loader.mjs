@@ -14,19 +14,24 @@ import vm from 'node:vm';
 
 const file = fileURLToPath(new URL('./src/daemon-bundle/daemon.cjs', import.meta.url));
 const cacheFile = path.join(path.dirname(file), 'daemon.__BUNDLE_HASH__.v8cache');
-let cachedData;
-try {
-  cachedData = readFileSync(cacheFile);
-} catch {
-  /* first boot of this build */
+// In a function, so the cache's buffer (MiBs) is garbage once V8 has read it, not kept for the daemon's life.
+function compile() {
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    /* first boot of this build */
+  }
+  // The bundle is ASCII (scripts/bundle-common.mjs writeAscii), so latin1 reads it as is, without a
+  // UTF-8 decode; the file is already the CommonJS function expression (scripts/bundle-daemon.mjs).
+  const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData });
+  return { script, rewrite: !cachedData || script.cachedDataRejected };
 }
-// The bundle is ASCII (scripts/bundle-common.mjs writeAscii), so latin1 reads it as is, without a UTF-8 decode.
-const wrapped = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'latin1')}\n})`;
-const script = new vm.Script(wrapped, { filename: file, cachedData });
+const { script, rewrite } = compile();
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, createRequire(file), mod, file, path.dirname(file));
 
-if (!cachedData || script.cachedDataRejected) {
+if (rewrite) {
   let saved = false;
   const save = () => {
     if (saved) return;

@@ -5,6 +5,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
+const TEST_TIMEOUT_MS = 20 * 60_000;
+const RUN_TIMEOUT_MS = 70 * 60_000;
+
 export function runTests({ roots, keep = () => true, reporter, sort = false, missing }) {
   const files = [];
   const walk = (d) => {
@@ -24,9 +27,15 @@ export function runTests({ roots, keep = () => true, reporter, sort = false, mis
     process.exit(1);
   }
   if (sort) selected.sort();
-  const r = spawnSync(process.execPath, ['--no-node-snapshot', '--enable-source-maps', '--test', '--test-concurrency=2', `--test-reporter=${reporter}`, ...selected], {
+  // A hang must fail the run, not use up CI's time: a test past TEST_TIMEOUT_MS fails, a file whose
+  // tests are done exits even with handles left open (--test-force-exit), and the whole run stops
+  // at RUN_TIMEOUT_MS.
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', '--enable-source-maps', '--test', '--test-concurrency=2', '--test-force-exit', `--test-timeout=${TEST_TIMEOUT_MS}`, `--test-reporter=${reporter}`, ...selected], {
     stdio: 'inherit',
+    timeout: RUN_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
     env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--no-node-snapshot'].filter(Boolean).join(' ') },
   });
+  if (r.error) console.error(`test run stopped: ${r.error.message} (limit ${RUN_TIMEOUT_MS / 60_000} min)`);
   process.exit(r.status ?? 1);
 }

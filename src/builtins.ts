@@ -21,7 +21,9 @@ import { dockerApiModule } from './modules/docker-api/module.js';
 import { iotModule } from './modules/iot/module.js';
 import { clusterModule } from './modules/cluster/module.js';
 import { etcdStoreModule } from './modules/state-store-etcd/module.js';
+import { leaderModule } from './modules/state-store-etcd/leader-module.js';
 import { agentModule } from './modules/agent/module.js';
+import { iotEdgeModule } from './modules/iot/edge-module.js';
 import type { StoreSelection } from './modules/state-store-etcd/store-url.js';
 
 export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), eventsStoreModule(), apiModule(), schedulerModule(), monitorModule(), iotModule(), networkModule(), userNetworksModule(), volumesModule(), runcContainersModule(), imagesModule(), dashboardModule(), functionsModule(), gatewayModule(), servicesModule(), autoscalerModule(), dockerApiModule(), clusterModule()];
@@ -29,7 +31,9 @@ export const builtinModules = (): AnyModuleDef[] => [sqliteStoreModule(), events
 /** Cluster mode: the etcd store in place of SQLite (`--store etcd://...`), and the node agent (`--join`). */
 export const clusterModules = (defs: AnyModuleDef[], store: StoreSelection, join: boolean): AnyModuleDef[] => [
   ...(store.backend === 'etcd' ? defs.map((d) => (d.kind === 'llmos.state-store.v1' && d.id === 'sqlite' ? etcdStoreModule() : d)) : defs),
-  ...(join ? [agentModule()] : []),
+  // Several servers may share the etcd: the controllers run on the elected one only.
+  ...(store.backend === 'etcd' ? [leaderModule(store.endpoints)] : []),
+  ...(join ? [agentModule(), iotEdgeModule()] : []),
 ];
 
 export const builtinRegistry = (): Registry => Registry.of(builtinModules());

@@ -9,6 +9,7 @@ import type { AnyModuleDef } from './kernel/module.js';
 import { Registry } from './kernel/registry.js';
 import { lockDataDir, type DataDirLock } from './kernel/datadir-lock.js';
 import { InvalidArgument, errorMessage } from './kernel/errors.js';
+import { parseDuration } from './kernel/quantity.js';
 import { Kernel, type KernelStatus } from './kernel/kernel.js';
 import { createLogger } from './kernel/log.js';
 import { defaultDataDir } from './paths.js';
@@ -32,6 +33,11 @@ export interface DaemonOptions {
   nodeName?: string;
   /** The agent's node labels (`--node-label k=v`), e.g. llmos.io/cloud=public, llmos.io/zone=z1. */
   nodeLabels?: Record<string, string>;
+  /** The iot module's broker: an existing one (mqtt[s]://user:pass@host:port) instead of a managed mosquitto. */
+  mqttUrl?: string;
+  /** Server: --node-grace / --eviction-timeout (durations: 40s, 5m): NotReady after, replicas replaced after (issue 20). */
+  nodeGrace?: string;
+  evictionTimeout?: string;
   /** Modules beside the built-in ones (embedding, and tests that need a module that misbehaves). */
   extraModules?: AnyModuleDef[];
 }
@@ -69,6 +75,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (opts.join === undefined && (opts.joinToken !== undefined || opts.nodeName !== undefined)) throw new InvalidArgument('--token and --node-name go with --join https://SERVER:PORT');
   const modules: Record<string, Record<string, unknown>> = { ...profileModules(opts.profile ?? (process.env.LLMOS_PROFILE || undefined)) };
   if (store.backend === 'etcd') modules['state-store'] = { endpoints: store.endpoints };
+  if (opts.mqttUrl !== undefined) modules.iot = { ...modules.iot, mqttUrl: opts.mqttUrl };
+  if (opts.nodeGrace !== undefined || opts.evictionTimeout !== undefined) modules['llmos.cluster.v1.server'] = nodeLifecycleFlags(opts);
   if (opts.join !== undefined) modules.agent = { server: opts.join, token: opts.joinToken ?? '', nodeName: opts.nodeName ?? '', labels: opts.nodeLabels ?? {} };
   const dataDir = path.resolve(opts.dataDir ?? process.env.LLMOS_DATA_DIR ?? defaultDataDir());
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -92,6 +100,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     lock.release();
     throw e;
   }
+}
+
+/** The cluster module's settings from the server's timing flags (under its URI, so config.json's `cluster` settings still apply). */
+function nodeLifecycleFlags(opts: DaemonOptions): Record<string, number> {
+  if (opts.join !== undefined) throw new InvalidArgument('--node-grace and --eviction-timeout are server flags: they do not go with --join');
+  return {
+    ...(opts.nodeGrace !== undefined ? { leaseGraceMs: Math.round(parseDuration(opts.nodeGrace, '--node-grace')) } : {}),
+    ...(opts.evictionTimeout !== undefined ? { evictionTimeoutMs: Math.round(parseDuration(opts.evictionTimeout, '--eviction-timeout')) } : {}),
+  };
 }
 
 /** Files at the top of the data dir (token, config, log, lock) are the owner's only, also from older versions. */

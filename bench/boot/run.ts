@@ -3,14 +3,18 @@
 // Node's snapshot, since isolated-vm runs only in the function-host processes),
 // interleaved in the same run. Target (issue 18): API ready with every built-in module loaded
 // <= 3x the baseline. `--profile edge` is measured too.
-// Run: npm run build && node dist/bench/boot/run.js [runs]
+// With --cpu-prof, one more boot runs under V8's CPU profiler (stopped as soon as the API answers)
+// and its summary is printed (bench/profile-summary.ts).
+// Run: npm run build && node dist/bench/boot/run.js [runs] [--cpu-prof]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { llmosBin } from '../../test/support/daemon.js';
+import { profiledLlmosBin } from '../profiled-bin.js';
+import { summarizeProfile } from '../profile-summary.js';
 
-const runs = Number(process.argv[2] ?? 10);
+const runs = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 10);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function bareNode(): number {
@@ -19,10 +23,10 @@ function bareNode(): number {
   return performance.now() - t0;
 }
 
-async function once(extra: string[] = []): Promise<{ readyMs: number; stages: Record<string, number>; modules: string[] }> {
+async function once(extra: string[] = [], bin = llmosBin): Promise<{ readyMs: number; stages: Record<string, number>; modules: string[] }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-bench-boot-'));
   const t0 = performance.now();
-  const p = spawn(llmosBin, ['up', '--data-dir', dir, '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LLMOS_LOG_LEVEL: 'warn' } });
+  const p = spawn(bin, ['up', '--data-dir', dir, '--listen', '127.0.0.1:0', '--gateway', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LLMOS_LOG_LEVEL: 'warn' } });
   let out = '';
   p.stdout.on('data', (d: Buffer) => (out += d));
   p.stderr.on('data', (d: Buffer) => (out += d));
@@ -64,3 +68,15 @@ for (const stage of Object.keys(results[0]!.stages)) console.log(`  ${stage.padE
 console.log(`  baseline node --no-node-snapshot -e 0: median ${b.toFixed(1)} ms`);
 console.log(`  process start -> API ready: median ${ready.toFixed(1)} ms (min ${Math.min(...results.map((r) => r.readyMs)).toFixed(1)}, max ${Math.max(...results.map((r) => r.readyMs)).toFixed(1)}); ${(ready / b).toFixed(2)}x baseline (target 3x: ${ready / b <= 3 ? 'MET' : 'NOT MET'})`);
 console.log(`  --profile edge -> API ready: median ${median(edge).toFixed(1)} ms; ${(median(edge) / b).toFixed(2)}x baseline`);
+
+if (process.argv.includes('--cpu-prof')) {
+  const profDir = await mkdtemp(path.join(os.tmpdir(), 'llmos-bench-boot-prof-'));
+  // The flags change V8's flag hash, so the first profiled boot rejects the code cache and rewrites it
+  // (as the next plain boot will again): profile the second.
+  const bin = await profiledLlmosBin(profDir);
+  await once([], bin);
+  for (const f of (await readdir(profDir)).filter((x) => x.endsWith('.cpuprofile'))) await rm(path.join(profDir, f));
+  await once([], bin);
+  for (const f of (await readdir(profDir)).filter((x) => x.endsWith('.cpuprofile'))) console.log(summarizeProfile(path.join(profDir, f), 30).join('\n'));
+  await rm(profDir, { recursive: true, force: true });
+}

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'llmos-bench-iot-'));
   const dataDir = path.join(tmp, 'data');
   await mkdir(dataDir);
-  await writeFile(path.join(dataDir, 'config.json'), JSON.stringify({ modules: { iot: { port: await freePort() } } }));
+  await writeFile(path.join(dataDir, 'config.json'), JSON.stringify({ modules: { iot: { port: await freePort(), tls: false } } }));
   const d = await startDaemon({ dataDir });
   try {
     const model = await d.cli(['device', 'models', 'create', 'sensor', '--prop', 'temperature:number:min=-40,max=125']);

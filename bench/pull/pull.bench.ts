@@ -1,8 +1,11 @@
 // bench/pull: pull + unpack from a local docker-registry of (a) busybox and (b) a generated image
 // of ~200 MB in thousands of files, by LLMOS vs `skopeo copy` + `umoci unpack` vs plain
 // `tar -xzf` of the same layer, in the same run. Prints medians and ratios.
-//   npx tsc -p . && node dist/bench/pull/pull.bench.js [--runs 3] [--mb 200]
+//   npx tsc -p . && node dist/bench/pull/pull.bench.js [--runs 3] [--mb 200] [--cpu-prof]
+// With --cpu-prof, the first LLMOS pull of the big image runs under V8's CPU profiler (node:inspector,
+// in this process, where ImageService runs) and its summary is printed (bench/profile-summary.ts).
 import { execFile } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +18,7 @@ import { RegistryClient } from '../../src/modules/images/registry-client.js';
 import { ImageService } from '../../src/modules/images/image-service.js';
 import { MT } from '../../src/modules/images/media-types.js';
 import { pushBusyboxImage, startRegistry, type TestRegistry } from '../../test/support/registry.js';
+import { summarizeProfile } from '../profile-summary.js';
 
 const run = promisify(execFile);
 const arg = (name: string, def: number) => {
@@ -22,6 +26,7 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const RUNS = arg('runs', 3);
+const CPU_PROF = process.argv.includes('--cpu-prof');
 const MB = arg('mb', 200);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -132,6 +137,7 @@ async function main() {
     process.stderr.write(`generating a ~${MB} MB image...\n`);
     const big = await pushTree(reg, work, MB);
     const rows = [];
+    let profileLines: string[] = [];
     // Warm-up (JIT, page cache of the registry's blobs), not counted.
     await llmosPull(work, busybox.ref);
     await skopeoUmoci(work, busybox.ref);
@@ -141,7 +147,19 @@ async function main() {
       const t: number[] = [];
       // Interleaved, so a change in machine load hits all three alike.
       for (let i = 0; i < runs; i++) {
-        l.push(await llmosPull(work, ref));
+        if (CPU_PROF && i === 0 && ref === big.ref) {
+          const session = new Session();
+          session.connect();
+          await session.post('Profiler.enable');
+          await session.post('Profiler.setSamplingInterval', { interval: 500 });
+          await session.post('Profiler.start');
+          l.push(await llmosPull(work, ref));
+          const { profile } = await session.post('Profiler.stop');
+          session.disconnect();
+          const file = path.join(work, 'pull.cpuprofile');
+          await writeFile(file, JSON.stringify(profile));
+          profileLines = summarizeProfile(file, 25);
+        } else l.push(await llmosPull(work, ref));
         s.push(await skopeoUmoci(work, ref));
         t.push(await plainTar(work, reg, ref));
       }
@@ -151,6 +169,7 @@ async function main() {
     for (const r of rows) {
       console.log(`${r.image}: llmos ${r.llmosMs.toFixed(0)} ms, skopeo+umoci ${r.skopeoUmociMs.toFixed(0)} ms (ratio ${r.vsSkopeoUmoci}, target <= 0.5), tar -xzf ${r.tarXzfMs.toFixed(0)} ms (ratio ${r.vsTar}, target <= 1.3)`);
     }
+    if (profileLines.length) console.log(['LLMOS pull of the big image under the CPU profiler (its time in the table above includes the profiler):', ...profileLines].join('\n'));
   } finally {
     await reg.stop();
     await rm(work, { recursive: true, force: true });

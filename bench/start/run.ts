@@ -16,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { llmosBin, startDaemon } from '../../test/support/daemon.js';
 import { pushBusyboxImage, startRegistry } from '../../test/support/registry.js';
+import { runcBundle } from './runc-bundle.js';
 import { dockerSocketLines } from './docker-socket.js';
 
 const exec = promisify(execFile);
@@ -57,16 +58,7 @@ try {
   const image = (await pushBusyboxImage(reg, 'bench/busybox', { cmd: ['/bin/true'] })).ref;
   const env = { ...process.env, LLMOS_HOST: d.host, LLMOS_DATA_DIR: d.dataDir };
 
-  // The same image as a plain OCI bundle for bare runc (umoci writes the runtime config).
-  const layout = path.join(work, 'layout');
-  const bundle = path.join(work, 'bundle');
-  await exec('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${image}`, `oci:${layout}:b`]);
-  await exec('umoci', ['unpack', '--image', `${layout}:b`, bundle]);
-  const cfg = JSON.parse(await readFile(path.join(bundle, 'config.json'), 'utf8'));
-  cfg.process.terminal = false;
-  cfg.process.args = ['/bin/true'];
-  cfg.process.rlimits = (cfg.process.rlimits ?? []).filter((r: { type: string }) => r.type !== 'RLIMIT_NOFILE');
-  await writeFile(path.join(bundle, 'config.json'), JSON.stringify(cfg));
+  const bundle = await runcBundle(image, work);
   const runcRoot = path.join(work, 'runc');
 
   // Warm-up: pulls and page cache.

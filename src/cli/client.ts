@@ -31,7 +31,7 @@ export class ApiClient {
   }
 
   /** For https://: the CA to verify the daemon with (--ca, LLMOS_CA, else the data dir's cluster CA when there is one). */
-  private trust(): { ca?: string } {
+  trust(): { ca?: string } {
     if (!this.base.startsWith('https:')) return {};
     const given = this.opts.ca ?? process.env.LLMOS_CA;
     const file = given ?? path.join(this.opts.dataDir ?? process.env.LLMOS_DATA_DIR ?? defaultDataDir(), 'ca', 'ca.crt');

@@ -1,7 +1,6 @@
 // What other modules (services, functions, monitor, autoscaler) need of the containers module.
 // Owned by the containers module; extend it, do not break it.
 import { z } from 'zod';
-import type { DnsConfig } from './network.js';
 import { workloadStateSchema, type WorkloadState } from './workloads.js';
 
 const portMappingSchema = z.object({
@@ -32,6 +31,8 @@ const mountSchema = z.object({
   /** tmpfs size in bytes and mode (default 1777). */
   tmpfsSize: z.number().optional(),
   tmpfsMode: z.number().optional(),
+  /** tmpfs: mounted noexec (Docker's --tmpfs /run:noexec). */
+  noExec: z.boolean().optional(),
 });
 export type Mount = z.infer<typeof mountSchema>;
 
@@ -42,8 +43,8 @@ const deviceSchema = z.object({ hostPath: z.string().min(1), containerPath: z.st
 export type DeviceMapping = z.infer<typeof deviceSchema>;
 
 const healthcheckSchema = z.object({
-  /** Run in the container: ["CMD", ...args] or ["CMD-SHELL", "cmd"] as Docker; ["NONE"] disables. */
-  test: z.array(z.string()).min(1),
+  /** Run in the container: ["CMD", ...args] or ["CMD-SHELL", "cmd"] as Docker; ["NONE"] disables; [] keeps the image's test. */
+  test: z.array(z.string()),
   intervalMs: z.number().optional(),
   timeoutMs: z.number().optional(),
   retries: z.number().optional(),
@@ -277,41 +278,6 @@ export interface ContainerControlApi {
 export const containerLimitsSchema = z.object({ cpus: z.number().optional(), memory: z.number().optional(), memorySwap: z.number().optional(), pidsLimit: z.number().optional(), cpuShares: z.number().optional(), restart: restartPolicySchema.optional() }).strict();
 export type ContainerLimits = z.infer<typeof containerLimitsSchema>;
 
-/** A container's network as the network module set it up; stored with the container record. */
-export interface NetworkAttachment {
-  mode: 'bridge' | 'host' | 'none';
-  /** Path of the network namespace the container joins (bridge mode). */
-  netnsPath?: string;
-  ip?: string;
-  gateway?: string;
-  /** Prefix length of the bridge subnet. */
-  prefixLength?: number;
-  ports: PortMapping[];
-  /** The CNI result of ADD, handed back to DEL. */
-  cniResult?: unknown;
-  /** The network's DNS server for the container's /etc/resolv.conf (resolvConfText in contracts/network.ts). */
-  dns?: DnsConfig;
-  /** Id of the user network eth0 is on (absent: the default bridge). */
-  userNetwork?: string;
-}
-
-/** What the containers runtime needs of the network module (kind llmos.network.v1). */
-export interface ContainerNetworkApi {
-  /** Creates the container's network namespace and plugs it into the network. */
-  attach(containerId: string, opts: { mode: 'bridge' | 'host' | 'none'; ports: PortMapping[]; /** DNS record NAME -> the container's address. */ name?: string; /** Search domains of the container's resolv.conf. */ namespace?: string; /** Join this user network instead of the default bridge. */ userNetwork?: string; aliases?: string[] }): Promise<NetworkAttachment>;
-  /**
-   * Optional: creates the (still empty) network namespace of a bridge-mode container and returns
-   * its path, so the runtime can create the container while attach configures the namespace.
-   */
-  prepare?(containerId: string): Promise<string>;
-  /** Undoes attach: CNI DEL, netns, IPAM lease, iptables chains. Idempotent. */
-  detach(containerId: string, attachment?: NetworkAttachment): Promise<void>;
-  /** Removes what crashed runs left behind for containers not in `keep`; returns what was removed. */
-  removeLeftovers(keep: ReadonlySet<string>): Promise<string[]>;
-  /** Whatever still exists on the host for this container (netns, leases, chains); empty when clean. */
-  residue(containerId: string): Promise<string[]>;
-}
-
 // ---- Response schemas (the API's answers) ----
 
 /** A container's spec as it is reported back (unknown keys are not an error on the way out). */
@@ -360,5 +326,7 @@ export const containerStatsSchema = z.object({
 export const execResultSchema = z.object({ exitCode: z.number(), stdout: z.string(), stderr: z.string() });
 export const waitResultSchema = z.object({ exitCode: z.number(), oomKilled: z.boolean() });
 
-// Copying files and terminals/stdin: their own file (container-io.ts), part of this contract.
+// Copying files and terminals/stdin (container-io.ts), and what the runtime needs of the network
+// module (container-network.ts): their own files, part of this contract.
 export * from './container-io.js';
+export * from './container-network.js';

@@ -39,9 +39,19 @@ export const deployInputSchema = z.object({
   ownHost: z.boolean().optional(),
   /** KV bindings: env[NAME] is a Workers-style KV namespace backed by the state store (`--kv NAME`). */
   kv: z.array(text(64)).max(20).optional(),
+  /** Streamed responses: bytes per stream (default 256m) and the longest wait between chunks (default 30s). */
+  streamMax: sizeOrNumber.optional(),
+  streamIdle: sizeOrNumber.optional(),
+  /** WebSockets: open per instance (default 32) and the largest message (default 1m). */
+  wsMaxSockets: z.number().int().optional(),
+  wsMaxMessage: sizeOrNumber.optional(),
+  /** Queue producer bindings: env[NAME].send/sendBatch put messages on queue NAME (`--producer NAME`). */
+  producers: z.array(text(63)).max(20).optional(),
   /** Device rule (issue 21): a device selector (`model=thermometer`) and an expression (`temperature > 30`). */
   onDevice: text(1024).optional(),
   when: text(1024).optional(),
+  /** Set by a cluster server on the copy it deploys to a node (functions/cluster-mirror.ts): the server's version; the code is already bundled. */
+  origin: text(128).optional(),
 });
 
 /** The deploy body: the input plus isolate code (file name -> source). */
@@ -100,10 +110,17 @@ export interface FunctionSpec {
   ownHost: boolean;
   /** KV binding names (env[NAME].get/put/delete/list). */
   kv: string[];
+  /** Limits of streamed responses and WebSockets (channel-limits.ts). */
+  streamMaxBytes: number;
+  streamIdleMs: number;
+  wsMaxSockets: number;
+  wsMaxMessageBytes: number;
   createdAt: string;
   updatedAt: string;
   /** Bumped on every deploy; instances of older versions drain and go. */
   version: number;
+  /** On a cluster node: this function is the server's copy (its version there); the server deletes it when it goes. */
+  origin?: string;
 }
 
 /** One instance of a function's pool. */
@@ -117,6 +134,8 @@ export interface InstanceInfo {
   lastUsedAt: string;
   /** When the keep-alive lets it go, if idle then. */
   expiresAt: string;
+  /** Cluster mode, on the server: the node it runs on (absent: this machine). */
+  node?: string;
 }
 
 /** A function's pool counters. */
@@ -207,6 +226,10 @@ export const functionSpecSchema = z.object({
   allowNet: z.array(z.string()),
   ownHost: z.boolean(),
   kv: z.array(z.string()),
+  streamMaxBytes: z.number(),
+  streamIdleMs: z.number(),
+  wsMaxSockets: z.number(),
+  wsMaxMessageBytes: z.number(),
   schedule: z.string().optional(),
   mqtt: z.object({ url: z.string(), topic: z.string() }).optional(),
   device: z.object({ selector: z.string(), when: z.string() }).optional(),
@@ -217,6 +240,7 @@ export const functionSpecSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   version: z.number(),
+  origin: z.string().optional(),
 });
 export const instanceInfoSchema = z.object({
   id: z.string(),
@@ -227,6 +251,7 @@ export const instanceInfoSchema = z.object({
   startedAt: z.string(),
   lastUsedAt: z.string(),
   expiresAt: z.string(),
+  node: z.string().optional(),
 });
 export const poolStatsSchema = z.object({
   instances: z.number(),
@@ -283,3 +308,46 @@ export function findEntry(names: readonly string[]): string | undefined {
   return code.length === 1 ? code[0] : undefined;
 }
 export const noEntryMessage = (files: number): string => `cannot tell the entry file among ${files} files: name it index.ts or index.js`;
+
+/** A queue (Workers Queues): its consumer function and delivery settings (`llmos fn queue create`). */
+export const queueInputSchema = z.object({
+  name: text(63),
+  /** The function whose queue(batch, env, ctx) handler gets the messages; none: they wait. */
+  consumer: text(253).optional(),
+  /** Messages per batch, 1-100 (Workers: max_batch_size, default 10). */
+  batchSize: z.number().int().optional(),
+  /** Longest wait for a batch to fill, ms, 0-60000 (Workers: max_batch_timeout, default 5 s). */
+  batchTimeoutMs: z.number().int().optional(),
+  /** Deliveries after the first before a message goes to the dead-letter queue (or is dropped), 0-100 (default 3). */
+  maxRetries: z.number().int().optional(),
+  /** Where messages go after their last retry. */
+  deadLetterQueue: text(63).optional(),
+  /** Delay before a retried message comes back, ms (default 0; a retry's delaySeconds wins). */
+  retryDelayMs: z.number().int().optional(),
+});
+export type QueueInput = z.infer<typeof queueInputSchema>;
+
+export const queueInfoSchema = z.object({
+  name: z.string(),
+  consumer: z.string().optional(),
+  batchSize: z.number(),
+  batchTimeoutMs: z.number(),
+  maxRetries: z.number(),
+  deadLetterQueue: z.string().optional(),
+  retryDelayMs: z.number(),
+  createdAt: z.string(),
+  /** Messages held (waiting, delayed or being delivered). */
+  backlog: z.number(),
+  inflight: z.number(),
+  delivered: z.number(),
+  acked: z.number(),
+  retried: z.number(),
+  deadLettered: z.number(),
+  dropped: z.number(),
+});
+export type QueueInfo = z.infer<typeof queueInfoSchema>;
+
+/** A message sent through the API (`llmos fn queue send`): JSON values, text with contentType text. */
+export const queueSendSchema = z.object({
+  messages: z.array(z.object({ body: z.unknown(), contentType: z.enum(['json', 'text']).optional(), delaySeconds: z.number().optional() })).min(1).max(100),
+});

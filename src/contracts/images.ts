@@ -13,6 +13,8 @@ export interface ImageRunConfig {
   exposedPorts?: string[];
   stopSignal?: string;
   labels?: Record<string, string>;
+  /** Docker's HEALTHCHECK (config.Healthcheck), durations in ms; the container's flags override it field by field. */
+  healthcheck?: { test: string[]; intervalMs?: number; timeoutMs?: number; retries?: number; startPeriodMs?: number };
 }
 
 export interface ImageRecord {
@@ -102,6 +104,7 @@ export const imageRecordSchema = z.object({
     exposedPorts: z.array(z.string()).optional(),
     stopSignal: z.string().optional(),
     labels: z.record(z.string(), z.string()).optional(),
+    healthcheck: z.object({ test: z.array(z.string()), intervalMs: z.number().optional(), timeoutMs: z.number().optional(), retries: z.number().optional(), startPeriodMs: z.number().optional() }).optional(),
   }),
   layers: z.array(z.string()),
 });

@@ -2,8 +2,11 @@
 // Device), their twins (desired / reported state with versions) and telemetry. One zod schema per
 // wire shape; the module, the API routes, the CLI and the dashboard derive their types from them.
 import { z } from 'zod';
+import { deployBodySchema, type DeployInput } from './functions.js';
 
 export const iotKind = 'llmos.iot.v1' as const;
+/** The edge half of the iot module on a cluster agent: syncs its devices with the server. */
+export const iotEdgeKind = 'llmos.iot-edge.v1' as const;
 
 /** Device and model names: also MQTT usernames and topic levels, so no '/', '+', '#', ':' or spaces. */
 export const deviceNameRe = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
@@ -64,7 +67,19 @@ export const deviceInfoSchema = z.object({
 });
 export type DeviceInfo = z.infer<typeof deviceInfoSchema>;
 
-export const credentialsSchema = z.object({ username: z.string(), password: z.string(), url: z.string(), caFile: z.string().optional() });
+/**
+ * Issued credentials, shown once: a password, or (certificate) a client key and certificate whose
+ * CN is the username. caFile/ca: the CA that signs the broker's certificate, when it has TLS.
+ */
+export const credentialsSchema = z.object({
+  username: z.string(),
+  password: z.string().optional(),
+  url: z.string(),
+  caFile: z.string().optional(),
+  ca: z.string().optional(),
+  cert: z.string().optional(),
+  key: z.string().optional(),
+});
 export type DeviceCredentials = z.infer<typeof credentialsSchema>;
 
 export const telemetryPointSchema = z.object({ t: z.number(), v: z.number(), downsampled: z.literal(true).optional(), max: z.number().optional() });
@@ -73,6 +88,65 @@ export type DeviceTelemetry = z.infer<typeof telemetrySchema>;
 
 export const brokerInfoSchema = z.object({ url: z.string(), managed: z.boolean(), connected: z.boolean(), restarts: z.number(), rejected: z.number(), received: z.number() });
 export type BrokerInfo = z.infer<typeof brokerInfoSchema>;
+
+/**
+ * Edge sync (POST /v1/cluster/agent/iot/sync, bearer: the node credential): an edge node's iot
+ * module sends its broker's URL, the twins of its devices that changed and a batch of buffered
+ * telemetry points; the server answers the models, the devices bound to that node (with their
+ * password hashes) and their desired state. Points carry the edge's sequence numbers: the server
+ * applies each once (a batch resent after a lost answer is skipped) and answers the highest it has.
+ */
+export const edgeSyncPath = '/v1/cluster/agent/iot/sync';
+const edgeTwinSchema = z.object({
+  name,
+  reported: z.record(z.string(), twinValueSchema),
+  reportedVersion: z.number().int().min(0),
+  desired: z.record(z.string(), twinValueSchema),
+  desiredVersion: z.number().int().min(0),
+  lastSeen: z.number().nullable(),
+  online: z.boolean(),
+}).strict();
+export type EdgeTwin = z.infer<typeof edgeTwinSchema>;
+/** [seq, device, property, time (ms), value]. */
+export const edgePointSchema = z.tuple([z.number().int().min(0), name, propName, z.number(), z.number()]);
+export type EdgePoint = z.infer<typeof edgePointSchema>;
+export const edgeSyncRequestSchema = z.object({
+  /** certUrl and ca (its CA's PEM, which devices verify it with): its certificate listener, when its broker has TLS. */
+  broker: z.object({ url: z.string().max(512), caFile: z.string().max(4096).optional(), certUrl: z.string().max(512).optional(), ca: z.string().max(16_384).optional() }).strict().optional(),
+  twins: z.array(edgeTwinSchema).max(100_000),
+  points: z.array(edgePointSchema).max(10_000),
+  /** Points the edge dropped so far (its buffer was full: oldest first). */
+  dropped: z.number().int().min(0),
+}).strict();
+export type EdgeSyncRequest = z.infer<typeof edgeSyncRequestSchema>;
+export const edgeDeviceSchema = z.object({ name: z.string(), model: z.string(), labels: z.record(z.string(), z.string()), createdAt: z.string(), passwordHash: z.string().optional() });
+/**
+ * A server-deployed device rule that matches devices bound to the node: the deploy body of the
+ * node's copy (the functions module's node-copy input with `onDevice`, `when`, `origin` and the
+ * bundled code). Its selector is narrowed with `node=N`, so the copy fires for the node's devices only.
+ */
+export const edgeRuleSchema = deployBodySchema;
+export type EdgeRule = z.infer<typeof edgeRuleSchema>;
+export const edgeSyncAnswerSchema = z.object({
+  ackSeq: z.number(),
+  models: z.array(modelInfoSchema),
+  devices: z.array(edgeDeviceSchema),
+  desired: z.array(z.object({ name: z.string(), desired: z.record(z.string(), twinValueSchema), desiredVersion: z.number() })),
+  rules: z.array(edgeRuleSchema),
+  /** The cluster CA and its CRL (PEM), when the server issues device certificates: the node's certificate listener trusts them. */
+  trust: z.object({ ca: z.string(), crl: z.string() }).optional(),
+});
+export type EdgeSyncAnswer = z.infer<typeof edgeSyncAnswerSchema>;
+
+/**
+ * What an edge node's iot module needs of its functions module to keep the server's device rules
+ * there (deploy, list, remove); the functions module's API satisfies it.
+ */
+export interface DeviceRuleHost {
+  deploy(input: DeployInput, code?: { files: Record<string, string>; entry: string }): Promise<unknown>;
+  list(): Array<{ spec: { name: string; origin?: string; device?: { selector: string; when: string } } }>;
+  remove(name: string): Promise<void>;
+}
 
 /** A device event given to rule functions (`--on-device`). */
 export interface DeviceEvent {
@@ -98,7 +172,7 @@ export interface IotApi {
   getDevice(name: string): Promise<DeviceInfo>;
   removeDevice(name: string): Promise<void>;
   /** A new password (the old one stops working); shown once, stored hashed. */
-  rotateCredentials(name: string): Promise<DeviceCredentials>;
+  rotateCredentials(name: string, opts?: { certificate?: boolean }): Promise<DeviceCredentials>;
   /** Validates against the model (readwrite properties only) and publishes desired state. */
   setDesired(name: string, props: Record<string, unknown>): Promise<DeviceInfo>;
   telemetry(name: string, range?: { from?: number; to?: number }): Promise<DeviceTelemetry>;
@@ -107,6 +181,14 @@ export interface IotApi {
   subscribe(listener: (ev: DeviceEvent, values: Record<string, unknown>, device: DeviceInfo) => void): () => void;
   /** Applies DeviceModel / Device manifests (validated all together first). */
   apply(docs: unknown[], opts?: { dryRun?: boolean }): Promise<Array<{ kind: string; name: string; action: 'created' | 'updated' | 'unchanged' }>>;
+  /**
+   * On a cluster server: where the device rules for edge nodes come from (the functions module
+   * registers the node copies of its device rules: it loads after this module, so this module
+   * cannot look it up). Returns the unregister.
+   */
+  provideEdgeRules?(source: () => EdgeRule[]): () => void;
+  /** The server's side of an edge node's sync (node: the authenticated node name). */
+  edgeSync?(node: string, req: EdgeSyncRequest): Promise<EdgeSyncAnswer>;
 }
 
 /** The manifest kinds this contract owns (`llmos apply -f`). */

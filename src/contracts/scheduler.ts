@@ -86,6 +86,62 @@ export interface NamespaceInfo {
 /** Called for each workload preempted; the owner stops it. */
 export type PreemptHandler = (victim: Admission, by: Admission) => void | Promise<void>;
 
+/** A cluster node as cross-node placement sees it (from the cluster's node records). */
+export interface PlacementNode {
+  name: string;
+  labels: Record<string, string>;
+  taints: Array<{ key: string; value?: string; effect: TaintEffect }>;
+  unschedulable: boolean;
+  ready: boolean;
+  /** CPU millicores, memory bytes. */
+  allocatable: { cpu: number; memory: number };
+  /** What is allocated there (the agent's report, or more when the caller knows of newer placements). */
+  allocated: { cpu: number; memory: number };
+  images?: string[];
+}
+
+/** Hybrid cloud: nodes matching `prefer` first; the others (or only those matching `burst`) when none of them fits. */
+export interface PlacementPreference {
+  prefer?: Record<string, string>;
+  burst?: Record<string, string>;
+}
+
+/**
+ * Kubernetes' requiredDuringSchedulingIgnoredDuringExecution: a node qualifies when it matches any
+ * term, and matches a term when it matches every expression of it (In, NotIn, Exists,
+ * DoesNotExist; Gt and Lt compare the label as an integer). A key without a prefix also matches it
+ * under llmos.io/ (as --placement does).
+ */
+export const nodeSelectorRequirementSchema = z.object({
+  key: z.string().min(1).max(317),
+  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']),
+  values: z.array(z.string().max(63)).max(64).optional(),
+}).strict();
+export const nodeAffinitySchema = z.object({ required: z.array(z.object({ matchExpressions: z.array(nodeSelectorRequirementSchema).min(1).max(32) }).strict()).min(1).max(16) }).strict();
+export type NodeSelectorRequirement = z.infer<typeof nodeSelectorRequirementSchema>;
+export type NodeAffinity = z.infer<typeof nodeAffinitySchema>;
+
+export interface PlacementRequest {
+  id: string;
+  requests?: Resources;
+  limits?: Resources;
+  nodeSelector?: Record<string, string>;
+  nodeAffinity?: NodeAffinity;
+  tolerations?: Toleration[];
+  image?: string;
+  /** Replicas of the same service already on each node (spread across nodes, then zones). */
+  peers: Record<string, number>;
+  preference?: PlacementPreference;
+}
+
+export interface PlacementDecision {
+  /** The chosen node, or undefined with the reason in message. */
+  node?: string;
+  message: string;
+  /** Whether the node came from the preferred set or the burst set. */
+  tier?: 'prefer' | 'burst';
+}
+
 export interface SchedulerApi {
   /**
    * Admits a workload onto this node: checks the namespace quota, the node's fit (CPU, memory,
@@ -106,6 +162,10 @@ export interface SchedulerApi {
   removeNamespace(name: string): Promise<void>;
   /** Sets quota fields; a null field removes that limit. */
   setQuota(namespace: string, quota: { [K in keyof Quota]?: number | null }): Promise<NamespaceInfo>;
+  /** Chooses a cluster node for one replica (pure: the caller passes the nodes as they are now). */
+  placeAcross(nodes: readonly PlacementNode[], req: PlacementRequest): PlacementDecision;
+  /** Scale-down order across nodes: a replica with a higher rank goes first (burst/public nodes, cordoned ones, the fullest). */
+  evictionRank(node: PlacementNode | undefined, peersOnNode: number, preference?: PlacementPreference): number;
   /** The profile in use and the local node as the scheduler sees it. */
   describe(): { profile: string; node: { name: string; labels: Record<string, string>; allocatable: ResourceVector; requested: ResourceVector; workloads: number } };
 }

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { logLineSchema, type LogLine } from './containers.js';
 import type { ServiceNetState } from './network.js';
+import type { ServicePlacement } from './placement.js';
+import { nodeAffinitySchema, type NodeAffinity } from './scheduler.js';
 
 /** A probe with Kubernetes semantics; exactly one of exec, httpGet, tcpSocket is set. */
 export interface ProbeSpec {
@@ -57,6 +59,15 @@ export interface ServiceSpec {
   autoscale?: { min: number; max: number };
   /** A new template that has no ready replica after this long is rolled back. */
   progressDeadlineSeconds: number;
+  /** Cluster mode: nodes matching `prefer` first, then `burst` ones (default: llmos.io/cloud=private first, then any). */
+  placement?: ServicePlacement;
+  /**
+   * Cluster mode (issue 20): how long (seconds) a replica on a NotReady node is kept before it is
+   * replaced on another node, or 'never' (OpenYurt's autonomy); absent: the server's --eviction-timeout.
+   */
+  tolerateUnreachable?: number | 'never';
+  /** Cluster mode: a Deployment's required node affinity (and nodeSelector); only matching nodes get replicas. */
+  nodeAffinity?: NodeAffinity;
 }
 
 export type RolloutPhase = 'progressing' | 'complete' | 'rolled-back';
@@ -129,6 +140,8 @@ export interface ReplicaStatus {
   restarts: number;
   createdAt: string;
   reason?: string;
+  /** Cluster mode: the node the replica runs on (absent: this machine). */
+  node?: string;
 }
 
 /** A service as the API reports it (`GET /v1/services`). */
@@ -196,6 +209,9 @@ const serviceRecordShape = {
     ports: z.array(z.object({ name: z.string().optional(), containerPort: z.number(), hostPort: z.number().optional(), protocol: portProtocolSchema })),
     autoscale: z.object({ min: z.number(), max: z.number() }).optional(),
     progressDeadlineSeconds: z.number(),
+    placement: z.object({ prefer: z.record(z.string(), z.string()), burst: z.record(z.string(), z.string()).optional() }).optional(),
+    tolerateUnreachable: z.union([z.number(), z.literal('never')]).optional(),
+    nodeAffinity: nodeAffinitySchema.optional(),
   }),
   templateHash: z.string(),
   generation: z.number(),
@@ -226,6 +242,7 @@ export const replicaStatusSchema = z.object({
   restarts: z.number(),
   createdAt: z.string(),
   reason: z.string().optional(),
+  node: z.string().optional(),
 });
 export const serviceStatusSchema = z.object({
   ...serviceRecordShape,

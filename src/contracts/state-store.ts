@@ -44,6 +44,14 @@ export interface ListOptions {
   after?: string;
 }
 
+export interface WatchOptions {
+  /**
+   * Default true: this process's writes under the prefix resolve only once this watch delivered
+   * them. False for a watcher that applies its own writes itself (a cache), so writes need not wait.
+   */
+  readYourWrites?: boolean;
+}
+
 export interface StateStore {
   readonly backend: string;
   get<V = unknown>(key: string): Promise<KeyValue<V> | undefined>;
@@ -59,7 +67,7 @@ export interface StateStore {
    * Calls onEvent for each change under prefix with revision > fromRevision (history first, then live),
    * in revision order. Throws Conflict when fromRevision has been compacted away. Returns the cancel function.
    */
-  watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void): Promise<() => void>;
+  watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void, opts?: WatchOptions): Promise<() => void>;
   /** The current store revision. */
   revision(): Promise<number>;
   /** Drops history older than revision (watches from before it then fail). */

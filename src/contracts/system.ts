@@ -87,7 +87,7 @@ export interface LlmosEvent {
 
 /** What `llmos up` calls in the bundled daemon (dist/daemon.mjs, built from src/daemon.ts). */
 export interface DaemonEntry {
-  runDaemon(opts: { dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string; profile?: string; store?: string; join?: string; joinToken?: string; nodeName?: string; nodeLabels?: Record<string, string> }): Promise<never>;
+  runDaemon(opts: { dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string; profile?: string; store?: string; join?: string; joinToken?: string; nodeName?: string; nodeLabels?: Record<string, string>; mqttUrl?: string; nodeGrace?: string; evictionTimeout?: string }): Promise<never>;
   /** `llmos store` on a data dir without a daemon (src/store-tools.ts). */
   storeTools: StoreToolsEntry;
 }

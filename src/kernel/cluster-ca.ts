@@ -69,22 +69,58 @@ export function serverNames(host: string): { ips: string[]; dns: string[] } {
   return { ips: [...ips], dns: [...dns] };
 }
 
-/** A fresh key and certificate for the API, signed by the cluster CA (made at each boot, for the current addresses). */
-export async function serverTls(dataDir: string, host: string): Promise<{ key: string; cert: string; ca: string }> {
+/** A new EC key and a certificate for `subject` with extensions `ext`, signed by the cluster CA. */
+async function signedByCa(dataDir: string, subject: string, ext: string, days: number): Promise<{ key: string; cert: string; serial: string; caPem: string }> {
   const { certPem } = await ensureCa(dataDir);
   const dir = caDir(dataDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = await mkdtemp(path.join(dir, '.server-'));
+  const tmp = await mkdtemp(path.join(dir, '.cert-'));
   try {
-    const { ips, dns } = serverNames(host);
-    const san = [...ips.map((i) => `IP:${i}`), ...dns.map((d) => `DNS:${d}`)].join(',');
-    await writeFile(path.join(tmp, 'ext.cnf'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-    await openssl(['req', '-new', ...ecKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=llmos-api'], tmp);
-    await openssl(['x509', '-req', '-in', 'server.csr', '-CA', path.join(dir, 'ca.crt'), '-CAkey', path.join(dir, 'ca.key'), '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-      '-days', '825', '-extfile', 'ext.cnf', '-out', 'server.crt'], tmp);
-    const [key, cert] = await Promise.all([readFile(path.join(tmp, 'server.key'), 'utf8'), readFile(path.join(tmp, 'server.crt'), 'utf8')]);
-    if (!new X509Certificate(cert).verify(new X509Certificate(certPem).publicKey)) throw new FailedPrecondition('the new API certificate does not verify against the cluster CA');
-    return { key, cert, ca: certPem };
+    const serial = randomBytes(8).toString('hex').toUpperCase();
+    await writeFile(path.join(tmp, 'ext.cnf'), ext);
+    await openssl(['req', '-new', ...ecKey, '-keyout', 'cert.key', '-out', 'cert.csr', '-subj', subject], tmp);
+    await openssl(['x509', '-req', '-in', 'cert.csr', '-CA', path.join(dir, 'ca.crt'), '-CAkey', path.join(dir, 'ca.key'), '-set_serial', `0x${serial}`, '-days', String(days), '-extfile', 'ext.cnf', '-out', 'cert.crt'], tmp);
+    const [key, cert] = await Promise.all([readFile(path.join(tmp, 'cert.key'), 'utf8'), readFile(path.join(tmp, 'cert.crt'), 'utf8')]);
+    return { key, cert, serial, caPem: certPem };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A fresh key and certificate for the API, signed by the cluster CA (made at each boot, for the current addresses). */
+export async function serverTls(dataDir: string, host: string): Promise<{ key: string; cert: string; ca: string }> {
+  const { ips, dns } = serverNames(host);
+  const san = [...ips.map((i) => `IP:${i}`), ...dns.map((d) => `DNS:${d}`)].join(',');
+  const { key, cert, caPem } = await signedByCa(dataDir, '/CN=llmos-api', `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`, 825);
+  if (!new X509Certificate(cert).verify(new X509Certificate(caPem).publicKey)) throw new FailedPrecondition('the new API certificate does not verify against the cluster CA');
+  return { key, cert, ca: caPem };
+}
+
+/** A client certificate for `cn` (its MQTT username), signed by the cluster CA: key, cert, and its serial and expiry. */
+export async function clientCert(dataDir: string, cn: string, days = 825): Promise<{ key: string; cert: string; serial: string; notAfter: string }> {
+  const { key, cert, serial } = await signedByCa(dataDir, `/CN=${cn}`, 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n', days);
+  return { key, cert, serial, notAfter: new X509Certificate(cert).validTo };
+}
+
+/** openssl's index.txt time: YYMMDDHHMMSSZ. */
+const indexTime = (d: Date): string => d.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d).*$/, '$1$2$3$4$5$6Z');
+
+/**
+ * A CRL of the cluster CA revoking `revoked` (serials in hex), written to `out`. `openssl ca -gencrl`
+ * reads revocations from an index file, so one is written for the call from the list given
+ * (the caller's store is the record of what was revoked).
+ */
+export async function writeCrl(dataDir: string, revoked: Array<{ serial: string; notAfter: string; revokedAt: number; cn: string }>, out: string): Promise<void> {
+  await ensureCa(dataDir);
+  const dir = caDir(dataDir);
+  const tmp = await mkdtemp(path.join(dir, '.crl-'));
+  try {
+    const index = revoked.map((r) => `R\t${indexTime(new Date(r.notAfter))}\t${indexTime(new Date(r.revokedAt))}\t${r.serial}\tunknown\t/CN=${r.cn}\n`).join('');
+    await writeFile(path.join(tmp, 'index.txt'), index);
+    await writeFile(path.join(tmp, 'crlnumber'), `${Date.now().toString(16).toUpperCase().padStart(16, '0')}\n`);
+    await writeFile(path.join(tmp, 'ca.cnf'), `[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 3650\n`);
+    await openssl(['ca', '-gencrl', '-config', 'ca.cnf', '-keyfile', path.join(dir, 'ca.key'), '-cert', path.join(dir, 'ca.crt'), '-out', 'crl.pem'], tmp);
+    await rename(path.join(tmp, 'crl.pem'), out);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

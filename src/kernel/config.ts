@@ -77,7 +77,8 @@ export async function readConfig(dataDir: string, over: Partial<LlmosConfig> = {
     ...defaultConfig,
     ...Object.fromEntries(Object.entries(file).filter(([, v]) => v !== undefined)),
     ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
-    modules: { ...(file.modules ?? {}), ...(over.modules ?? {}) },
+    // Per module, flags override fields of the file's config, not the whole of it.
+    modules: Object.fromEntries([...new Set([...Object.keys(file.modules ?? {}), ...Object.keys(over.modules ?? {})])].map((k) => [k, { ...file.modules?.[k], ...over.modules?.[k] }])),
     reserved: { ...defaultConfig.reserved, ...(file.reserved ?? {}) },
   }) as LlmosConfig;
 }

@@ -20,16 +20,30 @@ test('cost: parseKeepAlive knows it', () => {
 
 test('cost: a timer gets the pre-warm window around its period from one idle time', () => {
   const d = after([0, 30], { timer: true });
-  // 30 min x (1 - 3%) = 29.1 min; warm until 30 x 1.03 + 1 = 31.9 min.
-  assert.ok(Math.abs(d.prewarmMs / MIN - 29.1) < 1e-9, `pre-warm at ${d.prewarmMs / MIN} min`);
+  // 30 min x (1 - 3%) - 1 min = 28.1 min (arrivals are known to the minute); warm until 30 x 1.03 + 1 = 31.9 min.
+  assert.ok(Math.abs(d.prewarmMs / MIN - 28.1) < 1e-9, `pre-warm at ${d.prewarmMs / MIN} min`);
   assert.ok(Math.abs(end(d) - 31.9) < 1e-9, `warm until ${end(d)} min`);
   assert.match(d.reason, /period 30m.*timer/);
   // The same single idle time on an app not known to be a timer is not trusted as a period.
   assert.doesNotMatch(after([0, 30]).reason, /period/);
 });
 
-test('cost: repeating idle times make any app periodic; irregular ones do not', () => {
+test('cost: the windows run from the last arrival, not from when the instance went idle', () => {
+  // A 30-minute timer whose job runs 10 s: decided when it goes idle, the pre-warm comes 10 s sooner.
+  const policy = costKeepAlive();
+  let s = policy.initialState({ timer: true });
+  for (const m of [0, 30]) s = policy.observe(s, m * MIN);
+  const d = policy.decide(s, 30 * MIN + 10_000);
+  assert.ok(Math.abs(d.prewarmMs - (28.1 * MIN - 10_000)) < 1e-6, `pre-warm at ${d.prewarmMs / MIN} min`);
+  assert.ok(Math.abs(d.prewarmMs + d.keepAliveMs - (31.9 * MIN - 10_000)) < 1e-6, `warm until ${end(d)} min`);
+});
+
+test('cost: repeating idle times make any app periodic, within the per-minute jitter; irregular ones do not', () => {
   assert.match(after([0, 10, 20, 30, 40, 50]).reason, /period 10m/);
+  // A 5-minute job seen to the minute: gaps 4.4 to 5.6 min are one period, and the window covers them.
+  const jittered = after([0, 5.6, 10, 15.5, 20.1, 24.6]);
+  assert.match(jittered.reason, /period 4\.4m\.\.5\.6m/);
+  assert.ok(jittered.prewarmMs / MIN <= 4.4 * 0.97 - 1 + 1e-9 && end(jittered) >= 5.6, JSON.stringify(jittered));
   assert.doesNotMatch(after([0, 10, 13, 40, 41, 70]).reason, /period/);
 });
 

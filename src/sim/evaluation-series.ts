@@ -25,12 +25,12 @@ export function seriesVerdict(series: string, hpa: { underProvisionedPct: number
 
 /**
  * The busiest `count` functions of each sample (blend's settings were chosen on these:
- * `fit`), and the next `count` of each as held-out series.
+ * `fit`), and the next `held` of each as held-out series.
  */
-export function azureSeriesVerdicts(tracesDir: string, samples: readonly string[], base: Omit<ServiceSimOptions, 'policies' | 'capacityRps'>, ours: string, count = 5, tick: (what: string) => void = () => undefined): SeriesVerdict[] {
+export function azureSeriesVerdicts(tracesDir: string, samples: readonly string[], base: Omit<ServiceSimOptions, 'policies' | 'capacityRps'>, ours: string, count = 5, held = count, tick: (what: string) => void = () => undefined): SeriesVerdict[] {
   const out: SeriesVerdict[] = [];
   for (const sample of samples) {
-    const all = busiestFunctionSeries(loadFunctionTrace(join(tracesDir, sample)), 2 * count);
+    const all = busiestFunctionSeries(loadFunctionTrace(join(tracesDir, sample)), count + held);
     all.forEach((f, i) => {
       let peak = 0;
       for (const c of f.trace.counts) peak = Math.max(peak, c);

@@ -5,6 +5,7 @@ import { Kinds } from '../../src/contracts/kinds.js';
 import type { FunctionsApi } from '../../src/modules/functions/module.js';
 import { until } from '../support/until.js';
 import type { ApiRig } from './harness.js';
+import { queueCases } from './cases-queues.js';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const same = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
@@ -77,4 +78,5 @@ export async function functionCases(t: TestContext, rig: ApiRig): Promise<void> 
     assert.equal((await req('GET', '/v1/functions/hello')).statusCode, 404);
     assert.equal((await req('DELETE', '/v1/secrets/token')).statusCode, 204);
   });
+  await queueCases(t, rig);
 }

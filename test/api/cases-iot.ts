@@ -48,7 +48,11 @@ export async function iotCases(t: TestContext, rig: ApiRig): Promise<void> {
     assert.equal((await req('GET', '/v1/devices?labels=nokv')).statusCode, 400);
     const cr = await req('POST', '/v1/devices/a1/credentials');
     assert.equal(cr.statusCode, 200, cr.body);
-    assert.deepEqual(Object.keys(cr.json() as J).sort(), ['password', 'url', 'username']);
+    assert.deepEqual(Object.keys(cr.json() as J).sort(), ['caFile', 'password', 'url', 'username']);
+    const cert = await req('POST', '/v1/devices/a1/credentials?type=certificate');
+    assert.equal(cert.statusCode, 200, cert.body);
+    assert.deepEqual(Object.keys(cert.json() as J).sort(), ['ca', 'caFile', 'cert', 'key', 'url', 'username']);
+    assert.equal((await req('POST', '/v1/devices/a1/credentials?type=token')).statusCode, 400);
     const set = await req('POST', '/v1/devices/a1/desired', { state: { setpoint: '20' } });
     assert.equal(set.statusCode, 200, set.body);
     assert.deepEqual((set.json() as J).delta, { setpoint: 20 });

@@ -18,7 +18,10 @@ export async function networkCases(t: TestContext, rig: ApiRig): Promise<void> {
     assert.deepEqual(((await req('GET', '/v1/networks/fe')).json() as J).labels, { a: 'b' });
     assert.equal((await req('GET', '/v1/networks/nope')).statusCode, 404);
     const ctr = (await req('POST', '/v1/containers', { name: 'netc', image: 'busybox', cmd: ['sleep', '60'] })).json() as J;
-    assert.equal((await req('POST', '/v1/networks/fe/connect', { container: 'netc' })).statusCode, 409, 'a created container is not running');
+    // A created (not running) container is connected as in Docker: the connection is recorded and plugged at its start.
+    const early = await req('POST', '/v1/networks/fe/connect', { container: 'netc' });
+    assert.equal(early.statusCode, 200, early.body);
+    assert.equal((await req('POST', '/v1/networks/fe/disconnect', { container: 'netc' })).statusCode, 200);
     await req('POST', `/v1/containers/${ctr.id}/start`);
     const con = await req('POST', '/v1/networks/fe/connect', { container: 'netc', aliases: ['db'] });
     assert.equal(con.statusCode, 200, con.body);

@@ -46,7 +46,9 @@ export function fakeNetworks(): UserNetworksApi {
       return { mode: 'bridge', ip: v.containers[id].ip, ports: [] };
     },
     async disconnect(n, id) {
-      delete find(n).containers[id];
+      const v = find(n);
+      if (!v.containers[id]) throw new NotFound(`container ${id} is not connected to network ${v.name}`);
+      delete v.containers[id];
     },
     async renamed() {},
   };

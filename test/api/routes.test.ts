@@ -18,6 +18,10 @@ import { imageCases } from './cases-images.js';
 import { iotCases } from './cases-iot.js';
 import { archiveCases } from './cases-archives.js';
 import { clusterCases } from './cases-cluster.js';
+import { clusterNetworkCases } from './cases-cluster-network.js';
+import { clusterReplacedCases } from './cases-cluster-replaced.js';
+import { clusterIotCases } from './cases-cluster-iot.js';
+import { clusterNetworkWatchCases } from './cases-cluster-network-watch.js';
 import { networkCases } from './cases-networks.js';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -70,6 +74,10 @@ test('API routes in-process', { timeout: 180_000 }, async (t) => {
     await serviceCases(t, rig);
     await iotCases(t, rig);
     await clusterCases(t, rig);
+    await clusterNetworkCases(t, rig);
+    await clusterReplacedCases(t, rig);
+    await clusterIotCases(t, rig);
+    await clusterNetworkWatchCases(t, rig);
     await networkCases(t, rig);
     await t.test('dashboard files: index, a hashed asset cached for good, page paths fall back to the app', async () => {
       const idx = await rig.req('GET', '/ui/');

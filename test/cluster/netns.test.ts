@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { nodesJson, startNetnsCluster, type NetnsCluster } from '../support/cluster.js';
+import { clusterReport, nodesJson, startNetnsCluster, type NetnsCluster } from '../support/cluster.js';
 import { until } from '../support/until.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (netns)' : !existsSync('/usr/bin/etcd') ? 'etcd-server missing' : !existsSync('/usr/bin/openssl') ? 'openssl missing' : false;
@@ -12,12 +12,16 @@ const skip = process.getuid?.() !== 0 ? 'needs root (netns)' : !existsSync('/usr
 test('3 netns nodes join a server on a 3-member etcd and show Ready with real capacity; teardown leaves nothing', { skip, timeout: 180_000 }, async () => {
   let cluster: NetnsCluster | undefined;
   try {
-    cluster = await startNetnsCluster(3, { nodeLabels: (i) => [`llmos.io/zone=z${i}`, `llmos.io/cloud=${i === 3 ? 'public' : 'private'}`] });
+    cluster = await startNetnsCluster(3, {
+      nodeLabels: (i) => [`llmos.io/zone=z${i}`, `llmos.io/cloud=${i === 3 ? 'public' : 'private'}`],
+    });
     const c = cluster;
     const nodes = await until('3 Ready nodes', async () => {
       const n = await nodesJson(c.server);
       return n.length === 3 && n.every((x) => x.status === 'Ready') ? n : undefined;
-    }, 30_000, 200);
+    }, 30_000, 200).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await clusterReport(c)}`);
+    });
     assert.deepEqual(nodes.map((n) => n.name).sort(), ['h1', 'h2', 'h3']);
     for (const n of nodes) {
       assert.ok(n.capacity.cpu >= 1000, `${n.name} cpu ${n.capacity.cpu}`);

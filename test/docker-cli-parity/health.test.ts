@@ -88,7 +88,7 @@ describe('docker parity: health checks', { skip: dockerSkip(), concurrency: fals
     assert.equal((await d.cli(['run', '-d', '--name', 'h4', '--no-healthcheck', image, 'sleep', '600'])).code, 0);
     assert.equal((await inspect('h4')).health, undefined);
     assert.equal((await d.cli(['rm', '-f', 'h4'])).code, 0);
-    for (const args of [['--no-healthcheck', '--health-cmd', 'true'], ['--health-interval', '1s'], ['--health-cmd', 'true', '--health-interval', '5']]) {
+    for (const args of [['--no-healthcheck', '--health-cmd', 'true'], ['--no-healthcheck', '--health-interval', '1s'], ['--health-cmd', 'true', '--health-interval', '5']]) {
       const bad = await d.cli(['run', '--rm', ...args, image, 'true']);
       assert.equal(bad.code, 1, args.join(' '));
       assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);

@@ -69,4 +69,17 @@ describe('docker parity: life cycle', { skip, concurrency: false }, () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /unknown field .Nope/);
   });
+
+  test('a paused container survives a daemon SIGKILL: re-adopted still paused, and unpause thaws it', async () => {
+    assert.equal((await d.cli(['run', '-d', '--name', 'frozen', image, 'sleep', '300'])).code, 0);
+    assert.equal((await d.cli(['pause', 'frozen'])).code, 0);
+    await d.kill();
+    d = await startDaemon({ dataDir: d.dataDir });
+    const [info] = JSON.parse((await d.cli(['inspect', 'frozen'])).stdout) as Array<{ state: string; paused?: boolean }>;
+    assert.equal(info!.state, 'running', 'not ended by the restart');
+    assert.equal(info!.paused, true);
+    assert.equal((await d.cli(['unpause', 'frozen'])).code, 0);
+    assert.equal((await d.cli(['exec', 'frozen', 'true'])).code, 0, 'runs again after unpause');
+    assert.equal((await d.cli(['rm', '-f', 'frozen'])).code, 0);
+  });
 });

@@ -72,7 +72,7 @@ describe('[docker-cli-parity] llmos -i/-t, attach and exec -it', { skip: registr
     await x.expect(/25 70\r+\n\/dev\/pts\/\d+\r+\nexec-5/, m2);
     x.type('exit 4\r');
     assert.equal(await x.exited, 4);
-    const bad = await d.cli(['exec', '-it', 'itty2', 'no-such-command']);
+    const bad = await d.cli(['exec', '-t', 'itty2', 'no-such-command']);
     assert.equal(bad.code, 127, bad.stderr);
     const r = await d.cli(['exec', '-i', 'itty2', 'sh', '-c', 'tr a-z A-Z; exit 2'], { input: 'piped\n' });
     assert.equal(r.code, 2);

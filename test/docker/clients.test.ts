@@ -27,6 +27,7 @@ describe('[docker-api] compose, dockerode and a terminal on the LLMOS socket', {
     image = (await pushBusyboxImage(reg, 'test/busybox')).ref;
     d = await startDaemon();
     sock = socketOf(d);
+    assert.equal((await docker('pull', image)).code, 0, 'create never pulls, as dockerd');
     tmp = await mkdtemp(path.join(os.tmpdir(), 'llmos-docker-clients-'));
   });
   after(async () => {

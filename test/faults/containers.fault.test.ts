@@ -7,13 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerInfo } from '../../src/contracts/containers.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { assertNoLeaks, listLeaks } from '../support/leaks.js';
-import { freePort, pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
+import { listLeaks } from '../support/leaks.js';
+import { freePort, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
+import { faultFixture, faultTeardown, killAt, killPoints, traceSteps } from '../support/fault-steps.js';
 import { until } from '../support/until.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'runc/conmon missing' : registrySkipReason();
@@ -45,11 +45,6 @@ async function inspect(d: TestDaemon, id: string): Promise<ContainerInfo | undef
   return r.status === 200 ? r.body : undefined;
 }
 
-async function exited(proc: TestDaemon['proc']): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  await new Promise((resolve) => proc.once('exit', resolve));
-}
-
 describe('container faults', { skip, concurrency: false }, () => {
   let reg: TestRegistry;
   let image: string;
@@ -58,51 +53,25 @@ describe('container faults', { skip, concurrency: false }, () => {
 
   before(async () => {
     reg = await startRegistry();
-    image = (await pushBusyboxImage(reg, 'test/fault-busybox', { cmd: ['/bin/sh'], env: ['PATH=/bin'] })).ref;
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'llmos-fault-ctr-'));
-    d = await startDaemon({ dataDir });
-    assert.equal((await d.cli(['pull', image])).code, 0);
-    await d.stop({ keepData: true });
-    d = undefined;
+    ({ image, dataDir } = await faultFixture(reg, 'ctr'));
   });
   after(async () => {
-    if (d) {
-      await d.removeContainers();
-      await d.stop({ keepData: true });
-    }
     await reg?.stop();
-    if (dataDir) {
-      try {
-        await assertNoLeaks(dataDir);
-      } finally {
-        await rm(dataDir, { recursive: true, force: true });
-      }
-    }
+    await faultTeardown(d, dataDir);
   });
 
   test('SIGKILL of the daemon at every step of run -d -p, stop and rm: nothing acknowledged is lost, nothing leaks', { timeout: 30 * 60_000 }, async () => {
-    const trace = path.join(dataDir, '..', `${path.basename(dataDir)}.trace`);
-    d = await startDaemon({ dataDir, env: { LLMOS_FAULT_TRACE: trace, LLMOS_FAULT_SCOPE: scope } });
-    const acked: Acked = {};
-    await lifecycle(d, image, acked);
-    assert.ok(acked.removed, 'the traced run completes');
-    await d.stop({ keepData: true });
-    d = undefined;
-    const steps = (await readFile(trace, 'utf8')).split('\n').filter(Boolean);
-    await rm(trace, { force: true });
+    const steps = await traceSteps(dataDir, scope, async (x) => {
+      const acked: Acked = {};
+      await lifecycle(x, image, acked);
+      return !!acked.removed;
+    });
     assert.ok(steps.length >= 10, `steps traced: ${steps.join(', ')}`);
-    await assertNoLeaks(dataDir);
     const failures: string[] = [];
-    // LLMOS_FAULT_STEPS=FROM-TO runs only those kill points (to study one).
-    const [from, to] = (process.env.LLMOS_FAULT_STEPS ?? `1-${steps.length}`).split('-').map(Number) as [number, number];
-    for (let n = Math.max(1, from); n <= Math.min(steps.length, to); n++) {
+    for (const n of killPoints(steps)) {
       const step = steps[n - 1]!;
-      d = await startDaemon({ dataDir, env: { LLMOS_FAULT_SCOPE: scope, LLMOS_FAULT_KILL_AT: String(n) } });
       const a: Acked = {};
-      await lifecycle(d, image, a);
-      await exited(d.proc);
-      assert.equal(d.proc.signalCode, 'SIGKILL', `the daemon was killed at step ${n} (${step})`);
-      d = await startDaemon({ dataDir });
+      d = await killAt(dataDir, scope, n, step, (x) => lifecycle(x, image, a));
       const list = (await d.api<{ containers: ContainerInfo[] }>('GET', '/v1/containers?all=true')).body.containers;
       const c = a.id ? await inspect(d, a.id) : undefined;
       if (a.id && !a.removeAsked && !c) failures.push(`step ${n} ${step}: acknowledged container ${a.id} is gone`);

@@ -78,8 +78,8 @@ test('a daemon killed at each broker step leaves no mosquitto, and the next boot
       assert.equal(ap.code, 0, ap.stderr);
       const cr = await again.cli(['device', 'credentials', 't1', '--json']);
       assert.equal(cr.code, 0, cr.stderr);
-      const c = JSON.parse(cr.stdout) as { username: string; password: string; url: string };
-      const client = await mqtt.connectAsync(c.url, { username: c.username, password: c.password, reconnectPeriod: 0 });
+      const c = JSON.parse(cr.stdout) as { username: string; password: string; url: string; caFile?: string };
+      const client = await mqtt.connectAsync(c.url, { username: c.username, password: c.password, reconnectPeriod: 0, ...(c.caFile ? { ca: readFileSync(c.caFile) } : {}) });
       await client.publishAsync('devices/t1/telemetry', JSON.stringify({ temperature: 1 }), { qos: 1 });
       await client.endAsync();
       await again.stop({ keepData: true });

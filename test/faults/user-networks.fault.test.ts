@@ -8,14 +8,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { UserNetworkInfo } from '../../src/contracts/user-networks.js';
 import { daemonTag } from '../../src/modules/network/cni-network.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { assertNoLeaks, listLeaks } from '../support/leaks.js';
-import { pushBusyboxImage, registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
+import { registrySkipReason, startRegistry, type TestRegistry } from '../support/registry.js';
+import { faultFixture, faultTeardown, killAt, killPoints, traceSteps } from '../support/fault-steps.js';
 import { until } from '../support/until.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/usr/sbin/runc') || !existsSync('/usr/sbin/dnsmasq') ? 'runc/dnsmasq missing' : registrySkipReason();
@@ -45,11 +45,6 @@ async function lifecycle(d: TestDaemon, image: string, a: Acked): Promise<void> 
   a.removed = true;
 }
 
-async function exited(proc: TestDaemon['proc']): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  await new Promise((resolve) => proc.once('exit', resolve));
-}
-
 describe('user network faults', { skip, concurrency: false }, () => {
   let reg: TestRegistry;
   let image: string;
@@ -58,56 +53,29 @@ describe('user network faults', { skip, concurrency: false }, () => {
 
   before(async () => {
     reg = await startRegistry();
-    image = (await pushBusyboxImage(reg, 'test/fault-net-busybox', { cmd: ['/bin/sh'], env: ['PATH=/bin'] })).ref;
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'llmos-fault-net-'));
-    d = await startDaemon({ dataDir });
-    assert.equal((await d.cli(['pull', image])).code, 0);
-    await d.stop({ keepData: true });
-    d = undefined;
+    ({ image, dataDir } = await faultFixture(reg, 'net'));
   });
   after(async () => {
-    if (d) {
-      await d.removeContainers();
-      await d.cli(['network', 'prune']);
-      await d.stop({ keepData: true });
-    }
     await reg?.stop();
-    if (dataDir) {
-      try {
-        await assertNoLeaks(dataDir);
-      } finally {
-        await rm(dataDir, { recursive: true, force: true });
-      }
-    }
+    await faultTeardown(d, dataDir, (x) => x.cli(['network', 'prune']));
   });
 
   test('SIGKILL of the daemon at every step of a user network\'s life: nothing acknowledged is lost, a restart cleans up', { timeout: 30 * 60_000 }, async () => {
-    const trace = path.join(dataDir, '..', `${path.basename(dataDir)}.trace`);
-    d = await startDaemon({ dataDir, env: { LLMOS_FAULT_TRACE: trace, LLMOS_FAULT_SCOPE: scope } });
-    const acked: Acked = {};
-    await lifecycle(d, image, acked);
-    assert.ok(acked.removed, 'the traced run completes');
-    await d.stop({ keepData: true });
-    d = undefined;
-    const steps = (await readFile(trace, 'utf8')).split('\n').filter(Boolean);
-    await rm(trace, { force: true });
+    const steps = await traceSteps(dataDir, scope, async (x) => {
+      const acked: Acked = {};
+      await lifecycle(x, image, acked);
+      return !!acked.removed;
+    });
     assert.ok(steps.length >= 8, `steps traced: ${steps.join(', ')}`);
-    await assertNoLeaks(dataDir);
     const failures: string[] = [];
     // By default (npm test's budget: each point is two daemon boots) the record write right after
     // the first CNI ADD (where a crash leaked the ADD's nat rules and lease), the bridge's creation
-    // and its removal; LLMOS_FAULT_STEPS=FROM-TO (e.g. 1-99) runs those kill points instead.
-    const range = process.env.LLMOS_FAULT_STEPS?.split('-').map(Number);
-    const picked = [steps.indexOf('network.user.cni-add') + 2, steps.indexOf('network.user.bridge-add') + 1, steps.indexOf('network.user.bridge-del') + 1];
-    const points = steps.map((_, i) => i + 1).filter((n) => (range ? n >= range[0]! && n <= range[1]! : picked.includes(n)));
+    // and its removal.
+    const points = killPoints(steps, [steps.indexOf('network.user.cni-add') + 2, steps.indexOf('network.user.bridge-add') + 1, steps.indexOf('network.user.bridge-del') + 1]);
     for (const n of points) {
       const step = steps[n - 1]!;
-      d = await startDaemon({ dataDir, env: { LLMOS_FAULT_SCOPE: scope, LLMOS_FAULT_KILL_AT: String(n) } });
       const a: Acked = {};
-      await lifecycle(d, image, a);
-      await exited(d.proc);
-      assert.equal(d.proc.signalCode, 'SIGKILL', `the daemon was killed at step ${n} (${step})`);
-      d = await startDaemon({ dataDir });
+      d = await killAt(dataDir, scope, n, step, (x) => lifecycle(x, image, a));
       const net = await d.api<UserNetworkInfo>('GET', '/v1/networks/fnet');
       if (a.created && !a.removeAsked && net.status !== 200) failures.push(`step ${n} ${step}: acknowledged network is gone`);
       if (a.removed && net.status === 200) failures.push(`step ${n} ${step}: removed network is back`);

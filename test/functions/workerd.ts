@@ -29,6 +29,18 @@ export async function freePort(): Promise<number> {
 
 /** Starts workerd serving `workers` (name -> ES module source); fetch() may reach loopback (the tests' own servers). */
 export async function startWorkerd(workers: Record<string, string>): Promise<Workerd> {
+  // freePort's port can be taken by a test running beside this one before workerd binds it
+  // (CI: "bind(): Address already in use"): then again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(workers);
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function startOnce(workers: Record<string, string>): Promise<Workerd> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-workerd-'));
   const names = Object.keys(workers);
   const ports: Record<string, number> = {};
@@ -57,8 +69,8 @@ ${names.map((n) => `    (name = "s_${id(n)}", address = "127.0.0.1:${ports[n]}",
   const url: Record<string, string> = {};
   for (const n of names) url[n] = `http://127.0.0.1:${ports[n]}`;
   try {
-    await until('workerd to listen', async () => {
-      if (child.exitCode !== null) throw new Error(`workerd exited ${child.exitCode}: ${out}`);
+    const state = await until('workerd to listen', async () => {
+      if (child.exitCode !== null) return 'exited';
       for (const n of names) {
         const ok = await new Promise<boolean>((r) => {
           const s = net.connect(ports[n]!, '127.0.0.1', () => (s.destroy(), r(true)));
@@ -66,8 +78,9 @@ ${names.map((n) => `    (name = "s_${id(n)}", address = "127.0.0.1:${ports[n]}",
         });
         if (!ok) return false;
       }
-      return true;
+      return 'listening';
     }, 30_000, 50);
+    if (state === 'exited') throw new Error(`workerd exited ${child.exitCode}: ${out}`);
   } catch (e) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });

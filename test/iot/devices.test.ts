@@ -6,7 +6,7 @@
 // broker survived, and nothing left behind after the daemon stops.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -46,25 +46,33 @@ async function connectDevice(c: DeviceCredentials, opts: { password?: string; su
   const client = mqtt.connect(c.url, {
     username: c.username,
     password: opts.password ?? c.password,
+    // mqtts:// (the broker's TLS listener): trust the node's CA only.
+    ...(c.caFile ? { ca: readFileSync(c.caFile), rejectUnauthorized: true } : {}),
     protocolVersion: 5,
     reconnectPeriod: opts.reconnect === false ? 0 : 200,
     connectTimeout: 5000,
     will: { topic: `devices/${c.username}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
   });
   client.on('message', (topic, payload, packet) => messages.push({ topic, payload: payload.toString(), retain: packet.retain }));
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', (e) => reject(e));
-  });
-  await client.publishAsync(`devices/${c.username}/status`, 'online', { qos: 1, retain: true });
-  for (const t of opts.subscribe ?? []) await client.subscribeAsync(t, { qos: 1 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', (e) => reject(e));
+    });
+    await client.publishAsync(`devices/${c.username}/status`, 'online', { qos: 1, retain: true });
+    for (const t of opts.subscribe ?? []) await client.subscribeAsync(t, { qos: 1 });
+  } catch (e) {
+    // A client left reconnecting would keep this test file's process alive after a failure.
+    client.end(true);
+    throw e;
+  }
   return { client, messages };
 }
 
 describe('iot devices end to end', { skip, concurrency: false }, () => {
   let d: TestDaemon;
   let tmp: string;
-  let port: number;
+  let tlsPort: number;
   const sims: Sim[] = [];
   const creds = async (name: string): Promise<DeviceCredentials> => {
     const r = await d.api<DeviceCredentials>('POST', `/v1/devices/${name}/credentials`);
@@ -81,8 +89,8 @@ describe('iot devices end to end', { skip, concurrency: false }, () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'llmos-iot-'));
     const dataDir = path.join(tmp, 'data');
     await mkdir(dataDir);
-    port = await freePort();
-    await writeFile(path.join(dataDir, 'config.json'), JSON.stringify({ modules: { iot: { port, flushMs: 100 } } }));
+    tlsPort = await freePort();
+    await writeFile(path.join(dataDir, 'config.json'), JSON.stringify({ modules: { iot: { port: await freePort(), tlsPort, certPort: await freePort(), flushMs: 100 } } }));
     d = await startDaemon({ dataDir });
   });
 
@@ -128,13 +136,14 @@ describe('iot devices end to end', { skip, concurrency: false }, () => {
     assert.equal((await d.api('GET', '/v1/devices/t9')).status, 404);
   });
 
-  test('credentials --json prints username, password and url; bad input is one line and exit 1', async () => {
+  test('credentials --json prints username, password, the mqtts:// url and the CA file; bad input is one line and exit 1', async () => {
     const r = await d.cli(['device', 'credentials', 't1', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const c = JSON.parse(r.stdout) as DeviceCredentials;
     assert.equal(c.username, 't1');
-    assert.ok(c.password.length >= 16);
-    assert.equal(c.url, `mqtt://127.0.0.1:${port}`);
+    assert.ok(c.password && c.password.length >= 16);
+    assert.equal(c.url, `mqtts://127.0.0.1:${tlsPort}`);
+    assert.equal(c.caFile, path.join(d.dataDir, 'ca', 'ca.crt'));
     // Stored hashed in mosquitto's format, never in clear.
     const dump = JSON.stringify((await d.api('GET', '/v1/devices/t1')).body);
     assert.ok(!dump.includes(c.password));
@@ -158,8 +167,11 @@ describe('iot devices end to end', { skip, concurrency: false }, () => {
     assert.match(r.stdout, /100 devices registered/);
     const cs = [];
     for (let i = 0; i < 100; i++) cs.push(await creds(`d${i}`));
-    const many = await Promise.all(cs.map((c) => connectDevice(c, { subscribe: [`devices/${c.username}/twin/desired`] })));
+    const settled = await Promise.allSettled(cs.map((c) => connectDevice(c, { subscribe: [`devices/${c.username}/twin/desired`] })));
+    const many = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     sims.push(...many);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     await until('100 devices online', async () => {
       const { body } = await d.api<{ devices: DeviceInfo[] }>('GET', '/v1/devices?labels=room%3Dr1');
       const all = await d.api<{ devices: DeviceInfo[] }>('GET', '/v1/devices');

@@ -49,5 +49,5 @@ test('sim scheduler replays an Alibaba-format trace per profile', async () => {
 test('sim scheduler refuses bad input with a reason', async () => {
   await assert.rejects(run(['sim', 'scheduler', '--trace', '/nonexistent.csv']), /cannot read trace \/nonexistent.csv/);
   await assert.rejects(run(['sim', 'scheduler', '--trace', trace, '--profile', 'nope']), /unknown scheduling profile nope/);
-  await assert.rejects(run(['sim', 'scheduler', '--trace', trace, '--nodes', '0']), /--nodes must be a whole number >= 1/);
+  await assert.rejects(run(['sim', 'scheduler', '--trace', trace, '--nodes', '0']), /--nodes must be a whole number from 1 to/);
 });

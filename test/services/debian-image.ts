@@ -3,7 +3,7 @@
 // so reruns cost only the import. The first build takes a few minutes.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -23,13 +23,16 @@ export function cachedTar(): string {
 /** The cached rootfs tarball, built now if missing. */
 export async function debianRootfs(): Promise<string> {
   const tar = cachedTar();
-  if (existsSync(tar)) return tar;
+  if (existsSync(tar) && statSync(tar).isFile()) return tar;
+  // An older build of this helper left a directory here (see below): build again.
+  await rm(tar, { recursive: true, force: true });
   await mkdir(cacheDir, { recursive: true });
-  const tmp = `${tar}.${process.pid}.tmp`;
+  // mmdebstrap picks its output format from the file name: without a .tar ending it makes a directory.
+  const tmp = `${tar}.${process.pid}.tmp.tar`;
   await new Promise<void>((resolve, reject) =>
-    execFile('mmdebstrap', ['--variant=apt', `--include=${DEBIAN_PACKAGES.join(',')}`, 'bookworm', tmp], { timeout: 15 * 60_000, maxBuffer: 64 * 2 ** 20 }, (err, _o, stderr) => (err ? reject(new Error(`mmdebstrap failed: ${stderr.slice(-2000)}`)) : resolve())),
+    execFile('mmdebstrap', ['--variant=apt', '--format=tar', `--include=${DEBIAN_PACKAGES.join(',')}`, 'bookworm', tmp], { timeout: 15 * 60_000, maxBuffer: 64 * 2 ** 20 }, (err, _o, stderr) => (err ? reject(new Error(`mmdebstrap failed: ${stderr.slice(-2000)}`)) : resolve())),
   ).catch(async (e) => {
-    await rm(tmp, { force: true });
+    await rm(tmp, { recursive: true, force: true });
     throw e;
   });
   await rename(tmp, tar);

@@ -5,7 +5,7 @@
 // longer tag of the data dir (/llmos-functions/<tag>/<key>/). Read-only: it never removes anything.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, readdir, realpath } from 'node:fs/promises';
+import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { daemonTag } from '../../src/modules/network/cni-network.js';
 
@@ -105,6 +105,15 @@ export async function listLeaks(dataDirIn: string, opts: LeakOptions = {}): Prom
   const leaks: string[] = [];
 
   const ours = (await list(netnsDir)).filter((n) => n.startsWith(prefix));
+  // The netns pool (network/netns-pool.ts): a claimed entry is named after its container (the
+  // symlink from the container's netns name); a free one is no leak while the daemon holding it lives.
+  const pool = await poolEntries(dataDir);
+  const owner = new Map<string, string>();
+  for (const n of ours) {
+    const t = await readlink(path.join(netnsDir, n)).catch(() => undefined);
+    if (t) owner.set(path.basename(t), n);
+  }
+  const named = (s: string) => s.replace(new RegExp(`${prefix}pool-[0-9a-f]+`, 'g'), (m) => (owner.has(m) ? `${m} (claimed by ${owner.get(m)})` : m));
   for (const n of ours) leaks.push(`netns ${n}`);
 
   // Host-side veths whose peer is in one of our namespaces.
@@ -147,9 +156,23 @@ export async function listLeaks(dataDirIn: string, opts: LeakOptions = {}): Prom
     if (mp && (mp === dataDir || mp.startsWith(dataDir + '/'))) leaks.push(`mount ${mp}`);
   }
 
+  leaks.push(...(await clusterRouteLeaks(dataDir)));
   leaks.push(...(await processes(dataDir, tag, functionTags(dataDirIn))));
   leaks.push(...(await listUserNetworkLeaks(dataDir)));
-  return leaks.filter((l) => !allowed(l));
+  return leaks.map(named).filter((l) => !allowed(l) && !pool.some((id) => l.includes(id) && !l.includes('(claimed by')));
+}
+
+/** The free pool entries a live daemon of this data dir lists (<data-dir>/modules/<network>/netns-pool.json). */
+export async function poolEntries(dataDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of await list(path.join(dataDir, 'modules'))) {
+    const text = await readFile(path.join(dataDir, 'modules', m, 'netns-pool.json'), 'utf8').catch(() => '');
+    if (!text) continue;
+    const st = JSON.parse(text) as { pid?: number; entries?: string[] };
+    const alive = (await readFile(`/proc/${st.pid}/cmdline`, 'utf8').catch(() => '')).includes('up');
+    if (alive) out.push(...(st.entries ?? []));
+  }
+  return out;
 }
 
 /** Throws, naming every leftover, when the daemon with this data dir left anything on the host. */
@@ -194,6 +217,23 @@ export async function listUserNetworkLeaks(dataDirIn: string): Promise<string[]>
     if (dir && dirs.has(dir)) out.push(`dnsmasq ${pid} (${dir})`);
     // A user network's dnsmasq starts after its claim and stops before the claim goes: without one it is an orphan.
     else if (dir?.startsWith('/run/llmos/dns/llmosu') && !claimed.has(dir)) out.push(`dnsmasq ${pid} of no user network (${dir})`);
+  }
+  return out;
+}
+
+/**
+ * Cluster pod routes (network/cluster-routes.ts) the daemon installed and that are still there: it
+ * lists them in its network module's cluster-routes.json before adding them (the chain and the nft
+ * table of ports on every node carry the daemon's tag and are found above).
+ */
+async function clusterRouteLeaks(dataDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of await list(path.join(dataDir, 'modules'))) {
+    const text = await readFile(path.join(dataDir, 'modules', m, 'cluster-routes.json'), 'utf8').catch(() => '');
+    if (!text) continue;
+    const routes = ((JSON.parse(text) as { routes?: Array<{ subnet: string; via: string }> }).routes ?? []);
+    const shown = (await run('ip', ['-4', 'route', 'show', 'proto', '76'])).split('\n');
+    for (const r of routes) if (shown.some((l) => l.startsWith(`${r.subnet} via ${r.via} `))) out.push(`cluster route ${r.subnet} via ${r.via}`);
   }
   return out;
 }

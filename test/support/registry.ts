@@ -50,7 +50,7 @@ export function registrySkipReason(): string | false {
   return false;
 }
 
-export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise<TestRegistry> {
+export async function startRegistry(opts: { auth?: RegistryAuth; /** Listen address (default 127.0.0.1; a test bridge's address for netns hosts). */ host?: string } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-registry-'));
   const storage = path.join(dir, 'storage');
   await mkdir(storage);
@@ -61,7 +61,7 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
     'storage:',
     `  filesystem: {rootdirectory: ${storage}}`,
     '  delete: {enabled: true}',
-    `http: {addr: "127.0.0.1:${port}"}`,
+    `http: {addr: "${opts.host ?? '127.0.0.1'}:${port}"}`,
   ];
   let creds: string | undefined;
   if (opts.auth?.basic) {
@@ -82,7 +82,7 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
   // A test process that dies without stop() must not leave the registry running.
   const reap = () => proc.kill('SIGKILL');
   process.once('exit', reap);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
@@ -100,7 +100,7 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
-    host: `127.0.0.1:${port}`,
+    host: `${opts.host ?? '127.0.0.1'}:${port}`,
     url,
     dir,
     storage,

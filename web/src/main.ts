@@ -12,6 +12,7 @@ import { autoscalingPage } from './pages/autoscaling.js';
 import { imagesPage } from './pages/images.js';
 import { simulatorPage } from './pages/simulator.js';
 import { devicesPage } from './pages/devices.js';
+import { nodesPage } from './pages/nodes.js';
 
 const pages: { path: string; title: string; page: Page }[] = [
   { path: 'overview', title: 'Overview', page: overviewPage },
@@ -20,6 +21,7 @@ const pages: { path: string; title: string; page: Page }[] = [
   { path: 'autoscaling', title: 'Autoscaling', page: autoscalingPage },
   { path: 'images', title: 'Images', page: imagesPage },
   { path: 'devices', title: 'Devices', page: devicesPage },
+  { path: 'nodes', title: 'Nodes', page: nodesPage },
   { path: 'simulator', title: 'Simulator', page: simulatorPage },
 ];
 

@@ -1,6 +1,7 @@
 // `llmos autoscale`: attach a scaling policy to a service or function, and read its decisions.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { wholeNumber } from '../numbers.js';
 import { table } from '../output.js';
 import { CliError } from '../client.js';
 import { metricFlagSchema, type AutoscalerSpec, type Decision, type MetricTarget } from '../../contracts/autoscaler.js';
@@ -39,8 +40,8 @@ export function autoscalerCommands(program: Command, ctx: CliContext): void {
         namespace: o.namespace,
         target: full,
         policy: o.policy,
-        min: intFlag('--min', o.min),
-        max: intFlag('--max', o.max),
+        min: wholeNumber('--min', o.min),
+        max: wholeNumber('--max', o.max),
         metrics,
         ...(o.period ? { periodMs: parseDuration(o.period, '--period') } : {}),
         startupMs: parseDuration(o.startup, '--startup'),
@@ -76,7 +77,7 @@ export function autoscalerCommands(program: Command, ctx: CliContext): void {
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('--limit <n>', 'how many', '50')
     .action(async (name: string, o: { namespace: string; limit: string }) => {
-      const { decisions } = await ctx.client().request<{ decisions: Decision[] }>('GET', `/v1/autoscalers/${encodeURIComponent(o.namespace)}/${encodeURIComponent(name)}/decisions?limit=${intFlag('--limit', o.limit)}`);
+      const { decisions } = await ctx.client().request<{ decisions: Decision[] }>('GET', `/v1/autoscalers/${encodeURIComponent(o.namespace)}/${encodeURIComponent(name)}/decisions?limit=${wholeNumber('--limit', o.limit)}`);
       ctx.out(decisions, () =>
         table(decisions, [
           { header: 'TIME', get: (d) => d.time },
@@ -96,8 +97,3 @@ export function autoscalerCommands(program: Command, ctx: CliContext): void {
     });
 }
 
-function intFlag(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag} must be a whole number >= 0, got "${v}"`);
-  return n;
-}

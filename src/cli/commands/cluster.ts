@@ -10,7 +10,7 @@ import { parseDuration } from '../../kernel/quantity.js';
 const enc = encodeURIComponent;
 
 function statusOf(n: NodeView): string {
-  return n.unschedulable ? `${n.status},SchedulingDisabled` : n.status;
+  return n.unschedulable ? `${n.status},SchedulingDisabled${n.draining ? ',Draining' : ''}` : n.status;
 }
 
 function nodesTable(nodes: NodeView[]): string {
@@ -117,6 +117,24 @@ export function clusterCommands(program: Command, ctx: CliContext): void {
   node.command('taint <name> <taints...>').description('add (key[=value]:Effect) or remove (key-) taints').action((name: string, taints: string[]) => patch(name, parseTaintArgs(taints)));
   node.command('cordon <name>').description('place no new workloads on the node').action((name: string) => patch(name, { unschedulable: true }));
   node.command('uncordon <name>').description('place workloads on the node again').action((name: string) => patch(name, { unschedulable: false }));
+  node
+    .command('drain <name>')
+    .description('cordon the node and move its service replicas to other nodes (one at a time: a new one is ready before an old one stops)')
+    .option('--timeout <duration>', 'how long to wait for the replicas to move', '5m')
+    .action(async (name: string, o: { timeout: string }) => {
+      const ms = parseDuration(o.timeout);
+      await ctx.client().request<NodeView>('PATCH', `/v1/nodes/${enc(name)}`, { draining: true } satisfies NodePatch);
+      const deadline = Date.now() + ms;
+      // Service replicas on the node, as the server lists them (owner service/NAME).
+      const left = async () => (await ctx.client().request<{ containers: Array<{ name: string; owner?: string }> }>('GET', `/v1/containers?all=true&node=${enc(name)}`)).containers.filter((c) => c.owner?.startsWith('cluster/service/'));
+      let rest = await left();
+      while (rest.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        rest = await left();
+      }
+      if (rest.length) throw new CliError(`node ${name} is cordoned but ${rest.length} service replica(s) did not move within ${o.timeout}: ${rest.map((c) => c.name).join(', ')}`);
+      ctx.out({ drained: name }, () => `node ${name} drained`);
+    });
   node
     .command('rm <names...>')
     .alias('delete')

@@ -21,10 +21,10 @@ export function lifecycleCommands(program: Command, ctx: CliContext): void {
 
   ownFlagsCommand(program, 'create', 'create a container without starting it (the flags of llmos run)')
     .action(async (args: string[]) => {
-      const { spec, cidfile, detach } = buildRunSpec(args);
+      const { spec, cidfile, detach, where } = buildRunSpec(args);
       if (detach) throw new CliError('create does not take -d (the container is not started)');
       if (cidfile && existsSync(cidfile)) throw new CliError(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);
-      const c = await ctx.client().request<ContainerInfo>('POST', '/v1/containers', spec);
+      const c = await ctx.client().request<ContainerInfo>('POST', `/v1/containers${where ? `?${where}` : ''}`, spec);
       if (cidfile) writeFileSync(cidfile, c.id);
       ctx.out(c, () => c.id);
     });

@@ -32,7 +32,7 @@ function printLine(l: LogLine, timestamps: boolean): void {
   out.write(l.data === undefined ? (l.partial ? l.text : l.text + '\n') : Buffer.concat([Buffer.from(l.data, 'base64'), Buffer.from(l.partial ? '' : '\n')]));
 }
 
-export function statsTable(rows: ContainerStats[]): string {
+export function statsTable(rows: Array<ContainerStats & { node?: string }>): string {
   return table(rows, [
     { header: 'CONTAINER ID', get: (s) => short(s.id) },
     { header: 'NAME', get: (s) => s.name },
@@ -40,6 +40,8 @@ export function statsTable(rows: ContainerStats[]): string {
     { header: 'MEM USAGE / LIMIT', get: (s) => `${bytes(s.memoryUsage)} / ${bytes(s.memoryLimit)}`, align: 'right' },
     { header: 'MEM %', get: (s) => `${s.memoryLimit ? ((s.memoryUsage / s.memoryLimit) * 100).toFixed(2) : '0.00'}%`, align: 'right' },
     { header: 'PIDS', get: (s) => s.pids, align: 'right' },
+    // Cluster mode only: the node of each container (as ps).
+    ...(rows.some((r) => r.node) ? [{ header: 'NODE', get: (r: ContainerStats & { node?: string }) => r.node ?? '-' }] : []),
   ]);
 }
 
@@ -96,6 +98,7 @@ export function containerCommands(program: Command, ctx: CliContext): void {
         throw e;
       }
       const { detach, cidfile } = parsed;
+      const onNode = parsed.where;
       // -t and -i hold for detached runs too (attach later); -d -i keeps stdin open across attaches.
       const spec = { ...parsed.spec, ...(parsed.tty ? { tty: true } : {}), ...(parsed.interactive ? { openStdin: true } : {}) };
       // Docker refuses an existing cid file before creating anything.
@@ -103,13 +106,13 @@ export function containerCommands(program: Command, ctx: CliContext): void {
       const writeCid = (id: string) => cidfile && writeFileSync(cidfile, id);
       const client = ctx.client();
       if (detach) {
-        const c = await execCode(() => client.request<ContainerInfo>('POST', '/v1/containers/run', spec));
+        const c = await execCode(() => client.request<ContainerInfo>('POST', `/v1/containers/run${onNode ? `?${onNode}` : ''}`, spec));
         writeCid(c.id);
         ctx.out(c, () => c.id);
         return;
       }
-      if (parsed.interactive || parsed.tty) return runAttached(client, { ...spec, ...(parsed.interactive ? { stdinOnce: true } : {}) }, parsed.interactive, writeCid);
-      const res = await execCode(() => client.fetch('POST', '/v1/containers/run?attach=true', spec));
+      if (parsed.interactive || parsed.tty) return runAttached(client, { ...spec, ...(parsed.interactive ? { stdinOnce: true } : {}) }, parsed.interactive, writeCid, parsed.detachKeys, parsed.where);
+      const res = await execCode(() => client.fetch('POST', `/v1/containers/run?attach=true${onNode ? `&${onNode}` : ''}`, spec));
       let id: string | undefined;
       const forward = (sig: NodeJS.Signals) => {
         if (id) void client.request('POST', `/v1/containers/${id}/kill?signal=${sig}`).catch(() => undefined);
@@ -146,6 +149,7 @@ export function containerCommands(program: Command, ctx: CliContext): void {
       process.exitCode = exit.exitCode;
     });
 
+  const nodeOf = (c: ContainerInfo): string | undefined => (c as ContainerInfo & { node?: string }).node;
   program
     .command('ps')
     .description('list containers')
@@ -153,11 +157,12 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .option('-q, --quiet', 'only ids')
     .option('--owner <owner>', 'only containers of this owner (e.g. service/web)')
     .option('-n, --namespace <ns>', 'only containers of this namespace')
+    .option('--node <node>', 'only containers on this cluster node')
     .option('-f, --filter <k=v...>', 'name=, id=, label=K[=V], status=running|exited|created|paused, ancestor=IMAGE')
     .option('--format <template>', 'Go-template subset: {{.ID}} {{.Names}} {{.Image}} {{.Status}} {{.Ports}} {{.State}} {{.Command}} {{json .}}, "table ..."')
-    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string; namespace?: string; filter?: string[]; format?: string }) => {
-      const q = new URLSearchParams({ ...(o.all || o.filter?.some((f) => f.startsWith('status=')) ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) });
-      const all = (await ctx.client().request<{ containers: ContainerInfo[] }>('GET', `/v1/containers?${q}`)).containers;
+    .action(async (o: { all?: boolean; quiet?: boolean; owner?: string; namespace?: string; node?: string; filter?: string[]; format?: string }) => {
+      const q = new URLSearchParams({ ...(o.all || o.filter?.some((f) => f.startsWith('status=')) ? { all: 'true' } : {}), ...(o.owner ? { owner: o.owner } : {}), ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.node ? { node: o.node } : {}) });
+      const all = (await ctx.client().request<{ containers: Array<ContainerInfo & { node?: string }> }>('GET', `/v1/containers?${q}`)).containers.map((c) => (o.node ? { ...c, node: o.node } : c));
       const containers = filterContainers(all, o.filter ?? []);
       if (o.format !== undefined && !ctx.json()) {
         process.stdout.write(formatContainers(containers, o.format) + '\n');
@@ -174,6 +179,8 @@ export function containerCommands(program: Command, ctx: CliContext): void {
               { header: 'STATUS', get: (c) => c.status },
               { header: 'PORTS', get: (c) => (c.state === 'running' ? portsText(c.ports) : []) },
               { header: 'NAMES', get: (c) => c.name },
+              // Cluster mode only: the node each container runs on (one machine prints what it always did).
+              ...(containers.some((c) => nodeOf(c)) ? [{ header: 'NODE', get: (c: ContainerInfo) => nodeOf(c) ?? '-' }] : []),
             ]),
       );
     });
@@ -212,11 +219,11 @@ export function containerCommands(program: Command, ctx: CliContext): void {
   program
     .command('stop <containers...>')
     .description('stop containers: the stop signal, then KILL after the grace period')
-    .option('-t, --time <seconds>', 'grace period before KILL', '10')
-    .action(async (names: string[], o: { time: string }) => {
-      if (!/^\d+$/.test(o.time)) throw new CliError(`invalid --time ${JSON.stringify(o.time)}: expected seconds`);
+    .option('-t, --time <seconds>', 'grace period before KILL (default: the container\'s --stop-timeout, else 10)')
+    .action(async (names: string[], o: { time?: string }) => {
+      if (o.time !== undefined && !/^\d+$/.test(o.time)) throw new CliError(`invalid --time ${JSON.stringify(o.time)}: expected seconds`);
       const out: ContainerInfo[] = [];
-      for (const n of names) out.push(await ctx.client().request<ContainerInfo>('POST', `/v1/containers/${enc(n)}/stop?timeout=${o.time}`));
+      for (const n of names) out.push(await ctx.client().request<ContainerInfo>('POST', `/v1/containers/${enc(n)}/stop${o.time !== undefined ? `?timeout=${o.time}` : ''}`));
       ctx.out(out, () => names.join('\n'));
     });
 
@@ -240,9 +247,9 @@ export function containerCommands(program: Command, ctx: CliContext): void {
 
   ownFlagsCommand(program, 'exec', 'run a command in a running container: llmos exec [-e K=V] CONTAINER COMMAND [ARG...]')
     .action(async (args: string[]) => {
-      const { values, positional: name, rest } = splitAtFirstPositional(args, { env: { type: 'string', short: 'e', multiple: true }, user: { type: 'string', short: 'u' }, workdir: { type: 'string', short: 'w' }, interactive: { type: 'boolean', short: 'i' }, tty: { type: 'boolean', short: 't' } } as const);
-      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] [-u USER] [-w DIR] [-i] [-t] CONTAINER COMMAND [ARG...]');
-      if (values.interactive || values.tty) return execAttached(ctx.client(), name, rest, { stdin: !!values.interactive, tty: !!values.tty, env: (values.env as string[] | undefined) ?? [], user: values.user as string | undefined, workdir: values.workdir as string | undefined });
+      const { values, positional: name, rest } = splitAtFirstPositional(args, { env: { type: 'string', short: 'e', multiple: true }, user: { type: 'string', short: 'u' }, workdir: { type: 'string', short: 'w' }, interactive: { type: 'boolean', short: 'i' }, tty: { type: 'boolean', short: 't' }, 'detach-keys': { type: 'string' } } as const);
+      if (!name || !rest.length) throw new CliError('usage: llmos exec [-e K=V] [-u USER] [-w DIR] [-i] [-t] [--detach-keys KEYS] CONTAINER COMMAND [ARG...]');
+      if (values.interactive || values.tty) return execAttached(ctx.client(), name, rest, { stdin: !!values.interactive, tty: !!values.tty, env: (values.env as string[] | undefined) ?? [], user: values.user as string | undefined, workdir: values.workdir as string | undefined, detachKeys: values['detach-keys'] as string | undefined });
       const r = await ctx.client().request<{ exitCode: number; stdout: string; stderr: string }>('POST', `/v1/containers/${enc(name)}/exec`, { cmd: rest, env: parseEnv((values.env as string[] | undefined) ?? []), ...(values.user ? { user: values.user } : {}), ...(values.workdir ? { workingDir: values.workdir } : {}) });
       if (ctx.json()) ctx.out(r, () => '');
       else {
@@ -277,8 +284,11 @@ export function containerCommands(program: Command, ctx: CliContext): void {
     .action(async (names: string[], o: { stream: boolean }) => {
       const client = ctx.client();
       const sample = async () => {
-        const targets = names.length ? names : (await client.request<{ containers: ContainerInfo[] }>('GET', '/v1/containers')).containers.map((c) => c.id);
-        return Promise.all(targets.map((n) => client.request<ContainerStats>('GET', `/v1/containers/${enc(n)}/stats`)));
+        if (names.length) return Promise.all(names.map((n) => client.request<ContainerStats>('GET', `/v1/containers/${enc(n)}/stats`)));
+        // Every running container (on every node in cluster mode); one that exits meanwhile is left out.
+        const listed = (await client.request<{ containers: Array<ContainerInfo & { node?: string }> }>('GET', '/v1/containers')).containers;
+        const rows = await Promise.all(listed.map((c) => client.request<ContainerStats>('GET', `/v1/containers/${enc(c.id)}/stats${c.node ? `?node=${enc(c.node)}` : ''}`).catch(() => undefined)));
+        return rows.filter((r): r is ContainerStats => r !== undefined);
       };
       if (!o.stream || ctx.json()) {
         const rows = await sample();

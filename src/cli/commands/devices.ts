@@ -1,6 +1,7 @@
 // `llmos device ...`: device models, devices (one, or many from a CSV file), credentials, desired
 // state and telemetry. A client of /v1/device-models and /v1/devices.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { ago, table } from '../output.js';
@@ -177,10 +178,19 @@ export function deviceCommands(program: Command, ctx: CliContext): void {
     });
   dev
     .command('credentials <name>')
-    .description('issue MQTT credentials for a device (a new password each time, shown once; the previous one stops working)')
-    .action(async (name: string) => {
-      const c = await ctx.client().request<DeviceCredentials>('POST', `/v1/devices/${enc(name)}/credentials`);
-      ctx.out(c, () => `username: ${c.username}\npassword: ${c.password}\nurl:      ${c.url}${c.caFile ? `\nca file:  ${c.caFile}` : ''}`);
+    .description('issue MQTT credentials for a device, shown once: a new password (the previous one stops working), or with --cert a client certificate')
+    .option('--cert', 'a client certificate and key instead of a password (the previous certificate is revoked)')
+    .option('--out <dir>', 'with --cert: write NAME.crt, NAME.key and ca.crt there (0600) instead of printing them')
+    .action(async (name: string, o: { cert?: boolean; out?: string }) => {
+      if (o.out && !o.cert) throw new CliError('--out goes with --cert');
+      const c = await ctx.client().request<DeviceCredentials>('POST', `/v1/devices/${enc(name)}/credentials${o.cert ? '?type=certificate' : ''}`);
+      if (o.out && c.cert && c.key && c.ca) {
+        await mkdir(o.out, { recursive: true });
+        for (const [f, text] of [[`${name}.crt`, c.cert], [`${name}.key`, c.key], ['ca.crt', c.ca]] as const) await writeFile(path.join(o.out, f), text, { mode: 0o600 });
+        ctx.out({ username: c.username, url: c.url, files: [`${name}.crt`, `${name}.key`, 'ca.crt'].map((f) => path.join(o.out!, f)) }, () => `username: ${c.username}\nurl:      ${c.url}\nwritten:  ${path.join(o.out!, `${name}.{crt,key}`)}, ${path.join(o.out!, 'ca.crt')}`);
+        return;
+      }
+      ctx.out(c, () => [`username: ${c.username}`, ...(c.password ? [`password: ${c.password}`] : []), `url:      ${c.url}`, ...(c.caFile ? [`ca file:  ${c.caFile}`] : []), ...(c.cert ? ['', c.cert.trim(), c.key!.trim()] : [])].join('\n'));
     });
   dev
     .command('set <name> <props...>')

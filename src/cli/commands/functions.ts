@@ -4,7 +4,9 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
+import { wholeNumberFlag } from '../numbers.js';
 import { ago, bytes, table } from '../output.js';
+import { queueCommands } from './functions-queues.js';
 import type { AsyncRecord, FunctionInfo, LogEntry, SecretInfo } from '../../contracts/functions.js';
 
 const CODE_FILE = /\.(m?[jt]s|cjs|cts|json)$/;
@@ -41,11 +43,6 @@ export async function readCode(p: string): Promise<{ files: Record<string, strin
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-const int = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliError(`expected an integer, got ${v}`);
-  return n;
-};
 
 async function readData(data: string | undefined): Promise<Buffer | undefined> {
   if (data === undefined) return undefined;
@@ -73,6 +70,8 @@ const fnTable = (fs: FunctionInfo[]): string =>
     { header: 'ERRORS', get: (f) => f.stats.errors, align: 'right' },
     { header: 'COLD', get: (f) => f.stats.coldStarts, align: 'right' },
     { header: 'KEEPALIVE', get: (f) => f.spec.keepAlive },
+    // Cluster mode: where its instances run (the server's pool on nodes, and each node's copy).
+    ...(fs.some((f) => f.instances.some((i) => i.node)) ? [{ header: 'NODE', get: (f: FunctionInfo) => [...new Set(f.instances.map((i) => i.node ?? 'server'))].sort().join(',') || '-' }] : []),
     { header: 'URL', get: (f) => f.url },
   ]);
 
@@ -83,14 +82,14 @@ export function functionCommands(program: Command, ctx: CliContext): void {
     .description('deploy or update a function from code (FILE.js|FILE.ts|DIR) or a container image')
     .option('--code <path>', 'a .js/.ts file or a directory (relative imports are bundled)')
     .option('--image <image>', 'a container image serving HTTP (with --port)')
-    .option('--port <port>', 'port the image serves HTTP on', int)
+    .option('--port <port>', 'port the image serves HTTP on', wholeNumberFlag('--port'))
     .option('--memory <size>', 'memory limit per instance, e.g. 64m (default 64m)')
     .option('--timeout <duration>', 'wall-clock limit per request, e.g. 10s (default 10s; then 504)')
     .option('--cpu <duration>', 'CPU-time limit per request, e.g. 500ms (default min(1s, timeout))')
-    .option('--concurrency <n>', 'in-flight requests per instance (default 4; images 16)', int)
-    .option('--min <n>', 'warm instances kept when idle (default 0: scale to zero)', int)
-    .option('--max <n>', 'most instances (default 10)', int)
-    .option('--queue <n>', 'requests that may wait for an instance (default 1000; then 429)', int)
+    .option('--concurrency <n>', 'in-flight requests per instance (default 4; images 16)', wholeNumberFlag('--concurrency'))
+    .option('--min <n>', 'warm instances kept when idle (default 0: scale to zero)', wholeNumberFlag('--min'))
+    .option('--max <n>', 'most instances (default 10)', wholeNumberFlag('--max'))
+    .option('--queue <n>', 'requests that may wait for an instance (default 1000; then 429)', wholeNumberFlag('--queue'))
     .option('--queue-wait <duration>', 'longest wait in the queue (default 10s; then 429)')
     .option('--body-limit <size>', 'largest request body (default 6m; then 413)')
     .option('--env <K=V>', 'environment variable for the handler (repeatable)', collect)
@@ -104,12 +103,17 @@ export function functionCommands(program: Command, ctx: CliContext): void {
     .option('--when <expr>', "device rule: fire when this becomes true, e.g. 'temperature > 30' (with --on-device)")
     .option('--async-public', 'take async invocations (POST /async/fn/NAME) without the API token')
     .option('--async-ttl <duration>', 'how long async results are kept (default 1h)')
-    .option('--async-max <n>', 'async invocations held at once, queued or kept (default 1000; then 429)', int)
+    .option('--async-max <n>', 'async invocations held at once, queued or kept (default 1000; then 429)', wholeNumberFlag('--async-max'))
     .option('--async-max-bytes <size>', 'async request and result bytes held at once (default 64m; then 429)')
     .option('-n, --namespace <ns>', 'namespace: its functions share a function-host process (default "default")')
     .option('--own-host', 'run in a function-host process of its own instead of its namespace\'s')
     .option('--kv <name>', 'KV binding: env[NAME].get/put/delete/list backed by the state store (repeatable)', collect)
     .option('--allow-net <host:port,...>', "private or loopback addresses the handler's fetch may reach (public ones always may; repeatable)", collect)
+    .option('--stream-max <size>', 'bytes one streamed response may carry (default 256m)')
+    .option('--stream-idle <duration>', 'longest wait for the next chunk of a streamed response (default 30s)')
+    .option('--ws-max-sockets <n>', 'WebSockets one instance may hold open (default 32)', wholeNumberFlag('--ws-max-sockets'))
+    .option('--ws-max-message <size>', 'largest WebSocket message either way (default 1m; then close 1009)')
+    .option('--producer <queue>', 'queue producer binding: env[QUEUE].send/sendBatch (repeatable; see fn queue)', collect)
     .action(async (name: string, o: Record<string, string | number | string[] | undefined>) => {
       const env: Record<string, string> = {};
       for (const kv of (o.env as string[] | undefined) ?? []) {
@@ -144,6 +148,11 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         asyncMaxBytes: o.asyncMaxBytes,
         namespace: o.namespace,
         kv: o.kv,
+        producers: o.producer,
+        streamMax: o.streamMax,
+        streamIdle: o.streamIdle,
+        wsMaxSockets: o.wsMaxSockets,
+        wsMaxMessage: o.wsMaxMessage,
         ownHost: o.ownHost ? true : undefined,
         allowNet: (o.allowNet as string[] | undefined)?.flatMap((v) => v.split(',').map((x) => x.trim()).filter(Boolean)),
         code: o.code ? await readCode(String(o.code)) : undefined,
@@ -267,6 +276,8 @@ export function functionCommands(program: Command, ctx: CliContext): void {
         return `${head}\nHTTP ${r.result.status}\n${body}`;
       });
     });
+
+  queueCommands(fn, ctx);
 
   const secret = program.command('secret').description('secrets given to functions in env');
   secret

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { bytes, table } from '../output.js';
+import { wholeNumber } from '../numbers.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import type { NamespaceInfo } from '../../contracts/scheduler.js';
 import { formatCpu, parseCpu, parseMemory } from '../../kernel/quantity.js';
@@ -57,11 +58,7 @@ export function resourceCommands(program: Command, ctx: CliContext): void {
       const body = {
         cpu: quotaValue(o.cpu, parseCpu),
         memory: quotaValue(o.memory, parseMemory),
-        workloads: quotaValue(o.workloads, (s) => {
-          const n = Number(s);
-          if (!Number.isInteger(n) || n < 0) throw new InvalidArgument(`--workloads must be a whole number >= 0, got "${s}"`);
-          return n;
-        }),
+        workloads: quotaValue(o.workloads, (s) => wholeNumber('--workloads', s)),
       };
       if (Object.values(body).every((v) => v === undefined)) throw new InvalidArgument('give at least one of --cpu, --memory, --workloads');
       const n = await ctx.client().request<NamespaceInfo>('PUT', `/v1/namespaces/${encodeURIComponent(name)}/quota`, body);

@@ -40,6 +40,7 @@ export const runFlagOptions = {
   'label-file': { type: 'string', multiple: true },
   interactive: { type: 'boolean', short: 'i' },
   tty: { type: 'boolean', short: 't' },
+  'detach-keys': { type: 'string' },
 } as const;
 
 const unit: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
@@ -88,8 +89,10 @@ export function parseTmpfs(s: string): Mount {
     if (k === 'size') m.tmpfsSize = dockerMemory(v, '--tmpfs size');
     else if (k === 'mode' && /^[0-7]{3,4}$/.test(v)) m.tmpfsMode = parseInt(v, 8);
     else if (k === 'ro') m.readOnly = true;
-    else if (k === 'rw' || k === 'noexec' || k === 'nosuid' || k === 'nodev' || k === 'exec') continue;
-    else throw new CliError(`invalid --tmpfs option ${JSON.stringify(o)}: use size=, mode=, ro or rw`);
+    else if (k === 'noexec') m.noExec = true;
+    // Every tmpfs is nosuid,nodev in LLMOS: suid and dev would be ignored, so they are refused.
+    else if (k === 'rw' || k === 'nosuid' || k === 'nodev' || k === 'exec') continue;
+    else throw new CliError(`--tmpfs option ${JSON.stringify(o)} is not supported (use size=, mode=, ro, rw, noexec, exec, nosuid, nodev)`);
   }
   return m;
 }
@@ -152,8 +155,8 @@ function securityOpts(list: readonly string[], readFile: (f: string) => string):
 function healthFlags(str: (k: string) => string | undefined): ContainerSpec['healthcheck'] {
   const keys = ['health-cmd', 'health-interval', 'health-retries', 'health-timeout', 'health-start-period'];
   if (!keys.some((k) => str(k) !== undefined)) return undefined;
+  // Without --health-cmd the image's HEALTHCHECK test runs with these settings (an empty test), as Docker's.
   const cmd = str('health-cmd');
-  if (cmd === undefined) throw new CliError('--health-interval, --health-timeout, --health-retries and --health-start-period need --health-cmd (LLMOS does not read an image\'s HEALTHCHECK yet)');
   const dur = (k: string): number | undefined => {
     const s = str(k);
     if (s === undefined) return undefined;
@@ -170,7 +173,7 @@ function healthFlags(str: (k: string) => string | undefined): ContainerSpec['hea
   };
   const retries = str('health-retries');
   if (retries !== undefined && !/^\d+$/.test(retries)) throw new CliError(`invalid --health-retries ${JSON.stringify(retries)}: use a whole number`);
-  return { test: ['CMD-SHELL', cmd], intervalMs: dur('health-interval'), timeoutMs: dur('health-timeout'), startPeriodMs: dur('health-start-period'), ...(retries !== undefined ? { retries: Number(retries) } : {}) };
+  return { test: cmd === undefined ? [] : ['CMD-SHELL', cmd], intervalMs: dur('health-interval'), timeoutMs: dur('health-timeout'), startPeriodMs: dur('health-start-period'), ...(retries !== undefined ? { retries: Number(retries) } : {}) };
 }
 
 function keyValues(list: readonly string[], flag: string): Record<string, string> {

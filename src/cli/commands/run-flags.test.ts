@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRunSpec, parseEnv, parsePort, parsePorts, parseVolume, splitAtFirstPositional } from './run-flags.js';
+import { buildRunSpec, parseEnv, parsePort, parsePorts, parseVolume, placementQuery, splitAtFirstPositional } from './run-flags.js';
 import { parseMemory } from '../../kernel/quantity.js';
 
 test('memory sizes use binary units', () => {
@@ -54,8 +54,19 @@ test('Docker\'s run flags: -h is the hostname, binary memory units, mounts, limi
   assert.deepEqual(spec.devices, [{ hostPath: '/dev/fuse', containerPath: '/dev/fuse', permissions: 'rwm' }]);
   assert.deepEqual([spec.pull, spec.platform, spec.noNewPrivileges, spec.sysctls], ['never', 'linux/amd64', true, { 'net.ipv4.ip_forward': '1' }]);
   assert.deepEqual(((r) => [r.interactive, r.tty])(buildRunSpec(['-it', 'img'])), [true, true]);
-  assert.throws(() => buildRunSpec(['--health-interval', '5s', 'img']), /--health-cmd/);
+  // Without --health-cmd the image's HEALTHCHECK test is kept (an empty test), as Docker's.
+  assert.deepEqual(buildRunSpec(['--health-interval', '5s', 'img']).spec.healthcheck, { test: [], intervalMs: 5000, timeoutMs: undefined, startPeriodMs: undefined });
   assert.throws(() => buildRunSpec(['--security-opt', 'apparmor=x', 'img']), /--security-opt "apparmor=x" is not supported/);
   assert.throws(() => buildRunSpec(['-m', '64Q', 'img']), /invalid --memory/);
   assert.throws(() => buildRunSpec(['-h']), /hostname/);
+});
+
+test('placementQuery: --node, or --node-selector K=V (repeatable) for the scheduler; bad or both is one line', () => {
+  assert.equal(placementQuery(undefined), '');
+  assert.equal(placementQuery('h1'), 'node=h1');
+  assert.equal(placementQuery(undefined, ['disk=ssd', 'llmos.io/zone=a']), 'nodeSelector=disk%3Dssd&nodeSelector=llmos.io%2Fzone%3Da');
+  assert.throws(() => placementQuery(undefined, ['disk']), /invalid --node-selector "disk": expected KEY=VALUE/);
+  assert.throws(() => placementQuery(undefined, ['disk=a b']), /invalid --node-selector: label disk: "a b" is not a label value/);
+  assert.throws(() => placementQuery('h1', ['disk=ssd']), /exclude each other/);
+  assert.equal(buildRunSpec(['--node-selector', 'disk=ssd', 'busybox']).where, 'nodeSelector=disk%3Dssd');
 });

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { CliError } from '../client.js';
 import path from 'node:path';
 import type { ContainerSpec, Mount, PortMapping, RestartPolicy, VolumeMount } from '../../contracts/containers.js';
+import { labelSelectorProblem } from '../../contracts/placement.js';
 import { dockerMemory, runFlagSpec, runFlagOptions } from './run-flags-docker.js';
 
 /** "8080:80", "8080:80/udp", "127.0.0.1:8080:80", "80" (any free host port), "8000-8001:80-81" (ranges of equal length). */
@@ -95,6 +96,8 @@ const runOptions = {
   label: { type: 'string', short: 'l', multiple: true },
   namespace: { type: 'string', short: 'n' },
   priority: { type: 'string' },
+  node: { type: 'string' },
+  'node-selector': { type: 'string', multiple: true },
   help: { type: 'boolean' },
   ...runFlagOptions,
 } as const;
@@ -126,7 +129,7 @@ function invalid(name: string, value: string): never {
   throw new CliError(`invalid --${name} ${JSON.stringify(value)}: expected an integer`);
 }
 
-export function buildRunSpec(args: string[], readFile: (f: string) => string = (f) => readFileSync(f, 'utf8')): { spec: ContainerSpec; detach: boolean; interactive: boolean; tty: boolean; cidfile?: string } {
+export function buildRunSpec(args: string[], readFile: (f: string) => string = (f) => readFileSync(f, 'utf8')): { spec: ContainerSpec; detach: boolean; interactive: boolean; tty: boolean; cidfile?: string; detachKeys?: string; node?: string; where: string } {
   const { values: v, positional: image, rest } = splitAtFirstPositional(args, runOptions);
   if (v.help) throw new CliError(runUsage, 0);
   if (!image) throw new CliError('run needs an image: llmos run [OPTIONS] IMAGE [COMMAND] [ARG...]');
@@ -179,7 +182,24 @@ export function buildRunSpec(args: string[], readFile: (f: string) => string = (
   };
   const extra = runFlagSpec(v, readFile);
   if (volumeMounts.length) extra.mounts = [...volumeMounts, ...(extra.mounts ?? [])];
-  return { spec: { ...spec, ...extra, ...(extra.labels || spec.labels ? { labels: { ...extra.labels, ...spec.labels } } : {}) }, detach: !!v.detach, interactive: !!v.interactive, tty: !!v.tty, cidfile: v.cidfile as string | undefined };
+  return { spec: { ...spec, ...extra, ...(extra.labels || spec.labels ? { labels: { ...extra.labels, ...spec.labels } } : {}) }, detach: !!v.detach, interactive: !!v.interactive, tty: !!v.tty, cidfile: v.cidfile as string | undefined, detachKeys: v['detach-keys'] as string | undefined, ...(v.node !== undefined ? { node: v.node as string } : {}), where: placementQuery(v.node as string | undefined, v['node-selector'] as string[] | undefined) };
+}
+
+/** The create/run query that says where (cluster mode): `node=N`, or `nodeSelector=K=V`s for the scheduler; '' for neither. */
+export function placementQuery(node: string | undefined, selectors: readonly string[] = []): string {
+  const q = new URLSearchParams();
+  if (node !== undefined) q.set('node', node);
+  const sel: Record<string, string> = {};
+  for (const s of selectors) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new CliError(`invalid --node-selector ${JSON.stringify(s)}: expected KEY=VALUE`);
+    sel[s.slice(0, i)] = s.slice(i + 1);
+  }
+  const bad = labelSelectorProblem(sel);
+  if (bad) throw new CliError(`invalid --node-selector: ${bad}`);
+  if (node !== undefined && selectors.length) throw new CliError('--node and --node-selector exclude each other: --node names the node, --node-selector lets the scheduler choose one');
+  for (const [k, v] of Object.entries(sel)) q.append('nodeSelector', `${k}=${v}`);
+  return q.toString();
 }
 
 const runUsage = `Usage: llmos run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -205,10 +225,14 @@ Options:
       --network-alias A     another DNS name of the container on its user network
       --restart POLICY      no (default), on-failure[:N] or always
       --init                run an init as PID 1 (forwards signals, reaps zombies)
+  -i, --interactive         keep stdin open and attach it (-it: a TTY, which needs a terminal here)
+      --detach-keys KEYS    key sequence to detach with -i/-t (default ctrl-p,ctrl-q; e.g. ctrl-x,y)
       --entrypoint CMD      override the image's entrypoint
   -l, --label K=V           set a label
   -n, --namespace NS        namespace (tenant) whose quota the container counts against (default: default)
-      --priority N          higher may preempt lower-priority workloads when the node is full (default 0)`;
+      --priority N          higher may preempt lower-priority workloads when the node is full (default 0)
+      --node NODE           cluster mode: run on this node (Ready, not cordoned; see llmos nodes)
+      --node-selector K=V   cluster mode: the scheduler picks a node carrying this label (repeatable)`;
 
 /**
  * A command that parses Docker's flags itself (run, create, exec): commander hands every argument

@@ -4,10 +4,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../client.js';
 import type { CliContext } from '../context.js';
+import { wholeNumber, wholeNumberFlag } from '../numbers.js';
 import { ago, bytes, table } from '../output.js';
 import { splitDocuments } from '../../contracts/manifest.js';
 import { parseCpu, parseMemory } from '../../kernel/quantity.js';
 import type { ApplyOutcome, ServiceLogLine, ServiceStatus } from '../../contracts/services.js';
+import { formatPlacement, parsePlacement } from '../../contracts/placement.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -38,11 +40,6 @@ export function parseEnv(vs: string[]): Record<string, string> {
   return out;
 }
 
-/** Whole numbers for counts and seconds; more than 9 digits is a typo, not a count (the server bounds each field). */
-const int = (flag: string) => (v: string): number => {
-  if (!/^\d{1,9}$/.test(v)) throw new CliError(`${flag} ${v.length > 40 ? `${v.slice(0, 40)}...` : v}: expected a whole number below 1000000000`);
-  return Number(v);
-};
 
 function ports(s: ServiceStatus): string {
   const eps = s.endpoints.map((e) => `${e.hostPort}->${e.containerPort}/${e.protocol}${e.error ? ' (!)' : ''}`);
@@ -83,6 +80,7 @@ function inspectText(s: ServiceStatus): string {
     ['readiness', probe(t.readinessProbe)],
     ['liveness', probe(t.livenessProbe)],
     ['autoscale', s.spec.autoscale ? `${s.spec.autoscale.min}..${s.spec.autoscale.max}` : '-'],
+    ['placement', s.spec.placement ? formatPlacement(s.spec.placement) : '-'],
     ['template', `${s.templateHash} (generation ${s.generation})`],
     ['rollout', s.rollout ? `${s.rollout.phase}${s.rollout.reason ? `: ${s.rollout.reason}` : ''}` : '-'],
     ['source', s.source],
@@ -187,7 +185,7 @@ export function servicesCommands(program: Command, ctx: CliContext): void {
       .command('create <name> [command...]')
       .description('create a service: N replicas of IMAGE, balanced on a host port (args after -- override the image cmd)')
       .requiredOption('--image <image>', 'image reference')
-      .option('--replicas <n>', 'desired replicas', int('--replicas'), 1)
+      .option('--replicas <n>', 'desired replicas', wholeNumberFlag('--replicas'), 1)
       .option('-p, --publish <host:ctr>', 'HOSTPORT:CONTAINERPORT[/http|tcp] (repeatable; http balances by least outstanding requests)', collect, [])
       .option('--entrypoint <cmd>', 'override the image entrypoint (one word; put arguments after --)')
       .option('--cpus <n>', 'CPU limit in cores, e.g. 0.5')
@@ -195,12 +193,16 @@ export function servicesCommands(program: Command, ctx: CliContext): void {
       .option('-e, --env <k=v>', 'environment variable (repeatable)', collect, [])
       .option('--health-cmd <cmd>', 'readiness probe: run this shell command in the replica')
       .option('--health-http <path>', 'readiness probe: HTTP GET this path on the first container port')
-      .option('--health-interval <s>', 'seconds between probes', int('--health-interval'), 2)
-      .option('--health-retries <n>', 'failures in a row before a replica is unready', int('--health-retries'), 3)
+      .option('--health-interval <s>', 'seconds between probes', wholeNumberFlag('--health-interval'), 2)
+      .option('--health-retries <n>', 'failures in a row before a replica is unready', wholeNumberFlag('--health-retries'), 3)
       .option('--liveness', 'also use the health check as a liveness probe (replace replicas that fail it)')
-      .option('--min <n>', 'autoscaler lower bound', int('--min'))
-      .option('--max <n>', 'autoscaler upper bound', int('--max')),
-  ).action(async (name: string, command: string[], o: { image: string; replicas: number; publish: string[]; entrypoint?: string; cpus?: string; memory?: string; env: string[]; healthCmd?: string; healthHttp?: string; healthInterval: number; healthRetries: number; liveness?: boolean; min?: number; max?: number; namespace: string }) => {
+      .option('--min <n>', 'autoscaler lower bound', wholeNumberFlag('--min'))
+      .option('--max <n>', 'autoscaler upper bound', wholeNumberFlag('--max'))
+      .option('--tolerate-unreachable <d>', 'cluster: keep replicas on a NotReady node this long (e.g. 24h) or never, before replacing them elsewhere (default: the server\'s --eviction-timeout)')
+      .option('--placement <spec>', 'cluster: prefer=KEY=VALUE[,burst=KEY=VALUE]: nodes with the prefer label first, burst ones when those are full'),
+  ).action(async (name: string, command: string[], o: { tolerateUnreachable?: string; image: string; replicas: number; publish: string[]; entrypoint?: string; cpus?: string; memory?: string; env: string[]; healthCmd?: string; healthHttp?: string; healthInterval: number; healthRetries: number; liveness?: boolean; min?: number; max?: number; placement?: string; namespace: string }) => {
+    const placement = o.placement === undefined ? undefined : parsePlacement(o.placement);
+    if (placement && 'error' in placement) throw new CliError(`--placement: ${placement.error}`);
     if (o.healthCmd && o.healthHttp) throw new CliError('give --health-cmd or --health-http, not both');
     if ((o.min === undefined) !== (o.max === undefined)) throw new CliError('give both --min and --max');
     const ps = o.publish.map(parsePublish);
@@ -224,6 +226,8 @@ export function servicesCommands(program: Command, ctx: CliContext): void {
         ...(probe ? { readinessProbe: probe } : {}),
         ...(probe && o.liveness ? { livenessProbe: probe } : {}),
         ...(o.min !== undefined ? { autoscale: { min: o.min, max: o.max } } : {}),
+        ...(placement ? { placement: placement.value } : {}),
+        ...(o.tolerateUnreachable !== undefined ? { tolerateUnreachable: o.tolerateUnreachable } : {}),
       },
     };
     const r = await ctx.client().request<{ service: ServiceStatus; warnings: string[] }>('POST', '/v1/services', manifest);
@@ -248,7 +252,7 @@ export function servicesCommands(program: Command, ctx: CliContext): void {
       .option('--image <image>', 'new image')
       .option('-e, --env <k=v>', 'set an environment variable (repeatable)', collect, [])
       .option('--no-wait', 'return once the update is recorded')
-      .option('--timeout <s>', 'how long to wait for the rollout', int('--timeout'), 300),
+      .option('--timeout <s>', 'how long to wait for the rollout', wholeNumberFlag('--timeout'), 300),
   ).action(async (name: string, o: { image?: string; env: string[]; wait: boolean; timeout: number; namespace: string }) => {
     if (!o.image && !o.env.length) throw new CliError('nothing to update: give --image or -e');
     const c = ctx.client();
@@ -277,7 +281,7 @@ export function servicesCommands(program: Command, ctx: CliContext): void {
     service
       .command('logs <name>')
       .description('logs of all replicas, each line prefixed with its replica')
-      .option('--tail <n>', 'last N lines per replica', int('--tail'))
+      .option('--tail <n>', 'last N lines per replica', wholeNumberFlag('--tail'))
       .option('-f, --follow', 'keep streaming'),
   ).action(async (name: string, o: { tail?: number; follow?: boolean; namespace: string }) => {
     const qs = new URLSearchParams({ ...(o.tail ? { tail: String(o.tail) } : {}), ...(o.namespace !== 'default' ? { namespace: o.namespace } : {}) });
@@ -296,7 +300,7 @@ export function servicesCommands(program: Command, ctx: CliContext): void {
   });
 
   nsOpt(program.command('scale <name> <replicas>').description('set the desired replicas of a service')).action(async (name: string, replicas: string, o: { namespace: string }) => {
-    const n = int('replicas')(replicas);
+    const n = wholeNumber('replicas', replicas);
     const s = await ctx.client().request<ServiceStatus>('POST', `/v1/services/${encodeURIComponent(name)}/scale${q(o.namespace)}`, { replicas: n });
     ctx.out(s, () => `service ${name} scaled to ${n}`);
   });

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
-import { InvalidArgument } from '../../kernel/errors.js';
+import { wholeNumber } from '../numbers.js';
 import { parseCpu, parseMemory } from '../../kernel/quantity.js';
 import { simulateScheduler } from '../../sim/scheduler/simulate.js';
 import { loadOpenbTrace } from '../../sim/scheduler/trace.js';
@@ -21,10 +21,8 @@ export function registerSimScheduler(sim: Command, ctx: CliContext): Command {
     .option('--profile <names>', 'default, binpack, balanced (comma-separated) or all', 'all')
     .option('--no-preempt', 'reject instead of preempting lower-priority pods')
     .action((o: { trace: string; nodes: string; nodeCpu: string; nodeMemory: string; zones: string; profile: string; preempt: boolean }) => {
-      const nodes = Number(o.nodes);
-      const zones = Number(o.zones);
-      if (!Number.isInteger(nodes) || nodes < 1) throw new InvalidArgument(`--nodes must be a whole number >= 1, got "${o.nodes}"`);
-      if (!Number.isInteger(zones) || zones < 1) throw new InvalidArgument(`--zones must be a whole number >= 1, got "${o.zones}"`);
+      const nodes = wholeNumber('--nodes', o.nodes, 1);
+      const zones = wholeNumber('--zones', o.zones, 1);
       const nodeCpu = parseCpu(o.nodeCpu);
       const nodeMemory = parseMemory(o.nodeMemory);
       const profiles = o.profile.split(',').map((s) => s.trim()).filter(Boolean);

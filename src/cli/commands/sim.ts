@@ -11,6 +11,8 @@ import { loadFunctionTrace, loadServiceTrace } from '../../sim/traces.js';
 import { progressBar, writeFunctionsRun, writeServiceRun } from '../../sim/report.js';
 import { SERVICE_DEFAULTS, generateEvaluation, half } from '../../sim/evaluation.js';
 import { registerSimScheduler } from './sim-scheduler.js';
+import { registerSimHybrid } from './sim-hybrid.js';
+import { registerSimCluster } from './sim-cluster.js';
 import { tracesDir } from '../../sim/paths.js';
 import { basename, resolve } from 'node:path';
 
@@ -29,6 +31,8 @@ function num(v: string, what: string): number {
 export function simCommands(program: Command, ctx: CliContext): void {
   const sim = program.command('sim').description('replay real traces through the scaling and keep-alive policies (local, no daemon)');
   registerSimScheduler(sim, ctx);
+  registerSimHybrid(sim, ctx);
+  registerSimCluster(sim, ctx);
 
   sim
     .command('functions')

@@ -13,10 +13,13 @@ function frameOf(type: number, data: Buffer | string): Buffer {
   return Buffer.concat([h, body]);
 }
 
-function upgrade(client: ApiClient, p: string): Promise<Socket> {
+async function upgrade(client: ApiClient, p: string): Promise<Socket> {
   const url = new URL(client.base + p);
+  // An API off loopback serves TLS with the cluster CA (cluster mode). node:https (tls, crypto) is
+  // imported only then: the containers group loads this file, and `ps` need not compile them.
+  const transport = url.protocol === 'https:' ? await import('node:https') : http;
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', headers: { authorization: `Bearer ${client.token}`, connection: 'Upgrade', upgrade: 'tcp' } });
+    const req = transport.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', ...(url.protocol === 'https:' ? client.trust() : {}), headers: { authorization: `Bearer ${client.token}`, connection: 'Upgrade', upgrade: 'tcp' } });
     req.on('upgrade', (_res, socket, head) => {
       if (head.length) socket.unshift(head);
       resolve(socket as Socket);

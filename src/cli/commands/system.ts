@@ -18,13 +18,16 @@ export function systemCommands(program: Command, ctx: CliContext): void {
     .option('--join <url>', 'run as a node agent of the server at this URL (https://SERVER:7070)')
     .option('--token <token>', 'with --join: the join token from `llmos token create` on the server')
     .option('--node-name <name>', 'with --join: this node\'s name (default: the host name)')
+    .option('--mqtt-url <url>', 'IoT: use this MQTT broker (mqtt[s]://USER:PASS@HOST:PORT) instead of a managed mosquitto')
     .option('--node-label <k=v>', 'with --join: a node label, repeatable (llmos.io/cloud=public, llmos.io/zone=z1)', (v: string, acc: string[] = []) => [...acc, v])
-    .action(async (o: { dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string; profile?: string; store?: string; join?: string; token?: string; nodeName?: string; nodeLabel?: string[] }, cmd: Command) => {
+    .option('--node-grace <d>', 'server: a node whose lease is not renewed this long is NotReady (default 40s)')
+    .option('--eviction-timeout <d>', 'server: a node NotReady this long has its service replicas replaced on other nodes (default 300s; per service --tolerate-unreachable)')
+    .action(async (o: { nodeGrace?: string; evictionTimeout?: string; dataDir?: string; listen?: string; gateway?: string; dockerSocket?: string; logLevel?: string; profile?: string; store?: string; join?: string; token?: string; nodeName?: string; nodeLabel?: string[]; mqttUrl?: string }, cmd: Command) => {
       // The bundled daemon (scripts/bundle-daemon.mjs) boots faster than the module tree.
       const { runDaemon } = (await import(new URL('../../../daemon.mjs', import.meta.url).href)) as DaemonEntry;
       const g = cmd.optsWithGlobals<{ dataDir?: string }>();
       const nodeLabels = Object.fromEntries((o.nodeLabel ?? []).map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, ''])));
-      await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, dockerSocket: o.dockerSocket, logLevel: o.logLevel, profile: o.profile, store: o.store, join: o.join, joinToken: o.token, nodeName: o.nodeName, nodeLabels });
+      await runDaemon({ dataDir: o.dataDir ?? g.dataDir, listen: o.listen, gateway: o.gateway, dockerSocket: o.dockerSocket, logLevel: o.logLevel, profile: o.profile, store: o.store, join: o.join, joinToken: o.token, nodeName: o.nodeName, nodeLabels, mqttUrl: o.mqttUrl, nodeGrace: o.nodeGrace, evictionTimeout: o.evictionTimeout });
     });
 
   program

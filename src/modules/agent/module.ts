@@ -1,19 +1,29 @@
-// Registration of the node agent (`llmos up --join URL --token T`): joins the server at boot (a
-// refusal aborts boot with the server's one-line reason) and renews the node's lease every
-// leaseIntervalMs (10 s by default; the server says how often).
+// Registration of the node agent (`llmos up --join URL --token T`). At boot it joins the server
+// (a refusal aborts boot with the server's one-line reason) or resumes with the credential saved by
+// an earlier run. An agent is a full daemon with its own SQLite store: its workloads, their
+// restart policies and the last network map are local, so it never needs the server to boot or
+// to keep running (edge autonomy, as OpenYurt's and KubeEdge's). With the server unreachable at
+// boot it starts anyway and the join or renewal is retried in the background; see lease.ts for
+// the renewals and the reconnect.
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Kinds } from '../../contracts/kinds.js';
-import { agentKind, nodeNameSchema, labelsSchema, taintSchema, type Taint } from '../../contracts/cluster.js';
+import { agentKind, nodeNameSchema, labelsSchema, taintSchema, type AgentLink, type Taint } from '../../contracts/cluster.js';
 import type { ImagesApi } from '../../contracts/images.js';
-import { InvalidArgument, errorMessage } from '../../kernel/errors.js';
+import { InvalidArgument, Unauthenticated, Unavailable, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
+import { joinServer, type Joined } from './join.js';
 import { callServer } from './http.js';
-import { joinServer } from './join.js';
-import { resume, saveCredential } from './credential.js';
+import { loadCredential, renewLease, saveCredential } from './credential.js';
+import { LeaseLoop } from './lease.js';
 import { nodeReport } from './report.js';
+import { agentNetworkSync, type NetworkSync } from './network-sync.js';
+import type { ClusterRoutingApi } from '../../contracts/network.js';
+import { agentReplacedSync, type ReplacedSync } from './replaced.js';
+import { AgentTunnel, type LocalApi } from './tunnel.js';
+import type { JoinRequest } from '../../contracts/cluster.js';
 
 export interface AgentConfig {
   /** The server's API URL, https://SERVER:7070. */
@@ -25,8 +35,7 @@ export interface AgentConfig {
   taints: Taint[];
 }
 
-export interface AgentApi {
-  readonly nodeName: string;
+export interface AgentApi extends AgentLink {
   readonly server: string;
   /** Time of the last lease the server accepted (ISO), or undefined. */
   lastRenewal(): string | undefined;
@@ -46,15 +55,23 @@ async function machineId(dir: string): Promise<string> {
   return id;
 }
 
+/** Back-off of a join retried in the background: 1 s doubling to 15 s. */
+const joinRetryMs = (attempt: number) => Math.min(15_000, 1000 * 2 ** Math.min(4, attempt));
+
 export const agentModule = (): ModuleDef<AgentConfig, AgentApi> => {
-  let timer: NodeJS.Timeout | undefined;
-  let renew: (() => Promise<number>) | undefined;
+  let net: NetworkSync | undefined;
+  let lease: LeaseLoop | undefined;
+  let tunnel: AgentTunnel | undefined;
+  let joinTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let replaced: ReplacedSync | undefined;
+  let begin: (() => void) | undefined;
   return {
     kind: agentKind,
     id: 'default',
-    description: 'node agent: joined to a cluster server, renews its node lease',
+    description: 'node agent: joined to a cluster server, renews its node lease, runs on while the server is away',
     requires: [Kinds.stateStore],
-    optional: [Kinds.images, Kinds.functions],
+    optional: [Kinds.images, Kinds.functions, Kinds.network, Kinds.api, Kinds.containers],
     defaults: { server: '', token: '', nodeName: '', labels: {}, taints: [] },
     validate(c) {
       let url: URL;
@@ -75,50 +92,121 @@ export const agentModule = (): ModuleDef<AgentConfig, AgentApi> => {
     },
     async init(ctx) {
       const server = new URL(ctx.config.server);
+      const name = ctx.config.nodeName;
+      const sync = agentNetworkSync(ctx, server, ctx.getOptional<{ clusterRouting?: ClusterRoutingApi }>(Kinds.network)?.clusterRouting);
+      net = sync;
       const report = () => nodeReport(ctx, ctx.getOptional<ImagesApi>(Kinds.images), ctx.getOptional(Kinds.functions) !== undefined);
-      const resumed = await resume(ctx.dir, server, ctx.config.nodeName, ctx.config.token, await report());
-      const joined = resumed ?? await joinServer(server, {
+      const request = async (): Promise<JoinRequest> => ({
         token: ctx.config.token,
-        name: ctx.config.nodeName,
+        name,
         machineId: await machineId(ctx.dir),
         labels: ctx.config.labels,
         taints: ctx.config.taints,
         report: await report(),
+        ...(sync.podSubnet ? { podSubnet: sync.podSubnet } : {}),
       });
-      if (!resumed) await saveCredential(ctx.dir, server, joined);
-      ctx.meta.exports.server = server.origin;
-      ctx.meta.exports.nodeName = joined.name;
-      ctx.log.info(`agent: ${resumed ? 'rejoined with its saved credential' : 'joined'} ${server.origin} as node ${joined.name}`);
-      let last: string | undefined = new Date().toISOString();
-      let failing = false;
-      let interval = joined.leaseIntervalMs;
-      renew = async () => {
-        try {
-          const r = await callServer<{ renewTime: string; leaseIntervalMs: number }>(server, { method: 'PUT', path: '/v1/cluster/agent/lease', body: { report: await report() }, credential: joined.credential, ca: joined.ca });
-          last = r.renewTime;
-          interval = r.leaseIntervalMs;
-          if (failing) ctx.log.info(`agent: lease renewed again (node ${joined.name})`);
-          failing = false;
-        } catch (e) {
-          // Logged once per outage, not at every tick.
-          if (!failing) ctx.log.error(`agent: lease renewal failed (node ${joined.name}): ${errorMessage(e)}`);
-          failing = true;
-        }
-        return interval;
+      const join = async (): Promise<Joined> => {
+        const j = await joinServer(server, await request());
+        await saveCredential(ctx.dir, server, j);
+        ctx.log.info(`agent: joined ${server.origin} as node ${j.name}`);
+        return j;
       };
-      return { nodeName: joined.name, server: server.origin, lastRenewal: () => last };
+      let joined: Joined | undefined;
+      let offline = false;
+      const saved = await loadCredential(ctx.dir, server, name, ctx.config.token);
+      if (saved) {
+        try {
+          // Bounded: a cut link (packets dropped) must not hold the boot; the lease loop keeps trying.
+          const r = await renewLease(server, saved, await report(), 3000);
+          joined = { name, credential: saved.credential, ca: saved.ca, leaseIntervalMs: r.leaseIntervalMs, ...(saved.podSubnet ? { podSubnet: saved.podSubnet } : {}) };
+          ctx.log.info(`agent: rejoined with its saved credential ${server.origin} as node ${name}`);
+        } catch (e) {
+          // Unauthenticated: removed from the cluster (llmos node rm), join again with the token.
+          if (e instanceof Unavailable) {
+            joined = { name, credential: saved.credential, ca: saved.ca, leaseIntervalMs: saved.leaseIntervalMs ?? 10_000, ...(saved.podSubnet ? { podSubnet: saved.podSubnet } : {}) };
+            offline = true;
+            ctx.log.warn(`agent: ${errorMessage(e)}; running node ${name} from its local store, renewing in the background`);
+          } else if (!(e instanceof Unauthenticated)) throw e;
+        }
+      }
+      if (!joined) {
+        try {
+          joined = await join();
+        } catch (e) {
+          if (!(e instanceof Unavailable)) throw e; // a refusal: one line, boot aborts
+          ctx.log.warn(`agent: ${errorMessage(e)}; joining in the background`);
+        }
+      }
+      ctx.meta.exports.server = server.origin;
+      ctx.meta.exports.nodeName = name;
+      const joinedAt = new Date().toISOString();
+      // The server reaches this node's API through the tunnel this agent opens.
+      const localApi = ctx.getOptional<LocalApi>(Kinds.api);
+      const openTunnel = (j: Joined) => {
+        tunnel?.stop();
+        tunnel = new AgentTunnel({ server, credential: j.credential, ca: j.ca, local: () => localApi, log: ctx.log });
+        tunnel.start();
+      };
+      const session = (j: Joined, wasOffline: boolean) => {
+        if (stopped) return;
+        lease = new LeaseLoop({
+          intervalMs: j.leaseIntervalMs,
+          offline: wasOffline,
+          renew: async (timeoutMs) => renewLease(server, j, await report(), timeoutMs),
+          onDown: (e) => ctx.log.error(`agent: lease renewal failed (node ${j.name}): ${errorMessage(e)}; its workloads keep running`),
+          onReconnect: (downMs) => {
+            ctx.log.info(`agent: lease renewed again (node ${j.name}, after ${Math.round(downMs / 1000)} s)`);
+            sync.kick();
+            // The server has closed a tunnel that missed its pings; this end may not notice for minutes (TCP keepalive).
+            if (downMs >= 5000) openTunnel(j);
+          },
+        });
+        lease.start();
+        sync.start(j);
+        openTunnel(j);
+        replaced?.stop();
+        replaced = agentReplacedSync(ctx, server, j);
+        replaced.start();
+      };
+      begin = () => {
+        void sync.restore();
+        if (joined) return session(joined, offline);
+        let attempt = 0;
+        const retry = () => {
+          joinTimer = setTimeout(() => {
+            join().then((j) => {
+              joined = j;
+              session(j, false);
+            }, (e) => {
+              if (attempt++ === 0 || !(e instanceof Unavailable)) ctx.log.error(`agent: join of ${server.origin} failed: ${errorMessage(e)}; retrying`);
+              if (!stopped) retry();
+            });
+          }, joinRetryMs(attempt));
+        };
+        retry();
+      };
+      return {
+        nodeName: name,
+        server: server.origin,
+        lastRenewal: () => lease?.lastRenewal() ?? (joined && !offline ? joinedAt : undefined),
+        // Other modules' calls with the node credential (the iot edge sync).
+        callServer: <T>(method: string, p: string, body?: unknown, timeoutMs?: number): Promise<T> => {
+          if (!joined) return Promise.reject(new Unavailable(`node ${name} has not joined ${server.origin} yet`));
+          // The signal bounds the whole call (the socket timeout alone let a connect hang through a partition).
+          return callServer<T>(server, { method, path: p, body, credential: joined.credential, ca: joined.ca, ...(timeoutMs ? { timeoutMs, signal: AbortSignal.timeout(timeoutMs) } : {}) });
+        },
+      };
     },
     start() {
-      // The join registered the first lease; each renewal schedules the next (no overlap).
-      const tick = async () => {
-        const next = await renew?.();
-        if (renew && next !== undefined) timer = setTimeout(() => void tick(), next);
-      };
-      timer = setTimeout(() => void tick(), 0);
+      begin?.();
     },
     stop() {
-      renew = undefined;
-      clearTimeout(timer);
+      stopped = true;
+      clearTimeout(joinTimer);
+      net?.stop();
+      lease?.stop();
+      tunnel?.stop();
+      replaced?.stop();
     },
   };
 };

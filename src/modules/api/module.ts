@@ -35,7 +35,7 @@ export const apiModule = (): ModuleDef<ApiConfig, ApiModule> => ({
   description: 'REST API under /v1 with bearer-token auth and OpenAPI',
   requires: [Kinds.stateStore],
   // Every kind a route serves; each may be unloaded, and then its routes answer 503.
-  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind, iotKind, clusterKind, userNetworksKind],
+  optional: [Kinds.scheduler, Kinds.monitor, Kinds.containers, Kinds.images, Kinds.dashboard, Kinds.functions, Kinds.gateway, Kinds.services, Kinds.autoscaler, volumesKind, iotKind, clusterKind, userNetworksKind, Kinds.network],
   defaults: { listen: '' },
   async init(ctx) {
     const token = await ensureToken(ctx.dataDir);

@@ -20,6 +20,8 @@ export interface ControllerDeps {
   log: Logger;
   /** The provider for "service" or "function" targets, or undefined when that module is not loaded. */
   provider(kind: string): ScaleTargetProvider | undefined;
+  /** Several servers on one etcd: whether this one is the elected leader (the only one that scales). */
+  leading?: () => boolean;
   now?: () => number;
 }
 
@@ -61,7 +63,9 @@ export class AutoscalerController {
     }
     const id = key.slice(SPEC.length - 1);
     this.specs.set(id, spec);
-    this.d.reconciler.register(`autoscaler${id}`, () => this.tick(spec.namespace, spec.name).then(() => undefined), policyConfig(spec).periodMs);
+    this.d.reconciler.register(`autoscaler${id}`, async () => {
+      if (this.d.leading?.() !== false) await this.tick(spec.namespace, spec.name);
+    }, policyConfig(spec).periodMs);
   }
 
   private untrack(key: string): void {

@@ -3,9 +3,13 @@
 // writes one small key. A node is Ready while its lease was renewed within the grace period
 // (node-monitor-grace-period); the status is computed when read, so no loop has to flip it.
 import { cloudLabel, zoneLabel, type JoinAnswer, type JoinRequest, type NodePatch, type NodeReport, type NodeView, type Taint } from '../../contracts/cluster.js';
-import type { StateStore } from '../../contracts/state-store.js';
-import { AlreadyExists, Conflict, NotFound, Unauthenticated } from '../../kernel/errors.js';
+import type { KeyValue, StateStore, TxnOp } from '../../contracts/state-store.js';
+import { AlreadyExists, Conflict, InvalidArgument, NotFound, Unauthenticated } from '../../kernel/errors.js';
+import { canonicalCidr, CLUSTER_POD_CIDR, POD_SUBNET_PREFIX } from '../../contracts/network.js';
+import { NodeCache, leasesPrefix, nodesPrefix } from './node-cache.js';
+import { BlockCursor, backfillIndex, heldBlocks, subnetBlocks, type SubnetClaim } from './pod-subnets.js';
 import { hashSecret, newSecret, secretMatches } from './secrets.js';
+import { nodeCondition } from '../../policies/node-lifecycle.js';
 
 export interface NodeRecord {
   name: string;
@@ -15,9 +19,12 @@ export interface NodeRecord {
   labels: Record<string, string>;
   taints: Taint[];
   unschedulable: boolean;
+  /** Being drained (llmos node drain): the services controller moves its replicas off. */
+  draining?: boolean;
   address: string;
   report: NodeReport;
   createdAt: string;
+  podSubnet?: string;
 }
 
 interface LeaseRecord {
@@ -25,8 +32,10 @@ interface LeaseRecord {
   renewTime: string;
 }
 
-export const nodeKey = (name: string): string => `/cluster/nodes/${name}`;
-export const leaseKey = (name: string): string => `/cluster/leases/${name}`;
+export const nodeKey = (name: string): string => `${nodesPrefix}${name}`;
+export const leaseKey = (name: string): string => `${leasesPrefix}${name}`;
+
+const raceLost = 'was registered at the same time by another join; try again';
 
 export interface NodeTiming {
   leaseIntervalMs: number;
@@ -34,17 +43,77 @@ export interface NodeTiming {
 }
 
 export class NodeRegistry {
+  private readonly cursor = new BlockCursor();
+  private readonly cache: NodeCache<NodeRecord, LeaseRecord>;
+
   constructor(
     private readonly store: StateStore,
     private readonly timing: NodeTiming,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.cache = new NodeCache(store);
+  }
+
+  /** The cache takes this process's committed writes from their answer (read-your-writes without waiting for the watch). */
+  private committed(ops: TxnOp[], revision: number): void {
+    for (const op of ops) if (op.type !== 'get') this.cache.wrote(op.key, revision, op.type === 'put' ? op.value : undefined);
+  }
+
+  /** Stops the cache's watches. */
+  close(): void {
+    this.cache.close();
+  }
 
   /** Registers (or re-registers, from the same machine) a node; the token was checked by the caller. */
   async join(req: JoinRequest, from: string): Promise<JoinAnswer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.joinOnce(req, from);
+      } catch (e) {
+        // The race was lost to this machine's own earlier join (its client gave up after a 503,
+        // but the store applied it): join again over it, as a rejoin from the same machine.
+        if (!(e instanceof AlreadyExists) || !e.message.endsWith(raceLost) || attempt >= 2) throw e;
+        if ((await this.store.get<NodeRecord>(nodeKey(req.name)))?.value.machineId !== req.machineId) throw e;
+      }
+    }
+  }
+
+  private async joinOnce(req: JoinRequest, from: string): Promise<JoinAnswer> {
     const old = await this.store.get<NodeRecord>(nodeKey(req.name));
     if (old && old.value.machineId !== req.machineId) {
       throw new AlreadyExists(`node ${req.name} is already registered by another machine: remove it first with \`llmos node rm ${req.name}\` on the server, or join with another --node-name`);
+    }
+    const had = old?.value.podSubnet;
+    const asked = req.podSubnet ?? had;
+    if (asked !== undefined) {
+      const subnet = canonicalCidr(asked);
+      if (!subnet) throw new InvalidArgument(`pod subnet ${JSON.stringify(asked)} is not an IPv4 CIDR between /8 and /30`);
+      const r = await this.claim(req, from, old, subnet);
+      if (r.answer) return r.answer;
+      throw new InvalidArgument(`pod subnet ${subnet} overlaps node ${r.holder.node}'s ${r.holder.subnet}: give this node another modules.network.subnet`);
+    }
+    // None asked nor held: probe the range's /24s from the cursor; each probe is the join's own transaction.
+    for (const subnet of this.cursor.candidates()) {
+      const r = await this.claim(req, from, old, subnet);
+      if (r.answer) return r.answer;
+    }
+    throw new InvalidArgument(`no free /${POD_SUBNET_PREFIX} left in the cluster pod range ${CLUSTER_POD_CIDR}`);
+  }
+
+  /**
+   * One transaction: the node record (created if absent, or replaced if unchanged since read), its
+   * lease, and the subnet's index blocks, each created only if absent (those of the subnet it
+   * already had are its own). A taken block answers who holds it, from the failure branch's reads.
+   */
+  private async claim(req: JoinRequest, from: string, old: KeyValue<NodeRecord> | undefined, podSubnet: string): Promise<{ answer: JoinAnswer } | { answer?: undefined; holder: SubnetClaim }> {
+    const blocks = subnetBlocks(podSubnet);
+    if ('error' in blocks) throw new InvalidArgument(blocks.error);
+    const own = new Set(heldBlocks(old?.value.podSubnet));
+    const fresh = [...blocks.keys, ...blocks.absent].filter((k) => !own.has(k));
+    // A /24 claim: no smaller subnet of another node inside it (subnetBlocks says why this is a read).
+    for (const prefix of blocks.probes) {
+      const other = (await this.store.list<SubnetClaim>(prefix, { limit: 8 })).items.find((kv) => !own.has(kv.key) && kv.key !== prefix + '0');
+      if (other) return { holder: other.value };
     }
     const secret = newSecret();
     const labels = { [cloudLabel]: 'private', [zoneLabel]: 'default', ...(old?.value.labels ?? {}), ...req.labels, 'llmos.io/hostname': req.name };
@@ -59,51 +128,77 @@ export class NodeRegistry {
       address: from,
       report: req.report,
       createdAt: old?.value.createdAt ?? new Date(this.now()).toISOString(),
+      podSubnet,
     };
+    const claim: SubnetClaim = { node: req.name, subnet: podSubnet };
     // Created only if absent, or replaced only if unchanged since read: two joins racing for one name cannot both win.
+    const success: TxnOp[] = [
+      { type: 'put', key: nodeKey(req.name), value: rec },
+      { type: 'put', key: leaseKey(req.name), value: { holder: req.name, renewTime: new Date(this.now()).toISOString() } satisfies LeaseRecord },
+      // Rewritten when already its own too: that also indexes a subnet recorded before the index existed.
+      ...blocks.keys.map((key) => ({ type: 'put' as const, key, value: claim })),
+      ...[...own].filter((k) => !blocks.keys.includes(k)).map((key) => ({ type: 'delete' as const, key })),
+    ];
     const r = await this.store.txn({
-      compare: [old ? { key: nodeKey(req.name), target: 'modRevision', value: old.modRevision } : { key: nodeKey(req.name), target: 'exists', value: false }],
-      success: [{ type: 'put', key: nodeKey(req.name), value: rec }, { type: 'put', key: leaseKey(req.name), value: { holder: req.name, renewTime: new Date(this.now()).toISOString() } satisfies LeaseRecord }],
+      compare: [old ? { key: nodeKey(req.name), target: 'modRevision', value: old.modRevision } : { key: nodeKey(req.name), target: 'exists', value: false }, ...fresh.map((key) => ({ key, target: 'exists' as const, value: false }))],
+      success,
+      failure: [{ type: 'get', key: nodeKey(req.name) }, ...fresh.map((key) => ({ type: 'get' as const, key }))],
     });
-    if (!r.succeeded) throw new AlreadyExists(`node ${req.name} was registered at the same time by another join; try again`);
-    return { name: req.name, credential: `${req.name}.${secret}`, leaseIntervalMs: this.timing.leaseIntervalMs };
+    if (r.succeeded) this.committed(success, r.revision);
+    if (r.succeeded) return { answer: { name: req.name, credential: `${req.name}.${secret}`, leaseIntervalMs: this.timing.leaseIntervalMs, podSubnet } };
+    const [node, ...taken] = r.results;
+    if (old ? node?.modRevision !== old.modRevision : node !== undefined) throw new AlreadyExists(`node ${req.name} ${raceLost}`);
+    const holder = taken.find((kv) => kv !== undefined)?.value as SubnetClaim | undefined;
+    return { holder: holder ?? { node: '?', subnet: podSubnet } };
   }
 
-  /** The node a credential (`<name>.<secret>`) belongs to; Unauthenticated otherwise. */
-  private async authenticate(credential: string): Promise<{ rec: NodeRecord; modRevision: number }> {
+  /**
+   * The node a credential (`<name>.<secret>`) belongs to; Unauthenticated otherwise. From the
+   * cache, or (fresh: true, or not there yet: joined through another server) from the store.
+   */
+  async authenticate(credential: string, fresh = false): Promise<{ rec: NodeRecord; modRevision: number }> {
     const dot = credential.indexOf('.');
     const name = credential.slice(0, dot);
-    const kv = dot > 0 ? await this.store.get<NodeRecord>(nodeKey(name)) : undefined;
-    if (!kv || !secretMatches(credential.slice(dot + 1), kv.value.credentialHash)) {
+    const ok = (kv: KeyValue<NodeRecord> | undefined): kv is KeyValue<NodeRecord> => !!kv && secretMatches(credential.slice(dot + 1), kv.value.credentialHash);
+    let kv = dot > 0 && !fresh ? await this.cache.node(name) : undefined;
+    if (!ok(kv) && dot > 0) kv = await this.store.get<NodeRecord>(nodeKey(name));
+    if (!ok(kv)) {
       throw new Unauthenticated(`node ${name || '?'} is not registered with this credential (removed with llmos node rm, or joined again elsewhere): restart the agent to join again`);
     }
     return { rec: kv.value, modRevision: kv.modRevision };
   }
 
+  /** One transaction per heartbeat, on the cached record's revision; a stale one is read again once. */
   async renew(credential: string, report: NodeReport): Promise<{ renewTime: string; leaseIntervalMs: number }> {
-    const { rec, modRevision } = await this.authenticate(credential);
-    const renewTime = new Date(this.now()).toISOString();
-    const ops = [{ type: 'put' as const, key: leaseKey(rec.name), value: { holder: rec.name, renewTime } satisfies LeaseRecord }];
-    // The node record is rewritten only when what the agent reports changed (images, allocations).
-    if (JSON.stringify(rec.report) !== JSON.stringify(report)) ops.push({ type: 'put', key: nodeKey(rec.name), value: { ...rec, report } as never });
-    const r = await this.store.txn({ compare: [{ key: nodeKey(rec.name), target: 'modRevision', value: modRevision }], success: ops });
-    if (!r.succeeded) throw new Conflict(`node ${rec.name} changed during the renewal; the next one retries`);
-    return { renewTime, leaseIntervalMs: this.timing.leaseIntervalMs };
+    for (let attempt = 0; ; attempt++) {
+      const { rec, modRevision } = await this.authenticate(credential, attempt > 0);
+      const renewTime = new Date(this.now()).toISOString();
+      const ops = [{ type: 'put' as const, key: leaseKey(rec.name), value: { holder: rec.name, renewTime } satisfies LeaseRecord }];
+      // The node record is rewritten only when what the agent reports changed (images, allocations).
+      if (JSON.stringify(rec.report) !== JSON.stringify(report)) ops.push({ type: 'put', key: nodeKey(rec.name), value: { ...rec, report } as never });
+      const r = await this.store.txn({ compare: [{ key: nodeKey(rec.name), target: 'modRevision', value: modRevision }], success: ops });
+      if (r.succeeded) this.committed(ops, r.revision);
+      if (r.succeeded) return { renewTime, leaseIntervalMs: this.timing.leaseIntervalMs };
+      if (attempt >= 1) throw new Conflict(`node ${rec.name} changed during the renewal; the next one retries`);
+    }
   }
 
   private view(rec: NodeRecord, lease: LeaseRecord | undefined): NodeView {
-    const renewed = lease ? Date.parse(lease.renewTime) : NaN;
-    const age = Number.isFinite(renewed) ? Math.max(0, this.now() - renewed) : null;
+    const cond = nodeCondition(lease ? Date.parse(lease.renewTime) : null, this.now(), this.timing.leaseGraceMs);
+    const age = cond.heartbeatAgeMs;
     return {
       name: rec.name,
-      status: age !== null && age <= this.timing.leaseGraceMs ? 'Ready' : 'NotReady',
+      status: cond.status,
+      notReadySince: cond.notReadySince === null ? null : new Date(cond.notReadySince).toISOString(),
       unschedulable: rec.unschedulable,
+      draining: !!rec.draining,
       roles: rec.roles,
       labels: rec.labels,
       taints: rec.taints,
       zone: rec.labels[zoneLabel] ?? '',
       cloud: rec.labels[cloudLabel] ?? '',
       address: rec.address,
+      podSubnet: rec.podSubnet ?? '',
       capacity: rec.report.capacity,
       allocatable: rec.report.allocatable,
       allocated: rec.report.allocated,
@@ -118,32 +213,34 @@ export class NodeRegistry {
   }
 
   async list(): Promise<NodeView[]> {
-    const [nodes, leases] = await Promise.all([this.store.list<NodeRecord>('/cluster/nodes/'), this.store.list<LeaseRecord>('/cluster/leases/')]);
-    const byName = new Map(leases.items.map((kv) => [kv.value.holder, kv.value]));
-    return nodes.items.map((kv) => this.view(kv.value, byName.get(kv.value.name)));
+    return (await this.cache.all()).map(({ node, lease }) => this.view(node.value, lease));
   }
 
-  private async record(name: string): Promise<{ rec: NodeRecord; modRevision: number }> {
-    const kv = await this.store.get<NodeRecord>(nodeKey(name));
+  /** From the cache (fresh: from the store, after a compare failed on the cached revision). */
+  private async record(name: string, fresh = false): Promise<{ rec: NodeRecord; modRevision: number }> {
+    const kv = (fresh ? undefined : await this.cache.node(name)) ?? await this.store.get<NodeRecord>(nodeKey(name));
     if (!kv) throw new NotFound(`no node ${name} (see llmos nodes)`);
     return { rec: kv.value, modRevision: kv.modRevision };
   }
 
   async get(name: string): Promise<NodeView> {
     const { rec } = await this.record(name);
-    return this.view(rec, (await this.store.get<LeaseRecord>(leaseKey(name)))?.value);
+    return this.view(rec, await this.cache.lease(name));
   }
 
   async update(name: string, patch: NodePatch): Promise<NodeView> {
     for (let attempt = 0; ; attempt++) {
-      const { rec, modRevision } = await this.record(name);
+      const { rec, modRevision } = await this.record(name, attempt > 0);
       const labels = { ...rec.labels };
       for (const [k, v] of Object.entries(patch.labels ?? {})) if (v === null) delete labels[k]; else labels[k] = v;
       const removed = new Set([...(patch.removeTaints ?? []), ...(patch.addTaints ?? []).map((t) => t.key)]);
       const taints = [...rec.taints.filter((t) => !removed.has(t.key)), ...(patch.addTaints ?? [])];
-      const next: NodeRecord = { ...rec, labels, taints, unschedulable: patch.unschedulable ?? rec.unschedulable };
+      const next: NodeRecord = { ...rec, labels, taints, unschedulable: patch.draining ? true : patch.unschedulable ?? rec.unschedulable };
+      // Uncordoning ends a drain; draining implies cordoned.
+      next.draining = patch.draining ?? (patch.unschedulable === false ? false : rec.draining);
       try {
-        await this.store.put(nodeKey(name), next, { prevRevision: modRevision });
+        const { revision } = await this.store.put(nodeKey(name), next, { prevRevision: modRevision });
+        this.cache.wrote(nodeKey(name), revision, next);
         return await this.get(name);
       } catch (e) {
         // A heartbeat rewrote the record in between: read it again (bounded).
@@ -152,8 +249,21 @@ export class NodeRegistry {
     }
   }
 
+  /** Deletes the node record, its lease and its pod subnet's index blocks (the subnet is free again). */
   async remove(name: string): Promise<void> {
-    const r = await this.store.txn({ compare: [{ key: nodeKey(name), target: 'exists', value: true }], success: [{ type: 'delete', key: nodeKey(name) }, { type: 'delete', key: leaseKey(name) }] });
-    if (!r.succeeded) throw new NotFound(`no node ${name} (see llmos nodes)`);
+    for (let attempt = 0; ; attempt++) {
+      const { rec, modRevision } = await this.record(name, attempt > 0);
+      const blocks = heldBlocks(rec.podSubnet);
+      const success: TxnOp[] = [{ type: 'delete', key: nodeKey(name) }, { type: 'delete', key: leaseKey(name) }, ...blocks.map((key) => ({ type: 'delete' as const, key }))];
+      const r = await this.store.txn({ compare: [{ key: nodeKey(name), target: 'modRevision', value: modRevision }], success });
+      if (r.succeeded) return this.committed(success, r.revision);
+      // A heartbeat rewrote the record in between: read it again (bounded).
+      if (attempt >= 4) throw new Conflict(`node ${name} kept changing during its removal; try again`);
+    }
+  }
+
+  /** Indexes the pod subnets of node records written before the index existed (once, at start). */
+  async backfillSubnetIndex(): Promise<number> {
+    return backfillIndex(this.store, (await this.cache.all()).map(({ node }) => node.value));
   }
 }

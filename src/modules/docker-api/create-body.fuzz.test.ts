@@ -10,16 +10,21 @@ import { DockerError } from './errors.js';
 const minutes = Number(process.env.LLMOS_FUZZ_MINUTES) || 0;
 const runs = minutes ? { interruptAfterTimeLimit: minutes * 60_000, numRuns: Number.MAX_SAFE_INTEGER } : { numRuns: 3000 };
 
-const fieldNames = ['Image', 'Cmd', 'Entrypoint', 'Env', 'User', 'WorkingDir', 'Labels', 'Tty', 'OpenStdin', 'ExposedPorts', 'Volumes', 'HostConfig', 'NetworkingConfig', 'Hostname', 'Healthcheck'];
-const hostNames = ['Binds', 'Mounts', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'RestartPolicy', 'AutoRemove', 'Memory', 'NanoCpus', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ReadonlyRootfs', 'Init', 'LogConfig', 'Privileged', 'CapAdd'];
+const fieldNames = ['Image', 'Cmd', 'Entrypoint', 'Env', 'User', 'WorkingDir', 'Labels', 'Tty', 'OpenStdin', 'ExposedPorts', 'Volumes', 'HostConfig', 'NetworkingConfig', 'Hostname', 'Healthcheck', 'StopTimeout'];
+const hostNames = ['Binds', 'Mounts', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'RestartPolicy', 'AutoRemove', 'Memory', 'NanoCpus', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ReadonlyRootfs', 'Init', 'LogConfig', 'Privileged', 'CapAdd', 'Tmpfs', 'OomScoreAdj', 'ContainerIDFile', 'CgroupnsMode'];
 const value = fc.oneof(fc.jsonValue(), fc.constantFrom('', '/a:/b', 'x', '80/tcp', 'bridge', 'host'), fc.array(fc.string()), fc.dictionary(fc.string(), fc.jsonValue()));
 // Mostly zero values (what the CLI sends), so that the valid paths are reached too.
 const field = fc.oneof({ arbitrary: fc.constant(null), weight: 12 }, { arbitrary: fc.constantFrom('', 0, false, [], {}), weight: 2 }, { arbitrary: value, weight: 1 });
+// Mounts as the CLI's --mount sends them, with their option objects (and hostile values in them).
+const mount = fc.record(
+  { Type: fc.oneof(fc.constantFrom('bind', 'volume', 'tmpfs', 'npipe'), value), Source: fc.oneof(fc.constantFrom('/srv', 'vol', ''), value), Target: fc.oneof(fc.constantFrom('/t', ''), value), ReadOnly: fc.oneof(fc.boolean(), value), BindOptions: fc.oneof(fc.record({ Propagation: fc.oneof(fc.constantFrom('rprivate', 'shared'), value) }, { requiredKeys: [] }), value), VolumeOptions: fc.oneof(fc.record({ NoCopy: fc.boolean() }, { requiredKeys: [] }), value), TmpfsOptions: fc.oneof(fc.record({ SizeBytes: fc.oneof(fc.integer(), value), Mode: fc.oneof(fc.integer(), value) }, { requiredKeys: [] }), value) },
+  { requiredKeys: [] },
+);
 const body = fc.record(
   Object.fromEntries([
     ...fieldNames.map((k) => [k, field]),
     ['Image', fc.oneof({ arbitrary: fc.constant('img'), weight: 8 }, { arbitrary: value, weight: 1 })],
-    ['HostConfig', fc.oneof({ arbitrary: fc.record(Object.fromEntries(hostNames.map((k) => [k, field])), { requiredKeys: [] }), weight: 8 }, { arbitrary: value, weight: 1 })],
+    ['HostConfig', fc.oneof({ arbitrary: fc.record({ ...Object.fromEntries(hostNames.map((k) => [k, field])), Mounts: fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: fc.array(mount, { maxLength: 3 }), weight: 2 }, { arbitrary: value, weight: 1 }) }, { requiredKeys: [] }), weight: 8 }, { arbitrary: value, weight: 1 })],
   ]),
   { requiredKeys: [] },
 );

@@ -81,7 +81,23 @@ test('the docker CLI\'s create body becomes the LLMOS spec, zero values ignored'
     cpus: 0.5,
     readOnly: true,
     init: true,
+    expose: ['80/tcp', '90/tcp'],
+    pull: 'never',
   });
+});
+
+test('-P, --expose, -v /path, --stop-timeout 0, --platform-free fields map onto the spec; the runtime picks -P\'s ports', async () => {
+  const s = await toContainerSpec({ Image: 'img', ExposedPorts: { '81/tcp': {} }, Volumes: { '/anon': {}, '/bound': {} }, StopTimeout: 0, HostConfig: { PublishAllPorts: true, Binds: ['/srv:/bound'], Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1 << 20, Mode: 0o700 } }], Tmpfs: { '/x': 'rw,noexec,size=1m,mode=1770' } } }, null, opts);
+  assert.equal(s.publishAll, true);
+  assert.deepEqual(s.expose, ['81/tcp']);
+  assert.equal(s.ports, undefined, 'no host port chosen here');
+  assert.equal(s.stopTimeout, 0);
+  assert.deepEqual(s.volumes, [{ hostPath: '/srv', containerPath: '/bound', readOnly: false }]);
+  assert.deepEqual(s.mounts, [
+    { type: 'tmpfs', target: '/x', noExec: true, tmpfsSize: 1 << 20, tmpfsMode: 0o1770 },
+    { type: 'tmpfs', target: '/t', readOnly: false, tmpfsSize: 1 << 20, tmpfsMode: 0o700 },
+    { type: 'volume', target: '/anon' },
+  ]);
 });
 
 test('a user network and its aliases (docker run --network N --network-alias A, compose) become userNetwork and networkAliases', async () => {
@@ -89,6 +105,8 @@ test('a user network and its aliases (docker run --network N --network-alias A, 
   assert.equal(spec.network, undefined);
   assert.equal(spec.userNetwork, 'app_default');
   assert.deepEqual(spec.networkAliases, ['web']);
+  // docker 28's CLI names the default network "default" in EndpointsConfig (it was refused, so every docker run failed).
+  assert.equal((await toContainerSpec({ Image: 'img', HostConfig: { NetworkMode: 'default' }, NetworkingConfig: { EndpointsConfig: { default: {} } } }, null, opts)).network, 'bridge');
 });
 
 test('a set field LLMOS cannot honour is a 400 naming it, never ignored', async () => {
@@ -104,6 +122,16 @@ test('a set field LLMOS cannot honour is a 400 naming it, never ignored', async 
     [{ HostConfig: { Memory: -1 } }, /Memory must be a non-negative integer/],
     [{ Env: ['NOVALUE'] }, /not KEY=VALUE/],
     [{ HostConfig: { LogConfig: { Type: 'syslog' } } }, /LogConfig\.Type syslog/],
+    [{ HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } } } }, /--log-opt max-size\) is not supported/],
+    [{ HostConfig: { OomScoreAdj: 500 } }, /HostConfig\.OomScoreAdj is not supported/],
+    [{ HostConfig: { CgroupnsMode: 'host' } }, /HostConfig\.CgroupnsMode is not supported/],
+    [{ HostConfig: { CpuPeriod: 50000 } }, /CpuPeriod without CpuQuota/],
+    [{ HostConfig: { Binds: ['v:/d:nocopy'] } }, /option nocopy is not supported/],
+    [{ HostConfig: { Tmpfs: { '/t': 'suid' } } }, /tmpfs option suid is not supported/],
+    [{ HostConfig: { Mounts: [{ Type: 'bind', Source: '/srv', Target: '/s', BindOptions: { Propagation: 'shared' } }] } }, /bind-propagation=shared is not supported/],
+    [{ HostConfig: { Mounts: [{ Type: 'volume', Source: 'v', Target: '/v', VolumeOptions: { NoCopy: true } }] } }, /VolumeOptions\.NoCopy \(volume-nocopy\) is not supported/],
+    [{ HostConfig: { Mounts: [{ Type: 'npipe', Source: 'x', Target: '/v' }] } }, /Type npipe is not supported/],
+    [{ ExposedPorts: { '80/sctp': {} } }, /invalid exposed port/],
     // Found by the fuzz suite: a key named after an Object.prototype member was a TypeError (a 500).
     [{ HostConfig: { toString: { '': ' ' } } }, /HostConfig\.toString is not supported/],
     [{ constructor: 1 }, /Config\.constructor is not supported/],

@@ -2,7 +2,7 @@
 // The docker CLI and compose send every field with its zero value, so a field counts only when
 // it is set to something else; a set field LLMOS cannot honour is a 400 naming it (never ignored).
 import type { ContainerSpec, PortMapping, RestartPolicy, VolumeMount } from '../../contracts/containers.js';
-import { applyExtra, configExtras, hostExtras, specHas } from './create-extra.js';
+import { applyExtra, configExtras, hostExtras, specHas, strMap } from './create-extra.js';
 import { badParameter } from './errors.js';
 
 type Obj = Record<string, unknown>;
@@ -17,20 +17,22 @@ export function isDefault(v: unknown): boolean {
 
 // Fields that say nothing LLMOS must act on (client-side attach wishes, image metadata, defaults
 // spelled out). Values listed are the ones accepted; `true` accepts any.
-const ignoredConfig: Record<string, true | unknown[]> = { AttachStdin: true, AttachStdout: true, AttachStderr: true, StdinOnce: true, ExposedPorts: true, ArgsEscaped: true, NetworkDisabled: [false], OnBuild: true, Shell: true, name: true }; // dockerode repeats the name query in the body
+const ignoredConfig: Record<string, true | unknown[]> = { AttachStdin: true, AttachStdout: true, AttachStderr: true, StdinOnce: true, ArgsEscaped: true, NetworkDisabled: [false], OnBuild: true, Shell: true, name: true }; // dockerode repeats the name query in the body
 const ignoredHost: Record<string, true | unknown[]> = {
   ConsoleSize: true,
+  ContainerIDFile: true, // --cidfile: the CLI writes the file itself
+
   MemorySwappiness: [-1],
   Isolation: ['default'],
-  CgroupnsMode: ['private', 'host'],
+  // LLMOS runs each container in its own cgroup namespace and IPC namespace: what these name.
+  CgroupnsMode: ['private'],
   IpcMode: ['private', 'shareable'],
-  OomScoreAdj: true,
   PidMode: [''],
   UTSMode: [''],
   UsernsMode: [''],
   VolumeDriver: ['local'],
 };
-const handledConfig = new Set(['Image', 'Cmd', 'Entrypoint', 'Env', 'User', 'WorkingDir', 'Labels', 'Tty', 'OpenStdin']);
+const handledConfig = new Set(['Image', 'Cmd', 'Entrypoint', 'Env', 'User', 'WorkingDir', 'Labels', 'Tty', 'OpenStdin', 'ExposedPorts', 'Volumes', 'StopTimeout']);
 const handledHost = new Set(['Binds', 'Mounts', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'RestartPolicy', 'AutoRemove', 'Memory', 'NanoCpus', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ReadonlyRootfs', 'Init', 'LogConfig']);
 
 function refuseUnknown(o: Obj, where: string, handled: Set<string>, ignored: Record<string, true | unknown[]>, extras: Parameters<typeof applyExtra>[0], spec: Obj): void {
@@ -81,6 +83,9 @@ export async function toContainerSpec(body: unknown, name: string | null, o: Cre
   const image = str(c.Image, 'Image');
   if (!image) throw badParameter('Config.Image is required');
   const spec = { image, ...extra } as ContainerSpec;
+  // dockerd never pulls on create: a missing image is a 404 and the client pulls by its own
+  // policy (the CLI's --pull, compose's pull_policy), then creates again.
+  if (specHas('pull')) spec.pull = 'never';
   // docker run -t / -i (StdinOnce: stdin closes when the first attached client ends its input).
   if (c.Tty === true) spec.tty = true;
   if (c.OpenStdin === true) spec.openStdin = true;
@@ -107,18 +112,40 @@ export async function toContainerSpec(body: unknown, name: string | null, o: Cre
   if (user) spec.user = user;
   const wd = str(c.WorkingDir, 'WorkingDir');
   if (wd) spec.workingDir = wd;
-  const labels = obj(c.Labels, 'Labels');
-  if (Object.keys(labels).length) spec.labels = Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));
+  const labels = c.Labels === undefined || c.Labels === null ? {} : strMap(c.Labels, 'Labels');
+  if (Object.keys(labels).length) spec.labels = { ...labels };
 
-  const logType = str(obj(h.LogConfig, 'LogConfig').Type, 'LogConfig.Type');
+  // `--stop-timeout 0` is a real value (no grace period): the CLI omits the field when unset.
+  if (c.StopTimeout !== undefined && c.StopTimeout !== null) {
+    if (!specHas('stopTimeout')) throw badParameter('Config.StopTimeout is not supported by LLMOS');
+    if (typeof c.StopTimeout !== 'number' || !Number.isInteger(c.StopTimeout)) throw badParameter('Config.StopTimeout must be an integer');
+    spec.stopTimeout = c.StopTimeout;
+  }
+  const log = obj(h.LogConfig, 'LogConfig');
+  const logType = str(log.Type, 'LogConfig.Type');
   if (logType && logType !== 'json-file' && logType !== 'local') throw badParameter(`HostConfig.LogConfig.Type ${logType} is not supported by LLMOS (it keeps logs itself)`);
+  if (!isDefault(log.Config)) throw badParameter(`HostConfig.LogConfig.Config (--log-opt ${Object.keys(obj(log.Config, 'LogConfig.Config')).join(', ')}) is not supported by LLMOS (it keeps logs itself)`);
   const named: unknown[] = [];
   const volumes = [...binds(strs(h.Binds, 'Binds') ?? [], named), ...mounts(h.Mounts, named)];
+  // `-v /path` (an anonymous volume): Config.Volumes names the target; a bind or mount there wins.
+  for (const target of Object.keys(obj(c.Volumes, 'Volumes'))) {
+    if (!specHas('mounts')) throw badParameter('Config.Volumes (anonymous volumes) is not supported by LLMOS');
+    if (!target.startsWith('/')) throw badParameter(`Config.Volumes ${JSON.stringify(target)}: the path must be absolute`);
+    const taken = volumes.some((v) => v.containerPath === target) || named.some((m) => (m as { target: string }).target === target);
+    if (!taken) named.push({ type: 'volume', target });
+  }
   if (named.length) (spec as { mounts?: unknown[] }).mounts = [...((spec as { mounts?: unknown[] }).mounts ?? []), ...named];
-  if (c.Volumes && !isDefault(c.Volumes)) throw badParameter('Config.Volumes (anonymous volumes) is not supported by LLMOS');
   if (volumes.length) spec.volumes = volumes;
   Object.assign(spec, networkMode(str(h.NetworkMode, 'NetworkMode'), obj(c.NetworkingConfig, 'NetworkingConfig')));
-  const ports = await portBindings(obj(h.PortBindings, 'PortBindings'), h.PublishAllPorts === true ? Object.keys(obj(c.ExposedPorts, 'ExposedPorts')) : [], o);
+  const exposed = Object.keys(obj(c.ExposedPorts, 'ExposedPorts'));
+  for (const e of exposed) if (!/^\d{1,5}(\/(tcp|udp))?$/.test(e)) throw badParameter(`invalid exposed port ${JSON.stringify(e)} (tcp or udp)`);
+  // -P publishes the image's exposed ports too, which only the runtime knows: it chooses their
+  // host ports at create (the contract's publishAll); --expose ports are kept for inspect.
+  const runtimePublishes = specHas('publishAll') && specHas('expose');
+  if (runtimePublishes && exposed.length) spec.expose = exposed;
+  if (runtimePublishes && h.PublishAllPorts === true) spec.publishAll = true;
+  else if (h.PublishAllPorts === true && !specHas('publishAll')) throw badParameter('HostConfig.PublishAllPorts (-P) is not supported by LLMOS');
+  const ports = await portBindings(obj(h.PortBindings, 'PortBindings'), [], o);
   if (ports.length) spec.ports = ports;
   const restart = restartPolicy(obj(h.RestartPolicy, 'RestartPolicy'));
   if (restart) spec.restart = restart;
@@ -129,6 +156,7 @@ export async function toContainerSpec(body: unknown, name: string | null, o: Cre
   const quota = int(h.CpuQuota, 'CpuQuota');
   if (nano) spec.cpus = nano / 1e9;
   else if (quota) spec.cpus = quota / (int(h.CpuPeriod, 'CpuPeriod') ?? 100_000);
+  else if (!isDefault(h.CpuPeriod)) throw badParameter('HostConfig.CpuPeriod without CpuQuota (--cpu-period alone) is not supported by LLMOS: use --cpus');
   const pids = typeof h.PidsLimit === 'number' && h.PidsLimit > 0 ? int(h.PidsLimit, 'PidsLimit') : undefined;
   if (pids) spec.pidsLimit = pids;
   if (h.ReadonlyRootfs === true) spec.readOnly = true;
@@ -142,6 +170,8 @@ function binds(list: string[], named: unknown[]): VolumeMount[] {
     if (!src || !dst || more.length) throw badParameter(`invalid bind ${JSON.stringify(b)}: expected SOURCE:TARGET[:OPTIONS]`);
     const flags = opts ? opts.split(',') : [];
     for (const f of flags) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'nocopy'].includes(f)) throw badParameter(`bind ${JSON.stringify(b)}: option ${f} is not supported by LLMOS`);
+    // nocopy skips the copy-up of a new volume, which LLMOS always does.
+    if (flags.includes('nocopy')) throw badParameter(`bind ${JSON.stringify(b)}: option nocopy is not supported by LLMOS (a new volume is always filled from the image)`);
     if (!src.startsWith('/')) {
       if (!specHas('mounts')) throw badParameter(`bind ${JSON.stringify(b)}: named volumes are not supported by LLMOS's Docker API yet`);
       named.push({ type: 'volume', source: src, target: dst, readOnly: flags.includes('ro') });
@@ -156,17 +186,40 @@ function mounts(v: unknown, named: unknown[]): VolumeMount[] {
   if (!Array.isArray(v)) throw badParameter('HostConfig.Mounts must be a list');
   return v.flatMap((m: unknown, i) => {
     const o = obj(m, `Mounts[${i}]`);
+    const where = `HostConfig.Mounts[${i}]`;
+    // Options LLMOS cannot honour are refused by name (Consistency is a macOS hint: ignored as dockerd does on Linux).
+    for (const [k, x] of Object.entries(o)) if (!['Type', 'Source', 'Target', 'ReadOnly', 'Consistency', 'BindOptions', 'VolumeOptions', 'TmpfsOptions'].includes(k) && !isDefault(x)) throw badParameter(`${where}.${k} is not supported by LLMOS`);
+    const bind = obj(o.BindOptions, 'BindOptions');
+    const prop = str(bind.Propagation, 'BindOptions.Propagation');
+    if (prop && prop !== 'rprivate' && prop !== 'private') throw badParameter(`${where}: bind-propagation=${prop} is not supported by LLMOS (rprivate only)`);
+    for (const [k, x] of Object.entries(bind)) if (k !== 'Propagation' && !isDefault(x)) throw badParameter(`${where}.BindOptions.${k} is not supported by LLMOS`);
+    for (const [k, x] of Object.entries(obj(o.VolumeOptions, 'VolumeOptions'))) if (!isDefault(x)) throw badParameter(`${where}.VolumeOptions.${k} (${k === 'NoCopy' ? 'volume-nocopy' : k === 'Labels' ? 'volume-label' : 'volume-driver/opt'}) is not supported by LLMOS`);
+    const tmpfs = obj(o.TmpfsOptions, 'TmpfsOptions');
+    for (const [k, x] of Object.entries(tmpfs)) if (k !== 'SizeBytes' && k !== 'Mode' && !isDefault(x)) throw badParameter(`${where}.TmpfsOptions.${k} is not supported by LLMOS`);
     if ((o.Type === 'volume' || o.Type === 'tmpfs') && specHas('mounts')) {
       const target = str(o.Target, 'Target');
-      if (!target) throw badParameter(`HostConfig.Mounts[${i}] needs a Target`);
-      const size = obj(o.TmpfsOptions, 'TmpfsOptions').SizeBytes;
-      named.push({ type: o.Type, ...(o.Type === 'volume' && str(o.Source, 'Source') ? { source: o.Source } : {}), target, readOnly: o.ReadOnly === true, ...(typeof size === 'number' && size > 0 ? { tmpfsSize: size } : {}) });
+      if (!target) throw badParameter(`${where} needs a Target`);
+      const size = tmpfs.SizeBytes;
+      const mode = tmpfs.Mode;
+      if (o.Type === 'volume' && !isDefault(tmpfs)) throw badParameter(`${where}: tmpfs options on a volume mount`);
+      if (mode !== undefined && mode !== null && mode !== 0 && (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777)) throw badParameter(`${where}.TmpfsOptions.Mode must be a file mode`);
+      named.push({
+        type: o.Type,
+        ...(o.Type === 'volume' && str(o.Source, 'Source') ? { source: o.Source } : {}),
+        target,
+        readOnly: o.ReadOnly === true,
+        ...(typeof size === 'number' && size > 0 ? { tmpfsSize: size } : {}),
+        // The API carries Go's os.FileMode: the permission bits are the low 12.
+        ...(typeof mode === 'number' && mode > 0 ? { tmpfsMode: mode & 0o7777 } : {}),
+      });
       return [];
     }
-    if (o.Type !== 'bind') throw badParameter(`HostConfig.Mounts[${i}].Type ${String(o.Type)} is not supported by LLMOS (bind only)`);
+    const type = str(o.Type, `${where}.Type`);
+    if (type !== 'bind') throw badParameter(`${where}.Type ${type ?? '(none)'} is not supported by LLMOS (bind, volume, tmpfs)`);
+    if (!isDefault(tmpfs)) throw badParameter(`${where}: tmpfs options on a bind mount`);
     const src = str(o.Source, 'Source');
     const dst = str(o.Target, 'Target');
-    if (!src?.startsWith('/') || !dst) throw badParameter(`HostConfig.Mounts[${i}] needs an absolute Source and a Target`);
+    if (!src?.startsWith('/') || !dst) throw badParameter(`${where} needs an absolute Source and a Target`);
     return [{ hostPath: src, containerPath: dst, readOnly: o.ReadOnly === true }];
   });
 }
@@ -175,7 +228,7 @@ function networkMode(mode: string | undefined, nc: Obj): Pick<ContainerSpec, 'ne
   const m = !mode || mode === 'default' ? 'bridge' : mode;
   if (m.startsWith('container:')) throw badParameter(`network ${m}: sharing another container's network is not supported by LLMOS`);
   const eps = obj(nc.EndpointsConfig, 'EndpointsConfig');
-  for (const k of Object.keys(eps)) if (k !== m && !(k === 'bridge' && m === 'default')) throw badParameter(`network ${k}: a container is created on one network (its NetworkMode ${m}); connect others after`);
+  for (const k of Object.keys(eps)) if (k !== m && !(m === 'bridge' && k === 'default')) throw badParameter(`network ${k}: a container is created on one network (its NetworkMode ${m}); connect others after`);
   const ep = obj(eps[m], `EndpointsConfig.${m}`);
   const ipam = ep.IPAMConfig && typeof ep.IPAMConfig === 'object' ? (ep.IPAMConfig as Obj) : {};
   if (ipam.IPv4Address || ipam.IPv6Address) throw badParameter('--ip is not supported by LLMOS (addresses come from the network)');

@@ -32,6 +32,12 @@ const objOf = (v: unknown, f: string): Obj => {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw badParameter(`${f} must be an object`);
   return v as Obj;
 };
+/** A Go map[string]string: any other value type is Docker's 400 too. */
+export const strMap = (v: unknown, f: string): Record<string, string> => {
+  const o = objOf(v, f);
+  for (const [k, x] of Object.entries(o)) if (typeof x !== 'string') throw badParameter(`${f}.${k} must be a string`);
+  return o as Record<string, string>;
+};
 const nsToMs = (v: unknown, f: string) => (v === undefined || v === null || v === 0 ? undefined : num(v, f) / 1e6);
 
 const simple = (key: string, conv: (v: unknown, f: string) => unknown): [string[], Mapper] => [[key], (v, f) => ({ [key]: conv(v, f) })];
@@ -40,12 +46,11 @@ const simple = (key: string, conv: (v: unknown, f: string) => unknown): [string[
 export const configExtras: Record<string, [string[], Mapper]> = {
   Hostname: simple('hostname', str),
   StopSignal: simple('stopSignal', str),
-  StopTimeout: simple('stopTimeout', num),
   Healthcheck: [
     ['healthcheck'],
     (v, f) => {
       const h = objOf(v, f);
-      return { healthcheck: { test: strList(h.Test, `${f}.Test`), intervalMs: nsToMs(h.Interval, 'Interval'), timeoutMs: nsToMs(h.Timeout, 'Timeout'), retries: h.Retries ? num(h.Retries, 'Retries') : undefined, startPeriodMs: nsToMs(h.StartPeriod, 'StartPeriod') } };
+      return { healthcheck: { test: h.Test === undefined || h.Test === null ? [] : strList(h.Test, `${f}.Test`), intervalMs: nsToMs(h.Interval, 'Interval'), timeoutMs: nsToMs(h.Timeout, 'Timeout'), retries: h.Retries ? num(h.Retries, 'Retries') : undefined, startPeriodMs: nsToMs(h.StartPeriod, 'StartPeriod') } };
     },
   ],
 };
@@ -64,10 +69,10 @@ export const hostExtras: Record<string, [string[], Mapper]> = {
   CpuShares: simple('cpuShares', num),
   CpusetCpus: simple('cpusetCpus', str),
   GroupAdd: simple('groupAdd', strList),
-  Sysctls: simple('sysctls', (v, f) => Object.fromEntries(Object.entries(objOf(v, f)).map(([k, x]) => [k, String(x)]))),
+  Sysctls: simple('sysctls', (v, f) => ({ ...strMap(v, f) })),
   Ulimits: simple('ulimits', (v, f) => arr(v, f).map((u, i) => ({ name: str(u.Name, `${f}[${i}].Name`), soft: num(u.Soft, `${f}[${i}].Soft`), hard: num(u.Hard, `${f}[${i}].Hard`) }))),
   Devices: simple('devices', (v, f) => arr(v, f).map((x, i) => ({ hostPath: str(x.PathOnHost, `${f}[${i}].PathOnHost`), containerPath: str(x.PathInContainer || x.PathOnHost, `${f}[${i}].PathInContainer`), permissions: typeof x.CgroupPermissions === 'string' && x.CgroupPermissions ? x.CgroupPermissions : 'rwm' }))),
-  Tmpfs: simple('mounts', (v, f) => Object.entries(objOf(v, f)).map(([target, opts]) => ({ type: 'tmpfs', target, ...tmpfsOpts(String(opts ?? '')) }))),
+  Tmpfs: simple('mounts', (v, f) => Object.entries(strMap(v, f)).map(([target, opts]) => ({ type: 'tmpfs', target, ...tmpfsOpts(opts) }))),
   SecurityOpt: [
     ['noNewPrivileges', 'seccomp'],
     (v, f) => {
@@ -88,8 +93,13 @@ function tmpfsOpts(s: string): Obj {
   for (const o of s.split(',').filter(Boolean)) {
     const [k, v] = o.split('=');
     if (k === 'size') out.tmpfsSize = sizeBytes(v ?? '');
-    else if (k === 'mode') out.tmpfsMode = parseInt(v ?? '', 8);
-    else if (!['rw', 'noexec', 'nosuid', 'nodev', 'exec', 'suid', 'dev'].includes(k!)) throw badParameter(`tmpfs option ${o} is not supported by LLMOS`);
+    else if (k === 'mode') {
+      if (!/^[0-7]{1,4}$/.test(v ?? '')) throw badParameter(`invalid tmpfs mode ${v ?? ''}`);
+      out.tmpfsMode = parseInt(v!, 8);
+    } else if (k === 'ro') out.readOnly = true;
+    else if (k === 'noexec') out.noExec = true;
+    // LLMOS mounts every tmpfs nosuid,nodev: suid and dev would be ignored, so they are refused.
+    else if (!['rw', 'nosuid', 'nodev', 'exec'].includes(k!)) throw badParameter(`tmpfs option ${o} is not supported by LLMOS (size, mode, ro, rw, noexec, exec, nosuid, nodev)`);
   }
   return out;
 }

@@ -6,6 +6,8 @@ import type { Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
 import { Kinds, type ModuleKind } from '../../contracts/kinds.js';
 import type { MonitorApi } from '../../contracts/monitor.js';
+import { clusterKind, type ClusterApi } from '../../contracts/cluster.js';
+import { clusterContainers } from './remote.js';
 import { isNotFound, Unavailable } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { LLMOS_VERSION } from '../../kernel/kernel.js';
@@ -33,7 +35,7 @@ export const dockerApiModule = (): ModuleDef<DockerApiConfig, DockerApiModule> =
   kind: DOCKER_API_KIND,
   id: 'socket',
   description: 'Docker Engine API v1.41 on a Unix socket (docker CLI, compose, dockerode)',
-  optional: [Kinds.containers, Kinds.images, Kinds.monitor, VOLUMES_KIND, userNetworksKind],
+  optional: [Kinds.containers, Kinds.images, Kinds.monitor, VOLUMES_KIND, userNetworksKind, clusterKind],
   defaults: { socket: '' },
   async init(ctx) {
     const need = <T>(kind: ModuleKind, what: string): T => {
@@ -45,7 +47,13 @@ export const dockerApiModule = (): ModuleDef<DockerApiConfig, DockerApiModule> =
       }
     };
     const deps: DockerDeps = {
-      containers: () => need<ContainersExtra>(Kinds.containers, 'containers'),
+      // On a server with nodes: every node's containers (ps, inspect, logs, stop, rm, ...), through their
+      // tunnels, and create/start/exec placed or sent to the nodes (remote.ts).
+      containers: () => {
+        const local = need<ContainersExtra>(Kinds.containers, 'containers');
+        const cluster = ctx.getOptional<ClusterApi>(clusterKind);
+        return cluster ? clusterContainers(cluster.containersView(local), local, cluster) : local;
+      },
       images: () => need<ImagesExtra>(Kinds.images, 'images'),
       monitor: () => ctx.getOptional<MonitorApi>(Kinds.monitor),
       volumes: () => ctx.getOptional<VolumesPort>(VOLUMES_KIND),

@@ -63,7 +63,37 @@ export function containerSummary(c: ContainerInfo, image?: ImageRecord): Record<
 }
 
 function mountsOf(c: ContainerInfo): unknown[] {
-  return (c.spec.volumes ?? []).map((v) => ({ Type: 'bind', Source: v.hostPath, Destination: v.containerPath, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'rprivate' }));
+  const binds = (c.spec.volumes ?? []).map((v) => ({ Type: 'bind', Source: v.hostPath, Destination: v.containerPath, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'rprivate' }));
+  // Named and anonymous volumes show their name (compose matches its volumes by it); a tmpfs is not listed, as dockerd.
+  const vols = (c.spec.mounts ?? []).filter((m) => m.type !== 'tmpfs').map((m) => (m.type === 'bind' ? { Type: 'bind', Source: m.source, Destination: m.target, Mode: m.readOnly ? 'ro' : '', RW: !m.readOnly, Propagation: 'rprivate' } : { Type: 'volume', Name: m.source ?? '', Source: '', Destination: m.target, Driver: 'local', Mode: m.readOnly ? 'ro' : 'z', RW: !m.readOnly, Propagation: '' }));
+  return [...binds, ...vols];
+}
+
+const ns = (ms: number | undefined) => (ms === undefined ? 0 : Math.round(ms * 1e6));
+
+/** HostConfig's run-flag fields, as the container was created (Docker's zero values when unset). */
+function runFlagsHostConfig(s: ContainerInfo['spec']): Record<string, unknown> {
+  const tmpfs = (s.mounts ?? []).filter((m) => m.type === 'tmpfs');
+  return {
+    Privileged: s.privileged ?? false,
+    CapAdd: s.capAdd ?? null,
+    CapDrop: s.capDrop ?? null,
+    Dns: s.dns ?? [],
+    DnsSearch: s.dnsSearch ?? [],
+    ExtraHosts: s.extraHosts ?? null,
+    GroupAdd: s.groupAdd ?? null,
+    SecurityOpt: [...(s.noNewPrivileges === false ? [] : s.noNewPrivileges ? ['no-new-privileges'] : []), ...(s.seccomp === 'unconfined' ? ['seccomp=unconfined'] : s.seccomp ? ['seccomp=<profile>'] : [])],
+    ShmSize: s.shmSize ?? 64 * 2 ** 20,
+    MemorySwap: s.memorySwap ?? 0,
+    MemoryReservation: s.memoryReservation ?? 0,
+    CpuShares: s.cpuShares ?? 0,
+    CpusetCpus: s.cpusetCpus ?? '',
+    Sysctls: s.sysctls ?? {},
+    Ulimits: (s.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+    Devices: (s.devices ?? []).map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.containerPath, CgroupPermissions: d.permissions })),
+    Tmpfs: tmpfs.length ? Object.fromEntries(tmpfs.map((m) => [m.target, [m.readOnly ? 'ro' : '', m.noExec ? 'noexec' : '', m.tmpfsSize ? `size=${m.tmpfsSize}` : '', m.tmpfsMode !== undefined ? `mode=${m.tmpfsMode.toString(8)}` : ''].filter(Boolean).join(',')])) : null,
+    PublishAllPorts: s.publishAll ?? false,
+  };
 }
 
 export function containerInspect(c: ContainerInfo, image?: ImageRecord): Record<string, unknown> {
@@ -115,19 +145,19 @@ export function containerInspect(c: ContainerInfo, image?: ImageRecord): Record<
       PidsLimit: s.pidsLimit ?? null,
       ReadonlyRootfs: s.readOnly ?? false,
       Init: s.init ?? null,
-      Privileged: false,
+      ...runFlagsHostConfig(s),
       LogConfig: { Type: 'json-file', Config: {} },
     },
     GraphDriver: { Data: null, Name: 'overlay2' },
     Mounts: mountsOf(c),
     Config: {
-      Hostname: c.id.slice(0, 12),
+      Hostname: s.hostname ?? c.id.slice(0, 12),
       Domainname: '',
       User: s.user ?? image?.config.user ?? '',
       AttachStdin: false,
       AttachStdout: false,
       AttachStderr: false,
-      ExposedPorts: Object.fromEntries(Object.keys(ports).map((k) => [k, {}])),
+      ExposedPorts: Object.fromEntries([...Object.keys(ports), ...(s.expose ?? []).map((e) => (e.includes('/') ? e : `${e}/tcp`))].map((k) => [k, {}])),
       Tty: !!s.tty,
       OpenStdin: !!s.openStdin,
       StdinOnce: !!s.stdinOnce,
@@ -139,6 +169,9 @@ export function containerInspect(c: ContainerInfo, image?: ImageRecord): Record<
       Entrypoint: s.entrypoint ?? image?.config.entrypoint ?? null,
       OnBuild: null,
       Labels: c.labels ?? {},
+      ...(s.stopSignal ? { StopSignal: s.stopSignal } : image?.config.stopSignal ? { StopSignal: image.config.stopSignal } : {}),
+      ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
+      ...(s.healthcheck ? { Healthcheck: { Test: s.healthcheck.test, Interval: ns(s.healthcheck.intervalMs), Timeout: ns(s.healthcheck.timeoutMs), Retries: s.healthcheck.retries ?? 0, StartPeriod: ns(s.healthcheck.startPeriodMs) } } : {}),
     },
     NetworkSettings: {
       Bridge: '',

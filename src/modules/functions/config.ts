@@ -8,6 +8,8 @@ export interface FunctionsConfig {
   logLines: number;
   /** Isolates kept ready (web globals loaded, no function yet) per memory size, for fast cold starts. */
   spareIsolates: number;
+  /** Function-host processes kept started ahead, for a namespace's first start or a crashed host's replacement (0: none). */
+  spareHosts: number;
   /** Run cheap warm requests' synchronous part on the daemon's thread (faster; see docs). */
   fastPath: boolean;
   /** Longest wait for an image function's port, ms. */
@@ -25,12 +27,16 @@ export interface FunctionsConfig {
   hostMemory: number;
   hostCpus: number;
   hostPids: number;
+  /** Cluster server: how often the copies of its functions on the nodes are compared and fixed, ms. */
+  clusterSyncMs: number;
 }
 
 export const FUNCTIONS_DEFAULTS: FunctionsConfig = {
   reapIntervalMs: 250,
   logLines: 2000,
-  spareIsolates: 2,
+  spareIsolates: 4,
+  // Off by default: each costs a Node process (~50 MiB RSS) kept idle; set 1 where namespaces come and go or hosts crash.
+  spareHosts: 0,
   // On the host process's thread (never the daemon's, with hosts: 'process'): a function turning
   // expensive holds up only its own namespace's host, until its CPU limit.
   fastPath: true,
@@ -43,4 +49,5 @@ export const FUNCTIONS_DEFAULTS: FunctionsConfig = {
   hostMemory: 1024 * 2 ** 20,
   hostCpus: 1,
   hostPids: 256,
+  clusterSyncMs: 2000,
 };

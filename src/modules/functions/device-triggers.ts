@@ -3,8 +3,10 @@
 // selector matches sends a value that makes EXPR true. Edge-triggered per device: it fires when
 // the expression becomes true, not again until it was false in between (an alert, not a flood).
 // `env.devices.set(name, {prop: value})` inside the function sets desired state through the iot module.
+// On a cluster server the iot module also gets the node copies of the rules (edgeRules), which its
+// edge sync delivers to the nodes whose devices they match: edge devices' rules fire there.
 import { evalExpr, exprNames, matchSelector, parseExpr, parseSelector, type Expr, type SelectorTerm } from '../../contracts/iot-expr.js';
-import { iotKind, type IotApi } from '../../contracts/iot.js';
+import { iotKind, type EdgeRule, type IotApi } from '../../contracts/iot.js';
 import type { FunctionSpec } from '../../contracts/functions.js';
 import { InvalidArgument, Unavailable } from '../../kernel/errors.js';
 import type { ModuleLookup } from '../../kernel/module.js';
@@ -23,6 +25,7 @@ export class DeviceTriggers {
   private readonly rules = new Map<string, Rule>();
   private attached?: IotApi;
   private unsubscribe?: () => void;
+  private unprovide?: () => void;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -30,6 +33,7 @@ export class DeviceTriggers {
     private readonly invoke: (fn: string, req: InvokeRequest) => Promise<InvokeResponse>,
     private readonly logs: FunctionLogs,
     private readonly gatewayBase: () => string,
+    private readonly edgeRules: () => EdgeRule[],
   ) {
     // The iot module may load, unload or reload after this one: follow it.
     this.timer = setInterval(() => this.attach(), 1000);
@@ -44,6 +48,8 @@ export class DeviceTriggers {
     const iot = this.rules.size ? this.iot() : undefined;
     if (iot === this.attached) return;
     this.unsubscribe?.();
+    this.unprovide?.();
+    this.unprovide = iot?.provideEdgeRules?.(this.edgeRules);
     this.unsubscribe = iot?.subscribe((ev, values, device) => {
       for (const [fn, r] of this.rules) {
         if (!r.names.has(ev.property) || !matchSelector(r.selector, device)) continue;
@@ -97,7 +103,8 @@ export class DeviceTriggers {
   stop(): void {
     clearInterval(this.timer);
     this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    this.unprovide?.();
+    this.unsubscribe = this.unprovide = undefined;
     this.attached = undefined;
   }
 }

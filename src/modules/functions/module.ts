@@ -6,18 +6,17 @@ import type ivm from 'isolated-vm';
 import type { ContainersApi } from '../../contracts/containers.js';
 import type { FunctionInfo } from '../../contracts/functions.js';
 import { Kinds } from '../../contracts/kinds.js';
-import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { FailedPrecondition, InvalidArgument, NotFound, errorMessage } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
-import { AsyncInvocations, type AsyncRecord } from './async.js';
+import { AsyncInvocations } from './async.js';
 import { InvocationFailed } from './failures.js';
 import { HistoryCompactor } from './history-compactor.js';
 import { FunctionLogs } from './logs.js';
 import { FunctionMetrics } from './metrics.js';
 import { FunctionPool } from './pool.js';
 import { ContainerInstance, PreparedContainers } from './runtime/container.js';
-import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import type { Instance } from './runtime/instance.js';
 import { FunctionKv, type KvOp } from './kv.js';
 import { FUNCTIONS_DEFAULTS, type FunctionsConfig } from './config.js';
 import { createHosts, hostKey, type FunctionHosts } from './host/hosts.js';
@@ -27,42 +26,20 @@ import type { EgressPolicy } from './runtime/egress.js';
 const inlineRuntime = () => import('./runtime/isolate.js');
 import { SecretBox } from './secret-box.js';
 import { Secrets } from './secrets.js';
-import { compileSource, type SourceBundle } from './source.js';
-import { DEFAULTS, normalizeSpec, validateName, withSpecDefaults, type DeployInput, type FunctionSpec } from './spec.js';
+import { compileSource } from './source.js';
+import { DEFAULTS, normalizeSpec, validateName, withSpecDefaults, type FunctionSpec } from './spec.js';
 import { Triggers } from './triggers.js';
 import { DeviceTriggers } from './device-triggers.js';
 import { DEVICES_BINDING } from './device-rule.js';
 import { iotKind } from '../../contracts/iot.js';
-import type { Registry } from 'prom-client';
+import { clusterKind } from '../../contracts/cluster.js';
+import type { FunctionsApi } from './api.js';
+import { FunctionQueues, type WireMessage } from './queues.js';
+import { withChannelDefaults as channelLimitsOf } from './channel-limits.js';
+import { bundledCode, clusterFunctions, type ClusterFunctions } from './cluster-functions.js';
+import { ruleCopy } from './cluster-mirror.js';
 
-export type { FunctionInfo, FunctionsConfig };
-
-
-export interface FunctionsApi {
-  deploy(input: DeployInput, code?: SourceBundle): Promise<FunctionInfo>;
-  list(): FunctionInfo[];
-  inspect(name: string): FunctionInfo;
-  remove(name: string): Promise<void>;
-  /** Runs one request; rejects with InvocationFailed (see failures.ts for the HTTP statuses). */
-  invoke(name: string, req: InvokeRequest): Promise<InvokeResponse>;
-  /** The body limit of a function, checked by the gateway before reading a body; not-found otherwise. */
-  bodyLimit(name: string): number;
-  /** For the gateway, before it reads a body: whether async calls need no token, and the largest body. */
-  asyncPolicy(name: string): { public: boolean; bodyLimit: number };
-  /** Throws the 429 an async submission of about this many bytes would get now (before reading it). */
-  checkAsyncRoom(name: string, bytes: number): void;
-  submitAsync(name: string, req: InvokeRequest): Promise<AsyncRecord>;
-  result(id: string): Promise<AsyncRecord>;
-  readonly logs: FunctionLogs;
-  readonly secrets: Secrets;
-  /** Prometheus registry with the per-function metrics (served by the monitor). */
-  readonly metrics: Registry;
-  readonly scaleTargets: ScaleTargetProvider;
-  /** The gateway's base URL once it listens (used for trigger and function URLs). */
-  gatewayBase: string;
-  /** Memory held by all instances (heap for isolates), bytes. */
-  memoryBytes(): Promise<number>;
-}
+export type { FunctionInfo, FunctionsConfig, FunctionsApi };
 
 const SPEC = '/functions/specs/';
 const CODE = '/functions/code/';
@@ -90,6 +67,7 @@ interface Internal {
   compactor: HistoryCompactor;
   prepared: PreparedContainers;
   hosts?: FunctionHosts;
+  cluster: ClusterFunctions;
   reapIntervalMs: number;
   spareIsolates: number;
 }
@@ -101,7 +79,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
   description: 'serverless functions in V8 isolates or containers: pools, scale to zero, async, cron and MQTT triggers',
   requires: [Kinds.stateStore],
   // Image functions run as containers; isolate functions need nothing more.
-  optional: [Kinds.containers, iotKind],
+  optional: [Kinds.containers, iotKind, clusterKind, Kinds.scheduler],
   defaults: FUNCTIONS_DEFAULTS,
 
   async init(ctx) {
@@ -112,6 +90,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       return c;
     };
     const deployed = new Map<string, Deployed>();
+    const cluster = clusterFunctions(ctx, () => [...deployed.values()].map((d) => ({ spec: d.spec, code: d.code?.code })));
     const prepared = new PreparedContainers(containers);
     const metrics = new FunctionMetrics();
     const logs = new FunctionLogs(ctx.config.logLines);
@@ -120,6 +99,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       dataDir: ctx.dataDir,
       limits: { memoryBytes: ctx.config.hostMemory, cpus: ctx.config.hostCpus, pids: ctx.config.hostPids },
       spares: ctx.config.spareIsolates,
+      spareHosts: ctx.config.spareHosts,
       sparesMb: [DEFAULTS.memory / 2 ** 20],
       onLog: (fn, id, level, text) => logs.write(fn, id, level, text),
       kv: (fn, binding, op, args) => kvCall(fn)(binding, op, args),
@@ -133,7 +113,11 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     const secrets = new Secrets(store, new SecretBox(path.join(ctx.dir, 'secrets.key')), (n) => [...deployed.values()].filter((d) => d.spec.secrets.includes(n)).map((d) => d.spec.name));
     const kvStore = new FunctionKv(store);
     // A function's KV calls, checked against its current spec (a binding removed at redeploy goes at once).
-    const kvCall = (fn: string) => (binding: string, op: string, args: Record<string, unknown>) => (binding === DEVICES_BINDING ? deviceTriggers.set(get(fn).spec, args) : kvStore.op(get(fn).spec, binding, op as KvOp, args));
+    const kvCall = (fn: string) => (binding: string, op: string, args: Record<string, unknown>) => {
+      const { spec } = get(fn);
+      if (binding.startsWith('@queue:') && spec.kv.includes(binding)) return queues.send(binding.slice(7), args.messages as WireMessage[]).then(() => null);
+      return binding === DEVICES_BINDING ? deviceTriggers.set(spec, args) : kvStore.op(spec, binding, op as KvOp, args);
+    };
     const get = (name: string): Deployed => {
       const d = deployed.get(name);
       if (!d) throw new InvocationFailed('not-found', `no function named ${name}`);
@@ -149,6 +133,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         throw new InvocationFailed('start-failed', `function ${spec.name}: ${errorMessage(e)}`);
       }
       if (spec.runtime === 'image') {
+        const remote = await cluster.startImage(spec, id, env, ctx.config.imageReadyTimeoutMs);
+        if (remote) return remote;
         const preparedKey = JSON.stringify([spec.version, spec.image, spec.port, spec.memory, env]);
         return ContainerInstance.start({ id, functionName: spec.name, image: spec.image!, port: spec.port!, memoryBytes: spec.memory, env, readyTimeoutMs: ctx.config.imageReadyTimeoutMs, containers: containers(), prepared, preparedKey });
       }
@@ -164,8 +150,9 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         egress: egressPolicy(spec),
         backgroundMs: ctx.config.backgroundMs,
         kv: spec.kv,
+        ...channelLimitsOf(spec),
       };
-      if (hosts) return hosts.start(hostKey(spec), start);
+      if (hosts) return hosts.start(hostKey(spec), start, true);
       const inst = await (await inlineRuntime()).IsolateInstance.start({ ...start, kv: { names: spec.kv, call: kvCall(spec.name) }, codeCache: d.codeCache, onLog: (level, text) => logs.write(spec.name, id, level, text) });
       d.codeCache ??= inst.producedCache;
       return inst;
@@ -176,11 +163,13 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       const ownPorts = [ctx.addresses.listen, api.gatewayBase].map((a) => Number(/:(\d+)\/?$/.exec(a)?.[1] ?? 0)).filter((p) => p > 0);
       return { allow: spec.allowNet, maxResponseBytes: Math.min(ctx.config.fetchMaxBytes, Math.floor(spec.memory / 4)), ownPorts };
     };
+    const queues = new FunctionQueues(store, (fn, req) => get(fn).pool.invoke(req), (fn) => deployed.get(fn)?.spec.runtime, logs);
     const poolDeps = { startInstance, metrics, logs, events: ctx.events, workloads: ctx.workloads, now: () => performance.timeOrigin + performance.now() };
     const api: FunctionsApi = {
       gatewayBase: 'http://127.0.0.1',
       logs,
       secrets,
+      queues,
       metrics: metrics.registry,
       async deploy(input, code) {
         validateName(input.name);
@@ -190,11 +179,11 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         let stored: StoredCode | undefined;
         let codeCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
         if (code) {
-          stored = { entry: code.entry, files: Object.keys(code.files).sort(), code: await compileSource(code) };
+          stored = { entry: code.entry, files: Object.keys(code.files).sort(), code: input.origin !== undefined ? bundledCode(code) : await compileSource(code) };
           // Load it once now, so code that fails at load time is refused at deploy, not at first call.
           try {
             // Its top-level code is the author's: it runs where the function will, not in the daemon.
-            const check = { id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, egress: egressPolicy(spec), backgroundMs: 0, fastPath: false, kv: [] };
+            const check = { id: `${spec.name}-check`, functionName: spec.name, code: stored.code, memoryBytes: spec.memory, cpuMs: spec.cpuMs, env: {}, egress: egressPolicy(spec), backgroundMs: 0, fastPath: false, kv: [], noSpare: true };
             if (hosts) await (await hosts.start(hostKey(spec), { ...check, cacheKey: `${spec.name}@${spec.version}` })).dispose('deploy check');
             else {
               const probe = await (await inlineRuntime()).IsolateInstance.start({ ...check, kv: undefined, onLog: () => undefined });
@@ -211,6 +200,8 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         });
         if (prev?.spec.runtime === 'image') await prepared.drop(spec.name); // made for the old version
         install(spec, stored, codeCache);
+        queues.poke();
+        void cluster.mirror.poke();
         ctx.events.publish({ topic: '/functions/deployed', subject: `function/${spec.name}`, message: `function ${spec.name} ${prev ? 'updated' : 'deployed'} (version ${spec.version}, ${spec.runtime})` });
         return info(get(spec.name));
       },
@@ -231,6 +222,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         await store.txn({ compare: [], success: [{ type: 'delete', key: SPEC + name }, { type: 'delete', key: CODE + name }] });
         await metrics.forget(name);
         logs.forget(name);
+        void cluster.mirror.poke();
         ctx.events.publish({ topic: '/functions/removed', subject: `function/${name}`, message: `function ${name} removed` });
       },
       invoke: (name, req) => get(name).pool.invoke(req),
@@ -249,6 +241,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         return asyncInv.submit(name, req);
       },
       result: (id) => asyncInv.get(id),
+      countChannel: (fn, kind, bytes) => (kind === 'stream' ? metrics.streamBytes.inc({ function: fn }, bytes) : (metrics.wsFrames.inc({ function: fn, direction: kind.slice(3) }), metrics.wsBytes.inc({ function: fn, direction: kind.slice(3) }, bytes))),
       async memoryBytes() {
         const all = await Promise.all([...deployed.values()].map((d) => d.pool.memoryBytes()));
         return all.reduce((a, b) => a + b, 0);
@@ -280,7 +273,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     };
     const asyncInv = new AsyncInvocations(store, api.invoke, ctx.config.async, ctx.log, asyncLimits, compactor);
     const triggers = new Triggers(api.invoke, logs, () => api.gatewayBase);
-    const deviceTriggers = new DeviceTriggers(ctx, api.invoke, logs, () => api.gatewayBase);
+    const deviceTriggers = new DeviceTriggers(ctx, api.invoke, logs, () => api.gatewayBase, () => [...deployed.values()].flatMap((d) => ruleCopy(d.spec, d.code?.code) ?? []));
 
     function install(spec: FunctionSpec, code: StoredCode | undefined, codeCache?: ivm.ExternalCopy<ArrayBuffer>): void {
       const d = deployed.get(spec.name);
@@ -299,7 +292,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         spec: d.spec,
         ...(d.code ? { code: { entry: d.code.entry, files: d.code.files, bytes: d.code.code.length } } : {}),
         stats: d.pool.stats(),
-        instances: d.pool.instances(),
+        instances: cluster.instances(d.spec.name, d.pool.instances()),
         triggers: [...triggers.describe(d.spec.name), ...deviceTriggers.describe(d.spec)],
         url: `${api.gatewayBase}/fn/${d.spec.name}/`,
         async: asyncInv.usage(d.spec.name),
@@ -313,6 +306,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
       const spec = withSpecDefaults(kv.value);
       deployed.set(spec.name, { spec, code: codeByName.get(spec.name), pool: new FunctionPool(spec, poolDeps) });
     }
+    await queues.load();
     const migrated = await secrets.migrate();
     if (migrated) {
       ctx.log.info(`sealed ${migrated} secrets stored in plaintext by an older version`);
@@ -320,17 +314,20 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     }
     ctx.meta.exports.functions = deployed.size;
     if (hosts) ctx.meta.exports.functionHosts = hosts.tag;
-    internals.set(api, { deployed, triggers, deviceTriggers, asyncInv, compactor, prepared, hosts, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
+    internals.set(api, { deployed, triggers, deviceTriggers, asyncInv, compactor, prepared, hosts, cluster, reapIntervalMs: ctx.config.reapIntervalMs, spareIsolates: ctx.config.spareIsolates });
     return api;
   },
   async start(api, signal) {
-    const { deployed, triggers, asyncInv, prepared, hosts, reapIntervalMs, spareIsolates } = internals.get(api)!;
+    const { deployed, triggers, deviceTriggers, asyncInv, prepared, hosts, cluster, reapIntervalMs, spareIsolates } = internals.get(api)!;
     if (hosts) await hosts.sweep();
     else (await inlineRuntime()).setSpareShells(spareIsolates, [DEFAULTS.memory / 2 ** 20]);
     // Prepared containers of a previous run are not tracked any more: remove them.
     await prepared.sweep().catch(() => undefined);
     for (const d of deployed.values()) triggers.sync(d.spec);
+    for (const d of deployed.values()) deviceTriggers.sync(d.spec); // a restarted daemon fires its device rules again
     await asyncInv.start();
+    api.queues.start();
+    cluster.mirror.start();
     const reap = setInterval(() => {
       for (const d of deployed.values()) d.pool.reap();
     }, reapIntervalMs);
@@ -339,10 +336,12 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
     for (const d of deployed.values()) d.pool.reap(); // start the min instances
   },
   async stop(api) {
-    const { deployed, triggers, deviceTriggers, asyncInv, compactor, prepared, hosts } = internals.get(api)!;
+    const { deployed, triggers, deviceTriggers, asyncInv, compactor, prepared, hosts, cluster } = internals.get(api)!;
+    await cluster.mirror.stop();
     triggers.stop();
     deviceTriggers.stop();
     asyncInv.stop();
+    api.queues.stop();
     compactor.stop();
     await Promise.all([...deployed.values()].map((d) => d.pool.close('daemon stopping')));
     await prepared.dropAll();

@@ -10,6 +10,8 @@ import { InvocationFailed, failureStatus, type FailureReason } from './failures.
 import type { FunctionLogs } from './logs.js';
 import type { FunctionMetrics } from './metrics.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './runtime/instance.js';
+import { WaitQueue } from './pool-queue.js';
+import { DecisionCache } from './decision-cache.js';
 import { instancesToReclaim, instancesToStart, prewarmEvent, reapEvent, scaleOutEvent } from './scaling.js';
 import { keepAliveHints, type FunctionSpec } from './spec.js';
 import type { InstanceInfo, PoolStats } from '../../contracts/functions.js';
@@ -37,19 +39,12 @@ interface Slot {
   served: number;
 }
 
-interface Waiter {
-  enqueuedAt: number;
-  resolve(slot: Slot): void;
-  reject(e: unknown): void;
-  timer: NodeJS.Timeout;
-}
-
 /** Back-off after a failed start before the pool tries again to reach its floor. */
 const FLOOR_RETRY_MS = 5_000;
 
 export class FunctionPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: Waiter[] = [];
+  private readonly queue = new WaitQueue<Slot>();
   private policy: KeepAlivePolicy;
   private kaState: unknown;
   private prewarm?: { at: number; keepMs: number };
@@ -60,6 +55,7 @@ export class FunctionPool {
   private counts = { invocations: 0, errors: 0, coldStarts: 0, arrivals: 0 };
   private lastError?: string;
   private sample = { at: 0, arrivals: 0 };
+  private readonly decided = new DecisionCache();
 
   // Labelled metric children, made once: label hashing per request is measurable on the warm path.
   private readonly m;
@@ -67,7 +63,8 @@ export class FunctionPool {
 
   constructor(public spec: FunctionSpec, private readonly deps: PoolDeps) {
     const l = { function: spec.name };
-    this.m = { queueWait: deps.metrics.queueWait.labels(l), duration: deps.metrics.duration.labels(l), concurrency: deps.metrics.concurrency.labels(l) };
+    this.m = { queueWait: deps.metrics.queueWait.labels(l), duration: deps.metrics.duration.labels(l) };
+    deps.metrics.inflight.set(spec.name, this.inflightNow);
     this.policy = parseKeepAlive(spec.keepAlive);
     this.kaState = this.policy.initialState(keepAliveHints(spec));
     this.sample.at = deps.now();
@@ -94,7 +91,7 @@ export class FunctionPool {
     this.kaState = this.policy.observe(this.kaState, arrived);
     let slot = this.queue.length ? undefined : this.freeSlot();
     if (slot) slot.inflight++;
-    else slot = await this.enqueue(arrived);
+    else slot = await this.enqueue();
     this.m.queueWait.observe((this.deps.now() - arrived) / 1000);
     return this.run(slot, req);
   }
@@ -105,28 +102,18 @@ export class FunctionPool {
     return undefined;
   }
 
-  private enqueue(arrived: number): Promise<Slot> {
+  private enqueue(): Promise<Slot> {
     if (this.queue.length >= this.spec.queue) {
       this.count('queue-full');
       throw new InvocationFailed('queue-full', `function ${this.name}: ${this.queue.length} requests already waiting (queue limit ${this.spec.queue})`, { retryAfter: 1 });
     }
-    return new Promise<Slot>((resolve, reject) => {
-      const w: Waiter = {
-        enqueuedAt: arrived,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          const i = this.queue.indexOf(w);
-          if (i < 0) return;
-          this.queue.splice(i, 1);
-          this.updateGauges();
-          this.count('queue-timeout');
-          reject(new InvocationFailed('queue-timeout', `function ${this.name}: no instance was free within the queue wait of ${this.spec.queueWaitMs} ms`, { retryAfter: Math.max(1, this.spec.queueWaitMs / 1000) }));
-        }, this.spec.queueWaitMs),
-      };
-      this.queue.push(w);
-      this.pump();
+    const waited = this.queue.wait(this.spec.queueWaitMs, () => {
+      this.updateGauges();
+      this.count('queue-timeout');
+      return new InvocationFailed('queue-timeout', `function ${this.name}: no instance was free within the queue wait of ${this.spec.queueWaitMs} ms`, { retryAfter: Math.max(1, this.spec.queueWaitMs / 1000) });
     });
+    this.pump();
+    return waited;
   }
 
   private count(reason: FailureReason): void {
@@ -139,7 +126,6 @@ export class FunctionPool {
   private async run(slot: Slot, req: InvokeRequest): Promise<InvokeResponse> {
     const { metrics } = this.deps;
     const t0 = this.deps.now();
-    this.m.concurrency.inc();
     this.counts.invocations++;
     slot.served++;
     try {
@@ -159,18 +145,20 @@ export class FunctionPool {
       throw e;
     } finally {
       const now = this.deps.now();
-      this.m.concurrency.dec();
       this.m.duration.observe((now - t0) / 1000);
       slot.inflight--;
       slot.lastUsedAt = now;
-      const d = this.policy.decide(this.kaState, now);
+      const d = this.decided.get(this.policy, this.kaState, now);
       if (d.prewarmMs > 0) {
         slot.expiresAt = now;
         this.prewarm = { at: now + d.prewarmMs, keepMs: d.keepAliveMs };
       } else slot.expiresAt = now + d.keepAliveMs;
+      let retired = true;
       if (slot.inst!.dead) void this.retire(slot, slot.inst!.dead);
       else if (slot.version !== this.spec.version && slot.inflight === 0) void this.retire(slot, 'replaced by a new version');
-      this.pump();
+      else retired = false;
+      // Nothing waits and no instance went: the pump would find nothing to do (it allocates, per request).
+      if (retired || this.queue.length || this.slots.length <= this.floor) this.pump();
     }
   }
 
@@ -180,10 +168,8 @@ export class FunctionPool {
     while (this.queue.length) {
       const s = this.freeSlot();
       if (!s) break;
-      const w = this.queue.shift()!;
-      clearTimeout(w.timer);
       s.inflight++;
-      w.resolve(s);
+      this.queue.give(s);
     }
     const current = this.slots.filter((s) => s.version === this.spec.version);
     const ready = current.filter((s) => s.state === 'ready' && !s.inst!.dead);
@@ -223,36 +209,43 @@ export class FunctionPool {
         slot.state = 'ready';
         slot.lastUsedAt = t;
         slot.expiresAt = t + (keepMs ?? this.policy.decide(this.kaState, t).keepAliveMs);
-        this.counts.coldStarts++;
-        this.deps.metrics.coldStarts.inc({ function: this.name });
-        this.deps.metrics.coldStartSeconds.observe({ function: this.name }, (t - now) / 1000);
-        this.deps.workloads.transition(id, 'running');
-        this.deps.logs.write(this.name, id, 'system', `instance started in ${(t - now).toFixed(1)} ms${inst.startDetail ? ` (${inst.startDetail})` : ''}`);
+        // Handed over before its start was confirmed: the waiting requests go out with the start.
+        if (inst.ready) inst.ready.then(() => this.started(slot, inst, now), (e: unknown) => this.startFailed(slot, e));
+        else this.started(slot, inst, now);
         this.pump();
       },
-      (e: unknown) => {
-        const msg = (e as Error).message;
-        const at = this.slots.indexOf(slot);
-        if (at < 0) return; // retired by close() meanwhile
-        this.slots.splice(at, 1);
-        this.lastError = msg;
-        this.floorRetryAt = this.deps.now() + FLOOR_RETRY_MS;
-        this.deps.workloads.transition(id, 'failed', { reason: msg });
-        this.deps.workloads.remove(id);
-        this.deps.logs.write(this.name, id, 'error', `instance failed to start: ${msg}`);
-        this.deps.events.publish({ topic: '/functions/start-failed', subject: `function/${this.name}`, message: `function ${this.name}: instance failed to start: ${msg}` });
-        // With nothing else coming, the waiting requests would only time out: fail them now.
-        if (!this.slots.some((s) => s.version === this.spec.version)) {
-          const err = e instanceof InvocationFailed ? e : new InvocationFailed('start-failed', `function ${this.name} failed to start: ${msg}`, { cause: e });
-          for (const w of this.queue.splice(0)) {
-            clearTimeout(w.timer);
-            this.count(err.reason);
-            w.reject(err);
-          }
-        }
-        this.pump();
-      },
+      (e: unknown) => this.startFailed(slot, e),
     );
+  }
+
+  private started(slot: Slot, inst: Instance, since: number): void {
+    if (this.closed || !this.slots.includes(slot)) return;
+    const t = this.deps.now();
+    this.counts.coldStarts++;
+    this.deps.metrics.coldStarts.inc({ function: this.name });
+    this.deps.metrics.coldStartSeconds.observe({ function: this.name }, (t - since) / 1000);
+    this.deps.workloads.transition(slot.id, 'running');
+    this.deps.logs.write(this.name, slot.id, 'system', `instance started in ${(t - since).toFixed(1)} ms${inst.startDetail ? ` (${inst.startDetail})` : ''}`);
+  }
+
+  private startFailed(slot: Slot, e: unknown): void {
+    const msg = (e as Error).message;
+    const at = this.slots.indexOf(slot);
+    if (at < 0) return; // retired by close() meanwhile
+    this.slots.splice(at, 1);
+    this.lastError = msg;
+    this.floorRetryAt = this.deps.now() + FLOOR_RETRY_MS;
+    const { id } = slot;
+    this.deps.workloads.transition(id, 'failed', { reason: msg });
+    this.deps.workloads.remove(id);
+    this.deps.logs.write(this.name, id, 'error', `instance failed to start: ${msg}`);
+    this.deps.events.publish({ topic: '/functions/start-failed', subject: `function/${this.name}`, message: `function ${this.name}: instance failed to start: ${msg}` });
+    // With nothing else coming, the waiting requests would only time out: fail them now.
+    if (!this.slots.some((s) => s.version === this.spec.version)) {
+      const err = e instanceof InvocationFailed ? e : new InvocationFailed('start-failed', `function ${this.name} failed to start: ${msg}`, { cause: e });
+      this.queue.rejectAll(err, () => this.count(err.reason));
+    }
+    this.pump();
   }
 
   private retire(slot: Slot, reason: string): Promise<void> {
@@ -295,6 +288,7 @@ export class FunctionPool {
     if (spec.keepAlive !== this.spec.keepAlive) {
       this.policy = parseKeepAlive(spec.keepAlive);
       this.kaState = this.policy.initialState(keepAliveHints(spec));
+      this.decided.clear();
     }
     this.spec = spec;
     this.floorRetryAt = 0;
@@ -337,19 +331,22 @@ export class FunctionPool {
     return sizes.reduce((a, b) => a + b, 0);
   }
 
+  private readonly inflightNow = (): number => this.slots.reduce((a, s) => a + s.inflight, 0);
+  private readonly shown = { queued: -1, ready: -1, starting: -1 }; // gauges are set only when changed: this runs per request
+
   private updateGauges(): void {
     const m = this.deps.metrics;
-    m.queued.set({ function: this.name }, this.queue.length);
-    m.instances.set({ function: this.name, state: 'ready' }, this.slots.filter((s) => s.state === 'ready').length);
-    m.instances.set({ function: this.name, state: 'starting' }, this.slots.filter((s) => s.state === 'starting').length);
+    const ready = this.slots.reduce((a, s) => a + (s.state === 'ready' ? 1 : 0), 0);
+    const [starting, v] = [this.slots.length - ready, this.shown];
+    if (v.queued !== this.queue.length) m.queued.set({ function: this.name }, (v.queued = this.queue.length));
+    if (v.ready !== ready) m.instances.set({ function: this.name, state: 'ready' }, (v.ready = ready));
+    if (v.starting !== starting) m.instances.set({ function: this.name, state: 'starting' }, (v.starting = starting));
   }
 
   async close(reason: string): Promise<void> {
     this.closed = true;
-    for (const w of this.queue.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(new InvocationFailed('shutting-down', `function ${this.name}: ${reason}`));
-    }
+    if (this.deps.metrics.inflight.get(this.name) === this.inflightNow) this.deps.metrics.inflight.delete(this.name);
+    this.queue.rejectAll(new InvocationFailed('shutting-down', `function ${this.name}: ${reason}`));
     await Promise.all([...this.slots].map((s) => this.retire(s, reason)));
     // Instances still starting are disposed by startOne when they arrive; wait for them too.
     await Promise.all([...this.starting]);

@@ -1,11 +1,12 @@
 // A function's desired state, and the pure normalization of what a user asks for into it.
 import { deviceRuleSpec, withDevicesBinding } from './device-rule.js';
+import { channelLimits, withChannelDefaults } from './channel-limits.js';
+import { int, ms, size } from './spec-parse.js';
 import { Cron } from 'croner';
 import type { DeployInput, FunctionSpec } from '../../contracts/functions.js';
 import { InvalidArgument } from '../../kernel/errors.js';
 import { parseKeepAlive } from '../../policies/keepalive.js';
 import { normalizeAllowEntry } from './runtime/egress.js';
-import { formatMemory, formatMs, parseDuration, parseMemory } from '../../kernel/quantity.js';
 
 export type { DeployInput, FunctionSpec };
 
@@ -59,30 +60,6 @@ export function validateSecretName(name: string): string {
   return name;
 }
 
-type Range = readonly [number, number];
-
-/** A duration (text or ms) within range, rounded to whole ms. */
-function ms(v: string | number | undefined, def: number, [lo, hi]: Range, what: string): number {
-  if (v === undefined) return def;
-  const n = typeof v === 'number' ? v : parseDuration(v, what);
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be from ${formatMs(lo)} to ${formatMs(hi)}, got ${JSON.stringify(v)}`);
-  return Math.round(n);
-}
-
-/** A size (text or bytes) within range. */
-function size(v: string | number | undefined, def: number, [lo, hi]: Range, what: string): number {
-  if (v === undefined) return def;
-  const n = parseMemory(v, what);
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be from ${formatMemory(lo)} to ${formatMemory(hi)}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function int(v: number | undefined, def: number, [lo, hi]: Range, what: string): number {
-  const n = v ?? def;
-  if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgument(`${what} must be an integer from ${lo} to ${hi}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 /** `--allow-net` entries, normalized to host:port and deduplicated. */
 function allowNet(entries: string[] | undefined): string[] {
   const out = new Set<string>();
@@ -117,6 +94,7 @@ export function withSpecDefaults(s: FunctionSpec): FunctionSpec {
     allowNet: s.allowNet ?? [],
     ownHost: s.ownHost ?? false,
     kv: s.kv ?? [],
+    ...withChannelDefaults(s),
   };
 }
 
@@ -181,10 +159,12 @@ export function normalizeSpec(input: DeployInput, prev: FunctionSpec | undefined
     asyncMaxBytes: size(input.asyncMaxBytes, DEFAULTS.asyncMaxBytes, LIMITS.asyncMaxBytes, 'async max bytes'),
     allowNet: allowNet(input.allowNet),
     ownHost: input.ownHost ?? false,
-    kv: withDevicesBinding(kvNames(input.kv, env, secrets), deviceRule),
+    kv: [...withDevicesBinding(kvNames(input.kv, env, secrets), deviceRule), ...kvNames(input.producers, env, secrets).map((q) => `@queue:${q}`)],
+    ...channelLimits(input),
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
     version: (prev?.version ?? 0) + 1,
+    ...(input.origin !== undefined ? { origin: input.origin } : {}),
   };
 }
 

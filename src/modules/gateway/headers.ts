@@ -16,9 +16,21 @@ export const MAX_HOPS = 16;
 /** A Host header as RFC 9110 allows: a name or an IPv4 / bracketed IPv6 literal, and a port. */
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/i;
 
+// Clients send the same Host on every request: the last answer is kept (the regex was a visible
+// share of the warm path in bench/functions/profile).
+let lastHost: string | undefined;
+let lastValid: string | undefined;
+
 /** The Host header lowercased, or undefined when it is not a valid host[:port]. */
 export function validHost(host: string | undefined): string | undefined {
   if (host === undefined || host === '') return 'localhost';
+  if (host === lastHost) return lastValid;
+  lastValid = checkHost(host);
+  lastHost = host;
+  return lastValid;
+}
+
+function checkHost(host: string): string | undefined {
   if (host.length > 260 || !HOST.test(host)) return undefined;
   const port = /:(\d+)$/.exec(host)?.[1];
   if (port !== undefined && Number(port) > 65535) return undefined;
@@ -72,7 +84,17 @@ export interface HostRoute {
  * Host-based routing: NAME.DOMAIN or NAME.NAMESPACE.DOMAIN (DOMAIN default fn.localhost) gives
  * the whole path space to the function. Undefined for any other host.
  */
+let lastRoute: { host: string; domain: string; route: HostRoute | undefined } | undefined;
+
 export function routeByHost(host: string, domain: string): HostRoute | undefined {
+  const c = lastRoute;
+  if (c && c.host === host && c.domain === domain) return c.route && { ...c.route };
+  const route = hostRoute(host, domain);
+  lastRoute = { host, domain, route };
+  return route && { ...route };
+}
+
+function hostRoute(host: string, domain: string): HostRoute | undefined {
   const h = host.replace(/:\d+$/, '').replace(/\.$/, '');
   const suffix = `.${domain.toLowerCase()}`;
   if (!h.endsWith(suffix)) return undefined;

@@ -5,6 +5,7 @@
 // never passed on to the function (its author is not trusted with it).
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { LlmosError } from '../../kernel/errors.js';
 import { failureResponse, toHttp } from '../../kernel/http-errors.js';
 import { InvocationFailed } from '../../kernel/invocation-failed.js';
@@ -13,7 +14,8 @@ import type { InvokeRequest } from '../functions/runtime/instance.js';
 import { HOPS_HEADER, MAX_HOPS, hopsOf, requestHeaders, responseHeaders, routeByHost, validHost } from './headers.js';
 import { sendStreamed } from './stream-out.js';
 import { attachWebSockets } from './websocket.js';
-const ROUTE = /^\/(async\/)?fn\/([^/?#]+)(\/[^?#]*)?$/;
+// /function/NAME too, as OpenFaaS's gateway names it.
+const ROUTE = /^\/(async\/)?(?:fn|function)\/([^/?#]+)(\/[^?#]*)?$/;
 
 /** Per request: its id (x-request-id, and in the logs) and, once routed, the function. */
 interface Ctx {
@@ -71,10 +73,8 @@ function readBody(req: IncomingMessage, limit: number, fn: string): Promise<Uint
   const declared = Number(req.headers['content-length'] ?? 0);
   const tooLarge = () => new InvocationFailed('body-too-large', `request body exceeds the limit of ${limit} bytes of function ${fn}`);
   if (declared > limit) return Promise.reject(tooLarge());
-  if (declared === 0 && !req.headers['transfer-encoding']) {
-    req.resume();
-    return Promise.resolve(null);
-  }
+  // No body: nothing to read (node:http discards the rest itself when the answer ends).
+  if (declared === 0 && !req.headers['transfer-encoding']) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -91,6 +91,32 @@ function readBody(req: IncomingMessage, limit: number, fn: string): Promise<Uint
   });
 }
 
+const NOOP = (): void => undefined;
+/** What to run when a client connection closes: the cancels of its requests still waiting for their answer. */
+const closing = new WeakMap<Socket, Set<() => void>>();
+
+/**
+ * Runs `cancel` when the socket closes before the returned unregistration is called. One close
+ * listener per connection, not a listener added and removed per request (measurable on the warm path).
+ */
+function onSocketClose(socket: Socket, cancel: () => void): () => void {
+  if (socket.destroyed) {
+    cancel();
+    return NOOP;
+  }
+  let set = closing.get(socket);
+  if (!set) {
+    const s = (set = new Set());
+    closing.set(socket, s);
+    socket.once('close', () => {
+      for (const c of [...s]) c();
+      s.clear();
+    });
+  }
+  set.add(cancel);
+  return () => void set.delete(cancel);
+}
+
 /** Whether the request carries the API token (bearer scheme, case-insensitive as RFC 7235 says). */
 export function hasToken(authorization: string | undefined, token: string): boolean {
   const m = /^\s*bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -100,7 +126,26 @@ export function hasToken(authorization: string | undefined, token: string): bool
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export function createGatewayServer(functions: () => FunctionsApi, opts: { token: string; domain?: string }): Server {
+/**
+ * The kernel's lookup of the functions module, asked at most once a second: it builds the list of
+ * loaded modules each time (a visible share of the warm path), and the module cannot go while the
+ * gateway, which requires it, is loaded.
+ */
+function everySecond(lookup: () => FunctionsApi): () => FunctionsApi {
+  let api: FunctionsApi | undefined;
+  let at = 0;
+  return () => {
+    const now = Date.now();
+    if (!api || now - at >= 1000 || now < at) {
+      api = lookup();
+      at = now;
+    }
+    return api;
+  };
+}
+
+export function createGatewayServer(lookup: () => FunctionsApi, opts: { token: string; domain?: string }): Server {
+  const functions = everySecond(lookup);
   const domain = opts.domain || 'fn.localhost';
   const logError = (fn: string, text: string) => {
     try {
@@ -171,26 +216,18 @@ export function createGatewayServer(functions: () => FunctionsApi, opts: { token
       res.setHeader('connection', 'close');
       throw e;
     }
-    const headers = requestHeaders(req.rawHeaders, { dropAuthorization: authorized, remoteAddress: req.socket.remoteAddress, prefix: byHost ? '' : `/fn/${route.name}`, hops, requestId: ctx.requestId });
+    const headers = requestHeaders(req.rawHeaders, { dropAuthorization: authorized, remoteAddress: req.socket.remoteAddress, prefix: byHost ? '' : `${/^\/(async\/)?function\//.test(pathname) ? '/function' : '/fn'}/${route.name}`, hops, requestId: ctx.requestId });
     const ir: InvokeRequest = { method: req.method ?? 'GET', url: `http://${host}${route.path}${search}`, headers, body };
     if (route.async) {
       const rec = await fns.submitAsync(route.name, ir);
       return send(res, 202, { 'content-type': 'application/json', 'x-llmos-invocation-id': rec.id, 'x-request-id': ctx.requestId }, JSON.stringify({ id: rec.id, function: rec.function, status: rec.status }));
     }
     // A client that goes before its answer cancels the invocation (the host stops its work).
-    ir.onCancel = (cancel) => {
-      if (req.socket.destroyed) {
-        cancel();
-        return () => undefined;
-      }
-      const onClose = () => res.writableFinished || cancel();
-      res.once('close', onClose);
-      return () => res.off('close', onClose);
-    };
+    ir.onCancel = (cancel) => onSocketClose(req.socket, cancel);
     const out = await fns.invoke(route.name, ir);
     const b = out.body ?? new Uint8Array(0);
     const flat = responseHeaders(out.headers, ctx.requestId, b.byteLength);
-    if (out.stream || out.webSocket) return sendStreamed(res, out, flat, route.name);
+    if (out.stream || out.webSocket) return sendStreamed(res, out, flat, route.name, (n) => fns.countChannel(route.name, 'stream', n));
     try {
       res.writeHead(out.status, out.statusText || undefined, flat);
     } catch (e) {

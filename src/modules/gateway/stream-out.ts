@@ -6,7 +6,7 @@ import { InvocationFailed } from '../../kernel/invocation-failed.js';
 import type { InvokeResponse } from '../functions/runtime/instance.js';
 
 /** Writes a response whose body streams (out.stream) or refuses a 101 outside an upgrade. */
-export async function sendStreamed(res: ServerResponse, out: InvokeResponse, flat: string[], fn: string): Promise<void> {
+export async function sendStreamed(res: ServerResponse, out: InvokeResponse, flat: string[], fn: string, count: (bytes: number) => void = () => undefined): Promise<void> {
   if (out.webSocket) {
     out.webSocket.close(1011, 'not a WebSocket upgrade request');
     throw new InvocationFailed('bad-response', `function ${fn} answered 101 with a WebSocket to a request that asked for no upgrade`);
@@ -28,6 +28,7 @@ export async function sendStreamed(res: ServerResponse, out: InvokeResponse, fla
     stream.cancel('the client went away');
   });
   const write = async (b: Uint8Array) => {
+    count(b.byteLength);
     if (res.write(b)) return;
     await new Promise<void>((r) => {
       res.once('drain', r);

@@ -2,7 +2,8 @@
 // function's fetch like any other request; only when it answers 101 with the client end of a
 // WebSocketPair does the gateway accept the upgrade (ws) and join the two; any other answer goes
 // back as an ordinary HTTP response. Frames go both ways until either side closes; a message over
-// MAX_MESSAGE_BYTES closes the socket (1009); the gateway's close ends every socket.
+// the function's --ws-max-message (default 1 MiB) closes the socket (1009); the gateway's close ends every socket.
+// Messages and their bytes are counted in the function's metrics, each way.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,8 +15,8 @@ import type { FunctionSocket, InvokeResponse } from '../functions/runtime/instan
 import { HOPS_HEADER, MAX_HOPS, hopsOf, requestHeaders, responseHeaders, routeByHost, validHost } from './headers.js';
 import { hasToken, parseRoute } from './server.js';
 
-/** Largest message from a client (the function's own are capped in the functions runtime). */
-const MAX_MESSAGE_BYTES = 2 ** 20;
+/** Largest answer to an upgrade request that is not an upgrade (read whole before it is sent). */
+const MAX_PLAIN_ANSWER = 16 * 2 ** 20;
 
 /** Close codes a server may send (RFC 6455 7.4); others become 1011. */
 const sendable = (code: number): number => (code === 1000 || (code >= 1001 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999) ? code : 1011);
@@ -40,15 +41,16 @@ function fail(socket: Duplex, e: unknown, requestId: string, fn: string | undefi
 }
 
 /** Joins a caller's connection to the function's socket. */
-function join(ws: WebSocket, fs: FunctionSocket): void {
+function join(ws: WebSocket, fs: FunctionSocket, count: (dir: 'ws-in' | 'ws-out', bytes: number) => void): void {
   fs.attach({
-    send: (d) => ws.readyState === ws.OPEN && ws.send(d),
+    send: (d) => ws.readyState === ws.OPEN && (count('ws-out', typeof d === 'string' ? Buffer.byteLength(d) : d.byteLength), ws.send(d)),
     close: (code, reason) => ws.readyState <= ws.OPEN && ws.close(sendable(code), reason.slice(0, 123)),
   });
   let waiting = 0;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     // The isolate takes frames one after the other; a flooding client is paused, not buffered.
     if (++waiting > 8) ws.pause();
+    count('ws-in', data.byteLength);
     const msg = isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8');
     fs.message(msg).then(
       () => {
@@ -64,7 +66,13 @@ function join(ws: WebSocket, fs: FunctionSocket): void {
 /** Serves WebSocket upgrades on the gateway's server. */
 export function attachWebSockets(server: Server, functions: () => FunctionsApi, opts: { token: string; domain?: string }): void {
   const domain = opts.domain || 'fn.localhost';
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  // One server per message limit in use (ws checks maxPayload while it reads a frame, before buffering it whole).
+  const servers = new Map<number, WebSocketServer>();
+  const wssFor = (maxPayload: number): WebSocketServer => {
+    let w = servers.get(maxPayload);
+    if (!w) servers.set(maxPayload, (w = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false })));
+    return w;
+  };
   const logError = (fn: string, text: string) => {
     try {
       functions().logs.write(fn, 'gateway', 'error', text);
@@ -73,8 +81,10 @@ export function attachWebSockets(server: Server, functions: () => FunctionsApi, 
     }
   };
   server.on('close', () => {
-    for (const c of wss.clients) c.terminate();
-    wss.close();
+    for (const wss of servers.values()) {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    }
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const requestId = randomUUID();
@@ -105,7 +115,13 @@ export function attachWebSockets(server: Server, functions: () => FunctionsApi, 
     if (out.status === 101 && out.webSocket) {
       const fs = out.webSocket;
       if (socket.destroyed) return fs.close(1006, 'the client went away');
-      return wss.handleUpgrade(req, socket, head, (ws) => join(ws, fs));
+      let limit: number;
+      try {
+        limit = fns.inspect(route.name).spec.wsMaxMessageBytes;
+      } catch {
+        return fs.close(1011, 'the function was removed');
+      }
+      return wssFor(limit).handleUpgrade(req, socket, head, (ws) => join(ws, fs, (dir, n) => fns.countChannel(route.name, dir, n)));
     }
     // Not an upgrade: the function's own answer, whole (a streamed body is read to its end).
     const parts: Uint8Array[] = out.body?.byteLength ? [out.body] : [];
@@ -114,7 +130,7 @@ export function attachWebSockets(server: Server, functions: () => FunctionsApi, 
       for (let c = await out.stream.read(); c; c = await out.stream.read()) {
         parts.push(c);
         total += c.byteLength;
-        if (total > MAX_MESSAGE_BYTES * 16) {
+        if (total > MAX_PLAIN_ANSWER) {
           out.stream.cancel('too large');
           throw new InvocationFailed('bad-response', `function ${route.name}: the answer to an upgrade request is too large`);
         }

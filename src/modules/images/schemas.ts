@@ -47,6 +47,8 @@ export const imageConfigSchema = z.looseObject({
       ExposedPorts: nullable(z.record(z.string(), z.unknown())),
       StopSignal: z.string().optional(),
       Labels: nullable(z.record(z.string(), z.string())),
+      // Docker's HEALTHCHECK; durations in ns. Loose: a malformed one is ignored (healthCheckOf), not fatal to the pull.
+      Healthcheck: nullable(z.unknown()),
     }),
   ),
   rootfs: z.looseObject({ type: z.string().optional(), diff_ids: z.array(digest) }).optional(),

@@ -27,4 +27,8 @@ test('the public record has only the contract fields; the run config keeps only 
   assert.deepEqual(Object.keys(pub).sort(), ['config', 'created', 'digest', 'id', 'layers', 'platform', 'repoTags', 'size']);
   assert.deepEqual(runConfig(undefined), {});
   assert.deepEqual(runConfig({ Cmd: ['sh'], Entrypoint: [], ExposedPorts: { '80/tcp': {} }, Labels: {}, StopSignal: 'SIGINT' }), { cmd: ['sh'], exposedPorts: ['80/tcp'], stopSignal: 'SIGINT' });
+  // Docker's HEALTHCHECK in ns (1.5 s = 1.5e9 ns); 0 is "the default"; a malformed one is dropped, never fatal.
+  assert.deepEqual(runConfig({ Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 1.5e9, Timeout: 0, Retries: 2, StartPeriod: 1e6 } }).healthcheck, { test: ['CMD-SHELL', 'true'], intervalMs: 1500, retries: 2, startPeriodMs: 1 });
+  assert.equal(runConfig({ Healthcheck: { Test: 'true' } }).healthcheck, undefined);
+  assert.equal(runConfig({ Healthcheck: { Test: ['CMD', 'x'], Interval: -5, Retries: 1.5 } }).healthcheck?.intervalMs, undefined);
 });

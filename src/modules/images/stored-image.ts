@@ -29,6 +29,22 @@ export function runConfig(c: ImageConfigBlob['config'] | undefined): ImageRunCon
   if (c.ExposedPorts && Object.keys(c.ExposedPorts).length) out.exposedPorts = Object.keys(c.ExposedPorts);
   if (c.StopSignal) out.stopSignal = c.StopSignal;
   if (c.Labels && Object.keys(c.Labels).length) out.labels = c.Labels;
+  const h = healthCheckOf(c.Healthcheck);
+  if (h) out.healthcheck = h;
+  return out;
+}
+
+/** An image's config.Healthcheck (the image author's: checked, not trusted), or undefined when it has none or it is malformed. */
+export function healthCheckOf(v: unknown): ImageRunConfig['healthcheck'] {
+  if (!v || typeof v !== 'object') return undefined;
+  const h = v as Record<string, unknown>;
+  const test = Array.isArray(h.Test) && h.Test.every((x) => typeof x === 'string') ? (h.Test as string[]).slice(0, 256) : [];
+  if (!test.length) return undefined;
+  // Docker stores nanoseconds; 0 means "the default".
+  const ms = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? Math.max(1, Math.round(x / 1e6)) : undefined);
+  const retries = typeof h.Retries === 'number' && Number.isInteger(h.Retries) && h.Retries > 0 ? h.Retries : undefined;
+  const out: NonNullable<ImageRunConfig['healthcheck']> = { test };
+  for (const [k, val] of [['intervalMs', ms(h.Interval)], ['timeoutMs', ms(h.Timeout)], ['startPeriodMs', ms(h.StartPeriod)], ['retries', retries]] as const) if (val !== undefined) out[k] = val;
   return out;
 }
 

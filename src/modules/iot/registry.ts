@@ -20,6 +20,8 @@ export interface DeviceRecord {
   createdAt: string;
   /** mosquitto $7$ hash; absent until `credentials` is first asked for. */
   passwordHash?: string;
+  /** The client certificate issued last (TLS), to revoke when it is replaced or the device removed. */
+  cert?: { serial: string; notAfter: string };
 }
 
 export interface TwinRecord {

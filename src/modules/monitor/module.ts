@@ -174,7 +174,13 @@ export const monitorModule = (): ModuleDef<MonitorConfig, MonitorApi> => ({
       if (dataDirBytes !== undefined) series.add('llmos_data_dir_bytes', {}, Date.now(), dataDirBytes);
     };
     ctx.reconciler.register('monitor/disk-usage', measureDisk, cfg.diskUsageMs);
-    void measureDisk();
+    // The first du once boot is over (one fork less before the API answers); within 30 s if loaded later.
+    const firstDisk = setTimeout(() => void measureDisk(), 30_000).unref();
+    const offBooted = ctx.events.subscribe('/kernel/booted', () => {
+      offBooted();
+      clearTimeout(firstDisk);
+      void measureDisk();
+    });
 
     const registry = createRegistry(() => latest, {
       evictions: () => evictions,

@@ -3,13 +3,14 @@
 // share the bridge and the IPAM store (so addresses never collide) and tell their own objects
 // apart by a tag in the CNI container id, which is also the netns name and shows in the
 // iptables comments and the lease files.
-import { access, readFile, readdir } from 'node:fs/promises';
+import { access, lstat, readFile, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerNetworkApi, NetworkAttachment, PortMapping } from '../../contracts/containers.js';
 import { InvalidArgument, errorMessage } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { addNetworkList, delNetworkList, type CniConfList, type CniInvocation, type CniResult } from './cni.js';
 import { idsInRules, natRules, purgeRulesFor, removeUnusedHostportChains, runCommand } from './iptables.js';
+import { isPoolId, type NetnsPool, type PoolEntry } from './netns-pool.js';
 
 export interface CniNetworkConfig {
   /** CNI network name (iptables comments, IPAM directory). */
@@ -24,6 +25,10 @@ export interface CniNetworkConfig {
 }
 
 const netnsDir = '/var/run/netns';
+/** In a stored CNI result: the attachment relies on the bridge's shared masquerade, not a chain of its own. */
+const sharedMasqMark = 'llmosSharedMasq';
+/** In a stored CNI result: the pooled namespace (netns-pool.ts) the attachment took, by its CNI id. */
+const poolMark = 'llmosPoolId';
 
 export { daemonTag } from '../../kernel/daemon-tag.js';
 
@@ -39,14 +44,27 @@ export function validateSubnet(subnet: string): { network: string; prefix: numbe
 }
 
 export class CniNetwork implements ContainerNetworkApi {
-  private readonly gateway: string;
-  private readonly prefix: number;
+  private gateway: string;
+  private prefix: number;
 
-  constructor(private readonly c: CniNetworkConfig) {
+  constructor(private c: CniNetworkConfig) {
     const s = validateSubnet(c.subnet);
     this.gateway = s.gateway;
     this.prefix = s.prefix;
     if (c.bridge.length > 15) throw new InvalidArgument(`bridge name ${c.bridge} is longer than 15 characters`);
+  }
+
+  /** A new subnet for attachments from now on (cluster-subnet.ts: only while nothing is on the bridge). */
+  setSubnet(subnet: string): void {
+    const s = validateSubnet(subnet);
+    this.c = { ...this.c, subnet };
+    this.gateway = s.gateway;
+    this.prefix = s.prefix;
+  }
+
+  /** A container's attach is under way (prepared or claimed a pool entry, not yet attached). */
+  get attaching(): boolean {
+    return this.prepared.size > 0 || this.pooled.size > 0;
   }
 
   cniId(containerId: string): string {
@@ -58,13 +76,14 @@ export class CniNetwork implements ContainerNetworkApi {
     return cniId.startsWith(p) ? cniId.slice(p.length) : undefined;
   }
 
-  private list(withPorts: boolean): CniConfList {
+  /** ipMasq: the plugin's per-container NAT chain; new attaches use the bridge's shared rule instead (masq.ts). */
+  private list(withPorts: boolean, ipMasq = false): CniConfList {
     const plugins: CniConfList['plugins'] = [
       {
         type: 'bridge',
         bridge: this.c.bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq,
         hairpinMode: true,
         ipam: { type: 'host-local', ranges: [[{ subnet: validateSubnet(this.c.subnet).network, gateway: this.gateway }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: this.c.ipamDir },
       },
@@ -81,18 +100,53 @@ export class CniNetwork implements ContainerNetworkApi {
 
   /** Namespaces made by prepare and not yet attached. */
   private readonly prepared = new Set<string>();
+  /** Pooled namespaces claimed by prepare and not yet attached. */
+  private readonly pooled = new Map<string, PoolEntry>();
+  /** Set by the module when the pool is on. */
+  pool?: NetnsPool;
 
-  async prepare(containerId: string): Promise<string> {
+  /** The prefix of this daemon's pool entries (netns-pool.ts). */
+  get poolPrefix(): string {
+    return `llmos-${this.c.tag}-pool-`;
+  }
+
+  /** opts: what the attach will need; with nothing of its own (no ports, the default bridge), a pooled namespace is taken. */
+  async prepare(containerId: string, opts?: { ports: PortMapping[]; userNetwork?: string }): Promise<string> {
     const id = this.cniId(containerId);
     const netns = this.netnsPath(id);
     // A namespace left by a crash is torn down with whatever it had, then made afresh.
-    if (await exists(netns)) await this.detach(containerId);
+    if (await present(netns)) await this.detach(containerId);
+    const entry = opts && !opts.ports.length && !opts.userNetwork ? this.pool?.take() : undefined;
+    if (entry) {
+      try {
+        // The claim: the container's netns name points at the entry (runc joins through it), and boot reads it.
+        await symlink(entry.cniId, netns);
+        this.pooled.set(containerId, entry);
+        return netns;
+      } catch {
+        this.pool!.giveBack(entry);
+      }
+    }
     // The caller recorded its intent (the container record) before this: a crash leaves a netns boot finds by its tagged name.
     faultPoint('containers.network.netns-add');
     const r = await runCommand('ip', ['netns', 'add', id]);
     if (r.code !== 0) throw new InvalidArgument(`cannot create network namespace ${id}: ${r.stderr.trim()}`);
     this.prepared.add(containerId);
     return netns;
+  }
+
+  /** A pool entry: its own namespace, plugged into the bridge with nothing container-specific (no ports). */
+  async addPoolEntry(cniId: string): Promise<CniResult> {
+    const netns = this.netnsPath(cniId);
+    const r = await runCommand('ip', ['netns', 'add', cniId]);
+    if (r.code !== 0) throw new InvalidArgument(`cannot create network namespace ${cniId}: ${r.stderr.trim()}`);
+    const [, result] = (await Promise.all([addNetworkList(this.c.pluginDir, this.loopback, { containerId: cniId, netns, ifName: 'lo' }), addNetworkList(this.c.pluginDir, this.list(false), { containerId: cniId, netns, ifName: 'eth0' })])) as [unknown, CniResult];
+    return result;
+  }
+
+  /** Undoes addPoolEntry (result: what ADD returned, when known). */
+  removePoolEntry(cniId: string, result?: CniResult): Promise<void> {
+    return this.teardown(cniId, [], result ? { ...result, [sharedMasqMark]: true } : undefined);
   }
 
   /** The netns prepare made for this container, or a new one (a user network's attach). */
@@ -110,6 +164,12 @@ export class CniNetwork implements ContainerNetworkApi {
       return { mode: opts.mode, ports: [] };
     }
     const id = this.cniId(containerId);
+    const pooled = this.pooled.get(containerId);
+    if (pooled && !opts.ports.length) {
+      this.pooled.delete(containerId);
+      const addr = pooled.result.ips?.[0]?.address;
+      return { mode: 'bridge', netnsPath: this.netnsPath(id), ip: addr?.split('/')[0], gateway: this.gateway, prefixLength: this.prefix, ports: [], cniResult: { ...pooled.result, [sharedMasqMark]: true, [poolMark]: pooled.cniId } };
+    }
     const netns = this.prepared.delete(containerId) ? this.netnsPath(id) : await this.prepare(containerId);
     const inv: CniInvocation = {
       containerId: id,
@@ -122,7 +182,8 @@ export class CniNetwork implements ContainerNetworkApi {
       // lo and eth0 are independent: configure both at once.
       const [, result] = (await Promise.all([addNetworkList(this.c.pluginDir, this.loopback, { containerId: id, netns, ifName: 'lo' }), addNetworkList(this.c.pluginDir, this.list(opts.ports.length > 0), inv)])) as [unknown, CniResult];
       const addr = result.ips?.[0]?.address;
-      return { mode: 'bridge', netnsPath: netns, ip: addr?.split('/')[0], gateway: this.gateway, prefixLength: this.prefix, ports: opts.ports, cniResult: result };
+      // Marked, so that the DEL of this attachment skips the plugin's ipMasq clean-up (an older attachment has no mark).
+      return { mode: 'bridge', netnsPath: netns, ip: addr?.split('/')[0], gateway: this.gateway, prefixLength: this.prefix, ports: opts.ports, cniResult: { ...result, [sharedMasqMark]: true } };
     } catch (e) {
       await this.detach(containerId, { mode: 'bridge', netnsPath: netns, ports: opts.ports }).catch(() => undefined);
       throw e;
@@ -132,20 +193,38 @@ export class CniNetwork implements ContainerNetworkApi {
   async detach(containerId: string, att?: NetworkAttachment): Promise<void> {
     if (att && att.mode !== 'bridge') return;
     this.prepared.delete(containerId);
+    this.pooled.delete(containerId);
     const id = this.cniId(containerId);
     await this.teardown(id, att ? att.ports : undefined, att?.cniResult as CniResult | undefined);
   }
 
+  /** The pool entry a container's netns name points at (its claim), if it is a symlink. */
+  private async claimOf(cniId: string): Promise<string | undefined> {
+    const t = await readlink(this.netnsPath(cniId)).catch(() => undefined);
+    return t && isPoolId(path.basename(t), this.poolPrefix) ? path.basename(t) : undefined;
+  }
+
   /** ports undefined: not known (a leftover), so portmap runs and rules are found by comment. */
   private async teardown(id: string, ports: PortMapping[] | undefined, prev?: CniResult): Promise<void> {
+    // A claimed pool entry: the entry is undone, then the claim goes (kept on failure, so a retry finds it).
+    const { [poolMark]: marked, ...rest } = prev ?? {};
+    const claimed = (typeof marked === 'string' ? marked : undefined) ?? (await this.claimOf(id));
+    if (claimed) {
+      await this.teardown(claimed, [], prev ? (rest as CniResult) : undefined);
+      await rm(this.netnsPath(id), { force: true });
+      return;
+    }
     const netns = this.netnsPath(id);
     const present = await exists(netns);
     const withPorts = ports === undefined || ports.length > 0;
+    // Not ours to know (a leftover, an attachment made before the shared masquerade): the plugin removes its chain too.
+    const { [sharedMasqMark]: shared, ...result } = prev ?? {};
+    prev = prev ? result : undefined;
     const inv: CniInvocation = { containerId: id, netns: present ? netns : '', ifName: 'eth0', runtimeConfig: { portMappings: (ports ?? []).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp ?? '' })) } };
     let err: unknown;
     try {
       faultPoint('containers.network.cni-del');
-      await delNetworkList(this.c.pluginDir, this.list(withPorts), inv, prev);
+      await delNetworkList(this.c.pluginDir, this.list(withPorts, shared !== true), inv, prev);
     } catch (e) {
       err = e;
     }
@@ -187,7 +266,7 @@ export class CniNetwork implements ContainerNetworkApi {
   async residue(containerId: string): Promise<string[]> {
     const id = this.cniId(containerId);
     const found: string[] = [];
-    if (await exists(this.netnsPath(id))) found.push(`netns ${id}`);
+    if (await present(this.netnsPath(id))) found.push(`netns ${id}`);
     for (const [ip, cid] of await this.leaseIds()) if (cid === id) found.push(`IPAM lease ${ip}`);
     for (const r of await natRules()) if (r.includes(id)) found.push(`iptables nat: ${r}`);
     return found;
@@ -196,14 +275,23 @@ export class CniNetwork implements ContainerNetworkApi {
   async removeLeftovers(keep: ReadonlySet<string>): Promise<string[]> {
     const candidates = new Set<string>();
     const netns = await readdir(netnsDir).catch(() => [] as string[]);
-    for (const n of netns) if (this.ownId(n)) candidates.add(n);
+    // Pool entries claimed by a container (its netns name is a symlink to the entry) live and go with it.
+    const claimant = new Map<string, string>();
+    for (const n of netns) {
+      if (!this.ownId(n)) continue;
+      candidates.add(n);
+      const entry = await this.claimOf(n);
+      if (entry) claimant.set(entry, this.ownId(n)!);
+    }
     for (const cid of (await this.leaseIds()).values()) if (this.ownId(cid)) candidates.add(cid);
     for (const cid of idsInRules(await natRules())) if (this.ownId(cid)) candidates.add(cid);
     const removed: string[] = [];
     for (const cid of candidates) {
-      if (keep.has(this.ownId(cid)!)) continue;
+      if (keep.has(this.ownId(cid)!) || this.pool?.holds(cid)) continue;
+      // A claimed entry goes with its claimant: kept with it, or removed through it.
+      if (claimant.has(cid)) continue;
       try {
-        await this.teardown(cid, undefined);
+        await this.teardown(cid, isPoolId(cid, this.poolPrefix) ? [] : undefined);
         removed.push(`network of ${cid}`);
       } catch (e) {
         removed.push(`network of ${cid} (partly: ${errorMessage(e)})`);
@@ -211,6 +299,11 @@ export class CniNetwork implements ContainerNetworkApi {
     }
     return removed;
   }
+}
+
+/** The netns name exists (a symlink of a pooled claim counts, even when it dangles). */
+async function present(p: string): Promise<boolean> {
+  return lstat(p).then(() => true, () => false);
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -5,6 +5,8 @@
 // raw PREROUTING sees the packet before conntrack and routing, so nothing on the host answers it.
 // Other host addresses (the bridge gateway, the host's own interfaces) stay reachable, as with
 // Docker: published ports, hairpin traffic and services bound to 0.0.0.0 depend on them.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Internal } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { runCommand } from './iptables.js';
@@ -35,19 +37,20 @@ async function rawRules(): Promise<string[]> {
  * share the bridge). The rule matches the interface by name, so it works before the bridge exists.
  * Concurrent iptables writers can make one command fail; the whole install is retried.
  */
-export async function installGuard(bridge: string): Promise<void> {
+export async function installGuard(bridge: string, raw?: readonly string[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await installOnce(bridge);
+      // The raw table as the caller just read it (iptables-save), on the first attempt only.
+      return await installOnce(bridge, attempt === 1 ? raw : undefined);
     } catch (e) {
       if (attempt >= 3) throw e;
     }
   }
 }
 
-async function installOnce(bridge: string): Promise<void> {
+async function installOnce(bridge: string, raw?: readonly string[]): Promise<void> {
   const c = guardChain(bridge);
-  const rules = await rawRules();
+  const rules = raw ?? (await rawRules());
   const want = guardRules(bridge);
   if (rules.includes(`-N ${c}`) && want.every((r) => rules.includes(r)) && rules.some((r) => r === `-A ${jump(bridge).join(' ')}`)) return;
   faultPoint('network.guard.install');
@@ -69,9 +72,25 @@ async function installOnce(bridge: string): Promise<void> {
   }
 }
 
+const epochDir = '/run/llmos';
+const epochFile = (bridge: string): string => `${epochDir}/guard-${bridge}.epoch`;
+
+/** The host-wide epoch of a bridge's guard: it moves before every removal (guard-keeper.ts). */
+export async function guardEpoch(bridge: string): Promise<string> {
+  return readFile(epochFile(bridge), 'utf8').catch(() => '');
+}
+
+/** Called by anything about to remove a bridge's guard, before it looks at the bridge's ports. */
+export async function bumpGuardEpoch(bridge: string): Promise<void> {
+  await mkdir(epochDir, { recursive: true, mode: 0o755 });
+  await writeFile(epochFile(bridge), `${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}`);
+}
+
 /** Removes the jump(s) and the chain; returns whether anything was there. */
 export async function removeGuard(bridge: string): Promise<boolean> {
   const c = guardChain(bridge);
+  // Daemons that cached the guard as installed check it again at their next attach.
+  await bumpGuardEpoch(bridge);
   const rules = await rawRules();
   if (!rules.includes(`-N ${c}`) && !rules.some((r) => r.includes(`-j ${c}`))) return false;
   faultPoint('network.guard.remove');

@@ -19,6 +19,30 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
   });
 }
 
+/**
+ * `iptables-save` as `iptables -t TABLE -S` would print each table (-P/-N for chains, -A rules
+ * as they are): one process for what would take one per table.
+ */
+export function parseSave(text: string): Map<string, string[]> {
+  const tables = new Map<string, string[]>();
+  let cur: string[] | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) tables.set(line.slice(1).trim(), (cur = []));
+    else if (!cur || line === 'COMMIT' || line.startsWith('#') || !line) continue;
+    else if (line.startsWith(':')) {
+      const [chain, policy] = line.slice(1).split(' ');
+      cur.push(policy === '-' ? `-N ${chain}` : `-P ${chain} ${policy}`);
+    } else cur.push(line);
+  }
+  return tables;
+}
+
+/** Every table, from one `iptables-save`; undefined when it fails (callers then read per table). */
+export async function saveTables(): Promise<Map<string, string[]> | undefined> {
+  const r = await run('iptables-save', []);
+  return r.code === 0 ? parseSave(r.stdout) : undefined;
+}
+
 export async function natRules(): Promise<string[]> {
   const r = await run('iptables', ['-w', '5', '-t', 'nat', '-S']);
   return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];

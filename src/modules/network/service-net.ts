@@ -3,13 +3,14 @@
 // one sync makes all three match. Container records are kept in the module's directory, so a
 // restarted daemon still answers for the containers it adopts.
 import { Mutex } from 'async-mutex';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DnsConfig, ServiceNetState, ServiceNetworkApi, VirtualService } from '../../contracts/network.js';
 import { CLUSTER_DOMAIN, searchDomains } from '../../contracts/network.js';
 import { ClusterIps } from './cluster-ips.js';
 import { Dnsmasq, serviceNames, type DnsRecord } from './dns.js';
 import { applyTable, enableLocalnet, ruleCounters, tableExists, type ProgrammedService } from './nft.js';
+import { replaceFile } from '../../kernel/replace-file.js';
 
 export interface ServiceNetOptions {
   tag: string;
@@ -24,7 +25,7 @@ export interface ServiceNetOptions {
 }
 
 export class ServiceNet implements ServiceNetworkApi {
-  readonly dns: Dnsmasq;
+  dns: Dnsmasq;
   private readonly ips: ClusterIps;
   private containers = new Map<string, { name: string; ip: string }>();
   private services: ProgrammedService[] = [];
@@ -34,7 +35,7 @@ export class ServiceNet implements ServiceNetworkApi {
   /** One write of the records file at a time: two would race on the same temporary file. */
   private readonly saving = new Mutex();
 
-  constructor(private readonly o: ServiceNetOptions) {
+  constructor(private o: ServiceNetOptions) {
     this.dns = new Dnsmasq({ bridge: o.bridge, address: o.gateway, tag: o.tag, root: o.dnsRoot });
     this.ips = new ClusterIps(o.leaseDir, o.tag, o.serviceCidr);
   }
@@ -75,11 +76,7 @@ export class ServiceNet implements ServiceNetworkApi {
   }
 
   private async saveContainers(): Promise<void> {
-    await this.saving.runExclusive(async () => {
-      const tmp = `${this.recordsFile}.tmp`;
-      await writeFile(tmp, JSON.stringify(Object.fromEntries(this.containers)), { mode: 0o600 });
-      await rename(tmp, this.recordsFile);
-    });
+    await this.saving.runExclusive(() => replaceFile(this.recordsFile, JSON.stringify(Object.fromEntries(this.containers))));
     await this.writeRecords();
   }
 
@@ -128,6 +125,16 @@ export class ServiceNet implements ServiceNetworkApi {
     const key = `${namespace}/${name}`;
     const s = this.services.find((x) => x.namespace === namespace && x.name === name);
     return { ...(s?.clusterIp ? { clusterIp: s.clusterIp } : {}), dnsNames: s ? serviceNames(namespace, name) : [], rules: await ruleCounters(this.o.tag, key) };
+  }
+
+  /** The bridge's address changed (cluster-subnet.ts): dnsmasq listens on the new one, with the same records. */
+  async setGateway(gateway: string): Promise<void> {
+    await this.chain;
+    await this.dns.stop();
+    this.o = { ...this.o, gateway };
+    this.dns = new Dnsmasq({ bridge: this.o.bridge, address: gateway, tag: this.o.tag, root: this.o.dnsRoot });
+    await this.dns.start();
+    await this.writeRecords();
   }
 
   async stop(): Promise<void> {

@@ -3,10 +3,11 @@
 // its own dnsmasq on the gateway address answering the names and aliases of its containers only
 // (other names are forwarded to the host's resolvers). Networks are kept in the module's directory
 // and rebuilt at boot; what a crashed create or remove left (a claim of ours without a record) is
-// removed then. Containers attach at start (eth0, ContainerSpec.userNetwork) or by connect (eth1...).
+// removed then. Containers attach at start (eth0, ContainerSpec.userNetwork) or by connect (eth1...);
+// a connection is kept while its container is stopped and plugged again at each start.
 import { Mutex } from 'async-mutex';
 import { randomBytes } from 'node:crypto';
-import { access, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NetworkAttachment, PortMapping } from '../../contracts/containers.js';
 import type { UserNetworkCreate, UserNetworkInfo, UserNetworksApi } from '../../contracts/user-networks.js';
@@ -17,9 +18,10 @@ import { addNetworkList, delNetworkList, type CniResult } from './cni.js';
 import { Dnsmasq } from './dns.js';
 import { installGuard } from './guard.js';
 import { purgeRulesFor } from './iptables.js';
-import { ensureBridge, removeBridge, userNetConfList, type UserNetEndpoint, type UserNetRecord } from './user-net-host.js';
+import { ensureBridge, removeBridge, userNetConfList, userNetDns, type UserNetEndpoint, type UserNetRecord } from './user-net-host.js';
 import { applyIsolation, userBridgePrefix } from './user-net-rules.js';
 import { SubnetClaims } from './user-subnets.js';
+import { replaceFile } from '../../kernel/replace-file.js';
 
 export interface UserNetworksOptions {
   tag: string;
@@ -44,12 +46,15 @@ const exists = (p: string): Promise<boolean> => access(p).then(
   () => false,
 );
 
-const dnsOf = (gateway: string) => ({ nameservers: [gateway], search: [], options: [] });
+/** Plugged into the bridge (or being plugged): a connection of a stopped container is neither. */
+const plugged = (e: UserNetEndpoint): boolean => !!e.ip || !!e.pending;
 
 export class UserNetworks implements UserNetworksApi {
   private nets = new Map<string, UserNetRecord>();
   private readonly dns = new Map<string, Dnsmasq>();
   private readonly lock = new Mutex();
+  /** Containers whose network was taken down (stop) and not set up again since: connect only records. */
+  private readonly down = new Set<string>();
 
   constructor(private readonly o: UserNetworksOptions) {}
 
@@ -59,9 +64,7 @@ export class UserNetworks implements UserNetworksApi {
 
   private async save(): Promise<void> {
     faultPoint('network.user.record');
-    const tmp = `${this.file}.tmp`;
-    await writeFile(tmp, JSON.stringify(Object.fromEntries(this.nets)), { mode: 0o600 });
-    await rename(tmp, this.file);
+    await replaceFile(this.file, JSON.stringify(Object.fromEntries(this.nets)));
   }
 
   /** Boot: rebuilds every kept network, removes what crashed creates and removes left. */
@@ -74,7 +77,7 @@ export class UserNetworks implements UserNetworksApi {
     for (const c of await this.o.claims.all()) if (c.tag === this.o.tag && !this.nets.has(c.id)) await this.teardown(c).catch((e) => this.o.warn(`leftover network ${c.bridge}: ${errorMessage(e)}`));
     for (const rec of this.nets.values()) {
       await this.ensure(rec).catch((e) => this.o.warn(`user network ${rec.name}: ${errorMessage(e)}`));
-      for (const [id, e] of Object.entries(rec.containers)) if (e.pending) await this.unplug(rec, id).catch((err) => this.o.warn(`pending endpoint ${e.name} on ${rec.name}: ${errorMessage(err)}`));
+      for (const [id, e] of Object.entries(rec.containers)) if (e.pending) await this.unplug(rec, id, true).catch((err) => this.o.warn(`pending endpoint ${e.name} on ${rec.name}: ${errorMessage(err)}`));
     }
     await this.rules();
   }
@@ -132,7 +135,7 @@ export class UserNetworks implements UserNetworksApi {
       internal: r.internal,
       labels: r.labels,
       createdAt: r.createdAt,
-      containers: Object.fromEntries(Object.entries(r.containers).filter(([, e]) => !e.pending).map(([id, e]) => [id, { name: e.name, ip: e.ip, aliases: e.aliases }])),
+      containers: Object.fromEntries(Object.entries(r.containers).filter(([, e]) => !e.pending && e.ip).map(([id, e]) => [id, { name: e.name, ip: e.ip, aliases: e.aliases }])),
       ...(this.dns.has(r.bridge) ? { dnsServer: r.gateway } : {}),
     };
   }
@@ -177,7 +180,8 @@ export class UserNetworks implements UserNetworksApi {
   }
 
   private async removeLocked(rec: UserNetRecord): Promise<void> {
-    const attached = Object.values(rec.containers).map((e) => e.name);
+    // As in Docker, only running containers hold a network; stopped ones' connections go with it.
+    const attached = Object.values(rec.containers).filter(plugged).map((e) => e.name);
     if (attached.length) throw new FailedPrecondition(`network ${rec.name} has active endpoints (${attached.join(', ')}): stop or disconnect them first`);
     // The record goes first: a crash from here leaves a claim of ours without a record, removed at boot.
     this.nets.delete(rec.id);
@@ -190,7 +194,7 @@ export class UserNetworks implements UserNetworksApi {
     return this.lock.runExclusive(async () => {
       const out: string[] = [];
       for (const r of [...this.nets.values()]) {
-        if (Object.keys(r.containers).length) continue;
+        if (Object.values(r.containers).some(plugged)) continue;
         await this.removeLocked(r);
         out.push(r.name);
       }
@@ -203,9 +207,10 @@ export class UserNetworks implements UserNetworksApi {
     return this.lock.runExclusive(async () => {
       const rec = this.find(nameOrId);
       const netns = await this.o.takeNetns(containerId);
-      const e = await this.plug(rec, containerId, { name: opts.name ?? containerId.slice(0, 12), aliases: opts.aliases ?? [], netns, ifName: 'eth0', ports: opts.ports });
+      this.down.delete(containerId);
+      const e = await this.plug(rec, containerId, { name: opts.name ?? containerId.slice(0, 12), aliases: opts.aliases ?? [], netns, ifName: 'eth0', ports: opts.ports, connected: rec.containers[containerId]?.connected });
       const prefix = Number(rec.subnet.split('/')[1]);
-      return { mode: 'bridge', netnsPath: netns, ip: e.ip, gateway: rec.gateway, prefixLength: prefix, ports: opts.ports, cniResult: e.cniResult, dns: dnsOf(rec.gateway), userNetwork: rec.id };
+      return { mode: 'bridge', netnsPath: netns, ip: e.ip, gateway: rec.gateway, prefixLength: prefix, ports: opts.ports, cniResult: e.cniResult, dns: await userNetDns(rec.gateway), userNetwork: rec.id };
     });
   }
 
@@ -214,31 +219,56 @@ export class UserNetworks implements UserNetworksApi {
       const rec = this.find(nameOrId);
       if (rec.containers[containerId]) throw new AlreadyExists(`container ${opts.name} is already connected to network ${rec.name}`);
       const netns = opts.netnsPath || this.o.netnsPath(containerId);
-      if (!(await exists(netns))) throw new FailedPrecondition(`container ${opts.name} is not running (it has no network namespace)`);
-      const used = new Set([...this.nets.values()].map((r) => r.containers[containerId]?.ifName).filter(Boolean));
-      let n = 1;
-      while (used.has(`eth${n}`)) n++;
-      const e = await this.plug(rec, containerId, { name: opts.name, aliases: opts.aliases ?? [], netns, ifName: `eth${n}`, ports: [] });
-      return { mode: 'bridge', netnsPath: netns, ip: e.ip, gateway: rec.gateway, prefixLength: Number(rec.subnet.split('/')[1]), ports: [], cniResult: e.cniResult, userNetwork: rec.id };
+      // A container that is not running (created, stopped) keeps the connection for its next start.
+      if (this.down.has(containerId) || !(await exists(netns))) {
+        rec.containers[containerId] = { name: opts.name, aliases: opts.aliases ?? [], ip: '', ifName: '', connected: true };
+        faultPoint('network.user.connect-record');
+        await this.save();
+        return { mode: 'bridge', ports: [], userNetwork: rec.id };
+      }
+      return this.plugSecondary(rec, containerId, opts.name, opts.aliases ?? [], netns, false);
     });
   }
 
-  private async plug(rec: UserNetRecord, containerId: string, o: { name: string; aliases: string[]; netns: string; ifName: string; ports: PortMapping[] }): Promise<UserNetEndpoint> {
+  /** `keepOnFailure`: a failed plug at start leaves the connection recorded; a failed connect leaves nothing. */
+  private async plugSecondary(rec: UserNetRecord, containerId: string, name: string, aliases: string[], netns: string, keepOnFailure: boolean): Promise<NetworkAttachment> {
+    const used = new Set([...this.nets.values()].map((r) => r.containers[containerId]?.ifName).filter(Boolean));
+    let n = 1;
+    while (used.has(`eth${n}`)) n++;
+    const e = await this.plug(rec, containerId, { name, aliases, netns, ifName: `eth${n}`, ports: [], connected: true, keepOnFailure });
+    return { mode: 'bridge', netnsPath: netns, ip: e.ip, gateway: rec.gateway, prefixLength: Number(rec.subnet.split('/')[1]), ports: [], cniResult: e.cniResult, userNetwork: rec.id };
+  }
+
+  /** Container start, after its first network: plugs the connections it keeps (eth1...) under its current name. */
+  plugConnections(containerId: string, name?: string): Promise<void> {
+    return this.lock.runExclusive(async () => {
+      this.down.delete(containerId);
+      const netns = this.o.netnsPath(containerId);
+      for (const rec of this.nets.values()) {
+        const e = rec.containers[containerId];
+        if (!e?.connected || plugged(e)) continue;
+        await this.plugSecondary(rec, containerId, name ?? e.name, e.aliases, netns, true);
+      }
+    });
+  }
+
+  private async plug(rec: UserNetRecord, containerId: string, o: { name: string; aliases: string[]; netns: string; ifName: string; ports: PortMapping[]; connected?: boolean; keepOnFailure?: boolean }): Promise<UserNetEndpoint> {
     const inv = { containerId: this.o.cniId(containerId), netns: o.netns, ifName: o.ifName, runtimeConfig: { portMappings: o.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp ?? '' })) } };
     await installGuard(rec.bridge);
     // Intent first: a crash after CNI ADD leaves a pending endpoint that boot removes (CNI DEL).
-    rec.containers[containerId] = { name: o.name, aliases: o.aliases, ip: '', ifName: o.ifName, pending: true };
+    const kept = o.connected ? { connected: true } : {};
+    rec.containers[containerId] = { name: o.name, aliases: o.aliases, ip: '', ifName: o.ifName, pending: true, ...kept };
     await this.save();
     faultPoint('network.user.cni-add');
     let result: CniResult | undefined;
     try {
       result = await addNetworkList(this.o.pluginDir, userNetConfList(rec, this.o.ipamDir, o.ports.length > 0), inv);
     } catch (e) {
-      await this.unplug(rec, containerId).catch(() => undefined);
+      await this.unplug(rec, containerId, !!o.keepOnFailure).catch(() => undefined);
       throw e;
     }
     const ip = result?.ips?.[0]?.address?.split('/')[0] ?? '';
-    const e: UserNetEndpoint = { name: o.name, aliases: o.aliases, ip, ifName: o.ifName, cniResult: result };
+    const e: UserNetEndpoint = { name: o.name, aliases: o.aliases, ip, ifName: o.ifName, cniResult: result, ...kept };
     rec.containers[containerId] = e;
     await this.save();
     await this.dnsmasq(rec).setRecords(this.records(rec));
@@ -246,34 +276,59 @@ export class UserNetworks implements UserNetworksApi {
   }
 
   disconnect(nameOrId: string, containerId: string): Promise<void> {
-    return this.lock.runExclusive(() => this.unplug(this.find(nameOrId), containerId));
+    return this.lock.runExclusive(() => {
+      const rec = this.find(nameOrId);
+      if (!rec.containers[containerId]) throw new NotFound(`the container is not connected to network ${rec.name}`);
+      return this.unplug(rec, containerId, false);
+    });
   }
 
-  private async unplug(rec: UserNetRecord, containerId: string, withPorts = true): Promise<void> {
+  /** Takes the endpoint off the bridge; `keep`: a connection stays recorded (unplugged) for the next start. */
+  private async unplug(rec: UserNetRecord, containerId: string, keep: boolean, withPorts = true): Promise<void> {
     const e = rec.containers[containerId];
     if (!e) return;
+    if (!plugged(e)) {
+      if (keep) return;
+      delete rec.containers[containerId];
+      faultPoint('network.user.disconnect-record');
+      return this.save();
+    }
     const cniId = this.o.cniId(containerId);
     const netns = this.o.netnsPath(containerId);
     const present = await exists(netns);
     faultPoint('network.user.cni-del');
     await delNetworkList(this.o.pluginDir, userNetConfList(rec, this.o.ipamDir, withPorts), { containerId: cniId, netns: present ? netns : '', ifName: e.ifName }, e.cniResult as CniResult | undefined).catch((err) => this.o.warn(`CNI DEL of ${e.name} on ${rec.name}: ${errorMessage(err)}`));
-    if (withPorts) await purgeRulesFor(cniId);
-    delete rec.containers[containerId];
+    // Rules are found by the CNI id, which all of a container's networks share: only its eth0 (the
+    // one with ports) purges, else it would take the masquerade chain of its other network.
+    if (withPorts && e.ifName === 'eth0') await purgeRulesFor(cniId);
+    if (keep && e.connected) rec.containers[containerId] = { name: e.name, aliases: e.aliases, ip: '', ifName: '', connected: true };
+    else delete rec.containers[containerId];
     await this.save();
     await this.dnsmasq(rec).setRecords(this.records(rec));
   }
 
-  /** Container stop or remove: off every user network (connections last while it runs). */
+  /** Container stop or remove: off every user network; its connections stay recorded (forget drops them). */
   detachAll(containerId: string): Promise<void> {
     return this.lock.runExclusive(async () => {
-      for (const rec of this.nets.values()) await this.unplug(rec, containerId);
+      this.down.add(containerId);
+      // Connections (eth1...) first, eth0 last: eth0's unplug purges the rules of the CNI id.
+      const nets = [...this.nets.values()].sort((a, b) => Number(a.containers[containerId]?.ifName === 'eth0') - Number(b.containers[containerId]?.ifName === 'eth0'));
+      for (const rec of nets) await this.unplug(rec, containerId, true);
     });
   }
 
-  /** Boot: containers not in `keep` leave every network. */
+  /** Container removed: its connections go too. */
+  forget(containerId: string): Promise<void> {
+    return this.lock.runExclusive(async () => {
+      this.down.delete(containerId);
+      for (const rec of this.nets.values()) await this.unplug(rec, containerId, false);
+    });
+  }
+
+  /** Boot: containers not in `keep` (not running) leave every bridge; their connections stay recorded. */
   keepContainers(keep: ReadonlySet<string>): Promise<void> {
     return this.lock.runExclusive(async () => {
-      for (const rec of this.nets.values()) for (const id of Object.keys(rec.containers)) if (!keep.has(id)) await this.unplug(rec, id);
+      for (const rec of this.nets.values()) for (const id of Object.keys(rec.containers)) if (!keep.has(id)) await this.unplug(rec, id, true);
     });
   }
 

@@ -51,8 +51,13 @@ export abstract class ContainerAdoption extends ContainerStopping {
       this.allocateOnAdopt(rec);
       const st = await this.d.runc.state(rec.id).catch(() => undefined);
       const supervised = await supervisorAlive(this.d.store.dir(rec.id), rec.id);
-      if (st?.status === 'running' && supervised && (await this.readExitCode(rec.id)) === undefined) {
+      // runc reports a frozen container as paused: a user's pause (a copy's freeze was thawed before adoption), still alive.
+      if ((st?.status === 'running' || st?.status === 'paused') && supervised && (await this.readExitCode(rec.id)) === undefined) {
         rec.pid = st.pid;
+        if (st.status === 'paused' && !rec.paused) {
+          rec.paused = true;
+          await this.save(rec);
+        }
         if (rec.state === 'starting') {
           // Started, but the daemon died before recording it: it runs, so it is adopted as running.
           rec.state = 'running';

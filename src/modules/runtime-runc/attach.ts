@@ -3,8 +3,8 @@
 // stdin unless conmon was told to leave it open), resize through conmon's `ctl` fifo ("1 H W"),
 // and interactive exec (`runc exec` with pipes, or with a pty from the relay's console socket).
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { ConsoleResizer } from './console-ctl.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { AttachOptions, ExecStdioOptions, StdioSession } from '../../contracts/containers.js';
@@ -30,6 +30,7 @@ export class StdioAttacher {
   /** Sessions waiting for their container's start, by container id. */
   private readonly waiting = new Map<string, Set<ProcessSession>>();
   private readonly sizes = new Map<string, { rows: number; cols: number }>();
+  private readonly resizer = new ConsoleResizer();
 
   constructor(private readonly d: ContainersDeps) {}
 
@@ -100,16 +101,8 @@ export class StdioAttacher {
     await this.writeCtl(e.rec.id, rows, cols);
   }
 
-  private async writeCtl(id: string, rows: number, cols: number): Promise<void> {
-    // Non-blocking: with conmon gone there is no reader and open fails (ENXIO) instead of hanging.
-    const f = await open(path.join(this.d.store.dir(id), 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
-      throw new FailedPrecondition(`cannot resize container ${id.slice(0, 12)}: ${err.code === 'ENXIO' || err.code === 'ENOENT' ? 'its supervisor is not running' : err.message}`);
-    });
-    try {
-      await f.write(`1 ${rows} ${cols}\n`);
-    } finally {
-      await f.close();
-    }
+  private writeCtl(id: string, rows: number, cols: number): Promise<void> {
+    return this.resizer.resize(id, path.join(this.d.store.dir(id), 'ctl'), rows, cols);
   }
 
   async exec(e: Entry, cmd: string[], opts: ExecStdioOptions = {}): Promise<StdioSession> {

@@ -125,3 +125,31 @@ export async function cgroupExists(version: CgroupVersion, cgroupPath: string): 
   for (const d of dirs) if ((await read(path.join(d, 'cgroup.procs'))) !== undefined) found.push(d);
   return found;
 }
+
+/**
+ * The per-daemon parent cgroup is shared by every container: runc creates it and the container's
+ * own cgroup in two mkdir steps, so an rmdir of the parent between them fails that create. Creates
+ * hold the gate shared; the parent's removal runs only when no create holds it, and holds creates
+ * off while it runs. A create in flight during a skipped removal either leaves a child (the parent
+ * is in use) or fails and removes the parent in its own teardown.
+ */
+export class ParentCgroupGate {
+  private creating = 0;
+  private removing: Promise<void> | undefined;
+
+  async creatingIn<T>(create: () => Promise<T>): Promise<T> {
+    while (this.removing) await this.removing;
+    this.creating++;
+    try {
+      return await create();
+    } finally {
+      this.creating--;
+    }
+  }
+
+  async removeIfUnused(remove: () => Promise<unknown>): Promise<void> {
+    if (this.creating || this.removing) return;
+    this.removing = remove().then(() => undefined, () => undefined).finally(() => { this.removing = undefined; });
+    await this.removing;
+  }
+}

@@ -6,14 +6,15 @@
 // checks, kept on); and a running container is frozen for the copy, so that its processes cannot
 // swap a checked directory for a symlink before the write (what Docker does since CVE-2018-15664).
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, lstatSync } from 'node:fs';
-import { lstat, open, readlink, rm } from 'node:fs/promises';
+import { createWriteStream, existsSync, lstatSync } from 'node:fs';
+import { lstat, open, readdir, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import type { ContainerCopyApi, ContainerPathStat } from '../../contracts/containers.js';
 import { FailedPrecondition, InvalidArgument, NotFound } from '../../kernel/errors.js';
+import { faultPoint } from '../../kernel/faults.js';
 import { RuncContainerControl } from './control.js';
 import type { Entry } from './entries.js';
 import { resolveInRoot } from './rootfs-files.js';
@@ -31,6 +32,18 @@ interface Located {
 }
 
 const posix = path.posix;
+/** In the container's directory while a copy holds it frozen. */
+const freezeMark = 'cp-frozen';
+
+async function writeSynced(file: string, text: string): Promise<void> {
+  const fh = await open(file, 'w', 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
 const isUnder = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(dir + '/');
 
 export class RuncContainerCopy extends RuncContainerControl implements ContainerCopyApi {
@@ -94,15 +107,80 @@ export class RuncContainerCopy extends RuncContainerControl implements Container
     return this.statOf(e, await this.locate(e, p));
   }
 
-  /** Runs fn with the container frozen when it runs (and is not paused already). */
+  /** Copies in progress that hold a container frozen: the first freezes it, the last thaws it. */
+  private readonly freezes = new Map<string, { holders: number; ready: Promise<void> }>();
+
+  /**
+   * Runs fn with the container frozen when it runs (and is not paused already). The freeze is
+   * recorded before it happens and the record removed after the thaw, so a daemon killed
+   * in between leaves a mark the next boot thaws by (thawInterruptedCopies).
+   */
   private async frozen<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
-    if (e.rec.state !== 'running' || e.rec.paused) return fn();
-    await this.d.runc.pause(e.rec.id);
+    const id = e.rec.id;
+    let f = this.freezes.get(id);
+    if (!f && (e.rec.state !== 'running' || e.rec.paused)) return fn();
+    if (!f) {
+      const mark = this.d.store.file(id, freezeMark);
+      const ready = (async () => {
+        faultPoint('containers.cp.record');
+        await writeSynced(mark, new Date(this.now()).toISOString());
+        faultPoint('containers.cp.freeze');
+        await this.d.runc.pause(id).catch(async (err) => {
+          await rm(mark, { force: true });
+          throw err;
+        });
+      })();
+      f = { holders: 0, ready };
+      this.freezes.set(id, f);
+      ready.catch(() => this.freezes.delete(id));
+    }
+    f.holders++;
     try {
+      await f.ready;
       return await fn();
     } finally {
-      await this.d.runc.resume(e.rec.id).catch((err) => this.d.log.warn({ err }, `thawing ${e.rec.name} after a copy`));
+      if (--f.holders === 0 && this.freezes.get(id) === f) {
+        this.freezes.delete(id);
+        if (await f.ready.then(() => true, () => false)) await this.thaw(e);
+      }
     }
+  }
+
+  private async thaw(e: Entry): Promise<void> {
+    faultPoint('containers.cp.thaw');
+    try {
+      await this.d.runc.resume(e.rec.id);
+    } catch (err) {
+      // The mark stays: the next boot tries again.
+      this.d.log.warn({ err }, `thawing ${e.rec.name} after a copy`);
+      return;
+    }
+    faultPoint('containers.cp.record-done');
+    await rm(this.d.store.file(e.rec.id, freezeMark), { force: true });
+  }
+
+  /** Thaws what a copy froze when the daemon died before thawing it (before adoption: runc reports a frozen container as paused, not running). */
+  protected async thawInterruptedCopies(): Promise<string[]> {
+    const thawed: string[] = [];
+    const ids = await readdir(this.d.store.root).catch(() => [] as string[]);
+    for (const id of ids) {
+      const mark = this.d.store.file(id, freezeMark);
+      if (!existsSync(mark)) continue;
+      const st = await this.d.runc.state(id).catch(() => undefined);
+      if (st?.status === 'paused') {
+        await this.d.runc.resume(id);
+        thawed.push(id);
+      }
+      await rm(mark, { force: true });
+    }
+    if (thawed.length) this.d.log.warn(`boot: thawed ${thawed.length} container(s) a copy left frozen: ${thawed.join(', ')}`);
+    return thawed;
+  }
+
+  override async adopt(): Promise<{ adopted: number; ended: number; leftovers: string[] }> {
+    await this.d.runc.init();
+    await this.thawInterruptedCopies();
+    return super.adopt();
   }
 
   async getArchive(idOrName: string, p: string): Promise<{ stat: ContainerPathStat; tar: AsyncIterable<Uint8Array> }> {

@@ -9,7 +9,7 @@ import type { VolumesApi } from '../../contracts/volumes.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadTable } from '../../kernel/workloads.js';
 import type { ContainerAdmission } from './admission.js';
-import type { CgroupVersion } from './cgroups.js';
+import { ParentCgroupGate, type CgroupVersion } from './cgroups.js';
 import { containerInfo, findEntry, withLock, type Entry } from './entries.js';
 import type { ContainerRecord, RecordStore } from './records.js';
 import type { Runc } from './runc.js';
@@ -46,6 +46,8 @@ export abstract class ContainersCore {
   protected watcher?: FSWatcher;
   protected readonly now: () => number;
   protected closed = false;
+  /** Orders creates with the removal of the per-daemon parent cgroup. */
+  protected readonly cgroupParent = new ParentCgroupGate();
 
   constructor(protected readonly d: ContainersDeps) {
     this.now = d.now ?? Date.now;

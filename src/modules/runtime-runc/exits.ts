@@ -53,7 +53,8 @@ export abstract class ContainerExits extends ContainersCore {
       const ended = await reapContainer(this.d, rec.id, rec.cgroupsPath, this.d.store.dir(rec.id));
       if (ended.length) this.d.log.warn(`container ${rec.name}: ${lost}; ended ${ended.join('; ')}`);
     } else await this.d.runc.delete(rec.id, true).catch((err) => this.d.log.warn({ err }, `runc delete ${rec.id}`));
-    await rm(path.join(this.d.runc.o.exitDir, rec.id), { force: true });
+    // The exit file stays until the exit is recorded: a daemon killed before that reads the code from it at boot.
+    const exitFile = path.join(this.d.runc.o.exitDir, rec.id);
     const decision = decideRestart({
       policy: rec.spec.restart,
       exitCode,
@@ -77,7 +78,8 @@ export abstract class ContainerExits extends ContainersCore {
     this.publish('die', rec, `exited with code ${exitCode}`, { exitCode, oomKilled });
     for (const w of e.waiters.splice(0)) w({ exitCode, oomKilled });
     for (const w of e.wakers ?? []) w();
-    if (decision.restart && !this.closed) {
+    const restarting = decision.restart && !this.closed;
+    if (restarting) {
       rec.backoffStep = decision.nextBackoffStep;
       rec.restartAt = new Date(this.now() + decision.delayMs).toISOString();
       this.scheduleRestart(e, decision.delayMs);
@@ -85,12 +87,15 @@ export abstract class ContainerExits extends ContainersCore {
       this.d.admission.release(`container/${rec.id}`);
       if (rec.spec.autoRemove) {
         await this.save(rec);
+        await rm(exitFile, { force: true });
         if (e.holds > 0) e.removeWhenReleased = true;
         else void this.remove(rec.id, { force: true }).catch((err) => this.d.log.warn({ err }, `auto-remove ${rec.name}`));
         return;
       }
     }
     await this.save(rec);
+    // (A restart's start removes it itself, before it makes the next one.)
+    if (!restarting) await rm(exitFile, { force: true });
   }
 
   /** Undoes the network attachment of a container that stays down; a failure is logged and left to removal (detach is idempotent). */

@@ -3,13 +3,18 @@
 // failures in a row (failures in the start period do not count). The last 5 results are kept for
 // `inspect` (Docker's State.Health) and the status shows in `ps` ("Up 5 seconds (healthy)"). A
 // check that outlives its timeout is killed with every process it started, so none is left
-// behind. The state is kept in memory: a restarted daemon begins again at "starting".
+// behind. The state is also written to the container's directory after each check, so a restarted
+// daemon that re-adopts the container keeps its status and log and goes on checking (as dockerd
+// keeps State.Health in the container's state on disk).
 import { readFile, rm } from 'node:fs/promises';
 import type { ContainerHealth, ContainerInfo, Healthcheck } from '../../contracts/containers.js';
 import type { ContainersDeps } from './core.js';
 import { RuncContainerCopy } from './copy.js';
 import type { Entry } from './entries.js';
 import type { ContainerRecord } from './records.js';
+import { replaceFile } from '../../kernel/replace-file.js';
+
+type SavedHealth = ContainerHealth & { startedAt: string };
 
 interface HealthState extends ContainerHealth {
   /** The run it belongs to: a restart begins again. */
@@ -23,6 +28,7 @@ const defaults = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPerio
 const keepResults = 5;
 const maxOutput = 4096;
 const tickMs = 200;
+const stateFile = 'health.json';
 
 /** The command of a Docker health test, or undefined for none (["NONE"], or no test). */
 export function healthCommand(h: Healthcheck | undefined): string[] | undefined {
@@ -39,6 +45,7 @@ export const healthSuffix = (h: ContainerHealth): string => (h.status === 'start
 export class RuncContainerHealth extends RuncContainerCopy {
   private readonly healthStates = new Map<string, HealthState>();
   private readonly healthTimer: NodeJS.Timeout;
+  private adopting = false;
 
   constructor(d: ContainersDeps) {
     super(d);
@@ -55,6 +62,7 @@ export class RuncContainerHealth extends RuncContainerCopy {
   }
 
   private healthTick(): void {
+    if (this.adopting) return;
     const now = this.now();
     for (const [id, st] of this.healthStates) {
       const e = this.entries.get(id);
@@ -85,9 +93,13 @@ export class RuncContainerHealth extends RuncContainerCopy {
     const start = new Date(this.now());
     const pidFile = this.d.store.file(rec.id, `health-${++st.seq}.pid`);
     let timedOut = false;
+    let ended = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      void this.killCheck(rec.id, pidFile);
+      // Under load runc may not have written the pid file yet: try again until the exec ends.
+      void (async () => {
+        while (!ended && !(await this.killCheck(rec.id, pidFile))) await new Promise((r) => setTimeout(r, 100));
+      })();
     }, h.timeoutMs);
     let exitCode: number;
     let output: string;
@@ -99,6 +111,7 @@ export class RuncContainerHealth extends RuncContainerCopy {
       exitCode = -1;
       output = (err as Error).message;
     } finally {
+      ended = true;
       clearTimeout(timer);
       await rm(pidFile, { force: true });
     }
@@ -118,14 +131,60 @@ export class RuncContainerHealth extends RuncContainerCopy {
       if (st.failingStreak >= Math.max(1, h.retries)) st.status = 'unhealthy';
     }
     if (st.status !== before) this.publish('health_status', rec, `is ${st.status}`, { health: st.status });
+    await this.saveHealth(rec.id, st);
+  }
+
+  /** Written whole and renamed into place: a daemon killed mid-write leaves the previous state. */
+  private async saveHealth(id: string, st: HealthState): Promise<void> {
+    const file = this.d.store.file(id, stateFile);
+    const saved: SavedHealth = { startedAt: st.startedAt, status: st.status, failingStreak: st.failingStreak, log: st.log };
+    try {
+      await replaceFile(file, JSON.stringify(saved));
+    } catch (err) {
+      // A removed container's directory is gone: nothing to keep then.
+      if (this.entries.has(id)) this.d.log.warn({ err }, `saving the health state of container ${id}`);
+    }
+  }
+
+  /** The kept state of each re-adopted container, for the run it belongs to (a later run begins again). */
+  private async loadHealth(): Promise<void> {
+    for (const e of this.entries.values()) {
+      const rec = e.rec;
+      if (rec.state !== 'running' || !rec.startedAt || !healthCommand(rec.spec.healthcheck)) continue;
+      const text = await readFile(this.d.store.file(rec.id, stateFile), 'utf8').catch(() => undefined);
+      if (!text) continue;
+      let saved: SavedHealth;
+      try {
+        saved = JSON.parse(text) as SavedHealth;
+      } catch (err) {
+        this.d.log.warn({ err }, `the health state of ${rec.name} is unreadable; its checks begin again`);
+        continue;
+      }
+      if (saved.startedAt !== rec.startedAt || !['starting', 'healthy', 'unhealthy'].includes(saved.status) || !Array.isArray(saved.log)) continue;
+      const h = { ...defaults, ...stripUndefined(rec.spec.healthcheck!) };
+      this.healthStates.set(rec.id, { status: saved.status, failingStreak: Number(saved.failingStreak) || 0, log: saved.log.slice(-keepResults), startedAt: rec.startedAt, nextAt: this.now() + h.intervalMs, running: false, seq: 0 });
+    }
+  }
+
+  override async adopt(): Promise<{ adopted: number; ended: number; leftovers: string[] }> {
+    // No check starts (from a fresh "starting") before the kept state is back.
+    this.adopting = true;
+    try {
+      const r = await super.adopt();
+      await this.loadHealth();
+      return r;
+    } finally {
+      this.adopting = false;
+    }
   }
 
   /** Kills a check's process and every process it started (its descendants in the container). */
-  private async killCheck(id: string, pidFile: string): Promise<void> {
+  /** False when the check's pid is not known yet (its pid file is not written). */
+  private async killCheck(id: string, pidFile: string): Promise<boolean> {
     const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
     const pids = await this.d.runc.pids(id).catch(() => [] as number[]);
-    if (!pid) return;
-    if (!pids.includes(pid)) return; // gone already (its pid may be another process's by now)
+    if (!pid) return false;
+    if (!pids.includes(pid)) return true; // gone already (its pid may be another process's by now)
     const parent = new Map<number, number>();
     for (const p of pids) {
       const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
@@ -148,6 +207,7 @@ export class RuncContainerHealth extends RuncContainerCopy {
         /* already gone */
       }
     }
+    return true;
   }
 
   override close(): void {

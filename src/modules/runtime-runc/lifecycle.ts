@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ContainerInfo, ContainerSpec, NetworkAttachment, PortMapping } from '../../contracts/containers.js';
 import type { ImageRecord } from '../../contracts/images.js';
 import { resolvConfText } from '../../contracts/network.js';
-import { AlreadyExists, FailedPrecondition, ResourceExhausted, errorMessage, isNotFound } from '../../kernel/errors.js';
+import { AlreadyExists, FailedPrecondition, InvalidArgument, ResourceExhausted, errorMessage, isNotFound } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import { containerRequests } from './admission.js';
 import { copyUp } from './copy-up.js';
@@ -17,6 +17,7 @@ import { ContainerExits } from './exits.js';
 import { activeStates } from './core.js';
 import type { ContainerRecord } from './records.js';
 import { freeHostPort, hostPortFree, validateSpec } from './spec-checks.js';
+import { imageHealthcheck } from './health-config.js';
 import { normalizeSignal } from './status.js';
 
 /** A container without a name is named after its image's last path part and the id's start. */
@@ -48,14 +49,22 @@ export abstract class ContainerLifecycle extends ContainerExits {
   /** The image by the spec's pull policy (--pull missing|always|never) and platform. */
   protected async image(ref: string, spec: Pick<ContainerSpec, 'pull' | 'platform'> = {}): Promise<ImageRecord> {
     const images = this.d.images();
-    const pull = () => images.pull(ref, spec.platform ? { platform: spec.platform } : undefined);
+    // --platform: an image of another OS/ARCH is refused, never run in its place (a local one is pulled again for it first).
+    const matches = (i: ImageRecord) => !spec.platform || [i.platform.os, i.platform.architecture, ...(spec.platform.split('/').length > 2 ? [i.platform.variant ?? ''] : [])].join('/') === spec.platform;
+    const checked = (i: ImageRecord) => {
+      if (!matches(i)) throw new InvalidArgument(`--platform ${spec.platform}: image ${ref} is ${i.platform.os}/${i.platform.architecture}`);
+      return i;
+    };
+    const pull = async () => checked(await images.pull(ref, spec.platform ? { platform: spec.platform } : undefined));
     if (spec.pull === 'always') return pull();
+    let local: ImageRecord;
     try {
-      return await images.get(ref);
+      local = await images.get(ref);
     } catch (e) {
       if (!isNotFound(e) || spec.pull === 'never') throw e;
       return pull();
     }
+    return matches(local) || spec.pull === 'never' ? checked(local) : pull();
   }
 
   /** The spec's ports with -P's exposed ports added and every host port 0 given a free port. */
@@ -89,7 +98,7 @@ export abstract class ContainerLifecycle extends ContainerExits {
     this.validate(input);
     const image = await this.image(input.image, input);
     // -P and -p CONTAINERPORT: free host ports are chosen now and recorded in the spec.
-    const spec = { ...input, ports: await this.resolvePorts(input, image) };
+    const spec = { ...input, ports: await this.resolvePorts(input, image), ...imageHealthcheck(input, image.config) };
     if (!spec.ports.length) delete (spec as Partial<ContainerSpec>).ports;
     for (const p of spec.ports ?? []) if (!(await hostPortFree(p))) throw new AlreadyExists(`host port ${p.hostPort}/${p.protocol} is already in use on this host`);
     const id = randomBytes(32).toString('hex');
@@ -207,8 +216,9 @@ export abstract class ContainerLifecycle extends ContainerExits {
       let attaching: Promise<NetworkAttachment> | undefined;
       if (!rec.network) {
         const net = this.d.network();
-        if (mode === 'bridge' && net.prepare) await net.prepare(rec.id);
-        attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [], name: rec.name, namespace: rec.namespace, userNetwork: rec.spec.userNetwork, aliases: rec.spec.networkAliases });
+        if (mode === 'bridge' && net.prepare) await net.prepare(rec.id, { ports: rec.spec.ports ?? [], userNetwork: rec.spec.userNetwork });
+        // The default bridge names only a service's replicas: Docker's resolves no container names.
+        attaching = net.attach(rec.id, { mode, ports: rec.spec.ports ?? [], name: rec.name, nameOnBridge: !!rec.spec.owner, namespace: rec.namespace, userNetwork: rec.spec.userNetwork, aliases: rec.spec.networkAliases });
         if (mode !== 'bridge' || !net.prepare) rec.network = await attaching;
       }
       // A previous run's runc state (exited, or left by a crash) must go before create.
@@ -217,7 +227,7 @@ export abstract class ContainerLifecycle extends ContainerExits {
       faultPoint('containers.start.conmon');
       const [att, created] = await Promise.allSettled([
         attaching ?? Promise.resolve(rec.network!),
-        this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid'), stdio: rec.spec }),
+        this.cgroupParent.creatingIn(() => this.d.runc.create(rec.id, { bundle: dir, logPath: path.join(dir, 'ctr.log'), pidFile: path.join(dir, 'pid'), conmonPidFile: path.join(dir, 'conmon.pid'), stdio: rec.spec })),
       ]);
       if (att.status === 'rejected') throw att.reason;
       if (attaching) {

@@ -172,7 +172,7 @@ export function checkRunFlags(spec: ContainerSpec, host: HostLimits): void {
   for (const e of spec.expose ?? []) if (!/^\d{1,5}(\/(tcp|udp))?$/.test(e) || !intIn(Number(e.split('/')[0]), 1, 65535)) throw new InvalidArgument(`--expose ${JSON.stringify(e)}: use PORT[/tcp|udp]`);
   const h = spec.healthcheck;
   if (h) {
-    if (!['CMD', 'CMD-SHELL', 'NONE'].includes(h.test[0]!)) throw new InvalidArgument('health check test must start with CMD, CMD-SHELL or NONE');
+    if (h.test.length && !['CMD', 'CMD-SHELL', 'NONE'].includes(h.test[0]!)) throw new InvalidArgument('health check test must start with CMD, CMD-SHELL or NONE');
     for (const [k, v] of [['interval', h.intervalMs], ['timeout', h.timeoutMs], ['start period', h.startPeriodMs]] as const) if (v !== undefined && !intIn(v, 1, 24 * 3600_000)) throw new InvalidArgument(`--health-${k.replace(' ', '-')} ${v} ms is not between 1 ms and 24 h`);
     if (h.retries !== undefined && !intIn(h.retries, 1, 1000)) throw new InvalidArgument(`--health-retries ${h.retries} is not between 1 and 1000`);
   }

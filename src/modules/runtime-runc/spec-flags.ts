@@ -95,7 +95,7 @@ export function applyRunFlags(oci: Record<string, unknown>, s: ContainerSpec, o:
   if (s.shmSize !== undefined) for (const m of mounts) if (m.destination === '/dev/shm') m.options = [...(m.options as string[]).filter((x) => !x.startsWith('size=')), `size=${Math.floor(s.shmSize / 1024)}k`];
   for (const m of s.mounts ?? []) {
     if (m.type === 'tmpfs') {
-      mounts.push({ destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', `mode=${(m.tmpfsMode ?? 0o1777).toString(8)}`, ...(m.tmpfsSize ? [`size=${Math.floor(m.tmpfsSize / 1024)}k`] : []), ...(m.readOnly ? ['ro'] : [])] });
+      mounts.push({ destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', `mode=${(m.tmpfsMode ?? 0o1777).toString(8)}`, ...(m.tmpfsSize ? [`size=${Math.floor(m.tmpfsSize / 1024)}k`] : []), ...(m.readOnly ? ['ro'] : []), ...(m.noExec ? ['noexec'] : [])] });
       continue;
     }
     const source = m.type === 'bind' ? m.source : o.volumeSources?.[m.target];

@@ -98,7 +98,7 @@ export abstract class ContainerStopping extends ContainerLifecycle {
         // Anything still in the cgroup (runc lost the container) is killed first: rmdir needs it empty.
         await removeCgroupBounded(this.d, rec.cgroupsPath);
         // The per-daemon parent goes with its last container (rmdir refuses while others remain).
-        await removeCgroup(this.d.cgroupVersion, path.dirname(rec.cgroupsPath));
+        await this.cgroupParent.removeIfUnused(() => removeCgroup(this.d.cgroupVersion, path.dirname(rec.cgroupsPath)));
       })(),
       (async () => {
         faultPoint('containers.remove.network');

@@ -10,6 +10,7 @@ import { Cluster, podInfo, type PodInfo } from './node-info.js';
 import { buildFramework, profileConfig } from './profile.js';
 import { QuotaBook, validateNamespace, validateQuota, type Quota } from './quota.js';
 import { Scheduler } from './scheduler.js';
+import { evictionRank, placeAcross } from './cluster-placement.js';
 import type { Taint } from './types.js';
 
 export interface SchedulerConfig {
@@ -154,6 +155,8 @@ export const schedulerModule = (): ModuleDef<SchedulerConfig, SchedulerApi> => (
         ctx.events.publish({ topic: '/scheduler/quota-set', subject: `namespace/${name}`, namespace: name, message: `quota of ${name} set to ${JSON.stringify(updated.quota ?? {})}` });
         return info(updated);
       },
+      placeAcross: (nodes, req) => placeAcross(framework, nodes, req),
+      evictionRank,
       describe() {
         syncUnmanaged();
         const n = cluster.node(nodeName);

@@ -23,6 +23,7 @@ export interface PodInfo {
   readonly limits: Readonly<Partial<ResourceVector>>;
   readonly hostPorts: readonly Required<HostPort>[];
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly nodeAffinity?: WorkloadRequest['nodeAffinity'];
   readonly tolerations: NonNullable<WorkloadRequest['tolerations']>;
   readonly image?: string;
   readonly spreadKey?: string;
@@ -44,6 +45,7 @@ export function podInfo(w: WorkloadRequest): PodInfo {
     limits: { ...w.limits },
     hostPorts: (w.hostPorts ?? []).map((p) => ({ port: p.port, protocol: p.protocol ?? 'tcp', hostIp: p.hostIp || '0.0.0.0' })),
     nodeSelector: w.nodeSelector,
+    ...(w.nodeAffinity ? { nodeAffinity: w.nodeAffinity } : {}),
     tolerations: w.tolerations ?? [],
     image: w.image,
     spreadKey: w.spreadKey,

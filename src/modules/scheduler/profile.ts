@@ -5,6 +5,7 @@ import { InvalidArgument } from '../../kernel/errors.js';
 import { Framework, type AnyPlugin } from './framework.js';
 import { BalancedAllocation, BalancedAllocationName } from './plugins/balanced-allocation.js';
 import { ImageLocality, ImageLocalityName } from './plugins/image-locality.js';
+import { NodeAffinity, NodeAffinityName } from './plugins/node-affinity.js';
 import { NodePorts, NodePortsName } from './plugins/node-ports.js';
 import { NodeResourcesFit, NodeResourcesFitName, type FitArgs } from './plugins/node-resources-fit.js';
 import { NodeSelector, NodeSelectorName } from './plugins/node-selector.js';
@@ -16,6 +17,7 @@ type PluginFactory = (args: Record<string, unknown>) => AnyPlugin;
 export const inTreeRegistry: ReadonlyMap<string, PluginFactory> = new Map<string, PluginFactory>([
   [NodeResourcesFitName, (a) => new NodeResourcesFit(a as FitArgs)],
   [NodeSelectorName, () => new NodeSelector()],
+  [NodeAffinityName, () => new NodeAffinity()],
   [TaintTolerationName, () => new TaintToleration()],
   [NodePortsName, () => new NodePorts()],
   [BalancedAllocationName, () => new BalancedAllocation()],
@@ -33,7 +35,7 @@ export interface ProfileConfig {
   percentageOfNodesToScore?: number;
 }
 
-const defaultFilters = [TaintTolerationName, NodeSelectorName, NodePortsName, NodeResourcesFitName];
+const defaultFilters = [TaintTolerationName, NodeSelectorName, NodeAffinityName, NodePortsName, NodeResourcesFitName];
 
 /** The built-in profiles. Weights follow kube-scheduler's defaults where it has them. */
 export const profiles: Readonly<Record<string, ProfileConfig>> = {

@@ -1,6 +1,6 @@
 // The scheduler's data model: nodes (capacity, reserved, labels, taints, images) and the
 // workloads placed on them (requests, limits, priority, placement constraints).
-import type { HostPort, ResourceVector, TaintEffect, Toleration } from '../../contracts/scheduler.js';
+import type { HostPort, NodeAffinity, ResourceVector, TaintEffect, Toleration } from '../../contracts/scheduler.js';
 import type { Resources } from '../../contracts/workloads.js';
 
 export type { HostPort, QosClass, ResourceVector, TaintEffect, Toleration } from '../../contracts/scheduler.js';
@@ -38,6 +38,8 @@ export interface WorkloadRequest {
   /** Higher wins; may preempt lower-priority workloads when nothing fits. Default 0. */
   priority?: number;
   nodeSelector?: Record<string, string>;
+  /** Kubernetes' required node affinity (contracts/scheduler.ts). */
+  nodeAffinity?: NodeAffinity;
   tolerations?: Toleration[];
   hostPorts?: HostPort[];
   image?: string;

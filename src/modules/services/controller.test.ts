@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { ContainerInfo, ContainerSpec, ContainersApi } from '../../contracts/containers.js';
-import { NotFound } from '../../kernel/errors.js';
+import { NotFound, Unavailable } from '../../kernel/errors.js';
 import { EventBus } from '../../kernel/events.js';
 import { SqliteStore } from '../state-store/test-fixture.js';
 import { applyObjects } from './apply.js';
@@ -15,11 +15,13 @@ import { ServicesController } from './controller.js';
 import { assertValid, parseDocuments } from './manifest.js';
 import type { ServiceRecord } from './types.js';
 
-/** Containers that "run" until killed; images named "broken" cannot be created. */
+/** Containers that "run" until killed; images named "broken" cannot be created; none can while the store is "down". */
 class FakeContainers {
   readonly rows = new Map<string, ContainerInfo>();
   private n = 0;
+  storeDown = false;
   async run(spec: ContainerSpec): Promise<ContainerInfo> {
+    if (this.storeDown) throw new Unavailable('store unavailable (no quorum): no leader');
     if (spec.image.includes('broken')) throw new NotFound(`image ${spec.image} not found`);
     const id = `c${++this.n}`;
     const t = new Date().toISOString();
@@ -133,6 +135,27 @@ test('a rolling update replaces every replica; one to a broken image rolls back 
     assert.match(rec.rollout?.reason ?? '', /not found/);
     assert.deepEqual(fake.running().map((x) => x.id).sort(), good, 'the old replicas kept running throughout');
     assert.ok(events.recent({ prefix: '/services/rolled-back' }).length === 1);
+  });
+});
+
+test('a rolling update while the store is unavailable backs off and completes; it is not rolled back', async () => {
+  await setup(async ({ store, fake, events, controller, apply, settle }) => {
+    await apply('img:1', 2);
+    const c = controller();
+    await settle(c);
+    fake.storeDown = true;
+    await apply('img:2', 2);
+    await settle(c);
+    assert.equal((await store.get<ServiceRecord>('/services/default/web'))!.value.rollout?.phase, 'progressing');
+    assert.ok(events.recent({ prefix: '/services/replica-failed' }).length >= 1, 'the failed start is reported');
+    fake.storeDown = false;
+    const end = Date.now() + 10_000;
+    while ((await store.get<ServiceRecord>('/services/default/web'))!.value.rollout?.phase !== 'complete' && Date.now() < end) await settle(c);
+    const rec = (await store.get<ServiceRecord>('/services/default/web'))!.value;
+    assert.equal(rec.rollout?.phase, 'complete');
+    assert.equal(rec.spec.template.image, 'img:2');
+    assert.deepEqual(fake.running().map((x) => x.image), ['img:2', 'img:2']);
+    assert.equal(events.recent({ prefix: '/services/rolled-back' }).length, 0);
   });
 });
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ContainerInfo, ContainersApi } from '../../contracts/containers.js';
 import type { ServiceNetworkApi } from '../../contracts/network.js';
 import type { StateStore } from '../../contracts/state-store.js';
-import { errorMessage, isNotFound } from '../../kernel/errors.js';
+import { errorMessage, isNotFound, Unavailable } from '../../kernel/errors.js';
 import { faultPoint } from '../../kernel/faults.js';
 import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
@@ -22,6 +22,8 @@ import { LABEL_HASH, type ExposureRecord, type ServiceRecord, type ServiceStatus
 import { kernelEndpoints } from './endpoints.js';
 import { updateRecord } from './record-cas.js';
 import { NetSync } from './net-sync.js';
+import { CoalescedRun } from '../../kernel/coalesce.js';
+import { ClusterReplicas, peersByNode, type ClusterReplicasOptions } from './cluster-replicas.js';
 
 export interface ControllerOptions {
   store: StateStore;
@@ -37,6 +39,11 @@ export interface ControllerOptions {
   /** A container stuck in "created" this long is treated as failed. */
   createdGraceMs?: number;
   now?: () => number;
+  /** Cluster mode: the joined nodes and cross-node placement (cluster-replicas.ts). */
+  cluster?: ClusterReplicasOptions['cluster'];
+  scheduler?: ClusterReplicasOptions['scheduler'];
+  /** Several servers on one etcd: whether this one is the elected leader (the only one that reconciles). */
+  leading?: () => boolean;
 }
 
 /**
@@ -49,17 +56,19 @@ const DEAD: readonly WorkloadState[] = ['exited', 'failed'];
 export class ServicesController {
   private readonly services = new Map<string, ServiceRuntime>();
   private readonly ports: HostPorts;
-  private running?: Promise<void>;
-  private again = false;
+  private readonly loop: CoalescedRun;
   private stopped = false;
   private probeTimer?: NodeJS.Timeout;
   private readonly now: () => number;
   private records: ServiceRecord[] = [];
   private exposures: ExposureRecord[] = [];
   private readonly net: NetSync;
+  readonly placed: ClusterReplicas;
 
   constructor(private readonly o: ControllerOptions) {
     this.now = o.now ?? Date.now;
+    this.loop = new CoalescedRun(() => this.reconcileAll(), (e) => o.log.warn({ err: e }, 'services reconcile failed'), () => this.stopped);
+    this.placed = new ClusterReplicas({ local: o.containers, cluster: o.cluster ?? (() => undefined), scheduler: o.scheduler ?? (() => undefined), log: o.log, publish: (svc, topic, message, data) => this.publish(svc, topic, message, data) });
     this.net = new NetSync(() => o.net?.(), () => ({ records: this.records, exposures: this.exposures, ready: (ns, n) => readyBackends(this.services.get(rtKey(ns, n)), 0).map((b) => b.host), kernelPorts: this.kernelPorts() }), o.log);
     this.ports = new HostPorts({ addresses: o.addresses, log: o.log, publish: (svc, topic, message, data) => this.publish(svc, topic, message, data) });
   }
@@ -68,22 +77,8 @@ export class ServicesController {
 
   /** Runs a reconcile pass now, or once more after the one in progress; resolves when done. */
   kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.reconcileAll();
-        } catch (e) {
-          this.o.log.warn({ err: e }, 'services reconcile failed');
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-    return this.running;
+    if (this.stopped || this.o.leading?.() === false) return Promise.resolve();
+    return this.loop.run();
   }
 
   startProbes(tickMs: number): void {
@@ -95,17 +90,18 @@ export class ServicesController {
     this.stopped = true;
     this.net.stopped = true;
     if (this.probeTimer) clearInterval(this.probeTimer);
-    await this.running?.catch(() => undefined);
+    await this.loop.current;
     // Replicas keep running: the next daemon adopts them. Only the host ports close.
     await this.ports.close();
   }
 
   private async reconcileAll(): Promise<void> {
-    const [{ items: records }, { items: exposures }, all] = await Promise.all([
+    const [{ items: records }, { items: exposures }, listed] = await Promise.all([
       this.o.store.list<ServiceRecord>('/services/'),
       this.o.store.list<ExposureRecord>('/service-exposures/'),
-      this.o.containers().list({ all: true }),
+      this.placed.list(),
     ]);
+    const all = await this.placed.withoutReplaced(listed, records.map((r) => r.value));
     const byOwner = new Map<string, ContainerInfo[]>();
     for (const c of all) {
       if (!c.owner?.startsWith('service/')) continue;
@@ -174,7 +170,8 @@ export class ServicesController {
       rt.startErrorsHash = rec.templateHash;
     }
     const now = this.now();
-    const views = [...rt.replicas.values()].map((r) => replicaView(r, now, this.o.createdGraceMs));
+    const rs = [...rt.replicas.values()];
+    const views = this.placed.decorate(rs.map((r) => replicaView(r, now, this.o.createdGraceMs)), rs.map((r) => r.info), rec);
     const actions = plan({
       replicas: rec.spec.replicas,
       templateHash: rec.templateHash,
@@ -205,7 +202,7 @@ export class ServicesController {
         const updated = await this.updateRecord(rec, (r) => rolledBack(r, a.reason, new Date(this.now()).toISOString()));
         if (updated) rt.record = updated;
         this.publish(rt, 'rolled-back', `service ${rec.name}: rolling update to ${rec.spec.template.image} failed (${a.reason}); rolled back to ${rec.rollout?.fromTemplate?.image}`, { reason: a.reason, from: rec.templateHash, to: rec.rollout?.fromHash });
-        this.again = true;
+        this.loop.runAgain();
         return;
       }
       case 'complete-rollout': {
@@ -245,27 +242,31 @@ export class ServicesController {
     const name = spec.name!;
     try {
       faultPoint(step(rec, 'create-replica'));
-      const info = await this.o.containers().run(spec);
+      const info = await this.placed.run(spec, peersByNode([...rt.replicas.values()].filter((r) => !r.removing).map((r) => r.info)), rec.spec.placement, rec.spec.nodeAffinity);
       const r: ReplicaRuntime = { info, hash: rec.templateHash };
       this.ensureProbes(rec, r);
       rt.replicas.set(info.id, r);
       this.publish(rt, 'replica-started', `service ${rec.name}: started replica ${info.name} (${t.image})`, { replica: info.name, image: t.image });
       return true;
     } catch (e) {
-      rt.startErrors++;
-      rt.lastStartError = errorMessage(e);
+      // An unreachable store or node says nothing about the template: backed off, not counted
+      // as a start error (which rolls an update back; the progress deadline still bounds it).
+      if (!(e instanceof Unavailable)) {
+        rt.startErrors++;
+        rt.lastStartError = errorMessage(e);
+      }
       rt.failures++;
       rt.backoffUntil = this.now() + backoffMs(rt.failures);
       this.publish(rt, 'replica-failed', `service ${rec.name}: cannot start a replica of ${t.image}: ${errorMessage(e)}`, { image: t.image });
       // A half-created container would be adopted as a replica that never starts: remove it.
-      await this.o.containers().remove(name, { force: true }).catch(() => undefined);
+      if (!this.placed.active()) await this.o.containers().remove(name, { force: true }).catch(() => undefined);
       return false;
     }
   }
 
   private async removeReplica(c: ContainerInfo, reason: string, key: string, failed = false): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
-    const api = this.o.containers();
+    const api = this.placed.ops;
     const rec = this.services.get(key)?.record;
     const old = c.labels[LABEL_HASH] !== rec?.templateHash;
     try {
@@ -294,7 +295,7 @@ export class ServicesController {
           const p = r[kind];
           if (!p || !probeDue(p.t, now)) continue;
           p.t = { ...p.t, running: true };
-          void runProbe(p.spec, { containerId: r.info.id, ip: r.info.ip }, this.o.containers()).then(({ ok, error }) => this.onProbe(rt, r, kind, ok, error));
+          void runProbe(p.spec, { containerId: r.info.id, ip: r.info.ip }, this.placed.ops, this.placed.dialer(r.info.id)).then(({ ok, error }) => this.onProbe(rt, r, kind, ok, error));
         }
       }
   }
@@ -352,8 +353,7 @@ export class ServicesController {
 
   /** Request rate and concurrency across the service's host ports since the last sample. */
   sampleLoad(ns: string, name: string): { rps: number; concurrency: number } | undefined {
-    const k = rtKey(ns, name);
-    return this.ports.sampleLoad(k, this.now());
+    return this.ports.sampleLoad(rtKey(ns, name), this.now());
   }
 
   /** Replica containers of a service, for logs. */

@@ -4,6 +4,9 @@ import { InvalidArgument } from '../../kernel/errors.js';
 import { Fields, nameRule, type FieldIssue } from './fields.js';
 import { checkDocuments } from './documents.js';
 import { k8sEnv, optional, probe, resources } from './template-fields.js';
+import { placementField } from './placement-field.js';
+import { llmosToleration, podToleration } from './toleration.js';
+import { podNodeAffinity } from './affinity-field.js';
 import type { AutoscalerRecord, ExposureRecord, PortProtocol, ReplicaTemplate, ServicePort, ServiceSpec } from './types.js';
 
 export const LLMOS_API = 'llmos.io/v1';
@@ -109,7 +112,7 @@ function parseOne(doc: unknown, f: Fields, ref: Partial<ObjectRef>): ParsedTarge
 
 // ---- LLMOS Service -------------------------------------------------------------------------
 
-const llmosSpecKeys = ['replicas', 'image', 'command', 'args', 'env', 'ports', 'resources', 'readinessProbe', 'livenessProbe', 'autoscale', 'progressDeadlineSeconds', 'labels'];
+const llmosSpecKeys = ['replicas', 'image', 'command', 'args', 'env', 'ports', 'resources', 'readinessProbe', 'livenessProbe', 'autoscale', 'progressDeadlineSeconds', 'labels', 'placement', 'tolerateUnreachable'];
 
 function llmosService(v: unknown, f: Fields, labels: Record<string, string>): ParsedTarget | undefined {
   const s = f.obj(v, 'spec', llmosSpecKeys, { required: true });
@@ -132,7 +135,8 @@ function llmosService(v: unknown, f: Fields, labels: Record<string, string>): Pa
   };
   const autoscale = bounds(s.autoscale, f, 'spec.autoscale');
   const progressDeadlineSeconds = f.int(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', { min: 1, max: MAX_DEADLINE_S }) ?? 120;
-  return { type: 'service', labels, source: 'Service', spec: { replicas, template, ports, ...optional('autoscale', autoscale), progressDeadlineSeconds } };
+  const placement = placementField(s.placement, f, 'spec.placement');
+  return { type: 'service', labels, source: 'Service', spec: { replicas, template, ports, ...optional('autoscale', autoscale), progressDeadlineSeconds, ...optional('placement', placement), ...optional('tolerateUnreachable', llmosToleration(s.tolerateUnreachable, f, 'spec.tolerateUnreachable')) } };
 }
 
 function llmosPorts(v: unknown, f: Fields): ServicePort[] {
@@ -175,7 +179,7 @@ function deployment(v: unknown, f: Fields, labels: Record<string, string>): Pars
   const podLabels = f.stringMap(tmeta?.labels, 'spec.template.metadata.labels') ?? {};
   for (const [k, want] of Object.entries(matchLabels ?? {}))
     if (podLabels[k] !== want) f.error(`spec.template.metadata.labels["${k}"]`, `must be "${want}" to match spec.selector.matchLabels`);
-  const pod = f.obj(t?.spec, 'spec.template.spec', ['containers'], { required: !!t });
+  const pod = f.obj(t?.spec, 'spec.template.spec', ['containers', 'tolerations', 'affinity', 'nodeSelector'], { required: !!t });
   const containers = f.arr(pod?.containers, 'spec.template.spec.containers', { required: !!pod, min: 1, max: 1 });
   const c = f.obj(containers?.[0], 'spec.template.spec.containers[0]', ['name', 'image', 'command', 'args', 'env', 'ports', 'resources', 'readinessProbe', 'livenessProbe', 'imagePullPolicy'], { required: !!containers });
   if (!c) return;
@@ -209,7 +213,7 @@ function deployment(v: unknown, f: Fields, labels: Record<string, string>): Pars
     labels: podLabels,
   };
   const progressDeadlineSeconds = f.int(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds', { min: 1, max: MAX_DEADLINE_S }) ?? 600;
-  return { type: 'service', labels, source: 'Deployment', spec: { replicas, template, ports, progressDeadlineSeconds } };
+  return { type: 'service', labels, source: 'Deployment', spec: { replicas, template, ports, progressDeadlineSeconds, ...optional('tolerateUnreachable', podToleration(pod?.tolerations, f, 'spec.template.spec.tolerations')), ...optional('nodeAffinity', podNodeAffinity(pod, f, 'spec.template.spec')) } };
 }
 
 function checkHostPortsUnique(ports: ServicePort[], f: Fields, path: string): void {

@@ -5,6 +5,9 @@ import type { ContainersApi } from '../../contracts/containers.js';
 import { Kinds } from '../../contracts/kinds.js';
 import type { ServiceNetworkApi } from '../../contracts/network.js';
 import type { ServiceLogLine } from '../../contracts/services.js';
+import { clusterKind, type ClusterApi } from '../../contracts/cluster.js';
+import { leaderKind, type LeaderApi } from '../../contracts/leader.js';
+import type { SchedulerApi } from '../../contracts/scheduler.js';
 import type { ScaleTargetProvider } from '../../contracts/scaling.js';
 import type { StateStore } from '../../contracts/state-store.js';
 import { AlreadyExists, InvalidArgument, NotFound } from '../../kernel/errors.js';
@@ -54,6 +57,8 @@ interface Internal {
   controller: ServicesController;
   unregister: () => void;
   probeTickMs: number;
+  /** Reconciles at once when this server becomes the leader (after init: optional kinds load in any order). */
+  followLeader: () => void;
 }
 
 export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [internal]?: Internal }> => ({
@@ -61,7 +66,7 @@ export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [int
   id: 'default',
   description: 'replicated services: reconcile loop, probes, rolling updates, host-port load balancing, apply',
   requires: [Kinds.stateStore, Kinds.containers],
-  optional: [Kinds.network],
+  optional: [Kinds.network, Kinds.scheduler, clusterKind, leaderKind],
   defaults: { addresses: [], reconcileMs: 1000, probeTickMs: 200, userspaceProxy: false },
   validate(c) {
     if (!Array.isArray(c.addresses) || c.addresses.some((a) => typeof a !== 'string' || !isIP(a))) throw new InvalidArgument('services.addresses must be a list of IP addresses');
@@ -79,7 +84,11 @@ export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [int
       const n = ctx.getOptional<Partial<ServiceNetworkApi>>(Kinds.network);
       return n?.syncServices ? (n as ServiceNetworkApi) : undefined;
     };
-    const controller = new ServicesController({ store, containers, events: ctx.events, log: ctx.log, addresses, net, userspaceProxy: ctx.config.userspaceProxy });
+    const cluster = () => ctx.getOptional<ClusterApi>(clusterKind);
+    const scheduler = () => ctx.getOptional<SchedulerApi>(Kinds.scheduler);
+    // Several servers on one etcd: only the elected one reconciles (one place for each replica).
+    const leader = () => ctx.getOptional<LeaderApi>(leaderKind);
+    const controller = new ServicesController({ store, containers, events: ctx.events, log: ctx.log, addresses, net, userspaceProxy: ctx.config.userspaceProxy, cluster, scheduler, leading: () => leader()?.isLeader() ?? true });
     const unregister = ctx.reconciler.register('services', () => controller.kick(), ctx.config.reconcileMs);
     ctx.meta.exports.addresses = addresses;
     ctx.meta.exports.storeKeys = ['/services/NS/NAME', '/service-exposures/NS/NAME', '/autoscalers/NS/NAME'];
@@ -191,12 +200,13 @@ export const servicesModule = (): ModuleDef<ServicesConfig, ServicesApi & { [int
         },
       },
     };
-    Object.defineProperty(api, internal, { value: { api, controller, unregister, probeTickMs: ctx.config.probeTickMs } satisfies Internal, enumerable: false });
+    Object.defineProperty(api, internal, { value: { api, controller, unregister, probeTickMs: ctx.config.probeTickMs, followLeader: () => void leader()?.onChange((leads) => void (leads && controller.kick())) } satisfies Internal, enumerable: false });
     return api;
   },
   start(api) {
     const i = api[internal]!;
     i.controller.startProbes(i.probeTickMs);
+    i.followLeader();
     void i.controller.kick();
   },
   async stop(api) {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ServiceNetState, ServiceNetworkApi, VirtualService } from '../../contracts/network.js';
 import type { ExposureRecord, ServiceRecord } from './types.js';
 import { serviceEnv, servicesOf, virtualServices } from './virtual.js';
+import { CoalescedRun } from '../../kernel/coalesce.js';
 
 export interface NetSyncInputs {
   records: readonly ServiceRecord[];
@@ -17,32 +18,23 @@ export interface NetSyncInputs {
 
 export class NetSync {
   private virtual: VirtualService[] = [];
-  private run?: Promise<void>;
-  private again = false;
+  private readonly loop: CoalescedRun;
   stopped = false;
 
-  constructor(private readonly net: () => ServiceNetworkApi | undefined, private readonly inputs: () => NetSyncInputs, private readonly log: Pick<Logger, 'warn'>) {}
+  constructor(private readonly net: () => ServiceNetworkApi | undefined, private readonly inputs: () => NetSyncInputs, log: Pick<Logger, 'warn'>) {
+    this.loop = new CoalescedRun(() => this.pass(), (e) => log.warn({ err: e }, 'service rules and names not updated'), () => this.stopped);
+  }
 
   sync(): Promise<void> {
-    if (this.run) {
-      this.again = true;
-      return this.run;
-    }
+    return this.net() ? this.loop.run() : Promise.resolve();
+  }
+
+  private async pass(): Promise<void> {
     const net = this.net();
-    if (!net || this.stopped) return Promise.resolve();
-    this.run = (async () => {
-      do {
-        this.again = false;
-        const i = this.inputs();
-        this.virtual = virtualServices(i.records, i.exposures, i.ready, i.kernelPorts);
-        try {
-          await net.syncServices(this.virtual);
-        } catch (e) {
-          this.log.warn({ err: e }, 'service rules and names not updated');
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.run = undefined));
-    return this.run;
+    if (!net) return;
+    const i = this.inputs();
+    this.virtual = virtualServices(i.records, i.exposures, i.ready, i.kernelPorts);
+    await net.syncServices(this.virtual);
   }
 
   /** The env vars of the services that exist now, for a new replica in `namespace`. */

@@ -82,3 +82,14 @@ test('after a rollback the failed replicas are the old ones and go', () => {
 test('back-off doubles from 1 s and caps at 30 s', () => {
   assert.deepEqual([0, 1, 2, 3, 5, 6, 20].map(backoffMs), [0, 1000, 2000, 4000, 16_000, 30_000, 30_000]);
 });
+
+test('scale-down across nodes: among ready replicas the higher evictionRank (public node) goes first, then the youngest', () => {
+  n = 0;
+  const priv = [r('new', { evictionRank: 2 }), r('new', { evictionRank: 2 })];
+  const pub = [r('new', { evictionRank: 2002, createdAt: T0 - 1000 }), r('new', { evictionRank: 2002, createdAt: T0 - 999 })];
+  // The public replicas are the oldest, yet they are the ones removed.
+  assert.deepEqual(brief(plan(input({ replicas: 2, actual: [...priv, ...pub] }))).sort(), [`remove ${pub[0]!.name}`, `remove ${pub[1]!.name}`].sort());
+  // Unready still goes before a ready public one.
+  const unready = r('new', { evictionRank: 0, ready: false });
+  assert.deepEqual(brief(plan(input({ replicas: 4, actual: [...priv, ...pub, unready] }))), [`remove ${unready.name}`]);
+});

@@ -23,6 +23,8 @@ export interface ReplicaView {
   /** ms since epoch. */
   createdAt: number;
   exitCode?: number;
+  /** Scale-down order across cluster nodes: higher goes first (public nodes, cordoned ones, the fullest). */
+  evictionRank?: number;
 }
 
 export interface PlanInput {
@@ -110,10 +112,10 @@ function deathReason(r: ReplicaView): string {
   return r.exitCode !== undefined ? `exited with code ${r.exitCode}` : `is ${r.state}`;
 }
 
-/** Unready before ready, then youngest first. */
+/** Unready before ready, then the higher eviction rank (cluster mode), then youngest first. */
 function byRemovalPreference(a: ReplicaView, b: ReplicaView): number {
   if (a.ready !== b.ready) return a.ready ? 1 : -1;
-  return b.createdAt - a.createdAt;
+  return (b.evictionRank ?? 0) - (a.evictionRank ?? 0) || b.createdAt - a.createdAt;
 }
 
 /** Crash-loop back-off after `failures` failures in a row: 1 s, 2 s, 4 s ... capped at 30 s. */

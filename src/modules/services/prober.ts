@@ -12,7 +12,10 @@ export interface ProbeTarget {
   ip?: string;
 }
 
-export async function runProbe(spec: ProbeSpec, target: ProbeTarget, containers: Pick<ContainersApi, 'exec'>): Promise<{ ok: boolean; error?: string }> {
+/** How to reach a replica on another cluster node: a connection made from that node. */
+export type Dial = (host: string, port: number) => Promise<NodeJS.ReadWriteStream>;
+
+export async function runProbe(spec: ProbeSpec, target: ProbeTarget, containers: Pick<ContainersApi, 'exec'>, dial?: Dial): Promise<{ ok: boolean; error?: string }> {
   const timeoutMs = spec.timeoutSeconds * 1000;
   try {
     if (spec.exec) {
@@ -20,6 +23,7 @@ export async function runProbe(spec: ProbeSpec, target: ProbeTarget, containers:
       return r.exitCode === 0 ? { ok: true } : { ok: false, error: `exec exited with ${r.exitCode}${r.stderr ? `: ${r.stderr.trim().slice(0, 200)}` : ''}` };
     }
     if (!target.ip) return { ok: false, error: 'replica has no network address' };
+    if (dial && (spec.httpGet || spec.tcpSocket)) return await dialProbe(dial, target.ip, spec, timeoutMs);
     if (spec.httpGet) return await httpGet(target.ip, spec.httpGet.port, spec.httpGet.path, timeoutMs);
     if (spec.tcpSocket) return await tcpConnect(target.ip, spec.tcpSocket.port, timeoutMs);
     return { ok: false, error: 'probe has no handler' };
@@ -51,4 +55,28 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<{ ok
     s.once('timeout', () => s.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     s.once('error', (e) => resolve({ ok: false, error: errorMessage(e) }));
   });
+}
+
+/** tcpSocket: the connection is made; httpGet: an HTTP/1.0 GET on it answers 200-399. */
+async function dialProbe(dial: Dial, host: string, spec: ProbeSpec, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
+  const port = spec.httpGet?.port ?? spec.tcpSocket!.port;
+  let s: NodeJS.ReadWriteStream | undefined;
+  const timer = new Promise<{ ok: boolean; error: string }>((resolve) => setTimeout(() => resolve({ ok: false, error: `timed out after ${timeoutMs} ms` }), timeoutMs).unref());
+  const run = async (): Promise<{ ok: boolean; error?: string }> => {
+    s = await dial(host, port);
+    if (!spec.httpGet) return { ok: true };
+    s.write(`GET ${spec.httpGet.path} HTTP/1.0\r\nHost: ${host}:${port}\r\nUser-Agent: llmos-probe/1\r\n\r\n`);
+    let head = '';
+    for await (const c of s as AsyncIterable<Buffer>) {
+      head += c.toString('latin1');
+      if (head.includes('\r\n') || head.length > 1024) break;
+    }
+    const code = Number(/^HTTP\/\d\.\d (\d{3})/.exec(head)?.[1] ?? 0);
+    return code >= 200 && code < 400 ? { ok: true } : { ok: false, error: code ? `HTTP ${code}` : 'no HTTP answer' };
+  };
+  try {
+    return await Promise.race([run(), timer]);
+  } finally {
+    (s as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  }
 }

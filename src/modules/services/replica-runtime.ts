@@ -127,6 +127,7 @@ export function serviceStatus(rec: ServiceRecord, rt: ServiceRuntime | undefined
     restarts: r.info.restartCount,
     createdAt: r.info.createdAt,
     ...(r.readiness?.t.lastError ? { reason: r.readiness.t.lastError } : {}),
+    ...((r.info as { node?: string }).node ? { node: (r.info as { node?: string }).node } : {}),
   }));
   return {
     ...rec,

@@ -3,10 +3,12 @@
 // an etcd transaction, watches are etcd watches with prev_kv. Keys live under a prefix (default
 // /llmos) so that one etcd can hold other data too. The raw gRPC KV client of `etcd3` is used rather
 // than its builder API because the contract needs exact ranges (after/limit) and per-op results.
-import { Etcd3, type IOptions } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } from 'cockatiel';
+import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
 import type * as RPC from 'etcd3/lib/rpc.js';
 import { Conflict, InvalidArgument, Unavailable, errorMessage } from '../../kernel/errors.js';
-import type { Compare, KeyValue, ListOptions, StateStore, TxnOp, TxnRequest, TxnResult, WatchEvent } from '../../contracts/state-store.js';
+import { majorityReachable } from './quorum-probe.js';
+import type { Compare, KeyValue, ListOptions, StateStore, TxnOp, TxnRequest, TxnResult, WatchEvent, WatchOptions } from '../../contracts/state-store.js';
 
 export interface EtcdStoreOptions {
   endpoints: string[];
@@ -23,6 +25,8 @@ interface LocalWatch {
   /** Highest revision this watch has delivered (or been told it is past, by a progress notice). */
   delivered: number;
   cancelled: boolean;
+  /** Writes wait for this watch's delivery (WatchOptions.readYourWrites). */
+  settles: boolean;
   /** Stops the etcd watch (set once it is open). */
   stop: () => Promise<void>;
   waiters: Array<{ rev: number; resolve: () => void }>;
@@ -40,15 +44,27 @@ export function rangeEnd(prefix: Buffer): Buffer {
   return Buffer.from([0]);
 }
 
+/** gRPC call options as the etcd3 client takes them (its grpc-js is not a dependency of ours). */
+type CallOptions = NonNullable<Parameters<RPC.KVClient['range']>[1]>;
+
 const compareTargets = { modRevision: 'Mod', createRevision: 'Create', version: 'Version' } as const;
 const compareOps = { '=': 'Equal', '!=': 'NotEqual', '<': 'Less', '>': 'Greater' } as const;
 
-/** Maps an etcd/gRPC failure to the kernel's classes: unreachable or no quorum is Unavailable. */
-function storeFailure(e: unknown): Error {
+/** How long a call waits out an etcd leader election while most members are up (etcd's take about a second). */
+const electionWaitMs = 5000;
+
+/** The one message of a store that cannot answer (no leader, past the deadline, no member reachable). */
+export const noQuorum = 'store unavailable (no quorum)';
+
+/**
+ * Maps an etcd/gRPC failure to the kernel's classes: no leader, a deadline or an unreachable
+ * cluster is Unavailable (HTTP 503) with noQuorum and the etcd reason after it.
+ */
+export function storeFailure(e: unknown): Error {
   if (e instanceof Conflict || e instanceof InvalidArgument || e instanceof Unavailable) return e;
   const msg = errorMessage(e);
   if (/compacted/i.test(msg)) return new Conflict(`store: the requested revision has been compacted (${msg})`);
-  return new Unavailable(`store unavailable (no quorum or etcd unreachable): ${msg}`, { cause: e });
+  return new Unavailable(`${noQuorum}: ${msg.replace(/\s*Please report this error at \S+/, '')}`, { cause: e });
 }
 
 export class EtcdStore implements StateStore {
@@ -56,19 +72,31 @@ export class EtcdStore implements StateStore {
   private readonly client: Etcd3;
   private readonly prefix: Buffer;
   private readonly timeoutMs: number;
+  private readonly endpoints: readonly string[];
   private readonly watches = new Set<LocalWatch>();
 
   constructor(opts: EtcdStoreOptions) {
     if (opts.endpoints.length === 0) throw new InvalidArgument('etcd store: at least one endpoint is needed');
     this.prefix = Buffer.from(opts.prefix ?? '/llmos');
-    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.timeoutMs = opts.timeoutMs ?? 1500;
+    this.endpoints = opts.endpoints;
     this.client = new Etcd3({
       hosts: opts.endpoints,
       auth: opts.auth,
       credentials: opts.credentials,
-      // The client's default fault handling retries on another member when one is down; the
-      // per-call deadline bounds the whole attempt.
+      // Retries are call()'s, not the client's: its default retries a call past its deadline three
+      // times, and a transaction that was applied but answered late then fails its own compare (CI:
+      // a token create refused as "not at revision 0"). call() knows which calls are writes.
       dialTimeout: this.timeoutMs,
+      faultHandling: {
+        global: noop,
+        // The client's default breaker shuts a member out for 5 s after 3 consecutive failures. With
+        // one member there is none to fail over to: that turned a few calls past their deadline on a
+        // loaded machine into 5 s of refused calls (bench/cluster). With several, the live members
+        // fail too while they elect a leader, and all were shut out for 5 s (CI: a rolling update
+        // rolled back on "circuit breaker is open"): a dead member is now skipped for 1 s at a time.
+        host: () => (opts.endpoints.length === 1 ? noop : circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) })),
+      },
     });
   }
 
@@ -86,12 +114,40 @@ export class EtcdStore implements StateStore {
     };
   }
 
-  /** Runs one etcd call with the store's deadline and error mapping. */
-  private async call<T>(fn: (opts: { deadline: Date }) => Promise<T>): Promise<T> {
+  /**
+   * Runs one etcd call with the error mapping. Each attempt gets a third of the store's deadline, so
+   * a first attempt on a dead member (a channel still connecting) leaves time for another. Attempts
+   * go on for timeoutMs; while most members accept connections (an election), for up to
+   * electionWaitMs; with most members down the first failure past timeoutMs is the answer. A call
+   * given up on may still be applied: as any 503, its outcome is unknown. fn is told the attempt
+   * number: a write's later attempt may follow one that was applied (see txn()).
+   */
+  private async call<T>(fn: (opts: CallOptions, attempt: number) => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const perAttemptMs = Math.max(100, Math.floor(this.timeoutMs / 3));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt((o) => fn(o, attempt), perAttemptMs);
+      } catch (e) {
+        if (!(e instanceof Unavailable)) throw e;
+        const elapsed = Date.now() - started + perAttemptMs;
+        const again = elapsed <= this.timeoutMs || (this.endpoints.length > 1 && elapsed <= Math.max(electionWaitMs, 3 * this.timeoutMs) && (await majorityReachable(this.endpoints)));
+        if (!again) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  /** One try, bounded by its gRPC deadline and, should the client not honour it, by a timer. */
+  private async attempt<T>(fn: (opts: CallOptions) => Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Unavailable(`${noQuorum}: no answer within ${ms} ms`)), ms + 100)));
     try {
-      return await fn({ deadline: new Date(Date.now() + this.timeoutMs) });
+      return await Promise.race([fn({ deadline: Date.now() + ms }), late]);
     } catch (e) {
       throw storeFailure(e);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -108,15 +164,13 @@ export class EtcdStore implements StateStore {
 
   async put(key: string, value: unknown, opts: { prevRevision?: number } = {}): Promise<{ revision: number }> {
     checkKey(key);
-    const request_put = { key: this.full(key), value: Buffer.from(JSON.stringify(value)) };
-    if (opts.prevRevision === undefined) {
-      const res = await this.call((o) => this.client.kv.put(request_put, o));
-      const revision = Number(res.header.revision);
-      await this.settle([key], revision);
-      return { revision };
+    if (opts.prevRevision !== undefined) {
+      const r = await this.txn({ compare: [{ key, target: 'modRevision', value: opts.prevRevision }], success: [{ type: 'put', key, value }] });
+      if (!r.succeeded) throw new Conflict(`store: ${key} is not at revision ${opts.prevRevision}`);
+      return { revision: r.revision };
     }
-    const res = await this.call((o) => this.client.kv.txn({ compare: [{ key: request_put.key, target: 'Mod', result: 'Equal', mod_revision: opts.prevRevision }], success: [{ request_put }] }, o));
-    if (!res.succeeded) throw new Conflict(`store: ${key} is not at revision ${opts.prevRevision}`);
+    // Made again after a lost answer, a plain put writes the same value: no harm done.
+    const res = await this.call((o) => this.client.kv.put({ key: this.full(key), value: Buffer.from(JSON.stringify(value)) }, o));
     const revision = Number(res.header.revision);
     await this.settle([key], revision);
     return { revision };
@@ -152,21 +206,56 @@ export class EtcdStore implements StateStore {
     // Build every op first: a bad op rejects the whole transaction before anything is sent.
     const success = req.success.map((op) => this.op(op));
     const failure = (req.failure ?? []).map((op) => this.op(op));
-    const res = await this.call((o) => this.client.kv.txn({ compare: req.compare.map((c) => this.compare(c)), success, failure }, o));
+    let retried = false;
+    const res = await this.call((o, attempt) => ((retried = attempt > 1), this.client.kv.txn({ compare: req.compare.map((c) => this.compare(c)), success, failure }, o)));
+    // A failed attempt may have been applied with its answer lost; then the next one fails its
+    // own compare. Tell that from a real conflict by what the success branch wrote (a branch that
+    // writes nothing is a read: the retry's answer stands).
+    const landed = !res.succeeded && retried && writtenKeys(req.success).length ? await this.landed(req.success) : undefined;
+    if (landed) {
+      await this.settle(writtenKeys(req.success), landed.revision);
+      return landed;
+    }
     const taken = res.succeeded ? req.success : (req.failure ?? []);
     const results = res.responses.map((r, i) => (taken[i]?.type === 'get' && r.response_range.kvs[0] ? this.toKv(r.response_range.kvs[0]) : undefined));
     const revision = Number(res.header.revision);
-    const written = taken.filter((op) => op.type !== 'get').map((op) => op.key);
+    const written = writtenKeys(taken);
     if (written.length) await this.settle(written, revision);
     return { succeeded: res.succeeded, revision, results };
   }
 
-  async watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void): Promise<() => void> {
+  /**
+   * The result of an earlier attempt of this success branch if the store shows it applied: every
+   * key it puts holds the bytes it wrote, all at one revision (a transaction's writes share one),
+   * and every key it deletes is gone. Another writer could only match that by writing the same
+   * state, and then the caller's intent holds too. A branch of deletes (and gets) shows no
+   * revision of its own: the store's current one is given.
+   */
+  private async landed(ops: TxnOp[]): Promise<TxnResult | undefined> {
+    const reads = ops.map((op) => (op.type === 'delete' ? { request_range: { key: this.full(op.key), ...(op.prefix ? { range_end: rangeEnd(this.full(op.key)) } : {}), count_only: true } } : { request_range: { key: this.full(op.key) } }));
+    const res = await this.call((o) => this.client.kv.txn({ compare: [], success: reads, failure: [] }, o));
+    const revisions = new Set<number>();
+    const results: Array<KeyValue | undefined> = [];
+    for (const [i, op] of ops.entries()) {
+      const range = res.responses[i]!.response_range;
+      const kv = range.kvs[0];
+      if (op.type === 'delete' && Number(range.count) !== 0) return undefined;
+      if (op.type === 'put') {
+        if (!kv || kv.value.toString() !== JSON.stringify(op.value)) return undefined;
+        revisions.add(Number(kv.mod_revision));
+      }
+      results.push(op.type === 'get' && kv ? this.toKv(kv) : undefined);
+    }
+    if (revisions.size > 1) return undefined;
+    return { succeeded: true, revision: revisions.size ? [...revisions][0]! : Number(res.header.revision), results };
+  }
+
+  async watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void, opts: WatchOptions = {}): Promise<() => void> {
     // etcd only says "compacted" once the stream is open; ask first, so the caller gets the
     // contract's Conflict from this call. A range at a compacted revision fails, a kept one answers.
     const current = await this.revision();
     if (fromRevision < current) await this.call((o) => this.client.kv.range({ key: this.full(prefix), count_only: true, revision: Math.max(1, fromRevision) }, o));
-    const local: LocalWatch = { prefix, delivered: Math.max(fromRevision, current), cancelled: false, stop: async () => undefined, waiters: [] };
+    const local: LocalWatch = { prefix, delivered: Math.max(fromRevision, current), cancelled: false, settles: opts.readYourWrites !== false, stop: async () => undefined, waiters: [] };
     const deliver = (type: 'put' | 'delete', kv: RPC.IKeyValue, prev?: RPC.IKeyValue) => {
       if (local.cancelled) return;
       const rev = Number(kv.mod_revision);
@@ -205,7 +294,7 @@ export class EtcdStore implements StateStore {
    * own change before the next step). Bounded by the call deadline: a slow stream is not an error.
    */
   private async settle(keys: string[], revision: number): Promise<void> {
-    const pending = [...this.watches].filter((w) => w.delivered < revision && keys.some((k) => k.startsWith(w.prefix) || w.prefix.startsWith(k)));
+    const pending = [...this.watches].filter((w) => w.settles && w.delivered < revision && keys.some((k) => k.startsWith(w.prefix) || w.prefix.startsWith(k)));
     if (!pending.length) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, this.timeoutMs)));
@@ -226,6 +315,11 @@ export class EtcdStore implements StateStore {
     await Promise.all([...this.watches].map((w) => this.unwatch(w)));
     this.client.close();
   }
+}
+
+/** The keys a branch of a transaction puts or deletes. */
+function writtenKeys(ops: readonly TxnOp[]): string[] {
+  return ops.filter((op) => op.type !== 'get').map((op) => op.key);
 }
 
 function checkKey(key: string): void {

@@ -10,12 +10,13 @@ export interface EtcdStoreConfig {
   endpoints: string[];
   /** Every LLMOS key is stored under this prefix, so one etcd can hold other data too. */
   prefix: string;
+  /** Per-call deadline: a store call that cannot reach a quorum answers Unavailable (503) after it. */
   timeoutMs: number;
   /** Keep at most this many revisions of history for watches. */
   historyRevisions: number;
 }
 
-export const etcdStoreDefaults: EtcdStoreConfig = { endpoints: [], prefix: '/llmos', timeoutMs: 5000, historyRevisions: 100_000 };
+export const etcdStoreDefaults: EtcdStoreConfig = { endpoints: [], prefix: '/llmos', timeoutMs: 1500, historyRevisions: 100_000 };
 
 export const etcdStoreModule = (): ModuleDef<EtcdStoreConfig, StateStore> => ({
   kind: Kinds.stateStore,

@@ -8,12 +8,16 @@ import type { KernelServices } from '../../../kernel/module.js';
 import type { Api } from '../server.js';
 import { bearerToken } from '../server.js';
 import { noContent } from './sse.js';
+import { clusterTunnelRoutes } from './cluster-tunnel.js';
+import { clusterProxyRoutes } from './cluster-proxy.js';
 
 const nameParam = z.object({ name: z.string().min(1).max(253) });
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
 export function clusterRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const api = () => k.getSingle<ClusterApi>(clusterKind);
+  clusterTunnelRoutes(app, k);
+  clusterProxyRoutes(app, k);
   app.post('/v1/cluster/tokens', { schema: { summary: 'Create a join token (K10<ca-hash>::<id>.<secret>)', body: tokenCreateSchema, response: { 201: tokenCreatedSchema } } }, async (req, reply) => reply.code(201).send(await api().createToken(req.body as TokenCreate)));
   app.get('/v1/cluster/tokens', { schema: { summary: 'List join tokens (without their secrets)', response: { 200: z.object({ tokens: z.array(tokenInfoSchema) }) } } }, async () => ({ tokens: await api().listTokens() }));
   app.delete('/v1/cluster/tokens/:id', { schema: { summary: 'Delete a join token', params: idParam, response: { 204: z.null() } } }, async (req, reply) => {

@@ -16,8 +16,13 @@ import { volumeRoutes } from './volumes.js';
 import { iotRoutes } from './iot.js';
 import { archiveRoutes } from './archives.js';
 import { clusterRoutes } from './cluster.js';
+import { clusterNetworkRoutes } from './cluster-network.js';
+import { clusterNetworkWatchRoutes } from './cluster-network-watch.js';
 import { networkRoutes } from './networks.js';
 import { stdioRoutes } from './stdio.js';
+import { queueRoutes } from './queues.js';
+import { clusterReplacedRoutes } from './cluster-replaced.js';
+import { clusterIotRoutes } from './cluster-iot.js';
 
 export type RouteGroup = (app: Api, kernel: RouteKernel, services: KernelServices) => void;
 
@@ -37,6 +42,11 @@ export const allRoutes: readonly RouteGroup[] = [
   iotRoutes,
   archiveRoutes,
   clusterRoutes,
+  clusterNetworkRoutes,
+  clusterNetworkWatchRoutes,
   networkRoutes,
   stdioRoutes,
+  queueRoutes,
+  clusterReplacedRoutes,
+  clusterIotRoutes,
 ];

@@ -53,7 +53,18 @@ export function iotRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void 
     await iot().removeDevice(req.params.name);
     return noContent(reply);
   });
-  app.post('/v1/devices/:name/credentials', { schema: { summary: 'Issue a new password for the device (shown once; the previous one stops working)', params: nameParam, response: { 200: credentialsSchema } } }, async (req) => iot().rotateCredentials(req.params.name));
+  app.post(
+    '/v1/devices/:name/credentials',
+    {
+      schema: {
+        summary: 'Issue new credentials for the device, shown once: a password, or with type=certificate a client certificate (the previous one of that kind stops working)',
+        params: nameParam,
+        querystring: z.object({ type: z.enum(['password', 'certificate']).default('password') }),
+        response: { 200: credentialsSchema },
+      },
+    },
+    async (req) => iot().rotateCredentials(req.params.name, { certificate: req.query.type === 'certificate' }),
+  );
   app.post('/v1/devices/:name/desired', { schema: { summary: 'Set desired state (readwrite properties; published retained on devices/NAME/twin/desired)', params: nameParam, body: z.object({ state: z.record(z.string(), z.unknown()) }), response: { 200: deviceInfoSchema } } }, async (req) =>
     iot().setDesired(req.params.name, req.body.state),
   );

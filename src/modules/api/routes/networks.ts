@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Kinds } from '../../../contracts/kinds.js';
 import type { ContainersApi } from '../../../contracts/containers.js';
 import { userNetworkCreateSchema, userNetworksKind, type UserNetworkCreate, type UserNetworksApi } from '../../../contracts/user-networks.js';
-import { FailedPrecondition, NotFound } from '../../../kernel/errors.js';
+import { AlreadyExists, FailedPrecondition, NotFound, isNotFound } from '../../../kernel/errors.js';
 import type { RouteKernel } from './context.js';
 import type { KernelServices } from '../../../kernel/module.js';
 import type { Api } from '../server.js';
@@ -38,11 +38,14 @@ export function networkRoutes(app: Api, k: RouteKernel, _svc: KernelServices): v
     await api().remove(req.params.name);
     return noContent(reply);
   });
-  app.post('/v1/networks/:name/connect', { schema: { summary: 'Connect a running container to a network (its name and aliases resolve there)', params: nameParam, body: connectBody, response: { 200: networkInfo } } }, async (req) => {
+  app.post('/v1/networks/:name/connect', { schema: { summary: 'Connect a container to a network (its name and aliases resolve there; a stopped one is plugged at its next start)', params: nameParam, body: connectBody, response: { 200: networkInfo } } }, async (req) => {
     const body = req.body as z.infer<typeof connectBody>;
     const net = await api().inspect(req.params.name);
     const c = await containers().inspect(body.container);
-    if (c.state !== 'running') throw new FailedPrecondition(`container ${c.name} is ${c.state}: only a running container can be connected`);
+    // A stopped or created container keeps the connection for its next start, as in Docker.
+    const mode = c.spec.network ?? 'bridge';
+    if (mode !== 'bridge') throw new FailedPrecondition(`container ${c.name} uses the ${mode} network: it cannot be connected to other networks`);
+    if (c.spec.userNetwork && (await api().inspect(c.spec.userNetwork).catch(() => undefined))?.id === net.id) throw new AlreadyExists(`container ${c.name} is already connected to network ${net.name}`);
     await api().connect(net.id, c.id, { name: c.name, aliases: body.aliases });
     return api().inspect(net.id);
   });
@@ -50,8 +53,9 @@ export function networkRoutes(app: Api, k: RouteKernel, _svc: KernelServices): v
     const body = req.body as z.infer<typeof disconnectBody>;
     const net = await api().inspect(req.params.name);
     const c = await containers().inspect(body.container);
-    if (!net.containers[c.id]) throw new NotFound(`container ${c.name} is not connected to network ${net.name}`);
-    await api().disconnect(net.id, c.id);
+    await api().disconnect(net.id, c.id).catch((e) => {
+      throw isNotFound(e) ? new NotFound(`container ${c.name} is not connected to network ${net.name}`, { cause: e }) : e;
+    });
     return api().inspect(net.id);
   });
 }

@@ -11,6 +11,7 @@ import type { ContainersApi, ContainerStdioApi, StdioEnd, StdioSession } from '.
 import { Kinds } from '../../../contracts/kinds.js';
 import { InvalidArgument, Unavailable, errorMessage } from '../../../kernel/errors.js';
 import type { KernelServices } from '../../../kernel/module.js';
+import { frameOf, FrameReader } from '../../../contracts/stdio-wire.js';
 import type { Api } from '../server.js';
 import type { RouteKernel } from './context.js';
 import { noContent } from './sse.js';
@@ -19,31 +20,6 @@ const upgradePath = /^\/v1\/containers\/[^/]+\/(attach|exec-stdio)(\?|$)/;
 const idParam = z.object({ id: z.string().min(1) });
 const bool = z.enum(['true', 'false', '1', '0']).optional();
 const truthy = (v: string | undefined) => v === 'true' || v === '1';
-
-export function frameOf(type: number, data: Buffer | string): Buffer {
-  const body = typeof data === 'string' ? Buffer.from(data) : data;
-  const h = Buffer.alloc(8);
-  h[0] = type;
-  h.writeUInt32BE(body.length, 4);
-  return Buffer.concat([h, body]);
-}
-
-/** Splits incoming bytes into frames; keeps the incomplete rest. */
-export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
-  push(d: Buffer): Array<{ type: number; data: Buffer }> {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    const out: Array<{ type: number; data: Buffer }> = [];
-    while (this.buf.length >= 8) {
-      const n = this.buf.readUInt32BE(4);
-      if (n > 1 << 20) throw new InvalidArgument('frame larger than 1 MiB');
-      if (this.buf.length < 8 + n) break;
-      out.push({ type: this.buf[0]!, data: this.buf.subarray(8, 8 + n) });
-      this.buf = this.buf.subarray(8 + n);
-    }
-    return out;
-  }
-}
 
 export function stdioRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
   const api = () => {

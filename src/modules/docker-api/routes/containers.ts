@@ -7,6 +7,7 @@ import type { ImageRecord } from '../../../contracts/images.js';
 import { isAlreadyExists, isNotFound } from '../../../kernel/errors.js';
 import { jsonBody, qbool, qfilters, qint, type Call } from '../call.js';
 import { toContainerSpec } from '../create-body.js';
+import { specHas } from '../create-extra.js';
 import type { DockerDeps } from '../deps.js';
 import { badParameter, DockerError, notImplemented, orNoSuch } from '../errors.js';
 import type { Router } from '../router.js';
@@ -93,7 +94,12 @@ export function containerRoutes(r: Router, d: DockerDeps): void {
 
   r.on('POST', '/containers/create', async (c) => {
     const spec = await toContainerSpec(await jsonBody(c), c.query.get('name'), { freePort });
-    if (c.query.get('platform')) throw badParameter('platform is not supported by LLMOS on create (pull the image for it first)');
+    // --platform: the CLI sends it on create (and pulls with it on a 404); the runtime checks the image against it.
+    const platform = c.query.get('platform');
+    if (platform) {
+      if (!specHas('platform')) throw badParameter('platform is not supported by LLMOS on create (pull the image for it first)');
+      spec.platform = platform;
+    }
     try {
       const info = await ctrs().create(spec);
       c.json(201, { Id: info.id, Warnings: [] });
@@ -160,11 +166,17 @@ export function containerRoutes(r: Router, d: DockerDeps): void {
 
   r.on('DELETE', `/containers/${ID}`, async (c) => {
     const info = await inspect(c.params.id!);
-    qbool(c, 'v'); // validated only: LLMOS makes no anonymous volumes to remove
     if (qbool(c, 'link')) throw badParameter('links are not supported by LLMOS');
     const force = qbool(c, 'force');
     if (!force && dockerState(info) === 'running') throw new DockerError(409, `You cannot remove a running container ${info.id}. Stop the container before attempting removal or force remove`);
+    // -v: the container's anonymous volumes (-v /path) go with it; named ones stay, as dockerd.
+    const vols = qbool(c, 'v') ? d.volumes() : undefined;
+    const anonymous = vols ? (await vols.list()).filter((v) => v.anonymous && v.usedBy?.includes(info.id)).map((v) => v.name) : [];
     await orNoSuch('container', c.params.id!, () => ctrs().remove(info.id, { force }));
+    for (const name of anonymous)
+      await vols!.remove(name).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
     c.empty(204);
   });
 

@@ -5,7 +5,7 @@ import type { PullProgress } from '../../../contracts/images.js';
 import { errorMessage } from '../../../kernel/errors.js';
 import { qbool, qfilters, type Call } from '../call.js';
 import type { DockerDeps } from '../deps.js';
-import { badParameter, DockerError, notImplemented, orNoSuch } from '../errors.js';
+import { badParameter, notImplemented, orNoSuch } from '../errors.js';
 import type { Router } from '../router.js';
 import { imageInspect, imageSummary, repoOf } from '../shapes.js';
 
@@ -130,10 +130,6 @@ export function imageRoutes(r: Router, d: DockerDeps): void {
     const out = c.stream(200, 'application/json');
     for (const i of loaded) out.write(JSON.stringify({ stream: `Loaded image: ${i.repoTags[0] ?? i.id}\n` }) + '\n');
     out.end();
-  });
-
-  r.on('GET', '/images/search', async () => {
-    throw new DockerError(501, 'GET /images/search is not implemented by LLMOS');
   });
 }
 

@@ -136,7 +136,10 @@ export function networkRoutes(r: Router, d: DockerDeps): void {
     const ep = (b.EndpointConfig && typeof b.EndpointConfig === 'object' ? b.EndpointConfig : {}) as Obj;
     const ipam = ep.IPAMConfig as Obj | null | undefined;
     if (ipam && (ipam.IPv4Address || ipam.IPv6Address)) throw badParameter('--ip is not supported by LLMOS (addresses come from the network)');
-    if (dockerState(ctr) !== 'running') throw new DockerError(409, `container ${ctr.name} is not running: LLMOS connects running containers only`);
+    // A container that is not running keeps the connection for its next start, as Docker's does.
+    const mode = ctr.spec.network ?? 'bridge';
+    if (mode !== 'bridge') throw new DockerError(400, `container ${ctr.name} uses the ${mode} network and cannot be connected to other networks`);
+    if (ctr.spec.userNetwork && (await findUser(ctr.spec.userNetwork))?.id === n.id) throw new DockerError(403, `endpoint with name ${ctr.name} already exists in network ${n.name}`);
     const aliases = Array.isArray(ep.Aliases) ? (ep.Aliases as unknown[]).map(String) : [];
     for (const a of aliases) if (!/^[a-zA-Z0-9][a-zA-Z0-9.-]{0,62}$/.test(a)) throw badParameter(`alias ${JSON.stringify(a)} is not a host name`);
     if (n.containers[ctr.id]) throw new DockerError(403, `endpoint with name ${ctr.name} already exists in network ${n.name}`);
@@ -145,8 +148,11 @@ export function networkRoutes(r: Router, d: DockerDeps): void {
   });
   r.on('POST', '/networks/(?<id>[^/]+)/disconnect', async (c) => {
     const { n, ctr } = await endpointBody(c, 'disconnect');
-    if (!n.containers[ctr.id]) throw new DockerError(400, `container ${ctr.name} is not connected to network ${n.name}`);
-    await need('docker network disconnect').disconnect(n.id, ctr.id);
+    await need('docker network disconnect')
+      .disconnect(n.id, ctr.id)
+      .catch((e) => {
+        throw isNotFound(e) ? new DockerError(400, `container ${ctr.name} is not connected to network ${n.name}`) : e;
+      });
     c.empty(200);
   });
   r.on('DELETE', '/networks/(?<id>[^/]+)', async (c) => {

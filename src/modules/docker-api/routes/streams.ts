@@ -75,6 +75,9 @@ export function streamRoutes(r: Router, d: DockerDeps): void {
     const release = ctrs().hold?.(info.id);
     try {
       const raw = c.hijack();
+      // The CLI starts the container only after this answer: until then a follower would see a
+      // container that does not run and end at once (docker run then printed nothing, under load).
+      if (stream && dockerState(info) === 'created') await untilStarted(() => ctrs().inspect(info.id), c.signal);
       if (f.stdout || f.stderr) await pump(raw.out, c, () => ctrs().logs(info.id, { tail, follow: stream, signal: c.signal }), f);
       raw.end();
     } finally {
@@ -149,6 +152,15 @@ async function pump(out: Writable, c: Call, lines: () => AsyncIterable<LogLine>,
     }
   } catch (e) {
     if (!c.signal.aborted) out.write(frame(STDERR, `llmos: ${errorMessage(e)}\n`));
+  }
+}
+
+/** Resolves once the container has left `created` (started, or removed), or the client has gone. */
+async function untilStarted(inspect: () => Promise<{ state: string }>, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const state = await inspect().then((i) => i.state, () => 'gone');
+    if (state !== 'created') return;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

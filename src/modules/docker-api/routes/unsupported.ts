@@ -15,6 +15,10 @@ export function unsupportedRoutes(r: Router, d: DockerDeps): void {
   const exists = (c: Call) => orNoSuch('container', c.params.id!, () => d.containers().inspect(c.params.id!));
   r.on('GET', `/containers/${ID}/export`, no('docker export', 'not offered', exists));
   r.on('GET', `/containers/${ID}/changes`, no('docker diff', 'not offered', exists));
+  // Without it the path matches only DELETE /images/{name}: a 405 instead of naming what is missing.
+  r.on('GET', '/images/(?<name>.+)/history', no('docker history (GET /images/{name}/history)', 'LLMOS keeps no build history of images'));
+  // Without it the path matches only DELETE /images/{name} (a 405).
+  r.on('GET', '/images/search', no('GET /images/search', 'docker search: LLMOS does not search registries'));
   r.on('POST', '/build', no('docker build', 'LLMOS does not build images'));
   r.on('POST', '/commit', no('docker commit', 'LLMOS does not build images'));
   // What dockerd answers on a node that is not in a swarm (the CLI's inspect knows it).

@@ -23,8 +23,11 @@ export function cgroupDirs(tag: string, key: string): string[] {
   return v2() ? [path.join(ROOT, rel)] : ['memory', 'cpu', 'pids'].map((c) => path.join(ROOT, c, rel));
 }
 
-/** Makes the cgroup with its limits and moves `pid` in; throws when cgroups cannot be written. */
-export async function joinCgroup(tag: string, key: string, pid: number, l: HostLimits): Promise<void> {
+/**
+ * Makes the cgroup with its limits and moves `pid` in; throws when cgroups cannot be written.
+ * `moveCharge`: the process ran in another cgroup (pre-spawned): its memory charge comes along (v1).
+ */
+export async function joinCgroup(tag: string, key: string, pid: number, l: HostLimits, moveCharge = false): Promise<void> {
   faultPoint('functions.host.cgroup');
   const period = 100_000;
   const quota = Math.max(1000, Math.round(l.cpus * period));
@@ -45,6 +48,7 @@ export async function joinCgroup(tag: string, key: string, pid: number, l: HostL
   await writeFile(path.join(cpu, 'cpu.cfs_period_us'), String(period));
   await writeFile(path.join(cpu, 'cpu.cfs_quota_us'), String(quota));
   await writeFile(path.join(pids, 'pids.max'), String(l.pids));
+  if (moveCharge) await writeFile(path.join(mem, 'memory.move_charge_at_immigrate'), '3').catch(() => undefined); // deprecated in newer kernels: best effort
   for (const d of [mem, cpu, pids]) await writeFile(path.join(d, 'cgroup.procs'), String(pid));
 }
 

@@ -11,6 +11,7 @@ import type { InvokeRequest, SocketPeer } from '../runtime/instance.js';
 import { joinCgroup, removeCgroup, type HostLimits } from './cgroup.js';
 import type { FromHost, HostCall, StartSpec, ToHost } from './protocol.js';
 import { RemoteInstance } from './remote-instance.js';
+import { encodeInvoke } from './fast-frames.js';
 import { Wire } from './wire.js';
 
 /** host-main.js beside this file (tsc output) or under dist/src when running from the bundle. */
@@ -71,11 +72,17 @@ export class FunctionHost {
   readonly unclaimed = new Map<string, Array<(p: SocketPeer) => void>>();
   private rid = 0;
   private closing = false;
+  /** Ended unasked (not by close()); the hosts may replace it with a pre-spawned one. */
+  crashed = false;
+  /** The move of the process into its first cgroup (a claim moves it on only after). */
+  private joined: Promise<void> = Promise.resolve();
+  /** The pre-spawned name whose cgroup is left to remove if the process ends during its move. */
+  private formerKey?: string;
   private removed: Promise<void> = Promise.resolve();
   /** Process ids this host ran, oldest first (for tests and `inspect`). */
   readonly pids: number[] = [];
 
-  constructor(private readonly o: HostOptions) {}
+  constructor(private o: HostOptions) {}
 
   get pid(): number | undefined {
     return this.proc?.pid;
@@ -114,12 +121,15 @@ export class FunctionHost {
       });
     });
     if (proc.pid) this.pids.push(proc.pid);
-    return (async () => {
+    this.joined = (async () => {
       try {
         if (proc.pid) await joinCgroup(this.o.tag, this.o.key, proc.pid, this.o.limits);
       } catch (e) {
         this.o.warn(`function host ${this.o.key} runs without its own cgroup: ${(e as Error).message}`);
       }
+    })();
+    return (async () => {
+      await this.joined;
       await ready;
       this.post({ t: 'spares', n: this.o.spares, sizesMb: this.o.sparesMb });
     })();
@@ -138,8 +148,52 @@ export class FunctionHost {
     for (const p of this.peers.values()) p.close(1011, 'the function host ended');
     this.peers.clear();
     this.live.clear();
-    this.removed = removeCgroup(this.o.tag, this.o.key).catch((e: Error) => this.o.warn(`function host ${this.o.key}: cgroup not removed: ${e.message}`));
-    if (!this.closing) this.o.onCrash(this.o.key, why);
+    const former = this.formerKey;
+    this.removed = Promise.all([removeCgroup(this.o.tag, this.o.key), former && removeCgroup(this.o.tag, former)]).then(() => undefined).catch((e: Error) => this.o.warn(`function host ${this.o.key}: cgroup not removed: ${e.message}`));
+    if (!this.closing) {
+      this.crashed = true;
+      this.o.onCrash(this.o.key, why);
+    }
+  }
+
+  /** Whether the process is started, or starting, and was not ended (a pre-spawned host that can be claimed). */
+  get usable(): boolean {
+    return !!this.proc && !this.closing && !this.crashed;
+  }
+
+  /** Starts the process now, before any call (a pre-spawned host). */
+  prespawn(): Promise<void> {
+    if (!this.proc) this.ready = this.spawn();
+    return this.ready!;
+  }
+
+  /**
+   * A pre-spawned host is claimed for `key`: its process moves to that key's cgroup (the same
+   * limits; charges move with it where the kernel can) before any call reaches it, and takes the name.
+   */
+  claim(key: string, after: Promise<void>): void {
+    const was = this.o.key;
+    const pid = this.proc!.pid!;
+    this.o = { ...this.o, key };
+    this.formerKey = was;
+    const moved = (async () => {
+      await after; // the cgroup of a crashed host of this key is removed first
+      await this.joined;
+      await joinCgroup(this.o.tag, key, pid, this.o.limits, true);
+      await removeCgroup(this.o.tag, was);
+      this.formerKey = undefined;
+    })().catch((e: Error) => this.o.warn(`function host ${key} (pre-spawned as ${was}) keeps its cgroup: ${e.message}`));
+    this.ready = Promise.all([this.ready, moved]).then(() => undefined);
+  }
+
+  /** The cgroup removal after the process ended (a replacement for this key waits for it). */
+  get gone(): Promise<void> {
+    return this.removed;
+  }
+
+  /** Replaced by another host for its key after a crash: it never spawns again. */
+  retire(): void {
+    this.closing = true;
   }
 
   private onMessage(m: FromHost): void {
@@ -191,15 +245,37 @@ export class FunctionHost {
    * `onCancel` (invokes): when the caller goes first, the answer is no longer awaited and the host
    * is sent the message `cancel` returns.
    */
-  async call<T>(fn: string, m: HostCall, onCancel?: InvokeRequest['onCancel'], cancel?: (rid: number) => ToHost): Promise<T> {
+  call<T>(fn: string, m: HostCall, onCancel?: InvokeRequest['onCancel'], cancel?: (rid: number) => ToHost): Promise<T> {
+    return this.request<T>(fn, (rid) => this.post({ ...m, rid } as ToHost), onCancel, cancel);
+  }
+
+  /** An invoke, framed from its parts (fast-frames.ts) when it can be: the warm path's message. */
+  invoke<T>(fn: string, id: string, req: InvokeRequest, timeoutMs: number, onCancel?: InvokeRequest['onCancel'], cancel?: (rid: number) => ToHost): Promise<T> {
+    return this.request<T>(
+      fn,
+      (rid) => {
+        const frame = this.wire && encodeInvoke(rid, id, timeoutMs, req.method, req.url, req.headers, req.body);
+        if (frame) this.wire!.sendFrame(frame);
+        else this.post({ t: 'invoke', rid, id, timeoutMs, req: { method: req.method, url: req.url, headers: req.headers, body: req.body } });
+      },
+      onCancel,
+      cancel,
+    );
+  }
+
+  private async request<T>(fn: string, send: (rid: number) => void, onCancel?: InvokeRequest['onCancel'], cancel?: (rid: number) => ToHost): Promise<T> {
+    if (this.crashed && this.closing) throw new InvocationFailed('host-crashed', `function host ${this.o.key} ended and was replaced`);
     if (this.closing) throw new InvocationFailed('shutting-down', `function host ${this.o.key} is stopping`);
-    if (!this.proc) this.ready = this.spawn();
+    if (!this.proc) {
+      this.crashed = false;
+      this.ready = this.spawn();
+    }
     await this.ready;
     const rid = ++this.rid;
     return new Promise<T>((resolve, reject) => {
       if (!onCancel) {
         this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject, fn });
-        return this.post({ ...m, rid } as ToHost);
+        return send(rid);
       }
       let off = (): void => undefined;
       const settle = <V>(f: (v: V) => void) => (v: V) => {
@@ -207,7 +283,7 @@ export class FunctionHost {
         f(v);
       };
       this.pending.set(rid, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject), fn });
-      this.post({ ...m, rid } as ToHost);
+      send(rid);
       off = onCancel(() => {
         if (!this.pending.delete(rid)) return;
         if (cancel) this.post(cancel(rid));
@@ -216,9 +292,14 @@ export class FunctionHost {
     });
   }
 
-  async start(spec: StartSpec): Promise<RemoteInstance> {
-    await this.call(spec.functionName, { t: 'start', spec });
-    const inst = new RemoteInstance(this, spec.id, spec.functionName);
+  /**
+   * Starts an instance. `pipelined`: it is handed over at once, its `ready` settling with the start,
+   * so its first invoke goes out in the same write as the start (a round trip less on a cold start).
+   */
+  async start(spec: StartSpec, pipelined = false): Promise<RemoteInstance> {
+    const confirmed = this.call<void>(spec.functionName, { t: 'start', spec });
+    if (!pipelined) await confirmed;
+    const inst = new RemoteInstance(this, spec.id, spec.functionName, pipelined ? confirmed : undefined);
     this.live.set(spec.id, inst);
     return inst;
   }

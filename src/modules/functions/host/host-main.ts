@@ -7,6 +7,7 @@ import { InvocationFailed } from '../failures.js';
 import { IsolateInstance, setSpareShells } from '../runtime/isolate.js';
 import type { BodyStream, FunctionSocket } from '../runtime/instance.js';
 import type { FromHost, ToHost, WireResponse } from './protocol.js';
+import { encodeOkResponse } from './fast-frames.js';
 import { Wire } from './wire.js';
 import { Socket } from 'node:net';
 
@@ -16,6 +17,7 @@ const wire = new Wire<ToHost, FromHost>(sock, (m) => void handle(m), () => proce
 const send = (m: FromHost): void => wire.send(m);
 const instances = new Map<string, IsolateInstance>();
 const names = new Map<string, string>(); // instance id -> function name
+const starting = new Map<string, Promise<IsolateInstance>>();
 // Code caches by function version: a new instance of a known function skips most of the compile.
 const caches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 // Open streamed bodies and WebSockets of answers, by "instance/id".
@@ -39,17 +41,26 @@ function fail(rid: number, e: unknown): void {
 }
 
 async function handle(m: ToHost): Promise<void> {
+  // The daemon sends an instance's first invoke (or its dispose) right behind its start, without
+  // waiting for the answer: those wait here for the start, and fail with its error.
+  const pending = 'id' in m ? starting.get(m.id) : undefined;
+  if (pending) {
+    const failed = await pending.then(() => undefined, (e: unknown) => e);
+    if (failed !== undefined && 'rid' in m) return fail(m.rid, failed);
+  }
   switch (m.t) {
     case 'start': {
       const { spec } = m;
+      const started = IsolateInstance.start({
+        ...spec,
+        codeCache: caches.get(spec.cacheKey),
+        onLog: (level, text) => send({ t: 'log', fn: spec.functionName, id: spec.id, level, text }),
+        onDead: (reason) => send({ t: 'dead', id: spec.id, reason }),
+        kv: { names: spec.kv, call: kvCall(spec.functionName) },
+      });
+      starting.set(spec.id, started);
       try {
-        const inst = await IsolateInstance.start({
-          ...spec,
-          codeCache: caches.get(spec.cacheKey),
-          onLog: (level, text) => send({ t: 'log', fn: spec.functionName, id: spec.id, level, text }),
-          onDead: (reason) => send({ t: 'dead', id: spec.id, reason }),
-          kv: { names: spec.kv, call: kvCall(spec.functionName) },
-        });
+        const inst = await started;
         if (inst.producedCache && !caches.has(spec.cacheKey)) {
           if (caches.size >= 256) caches.delete(caches.keys().next().value!);
           caches.set(spec.cacheKey, inst.producedCache);
@@ -59,6 +70,8 @@ async function handle(m: ToHost): Promise<void> {
         send({ t: 'ok', rid: m.rid });
       } catch (e) {
         fail(m.rid, e);
+      } finally {
+        starting.delete(spec.id);
       }
       return;
     }
@@ -66,11 +79,20 @@ async function handle(m: ToHost): Promise<void> {
       const inst = instances.get(m.id);
       if (!inst) return fail(m.rid, new InvocationFailed('start-failed', `instance ${m.id} is not in this host`));
       try {
-        const { stream, webSocket, ...rest } = await inst.invoke(m.req, { timeoutMs: m.timeoutMs });
-        const value: WireResponse = rest;
-        if (stream) streams.set(`${m.id}/${(value.sid = ++channelId)}`, stream);
-        const sid = webSocket ? (value.ws = ++channelId) : 0;
-        send({ t: 'ok', rid: m.rid, value });
+        const out = await inst.invoke(m.req, { timeoutMs: m.timeoutMs });
+        const { stream, webSocket } = out;
+        const streamId = stream ? ++channelId : undefined;
+        if (stream) streams.set(`${m.id}/${streamId}`, stream);
+        const sid = webSocket ? ++channelId : 0;
+        // Framed from its parts (fast-frames.ts); a shape the frame cannot carry goes as v8.
+        const frame = encodeOkResponse(m.rid, out.status, out.statusText, out.headers, out.body, streamId, sid || undefined);
+        if (frame) wire.sendFrame(frame);
+        else {
+          const value: WireResponse = { status: out.status, statusText: out.statusText, headers: out.headers, body: out.body };
+          if (streamId) value.sid = streamId;
+          if (sid) value.ws = sid;
+          send({ t: 'ok', rid: m.rid, value });
+        }
         // After the answer, so the daemon knows the socket before its first frame arrives.
         if (webSocket) {
           sockets.set(`${m.id}/${sid}`, webSocket);

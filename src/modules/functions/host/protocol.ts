@@ -18,6 +18,13 @@ export interface StartSpec {
   backgroundMs: number;
   /** KV binding names (served by the daemon: see the kv messages). */
   kv: string[];
+  /** Limits of streamed bodies and WebSockets (deploy options). */
+  streamMaxBytes?: number;
+  streamIdleMs?: number;
+  wsMaxSockets?: number;
+  wsMaxMessageBytes?: number;
+  /** A deploy check: leaves the spare shells to cold starts. */
+  noSpare?: boolean;
 }
 
 /** A request to the host without its id (distributes Omit over the union). */

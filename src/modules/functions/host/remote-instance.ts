@@ -11,13 +11,21 @@ export class RemoteInstance implements Instance {
   /** Streams and sockets still open (they keep an idle instance: see dispose). */
   private open = 0;
   private idle: Array<() => void> = [];
-  constructor(private readonly host: FunctionHost, readonly id: string, private readonly fn: string) {}
+  readonly ready?: Promise<void>;
+  constructor(private readonly host: FunctionHost, readonly id: string, private readonly fn: string, ready?: Promise<void>) {
+    if (!ready) return;
+    this.ready = ready;
+    ready.catch((e: Error) => {
+      this.dead ??= `start failed: ${e?.message ?? String(e)}`;
+      host.forget(id);
+    });
+  }
 
   private inflight = 0;
 
   async invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
     if (this.dead) throw new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`);
-    const { onCancel, ...wire } = req; // a callback does not cross processes: a cancel message does
+    // The callback onCancel does not cross processes: a cancel message does.
     // A cancelled request's work can only be stopped with its isolate: when it is the instance's
     // only request the instance goes (marked dead here, so the pool replaces it at once); with
     // others in flight it runs on under its CPU limit and timeout, unanswered.
@@ -29,12 +37,14 @@ export class RemoteInstance implements Instance {
     this.inflight++;
     let out: WireResponse;
     try {
-      out = await this.host.call<WireResponse>(this.fn, { t: 'invoke', id: this.id, req: wire, timeoutMs }, onCancel, onAbort);
+      out = await this.host.invoke<WireResponse>(this.fn, this.id, req, timeoutMs, req.onCancel, onAbort);
     } finally {
       this.inflight--;
     }
-    const { sid, ws, ...rest } = out;
-    const res: InvokeResponse = rest;
+    const { sid, ws } = out;
+    if (sid === undefined && ws === undefined) return out; // a whole answer: nothing to take off
+    const res: InvokeResponse = { status: out.status, headers: out.headers, body: out.body };
+    if (out.statusText !== undefined) res.statusText = out.statusText;
     if (sid) res.stream = this.stream(sid);
     if (ws) res.webSocket = this.socket(ws);
     return res;

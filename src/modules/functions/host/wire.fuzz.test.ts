@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { fuzzParams, fuzzTimeoutMs } from '../../../../test/functions/fuzz-budget.js';
+import { encodeFast } from './fast-frames.js';
 import { Wire } from './wire.js';
 
 type Msg = { t: string; rid: number; body?: Uint8Array; text?: string };
@@ -88,6 +89,44 @@ test('any bytes: messages or a broken connection, never a throw', { timeout: fuz
     }),
     fuzzParams(2000),
   );
+});
+
+// The two hot messages have their own frame (fast-frames.ts): any of them, and near misses of
+// their shape (which must go as v8), arrive exactly as sent; bodies as bytes, null kept apart from empty.
+const str = fc.string({ maxLength: 40, unit: 'binary' });
+const pairs = fc.array(fc.tuple(str, str), { maxLength: 8 });
+const body = fc.option(fc.uint8Array({ maxLength: 2000 }), { nil: null });
+const hot = fc.oneof(
+  fc.record({ t: fc.constant('invoke'), rid: fc.nat(), id: str, timeoutMs: fc.nat(), req: fc.record({ method: str, url: str, headers: pairs, body }) }),
+  fc.record({ t: fc.constant('ok'), rid: fc.nat(), value: fc.record({ status: fc.integer({ min: -1, max: 1000 }), statusText: fc.option(str, { nil: undefined }), headers: pairs, body, sid: fc.option(fc.nat(), { nil: undefined }), ws: fc.option(fc.nat(), { nil: undefined }) }, { requiredKeys: ['status', 'headers', 'body'] }) }),
+  fc.record({ t: fc.constant('ok'), rid: fc.nat(), value: body }),
+  // Near misses: an extra key, a header that is not a string pair, a status that is not a finite number.
+  fc.record({ t: fc.constant('invoke'), rid: fc.nat(), id: str, timeoutMs: fc.nat(), req: fc.record({ method: str, url: str, headers: pairs, body, extra: fc.nat() }) }),
+  fc.record({ t: fc.constant('ok'), rid: fc.nat(), value: fc.record({ status: fc.constantFrom(NaN, Infinity, '200'), headers: fc.constant([['a', 1]]), body }) }),
+);
+const plain = (v: unknown): unknown => (v instanceof Uint8Array ? { bytes: [...v] } : Array.isArray(v) ? v.map(plain) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, plain(x)])) : v);
+
+test('the hot messages and near misses of their shape arrive exactly as sent', { timeout: fuzzTimeoutMs(60_000) }, async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(hot, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 700 }), async (ms, cut) => {
+      const bytes = await encode(ms as unknown as Msg[]);
+      const r = reader();
+      for (let off = 0; off < bytes.length; off += cut) r.feed(bytes.subarray(off, off + cut));
+      assert.deepEqual(r.broken, []);
+      assert.deepEqual(plain(r.got), plain(ms));
+    }),
+    fuzzParams(500),
+  );
+});
+
+test('the hot shapes take the compact frame; anything else goes as v8', () => {
+  const req = { method: 'GET', url: 'http://h/', headers: [['a', 'b']], body: null };
+  assert.ok(encodeFast({ t: 'invoke', rid: 1, id: 'i', timeoutMs: 5, req }));
+  assert.ok(encodeFast({ t: 'ok', rid: 1, value: { status: 200, headers: [], body: new Uint8Array(3) } }));
+  assert.ok(encodeFast({ t: 'ok', rid: 1, value: null }));
+  assert.equal(encodeFast({ t: 'invoke', rid: 1, id: 'i', timeoutMs: 5, req: { ...req, onCancel: () => undefined } }), undefined);
+  assert.equal(encodeFast({ t: 'ok', rid: 1, value: { status: 200, headers: [['a', new Map()]], body: null } }), undefined);
+  assert.equal(encodeFast({ t: 'kvres', kid: 1, err: '', res: new ArrayBuffer(2) }), undefined);
 });
 
 test('a handler that throws breaks the connection instead of throwing', async () => {

@@ -4,8 +4,10 @@
 // write (and woke the peer) per message and ran its serializer in JS; on a busy machine the
 // wake-ups per request, not the bytes, were the cost. Values are v8-serialized as fork's
 // `advanced` mode did: bodies travel as bytes, a value that cannot be cloned throws at send().
+// The two messages of every warm request have a cheaper form of their own (fast-frames.ts).
 import type { Duplex } from 'node:stream';
 import { deserialize, serialize } from 'node:v8';
+import { decodeFast, encodeFast, V8_TAG } from './fast-frames.js';
 
 /** Frames larger than this are refused on receipt (a runaway peer); bodies are capped far below. */
 const MAX_FRAME = 1 << 30;
@@ -28,10 +30,18 @@ export class Wire<In, Out> {
 
   /** Queues a message (serialized now, so a value that cannot be sent throws here); written at the end of this turn. */
   send(m: Out): void {
+    const fast = encodeFast(m);
+    if (fast) return this.sendFrame(fast);
     const body = serialize(m);
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32BE(body.length, 0);
-    this.queued.push(head, body);
+    this.queued.push(head);
+    this.sendFrame(body);
+  }
+
+  /** Queues a whole frame made by fast-frames.ts (length prefix included). */
+  sendFrame(frame: Buffer): void {
+    this.queued.push(frame);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
@@ -43,7 +53,7 @@ export class Wire<In, Out> {
     const q = this.queued;
     this.queued = [];
     if (!q.length || this.sock.destroyed || !this.sock.writable) return;
-    this.sock.write(q.length === 2 ? Buffer.concat(q, q[0]!.length + q[1]!.length) : Buffer.concat(q));
+    this.sock.write(q.length === 1 ? q[0]! : Buffer.concat(q));
   };
 
   private read(chunk: Buffer): void {
@@ -70,7 +80,7 @@ export class Wire<In, Out> {
       // on, breaks the connection (the host is killed and replaced), never this process.
       let m: unknown;
       try {
-        m = deserialize(frame);
+        m = frame[0] === V8_TAG ? deserialize(frame) : decodeFast(frame);
         if (typeof m !== 'object' || m === null || typeof (m as { t?: unknown }).t !== 'string') throw new Error('not a message');
         this.onMessage(m as In);
       } catch (e) {

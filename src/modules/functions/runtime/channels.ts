@@ -23,6 +23,9 @@ export interface ChannelHost {
   /** How long a stream may wait for its next chunk, ms. */
   idleMs: number;
   streamMaxBytes?: number;
+  /** WebSockets open at once (default MAX_SOCKETS) and the largest message (default MAX_MESSAGE_BYTES): deploy options. */
+  maxSockets?: number;
+  maxMessageBytes?: number;
   kill(reason: string): void;
   /** Work for a channel ran: background metering starts over from now. */
   touch(): void;
@@ -137,11 +140,14 @@ export class Channels {
 
   /** The host end of the function's WebSocket `sid`; refused past MAX_SOCKETS. */
   socket(sid: number): FunctionSocket {
-    if (this.sockets.size >= MAX_SOCKETS) {
+    const maxSockets = this.h.maxSockets ?? MAX_SOCKETS;
+    if (this.sockets.size >= maxSockets) {
       void this.ref().ws.apply(undefined, [sid, 'close', null, 1013, 'too many WebSockets'], copyAll).catch(() => undefined);
-      throw new InvocationFailed('bad-response', `function ${this.h.name}: more than ${MAX_SOCKETS} WebSockets open in one instance`);
+      throw new InvocationFailed('bad-response', `function ${this.h.name}: more than ${maxSockets} WebSockets open in one instance`);
     }
-    const s = new LocalSocket(sid, (kind, data, code, reason) => this.metered(() => this.ref().ws.apply(undefined, [sid, kind, data, code, reason], copyAll) as Promise<void>), () => {
+    // A frame's bytes in a buffer of their own (see isolate.ts ownBytes: a view's whole buffer is copied in).
+    const own = (d: unknown) => (d instanceof Uint8Array && (d.byteOffset !== 0 || d.byteLength !== d.buffer.byteLength) ? new Uint8Array(d) : d);
+    const s = new LocalSocket(sid, (kind, data, code, reason) => this.metered(() => this.ref().ws.apply(undefined, [sid, kind, own(data), code, reason], copyAll) as Promise<void>), () => {
       this.sockets.delete(sid);
       this.settle();
     });
@@ -159,8 +165,9 @@ export class Channels {
       if (list.length < MAX_QUEUED_IN && (list.length || this.unclaimed.size < MAX_SOCKETS)) this.unclaimed.set(sid, [...list, [op, data, code, reason]]);
       return;
     }
-    if (op === 'send' && data !== null && bytesOf(data) > MAX_MESSAGE_BYTES) {
-      this.h.log('error', `WebSocket message of ${bytesOf(data)} bytes is over the limit of ${MAX_MESSAGE_BYTES}: the socket was closed`);
+    const maxMessage = this.h.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    if (op === 'send' && data !== null && bytesOf(data) > maxMessage) {
+      this.h.log('error', `WebSocket message of ${bytesOf(data)} bytes is over the limit of ${maxMessage}: the socket was closed`);
       return s.out('close', null, 1009, 'message too big');
     }
     s.out(op, data, code, reason);

@@ -58,6 +58,11 @@ export interface Instance {
   invoke(req: InvokeRequest, opts: { timeoutMs: number }): Promise<InvokeResponse>;
   /** Set once the instance can serve no more requests (limit breach, crash); the pool replaces it. */
   readonly dead: string | undefined;
+  /**
+   * Set when the instance was handed over before its start was confirmed (a function host gets the
+   * start and the first invoke in one write): settles when it is; a rejection is a failed start.
+   */
+  readonly ready?: Promise<void>;
   /** How the start went, for the logs (e.g. "container 95 ms, ready 12 ms"). */
   readonly startDetail?: string;
   /** Bytes of memory the instance holds now (heap for isolates, cgroup usage for containers). */

@@ -6,13 +6,16 @@ import ivm from 'isolated-vm';
 import { InvocationFailed } from '../failures.js';
 import { clearTimers, closeHostResources, type HostSink } from './bridge.js';
 import { Channels } from './channels.js';
-import { countInflight, takeShell } from './shells.js';
+import { guardExit } from './exit-guard.js';
+import { countInflight, createSpareShell, takeShell, type Shell } from './shells.js';
 
 export { setSpareShells } from './shells.js';
 import type { EgressPolicy } from './egress.js';
 import { installKv, type KvCall } from './kv-glue.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './instance.js';
 import { MODULE_GLOBAL } from '../source.js';
+
+guardExit();
 
 export interface IsolateOptions {
   id: string;
@@ -35,9 +38,22 @@ export interface IsolateOptions {
   kv?: { names: string[]; call: KvCall };
   /** Told once when the instance dies (a limit, a timeout, background work): a function host passes it on. */
   onDead?(reason: string): void;
+  /** Leave the spare shells to requests (a deploy check): the shell is made off the event loop instead. */
+  noSpare?: boolean;
   /** Largest streamed response, bytes (default channels.ts MAX_STREAM_BYTES). */
   streamMaxBytes?: number;
+  /** The other limits of streams and WebSockets (deploy options; channel-limits.ts). */
+  streamIdleMs?: number;
+  wsMaxSockets?: number;
+  wsMaxMessageBytes?: number;
 }
+
+/**
+ * The bytes of a view in a buffer of their own. isolated-vm copies a view's whole backing buffer
+ * into the isolate: a body that views a wire frame or Node's shared 8 KiB pool would carry other
+ * requests' bytes, reachable by a function through `.buffer` (e.g. from a patched prototype).
+ */
+export const ownBytes = (b: Uint8Array): Uint8Array => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b));
 
 const DEFAULT_EGRESS: EgressPolicy = { allow: [], maxResponseBytes: 16 * 2 ** 20 };
 const DEFAULT_BACKGROUND_MS = 30_000;
@@ -78,8 +94,9 @@ export class IsolateInstance implements Instance {
 
   static async start(opts: IsolateOptions): Promise<IsolateInstance> {
     const inst = new IsolateInstance(opts);
+    const mb = Math.max(8, Math.floor(opts.memoryBytes / 2 ** 20));
     try {
-      inst.setup();
+      inst.setup(opts.noSpare ? await createSpareShell(mb) : takeShell(mb));
     } catch (e) {
       const oom = inst.isolate?.isDisposed || /memory limit/i.test((e as Error).message);
       inst.kill('start failed');
@@ -89,9 +106,8 @@ export class IsolateInstance implements Instance {
   }
 
   // Synchronous on purpose: each step is sub-millisecond, and async hops would cost more than they save.
-  private setup(): void {
+  private setup(shell: Shell): void {
     const { opts } = this;
-    const shell = takeShell(Math.max(8, Math.floor(opts.memoryBytes / 2 ** 20)));
     const { isolate, context } = shell;
     this.isolate = isolate;
     this.context = context;
@@ -113,7 +129,7 @@ export class IsolateInstance implements Instance {
     if (problem) throw new Error(problem);
     this.dispatch = g.getSync('__llmos_dispatch', { reference: true }) as typeof this.dispatch;
     this.channels = new Channels({
-      isolate, context, name: opts.functionName, cpuMs: opts.cpuMs, idleMs: opts.backgroundMs ?? DEFAULT_BACKGROUND_MS, streamMaxBytes: opts.streamMaxBytes,
+      isolate, context, name: opts.functionName, cpuMs: opts.cpuMs, idleMs: opts.streamIdleMs ?? opts.backgroundMs ?? DEFAULT_BACKGROUND_MS, streamMaxBytes: opts.streamMaxBytes, maxSockets: opts.wsMaxSockets, maxMessageBytes: opts.wsMaxMessageBytes,
       kill: (r) => this.kill(r), touch: () => this.touch(), log: opts.onLog,
     });
     shell.sink.ws = (sid, op, data, code, reason) => this.channels.fromIsolate(sid, op, data, code, reason);
@@ -147,7 +163,7 @@ export class IsolateInstance implements Instance {
         reject(new InvocationFailed('timeout', `function ${name} did not answer within its timeout of ${timeoutMs} ms; the instance was replaced`));
       }, timeoutMs);
     });
-    const body = req.body && req.body.byteLength ? req.body : null;
+    const body = req.body && req.body.byteLength ? ownBytes(req.body) : null;
     countInflight(1);
     const h = Number(req.headers.find(([k]) => k === 'x-llmos-hops')?.[1] ?? 0) || 0;
     this.hops = this.running > 0 ? Math.max(this.hops, h) : h;

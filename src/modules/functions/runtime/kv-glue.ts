@@ -36,7 +36,9 @@ const GLUE = `(names) => {
   });
   const out = {};
   // '@devices' (a function with a device rule) is env.devices: set(name, {property: value}) sets desired state.
-  for (const n of names) if (n === '@devices') out.devices = Object.freeze({ async set(d, p) { return call(n, 'set', { device: String(d), props: JSON.parse(JSON.stringify(p ?? {})) }); } }); else out[n] = make(n);
+  // '@queue:Q' (a producer binding) is env.Q: send(body, o) and sendBatch(messages, o) (web/queue.ts).
+  const queueProducer = globalThis.__llmos_queue_producer; delete globalThis.__llmos_queue_producer;
+  for (const n of names) if (n.startsWith('@queue:')) out[n.slice(7)] = queueProducer((op, a) => call(n, op, a)); else if (n === '@devices') out.devices = Object.freeze({ async set(d, p) { return call(n, 'set', { device: String(d), props: JSON.parse(JSON.stringify(p ?? {})) }); } }); else out[n] = make(n);
   return out;
 }`;
 

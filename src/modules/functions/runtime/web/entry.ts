@@ -25,6 +25,7 @@ import { setHost, type PreludeHost } from './host.js';
 import { Headers, Request, Response } from './http.js';
 import { CompressionStream, DecompressionStream, TextDecoderStream, TextEncoderStream } from './streams.js';
 import { URL, URLSearchParams } from './url.js';
+import { producer } from './queue.js';
 import { cancelChunks, readChunk } from './stream-out.js';
 import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, deliver } from './websocket.js';
 
@@ -57,6 +58,7 @@ export function install(g: any, host: PreludeHost): void {
   hidden('__llmos_read', readChunk);
   hidden('__llmos_cancel', cancelChunks);
   hidden('__llmos_ws', deliver);
+  hidden('__llmos_queue_producer', producer);
   // Spare isolates run one request through a stand-in handler ahead of time, so V8 has compiled
   // the request path (its functions are compiled lazily) before a real cold start needs it.
   hidden('__llmos_warmup', () => {

@@ -9,12 +9,15 @@ import { DOMException } from './dom-exception.js';
 import { Event } from './events.js';
 import { console, inspect } from './globals.js';
 import { Request, Response } from './http.js';
+import { runQueue } from './queue.js';
 
 /**
  * The method a cron trigger's invocation carries. Node's HTTP parser only accepts the methods it
  * knows, so no request through the gateway can have it: a caller cannot run `scheduled()`.
  */
 export const SCHEDULED_METHOD = 'LLMOS-SCHEDULED';
+/** The method of a queue consumer's batch delivery (same reasoning: no caller can send it). */
+export const QUEUE_METHOD = 'LLMOS-QUEUE';
 
 let handler: any = null;
 let env: Record<string, string> = {};
@@ -58,7 +61,7 @@ export function addEventListener(type: string, fn: (e: any) => void): void {
 export function bind(mod: any, e: Record<string, string>): string {
   handler = mod && mod.default !== undefined ? mod.default : mod;
   env = Object.freeze({ ...e });
-  const ok = handler && (typeof handler.fetch === 'function' || typeof handler.scheduled === 'function' || typeof handler === 'function');
+  const ok = handler && (typeof handler.fetch === 'function' || typeof handler.scheduled === 'function' || typeof handler.queue === 'function' || typeof handler === 'function');
   if (!ok && swListeners.length) handler = null;
   return ok || swListeners.length ? '' : 'the module has no default export with a fetch(request, env) method';
 }
@@ -89,6 +92,7 @@ type Out = [number, string, [string, string][], ArrayBuffer | null, number, numb
 export async function dispatch(method: string, url: string, headers: [string, string][], body: ArrayBuffer | Uint8Array | null): Promise<Out> {
   let res: any;
   if (method === SCHEDULED_METHOD) res = await runScheduled(url, headers);
+  else if (method === QUEUE_METHOD) res = await runQueue(handler, env, ctx, body);
   else {
     const req = new Request(url, { method, headers, body: method === 'GET' || method === 'HEAD' ? null : body, trusted: true });
     res = await runFetch(req);
@@ -103,7 +107,9 @@ export async function dispatch(method: string, url: string, headers: [string, st
   const stream = res._stream();
   // A stream body goes out as it comes: what is ready now, then the host pulls the rest.
   const [b, sid] = peek === undefined && stream ? await takeReady(stream) : [peek ?? null, 0];
-  return [res.status, res.statusText, [...res.headers], b ? (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer) : null, sid, 0];
+  // The result is copied out of the isolate anyway: a view of a whole buffer needs no copy of its own first.
+  const whole = b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+  return [res.status, res.statusText, [...res.headers], b ? ((whole ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) as ArrayBuffer) : null, sid, 0];
 }
 
 /** Resolves when every ctx.waitUntil promise so far (and those they add) has settled; returns how many ran. */

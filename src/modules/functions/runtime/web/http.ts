@@ -87,7 +87,7 @@ export class Request extends Body {
   readonly method: string;
   readonly headers: Headers;
   readonly redirect: string;
-  readonly signal: AbortSignal;
+  private _signal: AbortSignal | undefined;
   readonly cf: unknown;
   constructor(input: any, init: any = {}) {
     super();
@@ -109,7 +109,8 @@ export class Request extends Body {
     const redirect = init.redirect ?? from?.redirect ?? 'follow';
     if (!redirectModes.has(redirect)) throw new TypeError(`Invalid redirect mode: ${redirect}`);
     this.redirect = redirect;
-    this.signal = init.signal instanceof AbortSignal ? init.signal : from?.signal ?? new AbortController().signal;
+    // Made when first asked for: most handlers never read it, and one per request was measurable.
+    this._signal = init.signal instanceof AbortSignal ? init.signal : from?.signal;
     this.cf = init.cf ?? from?.cf;
     const hasBody = init.body !== undefined && init.body !== null;
     if ((method === 'GET' || method === 'HEAD') && (hasBody || (init.body === undefined && from && from._peekBytes() !== null && from._peekBytes()?.length))) throw new TypeError('Request with GET/HEAD method cannot have body.');
@@ -121,6 +122,9 @@ export class Request extends Body {
       if (from.bodyUsed) throw new TypeError('Cannot construct a Request with a Request object that has already been used.');
       this._initBody(from._cloneBody());
     } else this._initBody({ bytes: null, stream: null, type: null });
+  }
+  get signal(): AbortSignal {
+    return (this._signal ??= new AbortController().signal);
   }
   clone(): Request {
     return new Request(this, { signal: this.signal });

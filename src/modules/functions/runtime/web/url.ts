@@ -119,7 +119,20 @@ export class URLSearchParams {
 }
 Object.defineProperty(URLSearchParams.prototype, Symbol.toStringTag, { value: 'URLSearchParams' });
 
-const parse = (input: unknown, base?: unknown): string[] | null => host.url(usv(input), base === undefined ? undefined : usv(base));
+// Parses without a base, by input: each is a call out to the host, and a function parses the
+// same few URLs (its request's) again and again. The parts are frozen (URL setters copy them).
+const parsed = new Map<string, readonly string[] | null>();
+const parse = (input: unknown, base?: unknown): string[] | null => {
+  const i = usv(input);
+  if (base !== undefined) return host.url(i, usv(base));
+  let p = parsed.get(i);
+  if (p === undefined) {
+    if (parsed.size >= 256) parsed.clear();
+    const got = host.url(i);
+    parsed.set(i, (p = got && Object.freeze(got)));
+  }
+  return p as string[] | null;
+};
 
 export class URL {
   #p: string[];
