@@ -7,7 +7,7 @@
 //   root netns on the bridge's address with `--store etcd://...`. stop() tears it all down;
 //   leftovers() lists what of it is still on the host.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,14 @@ export async function withConfig(config: Record<string, unknown>): Promise<strin
 
 /** Short lease timings, so tests see NotReady in seconds (the defaults are 10 s and 40 s). */
 export const fastLeases = { cluster: { leaseIntervalMs: 300, leaseGraceMs: 1500 } };
+
+/**
+ * The netns clusters' leases unless a test asks for others: 1 s renewals, NotReady after 10 s. A
+ * 1.5 s grace was missed in CI by nodes that were fine, on a loaded machine running two 3-member
+ * etcds, and failed tests about other things ("0/2 nodes are available: 2 not ready"). Tests of
+ * failure detection pass fastLeases (node-failure) or their own timings (partition).
+ */
+export const netnsLeases = { cluster: { leaseIntervalMs: 1000, leaseGraceMs: 10_000 } };
 
 /** A server daemon listening on 0.0.0.0 (so: TLS with its cluster CA), reached on 127.0.0.1. */
 export async function startServer(opts: { args?: string[]; modules?: Record<string, unknown> } = {}): Promise<TestDaemon & { url: string }> {
@@ -91,7 +99,38 @@ export async function nodesJson(server: TestDaemon): Promise<NodeJson[]> {
   return JSON.parse(r.stdout) as NodeJson[];
 }
 
+/** What a failed cluster test prints: each node's status and heartbeat as the server sees it, and the logs' tails. */
+export async function clusterReport(c: NetnsCluster): Promise<string> {
+  const nodes = await nodesJson(c.server).then((ns) => ns.map((n) => `${n.name} ${n.status} last heartbeat ${n.lastHeartbeat}`).join('\n'), (e: Error) => e.message);
+  const logs = c.nodes.map((n) => `--- ${n.name} (exit ${n.proc?.exitCode ?? 'running'}):\n${n.output().slice(-2500)}`);
+  return `nodes at ${new Date().toISOString()}:\n${nodes}\n--- server:\n${c.server.output().slice(-4000)}\n${logs.join('\n')}`;
+}
+
 // ---- N machines as network namespaces ---------------------------------------------------------
+
+function podSubnetOf(opts: NetnsClusterOptions, i: number, subnet: number): { subnet?: string } {
+  const s = opts.podSubnet ? opts.podSubnet(i, subnet) : `10.89.${i}.0/24`;
+  return s ? { subnet: s } : {};
+}
+
+/** `llmos ARGS` inside a node's netns against that node's own local API (127.0.0.1:7070, its data dir's token). */
+export function nodeCli(n: NetnsHost, args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const p = spawn('ip', ['netns', 'exec', n.netns, llmosBin, ...args], { env: { ...process.env, LLMOS_HOST: 'http://127.0.0.1:7070', LLMOS_DATA_DIR: n.dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a command inside a netns (e.g. `ip route`), its stdout. */
+export const inNetns = (netns: string, cmd: string, ...args: string[]): Promise<string> => sh('ip', 'netns', 'exec', netns, cmd, ...args);
 
 export interface NetnsHost {
   name: string;
@@ -100,6 +139,9 @@ export interface NetnsHost {
   dataDir: string;
   proc?: ChildProcess;
   output(): string;
+  /** The agent's command line and environment (restartNode starts it again with them). */
+  argv?: string[];
+  env?: Record<string, string>;
 }
 
 export interface NetnsCluster {
@@ -114,7 +156,9 @@ export interface NetnsCluster {
 }
 
 function spawnIn(netns: string, cmd: string, args: string[], env: Record<string, string> = {}): { proc: ChildProcess; output: () => string } {
-  const proc = spawn('ip', ['netns', 'exec', netns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // nsenter --net, not `ip netns exec`: that one mounts a fresh /sys, without the cgroup hierarchy
+  // the node's containers runtime needs (it then skips, and the node can run nothing).
+  const proc = spawn('nsenter', [`--net=/var/run/netns/${netns}`, '--', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -128,6 +172,23 @@ async function stopProc(p: ChildProcess | undefined, ms = 15_000): Promise<void>
   const t = setTimeout(() => p.kill('SIGKILL'), ms);
   await gone;
   clearTimeout(t);
+}
+
+/**
+ * Creates the bridge of a cluster's "physical" network 10.200.<subnet>.0/24. Its name carries the
+ * subnet, so two clusters started at once (the runner runs two files in parallel) never share one:
+ * `ip link add` of a taken name fails and another subnet is tried. (Two bridges with one address
+ * route each other's replies away: in CI a server reached the other cluster's etcd and its nodes
+ * timed out.)
+ */
+async function claimBridge(): Promise<{ bridge: string; subnet: number }> {
+  for (let tries = 0; tries < 50; tries++) {
+    const subnet = 1 + randomInt(250);
+    const bridge = `lcbr-${subnet}`;
+    if ((await sh('ip', '-4', '-o', 'addr', 'show', 'to', `10.200.${subnet}.0/24`)).trim()) continue;
+    if (await sh('ip', 'link', 'add', bridge, 'type', 'bridge').then(() => true, () => false)) return { bridge, subnet };
+  }
+  throw new Error('no free 10.200.X.0/24 for a test cluster after 50 tries');
 }
 
 /** A netns "machine" plugged into the bridge with a veth pair, at 10.200.<subnet>.<octet>/24. */
@@ -144,24 +205,51 @@ async function plugHost(id: string, bridge: string, subnet: number, octet: numbe
   return { netns, ip };
 }
 
-export async function startNetnsCluster(count: number, opts: { nodeLabels?: (i: number) => string[] } = {}): Promise<NetnsCluster> {
+export interface NetnsClusterOptions {
+  nodeLabels?: (i: number) => string[];
+  /** Node i's modules.network.subnet (default 10.89.i.0/24); undefined: not set, the server allocates one. */
+  podSubnet?: (i: number, subnet: number) => string | undefined;
+  /** The server's network on a bridge of its own (lc<id>s) with this subnet (default: the host's shared llmos0). */
+  serverPodSubnet?: (subnet: number) => string;
+  /** Runs once the bridge is up, before the nodes start (e.g. a registry on the bridge's address). */
+  beforeNodes?: (bridgeIp: string) => Promise<void>;
+  /** Module settings merged into node i's config.json (e.g. images.insecureRegistries). */
+  nodeModules?: (i: number) => Record<string, unknown>;
+  /** Extra `llmos up` flags of the server (e.g. --node-grace 3s --eviction-timeout 8s). */
+  serverArgs?: string[];
+  /** Each node's function gateway address (default 127.0.0.1:8080, the node's loopback only). */
+  nodeGateway?: string;
+  /** Module settings merged into the server's config.json after netnsLeases (e.g. fastLeases). */
+  serverModules?: Record<string, unknown>;
+}
+
+export async function startNetnsCluster(count: number, opts: NetnsClusterOptions = {}): Promise<NetnsCluster> {
   const id = randomBytes(2).toString('hex');
-  const subnet = 1 + (parseInt(id, 16) % 250);
-  const bridge = `lcbr${id}`;
   const root = await mkdtemp(path.join(os.tmpdir(), `llmos-netns-${id}-`));
   const etcd: NetnsHost[] = [];
   const nodes: NetnsHost[] = [];
   let server: (TestDaemon & { url: string }) | undefined;
   const stop = async () => {
+    // Workloads first, through the server (it reaches every node's containers): services, then containers.
+    if (server) {
+      const ls = await server.cli(['service', 'ls', '--json']).catch(() => undefined);
+      for (const s of (ls?.code === 0 ? (JSON.parse(ls.stdout) as Array<{ name: string; namespace: string }>) : [])) await server.cli(['service', 'rm', s.name, '-n', s.namespace]).catch(() => undefined);
+      await server.removeContainers().catch(() => undefined);
+    }
     await Promise.all(nodes.map((n) => stopProc(n.proc)));
     await server?.stop().catch(() => undefined);
     await Promise.all(etcd.map((e) => stopProc(e.proc, 5000)));
     for (const h of [...nodes, ...etcd]) await quiet('ip', 'netns', 'del', h.netns);
+    // A deleted netns lives on while a process of it is still exiting, and its veth pair with it:
+    // the root-side ends are deleted here (the pair goes with them) rather than left to that exit.
+    const ends = (await sh('ip', '-o', 'link', 'show').catch(() => '')).split('\n').map((l) => l.split(':')[1]?.trim().replace(/@.*$/, '') ?? '').filter((n) => n.startsWith(`lc${id}`));
+    for (const end of ends) await quiet('ip', 'link', 'del', end);
     await quiet('ip', 'link', 'del', bridge);
+    if (opts.serverPodSubnet) await quiet('ip', 'link', 'del', `lc${id}s`);
     await rm(root, { recursive: true, force: true });
   };
+  const { bridge, subnet } = await claimBridge();
   try {
-    await sh('ip', 'link', 'add', bridge, 'type', 'bridge');
     await sh('ip', 'addr', 'add', `10.200.${subnet}.1/24`, 'dev', bridge);
     await sh('ip', 'link', 'set', bridge, 'up');
     // A 3-member etcd, one member per netns.
@@ -182,8 +270,9 @@ export async function startNetnsCluster(count: number, opts: { nodeLabels?: (i: 
     // The server: root netns, on the bridge's address (not loopback: TLS), control plane on etcd.
     const serverDir = path.join(root, 'server');
     await mkdir(serverDir, { mode: 0o700 });
-    await writeFile(path.join(serverDir, 'config.json'), JSON.stringify({ modules: fastLeases }));
-    const d = await startDaemon({ dataDir: serverDir, args: ['--listen', `10.200.${subnet}.1:0`, '--store', `etcd://${members.map((m) => `${m.ip}:2379`).join(',')}`] });
+    const serverNet = opts.serverPodSubnet ? { network: { bridge: `lc${id}s`, subnet: opts.serverPodSubnet(subnet), name: `llmc-${id}-s` } } : {};
+    await writeFile(path.join(serverDir, 'config.json'), JSON.stringify({ modules: { ...netnsLeases, ...serverNet, ...opts.serverModules } }));
+    const d = await startDaemon({ dataDir: serverDir, args: ['--listen', `10.200.${subnet}.1:0`, '--store', `etcd://${members.map((m) => `${m.ip}:2379`).join(',')}`, ...(opts.serverArgs ?? [])] });
     const url = d.host.replace(/^http:/, 'https:');
     server = Object.assign(d, {
       url,
@@ -191,15 +280,18 @@ export async function startNetnsCluster(count: number, opts: { nodeLabels?: (i: 
       cli: (args: string[], o: { env?: Record<string, string>; timeoutMs?: number } = {}) => runCli(args, { ...o, env: { ...process.env, LLMOS_HOST: url, LLMOS_DATA_DIR: serverDir, ...o.env } as Record<string, string> }),
     });
     const token = await createToken(server);
+    await opts.beforeNodes?.(`10.200.${subnet}.1`);
     for (let i = 1; i <= count; i++) {
       const name = `h${i}`;
       const { netns, ip } = await plugHost(id, bridge, subnet, 100 + i, name);
       const dataDir = path.join(root, name);
       await mkdir(dataDir, { mode: 0o700 });
       // Its own CNI bridge, pod subnet, IPAM and DNS dirs (cgroups and runc state follow the data dir).
-      await writeFile(path.join(dataDir, 'config.json'), JSON.stringify({ modules: { network: { bridge: `lc${id}n${i}`, subnet: `10.89.${i}.0/24`, name: `llmc-${id}-${i}`, ipamDir: path.join(dataDir, 'ipam'), dnsDir: path.join(dataDir, 'dns') } } }));
-      const p = spawnIn(netns, llmosBin, ['up', '--data-dir', dataDir, '--listen', '127.0.0.1:7070', '--gateway', '127.0.0.1:8080', '--join', url, '--token', token, '--node-name', name, ...(opts.nodeLabels?.(i) ?? []).flatMap((l) => ['--node-label', l])], { LLMOS_LOG_LEVEL: 'warn' });
-      nodes.push({ name, netns, ip, dataDir, proc: p.proc, output: p.output });
+      await writeFile(path.join(dataDir, 'config.json'), JSON.stringify({ modules: { network: { bridge: `lc${id}n${i}`, ...podSubnetOf(opts, i, subnet), name: `llmc-${id}-${i}`, ipamDir: path.join(dataDir, 'ipam'), dnsDir: path.join(dataDir, 'dns') }, ...opts.nodeModules?.(i) } }));
+      const argv = ['up', '--data-dir', dataDir, '--listen', '127.0.0.1:7070', '--gateway', opts.nodeGateway ?? '127.0.0.1:8080', '--join', url, '--token', token, '--node-name', name, ...(opts.nodeLabels?.(i) ?? []).flatMap((l) => ['--node-label', l])];
+      const env = { LLMOS_LOG_LEVEL: 'warn' };
+      const p = spawnIn(netns, llmosBin, argv, env);
+      nodes.push({ name, netns, ip, dataDir, proc: p.proc, output: p.output, argv, env });
     }
     for (const n of nodes) {
       await until(`node ${n.name} joined`, async () => {
@@ -222,7 +314,7 @@ export async function startNetnsCluster(count: number, opts: { nodeLabels?: (i: 
       const left: string[] = [];
       const netns = (await sh('ip', 'netns', 'list').catch(() => '')).split('\n').filter((l) => l.startsWith(`llmc-${id}-`));
       left.push(...netns.map((n) => `netns ${n}`));
-      const links = (await sh('ip', '-o', 'link', 'show').catch(() => '')).split('\n').filter((l) => l.includes(`lcbr${id}`) || l.includes(`lc${id}`));
+      const links = (await sh('ip', '-o', 'link', 'show').catch(() => '')).split('\n').filter((l) => l.split(':')[1]?.trim() === bridge || l.includes(`lc${id}`));
       left.push(...links.map((l) => `link ${l.split(':')[1]?.trim()}`));
       const procs = (await sh('ps', '-eo', 'pid,args').catch(() => '')).split('\n').filter((l) => l.includes(root) && !l.includes('ps -eo'));
       left.push(...procs.map((p) => `process ${p.trim()}`));
@@ -231,4 +323,81 @@ export async function startNetnsCluster(count: number, opts: { nodeLabels?: (i: 
       return left;
     },
   };
+}
+
+/** SIGKILLs a netns node's agent (its containers stay, under their conmon), resolving once it is gone. */
+export async function killNetnsNode(n: NetnsHost): Promise<void> {
+  const p = n.proc;
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once('exit', r));
+  p.kill('SIGKILL');
+  await gone;
+}
+
+/**
+ * Starts a netns node's agent again (after killNetnsNode) with its data dir and name: it resumes
+ * with its saved credential (a fresh token is passed, as `llmos up --join` needs one). Resolves
+ * when it printed its join; the cluster's stop() stops it.
+ */
+export async function restartNetnsNode(c: NetnsCluster, n: NetnsHost, labels: string[] = []): Promise<void> {
+  const token = await createToken(c.server);
+  const p = spawnIn(n.netns, llmosBin, ['up', '--data-dir', n.dataDir, '--listen', '127.0.0.1:7070', '--gateway', '127.0.0.1:8080', '--join', c.server.url, '--token', token, '--node-name', n.name, ...labels.flatMap((l) => ['--node-label', l])], { LLMOS_LOG_LEVEL: 'warn' });
+  n.proc = p.proc;
+  n.output = p.output;
+  await until(`node ${n.name} joined again`, async () => {
+    if (p.proc.exitCode !== null) throw new Error(`agent ${n.name} exited with ${p.proc.exitCode}:\n${p.output()}`);
+    return /joined https:\/\/\S+ as node /.test(p.output());
+  }, 60_000, 100);
+}
+
+// ---- failures: partitions and agent restarts (issue 20) -----------------------------------------
+
+const partitionTable = 'llmc_partition';
+
+/**
+ * Cuts a node off from the server (an nft table in the node's netns dropping every packet to or
+ * from the server's address, its own and its containers'), as a lost WAN link does: requests
+ * hang, nothing is refused. The other nodes and etcd stay reachable. Resolves to the heal.
+ */
+export async function partitionNode(c: NetnsCluster, n: NetnsHost): Promise<() => Promise<void>> {
+  const server = new URL(c.server.url).hostname;
+  const rule = `ip saddr ${server} drop\n    ip daddr ${server} drop`;
+  const chains = ['input', 'output', 'forward'].map((h) => `  chain ${h} {\n    type filter hook ${h} priority -150; policy accept;\n    ${rule}\n  }`).join('\n');
+  await nftIn(n.netns, `table inet ${partitionTable} {\n${chains}\n}\n`);
+  return () => healNode(n);
+}
+
+/** Removes the partition of partitionNode (idempotent). */
+export async function healNode(n: NetnsHost): Promise<void> {
+  await sh('ip', 'netns', 'exec', n.netns, 'nft', 'delete', 'table', 'inet', partitionTable).catch((e: Error) => {
+    if (!/No such file|does not exist/i.test(e.message)) throw e;
+  });
+}
+
+function nftIn(netns: string, script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`nft -f - in ${netns}: ${err.trim()}`))));
+    p.stdin!.end(script);
+  });
+}
+
+/**
+ * Stops a node's agent (SIGTERM, as a reboot's shutdown does; its containers keep running under
+ * conmon) and starts it again with the same command line, resolving once the new process has
+ * booted (it prints its join line even when the server is unreachable). Output accumulates.
+ */
+export async function restartNode(n: NetnsHost, timeoutMs = 60_000): Promise<void> {
+  if (!n.argv) throw new Error(`node ${n.name} was not started by startNetnsCluster`);
+  await stopProc(n.proc);
+  const before = n.output();
+  const p = spawnIn(n.netns, llmosBin, n.argv, n.env);
+  n.proc = p.proc;
+  n.output = () => before + p.output();
+  await until(`node ${n.name} booted again`, async () => {
+    if (p.proc.exitCode !== null) throw new Error(`agent ${n.name} exited with ${p.proc.exitCode}:\n${p.output()}`);
+    return /joined https:\/\/\S+ as node /.test(p.output());
+  }, timeoutMs, 100);
 }
