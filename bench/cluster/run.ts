@@ -1,25 +1,23 @@
 // bench/cluster (issue 19): the control plane with 3 real agents and 1,000 simulated nodes
 // (src/sim/cluster-agents.ts, as `llmos sim cluster`'s: real joins and 10 s lease renewals over the API), once on SQLite (the
 // baseline) and once on a 3-member etcd (LLMOS cluster mode). For each store:
-// - placements/s: the scheduler framework (default profile) choosing a node for each workload on
-//   the node list read from the store through GET /v1/nodes (refreshed every second, as an
-//   informer's cache), and each decision bound by a compare-and-swap write of the chosen node's
-//   record through the API (PATCH /v1/nodes/NAME), `concurrency` binds in flight;
+// - placements/s: the placement burst of `llmos sim cluster` (src/sim/cluster-placements.ts): the
+//   scheduler framework (default profile) choosing a node for each workload on a cache of
+//   GET /v1/nodes that assumes each decision, as kube-scheduler's does, and each decision bound by
+//   a compare-and-swap write of the chosen node's record through the API (PATCH /v1/nodes/NAME),
+//   `concurrency` binds in flight;
 // - the server's RSS and CPU (and etcd's) over `soak` seconds of 1,000 nodes heartbeating.
 // Target: etcd placements >= 0.5x SQLite.
 // Run: npm run build && node dist/bench/cluster/run.js [--fake 1000] [--placements 2000] [--concurrency 16] [--soak 30] [--stores sqlite,etcd] [--json]
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import https from 'node:https';
-import { Cluster, podInfo } from '../../src/modules/scheduler/node-info.js';
-import { buildFramework, profileConfig } from '../../src/modules/scheduler/profile.js';
-import { schedule } from '../../src/modules/scheduler/scheduler.js';
-import type { NodeSpec } from '../../src/modules/scheduler/types.js';
 import type { NodeView } from '../../src/contracts/cluster.js';
 import { runCli, startDaemon, type TestDaemon } from '../../test/support/daemon.js';
 import { startAgent, withConfig } from '../../test/support/cluster.js';
 import { startEtcd, type TestEtcd } from '../../test/support/etcd.js';
 import { SimAgents } from '../../src/sim/cluster-agents.js';
+import { placementBurst } from '../../src/sim/cluster-placements.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,16 +37,6 @@ async function usage(pid: number): Promise<{ cpu: number; rss: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
   return { cpu: (Number(stat[11]) + Number(stat[12])) / 100, rss };
-}
-
-function toSpec(n: NodeView): NodeSpec {
-  return {
-    name: n.name,
-    capacity: { cpu: n.capacity.cpu, memory: n.capacity.memory, pids: 32768 },
-    reserved: { cpu: n.capacity.cpu - n.allocatable.cpu, memory: n.capacity.memory - n.allocatable.memory },
-    labels: { ...n.labels, zone: n.zone },
-    taints: n.taints,
-  };
 }
 
 interface Result {
@@ -113,54 +101,19 @@ async function runStore(store: string): Promise<Result> {
     const s1 = await usage(pids[0]!);
     const e1 = await Promise.all(etcdPids.map(usage));
 
-    // Placements: schedule on the informer-like cache, bind through the API.
-    const fw = buildFramework(profileConfig('default', {}));
-    let cluster = new Cluster((await apiCall<{ nodes: NodeView[] }>('GET', '/v1/nodes')).nodes.filter((n) => n.status === 'Ready').map(toSpec));
-    const nodes = cluster.nodes.length;
-    let refreshing = true;
-    const refresher = (async () => {
-      while (refreshing) {
-        await new Promise((r) => setTimeout(r, 1000));
-        if (refreshing) cluster = new Cluster((await apiCall<{ nodes: NodeView[] }>('GET', '/v1/nodes')).nodes.filter((n) => n.status === 'Ready').map(toSpec));
-      }
-    })();
-    let next = 0;
-    let bound = 0;
-    let failed = 0;
-    let start = 0;
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < placements) {
-        const i = next++;
-        const pod = podInfo({ id: `bench-${i}`, namespace: 'default', requests: { cpu: 100, memory: 64 * Mi }, spreadKey: `service/s${i % 50}` });
-        const res = schedule(fw, cluster, pod, { startIndex: start, preempt: false });
-        start = res.nextStartIndex;
-        if (!res.node) {
-          failed++;
-          continue;
-        }
-        cluster.assume(pod, res.node);
-        try {
-          await apiCall('PATCH', `/v1/nodes/${res.node}`, { labels: { 'llmos.io/bench-bound': `w${i}` } });
-          bound++;
-        } catch {
-          failed++;
-        }
-      }
-    }));
-    const seconds = (performance.now() - t0) / 1000;
-    refreshing = false;
-    await refresher;
+    // Placements: the same burst as `llmos sim cluster` (src/sim/cluster-placements.ts).
+    const nodes = (await apiCall<{ nodes: NodeView[] }>('GET', '/v1/nodes')).nodes.filter((n) => n.status === 'Ready').length;
+    const burst = await placementBurst(apiCall, placements, concurrency);
     pool.destroy();
     const sum = (xs: Array<{ cpu: number; rss: number }>, k: 'cpu' | 'rss') => xs.reduce((a, x) => a + x[k], 0);
     return {
       store,
       nodes,
       placements,
-      bound,
-      failed,
-      seconds: Math.round(seconds * 100) / 100,
-      placementsPerSecond: Math.round(bound / seconds),
+      bound: burst.bound,
+      failed: burst.unschedulable + burst.bindFailures,
+      seconds: burst.seconds,
+      placementsPerSecond: Math.round(burst.perSecond),
       serverRssMiB: Math.round(s1.rss / Mi),
       serverCpuPercent: Math.round(((s1.cpu - s0.cpu) / soakSeconds) * 1000) / 10,
       ...(etcd ? { etcdRssMiB: Math.round(sum(e1, 'rss') / Mi), etcdCpuPercent: Math.round(((sum(e1, 'cpu') - sum(e0, 'cpu')) / soakSeconds) * 1000) / 10 } : {}),

@@ -3,8 +3,8 @@
 // or the node a `llmos.io/node` label names, checked by the same placement: Ready, uncordoned,
 // room), and start, restart, exec (plain, -i, -t), attach and resize of a container on another
 // node go to that node's LLMOS API through its tunnel. No node joined: everything stays on this machine, as before.
-import { within } from '../../kernel/deadline.js';
 import type { ClusterApi, NodeClient } from '../../contracts/cluster.js';
+import { RemoteContainers } from '../../kernel/remote-containers.js';
 import type { ContainerInfo, ContainerSpec, ContainersApi, ContainerStdioApi } from '../../contracts/containers.js';
 import { FailedPrecondition, isNotFound } from '../../kernel/errors.js';
 import type { ContainersExtra } from './deps.js';
@@ -14,14 +14,12 @@ import { remoteStdio } from './remote-stdio.js';
 export const NODE_LABEL = 'llmos.io/node';
 /** The label every node carries with its own name (cluster/nodes.ts). */
 const hostnameLabel = 'llmos.io/hostname';
-/** How long one node may take to say whether it holds a container. */
-const lookupMs = 10_000;
-
 const enc = encodeURIComponent;
 
 /** `view` (the cluster's containers view over this machine's) with create, start, restart and exec placed or sent to nodes. */
 export function clusterContainers(view: ContainersExtra, local: ContainersApi, cluster: ClusterApi): ContainersExtra {
-  /** The connected node holding ref, when this machine does not (undefined: neither). */
+  const located = new RemoteContainers();
+  /** The connected node holding ref, when this machine does not (undefined: neither; Unavailable: its node is not connected). */
   const nodeOf = async (ref: string): Promise<NodeClient | undefined> => {
     try {
       await local.inspect(ref);
@@ -29,9 +27,7 @@ export function clusterContainers(view: ContainersExtra, local: ContainersApi, c
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    const found = await Promise.all(cluster.connectedNodes().map((n) =>
-      within(cluster.nodeClient(n).json<ContainerInfo>('GET', `/v1/containers/${enc(ref)}`), lookupMs, `node ${n}`).then(() => n, () => undefined)));
-    const name = found.find((n) => n !== undefined);
+    const name = await located.locate(cluster, ref);
     return name === undefined ? undefined : cluster.nodeClient(name);
   };
   /** Runs here, or on the node that has the container. */

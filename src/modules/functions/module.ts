@@ -38,6 +38,7 @@ import { FunctionQueues, type WireMessage } from './queues.js';
 import { withChannelDefaults as channelLimitsOf } from './channel-limits.js';
 import { bundledCode, clusterFunctions, type ClusterFunctions } from './cluster-functions.js';
 import { ruleCopy } from './cluster-mirror.js';
+import { functionScaleTargets } from './scale-targets.js';
 
 export type { FunctionInfo, FunctionsConfig, FunctionsApi };
 
@@ -246,24 +247,7 @@ export const functionsModule = (): ModuleDef<FunctionsConfig, FunctionsApi> => (
         const all = await Promise.all([...deployed.values()].map((d) => d.pool.memoryBytes()));
         return all.reduce((a, b) => a + b, 0);
       },
-      scaleTargets: {
-        kind: 'function',
-        list: async () => [...deployed.values()].map((d) => ({ name: d.spec.name, namespace: d.spec.namespace, min: d.spec.min, max: d.spec.max })),
-        async metrics(name) {
-          const d = deployed.get(name);
-          if (!d) throw new NotFound(`no function named ${name}`);
-          const s = d.pool.stats();
-          // replicas is the desired count the autoscaler set (the pool's floor); instances above it
-          // come from the pool serving a burst and go with the keep-alive, so they are not re-decided every tick.
-          return { replicas: s.floor, readyReplicas: s.ready, rps: d.pool.takeRps(), concurrency: s.inflight };
-        },
-        async scale(name, replicas, reason) {
-          const d = deployed.get(name);
-          if (!d) throw new NotFound(`no function named ${name}`);
-          d.pool.setDesired(replicas);
-          ctx.events.publish({ topic: '/functions/scaled', subject: `function/${name}`, message: `function ${name} scaled to ${d.pool.floor}: ${reason}` });
-        },
-      },
+      scaleTargets: functionScaleTargets(deployed, ctx.events),
     };
 
     const compactor = new HistoryCompactor(store, ctx.config.asyncCompactIntervalMs, ctx.log);

@@ -12,6 +12,7 @@ import { EventBus } from '../../kernel/events.js';
 import { SqliteStore } from '../state-store/test-fixture.js';
 import { applyObjects } from './apply.js';
 import { ServicesController } from './controller.js';
+import type { ReplicaProbes } from './replica-probes.js';
 import { assertValid, parseDocuments } from './manifest.js';
 import type { ServiceRecord } from './types.js';
 
@@ -72,7 +73,7 @@ async function setup(fn: (x: { store: SqliteStore; fake: FakeContainers; events:
   const settle = async (c: ServicesController) => {
     for (let i = 0; i < 30; i++) {
       await c.kick();
-      (c as unknown as { probeTick(): void }).probeTick();
+      (c as unknown as { probes: ReplicaProbes }).probes.tick();
       await new Promise((r) => setTimeout(r, 5));
     }
   };

@@ -1,8 +1,8 @@
 // The services controller: the I/O edge around plan.ts. Each pass reads desired state from the
 // store and actual replicas from the containers module (nothing else), so a restarted daemon
-// adopts the replicas it finds instead of starting more. It also runs probes and keeps the host
-// port proxies pointed at ready replicas. Per-replica state and its pure decisions are in
-// replica-runtime.ts, the host port proxies in host-ports.ts.
+// adopts the replicas it finds instead of starting more. It keeps the host port proxies pointed at
+// ready replicas. Per-replica state and its pure decisions are in replica-runtime.ts, the probes
+// in replica-probes.ts, the host port proxies in host-ports.ts.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ContainerInfo, ContainersApi } from '../../contracts/containers.js';
@@ -14,10 +14,9 @@ import type { EventBus } from '../../kernel/events.js';
 import type { WorkloadState } from '../../kernel/workloads.js';
 import { HostPorts } from './host-ports.js';
 import { backoffMs, plan, type Action } from './plan.js';
-import { effectiveReadiness, failedOut, newTracker, probeDue, recordProbe } from './probes.js';
-import { runProbe } from './prober.js';
+import { ReplicaProbes } from './replica-probes.js';
 import { rolledBack, rolloutComplete } from './records.js';
-import { isReady, readyBackends, replicaSpec, replicaView, rtKey, serviceStatus, templateFor, type ReplicaRuntime, type ServiceRuntime } from './replica-runtime.js';
+import { isReady, readyBackends, replicaSpec, replicaView, rtKey, serviceStatus, type ReplicaRuntime, type ServiceRuntime } from './replica-runtime.js';
 import { LABEL_HASH, type ExposureRecord, type ServiceRecord, type ServiceStatus } from './types.js';
 import { kernelEndpoints } from './endpoints.js';
 import { updateRecord } from './record-cas.js';
@@ -58,7 +57,7 @@ export class ServicesController {
   private readonly ports: HostPorts;
   private readonly loop: CoalescedRun;
   private stopped = false;
-  private probeTimer?: NodeJS.Timeout;
+  private readonly probes: ReplicaProbes;
   private readonly now: () => number;
   private records: ServiceRecord[] = [];
   private exposures: ExposureRecord[] = [];
@@ -71,6 +70,15 @@ export class ServicesController {
     this.placed = new ClusterReplicas({ local: o.containers, cluster: o.cluster ?? (() => undefined), scheduler: o.scheduler ?? (() => undefined), log: o.log, publish: (svc, topic, message, data) => this.publish(svc, topic, message, data) });
     this.net = new NetSync(() => o.net?.(), () => ({ records: this.records, exposures: this.exposures, ready: (ns, n) => readyBackends(this.services.get(rtKey(ns, n)), 0).map((b) => b.host), kernelPorts: this.kernelPorts() }), o.log);
     this.ports = new HostPorts({ addresses: o.addresses, log: o.log, publish: (svc, topic, message, data) => this.publish(svc, topic, message, data) });
+    this.probes = new ReplicaProbes({
+      services: () => this.services.values(),
+      placed: this.placed,
+      now: this.now,
+      publish: (rt, topic, message, data) => this.publish(rt, topic, message, data),
+      refreshBackends: () => this.refreshBackends(),
+      kick: () => void this.kick(),
+      step,
+    });
   }
 
   // ---- loop ---------------------------------------------------------------------------------
@@ -82,14 +90,13 @@ export class ServicesController {
   }
 
   startProbes(tickMs: number): void {
-    this.probeTimer = setInterval(() => this.probeTick(), tickMs);
-    this.probeTimer.unref();
+    this.probes.start(tickMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.net.stopped = true;
-    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probes.stop();
     await this.loop.current;
     // Replicas keep running: the next daemon adopts them. Only the host ports close.
     await this.ports.close();
@@ -145,21 +152,10 @@ export class ServicesController {
       seen.add(info.id);
       const r: ReplicaRuntime = rt.replicas.get(info.id) ?? { info, hash: info.labels[LABEL_HASH] ?? '' };
       r.info = info;
-      this.ensureProbes(rec, r);
+      this.probes.ensure(rec, r);
       rt.replicas.set(info.id, r);
     }
     for (const id of [...rt.replicas.keys()]) if (!seen.has(id)) rt.replicas.delete(id);
-  }
-
-  private ensureProbes(rec: ServiceRecord, r: ReplicaRuntime): void {
-    if (r.probed || r.info.state !== 'running') return;
-    r.probed = true;
-    // Probes start with the container (initialDelaySeconds counts from its start).
-    const started = Date.parse(r.info.startedAt ?? r.info.createdAt) || this.now();
-    const t = templateFor(rec, r.hash);
-    const rd = effectiveReadiness(t, rec.spec.ports);
-    if (rd) r.readiness = { ...rd, t: newTracker(rd.spec, 'readiness', started) };
-    if (t.livenessProbe) r.liveness = { spec: t.livenessProbe, t: newTracker(t.livenessProbe, 'liveness', started) };
   }
 
   private async reconcileService(rt: ServiceRuntime, cs: ContainerInfo[]): Promise<void> {
@@ -244,7 +240,7 @@ export class ServicesController {
       faultPoint(step(rec, 'create-replica'));
       const info = await this.placed.run(spec, peersByNode([...rt.replicas.values()].filter((r) => !r.removing).map((r) => r.info)), rec.spec.placement, rec.spec.nodeAffinity);
       const r: ReplicaRuntime = { info, hash: rec.templateHash };
-      this.ensureProbes(rec, r);
+      this.probes.ensure(rec, r);
       rt.replicas.set(info.id, r);
       this.publish(rt, 'replica-started', `service ${rec.name}: started replica ${info.name} (${t.image})`, { replica: info.name, image: t.image });
       return true;
@@ -282,42 +278,6 @@ export class ServicesController {
 
   private updateRecord(rec: ServiceRecord, fn: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord | undefined> {
     return updateRecord(this.o.store, rec, fn);
-  }
-
-  // ---- probes -------------------------------------------------------------------------------
-
-  private probeTick(): void {
-    const now = this.now();
-    for (const rt of this.services.values())
-      for (const r of rt.replicas.values()) {
-        if (r.info.state !== 'running') continue;
-        for (const kind of ['readiness', 'liveness'] as const) {
-          const p = r[kind];
-          if (!p || !probeDue(p.t, now)) continue;
-          p.t = { ...p.t, running: true };
-          void runProbe(p.spec, { containerId: r.info.id, ip: r.info.ip }, this.placed.ops, this.placed.dialer(r.info.id)).then(({ ok, error }) => this.onProbe(rt, r, kind, ok, error));
-        }
-      }
-  }
-
-  private onProbe(rt: ServiceRuntime, r: ReplicaRuntime, kind: 'readiness' | 'liveness', ok: boolean, error?: string): void {
-    const p = r[kind];
-    if (!p || this.stopped) return;
-    const before = p.t.passing;
-    p.t = recordProbe(p.t, p.spec, ok, this.now(), error);
-    if (kind === 'readiness') {
-      const ready = isReady(r);
-      if (ready !== r.announcedReady && rt.replicas.get(r.info.id) === r) {
-        if (ready) faultPoint(step(rt.record, 'health-check-passed'));
-        r.announcedReady = ready;
-        this.publish(rt, ready ? 'replica-ready' : 'replica-unready', `service ${rt.name}: replica ${r.info.name} ${ready ? 'is ready' : `is not ready: ${p.t.lastError ?? 'probe failed'}`}`, { replica: r.info.name });
-        this.refreshBackends();
-        void this.kick();
-      } else if (!ok && failedOut(p.t, p.spec) && !('implicit' in p && p.implicit)) void this.kick();
-    } else if (before && !p.t.passing) {
-      this.publish(rt, 'replica-unhealthy', `service ${rt.name}: replica ${r.info.name} failed its liveness probe: ${p.t.lastError ?? 'probe failed'}`, { replica: r.info.name });
-      void this.kick();
-    }
   }
 
   // ---- host ports ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import type { ContainerInfo, ContainerSpec, ContainersApi } from '../../../contr
 import { Kinds } from '../../../contracts/kinds.js';
 import { FailedPrecondition, InvalidArgument, isNotFound } from '../../../kernel/errors.js';
 import { labelSelectorProblem } from '../../../contracts/placement.js';
-import { checkPlacement, lookupMs, RemoteContainers } from './cluster-proxy-locate.js';
+import { checkPlacement, lookupMs, RemoteContainers } from '../../../kernel/remote-containers.js';
 import { within } from '../../../kernel/deadline.js';
 import type { Api } from '../server.js';
 import type { RouteKernel } from './context.js';

@@ -2,10 +2,10 @@
 // each within a deadline (a stuck node must not hold up every request), and remember where each
 // container was last seen, so a container on a node whose tunnel is down answers 503 "node N is
 // not connected" instead of 404 "no such container".
-import { within } from '../../../kernel/deadline.js';
-import type { ClusterApi, NodeView } from '../../../contracts/cluster.js';
-import type { ContainerInfo } from '../../../contracts/containers.js';
-import { FailedPrecondition, isNotFound } from '../../../kernel/errors.js';
+import { within } from './deadline.js';
+import type { ClusterApi, NodeView } from '../contracts/cluster.js';
+import type { ContainerInfo } from '../contracts/containers.js';
+import { FailedPrecondition, isNotFound } from './errors.js';
 
 /** How long one node may take to answer a lookup or a list (its tunnel's liveness check closes a dead one). */
 export const lookupMs = 10_000;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NodeView } from '../../../contracts/cluster.js';
-import { FailedPrecondition, Unavailable } from '../../../kernel/errors.js';
-import { checkPlacement, RemoteContainers } from './cluster-proxy-locate.js';
-import { within } from '../../../kernel/deadline.js';
+import type { NodeView } from '../contracts/cluster.js';
+import { FailedPrecondition, Unavailable } from './errors.js';
+import { checkPlacement, RemoteContainers } from './remote-containers.js';
+import { within } from './deadline.js';
 
 const id = (c: string) => c.repeat(64);
 
