@@ -1,7 +1,8 @@
 // The one place where LLMOS errors become HTTP statuses, shared by the two HTTP edges (the API
 // and the function gateway).
+import { errorAnswer } from '../contracts/http-wire.js';
 import type { ErrorCode } from './errors.js';
-import { LlmosError, isDiskFull } from './errors.js';
+import { AlreadyExists, Conflict, FailedPrecondition, InvalidArgument, LlmosError, NotFound, ResourceExhausted, Unauthenticated, Unavailable, isDiskFull } from './errors.js';
 import type { FailureReason, InvocationFailed } from './invocation-failed.js';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -26,6 +27,19 @@ export function toHttp(err: unknown): { status: number; body: { error: string; c
   // Fastify's own errors (bad JSON, body too large, schema validation) carry a 4xx statusCode.
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) return { status: e.statusCode, body: { error: e.message ?? 'bad request', code: e.validation ? 'E_INVALID_ARGUMENT' : (e.code ?? 'E_INVALID_ARGUMENT') } };
   return { status: 500, body: { error: e?.message ?? String(err), code: 'E_INTERNAL' } };
+}
+
+/** The other way: another LLMOS API's error answer (a node's) as the error it was, its message after `prefix`. */
+export function fromHttp(status: number, text: string, prefix = ''): Error {
+  const msg = errorAnswer(text).message || `HTTP ${status}`;
+  const m = `${prefix}${msg}`;
+  if (status === 404) return new NotFound(m);
+  if (status === 400 || status === 422) return new InvalidArgument(m);
+  if (status === 401) return new Unauthenticated(m);
+  if (status === 409) return /already/i.test(msg) ? new AlreadyExists(m) : new Conflict(m);
+  if (status === 429 || status === 507) return new ResourceExhausted(m);
+  if (status >= 500) return new Unavailable(m);
+  return new FailedPrecondition(m);
 }
 
 // An invocation's failure keeps finer statuses than its code (413, 502), as a proxy would answer.

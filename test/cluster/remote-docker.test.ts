@@ -1,11 +1,15 @@
 // The real docker CLI on the server's Docker socket, for containers on other nodes (issue 19): 2
 // netns nodes and a server on a 3-member etcd. `docker create` is placed as `llmos run` is (the
 // scheduler, or a `llmos.io/node` label), then `docker start`; `docker run -d`; `docker exec`
-// plain (output and exit code), with stdin (-i) and with a TTY (-t); `docker restart`. A label
-// naming no node is refused with one line and nothing is created.
+// plain (output and exit code), with stdin (-i) and with a TTY (-t); `docker restart`; pause,
+// unpause, rename, update, top and cp both ways. A label naming no node is refused with one line
+// and nothing is created.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { nodesJson } from '../support/cluster.js';
 import { withImageCluster } from '../support/image-cluster.js';
 import { registrySkipReason } from '../support/registry.js';
@@ -16,7 +20,7 @@ const skip = process.getuid?.() !== 0 ? 'needs root (netns)' : !existsSync('/usr
 
 interface Ps { id: string; name: string; node?: string; state: string }
 
-test('docker create/start/run -d/exec/restart through the server\'s socket run on the nodes', { skip, timeout: 300_000 }, async () => {
+test('docker create/start/run -d/exec/restart/pause/rename/update/top/cp through the server\'s socket run on the nodes', { skip, timeout: 300_000 }, async () => {
   await withImageCluster(2, {}, async ({ cluster: c, image, cli }) => {
     const sock = socketOf(c.server);
     const docker = async (args: string[], input?: string) => {
@@ -61,6 +65,35 @@ test('docker create/start/run -d/exec/restart through the server\'s socket run o
     assert.equal((await ps()).find((x) => x.name === 'pinned')?.state, 'running');
     assert.equal(await docker(['exec', 'pinned', 'echo', 'after-restart']), 'after-restart\n');
 
+    // pause/unpause, rename, update, top and cp of a node's container: its node does each.
+    const status = async (name: string) => (await docker(['inspect', '-f', '{{.State.Status}}', name])).trim();
+    await docker(['pause', 'pinned']);
+    assert.equal(await status('pinned'), 'paused');
+    assert.notEqual((await dockerClient('docker', ['exec', 'pinned', 'true'], sock, { timeoutMs: 60_000 })).code, 0, 'exec into a paused container is refused');
+    await docker(['unpause', 'pinned']);
+    assert.equal(await status('pinned'), 'running');
+    await docker(['rename', 'pinned', 'pinned2']);
+    assert.equal((await ps()).find((x) => x.name === 'pinned2')?.node, 'h2');
+    await docker(['update', '--memory', '96m', 'pinned2']);
+    assert.equal(await docker(['exec', 'pinned2', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']), `${96 * 2 ** 20}\n`);
+    const top = await docker(['top', 'pinned2']);
+    assert.match(top, /^UID\s+PID\s+PPID\s+CMD\n/);
+    assert.match(top, /sleep 300/);
+    const here = await mkdtemp(path.join(os.tmpdir(), 'llmos-rcp-'));
+    try {
+      await docker(['exec', 'pinned2', 'sh', '-c', 'echo from-the-node > /tmp/out.txt']);
+      await docker(['cp', 'pinned2:/tmp/out.txt', path.join(here, 'out.txt')]);
+      assert.equal(await readFile(path.join(here, 'out.txt'), 'utf8'), 'from-the-node\n');
+      await writeFile(path.join(here, 'in.txt'), 'from-the-server\n');
+      await docker(['cp', path.join(here, 'in.txt'), 'pinned2:/tmp/']);
+      assert.equal(await docker(['exec', 'pinned2', 'cat', '/tmp/in.txt']), 'from-the-server\n');
+      const nothing = await dockerClient('docker', ['cp', 'pinned2:/no/such/file', here], sock, { timeoutMs: 60_000 });
+      assert.notEqual(nothing.code, 0);
+      assert.match(nothing.stderr, /Could not find the file|No such/i, nothing.stderr);
+    } finally {
+      await rm(here, { recursive: true, force: true });
+    }
+
     // run attached (no -d): the node's output comes back, and the exit code.
     const attached = await dockerClient('docker', ['run', '--name', 'attached', '-l', 'llmos.io/node=h1', image, 'sh', '-c', 'echo attached-out; exit 4'], sock, { timeoutMs: 90_000 });
     assert.equal(attached.code, 4, attached.stderr);
@@ -79,7 +112,7 @@ test('docker create/start/run -d/exec/restart through the server\'s socket run o
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /No such container/);
 
-    await docker(['rm', '-f', 'pinned', 'placed']);
-    assert.deepEqual((await ps()).filter((x) => ['pinned', 'placed'].includes(x.name)), []);
+    await docker(['rm', '-f', 'pinned2', 'placed']);
+    assert.deepEqual((await ps()).filter((x) => ['pinned2', 'placed'].includes(x.name)), []);
   });
 });

@@ -3,8 +3,8 @@
 // by dialling host:port from the node, and a request marked llmos-upgrade by an HTTP upgrade.
 import type { ClientHttp2Session, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { NodeClient, NodeRequest, NodeResponse } from '../../contracts/cluster.js';
-import { errorAnswer } from '../../contracts/http-wire.js';
-import { AlreadyExists, Conflict, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted, Unauthenticated, Unavailable } from '../../kernel/errors.js';
+import { Unavailable } from '../../kernel/errors.js';
+import { fromHttp } from '../../kernel/http-errors.js';
 
 /** HTTP/1-only headers HTTP/2 refuses (RFC 9113 8.2.2), and the API token the agent sets itself. */
 const dropped = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'authorization', 'te']);
@@ -19,19 +19,6 @@ function plain(h: IncomingHttpHeaders): Record<string, string | string[] | undef
   const out: Record<string, string | string[] | undefined> = {};
   for (const [k, v] of Object.entries(h)) if (!k.startsWith(':')) out[k] = v;
   return out;
-}
-
-/** The LLMOS error for a node's error answer (its statuses are errors-http.ts's). */
-export function nodeError(node: string, status: number, text: string): Error {
-  const msg = errorAnswer(text).message || `HTTP ${status}`;
-  const m = `node ${node}: ${msg}`;
-  if (status === 404) return new NotFound(m);
-  if (status === 400 || status === 422) return new InvalidArgument(m);
-  if (status === 401) return new Unauthenticated(m);
-  if (status === 409) return /already/i.test(msg) ? new AlreadyExists(m) : new Conflict(m);
-  if (status === 429 || status === 507) return new ResourceExhausted(m);
-  if (status >= 500) return new Unavailable(m);
-  return new FailedPrecondition(m);
 }
 
 export class TunnelClient implements NodeClient {
@@ -61,7 +48,7 @@ export class TunnelClient implements NodeClient {
     const parts: Buffer[] = [];
     for await (const c of r.body) parts.push(Buffer.from(c as Buffer));
     const text = Buffer.concat(parts).toString('utf8');
-    if (r.status < 200 || r.status >= 300) throw nodeError(this.name, r.status, text);
+    if (r.status < 200 || r.status >= 300) throw fromHttp(r.status, text, `node ${this.name}: `);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 

@@ -17,6 +17,8 @@ export interface ContainersExtra extends ContainersApi {
   unpause?(idOrName: string): Promise<unknown>;
   rename?(idOrName: string, name: string): Promise<unknown>;
   update?(idOrName: string, limits: ContainerLimits): Promise<unknown>;
+  /** The processes of a container on another node, from that node (undefined: it is on this machine). */
+  nodeTop?(idOrName: string): Promise<{ titles: string[]; processes: string[][] } | undefined>;
   statPath?: ContainerCopyApi['statPath'];
   getArchive?: ContainerCopyApi['getArchive'];
   putArchive?: ContainerCopyApi['putArchive'];

@@ -4,9 +4,8 @@
 // without one ends it with an error.
 import type { NodeClient } from '../../contracts/cluster.js';
 import type { StdioChunk, StdioEnd, StdioSession } from '../../contracts/containers.js';
-import { errorAnswer } from '../../contracts/http-wire.js';
 import { frameOf, FrameReader, StdioFrame } from '../../contracts/stdio-wire.js';
-import { InvalidArgument, NotFound, Unavailable } from '../../kernel/errors.js';
+import { fromHttp } from '../../kernel/http-errors.js';
 
 /** Opens `path` (an attach or exec-stdio URL of the node's API) and relays it. */
 export async function remoteStdio(n: NodeClient, path: string, tty: boolean): Promise<StdioSession> {
@@ -15,8 +14,7 @@ export async function remoteStdio(n: NodeClient, path: string, tty: boolean): Pr
   if (r.status !== 101) {
     const parts: Buffer[] = [];
     for await (const d of stream as AsyncIterable<Buffer>) parts.push(Buffer.from(d));
-    const msg = `node ${n.name}: ${errorAnswer(Buffer.concat(parts).toString()).message || `HTTP ${r.status}`}`;
-    throw r.status === 404 ? new NotFound(msg) : r.status === 400 || r.status === 409 ? new InvalidArgument(msg) : new Unavailable(msg);
+    throw fromHttp(r.status, Buffer.concat(parts).toString(), `node ${n.name}: `);
   }
   // Output is queued as it comes, whether or not the route reads it yet.
   const queue: StdioChunk[] = [];

@@ -7,6 +7,13 @@ import type { ContainerInfo, ContainerSpec } from '../../contracts/containers.js
 import { FailedPrecondition, NotFound } from '../../kernel/errors.js';
 import type { ContainersExtra } from './deps.js';
 import { clusterContainers } from './remote.js';
+import { Readable } from 'node:stream';
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of it) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
 
 function fakes(nodes: string[], here: string[] = []) {
   const calls: string[] = [];
@@ -23,6 +30,13 @@ function fakes(nodes: string[], here: string[] = []) {
       return (calls.push(`local start ${ref}`), info(ref));
     },
     exec: async (ref: string) => (calls.push(`local exec ${ref}`), { exitCode: 0, stdout: '', stderr: '' }),
+    pause: async (ref: string) => (calls.push(`local pause ${ref}`), info(ref)),
+    unpause: async (ref: string) => (calls.push(`local unpause ${ref}`), info(ref)),
+    rename: async (ref: string, name: string) => (calls.push(`local rename ${ref} ${name}`), info(name)),
+    update: async (ref: string) => (calls.push(`local update ${ref}`), info(ref)),
+    statPath: async (ref: string, p: string) => (calls.push(`local stat ${ref} ${p}`), { name: p, size: 1, mode: 0o644, mtime: '', linkTarget: '' }),
+    getArchive: async (ref: string, p: string) => (calls.push(`local get ${ref} ${p}`), { stat: { name: p, size: 1, mode: 0o644, mtime: '', linkTarget: '' }, tar: [] }),
+    putArchive: async (ref: string, p: string) => void calls.push(`local put ${ref} ${p}`),
   } as unknown as ContainersExtra;
   const client = (name: string): NodeClient => ({
     name,
@@ -30,12 +44,20 @@ function fakes(nodes: string[], here: string[] = []) {
       if (method === 'GET') {
         // Node h2 holds "far"; nobody else has anything.
         if (name === 'h2' && path === '/v1/containers/far') return info('far') as T;
+        if (name === 'h2' && path === '/v1/containers/far/top') return { titles: ['PID', 'CMD'], processes: [['1', 'sleep 300']] } as T;
         throw new NotFound('no such container');
       }
       calls.push(`${name} ${method} ${path}${body ? ` ${JSON.stringify(body)}` : ''}`);
       return (path === '/v1/containers' ? info((body as ContainerSpec).name!) : { exitCode: 0, stdout: 'x', stderr: '' }) as T;
     },
-    request: async () => { throw new Error('unused'); },
+    // The archive routes: a tar (its stat in a header) or, for a path named "missing", the node's 404.
+    request: async (req) => {
+      const body = req.body === undefined ? '' : typeof req.body === 'string' || Buffer.isBuffer(req.body) ? String(req.body) : (await collect(req.body as AsyncIterable<Uint8Array>)).toString();
+      calls.push(`${name} ${req.method} ${req.path}${body ? ` <${body}>` : ''}`);
+      const missing = req.path.includes('missing');
+      const stat = Buffer.from(JSON.stringify({ name: 'f', size: 3, mode: 0o644, mtime: '', linkTarget: '' })).toString('base64');
+      return { status: missing ? 404 : 200, headers: missing ? {} : { 'x-llmos-path-stat': stat }, body: Readable.from([Buffer.from(missing ? '{"error":"no such path /missing","code":"E_NOT_FOUND"}' : 'TAR')]) };
+    },
     upgrade: async () => { throw new Error('unused'); },
     dial: async () => { throw new Error('unused'); },
   });
@@ -70,4 +92,26 @@ test('start and exec: here when this machine has the container, else on the node
   assert.deepEqual(f.calls, ['local start near', 'local exec near', 'h2 POST /v1/containers/far/start', 'h2 POST /v1/containers/far/exec {"cmd":["sh","-c","echo"],"env":{"A":"1"}}']);
   // Nowhere: the local answer (NotFound), as before.
   await assert.rejects(fakes(['h1']).c.start('ghost'), (e: Error) => e instanceof NotFound && /ghost/.test(e.message));
+});
+
+test('pause, unpause, rename, update, top and cp: here when this machine has the container, else the node\'s routes', async () => {
+  const f = fakes(['h1', 'h2'], ['near']);
+  await f.c.pause!('near');
+  await f.c.pause!('far');
+  await f.c.unpause!('far');
+  await f.c.rename!('far', 'a b');
+  await f.c.update!('far', { memory: 2 ** 26 });
+  assert.equal(await f.c.nodeTop!('near'), undefined);
+  assert.deepEqual(await f.c.nodeTop!('far'), { titles: ['PID', 'CMD'], processes: [['1', 'sleep 300']] });
+  assert.deepEqual(f.calls, ['local pause near', 'h2 POST /v1/containers/far/pause', 'h2 POST /v1/containers/far/unpause', 'h2 POST /v1/containers/far/rename?name=a%20b', `h2 POST /v1/containers/far/update {"memory":${2 ** 26}}`]);
+
+  f.calls.length = 0;
+  const got = await f.c.getArchive!('far', '/etc/f');
+  assert.equal(got.stat.size, 3);
+  assert.equal((await collect(got.tar)).toString(), 'TAR');
+  await f.c.putArchive!('far', '/tmp', Readable.from([Buffer.from('IN')]), { copyUidGid: true, noOverwriteDirNonDir: true });
+  await f.c.getArchive!('near', '/x');
+  assert.deepEqual(f.calls, ['h2 GET /v1/containers/far/archive?path=%2Fetc%2Ff', 'h2 PUT /v1/containers/far/archive?path=%2Ftmp&copyUidGid=true&noOverwriteDirNonDir=true <IN>', 'local get near /x']);
+  // The node's error is the error it was (NotFound: Docker's 404 for cp), with the node named.
+  await assert.rejects(f.c.getArchive!('far', '/missing'), (e: Error) => e instanceof NotFound && e.message === 'node h2: no such path /missing');
 });

@@ -2,13 +2,15 @@
 // stop, rm, ... across nodes), a new container goes where `llmos run` would put it (the scheduler,
 // or the node a `llmos.io/node` label names, checked by the same placement: Ready, uncordoned,
 // room), and start, restart, exec (plain, -i, -t), attach and resize of a container on another
-// node go to that node's LLMOS API through its tunnel. No node joined: everything stays on this machine, as before.
+// node go to that node's LLMOS API through its tunnel; so do pause, unpause, rename, update, top and
+// cp (remote-ops.ts). No node joined: everything stays on this machine, as before.
 import type { ClusterApi, NodeClient } from '../../contracts/cluster.js';
 import { RemoteContainers } from '../../kernel/remote-containers.js';
 import type { ContainerInfo, ContainerSpec, ContainersApi, ContainerStdioApi } from '../../contracts/containers.js';
 import { FailedPrecondition, isNotFound } from '../../kernel/errors.js';
 import type { ContainersExtra } from './deps.js';
 import { remoteStdio } from './remote-stdio.js';
+import { remoteControlOps } from './remote-ops.js';
 
 /** The label that pins a container to a node (`docker run -l llmos.io/node=h2`). */
 export const NODE_LABEL = 'llmos.io/node';
@@ -32,9 +34,10 @@ export function clusterContainers(view: ContainersExtra, local: ContainersApi, c
   };
   /** Runs here, or on the node that has the container. */
   const routed = async <R>(ref: string, here: () => Promise<R>, there: (n: NodeClient) => Promise<R>): Promise<R> => {
-    const n = cluster.connectedNodes().length ? await nodeOf(ref) : undefined;
+    const n = await nodeOfAny(ref);
     return n ? there(n) : here();
   };
+  const nodeOfAny = async (ref: string) => (cluster.connectedNodes().length ? nodeOf(ref) : undefined);
 
   const create = async (spec: ContainerSpec): Promise<ContainerInfo> => {
     const pinned = spec.labels?.[NODE_LABEL];
@@ -97,7 +100,7 @@ export function clusterContainers(view: ContainersExtra, local: ContainersApi, c
     });
     extra.resize = (ref, rows, cols) => routed(ref, () => resize(ref, rows, cols), (n) => n.json<void>('POST', `/v1/containers/${enc(ref)}/resize`, { rows, cols }));
   }
-  const all: Record<string, unknown> = { ...ops, ...extra };
+  const all: Record<string, unknown> = { ...ops, ...remoteControlOps(view, routed, nodeOfAny), ...extra };
   return new Proxy(view, {
     get(target, prop, receiver) {
       if (typeof prop === 'string' && Object.hasOwn(all, prop)) return all[prop];

@@ -16,6 +16,7 @@ import { noContent } from './sse.js';
 const idParam = z.object({ id: z.string().min(1) });
 const pathQuery = z.object({ path: z.string().min(1) });
 const bool = z.enum(['true', 'false', '1', '0']).optional();
+const yes = (v: string | undefined) => v === 'true' || v === '1';
 const statSchema = z.object({ name: z.string(), size: z.number(), mode: z.number(), mtime: z.string(), linkTarget: z.string() });
 
 export function archiveRoutes(app: Api, k: RouteKernel, _svc: KernelServices): void {
@@ -48,9 +49,9 @@ export function archiveRoutes(app: Api, k: RouteKernel, _svc: KernelServices): v
     for (const type of ['application/x-tar', 'application/octet-stream']) sub.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
     sub.put(
       '/v1/containers/:id/archive',
-      { schema: { summary: 'Extract a tar (request body) into a directory of a container', params: idParam, querystring: pathQuery.extend({ copyUidGid: bool, from: z.string().optional(), to: z.string().optional() }), response: { 204: z.null() } } },
+      { schema: { summary: 'Extract a tar (request body) into a directory of a container', params: idParam, querystring: pathQuery.extend({ copyUidGid: bool, noOverwriteDirNonDir: bool, from: z.string().optional(), to: z.string().optional() }), response: { 204: z.null() } } },
       async (req, reply) => {
-        await copy().putArchive(req.params.id, req.query.path, req.body as Readable, { copyUidGid: req.query.copyUidGid === 'true' || req.query.copyUidGid === '1', ...(req.query.to ? { rename: { from: req.query.from ?? '', to: req.query.to } } : {}) });
+        await copy().putArchive(req.params.id, req.query.path, req.body as Readable, { copyUidGid: yes(req.query.copyUidGid), noOverwriteDirNonDir: yes(req.query.noOverwriteDirNonDir), ...(req.query.to ? { rename: { from: req.query.from ?? '', to: req.query.to } } : {}) });
         return noContent(reply);
       },
     );

@@ -102,6 +102,11 @@ export function statsRoutes(r: Router, d: DockerDeps): void {
   r.on('GET', `/containers/${ID}/top`, async (c) => {
     const info = await orNoSuch('container', c.params.id!, () => d.containers().inspect(c.params.id!));
     if (dockerState(info) !== 'running') throw new DockerError(409, `Container ${info.id} is not running`);
+    const remote = await d.containers().nodeTop?.(info.id);
+    if (remote) {
+      if ((c.query.get('ps_args') || '-ef') !== '-ef') throw badParameter(`ps_args ${c.query.get('ps_args')}: a container on another node is listed by its node, as ps -ef`);
+      return c.json(200, { Titles: remote.titles, Processes: remote.processes });
+    }
     const args = (c.query.get('ps_args') || '-ef').split(/\s+/).filter(Boolean);
     if (!args.every((a) => /^[-a-zA-Z0-9,=:%]+$/.test(a))) throw badParameter(`invalid ps_args ${c.query.get('ps_args')}`);
     const pids = await cgroupPids(info);
