@@ -8,6 +8,7 @@ import { Kinds, type ModuleKind } from '../../contracts/kinds.js';
 import type { MonitorApi } from '../../contracts/monitor.js';
 import { clusterKind, type ClusterApi } from '../../contracts/cluster.js';
 import { clusterContainers } from './remote.js';
+import { RemoteContainers } from '../../kernel/remote-containers.js';
 import { isNotFound, Unavailable } from '../../kernel/errors.js';
 import type { ModuleDef } from '../../kernel/module.js';
 import { LLMOS_VERSION } from '../../kernel/kernel.js';
@@ -46,13 +47,15 @@ export const dockerApiModule = (): ModuleDef<DockerApiConfig, DockerApiModule> =
         throw e;
       }
     };
+    // Where each node's containers were last seen, kept across requests (one lookup, not one per node).
+    const located = new RemoteContainers();
     const deps: DockerDeps = {
       // On a server with nodes: every node's containers (ps, inspect, logs, stop, rm, ...), through their
       // tunnels, and create/start/exec placed or sent to the nodes (remote.ts).
       containers: () => {
         const local = need<ContainersExtra>(Kinds.containers, 'containers');
         const cluster = ctx.getOptional<ClusterApi>(clusterKind);
-        return cluster ? clusterContainers(cluster.containersView(local), local, cluster) : local;
+        return cluster ? clusterContainers(cluster.containersView(local), local, cluster, located) : local;
       },
       images: () => need<ImagesExtra>(Kinds.images, 'images'),
       monitor: () => ctx.getOptional<MonitorApi>(Kinds.monitor),

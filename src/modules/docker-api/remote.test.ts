@@ -7,6 +7,7 @@ import type { ContainerInfo, ContainerSpec } from '../../contracts/containers.js
 import { FailedPrecondition, NotFound } from '../../kernel/errors.js';
 import type { ContainersExtra } from './deps.js';
 import { clusterContainers } from './remote.js';
+import { RemoteContainers } from '../../kernel/remote-containers.js';
 import { Readable } from 'node:stream';
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -66,7 +67,7 @@ function fakes(nodes: string[], here: string[] = []) {
     nodeClient: client,
     placeContainer: async (req: unknown) => (placed.push(req), nodes.length ? 'h1' : undefined),
   } as unknown as ClusterApi;
-  return { c: clusterContainers(local, local, cluster), calls, placed };
+  return { c: clusterContainers(local, local, cluster, new RemoteContainers()), calls, placed };
 }
 
 test('create: no node joined stays here; placed by the scheduler; a llmos.io/node label narrows the placement to that node', async () => {

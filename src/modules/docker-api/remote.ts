@@ -5,7 +5,7 @@
 // node go to that node's LLMOS API through its tunnel; so do pause, unpause, rename, update, top and
 // cp (remote-ops.ts). No node joined: everything stays on this machine, as before.
 import type { ClusterApi, NodeClient } from '../../contracts/cluster.js';
-import { RemoteContainers } from '../../kernel/remote-containers.js';
+import type { RemoteContainers } from '../../kernel/remote-containers.js';
 import type { ContainerInfo, ContainerSpec, ContainersApi, ContainerStdioApi } from '../../contracts/containers.js';
 import { FailedPrecondition, isNotFound } from '../../kernel/errors.js';
 import type { ContainersExtra } from './deps.js';
@@ -19,8 +19,7 @@ const hostnameLabel = 'llmos.io/hostname';
 const enc = encodeURIComponent;
 
 /** `view` (the cluster's containers view over this machine's) with create, start, restart and exec placed or sent to nodes. */
-export function clusterContainers(view: ContainersExtra, local: ContainersApi, cluster: ClusterApi): ContainersExtra {
-  const located = new RemoteContainers();
+export function clusterContainers(view: ContainersExtra, local: ContainersApi, cluster: ClusterApi, located: RemoteContainers): ContainersExtra {
   /** The connected node holding ref, when this machine does not (undefined: neither; Unavailable: its node is not connected). */
   const nodeOf = async (ref: string): Promise<NodeClient | undefined> => {
     try {
