@@ -62,6 +62,16 @@ async function end(p: ChildProcess | undefined, graceMs: number): Promise<void> 
   clearTimeout(t);
 }
 
+/** Registers a child and its temp dir for abandon(); the returned stop ends it (SIGKILL after graceMs) and removes the dir. */
+function tracked(proc: ChildProcess, dir: string, graceMs: number): () => Promise<void> {
+  live.set(proc, dir);
+  return async () => {
+    await end(proc, graceMs);
+    await rm(dir, { recursive: true, force: true });
+    live.delete(proc);
+  };
+}
+
 async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number, proc?: ChildProcess, out?: () => string): Promise<void> {
   const stop = Date.now() + timeoutMs;
   while (!(await fn().catch(() => false))) {
@@ -89,12 +99,7 @@ export async function startSimEtcd(): Promise<SimEtcd> {
     '--initial-advertise-peer-urls', p, '--initial-cluster', `sim=${p}`, '--logger=zap', '--log-level=error'], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
   const spawned = new Promise<void>((resolve, reject) => (proc.once('spawn', resolve), proc.once('error', (e) => reject(new FailedPrecondition(`cannot start etcd (Debian's etcd-server): ${e.message}`)))));
-  live.set(proc, dir);
-  const stop = async () => {
-    await end(proc, 5000);
-    await rm(dir, { recursive: true, force: true });
-    live.delete(proc);
-  };
+  const stop = tracked(proc, dir, 5000);
   try {
     await spawned;
     await until('etcd', async () => ((await (await fetch(`${c}/health`, { signal: AbortSignal.timeout(1000) })).json()) as { health?: string }).health === 'true', 20_000, proc, () => err);
@@ -135,12 +140,7 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   proc.once('error', (e) => (out += `\n${e.message}`));
-  live.set(proc, dataDir);
-  const stop = async () => {
-    await end(proc, 15_000);
-    await rm(dataDir, { recursive: true, force: true });
-    live.delete(proc);
-  };
+  const stop = tracked(proc, dataDir, 15_000);
   try {
     await until('the llmos server', async () => /API on https:\/\/\S+/.test(out), 60_000, proc, () => out);
     const port = new URL(/API on (https:\/\/\S+)/.exec(out)![1]!).port;

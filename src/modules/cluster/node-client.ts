@@ -1,6 +1,7 @@
 // The server's client of one node: HTTP/2 requests on the reverse tunnel its agent opened. The
 // agent serves each stream by forwarding it to its own local API (with its own token), CONNECT
 // by dialling host:port from the node, and a request marked llmos-upgrade by an HTTP upgrade.
+import { text } from 'node:stream/consumers';
 import type { ClientHttp2Session, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { NodeClient, NodeRequest, NodeResponse } from '../../contracts/cluster.js';
 import { Unavailable } from '../../kernel/errors.js';
@@ -45,11 +46,9 @@ export class TunnelClient implements NodeClient {
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const r = await this.request({ method, path, body: payload, headers: payload ? { 'content-type': 'application/json' } : {} });
-    const parts: Buffer[] = [];
-    for await (const c of r.body) parts.push(Buffer.from(c as Buffer));
-    const text = Buffer.concat(parts).toString('utf8');
-    if (r.status < 200 || r.status >= 300) throw fromHttp(r.status, text, `node ${this.name}: `);
-    return (text ? JSON.parse(text) : undefined) as T;
+    const answer = await text(r.body);
+    if (r.status < 200 || r.status >= 300) throw fromHttp(r.status, answer, `node ${this.name}: `);
+    return (answer ? JSON.parse(answer) : undefined) as T;
   }
 
   async upgrade(req: NodeRequest): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; stream: NodeJS.ReadWriteStream }> {

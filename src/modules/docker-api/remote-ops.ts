@@ -2,6 +2,7 @@
 // container on another node: each is the node's own LLMOS API route, through its tunnel. `routed`
 // (remote.ts) runs the local operation when this machine has the container.
 import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import type { NodeClient, NodeResponse } from '../../contracts/cluster.js';
 import type { ContainerInfo, ContainerPathStat } from '../../contracts/containers.js';
 import { fromHttp } from '../../kernel/http-errors.js';
@@ -11,16 +12,10 @@ export type Routed = <R>(ref: string, here: () => Promise<R>, there: (n: NodeCli
 
 const enc = encodeURIComponent;
 
-async function text(r: NodeResponse): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const c of r.body) parts.push(Buffer.from(c as Buffer));
-  return Buffer.concat(parts).toString('utf8');
-}
-
 /** The node's answer, or its error as the LLMOS error it was. */
 async function ok(n: NodeClient, r: NodeResponse): Promise<NodeResponse> {
   if (r.status >= 200 && r.status < 300) return r;
-  throw fromHttp(r.status, await text(r), `node ${n.name}: `);
+  throw fromHttp(r.status, await text(r.body), `node ${n.name}: `);
 }
 
 export function remoteControlOps(view: ContainersExtra, routed: Routed, nodeOf: (ref: string) => Promise<NodeClient | undefined>): Partial<ContainersExtra> {
@@ -51,7 +46,8 @@ export function remoteControlOps(view: ContainersExtra, routed: Routed, nodeOf: 
   });
   ops.putArchive = (ref, p, tar, o = {}) => routed(ref, () => putArchive(ref, p, tar, o), async (n) => {
     const q = new URLSearchParams({ path: p, ...(o.copyUidGid ? { copyUidGid: 'true' } : {}), ...(o.noOverwriteDirNonDir ? { noOverwriteDirNonDir: 'true' } : {}), ...(o.rename ? { from: o.rename.from, to: o.rename.to } : {}) });
-    await text(await ok(n, await n.request({ method: 'PUT', path: path(ref, `archive?${q}`), headers: { 'content-type': 'application/x-tar' }, body: Readable.from(tar) })));
+    const r = await ok(n, await n.request({ method: 'PUT', path: path(ref, `archive?${q}`), headers: { 'content-type': 'application/x-tar' }, body: Readable.from(tar) }));
+    await text(r.body); // the node's empty answer, read to its end
   });
   return ops;
 }

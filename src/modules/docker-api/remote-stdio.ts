@@ -2,6 +2,7 @@
 // node's LLMOS API upgrade (api/routes/stdio.ts) through its tunnel, its frames (stdio-wire.ts)
 // turned back into a StdioSession. The session's end is the node's end frame; a tunnel that closes
 // without one ends it with an error.
+import { text } from 'node:stream/consumers';
 import type { NodeClient } from '../../contracts/cluster.js';
 import type { StdioChunk, StdioEnd, StdioSession } from '../../contracts/containers.js';
 import { frameOf, FrameReader, StdioFrame } from '../../contracts/stdio-wire.js';
@@ -12,9 +13,7 @@ export async function remoteStdio(n: NodeClient, path: string, tty: boolean): Pr
   const r = await n.upgrade({ method: 'POST', path, headers: { connection: 'Upgrade', upgrade: 'tcp' } });
   const stream = r.stream as NodeJS.ReadWriteStream & { destroy(): void };
   if (r.status !== 101) {
-    const parts: Buffer[] = [];
-    for await (const d of stream as AsyncIterable<Buffer>) parts.push(Buffer.from(d));
-    throw fromHttp(r.status, Buffer.concat(parts).toString(), `node ${n.name}: `);
+    throw fromHttp(r.status, await text(stream), `node ${n.name}: `);
   }
   // Output is queued as it comes, whether or not the route reads it yet.
   const queue: StdioChunk[] = [];

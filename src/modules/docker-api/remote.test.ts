@@ -9,12 +9,7 @@ import type { ContainersExtra } from './deps.js';
 import { clusterContainers } from './remote.js';
 import { RemoteContainers } from '../../kernel/remote-containers.js';
 import { Readable } from 'node:stream';
-
-async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of it) parts.push(Buffer.from(c));
-  return Buffer.concat(parts);
-}
+import { text } from 'node:stream/consumers';
 
 function fakes(nodes: string[], here: string[] = []) {
   const calls: string[] = [];
@@ -53,7 +48,7 @@ function fakes(nodes: string[], here: string[] = []) {
     },
     // The archive routes: a tar (its stat in a header) or, for a path named "missing", the node's 404.
     request: async (req) => {
-      const body = req.body === undefined ? '' : typeof req.body === 'string' || Buffer.isBuffer(req.body) ? String(req.body) : (await collect(req.body as AsyncIterable<Uint8Array>)).toString();
+      const body = req.body === undefined ? '' : typeof req.body === 'string' || Buffer.isBuffer(req.body) ? String(req.body) : await text(req.body as AsyncIterable<Uint8Array>);
       calls.push(`${name} ${req.method} ${req.path}${body ? ` <${body}>` : ''}`);
       const missing = req.path.includes('missing');
       const stat = Buffer.from(JSON.stringify({ name: 'f', size: 3, mode: 0o644, mtime: '', linkTarget: '' })).toString('base64');
@@ -109,7 +104,7 @@ test('pause, unpause, rename, update, top and cp: here when this machine has the
   f.calls.length = 0;
   const got = await f.c.getArchive!('far', '/etc/f');
   assert.equal(got.stat.size, 3);
-  assert.equal((await collect(got.tar)).toString(), 'TAR');
+  assert.equal(await text(got.tar), 'TAR');
   await f.c.putArchive!('far', '/tmp', Readable.from([Buffer.from('IN')]), { copyUidGid: true, noOverwriteDirNonDir: true });
   await f.c.getArchive!('near', '/x');
   assert.deepEqual(f.calls, ['h2 GET /v1/containers/far/archive?path=%2Fetc%2Ff', 'h2 PUT /v1/containers/far/archive?path=%2Ftmp&copyUidGid=true&noOverwriteDirNonDir=true <IN>', 'local get near /x']);

@@ -12,6 +12,7 @@ import { cloudLabel, zoneLabel } from '../../contracts/cluster.js';
 import { evictionRank, placeAcross } from '../../modules/scheduler/cluster-placement.js';
 import { buildFramework, profileConfig } from '../../modules/scheduler/profile.js';
 import type { TracePod } from './trace.js';
+import { podEvents } from './simulate.js';
 
 export interface HybridOptions {
   privateNodes: number;
@@ -76,14 +77,7 @@ export function simulateHybrid(pods: readonly TracePod[], o: HybridOptions): Hyb
   const onNode = nodes.map(() => 0);
   const serviceOf = (p: TracePod) => `${p.qos}/${p.cpu}/${p.memory}`;
 
-  type Ev = { t: number; kind: 0 | 1; i: number };
-  const events: Ev[] = [];
-  pods.forEach((p, i) => {
-    events.push({ t: p.arrival, kind: 1, i });
-    if (Number.isFinite(p.departure)) events.push({ t: p.departure, kind: 0, i });
-  });
-  // At equal times departures first, so the room they free is usable.
-  events.sort((a, b) => a.t - b.t || a.kind - b.kind || a.i - b.i);
+  const events = podEvents(pods);
   const start = events[0]?.t ?? 0;
   const end = events.at(-1)?.t ?? start;
   const placedPod = new Set<number>();

@@ -74,6 +74,16 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 }
 
+/** A trace's arrivals (kind 1) and departures (kind 0) of pod i, in time order; at equal times departures go first, so the capacity they free is usable. */
+export function podEvents(pods: readonly TracePod[]): Array<{ t: number; kind: 0 | 1; i: number }> {
+  const events: Array<{ t: number; kind: 0 | 1; i: number }> = [];
+  pods.forEach((p, i) => {
+    events.push({ t: p.arrival, kind: 1, i });
+    if (Number.isFinite(p.departure)) events.push({ t: p.departure, kind: 0, i });
+  });
+  return events.sort((a, b) => a.t - b.t || a.kind - b.kind || a.i - b.i);
+}
+
 export function makePool(o: PoolOptions): Cluster {
   const zones = o.zones ?? 4;
   return new Cluster(Array.from({ length: o.nodes }, (_, i) => ({ name: `node-${i}`, capacity: { cpu: o.nodeCpu, memory: o.nodeMemory, pids: 1_000_000 }, labels: { zone: `zone-${i % zones}`, role: 'cloud' } })));
@@ -83,14 +93,7 @@ export function simulateProfile(pods: readonly TracePod[], profile: string, o: S
   const fw = buildFramework(profileConfig(profile));
   const cluster = makePool(o);
   const shapes = podShapes(pods);
-  // Events in time order; at equal times departures go first so the capacity they free is usable.
-  type Ev = { t: number; kind: 0 | 1; i: number };
-  const events: Ev[] = [];
-  pods.forEach((p, i) => {
-    events.push({ t: p.arrival, kind: 1, i });
-    if (Number.isFinite(p.departure)) events.push({ t: p.departure, kind: 0, i });
-  });
-  events.sort((a, b) => a.t - b.t || a.kind - b.kind || a.i - b.i);
+  const events = podEvents(pods);
 
   const lat = new Float64Array(pods.length);
   let scheduled = 0;
