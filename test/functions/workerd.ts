@@ -3,7 +3,6 @@
 // written to a temporary directory; stop() ends the process and removes the directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../support/daemon.js';
@@ -19,35 +18,16 @@ export interface Workerd {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/** Starts workerd serving `workers` (name -> ES module source); fetch() may reach loopback (the tests' own servers). */
+/**
+ * Starts workerd serving `workers` (name -> ES module source); fetch() may reach loopback (the
+ * tests' own servers). Each socket binds port 0 and workerd reports the port it got on its control
+ * descriptor once it listens: no port is picked here and then lost to another test before workerd
+ * binds it (CI: "bind(): Address already in use", or a connect that reached another test's server).
+ */
 export async function startWorkerd(workers: Record<string, string>): Promise<Workerd> {
-  // freePort's port can be taken by a test running beside this one before workerd binds it
-  // (CI: "bind(): Address already in use"): then again on new ports.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(workers);
-    } catch (e) {
-      if (attempt >= 3 || !/Address already in use/.test(String(e))) throw e;
-    }
-  }
-}
-
-async function startOnce(workers: Record<string, string>): Promise<Workerd> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'llmos-workerd-'));
   const names = Object.keys(workers);
-  const ports: Record<string, number> = {};
-  for (const n of names) {
-    ports[n] = await freePort();
-    await writeFile(path.join(dir, `${n}.js`), workers[n]!);
-  }
+  for (const n of names) await writeFile(path.join(dir, `${n}.js`), workers[n]!);
   const id = (n: string) => n.replace(/[^A-Za-z0-9]/g, '_');
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -56,32 +36,37 @@ const config :Workerd.Config = (
 ${names.map((n) => `    (name = "${id(n)}", worker = (modules = [(name = "${id(n)}.js", esModule = embed "${n}.js")], compatibilityDate = "2024-09-23", globalOutbound = "loopback")),`).join('\n')}
   ],
   sockets = [
-${names.map((n) => `    (name = "s_${id(n)}", address = "127.0.0.1:${ports[n]}", http = (), service = "${id(n)}"),`).join('\n')}
+${names.map((n) => `    (name = "s_${id(n)}", address = "127.0.0.1:0", http = (), service = "${id(n)}"),`).join('\n')}
   ],
 );
 `;
   await writeFile(path.join(dir, 'config.capnp'), config);
   let out = '';
-  const child: ChildProcess = spawn(workerdBin, ['serve', path.join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stopping = false;
+  const child: ChildProcess = spawn(workerdBin, ['serve', path.join(dir, 'config.capnp'), '--control-fd=3'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   child.stdout!.on('data', (b) => (out += b));
   child.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<void>((r) => child.once('exit', (code, signal) => {
+    // A peer that dies under a test shows up there only as ECONNREFUSED: say why here.
+    if (!stopping) process.stderr.write(`workerd (pid ${child.pid}) exited ${code ?? signal} before stop():\n${out}\n`);
+    r();
+  }));
   const url: Record<string, string> = {};
-  for (const n of names) url[n] = `http://127.0.0.1:${ports[n]}`;
+  const bySocket = new Map(names.map((n) => [`s_${id(n)}`, n]));
+  let control = '';
+  child.stdio[3]!.on('data', (b: Buffer) => {
+    control += b.toString();
+    for (let nl; (nl = control.indexOf('\n')) >= 0; control = control.slice(nl + 1)) {
+      const msg = JSON.parse(control.slice(0, nl)) as { event?: string; socket?: string; port?: number };
+      const n = msg.event === 'listen' ? bySocket.get(msg.socket ?? '') : undefined;
+      if (n) url[n] = `http://127.0.0.1:${msg.port}`;
+    }
+  });
   try {
-    const state = await until('workerd to listen', async () => {
-      if (child.exitCode !== null) return 'exited';
-      for (const n of names) {
-        const ok = await new Promise<boolean>((r) => {
-          const s = net.connect(ports[n]!, '127.0.0.1', () => (s.destroy(), r(true)));
-          s.on('error', () => r(false));
-        });
-        if (!ok) return false;
-      }
-      return 'listening';
-    }, 30_000, 50);
-    if (state === 'exited') throw new Error(`workerd exited ${child.exitCode}: ${out}`);
+    const state = await until('workerd to listen', async () => (child.exitCode !== null || child.signalCode !== null ? 'exited' : names.every((n) => url[n]) && 'listening'), 30_000, 20);
+    if (state === 'exited') throw new Error(`workerd exited ${child.exitCode ?? child.signalCode}: ${out}`);
   } catch (e) {
+    stopping = true;
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
     throw e;
@@ -91,7 +76,8 @@ ${names.map((n) => `    (name = "s_${id(n)}", address = "127.0.0.1:${ports[n]}",
     pid: child.pid!,
     output: () => out,
     async stop() {
-      if (child.exitCode === null) {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 3000);
         await exited;

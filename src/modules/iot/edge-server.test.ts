@@ -78,6 +78,19 @@ test('the highest applied sequence survives a server restart (no point applied t
   });
 });
 
+test('a late request with an older drop count does not lower it (nor log the same drops twice)', async () => {
+  await setup(async ({ reg, store }) => {
+    const warned: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void warned.push(JSON.parse(line).msg) });
+    const e = new EdgeNodes({ store, reg, log, latest: new Map(), now: () => 0 });
+    await e.sync('h1', req({ dropped: 301 }));
+    await e.sync('h1', req({ dropped: 120 })); // sent before the one above, delivered after it
+    await e.sync('h1', req({ dropped: 301 }));
+    await e.sync('h1', req({ dropped: 305 }));
+    assert.deepEqual(warned.map((m) => m.match(/dropped (\d+) .*; (\d+) in all/)!.slice(1)), [['301', '301'], ['4', '305']]);
+  });
+});
+
 test('device rules go to the nodes whose devices they match, narrowed to that node', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edge-rules-'));
   const store = new SqliteStore(path.join(dir, 'state.db'));

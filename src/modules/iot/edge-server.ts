@@ -96,9 +96,12 @@ export class EdgeNodes {
       latest[property] = v;
     }
 
+    // A request held up in a partition can land after a newer one (TCP delivers what a closed
+    // socket had sent): its smaller count is old news, not a reset.
+    const dropped = Math.max(prev.dropped, req.dropped);
     if (req.dropped > prev.dropped) this.d.log.warn(`iot: edge node ${node} dropped ${req.dropped - prev.dropped} telemetry point(s) (its buffer was full; ${req.dropped} in all)`);
     const b = req.broker ?? prev; // a node without a broker sends none: the last one it named stays
-    const next: EdgeNodeRecord = { url: b.url, ...(b.caFile ? { caFile: b.caFile } : {}), ...(b.certUrl ? { certUrl: b.certUrl } : {}), ...(b.ca ? { ca: b.ca } : {}), lastSeq, dropped: req.dropped, syncedAt: new Date(this.d.now()).toISOString() };
+    const next: EdgeNodeRecord = { url: b.url, ...(b.caFile ? { caFile: b.caFile } : {}), ...(b.certUrl ? { certUrl: b.certUrl } : {}), ...(b.ca ? { ca: b.ca } : {}), lastSeq, dropped, syncedAt: new Date(this.d.now()).toISOString() };
     // Written when something a restart must keep changed (not the time of every sync).
     if (next.url !== prev.url || next.caFile !== prev.caFile || next.certUrl !== prev.certUrl || next.ca !== prev.ca || next.lastSeq !== prev.lastSeq || next.dropped !== prev.dropped) await this.d.store.put(EDGE_NODES + node, next);
     this.nodes.set(node, next);
