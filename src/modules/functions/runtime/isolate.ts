@@ -14,6 +14,7 @@ import type { EgressPolicy } from './egress.js';
 import { installKv, type KvCall } from './kv-glue.js';
 import type { Instance, InvokeRequest, InvokeResponse } from './instance.js';
 import { MODULE_GLOBAL } from '../source.js';
+import { packRequestHeaders, parseTextAnswer, type Out } from './answer-wire.js';
 
 guardExit();
 
@@ -78,7 +79,8 @@ export class IsolateInstance implements Instance {
   private background?: { timer: NodeJS.Timeout; lastCpu: bigint };
   /** When the last response went out and the CPU time then: the base of background metering. */
   private afterResponse?: { since: number; cpu0: bigint };
-  private dispatch!: ivm.Reference<(m: string, u: string, h: [string, string][], b: Uint8Array | null) => Promise<unknown>>;
+  private dispatch!: ivm.Reference<(m: string, u: string, h: string | [string, string][], b: unknown) => Promise<string | number>>;
+  private take!: ivm.Reference<(id: number) => Out>;
   /** Code cache produced by this instance's compile, for the next instance of the function. */
   producedCache?: ivm.ExternalCopy<ArrayBuffer>;
   /** Moving average of CPU time per request, ms: picks the fast path (see invoke). */
@@ -128,6 +130,7 @@ export class IsolateInstance implements Instance {
     const problem = context.evalSync(`(() => { const e = Object.assign(__llmos_env, globalThis.__llmos_kv); delete globalThis.__llmos_kv; const p = __llmos_bind(globalThis.${MODULE_GLOBAL}, e); delete globalThis.__llmos_env; return p; })()`) as string;
     if (problem) throw new Error(problem);
     this.dispatch = g.getSync('__llmos_dispatch', { reference: true }) as typeof this.dispatch;
+    this.take = g.getSync('__llmos_take', { reference: true }) as typeof this.take;
     this.channels = new Channels({
       isolate, context, name: opts.functionName, cpuMs: opts.cpuMs, idleMs: opts.streamIdleMs ?? opts.backgroundMs ?? DEFAULT_BACKGROUND_MS, streamMaxBytes: opts.streamMaxBytes, maxSockets: opts.wsMaxSockets, maxMessageBytes: opts.wsMaxMessageBytes,
       kill: (r) => this.kill(r), touch: () => this.touch(), log: opts.onLog,
@@ -170,16 +173,18 @@ export class IsolateInstance implements Instance {
     this.running++;
     this.stopBackground();
     this.afterResponse = undefined;
-    type Out = [number, string, [string, string][], ArrayBuffer | null, number, number];
-    const args: [string, string, [string, string][], Uint8Array | null] = [req.method, req.url, req.headers, body];
-    let run: Promise<Out>;
+    // Primitives cross without a clone (answer-wire.ts); only a rare header with a newline makes it clone.
+    const packed = packRequestHeaders(req.headers);
+    const args: [string, string, string | [string, string][], unknown] = packed === undefined ? [req.method, req.url, req.headers, body] : [req.method, req.url, packed, body ? new ivm.ExternalCopy(body).copyInto({ release: true }) : null];
+    const opts: ivm.ReferenceApplyOptions = packed === undefined ? { arguments: { copy: true }, result: { promise: true } } : { result: { promise: true } };
+    let run: Promise<string | number>;
     // Fast path: a function whose requests take little CPU runs its synchronous part on this
     // thread (no hop to isolated-vm's pool and back), bounded by V8's timeout at the CPU limit.
     // Work after an await runs on the pool either way; slow functions always use the pool so
     // they never hold up the event loop.
     if (this.opts.fastPath && this.served >= FAST_PATH_AFTER && this.cpuEwmaMs < FAST_PATH_CPU_MS) {
       try {
-        run = this.dispatch.applySync(undefined, args, { arguments: { copy: true }, result: { promise: true, copy: true }, timeout: Math.max(1, Math.ceil(this.opts.cpuMs)) }) as unknown as Promise<Out>;
+        run = this.dispatch.applySync(undefined, args as never, { ...opts, timeout: Math.max(1, Math.ceil(this.opts.cpuMs)) }) as unknown as Promise<string | number>;
       } catch (e) {
         countInflight(-1);
         this.running--;
@@ -192,9 +197,14 @@ export class IsolateInstance implements Instance {
         }
         throw this.translate(e);
       }
-    } else run = this.dispatch.apply(undefined, args, { arguments: { copy: true }, result: { promise: true, copy: true } }) as unknown as Promise<Out>;
+    } else run = this.dispatch.apply(undefined, args as never, opts) as unknown as Promise<string | number>;
     try {
-      const [status, statusText, headers, resBody, sid, wsid] = await Promise.race([run, limits]);
+      const answer = await Promise.race([run, limits]);
+      if (typeof answer === 'string') {
+        const t = parseTextAnswer(answer);
+        return { status: t.status, statusText: t.statusText, headers: t.headers, body: t.text === null ? null : Buffer.from(t.text, 'utf8') };
+      }
+      const [status, statusText, headers, resBody, sid, wsid] = this.take.applySync(undefined, [answer], { result: { copy: true } }) as Out;
       const out: InvokeResponse = { status, statusText, headers, body: resBody ? new Uint8Array(resBody) : null };
       if (sid) out.stream = this.channels.stream(sid);
       if (wsid) out.webSocket = this.channels.socket(wsid);

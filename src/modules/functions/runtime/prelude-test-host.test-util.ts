@@ -7,11 +7,12 @@ import vm from 'node:vm';
 import { subtleHost } from './host/subtle.js';
 import { zlibHost, zlibStreams } from './host/zlib.js';
 import { preludeScript, type PreludeHost } from './prelude.js';
+import { parseTextAnswer, type Out } from './answer-wire.js';
 
 /** Buffers made in the vm context, as copies of this realm (isolated-vm copies the same way). */
 function fromContext(v: unknown): unknown {
   if (Object.prototype.toString.call(v) === '[object ArrayBuffer]') return new Uint8Array(v as ArrayBuffer).slice().buffer;
-  if (Array.isArray(v)) return v.map(fromContext);
+  if (Array.isArray(v)) return Array.from(v as unknown[], fromContext);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromContext(x)]));
   return v;
 }
@@ -51,4 +52,12 @@ export function preludeGlobals(host = testHost()): any {
   const ctx = vm.createContext({ __host: host });
   vm.runInContext(`var __name = (f) => f; (() => { ${preludeScript()}; return __llmos_prelude; })().install(globalThis, __host); delete globalThis.__host;`, ctx);
   return vm.runInContext('globalThis', ctx);
+}
+
+/** g.__llmos_dispatch's answer in the array form, whichever way it left (answer-wire.ts), as the host reads it. */
+export async function dispatchOut(g: any, method: string, url: string, headers: string | [string, string][], body: unknown): Promise<Out> {
+  const a = await g.__llmos_dispatch(method, url, headers, body);
+  if (typeof a === 'number') return fromContext(g.__llmos_take(a)) as Out;
+  const t = parseTextAnswer(a);
+  return [t.status, t.statusText, t.headers, t.text === null ? null : (new Uint8Array(Buffer.from(t.text, 'utf8')).buffer as ArrayBuffer), 0, 0];
 }

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the in-isolate globals are untyped */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { preludeGlobals, testHost } from './prelude-test-host.test-util.js';
+import { dispatchOut, preludeGlobals, testHost } from './prelude-test-host.test-util.js';
 
 const globalsList = ['TextEncoder', 'TextDecoder', 'URL', 'URLSearchParams', 'URLPattern', 'Headers', 'Request', 'Response', 'console', 'fetch', 'crypto', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'structuredClone', 'atob', 'btoa', 'self',
   'ReadableStream', 'WritableStream', 'TransformStream', 'TextEncoderStream', 'TextDecoderStream', 'CompressionStream', 'DecompressionStream', 'Blob', 'File', 'FormData', 'Event', 'EventTarget', 'AbortController', 'AbortSignal', 'DOMException', 'CryptoKey', 'performance', 'navigator', 'reportError'];
@@ -13,10 +13,10 @@ test('the bundled prelude in a bare context defines the globals (not enumerable)
   assert.equal(g.btoa('hi') + g.atob('aGk='), 'aGk=hi');
   const bind = g.__llmos_bind({ default: { fetch: async (r: any, env: any) => new g.Response(env.A + ' ' + new g.URL(r.url).pathname + ' ' + (await r.text())) } }, { A: 'env' });
   assert.equal(bind, '');
-  const [status, , headers, body] = await g.__llmos_dispatch('POST', 'http://h/p', [['x', 'y']], new g.TextEncoder().encode('b'));
+  const [status, , headers, body] = await dispatchOut(g, 'POST', 'http://h/p', [['x', 'y']], new g.TextEncoder().encode('b'));
   assert.equal(status, 200);
   assert.equal(JSON.stringify(headers), JSON.stringify([['content-type', 'text/plain;charset=UTF-8']]));
-  assert.equal(Buffer.from(body).toString(), 'env /p b');
+  assert.equal(Buffer.from(body!).toString(), 'env /p b');
 });
 
 test('bind refuses a module without a fetch handler; warm-up leaves no stand-in behind', async () => {
@@ -24,7 +24,7 @@ test('bind refuses a module without a fetch handler; warm-up leaves no stand-in 
   g.__llmos_warmup();
   assert.equal(g.__llmos_warmup, undefined);
   assert.match(g.__llmos_bind({}, {}), /no default export with a fetch/);
-  await assert.rejects(g.__llmos_dispatch('GET', 'http://h/', [], null), /no default export/);
+  await assert.rejects(dispatchOut(g, 'GET', 'http://h/', [], null), /no default export/);
 });
 
 test('a streamed Response is read out whole; ctx.waitUntil work is awaited by __llmos_settled', async () => {
@@ -38,8 +38,8 @@ test('a streamed Response is read out whole; ctx.waitUntil work is awaited by __
     void w.write(new g.TextEncoder().encode('a')).then(() => w.write(new g.TextEncoder().encode('b'))).then(() => w.close());
     return new g.Response(readable);
   } }, {});
-  const [, , , body] = await g.__llmos_dispatch('GET', 'http://h/', [], null);
-  assert.equal(Buffer.from(body).toString(), 'ab');
+  const [, , , body] = await dispatchOut(g, 'GET', 'http://h/', [], null);
+  assert.equal(Buffer.from(body!).toString(), 'ab');
   assert.equal(done, false);
   assert.equal(await g.__llmos_settled(), 1);
   assert.equal(done, true);
@@ -49,13 +49,13 @@ test('cron: scheduled() runs when defined, else the cron posts to fetch; the gat
   const g = preludeGlobals();
   const seen: string[] = [];
   g.__llmos_bind({ fetch: () => new g.Response('f'), scheduled: (ev: any) => void seen.push(ev.cron) }, {});
-  const [status] = await g.__llmos_dispatch('LLMOS-SCHEDULED', 'http://h/', [['x-llmos-schedule', '* * * * *']], null);
+  const [status] = await dispatchOut(g, 'LLMOS-SCHEDULED', 'http://h/', [['x-llmos-schedule', '* * * * *']], null);
   assert.equal(status, 204);
   assert.deepEqual(seen, ['* * * * *']);
   const h = preludeGlobals();
   h.__llmos_bind({ fetch: (r: any) => new h.Response(r.method) }, {});
-  const [, , , body] = await h.__llmos_dispatch('LLMOS-SCHEDULED', 'http://h/', [], null);
-  assert.equal(Buffer.from(body).toString(), 'POST');
+  const [, , , body] = await dispatchOut(h, 'LLMOS-SCHEDULED', 'http://h/', [], null);
+  assert.equal(Buffer.from(body!).toString(), 'POST');
 });
 
 test('console formats values and sends them to the host log; trace is debug', () => {
@@ -97,7 +97,45 @@ test('a request the gateway received keeps any method Node accepts (TRACE), with
   // Found by test/functions/gateway.fuzz.test.ts: TRACE through the gateway was a 500.
   const g = preludeGlobals();
   g.__llmos_bind({ fetch: async (r: any) => new g.Response(r.method + ' ' + (await r.text())) }, {});
-  const [status, , , body] = await g.__llmos_dispatch('TRACE', 'http://h/?a=%zz&b', [], new Uint8Array([0x61]));
+  const [status, , , body] = await dispatchOut(g, 'TRACE', 'http://h/?a=%zz&b', [], new Uint8Array([0x61]));
   assert.equal(status, 200);
-  assert.equal(Buffer.from(body).toString(), 'TRACE a');
+  assert.equal(Buffer.from(body!).toString(), 'TRACE a');
+});
+
+test('answers cross as a string when their body is text or none, else by take(); packed request headers arrive whole', async () => {
+  const g = preludeGlobals();
+  g.__llmos_bind({ fetch: async (r: any) => {
+    const u = new g.URL(r.url);
+    if (u.pathname === '/bytes') return new g.Response(new Uint8Array([1, 2, 3]), { headers: { 'x-b': '1' } });
+    if (u.pathname === '/none') return new g.Response(null, { status: 204, statusText: 'Nothing Here' });
+    const h = new g.Headers({ 'set-cookie': 'a=1' });
+    h.append('Set-Cookie', 'b=2');
+    h.append('x-multi', 'p');
+    h.append('x-multi', 'q');
+    return new g.Response(`${r.headers.get('x-one')}|${r.headers.get('x-two')}|${[...r.headers].length} ✓ \ud800`, { headers: h });
+  } }, {});
+  const text = await g.__llmos_dispatch('GET', 'http://h/t', 'x-one\n1\nx-two\na, b\nx-two\nc', null);
+  assert.equal(typeof text, 'string');
+  const [status, , headers, body] = await dispatchOut(g, 'GET', 'http://h/t', 'x-one\n1\nx-two\na, b\nx-two\nc', null);
+  assert.equal(status, 200);
+  assert.deepEqual(headers, [['content-type', 'text/plain;charset=UTF-8'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-multi', 'p, q']]);
+  assert.equal(Buffer.from(body!).toString(), '1|a, b, c|2 ✓ \ufffd', 'a lone surrogate is encoded as U+FFFD, as TextEncoder does');
+  assert.equal(typeof (await g.__llmos_dispatch('GET', 'http://h/bytes', '', null)), 'number');
+  const [, , bh, bytes] = await dispatchOut(g, 'GET', 'http://h/bytes', '', null);
+  assert.deepEqual([...new Uint8Array(bytes!)], [1, 2, 3]);
+  assert.deepEqual(bh, [['x-b', '1']]);
+  assert.deepEqual((await dispatchOut(g, 'GET', 'http://h/none', '', null)).slice(0, 4), [204, 'Nothing Here', [], null]);
+  assert.throws(() => new g.Response('x', { statusText: 'a\nb' }), /statusText/);
+});
+
+test('a string body read back with text() is the string, as a UTF-8 round trip gives it', async () => {
+  const g = preludeGlobals();
+  const r = new g.Response('a\ud800b');
+  assert.equal(await r.text(), 'a\ufffdb');
+  assert.equal(r.bodyUsed, true);
+  await assert.rejects(r.text(), /already been used/);
+  const c = new g.Response('héllo');
+  const copy = c.clone();
+  assert.deepEqual([...new Uint8Array(await c.arrayBuffer())], [...Buffer.from('héllo')]);
+  assert.equal(await copy.text(), 'héllo');
 });

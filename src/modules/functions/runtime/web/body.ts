@@ -11,6 +11,8 @@ import { URLSearchParams } from './url.js';
 
 export interface BodyInit {
   bytes: Uint8Array | null;
+  /** A string body not yet encoded: most answers are text, which then crosses to the host as a string (no UTF-8 loop here, no copy of bytes). */
+  text?: string;
   stream: ReadableStream<Uint8Array> | null;
   type: string | null;
 }
@@ -18,7 +20,7 @@ export interface BodyInit {
 /** The fetch standard's "extract a body": the bytes or stream and the implied content type. */
 export function extractBody(v: any): BodyInit {
   if (v === null || v === undefined) return { bytes: null, stream: null, type: null };
-  if (typeof v === 'string') return { bytes: utf8Encode(v), stream: null, type: 'text/plain;charset=UTF-8' };
+  if (typeof v === 'string') return { bytes: null, text: v, stream: null, type: 'text/plain;charset=UTF-8' };
   if (isArrayBuffer(v) || ArrayBuffer.isView(v)) return { bytes: viewBytes(v).slice(), stream: null, type: null };
   if (v instanceof URLSearchParams) return { bytes: utf8Encode(v.toString()), stream: null, type: 'application/x-www-form-urlencoded;charset=UTF-8' };
   if (v instanceof FormData) {
@@ -29,7 +31,7 @@ export function extractBody(v: any): BodyInit {
   if (v instanceof ReadableStream) return { bytes: null, stream: v, type: null };
   // A stream from another implementation (e.g. a library's own polyfill): read it through its reader.
   if (typeof v.getReader === 'function') return { bytes: null, stream: (ReadableStream as any).from(v), type: null };
-  return { bytes: utf8Encode(String(v)), stream: null, type: 'text/plain;charset=UTF-8' };
+  return { bytes: null, text: String(v), stream: null, type: 'text/plain;charset=UTF-8' };
 }
 
 export function concat(chunks: Uint8Array[], total: number): Uint8Array {
@@ -68,20 +70,31 @@ const bytesStream = (b: Uint8Array): ReadableStream<Uint8Array> =>
 
 export class Body {
   #bytes: Uint8Array | null = null;
+  #text: string | null = null;
   #stream: ReadableStream<Uint8Array> | null = null;
   #used = false;
   /** Subclasses call this from their constructors (after validating the body is allowed). */
   protected _initBody(b: BodyInit): void {
     this.#bytes = b.bytes;
+    this.#text = b.text ?? null;
     this.#stream = b.stream;
+  }
+  /** The held bytes, encoding a string body the first time they are needed. */
+  #held(): Uint8Array | null {
+    if (this.#text !== null) {
+      this.#bytes = utf8Encode(this.#text);
+      this.#text = null;
+    }
+    return this.#bytes;
   }
   #contentType(): string {
     return (this as any).headers?.get('content-type') ?? '';
   }
   get body(): ReadableStream<Uint8Array> | null {
     if (this.#stream) return this.#stream;
-    if (this.#bytes === null) return null;
-    this.#stream = this.#used ? bytesStream(new Uint8Array(0)) : bytesStream(this.#bytes);
+    const held = this.#held();
+    if (held === null) return null;
+    this.#stream = this.#used ? bytesStream(new Uint8Array(0)) : bytesStream(held);
     this.#bytes = null;
     return this.#stream;
   }
@@ -92,7 +105,11 @@ export class Body {
   /** The body's bytes when they are held as bytes (not a stream), without consuming: the host's fast path. */
   _peekBytes(): Uint8Array | null | undefined {
     if (this.#stream) return undefined;
-    return this.#bytes;
+    return this.#held();
+  }
+  /** The body when it is an unread string not yet encoded (the host encodes it natively), else undefined. */
+  _peekText(): string | undefined {
+    return this.#text !== null && !this.#used ? this.#text : undefined;
   }
   _stream(): ReadableStream<Uint8Array> | null {
     return this.#stream;
@@ -106,15 +123,14 @@ export class Body {
       this.#stream = a;
       return { bytes: null, stream: b, type: null };
     }
-    return { bytes: this.#bytes, stream: null, type: null };
+    return this.#text !== null ? { bytes: null, text: this.#text, stream: null, type: null } : { bytes: this.#bytes, stream: null, type: null };
   }
   async #consume(): Promise<Uint8Array> {
     if (this.#used) throw new TypeError('Body has already been used');
     if (this.#stream?.locked) throw new TypeError('Body stream is locked');
     this.#used = true;
     if (this.#stream) return readAll(this.#stream);
-    const b = this.#bytes ?? new Uint8Array(0);
-    return b;
+    return this.#held() ?? new Uint8Array(0);
   }
   async arrayBuffer(): Promise<ArrayBuffer> {
     const b = await this.#consume();
@@ -124,6 +140,12 @@ export class Body {
     return new Uint8Array(await this.arrayBuffer());
   }
   async text(): Promise<string> {
+    const t = this.#text;
+    if (t !== null && !this.#used) {
+      this.#used = true;
+      this.#text = null;
+      return (t as any).toWellFormed(); // what a UTF-8 round trip gives: lone surrogates become U+FFFD
+    }
     return utf8Decode(await this.#consume());
   }
   async json(): Promise<any> {

@@ -20,7 +20,7 @@ import { TextDecoder, TextEncoder, utf8Encode } from './encoding.js';
 import { AbortController, AbortSignal, Event, EventTarget } from './events.js';
 import { fetch } from './fetch.js';
 import { clearTimeout, console, navigator, performance, queueMicrotask, reportError, setInterval, setTimeout, structuredClone } from './globals.js';
-import { addEventListener, bind, dispatch, settled, unbind } from './handlers.js';
+import { addEventListener, bind, dispatch, settled, take, unbind } from './handlers.js';
 import { setHost, type PreludeHost } from './host.js';
 import { Headers, Request, Response } from './http.js';
 import { CompressionStream, DecompressionStream, TextDecoderStream, TextEncoderStream } from './streams.js';
@@ -54,6 +54,7 @@ export function install(g: any, host: PreludeHost): void {
     return bind(mod, e);
   });
   hidden('__llmos_dispatch', dispatch);
+  hidden('__llmos_take', take);
   hidden('__llmos_settled', settled);
   hidden('__llmos_read', readChunk);
   hidden('__llmos_cancel', cancelChunks);
@@ -63,7 +64,7 @@ export function install(g: any, host: PreludeHost): void {
   // the request path (its functions are compiled lazily) before a real cold start needs it.
   hidden('__llmos_warmup', () => {
     bind({ fetch: async (r: Request) => Response.json({ u: new URL(r.url).pathname, t: await r.text(), h: r.headers.get('x') }, { headers: { 'x-w': '1' } }) }, {});
-    void dispatch('POST', 'http://warm/up?x=1', [['x', 'y']], utf8Encode('body')).finally(unbind);
+    void dispatch('POST', 'http://warm/up?x=1', 'x\ny', utf8Encode('body')).finally(unbind);
     new TextDecoder().decode(utf8Encode('warm ✓'));
     Reflect.deleteProperty(g, '__llmos_warmup');
   });

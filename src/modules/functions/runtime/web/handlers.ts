@@ -8,7 +8,7 @@ import { attachSocket, WebSocket } from './websocket.js';
 import { DOMException } from './dom-exception.js';
 import { Event } from './events.js';
 import { console, inspect } from './globals.js';
-import { Request, Response } from './http.js';
+import { Headers, Request, Response, packHeaders, unpackHeaders } from './http.js';
 import { runQueue } from './queue.js';
 
 /**
@@ -75,21 +75,56 @@ async function runFetch(req: Request): Promise<any> {
   throw new TypeError('the module has no default export with a fetch(request, env) method');
 }
 
-async function runScheduled(url: string, headers: [string, string][]): Promise<Response> {
-  const h = new Map(headers);
+async function runScheduled(url: string, headers: string | [string, string][]): Promise<Response> {
+  const h = typeof headers === 'string' ? unpackHeaders(headers) : new Headers(headers);
   const event = { type: 'scheduled', cron: h.get('x-llmos-schedule') ?? '', scheduledTime: Number(h.get('x-llmos-scheduled-time')) || Date.now(), noRetry() {} };
   if (handler && typeof handler.scheduled === 'function') {
     await handler.scheduled(event, env, ctx);
     return new Response(null, { status: 204 });
   }
   // No scheduled(): the cron posts to fetch, as before scheduled handlers existed.
-  return runFetch(new Request(url, { method: 'POST', headers, trusted: true }));
+  return runFetch(new Request(url, { method: 'POST', headers: h, trusted: true }));
 }
 
 /** [status, statusText, headers, body, stream id (0: body is whole), socket id (0: none)]. */
 type Out = [number, string, [string, string][], ArrayBuffer | null, number, number];
 
-export async function dispatch(method: string, url: string, headers: [string, string][], body: ArrayBuffer | Uint8Array | null): Promise<Out> {
+/**
+ * A whole answer with a text body or none, as one string (a string leaves the isolate without a
+ * structured clone; the host encodes the text natively): `status\nstatusText\nk\n` + the 2k lines of
+ * packHeaders + `\n` + `-` (no body) or `=` and the text. Undefined when the answer has another shape.
+ */
+function textAnswer(res: Response): string | undefined {
+  const text = res._peekText();
+  if ((text === undefined && (res._stream() || res._peekBytes() !== null)) || res.statusText.includes('\n')) return undefined;
+  const packed = packHeaders(res.headers);
+  const lines = packed ? packed.split('\n').length : 0;
+  return `${res.status}\n${res.statusText}\n${lines / 2}\n${packed}${packed ? '\n' : ''}${text === undefined ? '-' : '=' + text}`;
+}
+
+/** Answers of other shapes, kept until the host takes them (take()): they leave by a copy. */
+const held = new Map<number, Out>();
+let lastHeld = 0;
+
+/** The answer dispatch() left under `id`, once. */
+export function take(id: number): Out | undefined {
+  const out = held.get(id);
+  held.delete(id);
+  return out;
+}
+
+/**
+ * One request: headers come packed (unpackHeaders) from the gateway, or as pairs from other
+ * callers. Resolves to the answer as a string (textAnswer), or to the number take() gives it by.
+ */
+export async function dispatch(method: string, url: string, headers: string | [string, string][], body: ArrayBuffer | Uint8Array | null): Promise<string | number> {
+  const out = await answer(method, url, headers, body);
+  if (typeof out === 'string') return out;
+  held.set(++lastHeld, out);
+  return lastHeld;
+}
+
+async function answer(method: string, url: string, headers: string | [string, string][], body: ArrayBuffer | Uint8Array | null): Promise<Out | string> {
   let res: any;
   if (method === SCHEDULED_METHOD) res = await runScheduled(url, headers);
   else if (method === QUEUE_METHOD) res = await runQueue(handler, env, ctx, body);
@@ -103,6 +138,8 @@ export async function dispatch(method: string, url: string, headers: [string, st
     if (!(res.webSocket instanceof WebSocket)) throw new TypeError('a 101 response must carry the client end of a WebSocketPair');
     return [101, res.statusText, [...res.headers], null, 0, attachSocket(res.webSocket)];
   }
+  const text = textAnswer(res);
+  if (text !== undefined) return text;
   const peek = res._peekBytes();
   const stream = res._stream();
   // A stream body goes out as it comes: what is ready now, then the host pulls the rest.

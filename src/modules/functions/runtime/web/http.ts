@@ -7,6 +7,17 @@ import { URL } from './url.js';
 const tokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const badValueRe = /[\0\r\n]/;
 const trimHttp = (v: string) => v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+// reason-phrase = *( HTAB / SP / VCHAR / obs-text ): the fetch standard's check of statusText.
+const reasonPhraseRe = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Headers as one string, `name\nvalue\nname\nvalue...`: the form they cross the isolate boundary
+ * in (one string is passed without a structured clone, which for a request's headers cost more than
+ * the handler). Safe because no valid name or value holds a newline.
+ */
+export let unpackHeaders: (packed: string) => Headers;
+/** The packed form of h, in iteration order (sorted, set-cookie values apart). */
+export let packHeaders: (h: Headers) => string;
 
 export class Headers {
   #m = new Map<string, string[]>();
@@ -75,6 +86,31 @@ export class Headers {
   *keys(): IterableIterator<string> { for (const [k] of this.entries()) yield k; }
   *values(): IterableIterator<string> { for (const [, v] of this.entries()) yield v; }
   [Symbol.iterator](): IterableIterator<[string, string]> { return this.entries(); }
+  static {
+    // The gateway's headers were checked by its HTTP parser and lowercased: filled without checks.
+    unpackHeaders = (packed) => {
+      const h = new Headers();
+      if (!packed) return h;
+      const parts = packed.split('\n');
+      for (let i = 0; i + 1 < parts.length; i += 2) {
+        const list = h.#m.get(parts[i]!);
+        if (list) list.push(parts[i + 1]!);
+        else h.#m.set(parts[i]!, [parts[i + 1]!]);
+      }
+      return h;
+    };
+    packHeaders = (h) => {
+      const m = h.#m;
+      const keys = m.size > 1 ? [...m.keys()].sort() : [...m.keys()];
+      let out = '';
+      for (const k of keys) {
+        const v = m.get(k)!;
+        if (k === 'set-cookie') for (const c of v) out += (out ? '\n' : '') + k + '\n' + c;
+        else out += (out ? '\n' : '') + k + '\n' + (v.length === 1 ? v[0] : v.join(', '));
+      }
+      return out;
+    };
+  }
 }
 Object.defineProperty(Headers.prototype, Symbol.toStringTag, { value: 'Headers' });
 
@@ -105,7 +141,7 @@ export class Request extends Body {
     if (!init.trusted && forbiddenMethods.has(method.toUpperCase())) throw new TypeError(`'${method}' HTTP method is unsupported.`);
     if (normalMethods.has(method.toUpperCase())) method = method.toUpperCase();
     this.method = method;
-    this.headers = new Headers(init.headers !== undefined ? init.headers : from?.headers);
+    this.headers = init.trusted && typeof init.headers === 'string' ? unpackHeaders(init.headers) : new Headers(init.headers !== undefined ? init.headers : from?.headers);
     const redirect = init.redirect ?? from?.redirect ?? 'follow';
     if (!redirectModes.has(redirect)) throw new TypeError(`Invalid redirect mode: ${redirect}`);
     this.redirect = redirect;
@@ -155,7 +191,8 @@ export class Response extends Body {
     if (!(init._error && status === 0) && !upgrade && (!Number.isInteger(status) || status < 200 || status > 599)) throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
     this.status = status;
     this.statusText = init.statusText !== undefined ? String(init.statusText) : statusTexts[status] ?? '';
-    this.headers = new Headers(init.headers);
+    if (init._url === undefined && !reasonPhraseRe.test(this.statusText)) throw new TypeError(`Failed to construct 'Response': Invalid statusText`);
+    this.headers = init._headers instanceof Headers ? init._headers : new Headers(init.headers);
     this.type = init._error ? 'error' : init._type ?? 'default';
     this.url = init._url ?? '';
     this.redirected = !!init._redirected;
@@ -180,7 +217,7 @@ export class Response extends Body {
     if (text === undefined) throw new TypeError('Value is not JSON serializable');
     const headers = new Headers(init?.headers);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-    return new Response(text, { ...init, headers });
+    return new Response(text, { ...init, headers: undefined, _headers: headers });
   }
   static redirect(url: string, status = 302): Response {
     if (!redirectStatus.has(status)) throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
