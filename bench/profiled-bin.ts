@@ -10,7 +10,7 @@ export async function profiledLlmosBin(dir: string): Promise<string> {
   const bin = path.join(dir, 'llmos');
   const main = path.join(root, 'dist/src/cli-bundle/main.mjs');
   await writeFile(bin, `#!/bin/sh
-if [ "$1" = up ]; then exec ${JSON.stringify(process.execPath)} --optimize-for-size --max-semi-space-size=2 --cpu-prof --cpu-prof-dir=${JSON.stringify(dir)} ${JSON.stringify(main)} "$@"; fi
+if [ "$1" = up ]; then MALLOC_ARENA_MAX=2 exec ${JSON.stringify(process.execPath)} --max-semi-space-size=2 --cpu-prof --cpu-prof-dir=${JSON.stringify(dir)} ${JSON.stringify(main)} "$@"; fi
 exec ${JSON.stringify(path.join(root, 'bin/llmos'))} "$@"
 `);
   await chmod(bin, 0o755);

@@ -6,7 +6,7 @@
 //    alternating between the two daemons, p50/p95
 //  - host replaced: the first request after a namespace's host process was killed (a new process
 //    is spawned, or with --spare-hosts N on this build a pre-spawned one is taken)
-// Run: npm run build && node --no-node-snapshot dist/bench/functions/ab.js --base /path/to/other/checkout [--rounds 5] [--seconds 3] [--cold 60] [--ns 10] [--spare-hosts 1]
+// Run: npm run build && node --no-node-snapshot dist/bench/functions/ab.js --base /path/to/other/checkout [--rounds 5] [--seconds 3] [--cold 60] [--ns 10] [--spare-hosts 1] [--warmup 3]
 // (the other checkout built, with its node_modules; its bin/llmos starts its daemon)
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -29,6 +29,7 @@ const SECONDS = arg('seconds', 3);
 const N_COLD = arg('cold', 60);
 const N_NS = arg('ns', 10);
 const SPARE_HOSTS = arg('spare-hosts', 0);
+const WARMUP = arg('warmup', 3);
 const HANDLER = `export default { async fetch(request) { const u = new URL(request.url); return Response.json({ path: u.pathname, q: u.searchParams.get('q'), ua: request.headers.get('user-agent') }, { headers: { 'x-bench': '1' } }); } };`;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
 const agent = new Agent({ connections: 4, keepAliveTimeout: 30_000 });
@@ -93,6 +94,8 @@ try {
     for (let i = 0; i < 50; i++) await timed(`${d.gateway}/fn/warm/bench?q=1`); // past the fast path's learning
   }
   await timed(`${w.url.bench}/bench?q=1`);
+  // An unmeasured round each: all three are measured warm (workerd.ts says why).
+  if (WARMUP > 0) for (const url of [`${w.url.bench}/bench?q=1`, `${a.gateway}/fn/warm/bench?q=1`, `${b.gateway}/fn/warm/bench?q=1`]) await autocannon({ url, connections: 32, duration: WARMUP });
   const rs = { mine: [] as Round[], base: [] as Round[], workerd: [] as Round[] };
   for (let i = 0; i < ROUNDS; i++) {
     rs.workerd.push(await cannon(`${w.url.bench}/bench?q=1`, [w.pid]));

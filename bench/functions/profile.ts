@@ -83,7 +83,7 @@ const flags = `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval=250`;
 // `up` line with the flags (the same V8 flags as bin/llmos), the hosts through LLMOS_HOST_EXEC_ARGV.
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const wrapper = path.join(dir, 'llmos');
-await writeFile(wrapper, `#!/bin/sh\nexec node --optimize-for-size --max-semi-space-size=2 ${flags} ${root}/dist/src/cli-bundle/main.mjs "$@"\n`);
+await writeFile(wrapper, `#!/bin/sh\nMALLOC_ARENA_MAX=2 exec node --max-semi-space-size=2 ${flags} ${root}/dist/src/cli-bundle/main.mjs "$@"\n`);
 await chmod(wrapper, 0o755);
 process.env.LLMOS_TEST_BIN = wrapper;
 const { projectRoot, startDaemon } = await import('../../test/support/daemon.js');

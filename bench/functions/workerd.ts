@@ -6,7 +6,7 @@
 //     workerd, which loads every worker at start, the first request after it listens (--cold-w starts)
 //  3. memory per warm instance: N functions each warm once; RSS growth of the daemon and its
 //     function hosts / N, against workerd's RSS growth from 1 to N+1 workers / N (target: <= workerd's)
-// Run: npm run build && node --no-node-snapshot dist/bench/functions/workerd.js [--functions 100] [--cold 100] [--cold-w 10] [--seconds 3]
+// Run: npm run build && node --no-node-snapshot dist/bench/functions/workerd.js [--functions 100] [--cold 100] [--cold-w 10] [--seconds 3] [--warmup 3]
 import { readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,6 +23,9 @@ const N_FUNCTIONS = arg('functions', 100);
 const N_COLD = arg('cold', 100);
 const SECONDS = arg('seconds', 3);
 const N_COLD_W = arg('cold-w', 10);
+// An unmeasured round per side first: both are measured warm (V8 has compiled node:http and the
+// gateway's path on LLMOS, and the handler on both), as a long-running service is.
+const WARMUP = arg('warmup', 3);
 
 // A handler that uses the platform a little (URL, JSON, headers), not only a constant string.
 const HANDLER = `export default { async fetch(request) { const u = new URL(request.url); return Response.json({ path: u.pathname, q: u.searchParams.get('q'), ua: request.headers.get('user-agent') }, { headers: { 'x-bench': '1' } }); } };`;
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     await deploy(d, 'warm', { max: 2, concurrency: 64 });
     await timed(`${gw}/fn/warm/bench?q=1`);
     await timed(`${w.url.bench}/bench?q=1`);
+    if (WARMUP > 0) for (const url of [`${w.url.bench}/bench?q=1`, `${gw}/fn/warm/bench?q=1`]) await autocannon({ url, connections: 32, duration: WARMUP });
     const rounds: Array<{ l: Awaited<ReturnType<typeof cannon>>; w: Awaited<ReturnType<typeof cannon>> }> = [];
     for (let i = 0; i < 3; i++) rounds.push({ w: await cannon(`${w.url.bench}/bench?q=1`, () => [w.pid]), l: await cannon(`${gw}/fn/warm/bench?q=1`, () => daemonPids(d)) });
     const mid = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((p, q) => key(p) - key(q))[1]!;

@@ -40,7 +40,9 @@ test('the launcher finds `up` after global options and starts it with the daemon
     p.stdout.on('data', (b: Buffer) => (out += b));
     await within(new Promise<void>((r) => p.stdout.on('data', () => /API on/.test(out) && r())), 30_000, 'the daemon to start');
     const argv = (await readFile(`/proc/${p.pid}/cmdline`, 'utf8')).split('\0');
-    assert.ok(argv.includes('--optimize-for-size'), argv.join(' '));
+    assert.ok(argv.includes('--max-semi-space-size=2'), argv.join(' '));
+    assert.ok(!argv.includes('--optimize-for-size'), argv.join(' ')); // it cost the gateway's warm path 1.5x the CPU (bin/llmos)
+    assert.match(await readFile(`/proc/${p.pid}/environ`, 'utf8'), /(^|\0)MALLOC_ARENA_MAX=2\0/);
     assert.ok(!argv.includes('--no-node-snapshot'), argv.join(' '));
     assert.ok(argv.includes('up'));
   } finally {
