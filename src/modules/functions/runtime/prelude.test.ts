@@ -25,6 +25,13 @@ test('bind refuses a module without a fetch handler; warm-up leaves no stand-in 
   assert.equal(g.__llmos_warmup, undefined);
   assert.match(g.__llmos_bind({}, {}), /no default export with a fetch/);
   await assert.rejects(dispatchOut(g, 'GET', 'http://h/', [], null), /no default export/);
+  // A function bound right after the warm-up never gets one of its stand-in requests.
+  const h = preludeGlobals();
+  const seen: string[] = [];
+  h.__llmos_warmup();
+  h.__llmos_bind({ fetch: (r: any) => (seen.push(r.url), new h.Response('real')) }, {});
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(seen, []);
 });
 
 test('a streamed Response is read out whole; ctx.waitUntil work is awaited by __llmos_settled', async () => {
