@@ -56,6 +56,13 @@ export interface IsolateOptions {
  */
 export const ownBytes = (b: Uint8Array): Uint8Array => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b));
 
+/** A request's CPU watchdog and timeout: `breached` rejects when either fires (then `breach` says which, for the CPU). */
+interface Limits {
+  breached: Promise<never>;
+  breach?: InvocationFailed;
+  clear(): void;
+}
+
 const DEFAULT_EGRESS: EgressPolicy = { allow: [], maxResponseBytes: 16 * 2 ** 20 };
 const DEFAULT_BACKGROUND_MS = 30_000;
 /** How long an idle instance is kept for its open WebSockets and streams before it goes anyway. */
@@ -81,6 +88,9 @@ export class IsolateInstance implements Instance {
   private afterResponse?: { since: number; cpu0: bigint };
   private dispatch!: ivm.Reference<(m: string, u: string, h: string | [string, string][], b: unknown) => Promise<string | number>>;
   private take!: ivm.Reference<(id: number) => Out>;
+  private dispatchNow!: ivm.Reference<(m: string, u: string, h: string | [string, string][], b: unknown) => number>;
+  private outcome!: ivm.Reference<(id: number) => string | number | null>;
+  private pending!: ivm.Reference<(id: number) => Promise<string | number>>;
   /** Code cache produced by this instance's compile, for the next instance of the function. */
   producedCache?: ivm.ExternalCopy<ArrayBuffer>;
   /** Moving average of CPU time per request, ms: picks the fast path (see invoke). */
@@ -131,6 +141,9 @@ export class IsolateInstance implements Instance {
     if (problem) throw new Error(problem);
     this.dispatch = g.getSync('__llmos_dispatch', { reference: true }) as typeof this.dispatch;
     this.take = g.getSync('__llmos_take', { reference: true }) as typeof this.take;
+    this.dispatchNow = g.getSync('__llmos_dispatch_now', { reference: true }) as typeof this.dispatchNow;
+    this.outcome = g.getSync('__llmos_outcome', { reference: true }) as typeof this.outcome;
+    this.pending = g.getSync('__llmos_pending', { reference: true }) as typeof this.pending;
     this.channels = new Channels({
       isolate, context, name: opts.functionName, cpuMs: opts.cpuMs, idleMs: opts.streamIdleMs ?? opts.backgroundMs ?? DEFAULT_BACKGROUND_MS, streamMaxBytes: opts.streamMaxBytes, maxSockets: opts.wsMaxSockets, maxMessageBytes: opts.wsMaxMessageBytes,
       kill: (r) => this.kill(r), touch: () => this.touch(), log: opts.onLog,
@@ -140,32 +153,7 @@ export class IsolateInstance implements Instance {
 
   async invoke(req: InvokeRequest, { timeoutMs }: { timeoutMs: number }): Promise<InvokeResponse> {
     if (this.dead) throw new InvocationFailed('start-failed', `instance ${this.id} is gone: ${this.dead}`);
-    const name = this.opts.functionName;
     const cpu0 = this.isolate.cpuTime;
-    const budgetNs = BigInt(Math.round(this.opts.cpuMs * 1e6));
-    let watchdog: NodeJS.Timeout | undefined;
-    let deadline: NodeJS.Timeout | undefined;
-    let breach: InvocationFailed | undefined;
-    const limits = new Promise<never>((_, reject) => {
-      const check = () => {
-        if (this.isolate.isDisposed) return;
-        const used = this.isolate.cpuTime - cpu0;
-        if (used >= budgetNs) {
-          breach = new InvocationFailed('cpu-limit', `function ${name} exceeded its CPU time limit of ${this.opts.cpuMs} ms; the instance was replaced`);
-          this.kill('cpu time limit exceeded');
-          reject(breach);
-          return;
-        }
-        // Check again when the rest of the budget could at the earliest be used up.
-        watchdog = setTimeout(check, Math.max(2, Number(budgetNs - used) / 1e6));
-      };
-      watchdog = setTimeout(check, Math.max(2, this.opts.cpuMs));
-      deadline = setTimeout(() => {
-        // A timed-out request's work must stop too (it could go on calling out): the instance goes.
-        this.kill('timed out');
-        reject(new InvocationFailed('timeout', `function ${name} did not answer within its timeout of ${timeoutMs} ms; the instance was replaced`));
-      }, timeoutMs);
-    });
     const body = req.body && req.body.byteLength ? ownBytes(req.body) : null;
     countInflight(1);
     const h = Number(req.headers.find(([k]) => k === 'x-llmos-hops')?.[1] ?? 0) || 0;
@@ -176,49 +164,31 @@ export class IsolateInstance implements Instance {
     // Primitives cross without a clone (answer-wire.ts); only a rare header with a newline makes it clone.
     const packed = packRequestHeaders(req.headers);
     const args: [string, string, string | [string, string][], unknown] = packed === undefined ? [req.method, req.url, req.headers, body] : [req.method, req.url, packed, body ? new ivm.ExternalCopy(body).copyInto({ release: true }) : null];
-    const opts: ivm.ReferenceApplyOptions = packed === undefined ? { arguments: { copy: true }, result: { promise: true } } : { result: { promise: true } };
-    let run: Promise<string | number>;
-    // Fast path: a function whose requests take little CPU runs its synchronous part on this
-    // thread (no hop to isolated-vm's pool and back), bounded by V8's timeout at the CPU limit.
-    // Work after an await runs on the pool either way; slow functions always use the pool so
-    // they never hold up the event loop.
-    if (this.opts.fastPath && this.served >= FAST_PATH_AFTER && this.cpuEwmaMs < FAST_PATH_CPU_MS) {
-      try {
-        run = this.dispatch.applySync(undefined, args as never, { ...opts, timeout: Math.max(1, Math.ceil(this.opts.cpuMs)) }) as unknown as Promise<string | number>;
-      } catch (e) {
-        countInflight(-1);
-        this.running--;
-        clearTimeout(watchdog);
-        clearTimeout(deadline);
-        limits.catch(() => undefined);
-        if (/timed out/i.test((e as Error)?.message ?? '')) {
-          this.kill('cpu time limit exceeded');
-          throw new InvocationFailed('cpu-limit', `function ${name} exceeded its CPU time limit of ${this.opts.cpuMs} ms; the instance was replaced`);
-        }
-        throw this.translate(e);
-      }
-    } else run = this.dispatch.apply(undefined, args as never, opts) as unknown as Promise<string | number>;
+    const copyArgs: ivm.ReferenceApplyOptions = packed === undefined ? { arguments: { copy: true } } : {};
+    let run: Promise<string | number> | undefined;
+    let limits: Limits | undefined;
     try {
-      const answer = await Promise.race([run, limits]);
-      if (typeof answer === 'string') {
-        const t = parseTextAnswer(answer);
-        return { status: t.status, statusText: t.statusText, headers: t.headers, body: t.text === null ? null : Buffer.from(t.text, 'utf8') };
-      }
-      const [status, statusText, headers, resBody, sid, wsid] = this.take.applySync(undefined, [answer], { result: { copy: true } }) as Out;
-      const out: InvokeResponse = { status, statusText, headers, body: resBody ? new Uint8Array(resBody) : null };
-      if (sid) out.stream = this.channels.stream(sid);
-      if (wsid) out.webSocket = this.channels.socket(wsid);
-      return out;
+      // Fast path: a function whose requests take little CPU runs on this thread (no hop to
+      // isolated-vm's pool and back), bounded by V8's timeout at the CPU limit; one that settles
+      // there answers at once, without a timer armed (web/handlers.ts dispatchNow). Work after a
+      // real await runs on the pool either way; slow functions always use the pool so they never
+      // hold up the event loop.
+      if (this.opts.fastPath && this.served >= FAST_PATH_AFTER && this.cpuEwmaMs < FAST_PATH_CPU_MS) {
+        const settled = this.runNow(args, copyArgs);
+        if (typeof settled !== 'number' || settled > 0) return this.toResponse(settled);
+        run = this.pending.applySync(undefined, [-settled], { result: { promise: true } }) as unknown as Promise<string | number>;
+      } else run = this.dispatch.apply(undefined, args as never, { ...copyArgs, result: { promise: true } }) as unknown as Promise<string | number>;
+      limits = this.armLimits(cpu0, timeoutMs);
+      return this.toResponse(await Promise.race([run, limits.breached]));
     } catch (e) {
       if (e instanceof InvocationFailed) throw e;
-      if (breach) throw breach;
+      if (limits?.breach) throw limits.breach;
       throw this.translate(e);
     } finally {
       countInflight(-1);
       this.running--;
-      clearTimeout(watchdog);
-      clearTimeout(deadline);
-      run.catch(() => undefined);
+      limits?.clear();
+      run?.catch(() => undefined);
       this.served++;
       if (!this.isolate.isDisposed) this.cpuEwmaMs = 0.8 * this.cpuEwmaMs + 0.2 * (Number(this.isolate.cpuTime - cpu0) / 1e6);
       if (this.running === 0 && !this.isolate.isDisposed) {
@@ -226,6 +196,63 @@ export class IsolateInstance implements Instance {
         this.watchBackground();
       }
     }
+  }
+
+  /** Runs the request on this thread: its answer (string, or a take() number), or -id when it has not settled. */
+  private runNow(args: unknown[], copyArgs: ivm.ReferenceApplyOptions): string | number {
+    let id: number;
+    try {
+      id = this.dispatchNow.applySync(undefined, args as never, { ...copyArgs, timeout: Math.max(1, Math.ceil(this.opts.cpuMs)) }) as number;
+    } catch (e) {
+      if (!/timed out/i.test((e as Error)?.message ?? '')) throw e;
+      this.kill('cpu time limit exceeded');
+      throw new InvocationFailed('cpu-limit', `function ${this.opts.functionName} exceeded its CPU time limit of ${this.opts.cpuMs} ms; the instance was replaced`);
+    }
+    const answer = this.outcome.applySync(undefined, [id]) as string | number | null;
+    return answer === null ? -id : answer;
+  }
+
+  /** The CPU limit's watchdog and the timeout, for a request that awaits: `breached` rejects at either. */
+  private armLimits(cpu0: bigint, timeoutMs: number): Limits {
+    const name = this.opts.functionName;
+    const budgetNs = BigInt(Math.round(this.opts.cpuMs * 1e6));
+    let watchdog: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    const limits: Limits = { breached: undefined as unknown as Promise<never>, clear: () => (clearTimeout(watchdog), clearTimeout(deadline)) };
+    limits.breached = new Promise<never>((_, reject) => {
+      const check = () => {
+        if (this.isolate.isDisposed) return;
+        const used = this.isolate.cpuTime - cpu0;
+        if (used >= budgetNs) {
+          limits.breach = new InvocationFailed('cpu-limit', `function ${name} exceeded its CPU time limit of ${this.opts.cpuMs} ms; the instance was replaced`);
+          this.kill('cpu time limit exceeded');
+          return reject(limits.breach);
+        }
+        // Check again when the rest of the budget could at the earliest be used up.
+        watchdog = setTimeout(check, Math.max(2, Number(budgetNs - used) / 1e6));
+      };
+      watchdog = setTimeout(check, Math.max(2, Number(budgetNs - (this.isolate.cpuTime - cpu0)) / 1e6));
+      deadline = setTimeout(() => {
+        // A timed-out request's work must stop too (it could go on calling out): the instance goes.
+        this.kill('timed out');
+        reject(new InvocationFailed('timeout', `function ${name} did not answer within its timeout of ${timeoutMs} ms; the instance was replaced`));
+      }, timeoutMs);
+    });
+    limits.breached.catch(() => undefined);
+    return limits;
+  }
+
+  /** The isolate's answer (answer-wire.ts) as the pool's response. */
+  private toResponse(answer: string | number): InvokeResponse {
+    if (typeof answer === 'string') {
+      const t = parseTextAnswer(answer);
+      return { status: t.status, statusText: t.statusText, headers: t.headers, body: t.text === null ? null : Buffer.from(t.text, 'utf8') };
+    }
+    const [status, statusText, headers, resBody, sid, wsid] = this.take.applySync(undefined, [answer], { result: { copy: true } }) as Out;
+    const out: InvokeResponse = { status, statusText, headers, body: resBody ? new Uint8Array(resBody) : null };
+    if (sid) out.stream = this.channels.stream(sid);
+    if (wsid) out.webSocket = this.channels.socket(wsid);
+    return out;
   }
 
   /**

@@ -20,7 +20,7 @@ import { TextDecoder, TextEncoder, utf8Encode } from './encoding.js';
 import { AbortController, AbortSignal, Event, EventTarget } from './events.js';
 import { fetch } from './fetch.js';
 import { clearTimeout, console, navigator, performance, queueMicrotask, reportError, setInterval, setTimeout, structuredClone } from './globals.js';
-import { addEventListener, bind, dispatch, settled, take, unbind } from './handlers.js';
+import { addEventListener, bind, dispatch, dispatchNow, outcome, pendingRun, settled, take, unbind } from './handlers.js';
 import { setHost, type PreludeHost } from './host.js';
 import { Headers, Request, Response } from './http.js';
 import { CompressionStream, DecompressionStream, TextDecoderStream, TextEncoderStream } from './streams.js';
@@ -55,6 +55,9 @@ export function install(g: any, host: PreludeHost): void {
   });
   hidden('__llmos_dispatch', dispatch);
   hidden('__llmos_take', take);
+  hidden('__llmos_dispatch_now', dispatchNow);
+  hidden('__llmos_outcome', outcome);
+  hidden('__llmos_pending', pendingRun);
   hidden('__llmos_settled', settled);
   hidden('__llmos_read', readChunk);
   hidden('__llmos_cancel', cancelChunks);

@@ -124,6 +124,44 @@ export async function dispatch(method: string, url: string, headers: string | [s
   return lastHeld;
 }
 
+/** Dispatches run by dispatchNow, until the host reads their outcome. */
+const runs = new Map<number, { done: boolean; ok: boolean; value: unknown; p: Promise<string | number> }>();
+let lastRun = 0;
+
+/**
+ * dispatch() for the host's same-thread path: returns an id at once. The isolate's microtasks run
+ * before the host's call returns, so a handler that awaited nothing real has settled by then, and
+ * outcome() reads the answer with one more synchronous call: no promise crosses, no wait for the
+ * host's event loop to hear of the resolution. pendingRun() gives the promise of one that has not.
+ */
+export function dispatchNow(method: string, url: string, headers: string | [string, string][], body: ArrayBuffer | Uint8Array | null): number {
+  const run = { done: false, ok: false, value: undefined as unknown, p: dispatch(method, url, headers, body) };
+  run.p.then(
+    (v) => Object.assign(run, { done: true, ok: true, value: v }),
+    (e: unknown) => Object.assign(run, { done: true, value: e }),
+  );
+  runs.set(++lastRun, run);
+  return lastRun;
+}
+
+/** The answer of dispatchNow's run `id` (throws what it threw), or null while it is still running. */
+export function outcome(id: number): string | number | null {
+  const run = runs.get(id);
+  if (!run) throw new Error(`no dispatch ${id}`);
+  if (!run.done) return null;
+  runs.delete(id);
+  if (!run.ok) throw run.value;
+  return run.value as string | number;
+}
+
+/** The promise of dispatchNow's run `id`, which outcome() found still running. */
+export function pendingRun(id: number): Promise<string | number> {
+  const run = runs.get(id);
+  if (!run) throw new Error(`no dispatch ${id}`);
+  runs.delete(id);
+  return run.p;
+}
+
 async function answer(method: string, url: string, headers: string | [string, string][], body: ArrayBuffer | Uint8Array | null): Promise<Out | string> {
   let res: any;
   if (method === SCHEDULED_METHOD) res = await runScheduled(url, headers);
