@@ -19,6 +19,9 @@ export let unpackHeaders: (packed: string) => Headers;
 /** The packed form of h, in iteration order (sorted, set-cookie values apart). */
 export let packHeaders: (h: Headers) => string;
 
+/** Header names already checked, as given → lowercased. */
+const checkedNames = new Map<string, string>();
+
 export class Headers {
   #m = new Map<string, string[]>();
   constructor(init?: any) {
@@ -38,8 +41,12 @@ export class Headers {
   }
   #name(k: unknown): string {
     const n = String(k);
+    const known = checkedNames.get(n);
+    if (known !== undefined) return known;
     if (!tokenRe.test(n)) throw new TypeError(`Invalid header name: "${n}"`);
-    return n.toLowerCase();
+    const lower = n.toLowerCase();
+    if (checkedNames.size < 256) checkedNames.set(n, lower); // handlers use a few names over and over
+    return lower;
   }
   #value(v: unknown): string {
     const s = trimHttp(String(v));
@@ -191,7 +198,7 @@ export class Response extends Body {
     if (!(init._error && status === 0) && !upgrade && (!Number.isInteger(status) || status < 200 || status > 599)) throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
     this.status = status;
     this.statusText = init.statusText !== undefined ? String(init.statusText) : statusTexts[status] ?? '';
-    if (init._url === undefined && !reasonPhraseRe.test(this.statusText)) throw new TypeError(`Failed to construct 'Response': Invalid statusText`);
+    if (init.statusText !== undefined && init._url === undefined && !reasonPhraseRe.test(this.statusText)) throw new TypeError(`Failed to construct 'Response': Invalid statusText`);
     this.headers = init._headers instanceof Headers ? init._headers : new Headers(init.headers);
     this.type = init._error ? 'error' : init._type ?? 'default';
     this.url = init._url ?? '';

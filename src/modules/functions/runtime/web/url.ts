@@ -25,6 +25,8 @@ function formEncode(s: string): string {
 }
 const hexVal = (c: number) => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
 function formDecode(s: string): string {
+  // Nothing to decode (the usual query): the bytes would come back as they went (s is well formed here).
+  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
   const b = utf8Encode(s.replace(/\+/g, ' '));
   const out = new Uint8Array(b.length);
   let p = 0;
