@@ -29,7 +29,7 @@ export interface TextAnswer {
   text: string | null;
 }
 
-/** Reads web/handlers.ts's textAnswer: `status\nstatusText\nk\n` + 2k header lines + `\n` + `-` or `=text`. */
+/** Reads web/handlers.ts's textAnswer: `status\nstatusText\n` + header name and value lines + an empty line + `-` or `=text`. */
 export function parseTextAnswer(s: string): TextAnswer {
   let at = 0;
   const line = (): string => {
@@ -41,9 +41,8 @@ export function parseTextAnswer(s: string): TextAnswer {
   };
   const status = Number(line());
   const statusText = line();
-  const k = Number(line());
   const headers: [string, string][] = [];
-  for (let i = 0; i < k; i++) headers.push([line(), line()]);
+  for (let name = line(); name !== ''; name = line()) headers.push([name, line()]);
   const mark = s[at];
   if (mark !== '-' && mark !== '=') throw new Error('malformed answer from the isolate');
   return { status, statusText, headers, text: mark === '=' ? s.slice(at + 1) : null };

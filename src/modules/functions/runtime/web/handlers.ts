@@ -10,6 +10,7 @@ import { Event } from './events.js';
 import { console, inspect } from './globals.js';
 import { Headers, Request, Response, packHeaders, unpackHeaders } from './http.js';
 import { runQueue } from './queue.js';
+import type { Out } from '../answer-wire.js';
 
 /**
  * The method a cron trigger's invocation carries. Node's HTTP parser only accepts the methods it
@@ -86,20 +87,17 @@ async function runScheduled(url: string, headers: string | [string, string][]): 
   return runFetch(new Request(url, { method: 'POST', headers: h, trusted: true }));
 }
 
-/** [status, statusText, headers, body, stream id (0: body is whole), socket id (0: none)]. */
-type Out = [number, string, [string, string][], ArrayBuffer | null, number, number];
-
 /**
  * A whole answer with a text body or none, as one string (a string leaves the isolate without a
- * structured clone; the host encodes the text natively): `status\nstatusText\nk\n` + the 2k lines of
- * packHeaders + `\n` + `-` (no body) or `=` and the text. Undefined when the answer has another shape.
+ * structured clone; the host encodes the text natively): `status\nstatusText\n` + the lines of
+ * packHeaders + an empty line (no header name is empty) + `-` (no body) or `=` and the text.
+ * Undefined when the answer has another shape.
  */
 function textAnswer(res: Response): string | undefined {
   const text = res._peekText();
   if ((text === undefined && (res._stream() || res._peekBytes() !== null)) || res.statusText.includes('\n')) return undefined;
   const packed = packHeaders(res.headers);
-  const lines = packed ? packed.split('\n').length : 0;
-  return `${res.status}\n${res.statusText}\n${lines / 2}\n${packed}${packed ? '\n' : ''}${text === undefined ? '-' : '=' + text}`;
+  return `${res.status}\n${res.statusText}\n${packed}${packed ? '\n' : ''}\n${text === undefined ? '-' : '=' + text}`;
 }
 
 /** Answers of other shapes, kept until the host takes them (take()): they leave by a copy. */
