@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { compileSource } from '../source.js';
 import type { EgressPolicy } from './egress.js';
 import { IsolateInstance } from './isolate.js';
+import { until } from '../../../../test/support/until.js';
 
 async function run(body: string, opts: { env?: Record<string, string>; cpuMs?: number; memory?: number; fastPath?: boolean; egress?: EgressPolicy; backgroundMs?: number } = {}) {
   const code = await compileSource({ entry: 'index.js', files: { 'index.js': `export default { async fetch(request, env) { ${body} } };` } });
@@ -98,4 +99,27 @@ test('the fast path for cheap requests answers the same and still enforces the C
   for (let i = 0; i < 20; i++) assert.equal((await call({ url: `http://gw/?n=${i}` })).text, `n=${i}`); // past 16: fast path
   await assert.rejects(call({ url: 'http://gw/spin' }), (e: Error & { reason?: string }) => e.reason === 'cpu-limit');
   assert.ok(inst.dead);
+});
+
+test('a function that replaces the entry points the host calls gets a failed request, not a broken host', async () => {
+  // The module's own code runs before the host takes its references: it can swap them for its own.
+  const code = await compileSource({ entry: 'index.js', files: { 'index.js': `
+    const swap = (name, fn) => Object.defineProperty(globalThis, name, { value: fn, configurable: true });
+    swap('__llmos_dispatch', async () => 'not an answer');
+    swap('__llmos_dispatch_now', () => (console.log('same-thread path'), 7));
+    swap('__llmos_outcome', () => ({ not: 'transferable' }));
+    export default { fetch: () => new Response('never') };` } });
+  const logs: string[] = [];
+  const inst = await IsolateInstance.start({ id: 'h', functionName: 'h', code, memoryBytes: 32 * 2 ** 20, cpuMs: 1000, env: {}, fastPath: true, onLog: (_l, t) => logs.push(t) });
+  try {
+    // The first requests take isolated-vm's pool (__llmos_dispatch), the later ones the same-thread path.
+    for (let i = 0; i < 20; i++) {
+      await assert.rejects(inst.invoke({ method: 'GET', url: 'http://gw/', headers: [], body: null }, { timeoutMs: 2000 }), (e: { reason?: string }) => e.reason === 'handler-error');
+    }
+    // The isolate's console reaches the host a moment later.
+    await until('the later requests to take the same-thread path', async () => logs.includes('same-thread path'), 5000, 10);
+    assert.equal(inst.dead, undefined, 'the instance is still there for the next request');
+  } finally {
+    await inst.dispose('test done');
+  }
 });
